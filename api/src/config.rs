@@ -1,0 +1,402 @@
+//! Configuration from environment variables.
+//!
+//! Every problem is collected before the service gives up, so an operator
+//! fixes a production deployment in one round instead of one variable at a time.
+
+use std::{fmt, net::SocketAddr, path::PathBuf, str::FromStr};
+
+use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretBox, SecretString};
+
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+pub const DATA_KEY_BYTES: usize = 32;
+const DEFAULT_DATABASE_URL: &str = "sqlite://data/shiminhua.db?mode=rwc";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WechatMode {
+    /// Any login code is accepted and mapped to a stable fake openid (development only).
+    Sandbox,
+    Live,
+}
+
+/// One AES-256 key for personal data, with the id stored beside every ciphertext
+/// so that old rows stay readable after the active key changes.
+pub struct DataKey {
+    pub id: String,
+    pub key: SecretBox<[u8; DATA_KEY_BYTES]>,
+}
+
+impl fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DataKey").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug)]
+pub struct WechatConfig {
+    pub mode: WechatMode,
+    pub app_id: Option<String>,
+    pub app_secret: Option<SecretString>,
+    pub api_base: String,
+}
+
+#[derive(Debug)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub environment: Environment,
+    pub database_url: SecretString,
+    pub redis_url: Option<SecretString>,
+    /// Prepended to every key this process writes to Redis, so deployments and
+    /// test runs sharing one Redis never see each other's keys.
+    pub redis_key_prefix: String,
+    pub jwt_secret: SecretString,
+    /// The first key encrypts; all of them decrypt.
+    pub data_keys: Vec<DataKey>,
+    pub wechat: WechatConfig,
+    pub upload_dir: PathBuf,
+    pub log_format: LogFormat,
+}
+
+/// Why the configuration was refused: every problem found, not just the first.
+#[derive(Debug)]
+pub struct ConfigErrors(pub Vec<String>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "the configuration has {} problem(s):", self.0.len())?;
+        for problem in &self.0 {
+            writeln!(f, "  - {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// The configuration, plus what an operator must be told about it (generated secrets).
+#[derive(Debug)]
+pub struct Loaded {
+    pub config: Config,
+    pub warnings: Vec<String>,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Loaded, ConfigErrors> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup`, so tests can supply variables
+    /// without touching the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigErrors> {
+        let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let mut problems = Vec::new();
+        let mut warnings = Vec::new();
+
+        let environment = match var("SHIMINHUA_ENV").as_deref() {
+            None | Some("development") => Environment::Development,
+            Some("production") => Environment::Production,
+            Some(other) => {
+                problems.push(format!(
+                    "SHIMINHUA_ENV must be development or production, not {other:?}"
+                ));
+                Environment::Development
+            }
+        };
+        let production = environment == Environment::Production;
+
+        let bind = parse_or(
+            &var("SHIMINHUA_BIND"),
+            "127.0.0.1:8080",
+            "SHIMINHUA_BIND",
+            &mut problems,
+        );
+
+        let database_url = var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            problems.push("DATABASE_URL must start with sqlite: or postgres://".to_owned());
+        } else if production && database_url.starts_with("sqlite:") {
+            problems.push("DATABASE_URL is SQLite: production needs PostgreSQL (postgres://…)".to_owned());
+        }
+
+        let redis_url = var("REDIS_URL");
+        match &redis_url {
+            None if production => {
+                problems.push("REDIS_URL is unset: production needs Redis for sessions and rate limits".to_owned())
+            }
+            Some(url) if !(url.starts_with("redis://") || url.starts_with("rediss://")) => {
+                problems.push("REDIS_URL must start with redis:// or rediss://".to_owned())
+            }
+            _ => {}
+        }
+
+        let jwt_secret = match var("SHIMINHUA_JWT_SECRET") {
+            Some(secret) if secret.len() >= MIN_JWT_SECRET_BYTES => secret,
+            Some(_) => {
+                problems.push(format!(
+                    "SHIMINHUA_JWT_SECRET is too short: at least {MIN_JWT_SECRET_BYTES} bytes"
+                ));
+                String::new()
+            }
+            None if production => {
+                problems.push("SHIMINHUA_JWT_SECRET is missing".to_owned());
+                String::new()
+            }
+            None => {
+                warnings.push(
+                    "SHIMINHUA_JWT_SECRET is not set: using a generated one; every token ends when the process stops"
+                        .to_owned(),
+                );
+                BASE64.encode(random_bytes::<48>())
+            }
+        };
+
+        let data_keys = match var("SHIMINHUA_DATA_KEY") {
+            Some(text) => parse_data_keys(&text).unwrap_or_else(|problem| {
+                problems.push(problem);
+                Vec::new()
+            }),
+            None if production => {
+                problems.push(format!(
+                    "SHIMINHUA_DATA_KEY is missing: {DATA_KEY_BYTES} random bytes, base64-encoded"
+                ));
+                Vec::new()
+            }
+            None => {
+                warnings.push(
+                    "SHIMINHUA_DATA_KEY is not set: using a generated key; personal data saved now cannot be read after a restart"
+                        .to_owned(),
+                );
+                vec![DataKey {
+                    id: "dev".to_owned(),
+                    key: SecretBox::new(Box::new(random_bytes::<DATA_KEY_BYTES>())),
+                }]
+            }
+        };
+
+        let wechat_mode = match var("SHIMINHUA_WECHAT_MODE").as_deref() {
+            None | Some("sandbox") => WechatMode::Sandbox,
+            Some("live") => WechatMode::Live,
+            Some(other) => {
+                problems.push(format!("SHIMINHUA_WECHAT_MODE must be sandbox or live, not {other:?}"));
+                WechatMode::Sandbox
+            }
+        };
+        if production && wechat_mode == WechatMode::Sandbox {
+            problems.push("SHIMINHUA_WECHAT_MODE is sandbox: production needs live".to_owned());
+        }
+        let app_id = var("SHIMINHUA_WECHAT_APPID");
+        let app_secret = var("SHIMINHUA_WECHAT_SECRET");
+        if wechat_mode == WechatMode::Live {
+            if app_id.is_none() {
+                problems.push("SHIMINHUA_WECHAT_APPID is missing (needed in live WeChat mode)".to_owned());
+            }
+            match &app_secret {
+                None => problems.push("SHIMINHUA_WECHAT_SECRET is missing (needed in live WeChat mode)".to_owned()),
+                Some(secret) if secret.len() < 16 => {
+                    problems.push("SHIMINHUA_WECHAT_SECRET is too short: at least 16 characters".to_owned())
+                }
+                Some(_) => {}
+            }
+        }
+        let api_base = var("SHIMINHUA_WECHAT_API_BASE")
+            .unwrap_or_else(|| "https://api.weixin.qq.com".to_owned())
+            .trim_end_matches('/')
+            .to_owned();
+        if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {
+            problems.push("SHIMINHUA_WECHAT_API_BASE must be an http(s) URL".to_owned());
+        }
+
+        let log_format = match var("SHIMINHUA_LOG_FORMAT").as_deref() {
+            Some("json") => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            None if production => LogFormat::Json,
+            None => LogFormat::Pretty,
+            Some(other) => {
+                problems.push(format!("SHIMINHUA_LOG_FORMAT must be pretty or json, not {other:?}"));
+                LogFormat::Pretty
+            }
+        };
+
+        if !problems.is_empty() {
+            return Err(ConfigErrors(problems));
+        }
+        Ok(Loaded {
+            config: Config {
+                bind,
+                environment,
+                database_url: database_url.into(),
+                redis_url: redis_url.map(Into::into),
+                redis_key_prefix: var("SHIMINHUA_REDIS_PREFIX").unwrap_or_else(|| "shiminhua:".to_owned()),
+                jwt_secret: jwt_secret.into(),
+                data_keys,
+                wechat: WechatConfig {
+                    mode: wechat_mode,
+                    app_id,
+                    app_secret: app_secret.map(Into::into),
+                    api_base,
+                },
+                upload_dir: var("SHIMINHUA_UPLOAD_DIR")
+                    .unwrap_or_else(|| "data/uploads".to_owned())
+                    .into(),
+                log_format,
+            },
+            warnings,
+        })
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.environment == Environment::Production
+    }
+
+    pub fn uses_sqlite(&self) -> bool {
+        self.database_url.expose_secret().starts_with("sqlite:")
+    }
+}
+
+fn parse_or<T: FromStr>(value: &Option<String>, default: &str, name: &str, problems: &mut Vec<String>) -> T
+where
+    T::Err: fmt::Display,
+{
+    let text = value.as_deref().unwrap_or(default);
+    text.parse().unwrap_or_else(|err| {
+        problems.push(format!("{name} is not valid ({err})"));
+        default
+            .parse()
+            .unwrap_or_else(|_| panic!("the default of {name} parses"))
+    })
+}
+
+/// `SHIMINHUA_DATA_KEY` is either one base64 key (id `k1`) or a comma-separated
+/// list of `id:base64` entries, the active key first.
+fn parse_data_keys(text: &str) -> Result<Vec<DataKey>, String> {
+    let mut keys = Vec::new();
+    for (index, entry) in text.split(',').map(str::trim).enumerate() {
+        let (id, encoded) = match entry.split_once(':') {
+            Some((id, encoded)) => (id.to_owned(), encoded),
+            None if index == 0 => ("k1".to_owned(), entry),
+            None => return Err("SHIMINHUA_DATA_KEY: every key after the first needs an id (id:base64)".to_owned()),
+        };
+        if id.is_empty() || id.len() > 16 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err("SHIMINHUA_DATA_KEY: a key id is 1 to 16 letters or digits".to_owned());
+        }
+        let bytes = BASE64
+            .decode(encoded)
+            .map_err(|_| format!("SHIMINHUA_DATA_KEY: key {id} is not base64"))?;
+        let key: [u8; DATA_KEY_BYTES] = bytes.try_into().map_err(|_| {
+            format!("SHIMINHUA_DATA_KEY: key {id} must be exactly {DATA_KEY_BYTES} bytes (it is too short or too long)")
+        })?;
+        if keys.iter().any(|k: &DataKey| k.id == id) {
+            return Err(format!("SHIMINHUA_DATA_KEY: key id {id} appears twice"));
+        }
+        keys.push(DataKey {
+            id,
+            key: SecretBox::new(Box::new(key)),
+        });
+    }
+    Ok(keys)
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn load(vars: &[(&str, &str)]) -> Result<Loaded, ConfigErrors> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn development_defaults_generate_secrets_loudly() {
+        let loaded = load(&[]).unwrap();
+        assert_eq!(loaded.config.bind.to_string(), "127.0.0.1:8080");
+        assert!(loaded.config.uses_sqlite());
+        assert!(loaded.config.redis_url.is_none());
+        assert_eq!(loaded.config.wechat.mode, WechatMode::Sandbox);
+        assert_eq!(loaded.warnings.len(), 2);
+        assert!(loaded.config.jwt_secret.expose_secret().len() >= MIN_JWT_SECRET_BYTES);
+    }
+
+    #[test]
+    fn production_with_nothing_set_names_every_problem() {
+        let problems = load(&[("SHIMINHUA_ENV", "production")]).unwrap_err().0;
+        let all = problems.join("\n");
+        for name in [
+            "DATABASE_URL",
+            "REDIS_URL",
+            "SHIMINHUA_JWT_SECRET",
+            "SHIMINHUA_DATA_KEY",
+            "SHIMINHUA_WECHAT_MODE",
+        ] {
+            assert!(all.contains(name), "{name} missing from {all}");
+        }
+    }
+
+    #[test]
+    fn short_secrets_are_refused() {
+        let problems = load(&[
+            ("SHIMINHUA_JWT_SECRET", "short"),
+            ("SHIMINHUA_DATA_KEY", &BASE64.encode([7u8; 16])),
+        ])
+        .unwrap_err()
+        .0;
+        assert_eq!(problems.len(), 2, "{problems:?}");
+    }
+
+    #[test]
+    fn a_complete_production_configuration_loads() {
+        let key = BASE64.encode([1u8; 32]);
+        let old = format!("k0:{}", BASE64.encode([2u8; 32]));
+        let keys = format!("k1:{key},{old}");
+        let loaded = load(&[
+            ("SHIMINHUA_ENV", "production"),
+            ("DATABASE_URL", "postgres://shiminhua@db/shiminhua"),
+            ("REDIS_URL", "redis://cache:6379"),
+            ("SHIMINHUA_JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+            ("SHIMINHUA_DATA_KEY", &keys),
+            ("SHIMINHUA_WECHAT_MODE", "live"),
+            ("SHIMINHUA_WECHAT_APPID", "wx0123456789abcdef"),
+            ("SHIMINHUA_WECHAT_SECRET", "0123456789abcdef0123456789abcdef"),
+        ])
+        .unwrap();
+        assert!(loaded.warnings.is_empty());
+        assert_eq!(loaded.config.data_keys.len(), 2);
+        assert_eq!(loaded.config.data_keys[0].id, "k1");
+        assert_eq!(loaded.config.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let loaded = load(&[
+            ("SHIMINHUA_JWT_SECRET", "super-secret-value-0123456789abcdef"),
+            ("DATABASE_URL", "postgres://user:hunter2@db/shiminhua"),
+        ])
+        .unwrap();
+        let debug = format!("{:?}", loaded.config);
+        assert!(!debug.contains("super-secret-value"));
+        assert!(!debug.contains("hunter2"));
+    }
+}

@@ -1,0 +1,285 @@
+//! The one error vocabulary of the service.
+//!
+//! Services return [`AppError`]; the HTTP layer renders it as a problem body
+//! (`crate::http::problem`). Each [`ErrorCode`] is stable: clients switch on
+//! it, so a code is never renamed or reused for another meaning.
+
+use std::{borrow::Cow, fmt, time::Duration};
+
+use poem::http::StatusCode;
+use serde_json::Value;
+
+/// A message in the two languages the API speaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Localized {
+    pub zh: Cow<'static, str>,
+    pub en: Cow<'static, str>,
+}
+
+impl Localized {
+    pub const fn fixed(zh: &'static str, en: &'static str) -> Self {
+        Self {
+            zh: Cow::Borrowed(zh),
+            en: Cow::Borrowed(en),
+        }
+    }
+
+    pub fn new(zh: impl Into<Cow<'static, str>>, en: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            zh: zh.into(),
+            en: en.into(),
+        }
+    }
+
+    pub fn pick(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Zh => &self.zh,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+/// The language of messages in responses: Chinese unless the client asks for English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+impl Lang {
+    /// Reads an `Accept-Language` header: the first range naming Chinese or
+    /// English wins; anything else keeps the Chinese default.
+    pub fn from_accept_language(header: Option<&str>) -> Self {
+        let Some(header) = header else {
+            return Lang::Zh;
+        };
+        for range in header.split(',') {
+            let mut parts = range.split(';');
+            let tag = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+            let refused = parts.any(|p| {
+                let p = p.trim();
+                p == "q=0" || p == "q=0.0" || p == "q=0.00" || p == "q=0.000"
+            });
+            if refused {
+                continue;
+            }
+            if tag == "en" || tag.starts_with("en-") {
+                return Lang::En;
+            }
+            if tag == "zh" || tag.starts_with("zh-") {
+                return Lang::Zh;
+            }
+        }
+        Lang::Zh
+    }
+}
+
+macro_rules! error_codes {
+    ($($variant:ident => ($status:ident, $code:literal, $zh:literal, $en:literal),)*) => {
+        /// The stable codes of problem bodies.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $($variant,)*
+        }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $code,)*
+                }
+            }
+
+            pub fn status(self) -> StatusCode {
+                match self {
+                    $(ErrorCode::$variant => StatusCode::$status,)*
+                }
+            }
+
+            /// What the client is told when the error carries no message of its own.
+            pub fn default_message(self) -> Localized {
+                match self {
+                    $(ErrorCode::$variant => Localized::fixed($zh, $en),)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    ValidationFailed => (BAD_REQUEST, "VALIDATION_FAILED",
+        "填写的内容有误，请按提示修改后再提交。",
+        "Some of the input is invalid; correct it and try again."),
+    MalformedJson => (BAD_REQUEST, "MALFORMED_JSON",
+        "提交的数据格式不对，请刷新后重试。",
+        "The request body is not valid JSON."),
+    UnsupportedMediaType => (UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE",
+        "提交的数据类型不支持。",
+        "The request content type is not supported."),
+    Unauthenticated => (UNAUTHORIZED, "UNAUTHENTICATED",
+        "请先登录。",
+        "Sign in first."),
+    Forbidden => (FORBIDDEN, "FORBIDDEN",
+        "您没有权限进行这项操作。",
+        "You are not allowed to do this."),
+    NotFound => (NOT_FOUND, "NOT_FOUND",
+        "没有找到您要的内容，请检查后重试。",
+        "The requested resource was not found."),
+    RegionNotFound => (NOT_FOUND, "REGION_NOT_FOUND",
+        "没有这个地区代码，请检查后重试。",
+        "No region has this code."),
+    MethodNotAllowed => (METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED",
+        "不支持这种请求方式。",
+        "This method is not allowed here."),
+    Conflict => (CONFLICT, "CONFLICT",
+        "内容已被其他人修改，请刷新后重试。",
+        "The resource changed in the meantime; reload and try again."),
+    PayloadTooLarge => (PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE",
+        "提交的内容太大了。",
+        "The request body is too large."),
+    RateLimited => (TOO_MANY_REQUESTS, "RATE_LIMITED",
+        "操作太频繁了，请稍后再试。",
+        "Too many requests; wait a moment and try again."),
+    Internal => (INTERNAL_SERVER_ERROR, "INTERNAL_ERROR",
+        "系统出了点问题，请稍后再试。",
+        "Something went wrong on our side; try again later."),
+    DependencyUnavailable => (SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE",
+        "系统正忙或正在维护，请稍后再试。",
+        "The service is temporarily unavailable; try again later."),
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a service reports when it cannot do what was asked.
+///
+/// `message` and `details` reach the client; `source` is for logs only and
+/// never leaves the process.
+#[derive(Debug)]
+pub struct AppError {
+    pub code: ErrorCode,
+    pub message: Option<Localized>,
+    pub details: Option<Value>,
+    pub retry_after: Option<Duration>,
+    pub source: Option<anyhow::Error>,
+}
+
+impl AppError {
+    pub fn new(code: ErrorCode) -> Self {
+        Self {
+            code,
+            message: None,
+            details: None,
+            retry_after: None,
+            source: None,
+        }
+    }
+
+    pub fn with_message(mut self, message: Localized) -> Self {
+        self.message = Some(message);
+        self
+    }
+
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    pub fn with_retry_after(mut self, retry_after: Duration) -> Self {
+        self.retry_after = Some(retry_after);
+        self
+    }
+
+    /// An unexpected failure: the client learns nothing of it, the log does.
+    pub fn internal(source: impl Into<anyhow::Error>) -> Self {
+        Self {
+            source: Some(source.into()),
+            ..Self::new(ErrorCode::Internal)
+        }
+    }
+
+    /// A dependency (database, Redis, WeChat) did not answer.
+    pub fn unavailable(source: impl Into<anyhow::Error>) -> Self {
+        Self {
+            source: Some(source.into()),
+            ..Self::new(ErrorCode::DependencyUnavailable)
+        }
+    }
+
+    /// One input field is wrong; `field` is its name as the client sent it.
+    pub fn invalid_field(field: &str, reason: Localized) -> Self {
+        Self::new(ErrorCode::ValidationFailed)
+            .with_message(reason.clone())
+            .with_details(serde_json::json!({
+                "fields": [{ "field": field, "zh": reason.zh, "en": reason.en }]
+            }))
+    }
+
+    pub fn message(&self, lang: Lang) -> Cow<'_, str> {
+        match &self.message {
+            Some(message) => Cow::Borrowed(message.pick(lang)),
+            None => Cow::Owned(self.code.default_message().pick(lang).to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.source {
+            Some(source) => write!(f, "{}: {source:#}", self.code),
+            None => write!(f, "{}", self.code),
+        }
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        use sea_orm::DbErr;
+        match err {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => AppError::unavailable(err),
+            other => AppError::internal(other),
+        }
+    }
+}
+
+impl From<crate::infra::store::StoreError> for AppError {
+    fn from(err: crate::infra::store::StoreError) -> Self {
+        AppError::unavailable(err)
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_prefers_the_first_known_range() {
+        assert_eq!(Lang::from_accept_language(None), Lang::Zh);
+        assert_eq!(Lang::from_accept_language(Some("en")), Lang::En);
+        assert_eq!(Lang::from_accept_language(Some("en-US,en;q=0.9")), Lang::En);
+        assert_eq!(Lang::from_accept_language(Some("zh-CN,en;q=0.8")), Lang::Zh);
+        assert_eq!(Lang::from_accept_language(Some("fr, en-GB;q=0.5")), Lang::En);
+        assert_eq!(Lang::from_accept_language(Some("en;q=0, zh")), Lang::Zh);
+        assert_eq!(Lang::from_accept_language(Some("de")), Lang::Zh);
+    }
+
+    #[test]
+    fn codes_are_unique_upper_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            let s = code.as_str();
+            assert!(seen.insert(s), "duplicate code {s}");
+            assert!(s.chars().all(|c| c.is_ascii_uppercase() || c == '_'), "{s}");
+            assert!(!code.default_message().zh.is_empty());
+        }
+    }
+}

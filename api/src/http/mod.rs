@@ -1,0 +1,5 @@
+//! HTTP concerns shared by every route: problem bodies, the gateway middleware, the route table.
+
+pub mod gateway;
+pub mod problem;
+pub mod route_table;

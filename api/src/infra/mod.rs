@@ -1,0 +1,9 @@
+//! Adapters to what lives outside the process: database, key-value store.
+
+pub mod db;
+pub mod memory_store;
+pub mod redis_store;
+pub mod store;
+
+#[cfg(test)]
+mod store_conformance;

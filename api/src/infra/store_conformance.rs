@@ -1,0 +1,117 @@
+//! One behavioural suite run against both stores. The Redis half needs a
+//! Redis server (`SHIMINHUA_TEST_REDIS_URL`, default the local one) and fails
+//! loudly without one: a store that is not tested is not known to work.
+
+use std::{sync::Arc, time::Duration};
+
+use super::{
+    memory_store::MemoryStore,
+    redis_store::RedisStore,
+    store::{KeyValueStore, Quota},
+};
+
+fn redis_store() -> RedisStore {
+    let url = std::env::var("SHIMINHUA_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    let prefix = format!("shiminhua-test:{}:", uuid::Uuid::new_v4());
+    RedisStore::connect(&url, &prefix).expect("the Redis URL parses")
+}
+
+async fn require(store: &dyn KeyValueStore) {
+    store.ping().await.unwrap_or_else(|err| {
+        panic!("Redis is required by this test and did not answer ({err}); start it or set SHIMINHUA_TEST_REDIS_URL")
+    });
+}
+
+async fn values_expire(store: &dyn KeyValueStore) {
+    store.set("v", "one", Duration::from_millis(150)).await.unwrap();
+    assert_eq!(store.get("v").await.unwrap().as_deref(), Some("one"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(store.get("v").await.unwrap(), None);
+    assert!(!store.delete("v").await.unwrap());
+}
+
+async fn set_if_absent_sets_once(store: &dyn KeyValueStore) {
+    assert!(store.set_if_absent("nx", "a", Duration::from_secs(5)).await.unwrap());
+    assert!(!store.set_if_absent("nx", "b", Duration::from_secs(5)).await.unwrap());
+    assert_eq!(store.get("nx").await.unwrap().as_deref(), Some("a"));
+    assert!(store.delete("nx").await.unwrap());
+    assert!(store.set_if_absent("nx", "c", Duration::from_secs(5)).await.unwrap());
+}
+
+async fn counters_are_atomic(store: Arc<dyn KeyValueStore>) {
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.increment("counter", Duration::from_secs(5)).await.unwrap() })
+        })
+        .collect();
+    let mut seen = Vec::new();
+    for task in tasks {
+        seen.push(task.await.unwrap());
+    }
+    seen.sort_unstable();
+    assert_eq!(seen, (1..=50).collect::<Vec<i64>>());
+}
+
+async fn compare_and_set_swaps_only_the_expected_value(store: &dyn KeyValueStore) {
+    let ttl = Duration::from_secs(5);
+    assert!(store.compare_and_set("cas", None, "v1", ttl).await.unwrap());
+    assert!(!store.compare_and_set("cas", None, "v2", ttl).await.unwrap());
+    assert!(!store.compare_and_set("cas", Some("v0"), "v2", ttl).await.unwrap());
+    assert!(store.compare_and_set("cas", Some("v1"), "v2", ttl).await.unwrap());
+    assert_eq!(store.get("cas").await.unwrap().as_deref(), Some("v2"));
+}
+
+async fn rate_limit_counts_a_burst_then_refuses(store: Arc<dyn KeyValueStore>) {
+    let quota = Quota::per_minute(5);
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.rate_limit("rl", quota).await.unwrap() })
+        })
+        .collect();
+    let mut allowed = 0;
+    for task in tasks {
+        let decision = task.await.unwrap();
+        assert_eq!(decision.limit, 5);
+        if decision.allowed {
+            allowed += 1;
+        } else {
+            assert!(decision.retry_after > Duration::ZERO);
+            assert!(decision.retry_after <= Duration::from_secs(12));
+        }
+    }
+    assert_eq!(allowed, 5);
+    let other = store.rate_limit("rl-other", quota).await.unwrap();
+    assert!(other.allowed);
+    assert_eq!(other.remaining, 4);
+}
+
+async fn run_suite(store: Arc<dyn KeyValueStore>) {
+    values_expire(store.as_ref()).await;
+    set_if_absent_sets_once(store.as_ref()).await;
+    counters_are_atomic(store.clone()).await;
+    compare_and_set_swaps_only_the_expected_value(store.as_ref()).await;
+    rate_limit_counts_a_burst_then_refuses(store).await;
+}
+
+#[tokio::test]
+async fn memory_store_conforms() {
+    run_suite(Arc::new(MemoryStore::default())).await;
+}
+
+#[tokio::test]
+async fn redis_store_conforms() {
+    let store = redis_store();
+    require(&store).await;
+    run_suite(Arc::new(store)).await;
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_is_reported_unavailable_quickly() {
+    let store = RedisStore::connect("redis://127.0.0.1:1", "x:").unwrap();
+    let answer = tokio::time::timeout(Duration::from_secs(30), store.get("k"))
+        .await
+        .expect("a dead Redis must be reported, not waited for");
+    assert!(answer.is_err());
+}

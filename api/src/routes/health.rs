@@ -1,0 +1,103 @@
+use poem::web::Data;
+use poem_openapi::{
+    Object, OpenApi,
+    payload::{Json, PlainText},
+    types::Example,
+};
+
+use super::ApiTags;
+use crate::{
+    error::{AppError, ErrorCode, Localized},
+    http::problem::{ApiResult, status},
+    services::health,
+    state::AppState,
+    telemetry,
+};
+
+pub struct HealthApi;
+
+#[derive(Debug, Object)]
+#[oai(example)]
+struct Alive {
+    /// Always `ok` while the process runs.
+    status: String,
+}
+
+impl Example for Alive {
+    fn example() -> Self {
+        Alive {
+            status: "ok".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+#[oai(example)]
+struct Ready {
+    /// `ready`
+    status: String,
+    /// Each dependency checked and its state (`up`).
+    checks: std::collections::BTreeMap<String, String>,
+}
+
+impl Example for Ready {
+    fn example() -> Self {
+        Ready {
+            status: "ready".to_owned(),
+            checks: [("database", "up"), ("redis", "up")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        }
+    }
+}
+
+#[OpenApi(tag = "ApiTags::Operations")]
+impl HealthApi {
+    /// Liveness: 200 while the process runs.
+    #[oai(path = "/healthz", method = "get", operation_id = "healthz")]
+    async fn healthz(&self) -> Json<Alive> {
+        Json(Alive::example())
+    }
+
+    /// Readiness: 200 when the database and Redis (if configured) answer.
+    ///
+    /// 503 otherwise, with `details.checks` naming what failed.
+    #[oai(path = "/readyz", method = "get", operation_id = "readyz")]
+    async fn readyz(&self, state: Data<&AppState>) -> ApiResult<Json<Ready>, { status::UNAVAILABLE }> {
+        let readiness = health::readiness(&state).await;
+        let checks = readiness
+            .checks
+            .iter()
+            .map(|c| (c.dependency.as_str().to_owned(), c.failure.unwrap_or("up").to_owned()))
+            .collect();
+        if readiness.ready() {
+            return Ok(Json(Ready {
+                status: "ready".to_owned(),
+                checks,
+            }));
+        }
+        let failed: Vec<_> = readiness
+            .checks
+            .iter()
+            .filter(|c| !c.up)
+            .map(|c| c.dependency.as_str())
+            .collect();
+        Err(AppError::new(ErrorCode::DependencyUnavailable)
+            .with_message(Localized::new(
+                format!("服务暂不可用：{} 无响应。", failed.join("、")),
+                format!("Not ready: {} not answering.", failed.join(", ")),
+            ))
+            .with_details(serde_json::json!({ "checks": checks }))
+            .into())
+    }
+
+    /// Metrics in the Prometheus text format.
+    ///
+    /// `http_requests_total` and `http_request_duration_seconds` by method,
+    /// route template and status; `shiminhua_dependency_up` by dependency.
+    #[oai(path = "/metrics", method = "get", operation_id = "metrics")]
+    async fn metrics(&self) -> PlainText<String> {
+        PlainText(telemetry::metrics_handle().render())
+    }
+}

@@ -1,0 +1,50 @@
+//! HTTP handlers: extract, validate, call a service, map to a DTO. No rules here.
+
+pub mod health;
+pub mod regions;
+
+use poem_openapi::{
+    Object, Tags,
+    types::{ParseFromJSON, ToJSON, Type},
+};
+
+#[derive(Tags)]
+pub enum ApiTags {
+    /// Liveness, readiness and metrics, for operators and load balancers.
+    Operations,
+    /// China's administrative divisions (GB/T 2260).
+    Regions,
+}
+
+/// The API as one tuple of resource groups.
+pub type Apis = (health::HealthApi, regions::RegionApi);
+
+pub fn apis() -> Apis {
+    (health::HealthApi, regions::RegionApi)
+}
+
+pub const DEFAULT_PAGE_SIZE: u32 = 20;
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+/// One page of a list.
+#[derive(Debug, Object)]
+pub struct Page<T: Type + ParseFromJSON + ToJSON> {
+    pub items: Vec<T>,
+    /// How many items match, over all pages.
+    pub total: u64,
+    pub page: u32,
+    pub page_size: u32,
+}
+
+impl<T: Type + ParseFromJSON + ToJSON> Page<T> {
+    /// Cuts one page out of a list already held in memory.
+    pub fn slice<S>(all: &[S], page: u32, page_size: u32, map: impl Fn(&S) -> T) -> Self {
+        let start = (page.saturating_sub(1) as usize).saturating_mul(page_size as usize);
+        Page {
+            items: all.iter().skip(start).take(page_size as usize).map(map).collect(),
+            total: all.len() as u64,
+            page,
+            page_size,
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! The administrative divisions, held in memory: the table is fixed between
+//! releases and every region-scoped rule (queues, policy inheritance) asks it.
+
+use std::collections::HashMap;
+
+use entity::region;
+use sea_orm::{DatabaseConnection, EntityTrait};
+
+use crate::{
+    domain::{RegionCode, TextType},
+    error::{AppError, AppResult, ErrorCode},
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RegionLevel {
+    Province,
+    City,
+    County,
+}
+
+impl RegionLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RegionLevel::Province => "province",
+            RegionLevel::City => "city",
+            RegionLevel::County => "county",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Region {
+    pub code: RegionCode,
+    pub name: String,
+    pub level: RegionLevel,
+    pub parent: Option<RegionCode>,
+    pub kind: String,
+}
+
+#[derive(Debug, Default)]
+pub struct RegionDirectory {
+    by_code: HashMap<RegionCode, Region>,
+    children: HashMap<Option<RegionCode>, Vec<RegionCode>>,
+}
+
+impl RegionDirectory {
+    pub async fn load(db: &DatabaseConnection) -> anyhow::Result<Self> {
+        let rows = region::Entity::find().all(db).await?;
+        let regions = rows
+            .into_iter()
+            .map(|row| {
+                let level = match row.level.as_str() {
+                    "province" => RegionLevel::Province,
+                    "city" => RegionLevel::City,
+                    "county" => RegionLevel::County,
+                    other => anyhow::bail!("region {} has an unknown level {other}", row.code),
+                };
+                let parse = |code: &str| {
+                    RegionCode::parse(code).map_err(|_| anyhow::anyhow!("region code {code:?} is malformed"))
+                };
+                Ok(Region {
+                    code: parse(&row.code)?,
+                    parent: row.parent_code.as_deref().map(parse).transpose()?,
+                    name: row.name,
+                    level,
+                    kind: row.kind,
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(Self::from_regions(regions))
+    }
+
+    pub fn from_regions(regions: Vec<Region>) -> Self {
+        let mut directory = RegionDirectory::default();
+        for region in regions {
+            directory.children.entry(region.parent).or_default().push(region.code);
+            directory.by_code.insert(region.code, region);
+        }
+        for codes in directory.children.values_mut() {
+            codes.sort_unstable();
+        }
+        directory
+    }
+
+    pub fn get(&self, code: RegionCode) -> Option<&Region> {
+        self.by_code.get(&code)
+    }
+
+    /// The region, or the problem a client should see for an unknown code.
+    pub fn require(&self, code: RegionCode) -> AppResult<&Region> {
+        self.get(code).ok_or_else(|| {
+            AppError::new(ErrorCode::RegionNotFound).with_details(serde_json::json!({ "region_code": code }))
+        })
+    }
+
+    /// The direct subdivisions of `parent`, or the provinces when it is `None`.
+    pub fn children(&self, parent: Option<RegionCode>) -> AppResult<Vec<&Region>> {
+        if let Some(code) = parent {
+            self.require(code)?;
+        }
+        Ok(self
+            .children
+            .get(&parent)
+            .map(|codes| codes.iter().filter_map(|c| self.by_code.get(c)).collect())
+            .unwrap_or_default())
+    }
+
+    /// From the province down to the region's parent.
+    pub fn ancestors(&self, code: RegionCode) -> Vec<&Region> {
+        let mut chain = Vec::new();
+        let mut next = self.get(code).and_then(|r| r.parent);
+        while let Some(parent) = next.and_then(|c| self.get(c)) {
+            chain.push(parent);
+            next = parent.parent;
+        }
+        chain.reverse();
+        chain
+    }
+
+    /// True when `scope` is `region` itself or one of its ancestors; the
+    /// national code covers everything.
+    pub fn covers(&self, scope: RegionCode, region: RegionCode) -> bool {
+        scope.is_national() || scope == region || self.ancestors(region).iter().any(|a| a.code == scope)
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_code.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_code.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(text: &str) -> RegionCode {
+        RegionCode::parse(text).unwrap()
+    }
+
+    fn region(c: &str, name: &str, level: RegionLevel, parent: Option<&str>) -> Region {
+        Region {
+            code: code(c),
+            name: name.to_owned(),
+            level,
+            parent: parent.map(code),
+            kind: String::new(),
+        }
+    }
+
+    fn jiangsu() -> RegionDirectory {
+        RegionDirectory::from_regions(vec![
+            region("320000", "江苏省", RegionLevel::Province, None),
+            region("320100", "南京市", RegionLevel::City, Some("320000")),
+            region("320115", "江宁区", RegionLevel::County, Some("320100")),
+            region("320116", "六合区", RegionLevel::County, Some("320100")),
+        ])
+    }
+
+    #[test]
+    fn ancestors_run_from_the_province_down() {
+        let names: Vec<_> = jiangsu()
+            .ancestors(code("320115"))
+            .iter()
+            .map(|r| r.name.clone())
+            .collect();
+        assert_eq!(names, ["江苏省", "南京市"]);
+    }
+
+    #[test]
+    fn a_scope_covers_itself_and_its_descendants_only() {
+        let d = jiangsu();
+        assert!(d.covers(code("320000"), code("320115")));
+        assert!(d.covers(code("320115"), code("320115")));
+        assert!(d.covers(RegionCode::NATIONAL, code("320116")));
+        assert!(!d.covers(code("320115"), code("320116")));
+        assert!(!d.covers(code("320115"), code("320100")));
+    }
+
+    #[test]
+    fn children_of_an_unknown_region_is_an_error() {
+        let d = jiangsu();
+        assert_eq!(d.children(None).unwrap().len(), 1);
+        assert_eq!(d.children(Some(code("320100"))).unwrap().len(), 2);
+        assert_eq!(
+            d.children(Some(code("990000"))).unwrap_err().code,
+            ErrorCode::RegionNotFound
+        );
+    }
+}

@@ -1,0 +1,201 @@
+//! Building and running the app: shared by `main`, the spec exporter and the tests.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use poem::{
+    EndpointExt, Route, Server,
+    endpoint::BoxEndpoint,
+    listener::{Acceptor, Listener, TcpListener},
+};
+use poem_openapi::{ContactObject, ExtraHeader, LicenseObject, OpenApiService};
+use secrecy::ExposeSecret;
+use tokio::{sync::oneshot, task::JoinHandle};
+
+use crate::{
+    config::Config,
+    http::{gateway::Gateway, route_table::RouteTable},
+    infra::{db, memory_store::MemoryStore, redis_store::RedisStore, store::KeyValueStore},
+    routes::{self, Apis},
+    services::{health, regions::RegionDirectory},
+    state::AppState,
+    telemetry,
+};
+
+/// Routes served beside the OpenAPI operations.
+const DOCUMENT_ROUTES: &[&str] = &["/openapi.json", "/openapi.yaml", "/docs"];
+/// How long in-flight requests may take to finish after a shutdown signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+const DESCRIPTION: &str = "\
+Shiminhua (市民化) puts the county-level migrant-worker urbanisation programme \
+(县域农民工市民化质量提升行动, 人社部发〔2023〕8号) in a migrant worker's phone: policy \
+lookup, subsidy applications, social-insurance transfers and unpaid-wage reports.
+
+Conventions: JSON in and out, `snake_case` fields, money in integer fen (`*_fen`), \
+dates `YYYY-MM-DD`, instants RFC 3339. Every non-2xx body is a problem object \
+(`application/problem+json`: `code`, `message`, `request_id`, `details`); \
+`message` is Chinese unless `Accept-Language: en`. Every response carries \
+`X-Request-Id` (echoed when the client sent one). Region codes are GB/T 2260.";
+
+pub fn openapi_service() -> OpenApiService<Apis, ()> {
+    OpenApiService::new(routes::apis(), "Shiminhua API", env!("CARGO_PKG_VERSION"))
+        .summary("The backend of the migrant-worker urbanisation programme (市民化)")
+        .description(DESCRIPTION)
+        .contact(
+            ContactObject::new()
+                .name("Shiminhua engineering")
+                .email("shiminhua@example.org"),
+        )
+        .license(LicenseObject::new("MIT OR Apache-2.0"))
+        .extra_response_header::<String, _>(
+            ExtraHeader::new("X-Request-Id").description("The id of this request, for support and the logs."),
+        )
+}
+
+/// The OpenAPI document as JSON, as served at `/openapi.json` and committed in `openapi/`.
+pub fn spec_json() -> String {
+    openapi_service().spec()
+}
+
+pub fn spec_yaml() -> String {
+    openapi_service().spec_yaml()
+}
+
+/// Connects to the database and the store, migrates, and loads what stays in memory.
+pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
+    telemetry::metrics_handle();
+    let db = db::connect(config.database_url.expose_secret()).await?;
+    db::migrate(&db).await?;
+    let store: Arc<dyn KeyValueStore> = match &config.redis_url {
+        Some(url) => Arc::new(RedisStore::connect(url.expose_secret(), &config.redis_key_prefix).context("REDIS_URL")?),
+        None => Arc::new(MemoryStore::default()),
+    };
+    let regions = RegionDirectory::load(&db).await.context("loading the region table")?;
+    tracing::info!(
+        database = if config.uses_sqlite() { "sqlite" } else { "postgres" },
+        store = store.kind(),
+        regions = regions.len(),
+        "state ready"
+    );
+    Ok(AppState {
+        config: Arc::new(config),
+        db,
+        store,
+        regions: Arc::new(regions),
+    })
+}
+
+pub fn build_app(state: AppState) -> BoxEndpoint<'static> {
+    let api = openapi_service();
+    let spec: serde_json::Value = serde_json::from_str(&api.spec()).expect("the generated spec is JSON");
+    let route_table = Arc::new(RouteTable::from_spec(&spec, DOCUMENT_ROUTES));
+    Route::new()
+        .at("/openapi.json", api.spec_endpoint())
+        .at("/openapi.yaml", api.spec_endpoint_yaml())
+        .nest("/docs", api.swagger_ui())
+        .nest("/", api)
+        .data(state)
+        .with(Gateway::new(route_table))
+        .boxed()
+}
+
+/// A server running in the background, as the tests and `serve` use it.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+    probe: JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// Stops accepting, lets in-flight requests finish, and waits for the server.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _already_stopped = shutdown.send(());
+        }
+        self.probe.abort();
+        (&mut self.task).await.context("the server task")?.context("the server")
+    }
+
+    /// Runs until the server ends (after a shutdown signal).
+    pub async fn wait(mut self) -> anyhow::Result<()> {
+        let result = (&mut self.task).await;
+        self.probe.abort();
+        result.context("the server task")?.context("the server")
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        self.probe.abort();
+        self.task.abort();
+    }
+}
+
+/// Binds `addr` (port 0 picks a free one) and serves in the background until
+/// `stop`, or until `shutdown_signal` completes.
+pub async fn start(
+    config: Config,
+    shutdown_signal: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<RunningServer> {
+    let bind = config.bind;
+    let state = build_state(config).await?;
+    let acceptor = TcpListener::bind(bind)
+        .into_acceptor()
+        .await
+        .with_context(|| format!("binding {bind}"))?;
+    let addr = acceptor
+        .local_addr()
+        .first()
+        .and_then(|a| a.as_socket_addr().copied())
+        .context("the listener has no socket address")?;
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    let app = build_app(state.clone());
+    let task = tokio::spawn(async move {
+        let signal = async move {
+            tokio::select! {
+                _ = stopped => {}
+                () = shutdown_signal => {}
+            }
+            tracing::info!("shutting down: finishing in-flight requests");
+        };
+        Server::new_with_acceptor(acceptor)
+            .run_with_graceful_shutdown(app, signal, Some(SHUTDOWN_GRACE))
+            .await
+    });
+    let probe = health::spawn_probe(state.clone());
+    tracing::info!(%addr, "listening");
+    Ok(RunningServer {
+        addr,
+        state,
+        shutdown: Some(shutdown),
+        task,
+        probe,
+    })
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn termination_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

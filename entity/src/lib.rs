@@ -1,0 +1,3 @@
+//! sea-orm entities: the tables, nothing about HTTP.
+
+pub mod region;

@@ -1,0 +1,18 @@
+//! Schema changes and seed data, applied at start-up and by `shiminhua migrate`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_create_region;
+mod m20261122_000002_seed_regions;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261122_000001_create_region::Migration),
+            Box::new(m20261122_000002_seed_regions::Migration),
+        ]
+    }
+}

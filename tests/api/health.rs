@@ -1,0 +1,106 @@
+use std::time::Duration;
+
+use reqwest::StatusCode;
+
+use crate::support::{TestApp, app::redis_url, assert_problem, proxy::TcpProxy};
+
+#[tokio::test]
+async fn healthz_and_readyz_answer_when_everything_is_up() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.get_json("/healthz").await["status"], "ok");
+    let ready = app.get_json("/readyz").await;
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["checks"]["database"], "up");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template_and_status() {
+    let app = TestApp::spawn().await;
+    app.get_json("/api/v1/regions/320115").await;
+    app.get("/api/v1/regions/999999").await;
+    app.get_json("/readyz").await;
+    let text = app.get("/metrics").await.text().await.unwrap();
+    let has = |needle: &str| {
+        text.lines()
+            .any(|l| l.starts_with("http_requests_total") && l.contains(needle))
+    };
+    assert!(
+        has(r#"route="/api/v1/regions/{code}""#) && has(r#"status="404""#),
+        "{text}"
+    );
+    assert!(text.contains("http_request_duration_seconds_bucket"), "{text}");
+    assert!(
+        text.contains(r#"shiminhua_dependency_up{dependency="database"} 1"#),
+        "{text}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn request_ids_are_echoed_or_generated() {
+    let app = TestApp::spawn().await;
+    let echoed = app
+        .client
+        .get(app.url("/healthz"))
+        .header("X-Request-Id", "mini-program-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(echoed.headers()["x-request-id"], "mini-program-42");
+    let forged = app
+        .client
+        .get(app.url("/healthz"))
+        .header("X-Request-Id", "bad id\twith spaces")
+        .send()
+        .await
+        .unwrap();
+    let generated = forged.headers()["x-request-id"].to_str().unwrap();
+    assert_ne!(generated, "bad id\twith spaces");
+    assert_eq!(generated.len(), 36);
+    app.stop().await;
+}
+
+/// Polls `/readyz` until it answers `status`, for at most a minute.
+async fn wait_for_readiness(app: &TestApp, status: StatusCode) -> reqwest::Response {
+    for _ in 0..120 {
+        let response = app.get("/readyz").await;
+        if response.status() == status {
+            return response;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    panic!("/readyz never answered {status}");
+}
+
+#[tokio::test]
+async fn readyz_follows_redis_going_away_and_coming_back_without_a_restart() {
+    let target = redis_url()
+        .trim_start_matches("redis://")
+        .trim_end_matches('/')
+        .parse()
+        .expect("SHIMINHUA_TEST_REDIS_URL is redis://host:port with an IP address");
+    let proxy = TcpProxy::start(target).await;
+    let proxied = format!("redis://{}", proxy.addr);
+    let app = TestApp::spawn_with(|vars| {
+        vars.insert("REDIS_URL", proxied);
+    })
+    .await;
+    let ready = wait_for_readiness(&app, StatusCode::OK)
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(ready["checks"]["redis"], "up");
+
+    proxy.cut();
+    let down = wait_for_readiness(&app, StatusCode::SERVICE_UNAVAILABLE).await;
+    let body = assert_problem(down, StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE").await;
+    assert_ne!(body["details"]["checks"]["redis"], "up");
+    assert_eq!(body["details"]["checks"]["database"], "up");
+    assert!(body["message"].as_str().unwrap().contains("redis"));
+
+    proxy.restore();
+    wait_for_readiness(&app, StatusCode::OK).await;
+    app.stop().await;
+}

@@ -1,0 +1,11 @@
+//! Black-box tests of the whole service over HTTP: a real server on a random
+//! port with a fresh database each. `SHIMINHUA_TEST_BACKEND=external` runs
+//! them on PostgreSQL + Redis; the default is SQLite + the in-process store.
+
+mod support;
+
+mod cli;
+mod errors;
+mod health;
+mod openapi;
+mod regions;

@@ -1,0 +1,202 @@
+use std::collections::HashMap;
+
+use api::{
+    config::Config,
+    startup::{self, RunningServer},
+};
+use reqwest::{Response, StatusCode};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::Value;
+
+/// Which storage the suite runs on, from `SHIMINHUA_TEST_BACKEND`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite + the in-process store: the embedded default.
+    Embedded,
+    /// PostgreSQL + Redis: production's combination.
+    External,
+}
+
+impl Backend {
+    pub fn from_env() -> Self {
+        match std::env::var("SHIMINHUA_TEST_BACKEND").as_deref() {
+            Ok("external") => Backend::External,
+            Ok("embedded") | Err(_) => Backend::Embedded,
+            Ok(other) => panic!("SHIMINHUA_TEST_BACKEND must be embedded or external, not {other:?}"),
+        }
+    }
+}
+
+pub fn redis_url() -> String {
+    std::env::var("SHIMINHUA_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("SHIMINHUA_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A database that exists for one test only.
+enum TestDatabase {
+    Sqlite { _dir: tempfile::TempDir },
+    Postgres { name: String },
+}
+
+impl TestDatabase {
+    async fn create(backend: Backend) -> (Self, String) {
+        match backend {
+            Backend::Embedded => {
+                let dir = tempfile::tempdir().expect("a temporary directory");
+                let url = format!("sqlite://{}/test.db?mode=rwc", dir.path().display());
+                (TestDatabase::Sqlite { _dir: dir }, url)
+            }
+            Backend::External => {
+                let admin_url = postgres_admin_url();
+                let admin = Database::connect(&admin_url).await.unwrap_or_else(|err| {
+                    panic!("PostgreSQL is required for SHIMINHUA_TEST_BACKEND=external and did not answer at {admin_url}: {err}")
+                });
+                let name = format!("shiminhua_test_{}", uuid::Uuid::new_v4().simple());
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("creating the test database");
+                let (base, _) = admin_url.rsplit_once('/').expect("the admin URL names a database");
+                (TestDatabase::Postgres { name: name.clone() }, format!("{base}/{name}"))
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let TestDatabase::Postgres { name } = self else {
+            return;
+        };
+        let statement = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+        // Drop cannot await, and the test's runtime may be shutting down: use
+        // a runtime of our own on a thread of our own.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+
+            runtime.block_on(async {
+                let admin = Database::connect(&postgres_admin_url()).await?;
+                admin.execute_unprepared(&statement).await?;
+                anyhow::Ok(())
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("warning: could not drop the test database {name}");
+        }
+    }
+}
+
+/// One running service with its own database and Redis key prefix.
+pub struct TestApp {
+    pub base_url: String,
+    pub client: reqwest::Client,
+    server: Option<RunningServer>,
+    _database: TestDatabase,
+    _uploads: tempfile::TempDir,
+}
+
+pub type Vars = HashMap<&'static str, String>;
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Starts a server; `customize` may change its environment variables.
+    pub async fn spawn_with(customize: impl FnOnce(&mut Vars)) -> TestApp {
+        let backend = Backend::from_env();
+        let (database, database_url) = TestDatabase::create(backend).await;
+        let uploads = tempfile::tempdir().expect("a temporary directory");
+        let mut vars: Vars = HashMap::from([
+            ("SHIMINHUA_BIND", "127.0.0.1:0".to_owned()),
+            ("DATABASE_URL", database_url),
+            (
+                "SHIMINHUA_REDIS_PREFIX",
+                format!("shiminhua-test:{}:", uuid::Uuid::new_v4().simple()),
+            ),
+            (
+                "SHIMINHUA_JWT_SECRET",
+                "test-jwt-secret-0123456789abcdef0123456789".to_owned(),
+            ),
+            (
+                "SHIMINHUA_DATA_KEY",
+                "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".to_owned(),
+            ),
+            ("SHIMINHUA_UPLOAD_DIR", uploads.path().display().to_string()),
+        ]);
+        if backend == Backend::External {
+            vars.insert("REDIS_URL", redis_url());
+        }
+        customize(&mut vars);
+        let config = Config::from_lookup(|name| vars.get(name).cloned())
+            .expect("the test configuration is valid")
+            .config;
+        api::telemetry::init_tracing(config.log_format);
+        let server = startup::start(config, std::future::pending())
+            .await
+            .expect("the test server starts");
+        TestApp {
+            base_url: format!("http://{}", server.addr),
+            client: reqwest::Client::new(),
+            server: Some(server),
+            _database: database,
+            _uploads: uploads,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("the request is answered")
+    }
+
+    pub async fn get_json(&self, path: &str) -> Value {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.json().await.expect("a JSON body")
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop().await.expect("the server stops cleanly");
+        }
+    }
+}
+
+/// Asserts a problem body: status, stable code, content type, request id, and
+/// that nothing internal leaks. Returns the body for further checks.
+pub async fn assert_problem(response: Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(response.status(), status);
+    let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let header_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let text = response.text().await.unwrap();
+    for internal in [
+        "::",
+        "panicked",
+        "poem",
+        "sea_orm",
+        "sqlx",
+        "SELECT",
+        "backtrace",
+        "RegionCode",
+    ] {
+        assert!(!text.contains(internal), "the problem body leaks {internal:?}: {text}");
+    }
+    let body: Value = serde_json::from_str(&text).expect("a JSON problem body");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["request_id"], header_id.as_str());
+    assert!(!body["message"].as_str().unwrap().is_empty());
+    body
+}

@@ -1,0 +1,4 @@
+pub mod app;
+pub mod proxy;
+
+pub use app::{TestApp, assert_problem};
