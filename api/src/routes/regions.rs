@@ -18,7 +18,7 @@ pub struct RegionApi;
 
 /// An administrative division.
 #[derive(Debug, Object)]
-#[oai(rename = "Region", example)]
+#[oai(rename = "Region", example, skip_serializing_if_is_none)]
 pub struct RegionView {
     pub code: RegionCode,
     pub name: String,
