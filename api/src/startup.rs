@@ -40,7 +40,6 @@ dates `YYYY-MM-DD`, instants RFC 3339. Every non-2xx body is a problem object \
 
 pub fn openapi_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(routes::apis(), "Shiminhua API", env!("CARGO_PKG_VERSION"))
-        .summary("The backend of the migrant-worker urbanisation programme (市民化)")
         .description(DESCRIPTION)
         .contact(
             ContactObject::new()
