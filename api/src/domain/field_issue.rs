@@ -1,33 +1,50 @@
 use crate::error::Localized;
 
-/// Why one input value was refused.
-///
-/// The parsers of the OpenAPI and serde layers only carry strings, so an issue
-/// travels through them as its stable code and is turned back into a
-/// localized message by [`FieldIssue::find_in`] when the problem body is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FieldIssue {
-    RegionCodeFormat,
+macro_rules! field_issues {
+    ($($variant:ident => ($code:literal, $zh:literal, $en:literal),)*) => {
+        /// Why one input value was refused.
+        ///
+        /// The parsers of the OpenAPI and serde layers only carry strings, so an
+        /// issue travels through them as its stable code and is turned back into
+        /// a localized message by [`FieldIssue::find_in`] when the problem body
+        /// is written.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum FieldIssue {
+            $($variant,)*
+        }
+
+        impl FieldIssue {
+            const ALL: &'static [FieldIssue] = &[$(FieldIssue::$variant,)*];
+
+            pub fn code(self) -> &'static str {
+                match self {
+                    $(FieldIssue::$variant => $code,)*
+                }
+            }
+
+            pub fn message(self) -> Localized {
+                match self {
+                    $(FieldIssue::$variant => Localized::fixed($zh, $en),)*
+                }
+            }
+        }
+    };
+}
+
+field_issues! {
+    RegionCodeFormat => ("REGION_CODE_FORMAT",
+        "地区代码应为6位数字，例如 320115。", "A region code is six digits, e.g. 320115."),
+    IdNumberFormat => ("ID_NUMBER_FORMAT",
+        "身份证号应为18位，最后一位可以是数字或X。", "An ID number has 18 characters: 17 digits and a digit or X."),
+    IdNumberBirthDate => ("ID_NUMBER_BIRTH_DATE",
+        "身份证号里的出生日期不对，请核对后重新填写。", "The birth date inside the ID number is not valid."),
+    IdNumberCheckDigit => ("ID_NUMBER_CHECK_DIGIT",
+        "身份证号有误（校验位不对），请逐位核对。", "The ID number's check digit is wrong; check each digit."),
+    PhoneFormat => ("PHONE_FORMAT",
+        "手机号应为11位数字，以1开头。", "A mobile number has 11 digits and starts with 1."),
 }
 
 impl FieldIssue {
-    const ALL: &'static [FieldIssue] = &[FieldIssue::RegionCodeFormat];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            FieldIssue::RegionCodeFormat => "REGION_CODE_FORMAT",
-        }
-    }
-
-    pub fn message(self) -> Localized {
-        match self {
-            FieldIssue::RegionCodeFormat => Localized::fixed(
-                "地区代码应为6位数字，例如 320115。",
-                "A region code is six digits, e.g. 320115.",
-            ),
-        }
-    }
-
     /// Finds the issue whose code a parser's error text carries.
     pub fn find_in(text: &str) -> Option<FieldIssue> {
         Self::ALL.iter().copied().find(|issue| text.contains(issue.code()))
@@ -51,5 +68,14 @@ mod tests {
             assert_eq!(FieldIssue::find_in(&wrapped), Some(*issue));
         }
         assert_eq!(FieldIssue::find_in("Expected input type \"integer\""), None);
+    }
+
+    #[test]
+    fn no_code_contains_another() {
+        for a in FieldIssue::ALL {
+            for b in FieldIssue::ALL {
+                assert!(a == b || !a.code().contains(b.code()), "{a} contains {b}");
+            }
+        }
     }
 }
