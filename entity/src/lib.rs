@@ -1,3 +1,7 @@
 //! sea-orm entities: the tables, nothing about HTTP.
 
+pub mod audit_log;
+pub mod integrator_client;
 pub mod region;
+pub mod staff_account;
+pub mod worker;

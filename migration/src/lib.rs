@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_create_region;
 mod m20261122_000002_seed_regions;
+mod m20261122_000003_create_identity;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_create_region::Migration),
             Box::new(m20261122_000002_seed_regions::Migration),
+            Box::new(m20261122_000003_create_identity::Migration),
         ]
     }
 }

@@ -8,7 +8,10 @@ use std::{
 
 use async_trait::async_trait;
 
-use super::store::{KeyValueStore, Quota, RateDecision, StoreError, gcra};
+use super::store::{
+    CURRENT, KeyValueStore, Quota, ROTATED, RateDecision, Rotation, RotationOutcome, SessionCheck, SessionVerdict, StoreError,
+    StoredSession, gcra, wall_clock_ms,
+};
 
 /// Expired entries are dropped lazily on read and in a sweep every this many writes.
 const SWEEP_EVERY_WRITES: u64 = 4096;
@@ -128,17 +131,90 @@ impl KeyValueStore for MemoryStore {
         }))
     }
 
-    async fn rate_limit(&self, key: &str, quota: Quota) -> Result<RateDecision, StoreError> {
-        let epoch = self.epoch;
+    async fn delete_if_equals(&self, key: &str, expected: &str) -> Result<bool, StoreError> {
         Ok(self.with_map(|map, now| {
-            let now_ms = now.duration_since(epoch).as_millis() as u64;
-            let stored = map.live(key, now).and_then(|e| e.value.parse().ok());
-            let (decision, new_tat) = gcra(quota, stored, now_ms);
-            if let Some(tat) = new_tat {
-                let expires_at = now + Duration::from_millis(tat - now_ms);
-                map.put(key, tat.to_string(), expires_at, now);
+            if map.live(key, now).is_some_and(|e| e.value == expected) {
+                map.entries.remove(key);
+                return true;
             }
-            decision
+            false
         }))
     }
+
+    async fn rate_limit(&self, key: &str, quota: Quota) -> Result<RateDecision, StoreError> {
+        let epoch = self.epoch;
+        Ok(self.with_map(|map, now| count_request(map, now, epoch, key, quota)))
+    }
+
+    async fn authorize(&self, check: SessionCheck<'_>) -> Result<SessionVerdict, StoreError> {
+        let epoch = self.epoch;
+        Ok(self.with_map(|map, now| {
+            let wall_ms = wall_clock_ms();
+            let Some(session) = live_session(map, now, wall_ms, check.session_key, check.revocation_key) else {
+                return SessionVerdict {
+                    payload: None,
+                    rate: RateDecision::unlimited(check.quota),
+                };
+            };
+            if let Some(idle) = check.slide_to {
+                slide(map, now, wall_ms, check.session_key, &session, idle);
+            }
+            SessionVerdict {
+                payload: Some(session.payload),
+                rate: count_request(map, now, epoch, check.rate_key, check.quota),
+            }
+        }))
+    }
+
+    async fn rotate_refresh(&self, rotation: Rotation<'_>) -> Result<RotationOutcome, StoreError> {
+        Ok(self.with_map(|map, now| {
+            let wall_ms = wall_clock_ms();
+            match map.live(rotation.presented_key, now).map(|e| e.value.as_str()) {
+                None => return RotationOutcome::Unknown,
+                Some(ROTATED) => {
+                    map.entries.remove(rotation.session_key);
+                    return RotationOutcome::Reused;
+                }
+                Some(_) => {}
+            }
+            let Some(session) = live_session(map, now, wall_ms, rotation.session_key, rotation.revocation_key) else {
+                return RotationOutcome::Ended;
+            };
+            let remaining = Duration::from_millis(session.absolute_expiry_ms - wall_ms);
+            map.put(rotation.presented_key, ROTATED.to_owned(), now + rotation.remember_rotated, now);
+            map.put(rotation.replacement_key, CURRENT.to_owned(), now + rotation.idle.min(remaining), now);
+            if let Some(idle) = rotation.slide_session_to {
+                slide(map, now, wall_ms, rotation.session_key, &session, idle);
+            }
+            RotationOutcome::Rotated { payload: session.payload }
+        }))
+    }
+}
+
+fn count_request(map: &mut Map, now: Instant, epoch: Instant, key: &str, quota: Quota) -> RateDecision {
+    let now_ms = now.duration_since(epoch).as_millis() as u64;
+    let stored = map.live(key, now).and_then(|e| e.value.parse().ok());
+    let (decision, new_tat) = gcra(quota, stored, now_ms);
+    if let Some(tat) = new_tat {
+        let expires_at = now + Duration::from_millis(tat - now_ms);
+        map.put(key, tat.to_string(), expires_at, now);
+    }
+    decision
+}
+
+/// The session under `key` if it is alive and not revoked; a dead one is removed.
+fn live_session(map: &mut Map, now: Instant, wall_ms: u64, key: &str, revocation_key: &str) -> Option<StoredSession> {
+    let session = map.live(key, now).and_then(|e| StoredSession::decode(&e.value))?;
+    let revoked_before = map.live(revocation_key, now).and_then(|e| e.value.parse().ok());
+    if session.valid_at(wall_ms, revoked_before) {
+        Some(session)
+    } else {
+        map.entries.remove(key);
+        None
+    }
+}
+
+fn slide(map: &mut Map, now: Instant, wall_ms: u64, key: &str, session: &StoredSession, idle: Duration) {
+    let remaining = Duration::from_millis(session.absolute_expiry_ms.saturating_sub(wall_ms));
+    map.put(key, session.encode(), now + idle.min(remaining), now);
 }

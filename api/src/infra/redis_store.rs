@@ -10,7 +10,9 @@ use redis::{
     aio::{ConnectionManager, ConnectionManagerConfig},
 };
 
-use super::store::{KeyValueStore, Quota, RateDecision, StoreError};
+use super::store::{
+    KeyValueStore, Quota, RateDecision, Rotation, RotationOutcome, SessionCheck, SessionVerdict, StoreError,
+};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 const RESPONSE_TIMEOUT: Duration = Duration::from_millis(1500);
@@ -31,30 +33,114 @@ end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1";
 
-/// GCRA, the same rule as `store::gcra`. KEYS[1] tat key; ARGV[1] interval ms, ARGV[2] limit.
-/// Returns {allowed, remaining, reset_after_ms, retry_after_ms}.
-const RATE_LIMIT: &str = r"
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local interval = tonumber(ARGV[1])
-local limit = tonumber(ARGV[2])
-local window = interval * limit
-local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-if tat < now then tat = now end
-local new_tat = tat + interval
-local allow_at = new_tat - window
-if now < allow_at then
-  return {0, 0, tat - now, allow_at - now}
+/// Helpers shared by the scripts: the server's wall clock, GCRA (the same rule
+/// as `store::gcra`), and the session check (the same rule as `StoredSession::valid_at`).
+macro_rules! lua_prelude {
+    () => {
+        r"
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now)
-return {1, math.floor((now + window - new_tat) / interval), new_tat - now, 0}";
+
+local function gcra(key, interval, limit, now)
+  local window = interval * limit
+  local tat = tonumber(redis.call('GET', key) or now)
+  if tat < now then tat = now end
+  local new_tat = tat + interval
+  local allow_at = new_tat - window
+  if now < allow_at then
+    return {0, 0, tat - now, allow_at - now}
+  end
+  redis.call('SET', key, new_tat, 'PX', new_tat - now)
+  return {1, math.floor((now + window - new_tat) / interval), new_tat - now, 0}
+end
+
+local function live_session(key, revocation_key, now)
+  local value = redis.call('GET', key)
+  if not value then return nil end
+  local expiry, created, payload = string.match(value, '^(%d+)|(%d+)|(.*)$')
+  local mark = tonumber(redis.call('GET', revocation_key) or '-1')
+  if not expiry or tonumber(expiry) <= now or tonumber(created) <= mark then
+    redis.call('DEL', key)
+    return nil
+  end
+  return {value = value, expiry = tonumber(expiry), payload = payload}
+end
+
+local function slide(key, session, idle, now)
+  local remaining = session.expiry - now
+  if idle < remaining then remaining = idle end
+  redis.call('PEXPIRE', key, remaining)
+end
+"
+    };
+}
+
+/// KEYS[1] tat key; ARGV[1] interval ms, ARGV[2] limit.
+/// Returns {allowed, remaining, reset_after_ms, retry_after_ms}.
+const RATE_LIMIT: &str = concat!(
+    lua_prelude!(),
+    r"
+return gcra(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), now_ms())"
+);
+
+/// KEYS[1] session, KEYS[2] revocation mark, KEYS[3] rate key;
+/// ARGV[1] slide ms (0: none), ARGV[2] interval ms, ARGV[3] limit.
+/// Returns {found, payload, allowed, remaining, reset_after_ms, retry_after_ms}.
+const AUTHORIZE: &str = concat!(
+    lua_prelude!(),
+    r"
+local now = now_ms()
+local session = live_session(KEYS[1], KEYS[2], now)
+if not session then return {0, '', 1, 0, 0, 0} end
+local idle = tonumber(ARGV[1])
+if idle > 0 then slide(KEYS[1], session, idle, now) end
+local rate = gcra(KEYS[3], tonumber(ARGV[2]), tonumber(ARGV[3]), now)
+return {1, session.payload, rate[1], rate[2], rate[3], rate[4]}"
+);
+
+/// KEYS[1] presented token, KEYS[2] replacement, KEYS[3] session, KEYS[4] revocation mark;
+/// ARGV[1] idle ms, ARGV[2] remember-rotated ms, ARGV[3] session slide ms (0: none).
+/// Returns {1, payload} rotated, {0, ''} unknown, {2, ''} reused (session revoked), {3, ''} ended.
+const ROTATE_REFRESH: &str = concat!(
+    lua_prelude!(),
+    r"
+local state = redis.call('GET', KEYS[1])
+if not state then return {0, ''} end
+if state == 'rotated' then
+  redis.call('DEL', KEYS[3])
+  return {2, ''}
+end
+local now = now_ms()
+local session = live_session(KEYS[3], KEYS[4], now)
+if not session then return {3, ''} end
+local remaining = session.expiry - now
+local idle = tonumber(ARGV[1])
+if idle < remaining then remaining = idle end
+redis.call('SET', KEYS[1], 'rotated', 'PX', ARGV[2])
+redis.call('SET', KEYS[2], 'current', 'PX', remaining)
+local slide_ms = tonumber(ARGV[3])
+if slide_ms > 0 then slide(KEYS[3], session, slide_ms, now) end
+return {1, session.payload}"
+);
+
+/// KEYS[1] key; ARGV[1] expected value.
+const DELETE_IF_EQUALS: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0";
 
 pub struct RedisStore {
     connection: ConnectionManager,
     prefix: String,
     increment: Script,
     compare_and_set: Script,
+    delete_if_equals: Script,
     rate_limit: Script,
+    authorize: Script,
+    rotate_refresh: Script,
 }
 
 impl RedisStore {
@@ -73,7 +159,10 @@ impl RedisStore {
             prefix: prefix.to_owned(),
             increment: Script::new(INCREMENT),
             compare_and_set: Script::new(COMPARE_AND_SET),
+            delete_if_equals: Script::new(DELETE_IF_EQUALS),
             rate_limit: Script::new(RATE_LIMIT),
+            authorize: Script::new(AUTHORIZE),
+            rotate_refresh: Script::new(ROTATE_REFRESH),
         })
     }
 
@@ -88,6 +177,20 @@ fn unavailable(err: redis::RedisError) -> StoreError {
 
 fn millis(duration: Duration) -> u64 {
     (duration.as_millis() as u64).max(1)
+}
+
+fn interval_ms(quota: Quota) -> u64 {
+    (millis(quota.period) / u64::from(quota.limit.max(1))).max(1)
+}
+
+fn decision(quota: Quota, allowed: i64, remaining: i64, reset_ms: i64, retry_ms: i64) -> RateDecision {
+    RateDecision {
+        allowed: allowed == 1,
+        limit: quota.limit,
+        remaining: remaining.max(0) as u32,
+        reset_after: Duration::from_millis(reset_ms.max(0) as u64),
+        retry_after: Duration::from_millis(retry_ms.max(0) as u64),
+    }
 }
 
 #[async_trait]
@@ -173,23 +276,69 @@ impl KeyValueStore for RedisStore {
         Ok(swapped == 1)
     }
 
+    async fn delete_if_equals(&self, key: &str, expected: &str) -> Result<bool, StoreError> {
+        let mut connection = self.connection.clone();
+        let deleted: i64 = self
+            .delete_if_equals
+            .key(self.key(key))
+            .arg(expected)
+            .invoke_async(&mut connection)
+            .await
+            .map_err(unavailable)?;
+        Ok(deleted == 1)
+    }
+
     async fn rate_limit(&self, key: &str, quota: Quota) -> Result<RateDecision, StoreError> {
         let mut connection = self.connection.clone();
-        let interval = (millis(quota.period) / u64::from(quota.limit.max(1))).max(1);
         let (allowed, remaining, reset_ms, retry_ms): (i64, i64, i64, i64) = self
             .rate_limit
             .key(self.key(key))
-            .arg(interval)
+            .arg(interval_ms(quota))
             .arg(quota.limit.max(1))
             .invoke_async(&mut connection)
             .await
             .map_err(unavailable)?;
-        Ok(RateDecision {
-            allowed: allowed == 1,
-            limit: quota.limit,
-            remaining: remaining.max(0) as u32,
-            reset_after: Duration::from_millis(reset_ms.max(0) as u64),
-            retry_after: Duration::from_millis(retry_ms.max(0) as u64),
+        Ok(decision(quota, allowed, remaining, reset_ms, retry_ms))
+    }
+
+    async fn authorize(&self, check: SessionCheck<'_>) -> Result<SessionVerdict, StoreError> {
+        let mut connection = self.connection.clone();
+        let (found, payload, allowed, remaining, reset_ms, retry_ms): (i64, String, i64, i64, i64, i64) = self
+            .authorize
+            .key(self.key(check.session_key))
+            .key(self.key(check.revocation_key))
+            .key(self.key(check.rate_key))
+            .arg(check.slide_to.map_or(0, millis))
+            .arg(interval_ms(check.quota))
+            .arg(check.quota.limit.max(1))
+            .invoke_async(&mut connection)
+            .await
+            .map_err(unavailable)?;
+        Ok(SessionVerdict {
+            payload: (found == 1).then_some(payload),
+            rate: decision(check.quota, allowed, remaining, reset_ms, retry_ms),
+        })
+    }
+
+    async fn rotate_refresh(&self, rotation: Rotation<'_>) -> Result<RotationOutcome, StoreError> {
+        let mut connection = self.connection.clone();
+        let (outcome, payload): (i64, String) = self
+            .rotate_refresh
+            .key(self.key(rotation.presented_key))
+            .key(self.key(rotation.replacement_key))
+            .key(self.key(rotation.session_key))
+            .key(self.key(rotation.revocation_key))
+            .arg(millis(rotation.idle))
+            .arg(millis(rotation.remember_rotated))
+            .arg(rotation.slide_session_to.map_or(0, millis))
+            .invoke_async(&mut connection)
+            .await
+            .map_err(unavailable)?;
+        Ok(match outcome {
+            1 => RotationOutcome::Rotated { payload },
+            2 => RotationOutcome::Reused,
+            3 => RotationOutcome::Ended,
+            _ => RotationOutcome::Unknown,
         })
     }
 }

@@ -50,6 +50,19 @@ pub struct RateDecision {
     pub retry_after: Duration,
 }
 
+impl RateDecision {
+    /// The verdict on a request that was not counted (its session had ended).
+    pub fn unlimited(quota: Quota) -> Self {
+        Self {
+            allowed: true,
+            limit: quota.limit,
+            remaining: quota.limit,
+            reset_after: Duration::ZERO,
+            retry_after: Duration::ZERO,
+        }
+    }
+}
+
 /// The Generic Cell Rate Algorithm on a stored "theoretical arrival time",
 /// in milliseconds. Both stores run this exact rule (Redis as Lua).
 pub(crate) fn gcra(quota: Quota, stored_tat_ms: Option<u64>, now_ms: u64) -> (RateDecision, Option<u64>) {
@@ -78,6 +91,90 @@ pub(crate) fn gcra(quota: Quota, stored_tat_ms: Option<u64>, now_ms: u64) -> (Ra
     };
     (decision, Some(new_tat))
 }
+
+/// A session as the store keeps it: `{absolute_expiry_ms}|{created_ms}|{payload}`,
+/// wall-clock milliseconds, so both the Lua scripts and the in-process store
+/// can enforce the absolute lifetime and principal-wide revocation themselves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSession {
+    pub absolute_expiry_ms: u64,
+    pub created_ms: u64,
+    pub payload: String,
+}
+
+impl StoredSession {
+    pub fn encode(&self) -> String {
+        format!("{}|{}|{}", self.absolute_expiry_ms, self.created_ms, self.payload)
+    }
+
+    pub fn decode(value: &str) -> Option<Self> {
+        let mut parts = value.splitn(3, '|');
+        Some(Self {
+            absolute_expiry_ms: parts.next()?.parse().ok()?,
+            created_ms: parts.next()?.parse().ok()?,
+            payload: parts.next()?.to_owned(),
+        })
+    }
+
+    /// Alive at `now_ms` and not created before the principal's revocation mark.
+    pub(crate) fn valid_at(&self, now_ms: u64, revoked_before_ms: Option<u64>) -> bool {
+        self.absolute_expiry_ms > now_ms && revoked_before_ms.is_none_or(|mark| self.created_ms > mark)
+    }
+}
+
+pub fn wall_clock_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default()
+}
+
+/// One authenticated request: is its session alive, and may it pass the rate limit?
+#[derive(Debug, Clone, Copy)]
+pub struct SessionCheck<'a> {
+    pub session_key: &'a str,
+    /// Staff sessions slide: each request extends the session to this idle timeout.
+    pub slide_to: Option<Duration>,
+    /// Holds the instant (ms) before which every session of the principal is revoked.
+    pub revocation_key: &'a str,
+    pub rate_key: &'a str,
+    pub quota: Quota,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionVerdict {
+    /// The session's payload; `None` when it ended, expired or was revoked.
+    pub payload: Option<String>,
+    pub rate: RateDecision,
+}
+
+/// Refresh-token rotation. A refresh token's key holds `current` or, once used, `rotated`.
+#[derive(Debug, Clone, Copy)]
+pub struct Rotation<'a> {
+    pub presented_key: &'a str,
+    pub replacement_key: &'a str,
+    pub session_key: &'a str,
+    pub revocation_key: &'a str,
+    /// How long an unused refresh token stays valid (idle lifetime).
+    pub idle: Duration,
+    /// How long a rotated token is remembered, to detect its reuse.
+    pub remember_rotated: Duration,
+    pub slide_session_to: Option<Duration>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RotationOutcome {
+    Rotated { payload: String },
+    /// No such refresh token (never issued, or idle too long).
+    Unknown,
+    /// A rotated token came back: the session has been revoked.
+    Reused,
+    /// The session ended (logout, absolute lifetime, revocation).
+    Ended,
+}
+
+pub(crate) const CURRENT: &str = "current";
+pub(crate) const ROTATED: &str = "rotated";
 
 #[async_trait]
 pub trait KeyValueStore: Send + Sync + 'static {
@@ -108,8 +205,19 @@ pub trait KeyValueStore: Send + Sync + 'static {
         ttl: Duration,
     ) -> Result<bool, StoreError>;
 
+    /// Deletes the key only while it holds `expected`; true when deleted.
+    async fn delete_if_equals(&self, key: &str, expected: &str) -> Result<bool, StoreError>;
+
     /// Counts one request against `quota` under `key`, atomically.
     async fn rate_limit(&self, key: &str, quota: Quota) -> Result<RateDecision, StoreError>;
+
+    /// Checks a session and counts the request against the principal's quota,
+    /// in one atomic step (one round trip to Redis).
+    async fn authorize(&self, check: SessionCheck<'_>) -> Result<SessionVerdict, StoreError>;
+
+    /// Rotates a refresh token atomically; a rotated token presented again
+    /// revokes its whole session.
+    async fn rotate_refresh(&self, rotation: Rotation<'_>) -> Result<RotationOutcome, StoreError>;
 }
 
 #[cfg(test)]

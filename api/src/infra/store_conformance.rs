@@ -7,7 +7,7 @@ use std::{sync::Arc, time::Duration};
 use super::{
     memory_store::MemoryStore,
     redis_store::RedisStore,
-    store::{KeyValueStore, Quota},
+    store::{KeyValueStore, Quota, Rotation, RotationOutcome, SessionCheck, StoredSession, wall_clock_ms},
 };
 
 fn redis_store() -> RedisStore {
@@ -87,7 +87,86 @@ async fn rate_limit_counts_a_burst_then_refuses(store: Arc<dyn KeyValueStore>) {
     assert_eq!(other.remaining, 4);
 }
 
+async fn delete_if_equals_spares_a_replaced_value(store: &dyn KeyValueStore) {
+    let ttl = Duration::from_secs(5);
+    store.set("token", "old", ttl).await.unwrap();
+    store.set("token", "new", ttl).await.unwrap();
+    assert!(!store.delete_if_equals("token", "old").await.unwrap());
+    assert!(store.delete_if_equals("token", "new").await.unwrap());
+    assert_eq!(store.get("token").await.unwrap(), None);
+}
+
+fn session(created_ms: u64, lifetime: Duration) -> String {
+    StoredSession {
+        absolute_expiry_ms: created_ms + lifetime.as_millis() as u64,
+        created_ms,
+        payload: r#"{"aud":"staff"}"#.to_owned(),
+    }
+    .encode()
+}
+
+fn check<'a>(quota: Quota) -> SessionCheck<'a> {
+    SessionCheck {
+        session_key: "sess:s1",
+        slide_to: Some(Duration::from_secs(60)),
+        revocation_key: "revoked:staff:u1",
+        rate_key: "rl:staff:u1",
+        quota,
+    }
+}
+
+async fn authorize_checks_the_session_and_counts_the_request(store: &dyn KeyValueStore) {
+    let quota = Quota::per_minute(2);
+    assert_eq!(store.authorize(check(quota)).await.unwrap().payload, None);
+
+    let now = wall_clock_ms();
+    store.set("sess:s1", &session(now - 10, Duration::from_secs(3600)), Duration::from_secs(60)).await.unwrap();
+    let first = store.authorize(check(quota)).await.unwrap();
+    assert_eq!(first.payload.as_deref(), Some(r#"{"aud":"staff"}"#));
+    assert!(first.rate.allowed);
+    assert_eq!(first.rate.remaining, 1);
+    assert!(store.authorize(check(quota)).await.unwrap().rate.allowed);
+    let third = store.authorize(check(quota)).await.unwrap();
+    assert!(third.payload.is_some() && !third.rate.allowed);
+
+    store.set("revoked:staff:u1", &now.to_string(), Duration::from_secs(60)).await.unwrap();
+    assert_eq!(store.authorize(check(quota)).await.unwrap().payload, None, "revoked principal");
+    assert_eq!(store.get("sess:s1").await.unwrap(), None, "a revoked session is removed");
+
+    store.set("sess:s1", &session(now - 7200_000, Duration::from_secs(3600)), Duration::from_secs(60)).await.unwrap();
+    store.delete("revoked:staff:u1").await.unwrap();
+    assert_eq!(store.authorize(check(quota)).await.unwrap().payload, None, "past its absolute lifetime");
+}
+
+fn rotation<'a>(presented: &'a str, replacement: &'a str) -> Rotation<'a> {
+    Rotation {
+        presented_key: presented,
+        replacement_key: replacement,
+        session_key: "sess:s2",
+        revocation_key: "revoked:worker:u2",
+        idle: Duration::from_secs(60),
+        remember_rotated: Duration::from_secs(120),
+        slide_session_to: None,
+    }
+}
+
+async fn refresh_tokens_rotate_once_and_reuse_revokes_the_session(store: &dyn KeyValueStore) {
+    let now = wall_clock_ms();
+    store.set("sess:s2", &session(now, Duration::from_secs(3600)), Duration::from_secs(3600)).await.unwrap();
+    store.set("rt:a", "current", Duration::from_secs(60)).await.unwrap();
+    assert_eq!(store.rotate_refresh(rotation("rt:none", "rt:x")).await.unwrap(), RotationOutcome::Unknown);
+    let rotated = store.rotate_refresh(rotation("rt:a", "rt:b")).await.unwrap();
+    assert!(matches!(rotated, RotationOutcome::Rotated { ref payload } if payload.contains("staff")));
+    assert!(matches!(store.rotate_refresh(rotation("rt:b", "rt:c")).await.unwrap(), RotationOutcome::Rotated { .. }));
+    assert_eq!(store.rotate_refresh(rotation("rt:a", "rt:d")).await.unwrap(), RotationOutcome::Reused);
+    assert_eq!(store.get("sess:s2").await.unwrap(), None, "reuse revokes the session");
+    assert_eq!(store.rotate_refresh(rotation("rt:c", "rt:e")).await.unwrap(), RotationOutcome::Ended);
+}
+
 async fn run_suite(store: Arc<dyn KeyValueStore>) {
+    delete_if_equals_spares_a_replaced_value(store.as_ref()).await;
+    authorize_checks_the_session_and_counts_the_request(store.as_ref()).await;
+    refresh_tokens_rotate_once_and_reuse_revokes_the_session(store.as_ref()).await;
     values_expire(store.as_ref()).await;
     set_if_absent_sets_once(store.as_ref()).await;
     counters_are_atomic(store.clone()).await;

@@ -1,0 +1,25 @@
+use sea_orm::entity::prelude::*;
+
+/// A third-party system (social-insurance agency, county platform) using the
+/// client-credentials grant.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "integrator_client")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    #[sea_orm(unique)]
+    pub client_id: String,
+    pub name: String,
+    /// SHA-256 (hex) of the secret: the secret is 256 random bits, shown once.
+    pub secret_hash: String,
+    /// Space-separated scopes.
+    pub scopes: String,
+    pub created_by: String,
+    pub created_at: DateTimeUtc,
+    pub revoked_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
