@@ -7,8 +7,15 @@ use clap::{Parser, Subcommand};
 use secrecy::ExposeSecret;
 
 use crate::{
+    auth::Role,
     config::{Config, LogFormat},
+    domain::{RegionCode, TextType, Username},
+    error::Lang,
     infra::db,
+    services::{
+        regions::RegionDirectory,
+        staff::{self, NewStaff},
+    },
     startup, telemetry,
 };
 
@@ -28,6 +35,21 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Create an administrator account; the password is read from standard input.
+    ///
+    /// There is no default account: this is how the first administrator comes
+    /// to be. Example: `echo "$PASSWORD" | shiminhua create-admin --username admin`.
+    CreateAdmin {
+        /// 3 to 64 lowercase letters, digits, '.', '_' or '-'.
+        #[arg(long)]
+        username: String,
+        /// The name shown to other staff (defaults to the username).
+        #[arg(long)]
+        display_name: Option<String>,
+        /// The region the administrator is responsible for (000000: nationwide).
+        #[arg(long, default_value = "000000")]
+        region: String,
+    },
     /// Write the OpenAPI document (openapi.json, openapi.yaml) into a directory.
     Openapi {
         /// Where to write the documents.
@@ -45,6 +67,11 @@ pub fn run() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => runtime.block_on(serve()),
         Command::Migrate => runtime.block_on(migrate()),
+        Command::CreateAdmin {
+            username,
+            display_name,
+            region,
+        } => runtime.block_on(create_admin(username, display_name, region)),
         Command::Openapi { out } => write_openapi(&out),
     }
 }
@@ -69,6 +96,30 @@ async fn migrate() -> anyhow::Result<()> {
     let connection = db::connect(config.database_url.expose_secret()).await?;
     db::migrate(&connection).await?;
     tracing::info!("migrations applied");
+    Ok(())
+}
+
+async fn create_admin(username: String, display_name: Option<String>, region: String) -> anyhow::Result<()> {
+    let config = load_config()?;
+    let username = Username::parse(&username).map_err(|issue| anyhow::anyhow!("--username: {}", issue.message().en))?;
+    let region_code = RegionCode::parse(&region).map_err(|issue| anyhow::anyhow!("--region: {}", issue.message().en))?;
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password).context("reading the password from standard input")?;
+    let password = password.trim_end_matches(['\r', '\n']).to_owned();
+    let connection = db::connect(config.database_url.expose_secret()).await?;
+    db::migrate(&connection).await?;
+    let regions = RegionDirectory::load(&connection).await?;
+    let new = NewStaff {
+        display_name: display_name.unwrap_or_else(|| username.as_str().to_owned()),
+        username,
+        password,
+        roles: vec![Role::Admin],
+        region_code,
+    };
+    let member = staff::create(&connection, &regions, None, None, new)
+        .await
+        .map_err(|error| anyhow::anyhow!("{}", error.message(Lang::En)))?;
+    tracing::info!(username = %member.username, region = %member.region_code, "administrator created");
     Ok(())
 }
 

@@ -3,11 +3,13 @@
 //! Every problem is collected before the service gives up, so an operator
 //! fixes a production deployment in one round instead of one variable at a time.
 
-use std::{fmt, net::SocketAddr, path::PathBuf, str::FromStr};
+use std::{fmt, net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
 use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
+
+use crate::infra::store::Quota;
 
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 pub const DATA_KEY_BYTES: usize = 32;
@@ -51,6 +53,20 @@ pub struct WechatConfig {
     pub app_id: Option<String>,
     pub app_secret: Option<SecretString>,
     pub api_base: String,
+    /// The longest a WeChat call may take, connection included.
+    pub timeout: Duration,
+}
+
+/// Requests per minute, per caller.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimits {
+    /// Anonymous reads (policy search, regions), per client IP; fail open.
+    pub public_read: Quota,
+    /// Anonymous writes (logins, token requests), per client IP; fail closed.
+    pub public_write: Quota,
+    pub worker: Quota,
+    pub staff: Quota,
+    pub integrator: Quota,
 }
 
 #[derive(Debug)]
@@ -68,6 +84,7 @@ pub struct Config {
     pub wechat: WechatConfig,
     pub upload_dir: PathBuf,
     pub log_format: LogFormat,
+    pub rate_limits: RateLimits,
 }
 
 /// Why the configuration was refused: every problem found, not just the first.
@@ -222,6 +239,22 @@ impl Config {
             problems.push("SHIMINHUA_WECHAT_API_BASE must be an http(s) URL".to_owned());
         }
 
+        let wechat_timeout_ms: u64 = parse_or(&var("SHIMINHUA_WECHAT_TIMEOUT_MS"), "5000", "SHIMINHUA_WECHAT_TIMEOUT_MS", &mut problems);
+        let mut per_minute = |name: &str, default: &str| {
+            let limit: u32 = parse_or(&var(name), default, name, &mut problems);
+            if limit == 0 {
+                problems.push(format!("{name} must be at least 1"));
+            }
+            Quota::per_minute(limit.max(1))
+        };
+        let rate_limits = RateLimits {
+            public_read: per_minute("SHIMINHUA_RATE_PUBLIC_READ", "600"),
+            public_write: per_minute("SHIMINHUA_RATE_PUBLIC_WRITE", "30"),
+            worker: per_minute("SHIMINHUA_RATE_WORKER", "300"),
+            staff: per_minute("SHIMINHUA_RATE_STAFF", "600"),
+            integrator: per_minute("SHIMINHUA_RATE_INTEGRATOR", "1200"),
+        };
+
         let log_format = match var("SHIMINHUA_LOG_FORMAT").as_deref() {
             Some("json") => LogFormat::Json,
             Some("pretty") => LogFormat::Pretty,
@@ -250,11 +283,13 @@ impl Config {
                     app_id,
                     app_secret: app_secret.map(Into::into),
                     api_base,
+                    timeout: Duration::from_millis(wechat_timeout_ms.clamp(100, 60_000)),
                 },
                 upload_dir: var("SHIMINHUA_UPLOAD_DIR")
                     .unwrap_or_else(|| "data/uploads".to_owned())
                     .into(),
                 log_format,
+                rate_limits,
             },
             warnings,
         })

@@ -1,5 +1,6 @@
 //! The Shiminhua application: configuration, start-up, routes, services, infrastructure.
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod domain;

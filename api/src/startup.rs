@@ -13,9 +13,13 @@ use secrecy::ExposeSecret;
 use tokio::{sync::oneshot, task::JoinHandle};
 
 use crate::{
+    auth::{guard::Guard, sessions::Sessions, tokens::TokenIssuer},
     config::Config,
     http::{gateway::Gateway, route_table::RouteTable},
-    infra::{db, memory_store::MemoryStore, redis_store::RedisStore, store::KeyValueStore},
+    infra::{
+        crypto::DataProtector, db, memory_store::MemoryStore, redis_store::RedisStore, store::KeyValueStore,
+        wechat::WechatClient,
+    },
     routes::{self, Apis},
     services::{health, regions::RegionDirectory},
     state::AppState,
@@ -71,6 +75,9 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         None => Arc::new(MemoryStore::default()),
     };
     let regions = RegionDirectory::load(&db).await.context("loading the region table")?;
+    let sessions = Sessions::new(store.clone(), TokenIssuer::new(&config.jwt_secret), config.rate_limits);
+    let protector = DataProtector::new(&config.data_keys);
+    let wechat = WechatClient::new(&config.wechat, store.clone()).context("building the WeChat client")?;
     tracing::info!(
         database = if config.uses_sqlite() { "sqlite" } else { "postgres" },
         store = store.kind(),
@@ -82,6 +89,9 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         db,
         store,
         regions: Arc::new(regions),
+        sessions: Arc::new(sessions),
+        protector: Arc::new(protector),
+        wechat: Arc::new(wechat),
     })
 }
 
@@ -94,7 +104,8 @@ pub fn build_app(state: AppState) -> BoxEndpoint<'static> {
         .at("/openapi.yaml", api.spec_endpoint_yaml())
         .nest("/docs", api.swagger_ui())
         .nest("/", api)
-        .data(state)
+        .data(state.clone())
+        .with(Guard::new(state, route_table.clone()))
         .with(Gateway::new(route_table))
         .boxed()
 }

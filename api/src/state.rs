@@ -2,7 +2,12 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
-use crate::{config::Config, infra::store::KeyValueStore, services::regions::RegionDirectory};
+use crate::{
+    auth::sessions::Sessions,
+    config::Config,
+    infra::{crypto::DataProtector, store::KeyValueStore, wechat::WechatClient},
+    services::regions::RegionDirectory,
+};
 
 /// What every request may use; cheap to clone.
 #[derive(Clone)]
@@ -11,4 +16,7 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub store: Arc<dyn KeyValueStore>,
     pub regions: Arc<RegionDirectory>,
+    pub sessions: Arc<Sessions>,
+    pub protector: Arc<DataProtector>,
+    pub wechat: Arc<WechatClient>,
 }

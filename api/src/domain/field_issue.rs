@@ -42,6 +42,14 @@ field_issues! {
         "身份证号有误（校验位不对），请逐位核对。", "The ID number's check digit is wrong; check each digit."),
     PhoneFormat => ("PHONE_FORMAT",
         "手机号应为11位数字，以1开头。", "A mobile number has 11 digits and starts with 1."),
+    TextTooShort => ("TEXT_TOO_SHORT",
+        "这一项没有填或填得太短，请补充完整。", "This text is missing or too short."),
+    TextTooLong => ("TEXT_TOO_LONG",
+        "这一项填得太长了，请删减后再提交。", "This text is too long."),
+    TextControlCharacter => ("TEXT_CONTROL_CHARACTER",
+        "这一项里有无法识别的字符，请删除后重试。", "This text contains control characters."),
+    UsernameFormat => ("USERNAME_FORMAT",
+        "用户名为3到64位小写字母、数字或 . _ -", "A username has 3 to 64 lowercase letters, digits, '.', '_' or '-'."),
 }
 
 impl FieldIssue {

@@ -1,13 +1,19 @@
 //! Parse-don't-validate types: a value of one of these types is valid by construction.
 
+mod bounded_text;
 mod field_issue;
+mod hukou;
 mod id_number;
 mod phone;
 mod region_code;
 mod text_type;
+mod username;
 
+pub use bounded_text::BoundedText;
 pub use field_issue::FieldIssue;
+pub use hukou::HukouType;
 pub use id_number::IdNumber;
 pub use phone::PhoneNumber;
 pub use region_code::RegionCode;
 pub use text_type::TextType;
+pub use username::Username;

@@ -60,21 +60,37 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
             "The request body is empty.",
         )));
     }
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(refusal)?;
-    deserializer
-        .end()
-        .map_err(|_| AppError::new(ErrorCode::MalformedJson))?;
-    Ok(value)
+    let document: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|_| AppError::new(ErrorCode::MalformedJson))?;
+    if let Some(path) = first_null(&document, String::new()) {
+        return Err(AppError::invalid_field(
+            &path,
+            Localized::fixed("这一项不能为空值（null）；不填写请直接省略。", "Omit the field instead of sending null."),
+        ));
+    }
+    serde_path_to_error::deserialize(document).map_err(refusal)
+}
+
+/// Request bodies never carry `null`: an optional field is left out. The
+/// schemas say so (no field is nullable), and this keeps the server to it.
+fn first_null(value: &serde_json::Value, path: String) -> Option<String> {
+    match value {
+        serde_json::Value::Null if !path.is_empty() => Some(path),
+        serde_json::Value::Object(members) => members.iter().find_map(|(name, member)| {
+            let inner = if path.is_empty() { name.clone() } else { format!("{path}.{name}") };
+            first_null(member, inner)
+        }),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(index, item)| first_null(item, format!("{path}[{index}]"))),
+        _ => None,
+    }
 }
 
 fn refusal(error: serde_path_to_error::Error<serde_json::Error>) -> AppError {
     let path = error.path().to_string();
-    let inner = error.into_inner();
-    if !inner.is_data() {
-        return AppError::new(ErrorCode::MalformedJson);
-    }
-    let text = inner.to_string();
+    let text = error.into_inner().to_string();
     if let Some(issue) = FieldIssue::find_in(&text) {
         return AppError::invalid_field(&path, issue.message());
     }
@@ -147,6 +163,8 @@ mod tests {
         assert!(region.message.unwrap().zh.contains("6位数字"));
         let nested = parse::<Form>(br#"{"code": "a", "items": [{"count": 1}, {"count": -1}]}"#).unwrap_err();
         assert_eq!(field_of(&nested), "items[1].count");
+        let null = parse::<Form>(br#"{"code": "a", "region": null}"#).unwrap_err();
+        assert_eq!(field_of(&null), "region");
         let root = parse::<Form>(b"[1, 2]").unwrap_err();
         assert_eq!(root.code, ErrorCode::ValidationFailed);
         let shown = format!("{:?}{:?}", root.message, root.details);

@@ -171,6 +171,13 @@ pub mod status {
     pub const LOCKED: u32 = 1 << 8;
     pub const TOO_MANY_REQUESTS: u32 = 1 << 9;
     pub const UNAVAILABLE: u32 = 1 << 10;
+
+    /// Any `/api/v1` operation: rate limited, or a dependency down.
+    pub const ANY: u32 = TOO_MANY_REQUESTS | UNAVAILABLE;
+    /// Operations with a JSON request body.
+    pub const BODY: u32 = BAD_REQUEST | PAYLOAD_TOO_LARGE | UNSUPPORTED_MEDIA_TYPE;
+    /// Operations that need a token.
+    pub const SIGNED_IN: u32 = UNAUTHORIZED | ANY;
 }
 
 const STATUS_TABLE: &[(u32, u16, &str)] = &[

@@ -10,6 +10,14 @@ struct Route {
     template: String,
     segments: Vec<Option<String>>,
     methods: Vec<String>,
+    /// Per method: the security schemes that may authorize it (empty: public).
+    security: HashMap<String, Vec<String>>,
+}
+
+/// What the guard needs to know of an operation before it runs.
+#[derive(Debug, Clone, Copy)]
+pub struct OperationAccess<'a> {
+    pub schemes: &'a [String],
 }
 
 #[derive(Debug, Default)]
@@ -25,21 +33,35 @@ impl RouteTable {
         let paths = spec.get("paths").and_then(Value::as_object);
         for (template, item) in paths.into_iter().flatten() {
             let mut methods = Vec::new();
+            let mut security = HashMap::new();
             for (method, operation) in item.as_object().into_iter().flatten() {
-                methods.push(method.to_ascii_uppercase());
+                let method = method.to_ascii_uppercase();
                 if let Some(id) = operation.get("operationId").and_then(Value::as_str) {
                     table.by_operation.insert(id.to_owned(), template.clone());
                 }
+                let schemes = operation
+                    .get("security")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_object)
+                    .flat_map(|requirement| requirement.keys().cloned())
+                    .collect();
+                security.insert(method.clone(), schemes);
+                methods.push(method);
             }
-            table.push(template, methods);
+            table.push(template, methods, security);
         }
         for template in extra_get_routes {
-            table.push(template, vec!["GET".to_owned()]);
+            table.push(template, vec!["GET".to_owned()], HashMap::from([("GET".to_owned(), Vec::new())]));
         }
         table
     }
 
-    fn push(&mut self, template: &str, mut methods: Vec<String>) {
+    fn push(&mut self, template: &str, mut methods: Vec<String>, mut security: HashMap<String, Vec<String>>) {
+        if let Some(get) = security.get("GET").cloned() {
+            security.insert("HEAD".to_owned(), get);
+        }
         if methods.iter().any(|m| m == "GET") {
             methods.push("HEAD".to_owned());
         }
@@ -52,7 +74,15 @@ impl RouteTable {
             template: template.to_owned(),
             segments,
             methods,
+            security,
         });
+    }
+
+    /// The operation `method` `path` reaches, if any.
+    pub fn operation(&self, method: &str, path: &str) -> Option<OperationAccess<'_>> {
+        let route = self.find(path)?;
+        let schemes = route.security.get(method)?;
+        Some(OperationAccess { schemes })
     }
 
     pub fn template_of_operation(&self, operation_id: &str) -> Option<&str> {
@@ -103,7 +133,7 @@ mod tests {
     fn templates_match_by_segment() {
         let spec = serde_json::json!({"paths": {
             "/api/v1/regions/{code}": {"get": {"operationId": "getRegion"}},
-            "/api/v1/regions": {"get": {"operationId": "listRegions"}, "post": {}}
+            "/api/v1/regions": {"get": {"operationId": "listRegions"}, "post": {"security": [{"StaffAuth": []}]}}
         }});
         let table = RouteTable::from_spec(&spec, &["/metrics"]);
         assert_eq!(table.allow("/api/v1/regions/320115").as_deref(), Some("GET, HEAD"));
@@ -112,5 +142,8 @@ mod tests {
         assert_eq!(table.allow("/metrics").as_deref(), Some("GET, HEAD"));
         assert_eq!(table.template_of_operation("getRegion"), Some("/api/v1/regions/{code}"));
         assert_eq!(table.path_params("/api/v1/regions/32011x"), ["code"]);
+        assert_eq!(table.operation("POST", "/api/v1/regions").unwrap().schemes, ["StaffAuth"]);
+        assert!(table.operation("HEAD", "/api/v1/regions").unwrap().schemes.is_empty());
+        assert!(table.operation("PUT", "/api/v1/regions").is_none());
     }
 }

@@ -150,7 +150,7 @@ impl KeyValueStore for MemoryStore {
         let epoch = self.epoch;
         Ok(self.with_map(|map, now| {
             let wall_ms = wall_clock_ms();
-            let Some(session) = live_session(map, now, wall_ms, check.session_key, check.revocation_key) else {
+            let Some(session) = live_session(map, now, wall_ms, check.session_key, Some(check.revocation_key)) else {
                 return SessionVerdict {
                     payload: None,
                     rate: RateDecision::unlimited(check.quota),
@@ -177,16 +177,13 @@ impl KeyValueStore for MemoryStore {
                 }
                 Some(_) => {}
             }
-            let Some(session) = live_session(map, now, wall_ms, rotation.session_key, rotation.revocation_key) else {
+            let Some(session) = live_session(map, now, wall_ms, rotation.session_key, None) else {
                 return RotationOutcome::Ended;
             };
             let remaining = Duration::from_millis(session.absolute_expiry_ms - wall_ms);
             map.put(rotation.presented_key, ROTATED.to_owned(), now + rotation.remember_rotated, now);
             map.put(rotation.replacement_key, CURRENT.to_owned(), now + rotation.idle.min(remaining), now);
-            if let Some(idle) = rotation.slide_session_to {
-                slide(map, now, wall_ms, rotation.session_key, &session, idle);
-            }
-            RotationOutcome::Rotated { payload: session.payload }
+            RotationOutcome::Rotated { session }
         }))
     }
 }
@@ -203,9 +200,15 @@ fn count_request(map: &mut Map, now: Instant, epoch: Instant, key: &str, quota: 
 }
 
 /// The session under `key` if it is alive and not revoked; a dead one is removed.
-fn live_session(map: &mut Map, now: Instant, wall_ms: u64, key: &str, revocation_key: &str) -> Option<StoredSession> {
+fn live_session(
+    map: &mut Map,
+    now: Instant,
+    wall_ms: u64,
+    key: &str,
+    revocation_key: Option<&str>,
+) -> Option<StoredSession> {
     let session = map.live(key, now).and_then(|e| StoredSession::decode(&e.value))?;
-    let revoked_before = map.live(revocation_key, now).and_then(|e| e.value.parse().ok());
+    let revoked_before = revocation_key.and_then(|k| map.live(k, now)).and_then(|e| e.value.parse().ok());
     if session.valid_at(wall_ms, revoked_before) {
         Some(session)
     } else {

@@ -5,6 +5,7 @@ pub mod db;
 pub mod memory_store;
 pub mod redis_store;
 pub mod store;
+pub mod wechat;
 
 #[cfg(test)]
 mod store_conformance;

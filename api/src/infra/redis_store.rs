@@ -12,6 +12,7 @@ use redis::{
 
 use super::store::{
     KeyValueStore, Quota, RateDecision, Rotation, RotationOutcome, SessionCheck, SessionVerdict, StoreError,
+    StoredSession,
 };
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
@@ -60,7 +61,8 @@ local function live_session(key, revocation_key, now)
   local value = redis.call('GET', key)
   if not value then return nil end
   local expiry, created, payload = string.match(value, '^(%d+)|(%d+)|(.*)$')
-  local mark = tonumber(redis.call('GET', revocation_key) or '-1')
+  local mark = -1
+  if revocation_key then mark = tonumber(redis.call('GET', revocation_key) or '-1') end
   if not expiry or tonumber(expiry) <= now or tonumber(created) <= mark then
     redis.call('DEL', key)
     return nil
@@ -100,9 +102,9 @@ local rate = gcra(KEYS[3], tonumber(ARGV[2]), tonumber(ARGV[3]), now)
 return {1, session.payload, rate[1], rate[2], rate[3], rate[4]}"
 );
 
-/// KEYS[1] presented token, KEYS[2] replacement, KEYS[3] session, KEYS[4] revocation mark;
-/// ARGV[1] idle ms, ARGV[2] remember-rotated ms, ARGV[3] session slide ms (0: none).
-/// Returns {1, payload} rotated, {0, ''} unknown, {2, ''} reused (session revoked), {3, ''} ended.
+/// KEYS[1] presented token, KEYS[2] replacement, KEYS[3] session;
+/// ARGV[1] idle ms, ARGV[2] remember-rotated ms.
+/// Returns {1, stored session} rotated, {0, ''} unknown, {2, ''} reused (session revoked), {3, ''} ended.
 const ROTATE_REFRESH: &str = concat!(
     lua_prelude!(),
     r"
@@ -113,16 +115,14 @@ if state == 'rotated' then
   return {2, ''}
 end
 local now = now_ms()
-local session = live_session(KEYS[3], KEYS[4], now)
+local session = live_session(KEYS[3], nil, now)
 if not session then return {3, ''} end
 local remaining = session.expiry - now
 local idle = tonumber(ARGV[1])
 if idle < remaining then remaining = idle end
 redis.call('SET', KEYS[1], 'rotated', 'PX', ARGV[2])
 redis.call('SET', KEYS[2], 'current', 'PX', remaining)
-local slide_ms = tonumber(ARGV[3])
-if slide_ms > 0 then slide(KEYS[3], session, slide_ms, now) end
-return {1, session.payload}"
+return {1, session.value}"
 );
 
 /// KEYS[1] key; ARGV[1] expected value.
@@ -322,20 +322,20 @@ impl KeyValueStore for RedisStore {
 
     async fn rotate_refresh(&self, rotation: Rotation<'_>) -> Result<RotationOutcome, StoreError> {
         let mut connection = self.connection.clone();
-        let (outcome, payload): (i64, String) = self
+        let (outcome, value): (i64, String) = self
             .rotate_refresh
             .key(self.key(rotation.presented_key))
             .key(self.key(rotation.replacement_key))
             .key(self.key(rotation.session_key))
-            .key(self.key(rotation.revocation_key))
             .arg(millis(rotation.idle))
             .arg(millis(rotation.remember_rotated))
-            .arg(rotation.slide_session_to.map_or(0, millis))
             .invoke_async(&mut connection)
             .await
             .map_err(unavailable)?;
         Ok(match outcome {
-            1 => RotationOutcome::Rotated { payload },
+            1 => StoredSession::decode(&value)
+                .map(|session| RotationOutcome::Rotated { session })
+                .ok_or_else(|| StoreError::Protocol("a session is stored in an unknown format".to_owned()))?,
             2 => RotationOutcome::Reused,
             3 => RotationOutcome::Ended,
             _ => RotationOutcome::Unknown,

@@ -117,7 +117,7 @@ impl StoredSession {
     }
 
     /// Alive at `now_ms` and not created before the principal's revocation mark.
-    pub(crate) fn valid_at(&self, now_ms: u64, revoked_before_ms: Option<u64>) -> bool {
+    pub fn valid_at(&self, now_ms: u64, revoked_before_ms: Option<u64>) -> bool {
         self.absolute_expiry_ms > now_ms && revoked_before_ms.is_none_or(|mark| self.created_ms > mark)
     }
 }
@@ -154,22 +154,22 @@ pub struct Rotation<'a> {
     pub presented_key: &'a str,
     pub replacement_key: &'a str,
     pub session_key: &'a str,
-    pub revocation_key: &'a str,
     /// How long an unused refresh token stays valid (idle lifetime).
     pub idle: Duration,
     /// How long a rotated token is remembered, to detect its reuse.
     pub remember_rotated: Duration,
-    pub slide_session_to: Option<Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RotationOutcome {
-    Rotated { payload: String },
+    /// The session as stored; the caller checks principal-wide revocation,
+    /// whose key only the session's payload names.
+    Rotated { session: StoredSession },
     /// No such refresh token (never issued, or idle too long).
     Unknown,
     /// A rotated token came back: the session has been revoked.
     Reused,
-    /// The session ended (logout, absolute lifetime, revocation).
+    /// The session ended (logout, absolute lifetime).
     Ended,
 }
 

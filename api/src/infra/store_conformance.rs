@@ -143,10 +143,8 @@ fn rotation<'a>(presented: &'a str, replacement: &'a str) -> Rotation<'a> {
         presented_key: presented,
         replacement_key: replacement,
         session_key: "sess:s2",
-        revocation_key: "revoked:worker:u2",
         idle: Duration::from_secs(60),
         remember_rotated: Duration::from_secs(120),
-        slide_session_to: None,
     }
 }
 
@@ -156,7 +154,7 @@ async fn refresh_tokens_rotate_once_and_reuse_revokes_the_session(store: &dyn Ke
     store.set("rt:a", "current", Duration::from_secs(60)).await.unwrap();
     assert_eq!(store.rotate_refresh(rotation("rt:none", "rt:x")).await.unwrap(), RotationOutcome::Unknown);
     let rotated = store.rotate_refresh(rotation("rt:a", "rt:b")).await.unwrap();
-    assert!(matches!(rotated, RotationOutcome::Rotated { ref payload } if payload.contains("staff")));
+    assert!(matches!(rotated, RotationOutcome::Rotated { ref session } if session.payload.contains("staff")));
     assert!(matches!(store.rotate_refresh(rotation("rt:b", "rt:c")).await.unwrap(), RotationOutcome::Rotated { .. }));
     assert_eq!(store.rotate_refresh(rotation("rt:a", "rt:d")).await.unwrap(), RotationOutcome::Reused);
     assert_eq!(store.get("sess:s2").await.unwrap(), None, "reuse revokes the session");

@@ -1,6 +1,9 @@
 //! HTTP handlers: extract, validate, call a service, map to a DTO. No rules here.
 
+pub mod admin;
+pub mod auth;
 pub mod health;
+pub mod me;
 pub mod regions;
 
 use poem_openapi::{
@@ -14,13 +17,19 @@ pub enum ApiTags {
     Operations,
     /// China's administrative divisions (GB/T 2260).
     Regions,
+    /// Signing in and out: workers (WeChat), staff (password), integrators (client credentials).
+    Auth,
+    /// The signed-in worker's own profile.
+    Me,
+    /// Staff accounts and integrator clients, for administrators.
+    Administration,
 }
 
 /// The API as one tuple of resource groups.
-pub type Apis = (health::HealthApi, regions::RegionApi);
+pub type Apis = (health::HealthApi, regions::RegionApi, auth::AuthApi, me::MeApi, admin::AdminApi);
 
 pub fn apis() -> Apis {
-    (health::HealthApi, regions::RegionApi)
+    (health::HealthApi, regions::RegionApi, auth::AuthApi, me::MeApi, admin::AdminApi)
 }
 
 pub const DEFAULT_PAGE_SIZE: u32 = 20;

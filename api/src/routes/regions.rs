@@ -84,7 +84,7 @@ impl RegionApi {
             validator(minimum(value = "1"), maximum(value = "100"))
         )]
         page_size: Query<u32>,
-    ) -> ApiResult<Json<Page<RegionView>>, { status::BAD_REQUEST | status::NOT_FOUND }> {
+    ) -> ApiResult<Json<Page<RegionView>>, { status::BAD_REQUEST | status::NOT_FOUND | status::ANY }> {
         let children = state.regions.children(parent.0)?;
         Ok(Json(Page::slice(
             &children,
@@ -101,7 +101,7 @@ impl RegionApi {
         state: Data<&AppState>,
         /// Six-digit region code, e.g. 320115.
         code: Path<RegionCode>,
-    ) -> ApiResult<Json<RegionDetail>, { status::BAD_REQUEST | status::NOT_FOUND }> {
+    ) -> ApiResult<Json<RegionDetail>, { status::BAD_REQUEST | status::NOT_FOUND | status::ANY }> {
         let region = state.regions.require(code.0)?;
         Ok(Json(RegionDetail {
             region: region.into(),

@@ -1,0 +1,118 @@
+//! Who is calling: tokens, sessions, the request guard and the OpenAPI security schemes.
+
+pub mod guard;
+pub mod password;
+pub mod schemes;
+pub mod sessions;
+pub mod tokens;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{domain::RegionCode, services::regions::RegionDirectory};
+
+/// The three kinds of caller, each with its own tokens and routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    Worker,
+    Staff,
+    Integrator,
+}
+
+impl Audience {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Audience::Worker => "worker",
+            Audience::Staff => "staff",
+            Audience::Integrator => "integrator",
+        }
+    }
+
+    /// The security scheme name of the audience in the OpenAPI document.
+    pub fn scheme(self) -> &'static str {
+        match self {
+            Audience::Worker => "WorkerAuth",
+            Audience::Staff => "StaffAuth",
+            Audience::Integrator => "IntegratorAuth",
+        }
+    }
+
+    pub fn from_scheme(name: &str) -> Option<Self> {
+        [Audience::Worker, Audience::Staff, Audience::Integrator]
+            .into_iter()
+            .find(|a| a.scheme() == name)
+    }
+}
+
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, poem_openapi::Enum, Serialize, Deserialize)]
+        pub enum $name {
+            $(#[oai(rename = $text)] #[serde(rename = $text)] $variant,)*
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)*
+                }
+            }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == text)
+            }
+        }
+    };
+}
+
+string_enum! {
+    /// What a staff member may do; a staff member may hold several roles.
+    Role {
+        Admin => "admin",
+        Reviewer => "reviewer",
+        Inspector => "inspector",
+        PolicyEditor => "policy_editor",
+        Finance => "finance",
+    }
+}
+
+string_enum! {
+    /// What an integrator client may do.
+    Scope {
+        SiTransferRead => "si_transfer:read",
+        SiTransferWrite => "si_transfer:write",
+    }
+}
+
+/// An authenticated caller, as the guard established it for this request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Principal {
+    pub audience: Audience,
+    /// Worker or staff id, or the integrator's client id.
+    pub subject: String,
+    pub session_id: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<Role>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<RegionCode>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<Scope>,
+}
+
+impl Principal {
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    pub fn has_scope(&self, scope: Scope) -> bool {
+        self.scopes.contains(&scope)
+    }
+
+    /// True when the principal's region scope includes `region`.
+    pub fn covers(&self, regions: &RegionDirectory, region: RegionCode) -> bool {
+        self.region.is_some_and(|scope| regions.covers(scope, region))
+    }
+}

@@ -1,0 +1,54 @@
+//! The security schemes of the OpenAPI document. The guard has already
+//! authenticated the request; a scheme only hands its principal to the
+//! operation, after checking the audience.
+
+use poem::Request;
+use poem_openapi::{SecurityScheme, auth::Bearer};
+
+use super::{Audience, Principal};
+
+fn principal_of(req: &Request, audience: Audience) -> Option<Principal> {
+    req.data::<Principal>().filter(|p| p.audience == audience).cloned()
+}
+
+async fn worker_checker(req: &Request, _: Bearer) -> Option<Principal> {
+    principal_of(req, Audience::Worker)
+}
+
+async fn staff_checker(req: &Request, _: Bearer) -> Option<Principal> {
+    principal_of(req, Audience::Staff)
+}
+
+async fn integrator_checker(req: &Request, _: Bearer) -> Option<Principal> {
+    principal_of(req, Audience::Integrator)
+}
+
+/// A migrant worker signed in through the mini-program (`POST /api/v1/auth/wechat/login`).
+#[derive(SecurityScheme)]
+#[oai(rename = "WorkerAuth", ty = "bearer", bearer_format = "JWT", checker = "worker_checker")]
+pub struct WorkerAuth(pub Principal);
+
+/// A reviewer, inspector, editor, finance officer or administrator (`POST /api/v1/staff/auth/login`).
+#[derive(SecurityScheme)]
+#[oai(rename = "StaffAuth", ty = "bearer", bearer_format = "JWT", checker = "staff_checker")]
+pub struct StaffAuth(pub Principal);
+
+/// A third-party system with client credentials (`POST /api/v1/oauth/token`).
+#[derive(SecurityScheme)]
+#[oai(rename = "IntegratorAuth", ty = "bearer", bearer_format = "JWT", checker = "integrator_checker")]
+pub struct IntegratorAuth(pub Principal);
+
+/// Either a worker or a staff member.
+#[derive(SecurityScheme)]
+pub enum WorkerOrStaffAuth {
+    Worker(WorkerAuth),
+    Staff(StaffAuth),
+}
+
+impl WorkerOrStaffAuth {
+    pub fn principal(&self) -> &Principal {
+        match self {
+            WorkerOrStaffAuth::Worker(WorkerAuth(p)) | WorkerOrStaffAuth::Staff(StaffAuth(p)) => p,
+        }
+    }
+}

@@ -1,0 +1,131 @@
+use poem::web::Data;
+use poem_openapi::{Object, OpenApi};
+use poem_openapi::payload::Json;
+use serde::Deserialize;
+
+use super::ApiTags;
+use crate::{
+    auth::schemes::WorkerAuth,
+    domain::{BoundedText, HukouType, IdNumber, RegionCode},
+    http::{
+        gateway::RequestContext,
+        json_body::JsonBody,
+        problem::{ApiResult, status},
+    },
+    services::workers::{self, CONSENT_VERSION, Profile, ProfileChange},
+    state::AppState,
+};
+
+pub struct MeApi;
+
+/// A worker's own profile. ID and phone numbers are masked.
+#[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct WorkerProfile {
+    pub id: String,
+    pub real_name: Option<String>,
+    /// Masked, e.g. `3201**********123X`.
+    pub id_number: Option<String>,
+    /// Masked, e.g. `138****5678`.
+    pub phone: Option<String>,
+    /// Where the household registration (户口) is.
+    pub hukou_region_code: Option<RegionCode>,
+    pub hukou_type: Option<HukouType>,
+    /// Where the worker lives now.
+    pub residence_region_code: Option<RegionCode>,
+    /// Where the worker works now.
+    pub work_region_code: Option<RegionCode>,
+    /// The version of the personal-data notice the worker accepted.
+    pub consent_version: Option<String>,
+    /// The notice's current version: ask the worker to accept it when it differs.
+    pub current_consent_version: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<Profile> for WorkerProfile {
+    fn from(profile: Profile) -> Self {
+        WorkerProfile {
+            id: profile.id,
+            real_name: profile.real_name,
+            id_number: profile.id_number_masked,
+            phone: profile.phone_masked,
+            hukou_region_code: profile.hukou_region_code,
+            hukou_type: profile.hukou_type,
+            residence_region_code: profile.residence_region_code,
+            work_region_code: profile.work_region_code,
+            consent_version: profile.consent_version,
+            current_consent_version: CONSENT_VERSION.to_owned(),
+            created_at: profile.created_at,
+        }
+    }
+}
+
+/// The profile fields to set; fields left out keep their value.
+#[derive(Debug, Object, Deserialize)]
+pub struct ProfileUpdate {
+    pub real_name: Option<BoundedText<1, 32>>,
+    /// Stored encrypted; needs `consent_version` (now or before) at its current value.
+    pub id_number: Option<IdNumber>,
+    pub hukou_region_code: Option<RegionCode>,
+    pub hukou_type: Option<HukouType>,
+    pub residence_region_code: Option<RegionCode>,
+    pub work_region_code: Option<RegionCode>,
+    /// The version of the personal-data notice the worker has just accepted.
+    pub consent_version: Option<BoundedText<1, 32>>,
+}
+
+/// A `getPhoneNumber` button code.
+#[derive(Debug, Object, Deserialize)]
+pub struct PhoneBinding {
+    pub code: BoundedText<1, 128>,
+}
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Me")]
+impl MeApi {
+    /// Get my profile
+    #[oai(path = "/me", method = "get", operation_id = "getMe")]
+    async fn me(&self, state: Data<&AppState>, auth: WorkerAuth) -> ApiResult<Json<WorkerProfile>, { status::SIGNED_IN }> {
+        Ok(Json(workers::profile(&state, &auth.0.subject).await?.into()))
+    }
+
+    /// Update my profile
+    ///
+    /// Real name, ID number (checked: GB 11643 check digit and birth date),
+    /// household registration, residence and work regions. An ID number is
+    /// kept only with the worker's consent to the current personal-data notice.
+    #[oai(path = "/me/profile", method = "put", operation_id = "updateMyProfile")]
+    async fn update_profile(
+        &self,
+        state: Data<&AppState>,
+        context: Data<&RequestContext>,
+        auth: WorkerAuth,
+        body: JsonBody<ProfileUpdate>,
+    ) -> ApiResult<Json<WorkerProfile>, { status::BODY | status::CONFLICT | status::SIGNED_IN }> {
+        let update = body.0;
+        let change = ProfileChange {
+            real_name: update.real_name.map(BoundedText::into_inner),
+            id_number: update.id_number,
+            hukou_region_code: update.hukou_region_code,
+            hukou_type: update.hukou_type,
+            residence_region_code: update.residence_region_code,
+            work_region_code: update.work_region_code,
+            consent_version: update.consent_version.map(BoundedText::into_inner),
+        };
+        Ok(Json(workers::update_profile(&state, &context, &auth.0, change).await?.into()))
+    }
+
+    /// Bind my phone number through WeChat
+    ///
+    /// Takes the code of the mini-program's `getPhoneNumber` button and asks
+    /// WeChat (getuserphonenumber) for the number, which is stored encrypted.
+    #[oai(path = "/me/phone", method = "post", operation_id = "bindMyPhone")]
+    async fn bind_phone(
+        &self,
+        state: Data<&AppState>,
+        context: Data<&RequestContext>,
+        auth: WorkerAuth,
+        body: JsonBody<PhoneBinding>,
+    ) -> ApiResult<Json<WorkerProfile>, { status::BODY | status::SIGNED_IN }> {
+        Ok(Json(workers::bind_phone(&state, &context, &auth.0, body.0.code.as_str()).await?.into()))
+    }
+}

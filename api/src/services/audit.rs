@@ -1,0 +1,67 @@
+//! The audit trail: who did what to what, when, from where, with what outcome.
+//! Only ever inserted; the database refuses updates.
+
+use entity::audit_log;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+use serde_json::Value;
+
+use crate::{auth::Principal, error::AppResult, http::gateway::RequestContext};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    Failure,
+    Denied,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+            Outcome::Denied => "denied",
+        }
+    }
+}
+
+/// Who acted: a principal, someone not signed in (perhaps naming who they
+/// claimed to be), or the system itself.
+#[derive(Debug, Clone)]
+pub enum Actor<'a> {
+    Principal(&'a Principal),
+    Anonymous { claimed: Option<&'a str> },
+    System,
+}
+
+#[derive(Debug, Clone)]
+pub struct Event<'a> {
+    pub actor: Actor<'a>,
+    pub action: &'static str,
+    pub target: Option<(&'static str, &'a str)>,
+    pub outcome: Outcome,
+    /// Facts of the event; never personal data in clear.
+    pub details: Option<Value>,
+}
+
+pub async fn record(db: &impl ConnectionTrait, request: Option<&RequestContext>, event: Event<'_>) -> AppResult<()> {
+    let (actor_type, actor_id) = match event.actor {
+        Actor::Principal(p) => (p.audience.as_str(), Some(p.subject.clone())),
+        Actor::Anonymous { claimed } => ("anonymous", claimed.map(|c| c.chars().take(64).collect())),
+        Actor::System => ("system", None),
+    };
+    let row = audit_log::ActiveModel {
+        at: Set(chrono::Utc::now()),
+        actor_type: Set(actor_type.to_owned()),
+        actor_id: Set(actor_id),
+        action: Set(event.action.to_owned()),
+        target_type: Set(event.target.map(|(kind, _)| kind.to_owned())),
+        target_id: Set(event.target.map(|(_, id)| id.to_owned())),
+        outcome: Set(event.outcome.as_str().to_owned()),
+        ip: Set(request.and_then(|r| r.client_ip).map(|ip| ip.to_string())),
+        request_id: Set(request.map(|r| r.request_id.clone())),
+        details: Set(event.details.map(|d| d.to_string())),
+        ..Default::default()
+    };
+    audit_log::Entity::insert(row).exec_without_returning(db).await?;
+    Ok(())
+}

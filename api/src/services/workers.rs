@@ -1,0 +1,330 @@
+//! Migrant workers: sign-in through WeChat, the profile with its protected
+//! personal data, and the phone number bound through WeChat.
+
+use chrono::Utc;
+use entity::worker;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
+    SqlErr, TransactionTrait,
+};
+use serde_json::json;
+
+use crate::{
+    auth::{Audience, Principal, sessions::Issued},
+    domain::{HukouType, IdNumber, PhoneNumber, RegionCode, TextType},
+    error::{AppError, AppResult, ErrorCode, Localized},
+    http::gateway::RequestContext,
+    infra::{crypto::Purpose, wechat::WechatError},
+    services::audit::{self, Actor, Event, Outcome},
+    state::AppState,
+};
+
+/// The version of the personal-data notice (《个人信息保护说明》) a worker must
+/// accept before giving an ID number. Raise it when the notice changes.
+pub const CONSENT_VERSION: &str = "2026-11";
+const SESSION_KEY_TTL: std::time::Duration = std::time::Duration::from_secs(3 * 24 * 3600);
+const MAX_NAME_CHARS: usize = 32;
+
+impl From<WechatError> for AppError {
+    fn from(error: WechatError) -> Self {
+        match error {
+            WechatError::InvalidCode => AppError::new(ErrorCode::WechatCodeInvalid),
+            WechatError::ForeignApp => AppError::new(ErrorCode::WechatCodeInvalid).with_message(Localized::fixed(
+                "这个手机号授权不是本小程序发出的，请重新授权。",
+                "The phone-number code was issued to another app.",
+            )),
+            WechatError::RateLimited => AppError::new(ErrorCode::WechatRateLimited),
+            WechatError::RiskyUser => AppError::new(ErrorCode::WechatRiskyUser),
+            WechatError::Unavailable(reason) => AppError {
+                source: Some(anyhow::anyhow!("WeChat: {reason}")),
+                ..AppError::new(ErrorCode::WechatUnavailable)
+            },
+        }
+    }
+}
+
+/// A worker's profile as the worker sees it: personal data masked.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub id: String,
+    pub real_name: Option<String>,
+    pub id_number_masked: Option<String>,
+    pub phone_masked: Option<String>,
+    pub hukou_region_code: Option<RegionCode>,
+    pub hukou_type: Option<HukouType>,
+    pub residence_region_code: Option<RegionCode>,
+    pub work_region_code: Option<RegionCode>,
+    pub consent_version: Option<String>,
+    pub created_at: chrono::DateTime<Utc>,
+}
+
+/// What a profile update may change; fields left out keep their value.
+#[derive(Debug, Default)]
+pub struct ProfileChange {
+    pub real_name: Option<String>,
+    pub id_number: Option<IdNumber>,
+    pub hukou_region_code: Option<RegionCode>,
+    pub hukou_type: Option<HukouType>,
+    pub residence_region_code: Option<RegionCode>,
+    pub work_region_code: Option<RegionCode>,
+    pub consent_version: Option<String>,
+}
+
+fn stored_region(code: &Option<String>) -> Option<RegionCode> {
+    code.as_deref().and_then(|c| RegionCode::parse(c).ok())
+}
+
+impl AppState {
+    fn profile_of(&self, row: &worker::Model) -> Profile {
+        let masked = |purpose, cipher: &Option<String>, mask: fn(&str) -> Option<String>| {
+            cipher
+                .as_deref()
+                .and_then(|c| self.protector.decrypt(purpose, c).ok())
+                .and_then(|plain| mask(&plain))
+        };
+        Profile {
+            id: row.id.clone(),
+            real_name: row.real_name.clone(),
+            id_number_masked: masked(Purpose::IdNumber, &row.id_number_cipher, |p| {
+                IdNumber::parse(p).ok().map(|id| id.masked())
+            }),
+            phone_masked: masked(Purpose::Phone, &row.phone_cipher, |p| {
+                PhoneNumber::parse(p).ok().map(|phone| phone.masked())
+            }),
+            hukou_region_code: stored_region(&row.hukou_region_code),
+            hukou_type: row.hukou_type.as_deref().and_then(HukouType::parse),
+            residence_region_code: stored_region(&row.residence_region_code),
+            work_region_code: stored_region(&row.work_region_code),
+            consent_version: row.consent_version.clone(),
+            created_at: row.created_at,
+        }
+    }
+}
+
+async fn find_or_create(db: &DatabaseConnection, openid: &str, unionid: Option<String>) -> AppResult<worker::Model> {
+    let now = Utc::now();
+    let existing = worker::Entity::find().filter(worker::Column::Openid.eq(openid)).one(db).await?;
+    let row = match existing {
+        Some(row) => row,
+        None => {
+            let fresh = worker::ActiveModel {
+                id: Set(uuid::Uuid::new_v4().to_string()),
+                openid: Set(openid.to_owned()),
+                unionid: Set(unionid.clone()),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            };
+            match fresh.insert(db).await {
+                Ok(row) => row,
+                // Two first logins of one user raced; the other one created the row.
+                Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => worker::Entity::find()
+                    .filter(worker::Column::Openid.eq(openid))
+                    .one(db)
+                    .await?
+                    .ok_or_else(|| AppError::internal(err))?,
+                Err(err) => return Err(err.into()),
+            }
+        }
+    };
+    let mut active = row.into_active_model();
+    active.last_login_at = Set(Some(now));
+    if unionid.is_some() {
+        active.unionid = Set(unionid);
+    }
+    Ok(active.update(db).await?)
+}
+
+pub async fn login(state: &AppState, request: &RequestContext, code: &str) -> AppResult<(Issued, Profile)> {
+    let session = match state.wechat.code_to_session(code).await {
+        Ok(session) => session,
+        Err(error) => {
+            let error = AppError::from(error);
+            audit::record(
+                &state.db,
+                Some(request),
+                Event {
+                    actor: Actor::Anonymous { claimed: None },
+                    action: "worker.login",
+                    target: None,
+                    outcome: Outcome::Failure,
+                    details: Some(json!({ "reason": error.code.as_str() })),
+                },
+            )
+            .await?;
+            return Err(error);
+        }
+    };
+    let row = find_or_create(&state.db, &session.openid, session.unionid.clone()).await?;
+    state
+        .store
+        .set(
+            &format!("wechat:session_key:{}", row.id),
+            secrecy::ExposeSecret::expose_secret(&session.session_key),
+            SESSION_KEY_TTL,
+        )
+        .await?;
+    let (principal, issued) = state
+        .sessions
+        .open(Principal {
+            audience: Audience::Worker,
+            subject: row.id.clone(),
+            session_id: String::new(),
+            roles: Vec::new(),
+            region: None,
+            scopes: Vec::new(),
+        })
+        .await?;
+    audit::record(
+        &state.db,
+        Some(request),
+        Event {
+            actor: Actor::Principal(&principal),
+            action: "worker.login",
+            target: Some(("worker", &row.id)),
+            outcome: Outcome::Success,
+            details: None,
+        },
+    )
+    .await?;
+    Ok((issued, state.profile_of(&row)))
+}
+
+async fn load(db: &impl sea_orm::ConnectionTrait, worker_id: &str) -> AppResult<worker::Model> {
+    worker::Entity::find_by_id(worker_id.to_owned())
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::SessionEnded))
+}
+
+pub async fn profile(state: &AppState, worker_id: &str) -> AppResult<Profile> {
+    Ok(state.profile_of(&load(&state.db, worker_id).await?))
+}
+
+fn clean_name(name: &str) -> AppResult<String> {
+    let name = name.trim();
+    let length = name.chars().count();
+    if length == 0 || length > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(AppError::invalid_field(
+            "real_name",
+            Localized::fixed("请填写真实姓名（不超过32个字）。", "Give your real name (at most 32 characters)."),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+pub async fn update_profile(
+    state: &AppState,
+    request: &RequestContext,
+    principal: &Principal,
+    change: ProfileChange,
+) -> AppResult<Profile> {
+    for (field, code) in [
+        ("hukou_region_code", change.hukou_region_code),
+        ("residence_region_code", change.residence_region_code),
+        ("work_region_code", change.work_region_code),
+    ] {
+        if let Some(code) = code
+            && state.regions.get(code).is_none()
+        {
+            return Err(AppError::invalid_field(field, ErrorCode::RegionNotFound.default_message()));
+        }
+    }
+    if let Some(version) = &change.consent_version
+        && version != CONSENT_VERSION
+    {
+        return Err(AppError::new(ErrorCode::ConsentRequired).with_details(json!({ "current_version": CONSENT_VERSION })));
+    }
+    let real_name = change.real_name.as_deref().map(clean_name).transpose()?;
+
+    let transaction = state.db.begin().await?;
+    let row = load(&transaction, &principal.subject).await?;
+    let consented = change.consent_version.is_some() || row.consent_version.as_deref() == Some(CONSENT_VERSION);
+    let mut changed: Vec<&str> = Vec::new();
+    let mut active = row.into_active_model();
+    if let Some(id_number) = &change.id_number {
+        if !consented {
+            return Err(
+                AppError::new(ErrorCode::ConsentRequired).with_details(json!({ "current_version": CONSENT_VERSION }))
+            );
+        }
+        active.id_number_cipher = Set(Some(state.protector.encrypt(Purpose::IdNumber, id_number.as_str())));
+        active.id_number_hash = Set(Some(state.protector.lookup_hash(Purpose::IdNumber, id_number.as_str())));
+        changed.push("id_number");
+    }
+    if let Some(version) = change.consent_version {
+        active.consent_version = Set(Some(version));
+        active.consented_at = Set(Some(Utc::now()));
+        changed.push("consent_version");
+    }
+    if let Some(name) = real_name {
+        active.real_name = Set(Some(name));
+        changed.push("real_name");
+    }
+    let regions = [
+        (change.hukou_region_code, &mut active.hukou_region_code, "hukou_region_code"),
+        (change.residence_region_code, &mut active.residence_region_code, "residence_region_code"),
+        (change.work_region_code, &mut active.work_region_code, "work_region_code"),
+    ];
+    for (code, column, name) in regions {
+        if let Some(code) = code {
+            *column = Set(Some(code.as_str().to_owned()));
+            changed.push(name);
+        }
+    }
+    if let Some(hukou_type) = change.hukou_type {
+        active.hukou_type = Set(Some(hukou_type.as_str().to_owned()));
+        changed.push("hukou_type");
+    }
+    active.updated_at = Set(Utc::now());
+    let row = match active.update(&transaction).await {
+        Ok(row) => row,
+        Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            return Err(AppError::new(ErrorCode::IdNumberInUse));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    audit::record(
+        &transaction,
+        Some(request),
+        Event {
+            actor: Actor::Principal(principal),
+            action: "worker.profile.update",
+            target: Some(("worker", &row.id)),
+            outcome: Outcome::Success,
+            details: Some(json!({ "fields": changed })),
+        },
+    )
+    .await?;
+    transaction.commit().await?;
+    Ok(state.profile_of(&row))
+}
+
+pub async fn bind_phone(
+    state: &AppState,
+    request: &RequestContext,
+    principal: &Principal,
+    code: &str,
+) -> AppResult<Profile> {
+    let phone = state.wechat.phone_number(code).await?;
+    let transaction = state.db.begin().await?;
+    let mut active = load(&transaction, &principal.subject).await?.into_active_model();
+    active.phone_cipher = Set(Some(state.protector.encrypt(Purpose::Phone, phone.as_str())));
+    active.phone_hash = Set(Some(state.protector.lookup_hash(Purpose::Phone, phone.as_str())));
+    active.updated_at = Set(Utc::now());
+    let row = active.update(&transaction).await?;
+    audit::record(
+        &transaction,
+        Some(request),
+        Event {
+            actor: Actor::Principal(principal),
+            action: "worker.phone.bind",
+            target: Some(("worker", &row.id)),
+            outcome: Outcome::Success,
+            details: None,
+        },
+    )
+    .await?;
+    transaction.commit().await?;
+    Ok(state.profile_of(&row))
+}
