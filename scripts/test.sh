@@ -24,11 +24,22 @@ cargo fmt --all -- --check
 say "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+# The suites' logs are kept and searched for the personal data the tests
+# use (tests/pii_canaries.txt): none of it may ever reach a log line.
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+
 say "tests on SQLite + in-process store"
-SHIMINHUA_TEST_BACKEND=embedded cargo test --workspace --locked
+SHIMINHUA_TEST_BACKEND=embedded cargo test --workspace --locked 2>&1 | tee "$logs/embedded.log"
 
 say "tests on PostgreSQL + Redis"
-SHIMINHUA_TEST_BACKEND=external cargo test --workspace --locked
+SHIMINHUA_TEST_BACKEND=external cargo test --workspace --locked 2>&1 | tee "$logs/external.log"
+
+say "no personal data in the logs of the test runs"
+if grep -n -F -f tests/pii_canaries.txt "$logs"/*.log; then
+  echo "error: personal data from tests/pii_canaries.txt appears in the logs above" >&2
+  exit 1
+fi
 
 say "OpenAPI document is valid"
 "$venv/bin/openapi-spec-validator" openapi/openapi.json

@@ -102,9 +102,12 @@ async fn migrate() -> anyhow::Result<()> {
 async fn create_admin(username: String, display_name: Option<String>, region: String) -> anyhow::Result<()> {
     let config = load_config()?;
     let username = Username::parse(&username).map_err(|issue| anyhow::anyhow!("--username: {}", issue.message().en))?;
-    let region_code = RegionCode::parse(&region).map_err(|issue| anyhow::anyhow!("--region: {}", issue.message().en))?;
+    let region_code =
+        RegionCode::parse(&region).map_err(|issue| anyhow::anyhow!("--region: {}", issue.message().en))?;
     let mut password = String::new();
-    std::io::stdin().read_line(&mut password).context("reading the password from standard input")?;
+    std::io::stdin()
+        .read_line(&mut password)
+        .context("reading the password from standard input")?;
     let password = password.trim_end_matches(['\r', '\n']).to_owned();
     let connection = db::connect(config.database_url.expose_secret()).await?;
     db::migrate(&connection).await?;

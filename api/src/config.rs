@@ -239,7 +239,12 @@ impl Config {
             problems.push("SHIMINHUA_WECHAT_API_BASE must be an http(s) URL".to_owned());
         }
 
-        let wechat_timeout_ms: u64 = parse_or(&var("SHIMINHUA_WECHAT_TIMEOUT_MS"), "5000", "SHIMINHUA_WECHAT_TIMEOUT_MS", &mut problems);
+        let wechat_timeout_ms: u64 = parse_or(
+            &var("SHIMINHUA_WECHAT_TIMEOUT_MS"),
+            "5000",
+            "SHIMINHUA_WECHAT_TIMEOUT_MS",
+            &mut problems,
+        );
         let mut per_minute = |name: &str, default: &str| {
             let limit: u32 = parse_or(&var(name), default, name, &mut problems);
             if limit == 0 {

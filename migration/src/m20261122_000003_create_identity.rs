@@ -73,7 +73,11 @@ enum AuditLog {
 }
 
 fn id(column: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(column).string_len(36).not_null().primary_key().to_owned()
+    ColumnDef::new(column)
+        .string_len(36)
+        .not_null()
+        .primary_key()
+        .to_owned()
 }
 
 fn instant(column: impl IntoIden) -> ColumnDef {
@@ -130,13 +134,28 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(StaffAccount::Table)
                     .col(id(StaffAccount::Id))
-                    .col(ColumnDef::new(StaffAccount::Username).string_len(64).not_null().unique_key())
+                    .col(
+                        ColumnDef::new(StaffAccount::Username)
+                            .string_len(64)
+                            .not_null()
+                            .unique_key(),
+                    )
                     .col(ColumnDef::new(StaffAccount::DisplayName).string_len(64).not_null())
                     .col(ColumnDef::new(StaffAccount::PasswordHash).string_len(255).not_null())
                     .col(ColumnDef::new(StaffAccount::Roles).string_len(255).not_null())
                     .col(ColumnDef::new(StaffAccount::RegionCode).string_len(6).not_null())
-                    .col(ColumnDef::new(StaffAccount::Disabled).boolean().not_null().default(false))
-                    .col(ColumnDef::new(StaffAccount::FailedAttempts).integer().not_null().default(0))
+                    .col(
+                        ColumnDef::new(StaffAccount::Disabled)
+                            .boolean()
+                            .not_null()
+                            .default(false),
+                    )
+                    .col(
+                        ColumnDef::new(StaffAccount::FailedAttempts)
+                            .integer()
+                            .not_null()
+                            .default(0),
+                    )
                     .col(optional_instant(StaffAccount::LockedUntil))
                     .col(instant(StaffAccount::CreatedAt))
                     .col(instant(StaffAccount::UpdatedAt))
@@ -149,7 +168,12 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(IntegratorClient::Table)
                     .col(id(IntegratorClient::Id))
-                    .col(ColumnDef::new(IntegratorClient::ClientId).string_len(64).not_null().unique_key())
+                    .col(
+                        ColumnDef::new(IntegratorClient::ClientId)
+                            .string_len(64)
+                            .not_null()
+                            .unique_key(),
+                    )
                     .col(ColumnDef::new(IntegratorClient::Name).string_len(128).not_null())
                     .col(ColumnDef::new(IntegratorClient::SecretHash).string_len(64).not_null())
                     .col(ColumnDef::new(IntegratorClient::Scopes).string_len(255).not_null())
@@ -164,7 +188,13 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(AuditLog::Table)
-                    .col(ColumnDef::new(AuditLog::Id).big_integer().not_null().auto_increment().primary_key())
+                    .col(
+                        ColumnDef::new(AuditLog::Id)
+                            .big_integer()
+                            .not_null()
+                            .auto_increment()
+                            .primary_key(),
+                    )
                     .col(instant(AuditLog::At))
                     .col(ColumnDef::new(AuditLog::ActorType).string_len(16).not_null())
                     .col(ColumnDef::new(AuditLog::ActorId).string_len(64).null())

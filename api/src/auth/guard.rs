@@ -64,7 +64,10 @@ struct Limit {
 fn bearer(req: &Request) -> Option<&str> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 impl<E: Endpoint> Endpoint for GuardEndpoint<E> {
@@ -77,7 +80,12 @@ impl<E: Endpoint> Endpoint for GuardEndpoint<E> {
         let access = guarded
             .then(|| self.routes.operation(req.method().as_str(), req.uri().path()))
             .flatten()
-            .map(|op| op.schemes.iter().filter_map(|s| Audience::from_scheme(s)).collect::<Vec<_>>());
+            .map(|op| {
+                op.schemes
+                    .iter()
+                    .filter_map(|s| Audience::from_scheme(s))
+                    .collect::<Vec<_>>()
+            });
         let Some(audiences) = access else {
             return self.inner.call(req).await.map(IntoResponse::into_response);
         };
@@ -144,7 +152,11 @@ impl<E> GuardEndpoint<E> {
             .and_then(|c| c.client_ip)
             .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
         match self.state.store.rate_limit(&format!("rl:{policy}:{ip}"), quota).await {
-            Ok(decision) => Ok(Some(Limit { policy, quota, decision })),
+            Ok(decision) => Ok(Some(Limit {
+                policy,
+                quota,
+                decision,
+            })),
             Err(err) if read => {
                 metrics::counter!("shiminhua_rate_limit_fail_open_total", "policy" => policy).increment(1);
                 tracing::warn!(error = %err, "rate limit unavailable: public read let through");

@@ -20,7 +20,8 @@ pub fn hash(password: &str) -> String {
 }
 
 pub fn verify(password: &str, stored: &str) -> bool {
-    PasswordHash::new(stored).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    PasswordHash::new(stored)
+        .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
 /// A hash of a random password, verified against when the username is
@@ -34,13 +35,22 @@ pub fn decoy_hash() -> &'static str {
 pub fn weakness(password: &str, username: &str) -> Option<Localized> {
     let length = password.chars().count();
     if length < MIN_PASSWORD_CHARS {
-        return Some(Localized::fixed("密码至少需要10个字符。", "A password needs at least 10 characters."));
+        return Some(Localized::fixed(
+            "密码至少需要10个字符。",
+            "A password needs at least 10 characters.",
+        ));
     }
     if length > MAX_PASSWORD_CHARS {
-        return Some(Localized::fixed("密码不能超过128个字符。", "A password has at most 128 characters."));
+        return Some(Localized::fixed(
+            "密码不能超过128个字符。",
+            "A password has at most 128 characters.",
+        ));
     }
     if password.trim().to_lowercase() == username.trim().to_lowercase() {
-        return Some(Localized::fixed("密码不能和用户名相同。", "The password must differ from the username."));
+        return Some(Localized::fixed(
+            "密码不能和用户名相同。",
+            "The password must differ from the username.",
+        ));
     }
     None
 }

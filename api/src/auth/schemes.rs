@@ -25,17 +25,32 @@ async fn integrator_checker(req: &Request, _: Bearer) -> Option<Principal> {
 
 /// A migrant worker signed in through the mini-program (`POST /api/v1/auth/wechat/login`).
 #[derive(SecurityScheme)]
-#[oai(rename = "WorkerAuth", ty = "bearer", bearer_format = "JWT", checker = "worker_checker")]
+#[oai(
+    rename = "WorkerAuth",
+    ty = "bearer",
+    bearer_format = "JWT",
+    checker = "worker_checker"
+)]
 pub struct WorkerAuth(pub Principal);
 
 /// A reviewer, inspector, editor, finance officer or administrator (`POST /api/v1/staff/auth/login`).
 #[derive(SecurityScheme)]
-#[oai(rename = "StaffAuth", ty = "bearer", bearer_format = "JWT", checker = "staff_checker")]
+#[oai(
+    rename = "StaffAuth",
+    ty = "bearer",
+    bearer_format = "JWT",
+    checker = "staff_checker"
+)]
 pub struct StaffAuth(pub Principal);
 
 /// A third-party system with client credentials (`POST /api/v1/oauth/token`).
 #[derive(SecurityScheme)]
-#[oai(rename = "IntegratorAuth", ty = "bearer", bearer_format = "JWT", checker = "integrator_checker")]
+#[oai(
+    rename = "IntegratorAuth",
+    ty = "bearer",
+    bearer_format = "JWT",
+    checker = "integrator_checker"
+)]
 pub struct IntegratorAuth(pub Principal);
 
 /// Either a worker or a staff member.

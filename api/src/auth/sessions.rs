@@ -109,13 +109,19 @@ impl Sessions {
             payload: serde_json::to_string(&principal).expect("a principal serializes"),
         };
         self.store
-            .set(&session_key(&principal.session_id), &stored.encode(), idle.unwrap_or(lifetime))
+            .set(
+                &session_key(&principal.session_id),
+                &stored.encode(),
+                idle.unwrap_or(lifetime),
+            )
             .await?;
         let refresh_token = match principal.audience {
             Audience::Integrator => None,
             Audience::Worker | Audience::Staff => {
                 let token = format!("{}.{}", principal.session_id, random_token());
-                self.store.set(&refresh_key(&token), CURRENT, REFRESH_IDLE_LIFETIME).await?;
+                self.store
+                    .set(&refresh_key(&token), CURRENT, REFRESH_IDLE_LIFETIME)
+                    .await?;
                 Some(token)
             }
         };
@@ -206,7 +212,11 @@ impl Sessions {
     /// Ends every session of a principal at once (disabled staff, revoked client).
     pub async fn revoke_all(&self, audience: Audience, subject: &str) -> Result<(), StoreError> {
         self.store
-            .set(&revocation_key(audience, subject), &wall_clock_ms().to_string(), ABSOLUTE_LIFETIME)
+            .set(
+                &revocation_key(audience, subject),
+                &wall_clock_ms().to_string(),
+                ABSOLUTE_LIFETIME,
+            )
             .await
     }
 }

@@ -67,8 +67,14 @@ impl TokenIssuer {
             sid: principal.session_id.clone(),
             roles: principal.roles.clone(),
             region: principal.region,
-            scope: (!principal.scopes.is_empty())
-                .then(|| principal.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")),
+            scope: (!principal.scopes.is_empty()).then(|| {
+                principal
+                    .scopes
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }),
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).expect("HS256 signing cannot fail")
     }
@@ -95,7 +101,11 @@ impl TokenIssuer {
             return Err(TokenRefusal::Invalid);
         }
         let scopes = match claims.scope.as_deref() {
-            Some(scope) => scope.split(' ').map(Scope::parse).collect::<Option<Vec<_>>>().ok_or(TokenRefusal::Invalid)?,
+            Some(scope) => scope
+                .split(' ')
+                .map(Scope::parse)
+                .collect::<Option<Vec<_>>>()
+                .ok_or(TokenRefusal::Invalid)?,
             None => Vec::new(),
         };
         Ok(Principal {
@@ -136,7 +146,13 @@ mod tests {
         let token = tokens.issue(&worker());
         assert_eq!(tokens.verify(&token, &[Audience::Worker]).unwrap(), worker());
         assert_eq!(tokens.verify(&token, &[Audience::Staff]), Err(TokenRefusal::Invalid));
-        assert_eq!(tokens.verify(&token, &[Audience::Staff, Audience::Worker]).unwrap().audience, Audience::Worker);
+        assert_eq!(
+            tokens
+                .verify(&token, &[Audience::Staff, Audience::Worker])
+                .unwrap()
+                .audience,
+            Audience::Worker
+        );
     }
 
     #[test]
@@ -145,8 +161,17 @@ mod tests {
         let tokens = issuer("0123456789abcdef0123456789abcdef");
         assert_eq!(tokens.verify(&token, &[Audience::Worker]), Err(TokenRefusal::Invalid));
         let payload = token.split('.').nth(1).unwrap();
-        let unsigned = format!("{}.{payload}.", URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#));
-        assert_eq!(tokens.verify(&unsigned, &[Audience::Worker]), Err(TokenRefusal::Invalid));
-        assert_eq!(tokens.verify("not-a-token", &[Audience::Worker]), Err(TokenRefusal::Invalid));
+        let unsigned = format!(
+            "{}.{payload}.",
+            URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#)
+        );
+        assert_eq!(
+            tokens.verify(&unsigned, &[Audience::Worker]),
+            Err(TokenRefusal::Invalid)
+        );
+        assert_eq!(
+            tokens.verify("not-a-token", &[Audience::Worker]),
+            Err(TokenRefusal::Invalid)
+        );
     }
 }

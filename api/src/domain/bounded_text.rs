@@ -115,7 +115,10 @@ mod tests {
         assert!(BoundedText::<1, 4>::parse("江宁区人").is_ok());
         assert_eq!(BoundedText::<1, 3>::parse("江宁区人"), Err(FieldIssue::TextTooLong));
         assert_eq!(BoundedText::<1, 3>::parse(""), Err(FieldIssue::TextTooShort));
-        assert_eq!(BoundedText::<0, 9>::parse("a\u{0}b"), Err(FieldIssue::TextControlCharacter));
+        assert_eq!(
+            BoundedText::<0, 9>::parse("a\u{0}b"),
+            Err(FieldIssue::TextControlCharacter)
+        );
         assert!(BoundedText::<0, 9>::parse("a\nb").is_ok());
     }
 }

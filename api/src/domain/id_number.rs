@@ -95,10 +95,25 @@ mod tests {
 
     #[test]
     fn check_digit_birth_date_and_form_are_checked() {
-        assert_eq!(IdNumber::parse("110105194912310021"), Err(FieldIssue::IdNumberCheckDigit));
-        assert_eq!(IdNumber::parse("110105194913310020"), Err(FieldIssue::IdNumberBirthDate));
-        assert_eq!(IdNumber::parse("110105299912310020"), Err(FieldIssue::IdNumberBirthDate));
-        for bad in ["", " 11010519491231002X", "1101051949123100", "11010519491231002Y", "１１0105194912310020"] {
+        assert_eq!(
+            IdNumber::parse("110105194912310021"),
+            Err(FieldIssue::IdNumberCheckDigit)
+        );
+        assert_eq!(
+            IdNumber::parse("110105194913310020"),
+            Err(FieldIssue::IdNumberBirthDate)
+        );
+        assert_eq!(
+            IdNumber::parse("110105299912310020"),
+            Err(FieldIssue::IdNumberBirthDate)
+        );
+        for bad in [
+            "",
+            " 11010519491231002X",
+            "1101051949123100",
+            "11010519491231002Y",
+            "１１0105194912310020",
+        ] {
             assert_eq!(IdNumber::parse(bad), Err(FieldIssue::IdNumberFormat), "{bad}");
         }
     }

@@ -66,7 +66,15 @@ mod tests {
         let phone = PhoneNumber::parse("13812345678").unwrap();
         assert_eq!(phone.as_str(), "13812345678");
         assert_eq!(phone.masked(), "138****5678");
-        for bad in ["", "+8613812345678", " 13812345678", "1381234567", "23812345678", "12812345678", "1381234567a"] {
+        for bad in [
+            "",
+            "+8613812345678",
+            " 13812345678",
+            "1381234567",
+            "23812345678",
+            "12812345678",
+            "1381234567a",
+        ] {
             assert_eq!(PhoneNumber::parse(bad), Err(FieldIssue::PhoneFormat), "{bad}");
         }
     }

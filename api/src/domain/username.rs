@@ -11,8 +11,14 @@ impl TextType for Username {
 
     fn parse(text: &str) -> Result<Self, FieldIssue> {
         let valid = (3..=64).contains(&text.len())
-            && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b".-_".contains(&b));
-        if valid { Ok(Username(text.to_owned())) } else { Err(FieldIssue::UsernameFormat) }
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b".-_".contains(&b));
+        if valid {
+            Ok(Username(text.to_owned()))
+        } else {
+            Err(FieldIssue::UsernameFormat)
+        }
     }
 
     fn as_text(&self) -> &str {

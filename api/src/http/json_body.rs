@@ -60,42 +60,39 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
             "The request body is empty.",
         )));
     }
-    let document: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|_| AppError::new(ErrorCode::MalformedJson))?;
-    if let Some(path) = first_null(&document, String::new()) {
-        return Err(AppError::invalid_field(
-            &path,
-            Localized::fixed("这一项不能为空值（null）；不填写请直接省略。", "Omit the field instead of sending null."),
-        ));
-    }
-    serde_path_to_error::deserialize(document).map_err(refusal)
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(refusal)?;
+    deserializer.end().map_err(|_| AppError::new(ErrorCode::MalformedJson))?;
+    Ok(value)
 }
 
-/// Request bodies never carry `null`: an optional field is left out. The
-/// schemas say so (no field is nullable), and this keeps the server to it.
-fn first_null(value: &serde_json::Value, path: String) -> Option<String> {
-    match value {
-        serde_json::Value::Null if !path.is_empty() => Some(path),
-        serde_json::Value::Object(members) => members.iter().find_map(|(name, member)| {
-            let inner = if path.is_empty() { name.clone() } else { format!("{path}.{name}") };
-            first_null(member, inner)
-        }),
-        serde_json::Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .find_map(|(index, item)| first_null(item, format!("{path}[{index}]"))),
-        _ => None,
-    }
+/// For optional fields of request bodies: left out means `None`, but an
+/// explicit `null` is refused like any other wrong value, as the schemas
+/// (where no field is nullable) say. Use with `#[serde(default, deserialize_with = "present")]`.
+pub fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }
 
 fn refusal(error: serde_path_to_error::Error<serde_json::Error>) -> AppError {
     let path = error.path().to_string();
-    let text = error.into_inner().to_string();
+    let inner = error.into_inner();
+    if !inner.is_data() {
+        return AppError::new(ErrorCode::MalformedJson);
+    }
+    let text = inner.to_string();
     if let Some(issue) = FieldIssue::find_in(&text) {
         return AppError::invalid_field(&path, issue.message());
     }
     if let Some(missing) = between_backticks(&text).filter(|_| text.starts_with("missing field")) {
-        let field = if path == "." { missing.to_owned() } else { format!("{path}.{missing}") };
+        let field = if path == "." {
+            missing.to_owned()
+        } else {
+            format!("{path}.{missing}")
+        };
         return AppError::invalid_field(
             &field,
             Localized::new(format!("请填写“{missing}”。"), format!("“{missing}” is required.")),
@@ -133,6 +130,7 @@ mod tests {
     #[allow(dead_code)]
     struct Form {
         code: String,
+        #[serde(default, deserialize_with = "present")]
         region: Option<RegionCode>,
         items: Option<Vec<Item>>,
     }
@@ -144,13 +142,20 @@ mod tests {
     }
 
     fn field_of(error: &AppError) -> String {
-        error.details.as_ref().unwrap()["fields"][0]["field"].as_str().unwrap().to_owned()
+        error.details.as_ref().unwrap()["fields"][0]["field"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     #[test]
     fn malformed_and_empty_bodies_are_malformed_json() {
         for body in ["", "  ", "{", "{\"code\": \"a\",}", "{\"code\": \"a\"} trailing"] {
-            assert_eq!(parse::<Form>(body.as_bytes()).unwrap_err().code, ErrorCode::MalformedJson, "{body:?}");
+            assert_eq!(
+                parse::<Form>(body.as_bytes()).unwrap_err().code,
+                ErrorCode::MalformedJson,
+                "{body:?}"
+            );
         }
     }
 

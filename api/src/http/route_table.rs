@@ -53,7 +53,11 @@ impl RouteTable {
             table.push(template, methods, security);
         }
         for template in extra_get_routes {
-            table.push(template, vec!["GET".to_owned()], HashMap::from([("GET".to_owned(), Vec::new())]));
+            table.push(
+                template,
+                vec!["GET".to_owned()],
+                HashMap::from([("GET".to_owned(), Vec::new())]),
+            );
         }
         table
     }
@@ -142,7 +146,10 @@ mod tests {
         assert_eq!(table.allow("/metrics").as_deref(), Some("GET, HEAD"));
         assert_eq!(table.template_of_operation("getRegion"), Some("/api/v1/regions/{code}"));
         assert_eq!(table.path_params("/api/v1/regions/32011x"), ["code"]);
-        assert_eq!(table.operation("POST", "/api/v1/regions").unwrap().schemes, ["StaffAuth"]);
+        assert_eq!(
+            table.operation("POST", "/api/v1/regions").unwrap().schemes,
+            ["StaffAuth"]
+        );
         assert!(table.operation("HEAD", "/api/v1/regions").unwrap().schemes.is_empty());
         assert!(table.operation("PUT", "/api/v1/regions").is_none());
     }

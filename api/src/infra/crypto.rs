@@ -58,13 +58,19 @@ impl DataProtector {
     pub fn new(keys: &[DataKey]) -> Self {
         let first = keys.first().expect("the configuration always has a data key");
         let oldest = keys.last().expect("the configuration always has a data key");
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(oldest.key.expose_secret()).expect("HMAC takes any key length");
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(oldest.key.expose_secret()).expect("HMAC takes any key length");
         mac.update(b"shiminhua lookup hash v1");
         Self {
             active_id: first.id.clone(),
             ciphers: keys
                 .iter()
-                .map(|k| (k.id.clone(), Aes256Gcm::new(&Key::<Aes256Gcm>::from(*k.key.expose_secret()))))
+                .map(|k| {
+                    (
+                        k.id.clone(),
+                        Aes256Gcm::new(&Key::<Aes256Gcm>::from(*k.key.expose_secret())),
+                    )
+                })
                 .collect(),
             index_key: mac.finalize().into_bytes().into(),
         }
@@ -75,7 +81,13 @@ impl DataProtector {
         let cipher = &self.ciphers[&self.active_id];
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
         let sealed = cipher
-            .encrypt(&nonce, Payload { msg: plaintext.as_bytes(), aad: purpose.label() })
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext.as_bytes(),
+                    aad: purpose.label(),
+                },
+            )
             .expect("AES-GCM encryption of a short value cannot fail");
         let mut bytes = nonce.to_vec();
         bytes.extend_from_slice(&sealed);
@@ -87,7 +99,10 @@ impl DataProtector {
         let (Some(FORMAT_VERSION), Some(key_id), Some(encoded)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(CryptoError::Format);
         };
-        let cipher = self.ciphers.get(key_id).ok_or_else(|| CryptoError::UnknownKey(key_id.to_owned()))?;
+        let cipher = self
+            .ciphers
+            .get(key_id)
+            .ok_or_else(|| CryptoError::UnknownKey(key_id.to_owned()))?;
         let bytes = BASE64.decode(encoded).map_err(|_| CryptoError::Format)?;
         if bytes.len() <= NONCE_BYTES {
             return Err(CryptoError::Format);
@@ -95,7 +110,13 @@ impl DataProtector {
         let (nonce, sealed) = bytes.split_at(NONCE_BYTES);
         let nonce: [u8; NONCE_BYTES] = nonce.try_into().map_err(|_| CryptoError::Format)?;
         let plain = cipher
-            .decrypt(&Nonce::from(nonce), Payload { msg: sealed, aad: purpose.label() })
+            .decrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: sealed,
+                    aad: purpose.label(),
+                },
+            )
             .map_err(|_| CryptoError::Decrypt)?;
         String::from_utf8(plain).map_err(|_| CryptoError::Decrypt)
     }
@@ -129,9 +150,19 @@ mod tests {
         let sealed = protector.encrypt(Purpose::IdNumber, "11010519491231002X");
         assert!(sealed.starts_with("v1.k1."));
         assert!(!sealed.contains("19491231"));
-        assert_ne!(sealed, protector.encrypt(Purpose::IdNumber, "11010519491231002X"), "nonces differ");
-        assert_eq!(protector.decrypt(Purpose::IdNumber, &sealed).unwrap(), "11010519491231002X");
-        assert!(matches!(protector.decrypt(Purpose::Phone, &sealed), Err(CryptoError::Decrypt)));
+        assert_ne!(
+            sealed,
+            protector.encrypt(Purpose::IdNumber, "11010519491231002X"),
+            "nonces differ"
+        );
+        assert_eq!(
+            protector.decrypt(Purpose::IdNumber, &sealed).unwrap(),
+            "11010519491231002X"
+        );
+        assert!(matches!(
+            protector.decrypt(Purpose::Phone, &sealed),
+            Err(CryptoError::Decrypt)
+        ));
     }
 
     #[test]
@@ -157,7 +188,13 @@ mod tests {
         let sealed = protector.encrypt(Purpose::Phone, "13812345678");
         let tampered = format!("{}A", &sealed[..sealed.len() - 1]);
         assert!(protector.decrypt(Purpose::Phone, &tampered).is_err());
-        assert!(matches!(protector.decrypt(Purpose::Phone, "v1.k9.AAAA"), Err(CryptoError::UnknownKey(_))));
-        assert!(matches!(protector.decrypt(Purpose::Phone, "plain"), Err(CryptoError::Format)));
+        assert!(matches!(
+            protector.decrypt(Purpose::Phone, "v1.k9.AAAA"),
+            Err(CryptoError::UnknownKey(_))
+        ));
+        assert!(matches!(
+            protector.decrypt(Purpose::Phone, "plain"),
+            Err(CryptoError::Format)
+        ));
     }
 }

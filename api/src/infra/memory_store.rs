@@ -9,8 +9,8 @@ use std::{
 use async_trait::async_trait;
 
 use super::store::{
-    CURRENT, KeyValueStore, Quota, ROTATED, RateDecision, Rotation, RotationOutcome, SessionCheck, SessionVerdict, StoreError,
-    StoredSession, gcra, wall_clock_ms,
+    CURRENT, KeyValueStore, Quota, ROTATED, RateDecision, Rotation, RotationOutcome, SessionCheck, SessionVerdict,
+    StoreError, StoredSession, gcra, wall_clock_ms,
 };
 
 /// Expired entries are dropped lazily on read and in a sweep every this many writes.
@@ -181,8 +181,18 @@ impl KeyValueStore for MemoryStore {
                 return RotationOutcome::Ended;
             };
             let remaining = Duration::from_millis(session.absolute_expiry_ms - wall_ms);
-            map.put(rotation.presented_key, ROTATED.to_owned(), now + rotation.remember_rotated, now);
-            map.put(rotation.replacement_key, CURRENT.to_owned(), now + rotation.idle.min(remaining), now);
+            map.put(
+                rotation.presented_key,
+                ROTATED.to_owned(),
+                now + rotation.remember_rotated,
+                now,
+            );
+            map.put(
+                rotation.replacement_key,
+                CURRENT.to_owned(),
+                now + rotation.idle.min(remaining),
+                now,
+            );
             RotationOutcome::Rotated { session }
         }))
     }
@@ -208,7 +218,9 @@ fn live_session(
     revocation_key: Option<&str>,
 ) -> Option<StoredSession> {
     let session = map.live(key, now).and_then(|e| StoredSession::decode(&e.value))?;
-    let revoked_before = revocation_key.and_then(|k| map.live(k, now)).and_then(|e| e.value.parse().ok());
+    let revoked_before = revocation_key
+        .and_then(|k| map.live(k, now))
+        .and_then(|e| e.value.parse().ok());
     if session.valid_at(wall_ms, revoked_before) {
         Some(session)
     } else {

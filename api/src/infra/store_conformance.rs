@@ -120,7 +120,14 @@ async fn authorize_checks_the_session_and_counts_the_request(store: &dyn KeyValu
     assert_eq!(store.authorize(check(quota)).await.unwrap().payload, None);
 
     let now = wall_clock_ms();
-    store.set("sess:s1", &session(now - 10, Duration::from_secs(3600)), Duration::from_secs(60)).await.unwrap();
+    store
+        .set(
+            "sess:s1",
+            &session(now - 10, Duration::from_secs(3600)),
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
     let first = store.authorize(check(quota)).await.unwrap();
     assert_eq!(first.payload.as_deref(), Some(r#"{"aud":"staff"}"#));
     assert!(first.rate.allowed);
@@ -129,13 +136,35 @@ async fn authorize_checks_the_session_and_counts_the_request(store: &dyn KeyValu
     let third = store.authorize(check(quota)).await.unwrap();
     assert!(third.payload.is_some() && !third.rate.allowed);
 
-    store.set("revoked:staff:u1", &now.to_string(), Duration::from_secs(60)).await.unwrap();
-    assert_eq!(store.authorize(check(quota)).await.unwrap().payload, None, "revoked principal");
-    assert_eq!(store.get("sess:s1").await.unwrap(), None, "a revoked session is removed");
+    store
+        .set("revoked:staff:u1", &now.to_string(), Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.authorize(check(quota)).await.unwrap().payload,
+        None,
+        "revoked principal"
+    );
+    assert_eq!(
+        store.get("sess:s1").await.unwrap(),
+        None,
+        "a revoked session is removed"
+    );
 
-    store.set("sess:s1", &session(now - 7200_000, Duration::from_secs(3600)), Duration::from_secs(60)).await.unwrap();
+    store
+        .set(
+            "sess:s1",
+            &session(now - 7_200_000, Duration::from_secs(3600)),
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
     store.delete("revoked:staff:u1").await.unwrap();
-    assert_eq!(store.authorize(check(quota)).await.unwrap().payload, None, "past its absolute lifetime");
+    assert_eq!(
+        store.authorize(check(quota)).await.unwrap().payload,
+        None,
+        "past its absolute lifetime"
+    );
 }
 
 fn rotation<'a>(presented: &'a str, replacement: &'a str) -> Rotation<'a> {
@@ -150,15 +179,34 @@ fn rotation<'a>(presented: &'a str, replacement: &'a str) -> Rotation<'a> {
 
 async fn refresh_tokens_rotate_once_and_reuse_revokes_the_session(store: &dyn KeyValueStore) {
     let now = wall_clock_ms();
-    store.set("sess:s2", &session(now, Duration::from_secs(3600)), Duration::from_secs(3600)).await.unwrap();
+    store
+        .set(
+            "sess:s2",
+            &session(now, Duration::from_secs(3600)),
+            Duration::from_secs(3600),
+        )
+        .await
+        .unwrap();
     store.set("rt:a", "current", Duration::from_secs(60)).await.unwrap();
-    assert_eq!(store.rotate_refresh(rotation("rt:none", "rt:x")).await.unwrap(), RotationOutcome::Unknown);
+    assert_eq!(
+        store.rotate_refresh(rotation("rt:none", "rt:x")).await.unwrap(),
+        RotationOutcome::Unknown
+    );
     let rotated = store.rotate_refresh(rotation("rt:a", "rt:b")).await.unwrap();
     assert!(matches!(rotated, RotationOutcome::Rotated { ref session } if session.payload.contains("staff")));
-    assert!(matches!(store.rotate_refresh(rotation("rt:b", "rt:c")).await.unwrap(), RotationOutcome::Rotated { .. }));
-    assert_eq!(store.rotate_refresh(rotation("rt:a", "rt:d")).await.unwrap(), RotationOutcome::Reused);
+    assert!(matches!(
+        store.rotate_refresh(rotation("rt:b", "rt:c")).await.unwrap(),
+        RotationOutcome::Rotated { .. }
+    ));
+    assert_eq!(
+        store.rotate_refresh(rotation("rt:a", "rt:d")).await.unwrap(),
+        RotationOutcome::Reused
+    );
     assert_eq!(store.get("sess:s2").await.unwrap(), None, "reuse revokes the session");
-    assert_eq!(store.rotate_refresh(rotation("rt:c", "rt:e")).await.unwrap(), RotationOutcome::Ended);
+    assert_eq!(
+        store.rotate_refresh(rotation("rt:c", "rt:e")).await.unwrap(),
+        RotationOutcome::Ended
+    );
 }
 
 async fn run_suite(store: Arc<dyn KeyValueStore>) {

@@ -49,7 +49,9 @@ pub struct WechatSession {
 
 impl std::fmt::Debug for WechatSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WechatSession").field("openid", &self.openid).finish_non_exhaustive()
+        f.debug_struct("WechatSession")
+            .field("openid", &self.openid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -115,7 +117,10 @@ impl WechatClient {
         Ok(Self {
             mode: config.mode,
             app_id: config.app_id.clone().unwrap_or_default(),
-            app_secret: config.app_secret.clone().unwrap_or_else(|| SecretString::from(String::new())),
+            app_secret: config
+                .app_secret
+                .clone()
+                .unwrap_or_else(|| SecretString::from(String::new())),
             api_base: config.api_base.clone(),
             http,
             store,
@@ -152,14 +157,21 @@ impl WechatClient {
                 unionid: answer.unionid.filter(|u| !u.is_empty() && u.len() <= 64),
                 session_key: SecretString::from(session_key),
             }),
-            _ => Err(WechatError::Unavailable("code2session answered without an openid".to_owned())),
+            _ => Err(WechatError::Unavailable(
+                "code2session answered without an openid".to_owned(),
+            )),
         }
     }
 
     /// The phone number a `getPhoneNumber` button code stands for.
     pub async fn phone_number(&self, code: &str) -> Result<PhoneNumber, WechatError> {
         if self.mode == WechatMode::Sandbox {
-            let digits: String = digest("phone", code).bytes().filter(u8::is_ascii_digit).take(8).map(char::from).collect();
+            let digits: String = digest("phone", code)
+                .bytes()
+                .filter(u8::is_ascii_digit)
+                .take(8)
+                .map(char::from)
+                .collect();
             return PhoneNumber::parse(&format!("139{digits:0<8}"))
                 .map_err(|_| WechatError::Unavailable("sandbox phone".to_owned()));
         }
@@ -167,7 +179,11 @@ impl WechatClient {
         loop {
             let token = self.access_token().await?;
             let url = format!("{}/wxa/business/getuserphonenumber", self.api_base);
-            let request = self.http.post(url).query(&[("access_token", token.as_str())]).json(&json!({ "code": code }));
+            let request = self
+                .http
+                .post(url)
+                .query(&[("access_token", token.as_str())])
+                .json(&json!({ "code": code }));
             let answer: PhoneAnswer = self.call(request).await?;
             match answer.errcode {
                 0 => {}
@@ -213,7 +229,9 @@ impl WechatClient {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Err(WechatError::Unavailable("timed out waiting for another instance to fetch the access token".to_owned()))
+        Err(WechatError::Unavailable(
+            "timed out waiting for another instance to fetch the access token".to_owned(),
+        ))
     }
 
     async fn cached_token(&self) -> Result<Option<String>, WechatError> {
@@ -236,9 +254,14 @@ impl WechatClient {
         }));
         let answer: StableToken = self.call(request).await?;
         let (0, Some(token), Some(expires_in)) = (answer.errcode, answer.access_token, answer.expires_in) else {
-            return Err(WechatError::Unavailable(format!("stable_token errcode {}", answer.errcode)));
+            return Err(WechatError::Unavailable(format!(
+                "stable_token errcode {}",
+                answer.errcode
+            )));
         };
-        let ttl = Duration::from_secs(expires_in).saturating_sub(TOKEN_EARLY_REFRESH).max(Duration::from_secs(30));
+        let ttl = Duration::from_secs(expires_in)
+            .saturating_sub(TOKEN_EARLY_REFRESH)
+            .max(Duration::from_secs(30));
         self.store
             .set(TOKEN_KEY, &token, ttl)
             .await
@@ -254,14 +277,22 @@ impl WechatClient {
     async fn call<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<T, WechatError> {
         let unavailable = |what: &str| WechatError::Unavailable(what.to_owned());
         let mut response = request.send().await.map_err(|e| {
-            if e.is_timeout() { unavailable("timed out") } else { unavailable("unreachable") }
+            if e.is_timeout() {
+                unavailable("timed out")
+            } else {
+                unavailable("unreachable")
+            }
         })?;
         if !response.status().is_success() {
             return Err(WechatError::Unavailable(format!("HTTP {}", response.status())));
         }
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(|e| {
-            if e.is_timeout() { unavailable("timed out") } else { unavailable("the answer broke off") }
+            if e.is_timeout() {
+                unavailable("timed out")
+            } else {
+                unavailable("the answer broke off")
+            }
         })? {
             if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
                 return Err(unavailable("the answer is too large"));

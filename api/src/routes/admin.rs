@@ -76,8 +76,10 @@ impl AdminApi {
         context: Data<&RequestContext>,
         auth: StaffAuth,
         body: JsonBody<StaffCreate>,
-    ) -> ApiResult<StaffCreated, { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN }>
-    {
+    ) -> ApiResult<
+        StaffCreated,
+        { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
+    > {
         let body = body.0;
         let new = NewStaff {
             username: body.username,

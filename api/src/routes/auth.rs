@@ -123,11 +123,17 @@ pub struct StaffSignedIn {
 /// may authenticate with HTTP Basic instead of `client_id`/`client_secret`.
 #[derive(Debug, Object, Deserialize)]
 pub struct ClientCredentialsForm {
-    /// `client_credentials`
-    pub grant_type: Option<String>,
+    /// `client_credentials`. Parsed leniently, so that any other value gets
+    /// RFC 6749's `unsupported_grant_type` rather than a generic refusal.
+    #[oai(validator(pattern = "^client_credentials$"))]
+    #[serde(default)]
+    pub grant_type: String,
+    #[oai(validator(min_length = 1, max_length = 64))]
     pub client_id: Option<String>,
+    #[oai(validator(min_length = 1, max_length = 128))]
     pub client_secret: Option<String>,
     /// Space-separated scopes; all granted scopes when left out.
+    #[oai(validator(max_length = 512))]
     pub scope: Option<String>,
 }
 
@@ -179,16 +185,28 @@ fn basic_credentials(req: &Request) -> Option<(String, String)> {
     let value = req.headers().get(poem::http::header::AUTHORIZATION)?.to_str().ok()?;
     let encoded = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic "))?;
     let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
-    let (id, secret) = String::from_utf8(decoded).ok()?.split_once(':').map(|(a, b)| (a.to_owned(), b.to_owned()))?;
+    let (id, secret) = String::from_utf8(decoded)
+        .ok()?
+        .split_once(':')
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))?;
     Some((id, secret))
 }
 
 fn oauth_error(refusal: TokenRefusal, context: &RequestContext) -> OAuthError {
     let (zh, en) = match refusal {
-        TokenRefusal::InvalidRequest => ("请求缺少必要参数。", "grant_type, client_id and client_secret are required."),
+        TokenRefusal::InvalidRequest => (
+            "请求缺少必要参数。",
+            "grant_type, client_id and client_secret are required.",
+        ),
         TokenRefusal::InvalidClient => ("接入凭证无效。", "Unknown client, wrong secret, or revoked client."),
-        TokenRefusal::InvalidScope => ("申请的权限范围无效或未授予。", "A requested scope is unknown or not granted."),
-        TokenRefusal::UnsupportedGrantType => ("只支持 client_credentials 授权方式。", "Only client_credentials is supported."),
+        TokenRefusal::InvalidScope => (
+            "申请的权限范围无效或未授予。",
+            "A requested scope is unknown or not granted.",
+        ),
+        TokenRefusal::UnsupportedGrantType => (
+            "只支持 client_credentials 授权方式。",
+            "Only client_credentials is supported.",
+        ),
     };
     let code = match refusal {
         TokenRefusal::InvalidClient => ErrorCode::InvalidCredentials,
@@ -239,7 +257,11 @@ impl AuthApi {
         context: Data<&RequestContext>,
         body: JsonBody<RefreshRequest>,
     ) -> ApiResult<Json<TokenPair>, { status::BODY | status::UNAUTHORIZED | status::FORBIDDEN | status::ANY }> {
-        Ok(Json(sessions::refresh(&state, &context, body.0.refresh_token.as_str()).await?.into()))
+        Ok(Json(
+            sessions::refresh(&state, &context, body.0.refresh_token.as_str())
+                .await?
+                .into(),
+        ))
     }
 
     /// Sign out
@@ -270,7 +292,8 @@ impl AuthApi {
         Json<StaffSignedIn>,
         { status::BODY | status::UNAUTHORIZED | status::FORBIDDEN | status::LOCKED | status::ANY },
     > {
-        let (issued, member) = staff::login(&state, &context, body.0.username.as_str(), body.0.password.as_str()).await?;
+        let (issued, member) =
+            staff::login(&state, &context, body.0.username.as_str(), body.0.password.as_str()).await?;
         Ok(Json(StaffSignedIn {
             tokens: issued.into(),
             staff: member.into(),
@@ -291,9 +314,15 @@ impl AuthApi {
     ) -> ApiResult<TokenResponse, { status::UNSUPPORTED_MEDIA_TYPE | status::ANY }> {
         let basic = basic_credentials(req);
         let request = TokenRequest {
-            grant_type: form.0.grant_type.as_deref(),
-            client_id: basic.as_ref().map(|(id, _)| id.as_str()).or(form.0.client_id.as_deref()),
-            client_secret: basic.as_ref().map(|(_, s)| s.as_str()).or(form.0.client_secret.as_deref()),
+            grant_type: Some(form.0.grant_type.as_str()).filter(|g| !g.is_empty()),
+            client_id: basic
+                .as_ref()
+                .map(|(id, _)| id.as_str())
+                .or(form.0.client_id.as_deref()),
+            client_secret: basic
+                .as_ref()
+                .map(|(_, s)| s.as_str())
+                .or(form.0.client_secret.as_deref()),
             scope: form.0.scope.as_deref(),
         };
         Ok(match clients::issue_token(&state, &context, request).await? {

@@ -1,6 +1,6 @@
 use poem::web::Data;
-use poem_openapi::{Object, OpenApi};
 use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
 use serde::Deserialize;
 
 use super::ApiTags;
@@ -9,7 +9,7 @@ use crate::{
     domain::{BoundedText, HukouType, IdNumber, RegionCode},
     http::{
         gateway::RequestContext,
-        json_body::JsonBody,
+        json_body::{JsonBody, present},
         problem::{ApiResult, status},
     },
     services::workers::{self, CONSENT_VERSION, Profile, ProfileChange},
@@ -63,14 +63,21 @@ impl From<Profile> for WorkerProfile {
 /// The profile fields to set; fields left out keep their value.
 #[derive(Debug, Object, Deserialize)]
 pub struct ProfileUpdate {
+    #[serde(default, deserialize_with = "present")]
     pub real_name: Option<BoundedText<1, 32>>,
     /// Stored encrypted; needs `consent_version` (now or before) at its current value.
+    #[serde(default, deserialize_with = "present")]
     pub id_number: Option<IdNumber>,
+    #[serde(default, deserialize_with = "present")]
     pub hukou_region_code: Option<RegionCode>,
+    #[serde(default, deserialize_with = "present")]
     pub hukou_type: Option<HukouType>,
+    #[serde(default, deserialize_with = "present")]
     pub residence_region_code: Option<RegionCode>,
+    #[serde(default, deserialize_with = "present")]
     pub work_region_code: Option<RegionCode>,
     /// The version of the personal-data notice the worker has just accepted.
+    #[serde(default, deserialize_with = "present")]
     pub consent_version: Option<BoundedText<1, 32>>,
 }
 
@@ -84,7 +91,11 @@ pub struct PhoneBinding {
 impl MeApi {
     /// Get my profile
     #[oai(path = "/me", method = "get", operation_id = "getMe")]
-    async fn me(&self, state: Data<&AppState>, auth: WorkerAuth) -> ApiResult<Json<WorkerProfile>, { status::SIGNED_IN }> {
+    async fn me(
+        &self,
+        state: Data<&AppState>,
+        auth: WorkerAuth,
+    ) -> ApiResult<Json<WorkerProfile>, { status::SIGNED_IN }> {
         Ok(Json(workers::profile(&state, &auth.0.subject).await?.into()))
     }
 
@@ -111,7 +122,9 @@ impl MeApi {
             work_region_code: update.work_region_code,
             consent_version: update.consent_version.map(BoundedText::into_inner),
         };
-        Ok(Json(workers::update_profile(&state, &context, &auth.0, change).await?.into()))
+        Ok(Json(
+            workers::update_profile(&state, &context, &auth.0, change).await?.into(),
+        ))
     }
 
     /// Bind my phone number through WeChat
@@ -126,6 +139,10 @@ impl MeApi {
         auth: WorkerAuth,
         body: JsonBody<PhoneBinding>,
     ) -> ApiResult<Json<WorkerProfile>, { status::BODY | status::SIGNED_IN }> {
-        Ok(Json(workers::bind_phone(&state, &context, &auth.0, body.0.code.as_str()).await?.into()))
+        Ok(Json(
+            workers::bind_phone(&state, &context, &auth.0, body.0.code.as_str())
+                .await?
+                .into(),
+        ))
     }
 }

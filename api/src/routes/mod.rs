@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod auth;
 pub mod health;
+pub mod integrations;
 pub mod me;
 pub mod regions;
 
@@ -23,13 +24,29 @@ pub enum ApiTags {
     Me,
     /// Staff accounts and integrator clients, for administrators.
     Administration,
+    /// For third-party systems (social-insurance agencies, county platforms).
+    Integrations,
 }
 
 /// The API as one tuple of resource groups.
-pub type Apis = (health::HealthApi, regions::RegionApi, auth::AuthApi, me::MeApi, admin::AdminApi);
+pub type Apis = (
+    health::HealthApi,
+    regions::RegionApi,
+    auth::AuthApi,
+    me::MeApi,
+    admin::AdminApi,
+    integrations::IntegrationsApi,
+);
 
 pub fn apis() -> Apis {
-    (health::HealthApi, regions::RegionApi, auth::AuthApi, me::MeApi, admin::AdminApi)
+    (
+        health::HealthApi,
+        regions::RegionApi,
+        auth::AuthApi,
+        me::MeApi,
+        admin::AdminApi,
+        integrations::IntegrationsApi,
+    )
 }
 
 pub const DEFAULT_PAGE_SIZE: u32 = 20;

@@ -142,8 +142,9 @@ pub async fn issue_token(
         Some(_) => return Ok(Err(TokenRefusal::UnsupportedGrantType)),
         None => return Ok(Err(TokenRefusal::InvalidRequest)),
     }
+    // RFC 6749 §5.2: no client authentication at all is `invalid_client` too.
     let (Some(client_id), Some(secret)) = (form.client_id, form.client_secret) else {
-        return Ok(Err(TokenRefusal::InvalidRequest));
+        return Ok(Err(TokenRefusal::InvalidClient));
     };
     let client = integrator_client::Entity::find()
         .filter(integrator_client::Column::ClientId.eq(client_id))
@@ -155,7 +156,9 @@ pub async fn issue_token(
             &state.db,
             Some(request),
             Event {
-                actor: Actor::Anonymous { claimed: Some(client_id) },
+                actor: Actor::Anonymous {
+                    claimed: Some(client_id),
+                },
                 action: "client.token",
                 target: None,
                 outcome: Outcome::Failure,

@@ -5,7 +5,11 @@ use sea_orm::EntityTrait;
 use serde_json::json;
 
 use crate::{
-    auth::{Audience, Principal, sessions::{Issued, RefreshRefusal}, tokens::ACCESS_TOKEN_LIFETIME},
+    auth::{
+        Audience, Principal,
+        sessions::{Issued, RefreshRefusal},
+        tokens::ACCESS_TOKEN_LIFETIME,
+    },
     error::{AppError, AppResult, ErrorCode},
     http::gateway::RequestContext,
     services::{

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use entity::staff_account;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    DatabaseConnection, ExprTrait, SqlErr, TransactionTrait, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait,
+    IntoActiveModel, QueryFilter, SqlErr, TransactionTrait, sea_query::Expr,
 };
 use serde_json::json;
 
@@ -77,12 +77,20 @@ async fn verify_password(password: String, hash: String) -> AppResult<bool> {
         .map_err(AppError::internal)
 }
 
-async fn audit_login(state: &AppState, request: &RequestContext, username: &str, outcome: Outcome, reason: &str) -> AppResult<()> {
+async fn audit_login(
+    state: &AppState,
+    request: &RequestContext,
+    username: &str,
+    outcome: Outcome,
+    reason: &str,
+) -> AppResult<()> {
     audit::record(
         &state.db,
         Some(request),
         Event {
-            actor: Actor::Anonymous { claimed: Some(username) },
+            actor: Actor::Anonymous {
+                claimed: Some(username),
+            },
             action: "staff.login",
             target: None,
             outcome,
@@ -178,7 +186,11 @@ async fn record_failure(state: &AppState, request: &RequestContext, row: &staff_
     } else {
         AppError::new(ErrorCode::InvalidCredentials)
     };
-    let reason = if error.code == ErrorCode::AccountLocked { "locked_now" } else { "wrong_password" };
+    let reason = if error.code == ErrorCode::AccountLocked {
+        "locked_now"
+    } else {
+        "wrong_password"
+    };
     transaction.commit().await?;
     audit_login(state, request, &row.username, Outcome::Failure, reason).await?;
     Ok(error)

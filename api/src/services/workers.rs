@@ -103,7 +103,10 @@ impl AppState {
 
 async fn find_or_create(db: &DatabaseConnection, openid: &str, unionid: Option<String>) -> AppResult<worker::Model> {
     let now = Utc::now();
-    let existing = worker::Entity::find().filter(worker::Column::Openid.eq(openid)).one(db).await?;
+    let existing = worker::Entity::find()
+        .filter(worker::Column::Openid.eq(openid))
+        .one(db)
+        .await?;
     let row = match existing {
         Some(row) => row,
         None => {
@@ -118,11 +121,13 @@ async fn find_or_create(db: &DatabaseConnection, openid: &str, unionid: Option<S
             match fresh.insert(db).await {
                 Ok(row) => row,
                 // Two first logins of one user raced; the other one created the row.
-                Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => worker::Entity::find()
-                    .filter(worker::Column::Openid.eq(openid))
-                    .one(db)
-                    .await?
-                    .ok_or_else(|| AppError::internal(err))?,
+                Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+                    worker::Entity::find()
+                        .filter(worker::Column::Openid.eq(openid))
+                        .one(db)
+                        .await?
+                        .ok_or_else(|| AppError::internal(err))?
+                }
                 Err(err) => return Err(err.into()),
             }
         }
@@ -207,7 +212,10 @@ fn clean_name(name: &str) -> AppResult<String> {
     if length == 0 || length > MAX_NAME_CHARS || name.chars().any(char::is_control) {
         return Err(AppError::invalid_field(
             "real_name",
-            Localized::fixed("请填写真实姓名（不超过32个字）。", "Give your real name (at most 32 characters)."),
+            Localized::fixed(
+                "请填写真实姓名（不超过32个字）。",
+                "Give your real name (at most 32 characters).",
+            ),
         ));
     }
     Ok(name.to_owned())
@@ -227,13 +235,18 @@ pub async fn update_profile(
         if let Some(code) = code
             && state.regions.get(code).is_none()
         {
-            return Err(AppError::invalid_field(field, ErrorCode::RegionNotFound.default_message()));
+            return Err(AppError::invalid_field(
+                field,
+                ErrorCode::RegionNotFound.default_message(),
+            ));
         }
     }
     if let Some(version) = &change.consent_version
         && version != CONSENT_VERSION
     {
-        return Err(AppError::new(ErrorCode::ConsentRequired).with_details(json!({ "current_version": CONSENT_VERSION })));
+        return Err(
+            AppError::new(ErrorCode::ConsentRequired).with_details(json!({ "current_version": CONSENT_VERSION }))
+        );
     }
     let real_name = change.real_name.as_deref().map(clean_name).transpose()?;
 
@@ -262,9 +275,21 @@ pub async fn update_profile(
         changed.push("real_name");
     }
     let regions = [
-        (change.hukou_region_code, &mut active.hukou_region_code, "hukou_region_code"),
-        (change.residence_region_code, &mut active.residence_region_code, "residence_region_code"),
-        (change.work_region_code, &mut active.work_region_code, "work_region_code"),
+        (
+            change.hukou_region_code,
+            &mut active.hukou_region_code,
+            "hukou_region_code",
+        ),
+        (
+            change.residence_region_code,
+            &mut active.residence_region_code,
+            "residence_region_code",
+        ),
+        (
+            change.work_region_code,
+            &mut active.work_region_code,
+            "work_region_code",
+        ),
     ];
     for (code, column, name) in regions {
         if let Some(code) = code {

@@ -6,7 +6,9 @@ use api::{
 };
 use reqwest::{Response, StatusCode};
 use sea_orm::{ConnectionTrait, Database};
-use serde_json::Value;
+use serde_json::{Value, json};
+
+use super::fake_wechat::{self, FakeWechat};
 
 /// Which storage the suite runs on, from `SHIMINHUA_TEST_BACKEND`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,13 +93,33 @@ impl Drop for TestDatabase {
     }
 }
 
-/// One running service with its own database and Redis key prefix.
+/// One running service with its own database, Redis key prefix and fake WeChat.
 pub struct TestApp {
     pub base_url: String,
     pub client: reqwest::Client,
+    pub database_url: String,
+    pub wechat: FakeWechat,
     server: Option<RunningServer>,
     _database: TestDatabase,
     _uploads: tempfile::TempDir,
+}
+
+/// The tokens of a signed-in worker or staff member.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub body: Value,
+}
+
+impl Session {
+    fn from_body(body: Value) -> Session {
+        Session {
+            access_token: body["access_token"].as_str().expect("an access token").to_owned(),
+            refresh_token: body["refresh_token"].as_str().unwrap_or_default().to_owned(),
+            body,
+        }
+    }
 }
 
 pub type Vars = HashMap<&'static str, String>;
@@ -112,9 +134,15 @@ impl TestApp {
         let backend = Backend::from_env();
         let (database, database_url) = TestDatabase::create(backend).await;
         let uploads = tempfile::tempdir().expect("a temporary directory");
+        let wechat = FakeWechat::start().await;
         let mut vars: Vars = HashMap::from([
             ("SHIMINHUA_BIND", "127.0.0.1:0".to_owned()),
-            ("DATABASE_URL", database_url),
+            ("DATABASE_URL", database_url.clone()),
+            ("SHIMINHUA_WECHAT_MODE", "live".to_owned()),
+            ("SHIMINHUA_WECHAT_APPID", fake_wechat::APP_ID.to_owned()),
+            ("SHIMINHUA_WECHAT_SECRET", fake_wechat::APP_SECRET.to_owned()),
+            ("SHIMINHUA_WECHAT_API_BASE", wechat.base_url.clone()),
+            ("SHIMINHUA_WECHAT_TIMEOUT_MS", "1000".to_owned()),
             (
                 "SHIMINHUA_REDIS_PREFIX",
                 format!("shiminhua-test:{}:", uuid::Uuid::new_v4().simple()),
@@ -143,6 +171,8 @@ impl TestApp {
         TestApp {
             base_url: format!("http://{}", server.addr),
             client: reqwest::Client::new(),
+            database_url,
+            wechat,
             server: Some(server),
             _database: database,
             _uploads: uploads,
@@ -165,6 +195,100 @@ impl TestApp {
         let response = self.get(path).await;
         assert_eq!(response.status(), StatusCode::OK, "GET {path}");
         response.json().await.expect("a JSON body")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
+        let mut request = self.client.post(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("the request is answered")
+    }
+
+    pub async fn get_with(&self, path: &str, token: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("the request is answered")
+    }
+
+    pub async fn get_json_with(&self, path: &str, token: &str) -> Value {
+        let response = self.get_with(path, token).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.json().await.expect("a JSON body")
+    }
+
+    /// Signs a worker in through the fake WeChat with login code `code`.
+    pub async fn login_worker(&self, code: &str) -> Session {
+        let response = self
+            .post_json("/api/v1/auth/wechat/login", &json!({ "code": code }), None)
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "worker login with {code}");
+        Session::from_body(response.json().await.unwrap())
+    }
+
+    /// Creates an administrator with `shiminhua create-admin`, as an operator would.
+    pub fn create_admin(&self, username: &str, password: &str, region: &str) {
+        use std::io::Write;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_shiminhua"))
+            .args(["create-admin", "--username", username, "--region", region])
+            .env("DATABASE_URL", &self.database_url)
+            .env("RUST_LOG", "warn")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the binary runs");
+        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "create-admin: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    pub async fn login_staff(&self, username: &str, password: &str) -> Session {
+        let response = self
+            .post_json(
+                "/api/v1/staff/auth/login",
+                &json!({ "username": username, "password": password }),
+                None,
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "staff login of {username}");
+        Session::from_body(response.json().await.unwrap())
+    }
+
+    /// An administrator of `region`, signed in.
+    pub async fn admin(&self, region: &str) -> Session {
+        let username = format!("admin{region}");
+        self.create_admin(&username, "admin-password-0001", region);
+        self.login_staff(&username, "admin-password-0001").await
+    }
+
+    /// A staff member with `roles` in `region`, created by `admin` and signed in.
+    pub async fn staff(&self, admin: &Session, username: &str, roles: &[&str], region: &str) -> Session {
+        let body = json!({
+            "username": username,
+            "display_name": format!("测试{username}"),
+            "password": "staff-password-0001",
+            "roles": roles,
+            "region_code": region,
+        });
+        let response = self
+            .post_json("/api/v1/admin/staff", &body, Some(&admin.access_token))
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "creating {username}");
+        self.login_staff(username, "staff-password-0001").await
+    }
+
+    /// A direct connection to the test's database, for checks no API shows
+    /// (what is stored at rest).
+    pub async fn db(&self) -> sea_orm::DatabaseConnection {
+        Database::connect(&self.database_url).await.expect("the test database")
     }
 
     pub async fn stop(mut self) {

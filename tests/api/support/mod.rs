@@ -1,4 +1,5 @@
 pub mod app;
+pub mod fake_wechat;
 pub mod proxy;
 
 pub use app::{TestApp, assert_problem};

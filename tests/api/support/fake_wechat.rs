@@ -1,0 +1,169 @@
+//! A fake WeChat server on loopback. The login code chooses the answer:
+//! `bad` (40029), `busy` (45011), `risky` (40226), `system` (-1), `http500`,
+//! `garbage` (malformed JSON), `huge` (a 10 MB body), `slow` (never answers in
+//! time); any other code signs in as openid `o_{code}` (with a unionid when the
+//! code starts with `u-`). Phone codes: `phone-ok`, `phone-foreign` (another
+//! app's watermark).
+
+use std::{
+    collections::HashSet,
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use poem::{
+    EndpointExt, Response, Route, Server, get, handler,
+    http::StatusCode,
+    listener::{Acceptor, Listener, TcpListener},
+    post,
+    web::{Data, Json, Query},
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+pub const APP_ID: &str = "wx-test-app";
+pub const APP_SECRET: &str = "test-app-secret-0123456789abcdef";
+pub const PHONE: &str = "13812345678";
+
+#[derive(Default)]
+pub struct FakeState {
+    /// How many access tokens were handed out.
+    pub tokens_issued: u32,
+    /// Tokens WeChat now answers 40001 for.
+    pub expired: HashSet<String>,
+}
+
+pub struct FakeWechat {
+    pub base_url: String,
+    pub state: Arc<Mutex<FakeState>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeWechat {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    appid: String,
+    secret: String,
+    js_code: String,
+    grant_type: String,
+}
+
+#[handler]
+async fn code2session(Query(query): Query<LoginQuery>) -> Response {
+    if query.appid != APP_ID || query.secret != APP_SECRET || query.grant_type != "authorization_code" {
+        return json_response(json!({"errcode": 40013, "errmsg": "invalid appid"}));
+    }
+    let code = query.js_code.as_str();
+    match code {
+        "bad" => json_response(json!({"errcode": 40029, "errmsg": "invalid code"})),
+        "busy" => json_response(json!({"errcode": 45011, "errmsg": "api minute-quota reach limit"})),
+        "risky" => json_response(json!({"errcode": 40226, "errmsg": "high risk user"})),
+        "system" => json_response(json!({"errcode": -1, "errmsg": "system error"})),
+        "http500" => Response::builder()
+            .status(StatusCode::INTERNAL_SERVER_ERROR)
+            .body("oops"),
+        "garbage" => Response::builder()
+            .content_type("application/json")
+            .body("{\"openid\": "),
+        "huge" => Response::builder()
+            .content_type("application/json")
+            .body(format!("{{\"openid\": \"{}\"}}", "x".repeat(10 * 1024 * 1024))),
+        "slow" => {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            json_response(json!({"openid": "o_slow", "session_key": "sk_slow"}))
+        }
+        _ => {
+            let mut answer = json!({"openid": format!("o_{code}"), "session_key": format!("sk_{code}")});
+            if code.starts_with("u-") {
+                answer["unionid"] = json!(format!("un_{code}"));
+            }
+            json_response(answer)
+        }
+    }
+}
+
+#[handler]
+async fn stable_token(state: Data<&Arc<Mutex<FakeState>>>, Json(body): Json<Value>) -> Response {
+    if body["appid"] != APP_ID || body["secret"] != APP_SECRET || body["grant_type"] != "client_credential" {
+        return json_response(json!({"errcode": 40013, "errmsg": "invalid appid"}));
+    }
+    let mut state = state.lock().unwrap();
+    state.tokens_issued += 1;
+    json_response(json!({"access_token": format!("token-{}", state.tokens_issued), "expires_in": 7200}))
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    access_token: String,
+}
+
+#[handler]
+async fn phone_number(
+    state: Data<&Arc<Mutex<FakeState>>>,
+    Query(query): Query<TokenQuery>,
+    Json(body): Json<Value>,
+) -> Response {
+    if state.lock().unwrap().expired.contains(&query.access_token) {
+        return json_response(json!({"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"}));
+    }
+    let appid = match body["code"].as_str() {
+        Some("phone-ok") => APP_ID,
+        Some("phone-foreign") => "wx-another-app",
+        _ => return json_response(json!({"errcode": 40029, "errmsg": "invalid code"})),
+    };
+    json_response(json!({
+        "errcode": 0,
+        "errmsg": "ok",
+        "phone_info": {
+            "phoneNumber": PHONE,
+            "purePhoneNumber": PHONE,
+            "countryCode": "86",
+            "watermark": {"timestamp": 1_700_000_000, "appid": appid}
+        }
+    }))
+}
+
+fn json_response(value: Value) -> Response {
+    Response::builder()
+        .content_type("application/json")
+        .body(value.to_string())
+}
+
+impl FakeWechat {
+    pub async fn start() -> FakeWechat {
+        let state = Arc::new(Mutex::new(FakeState::default()));
+        let app = Route::new()
+            .at("/sns/jscode2session", get(code2session))
+            .at("/cgi-bin/stable_token", post(stable_token))
+            .at("/wxa/business/getuserphonenumber", post(phone_number))
+            .data(state.clone());
+        let acceptor = TcpListener::bind("127.0.0.1:0")
+            .into_acceptor()
+            .await
+            .expect("a free port");
+        let addr: SocketAddr = *acceptor.local_addr()[0].as_socket_addr().expect("a socket address");
+        let task = tokio::spawn(async move {
+            let _stopped = Server::new_with_acceptor(acceptor).run(app).await;
+        });
+        FakeWechat {
+            base_url: format!("http://{addr}"),
+            state,
+            task,
+        }
+    }
+
+    pub fn tokens_issued(&self) -> u32 {
+        self.state.lock().unwrap().tokens_issued
+    }
+
+    /// Makes WeChat refuse `token` from now on, as when it expires early.
+    pub fn expire(&self, token: &str) {
+        self.state.lock().unwrap().expired.insert(token.to_owned());
+    }
+}
