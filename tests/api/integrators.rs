@@ -98,6 +98,11 @@ async fn token_errors_follow_rfc_6749() {
         ),
         (
             &[("grant_type", "client_credentials")],
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+        ),
+        (
+            &[("client_id", id), ("client_secret", "x")],
             StatusCode::BAD_REQUEST,
             "invalid_request",
         ),

@@ -62,7 +62,9 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(refusal)?;
-    deserializer.end().map_err(|_| AppError::new(ErrorCode::MalformedJson))?;
+    deserializer
+        .end()
+        .map_err(|_| AppError::new(ErrorCode::MalformedJson))?;
     Ok(value)
 }
 
