@@ -62,3 +62,63 @@ async fn messages_are_chinese_unless_english_is_asked_for() {
     assert_eq!(english["message"], "No region has this code.");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn malformed_json_wrong_content_type_and_bad_fields_get_problem_bodies() {
+    let app = TestApp::spawn().await;
+    let login = app.url("/api/v1/auth/wechat/login");
+    let send = |body: &'static str, content_type: &'static str| {
+        let (app, login) = (&app, login.clone());
+        async move {
+            app.client
+                .post(login)
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_problem(
+        send("{\"code\": ", "application/json").await,
+        StatusCode::BAD_REQUEST,
+        "MALFORMED_JSON",
+    )
+    .await;
+    assert_problem(
+        send("", "application/json").await,
+        StatusCode::BAD_REQUEST,
+        "MALFORMED_JSON",
+    )
+    .await;
+    assert_problem(
+        send("code=x", "text/plain").await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "UNSUPPORTED_MEDIA_TYPE",
+    )
+    .await;
+    let missing = assert_problem(
+        send("{}", "application/json").await,
+        StatusCode::BAD_REQUEST,
+        "VALIDATION_FAILED",
+    )
+    .await;
+    assert_eq!(missing["details"]["fields"][0]["field"], "code");
+    let wrong_type = assert_problem(
+        send("{\"code\": 42}", "application/json").await,
+        StatusCode::BAD_REQUEST,
+        "VALIDATION_FAILED",
+    )
+    .await;
+    assert_eq!(wrong_type["details"]["fields"][0]["field"], "code");
+
+    let long = serde_json::json!({ "code": "x".repeat(129) });
+    let response = app.post_json("/api/v1/auth/wechat/login", &long, None).await;
+    let body = assert_problem(response, StatusCode::BAD_REQUEST, "VALIDATION_FAILED").await;
+    assert_eq!(body["details"]["fields"][0]["field"], "code");
+
+    let huge = serde_json::json!({ "code": "x".repeat(300 * 1024) });
+    let response = app.post_json("/api/v1/auth/wechat/login", &huge, None).await;
+    assert_problem(response, StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE").await;
+    app.stop().await;
+}

@@ -14,7 +14,10 @@ use crate::{
     domain::{HukouType, IdNumber, PhoneNumber, RegionCode, TextType},
     error::{AppError, AppResult, ErrorCode, Localized},
     http::gateway::RequestContext,
-    infra::{crypto::Purpose, wechat::WechatError},
+    infra::{
+        crypto::{DataProtector, Purpose},
+        wechat::WechatError,
+    },
     services::audit::{self, Actor, Event, Outcome},
     state::AppState,
 };
@@ -74,30 +77,29 @@ fn stored_region(code: &Option<String>) -> Option<RegionCode> {
     code.as_deref().and_then(|c| RegionCode::parse(c).ok())
 }
 
-impl AppState {
-    fn profile_of(&self, row: &worker::Model) -> Profile {
-        let masked = |purpose, cipher: &Option<String>, mask: fn(&str) -> Option<String>| {
-            cipher
-                .as_deref()
-                .and_then(|c| self.protector.decrypt(purpose, c).ok())
-                .and_then(|plain| mask(&plain))
-        };
-        Profile {
-            id: row.id.clone(),
-            real_name: row.real_name.clone(),
-            id_number_masked: masked(Purpose::IdNumber, &row.id_number_cipher, |p| {
-                IdNumber::parse(p).ok().map(|id| id.masked())
-            }),
-            phone_masked: masked(Purpose::Phone, &row.phone_cipher, |p| {
-                PhoneNumber::parse(p).ok().map(|phone| phone.masked())
-            }),
-            hukou_region_code: stored_region(&row.hukou_region_code),
-            hukou_type: row.hukou_type.as_deref().and_then(HukouType::parse),
-            residence_region_code: stored_region(&row.residence_region_code),
-            work_region_code: stored_region(&row.work_region_code),
-            consent_version: row.consent_version.clone(),
-            created_at: row.created_at,
-        }
+/// The profile of a stored worker, personal data decrypted only to be masked.
+fn profile_of(protector: &DataProtector, row: &worker::Model) -> Profile {
+    let masked = |purpose, cipher: &Option<String>, mask: fn(&str) -> Option<String>| {
+        cipher
+            .as_deref()
+            .and_then(|c| protector.decrypt(purpose, c).ok())
+            .and_then(|plain| mask(&plain))
+    };
+    Profile {
+        id: row.id.clone(),
+        real_name: row.real_name.clone(),
+        id_number_masked: masked(Purpose::IdNumber, &row.id_number_cipher, |p| {
+            IdNumber::parse(p).ok().map(|id| id.masked())
+        }),
+        phone_masked: masked(Purpose::Phone, &row.phone_cipher, |p| {
+            PhoneNumber::parse(p).ok().map(|phone| phone.masked())
+        }),
+        hukou_region_code: stored_region(&row.hukou_region_code),
+        hukou_type: row.hukou_type.as_deref().and_then(HukouType::parse),
+        residence_region_code: stored_region(&row.residence_region_code),
+        work_region_code: stored_region(&row.work_region_code),
+        consent_version: row.consent_version.clone(),
+        created_at: row.created_at,
     }
 }
 
@@ -192,7 +194,7 @@ pub async fn login(state: &AppState, request: &RequestContext, code: &str) -> Ap
         },
     )
     .await?;
-    Ok((issued, state.profile_of(&row)))
+    Ok((issued, profile_of(&state.protector, &row)))
 }
 
 async fn load(db: &impl sea_orm::ConnectionTrait, worker_id: &str) -> AppResult<worker::Model> {
@@ -203,7 +205,7 @@ async fn load(db: &impl sea_orm::ConnectionTrait, worker_id: &str) -> AppResult<
 }
 
 pub async fn profile(state: &AppState, worker_id: &str) -> AppResult<Profile> {
-    Ok(state.profile_of(&load(&state.db, worker_id).await?))
+    Ok(profile_of(&state.protector, &load(&state.db, worker_id).await?))
 }
 
 fn clean_name(name: &str) -> AppResult<String> {
@@ -322,7 +324,7 @@ pub async fn update_profile(
     )
     .await?;
     transaction.commit().await?;
-    Ok(state.profile_of(&row))
+    Ok(profile_of(&state.protector, &row))
 }
 
 pub async fn bind_phone(
@@ -351,5 +353,5 @@ pub async fn bind_phone(
     )
     .await?;
     transaction.commit().await?;
-    Ok(state.profile_of(&row))
+    Ok(profile_of(&state.protector, &row))
 }
