@@ -21,7 +21,11 @@ use crate::{
         wechat::WechatClient,
     },
     routes::{self, Apis},
-    services::{health, regions::RegionDirectory},
+    services::{
+        health,
+        policies::{index::PolicyIndex, sync as policy_sync},
+        regions::RegionDirectory,
+    },
     state::AppState,
     telemetry,
 };
@@ -92,6 +96,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         sessions: Arc::new(sessions),
         protector: Arc::new(protector),
         wechat: Arc::new(wechat),
+        policies: Arc::new(PolicyIndex::new()),
     })
 }
 
@@ -116,7 +121,8 @@ pub struct RunningServer {
     pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
-    probe: JoinHandle<()>,
+    /// The dependency probe and the policy-index follower.
+    background: Vec<JoinHandle<()>>,
 }
 
 impl RunningServer {
@@ -125,21 +131,29 @@ impl RunningServer {
         if let Some(shutdown) = self.shutdown.take() {
             let _already_stopped = shutdown.send(());
         }
-        self.probe.abort();
+        self.stop_background();
         (&mut self.task).await.context("the server task")?.context("the server")
     }
 
     /// Runs until the server ends (after a shutdown signal).
     pub async fn wait(mut self) -> anyhow::Result<()> {
         let result = (&mut self.task).await;
-        self.probe.abort();
+        self.stop_background();
         result.context("the server task")?.context("the server")
+    }
+}
+
+impl RunningServer {
+    fn stop_background(&self) {
+        for task in &self.background {
+            task.abort();
+        }
     }
 }
 
 impl Drop for RunningServer {
     fn drop(&mut self) {
-        self.probe.abort();
+        self.stop_background();
         self.task.abort();
     }
 }
@@ -152,6 +166,8 @@ pub async fn start(
 ) -> anyhow::Result<RunningServer> {
     let bind = config.bind;
     let state = build_state(config).await?;
+    let watermark = policy_sync::load(&state).await.context("loading the policy index")?;
+    tracing::info!(policies = state.policies.len(), "policy index ready");
     let acceptor = TcpListener::bind(bind)
         .into_acceptor()
         .await
@@ -175,14 +191,17 @@ pub async fn start(
             .run_with_graceful_shutdown(app, signal, Some(SHUTDOWN_GRACE))
             .await
     });
-    let probe = health::spawn_probe(state.clone());
+    let background = vec![
+        health::spawn_probe(state.clone()),
+        policy_sync::spawn_follower(state.clone(), watermark),
+    ];
     tracing::info!(%addr, "listening");
     Ok(RunningServer {
         addr,
         state,
         shutdown: Some(shutdown),
         task,
-        probe,
+        background,
     })
 }
 

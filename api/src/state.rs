@@ -6,7 +6,7 @@ use crate::{
     auth::sessions::Sessions,
     config::Config,
     infra::{crypto::DataProtector, store::KeyValueStore, wechat::WechatClient},
-    services::regions::RegionDirectory,
+    services::{policies::index::PolicyIndex, regions::RegionDirectory},
 };
 
 /// What every request may use; cheap to clone.
@@ -19,4 +19,5 @@ pub struct AppState {
     pub sessions: Arc<Sessions>,
     pub protector: Arc<DataProtector>,
     pub wechat: Arc<WechatClient>,
+    pub policies: Arc<PolicyIndex>,
 }

@@ -5,6 +5,8 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_create_region;
 mod m20261122_000002_seed_regions;
 mod m20261122_000003_create_identity;
+mod m20261122_000004_create_policy;
+mod m20261122_000005_seed_policies;
 
 pub struct Migrator;
 
@@ -15,6 +17,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_create_region::Migration),
             Box::new(m20261122_000002_seed_regions::Migration),
             Box::new(m20261122_000003_create_identity::Migration),
+            Box::new(m20261122_000004_create_policy::Migration),
+            Box::new(m20261122_000005_seed_policies::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@ mod errors;
 mod health;
 mod integrators;
 mod openapi;
+mod policies;
 mod protection;
 mod rate_limits;
 mod regions;

@@ -81,15 +81,15 @@ impl<E: Endpoint> Endpoint for GuardEndpoint<E> {
             .then(|| self.routes.operation(req.method().as_str(), req.uri().path()))
             .flatten()
             .map(|op| {
-                op.schemes
-                    .iter()
-                    .filter_map(|s| Audience::from_scheme(s))
-                    .collect::<Vec<_>>()
+                let audiences: Vec<Audience> = op.schemes.iter().filter_map(|s| Audience::from_scheme(s)).collect();
+                (audiences, op.anonymous)
             });
-        let Some(audiences) = access else {
+        let Some((audiences, anonymous_allowed)) = access else {
             return self.inner.call(req).await.map(IntoResponse::into_response);
         };
-        let limit = if audiences.is_empty() {
+        // A token is checked wherever one is presented to an operation that
+        // takes one, even where signing in is optional.
+        let limit = if audiences.is_empty() || (anonymous_allowed && bearer(&req).is_none()) {
             self.anonymous(&req).await
         } else {
             self.authenticate(&mut req, &audiences).await

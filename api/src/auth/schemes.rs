@@ -67,3 +67,20 @@ impl WorkerOrStaffAuth {
         }
     }
 }
+
+/// A staff member, or anyone at all: operations that show staff more.
+#[derive(SecurityScheme)]
+pub enum OptionalStaffAuth {
+    Staff(StaffAuth),
+    #[oai(fallback)]
+    Anonymous,
+}
+
+impl OptionalStaffAuth {
+    pub fn principal(&self) -> Option<&Principal> {
+        match self {
+            OptionalStaffAuth::Staff(StaffAuth(p)) => Some(p),
+            OptionalStaffAuth::Anonymous => None,
+        }
+    }
+}

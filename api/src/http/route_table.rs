@@ -10,14 +10,16 @@ struct Route {
     template: String,
     segments: Vec<Option<String>>,
     methods: Vec<String>,
-    /// Per method: the security schemes that may authorize it (empty: public).
-    security: HashMap<String, Vec<String>>,
+    security: HashMap<String, OperationAccess>,
 }
 
 /// What the guard needs to know of an operation before it runs.
-#[derive(Debug, Clone, Copy)]
-pub struct OperationAccess<'a> {
-    pub schemes: &'a [String],
+#[derive(Debug, Clone, Default)]
+pub struct OperationAccess {
+    /// The security schemes that may authorize it.
+    pub schemes: Vec<String>,
+    /// Whether a caller without a token may call it too.
+    pub anonymous: bool,
 }
 
 #[derive(Debug, Default)]
@@ -39,30 +41,37 @@ impl RouteTable {
                 if let Some(id) = operation.get("operationId").and_then(Value::as_str) {
                     table.by_operation.insert(id.to_owned(), template.clone());
                 }
-                let schemes = operation
+                let requirements: Vec<&serde_json::Map<String, Value>> = operation
                     .get("security")
                     .and_then(Value::as_array)
                     .into_iter()
                     .flatten()
                     .filter_map(Value::as_object)
-                    .flat_map(|requirement| requirement.keys().cloned())
                     .collect();
-                security.insert(method.clone(), schemes);
+                let access = OperationAccess {
+                    schemes: requirements.iter().flat_map(|r| r.keys().cloned()).collect(),
+                    anonymous: requirements.is_empty() || requirements.iter().any(|r| r.is_empty()),
+                };
+                security.insert(method.clone(), access);
                 methods.push(method);
             }
             table.push(template, methods, security);
         }
         for template in extra_get_routes {
+            let public = OperationAccess {
+                schemes: Vec::new(),
+                anonymous: true,
+            };
             table.push(
                 template,
                 vec!["GET".to_owned()],
-                HashMap::from([("GET".to_owned(), Vec::new())]),
+                HashMap::from([("GET".to_owned(), public)]),
             );
         }
         table
     }
 
-    fn push(&mut self, template: &str, mut methods: Vec<String>, mut security: HashMap<String, Vec<String>>) {
+    fn push(&mut self, template: &str, mut methods: Vec<String>, mut security: HashMap<String, OperationAccess>) {
         if let Some(get) = security.get("GET").cloned() {
             security.insert("HEAD".to_owned(), get);
         }
@@ -83,10 +92,8 @@ impl RouteTable {
     }
 
     /// The operation `method` `path` reaches, if any.
-    pub fn operation(&self, method: &str, path: &str) -> Option<OperationAccess<'_>> {
-        let route = self.find(path)?;
-        let schemes = route.security.get(method)?;
-        Some(OperationAccess { schemes })
+    pub fn operation(&self, method: &str, path: &str) -> Option<&OperationAccess> {
+        self.find(path)?.security.get(method)
     }
 
     pub fn template_of_operation(&self, operation_id: &str) -> Option<&str> {

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod health;
 pub mod integrations;
 pub mod me;
+pub mod policies;
 pub mod regions;
 
 use poem_openapi::{
@@ -26,6 +27,8 @@ pub enum ApiTags {
     Administration,
     /// For third-party systems (social-insurance agencies, county platforms).
     Integrations,
+    /// The policy library: search for workers, editing for policy editors.
+    Policies,
 }
 
 /// The API as one tuple of resource groups.
@@ -36,6 +39,7 @@ pub type Apis = (
     me::MeApi,
     admin::AdminApi,
     integrations::IntegrationsApi,
+    policies::PolicyApi,
 );
 
 pub fn apis() -> Apis {
@@ -46,7 +50,16 @@ pub fn apis() -> Apis {
         me::MeApi,
         admin::AdminApi,
         integrations::IntegrationsApi,
+        policies::PolicyApi,
     )
+}
+
+pub fn first_page() -> u32 {
+    1
+}
+
+pub fn default_page_size() -> u32 {
+    DEFAULT_PAGE_SIZE
 }
 
 pub const DEFAULT_PAGE_SIZE: u32 = 20;

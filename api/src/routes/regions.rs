@@ -6,7 +6,7 @@ use poem_openapi::{
     types::Example,
 };
 
-use super::{ApiTags, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page};
+use super::{ApiTags, MAX_PAGE_SIZE, Page, default_page_size, first_page};
 use crate::{
     domain::{RegionCode, TextType},
     http::problem::{ApiResult, status},
@@ -113,12 +113,4 @@ impl RegionApi {
                 .collect(),
         }))
     }
-}
-
-fn first_page() -> u32 {
-    1
-}
-
-fn default_page_size() -> u32 {
-    DEFAULT_PAGE_SIZE
 }

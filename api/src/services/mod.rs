@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod clients;
 pub mod health;
+pub mod policies;
 pub mod regions;
 pub mod sessions;
 pub mod staff;

@@ -117,6 +117,21 @@ impl RegionDirectory {
         chain
     }
 
+    /// Every region below `code`, at any depth.
+    pub fn descendants(&self, code: RegionCode) -> Vec<&Region> {
+        let mut found = Vec::new();
+        let mut pending = vec![code];
+        while let Some(next) = pending.pop() {
+            for child in self.children.get(&Some(next)).into_iter().flatten() {
+                if let Some(region) = self.by_code.get(child) {
+                    found.push(region);
+                    pending.push(*child);
+                }
+            }
+        }
+        found
+    }
+
     /// True when `scope` is `region` itself or one of its ancestors; the
     /// national code covers everything.
     pub fn covers(&self, scope: RegionCode, region: RegionCode) -> bool {
@@ -177,6 +192,17 @@ mod tests {
         assert!(d.covers(RegionCode::NATIONAL, code("320116")));
         assert!(!d.covers(code("320115"), code("320116")));
         assert!(!d.covers(code("320115"), code("320100")));
+    }
+
+    #[test]
+    fn descendants_reach_every_depth() {
+        let mut codes: Vec<_> = jiangsu()
+            .descendants(code("320000"))
+            .iter()
+            .map(|r| r.code.as_str().to_owned())
+            .collect();
+        codes.sort();
+        assert_eq!(codes, ["320100", "320115", "320116"]);
     }
 
     #[test]

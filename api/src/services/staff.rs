@@ -211,7 +211,9 @@ pub async fn create(
             return Err(AppError::new(ErrorCode::OutOfRegionScope));
         }
     }
-    regions.require(new.region_code)?;
+    if !new.region_code.is_national() {
+        regions.require(new.region_code)?;
+    }
     if new.roles.is_empty() {
         return Err(AppError::invalid_field(
             "roles",

@@ -100,8 +100,11 @@ pub struct TestApp {
     pub database_url: String,
     pub wechat: FakeWechat,
     server: Option<RunningServer>,
-    _database: TestDatabase,
+    /// Dropped last: the database outlives the server. `None` for a second
+    /// instance on another app's database.
+    _database: Option<TestDatabase>,
     _uploads: tempfile::TempDir,
+    vars: Vars,
 }
 
 /// The tokens of a signed-in worker or staff member.
@@ -131,8 +134,27 @@ impl TestApp {
 
     /// Starts a server; `customize` may change its environment variables.
     pub async fn spawn_with(customize: impl FnOnce(&mut Vars)) -> TestApp {
+        let (database, database_url) = TestDatabase::create(Backend::from_env()).await;
+        Self::start(Some(database), database_url, customize).await
+    }
+
+    /// A second instance on the same database and key-value store prefix, as
+    /// behind a load balancer.
+    pub async fn spawn_beside(other: &TestApp) -> TestApp {
+        let shared = other.vars.clone();
+        Self::start(None, other.database_url.clone(), move |vars| {
+            for name in ["SHIMINHUA_REDIS_PREFIX", "REDIS_URL"] {
+                match shared.get(name) {
+                    Some(value) => vars.insert(name, value.clone()),
+                    None => vars.remove(name),
+                };
+            }
+        })
+        .await
+    }
+
+    async fn start(database: Option<TestDatabase>, database_url: String, customize: impl FnOnce(&mut Vars)) -> TestApp {
         let backend = Backend::from_env();
-        let (database, database_url) = TestDatabase::create(backend).await;
         let uploads = tempfile::tempdir().expect("a temporary directory");
         let wechat = FakeWechat::start().await;
         let mut vars: Vars = HashMap::from([
@@ -176,6 +198,7 @@ impl TestApp {
             server: Some(server),
             _database: database,
             _uploads: uploads,
+            vars,
         }
     }
 

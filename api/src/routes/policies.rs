@@ -1,0 +1,429 @@
+use chrono::{DateTime, NaiveDate, Utc};
+use poem::web::Data;
+use poem_openapi::{
+    ApiResponse, Object, OpenApi,
+    param::{Path, Query},
+    payload::Json,
+};
+use serde::Deserialize;
+
+use super::{ApiTags, Page, default_page_size, first_page};
+use crate::{
+    auth::schemes::{OptionalStaffAuth, StaffAuth},
+    domain::{BoundedText, RegionCode},
+    error::{AppError, Localized},
+    http::{
+        gateway::RequestContext,
+        json_body::{JsonBody, present},
+        problem::{ApiResult, status},
+    },
+    services::{
+        policies::{self, Policy, PolicyCategory, PolicyDraft, PolicyStatus, Search, index::Hit},
+        regions::RegionDirectory,
+    },
+    state::AppState,
+};
+
+pub struct PolicyApi;
+
+fn region_name(regions: &RegionDirectory, code: RegionCode) -> String {
+    if code.is_national() {
+        return "全国".to_owned();
+    }
+    regions.get(code).map(|r| r.name.clone()).unwrap_or_default()
+}
+
+/// One search result.
+#[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct PolicyHit {
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    /// A short passage with the matched words in `<em>…</em>`; all other text is HTML-escaped.
+    pub snippet: String,
+    pub category: PolicyCategory,
+    /// `000000` for national policies.
+    pub region_code: RegionCode,
+    pub region_name: String,
+    pub issuer: String,
+    pub doc_number: Option<String>,
+    pub issued_on: Option<NaiveDate>,
+    pub effective_from: Option<NaiveDate>,
+    pub effective_until: Option<NaiveDate>,
+    pub tags: Vec<String>,
+    pub audience_tags: Vec<String>,
+    /// Relevance (BM25F); 0 when no words were searched.
+    pub score: f32,
+}
+
+fn hit_view(hit: Hit, regions: &RegionDirectory) -> PolicyHit {
+    let policy = &hit.policy;
+    PolicyHit {
+        id: policy.id.clone(),
+        title: policy.title.clone(),
+        summary: policy.summary.clone(),
+        snippet: hit.snippet,
+        category: policy.category,
+        region_code: policy.region,
+        region_name: region_name(regions, policy.region),
+        issuer: policy.issuer.clone(),
+        doc_number: policy.doc_number.clone(),
+        issued_on: policy.issued_on,
+        effective_from: policy.effective_from,
+        effective_until: policy.effective_until,
+        tags: policy.tags.clone(),
+        audience_tags: policy.audience_tags.clone(),
+        score: hit.score,
+    }
+}
+
+/// A whole policy.
+#[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct PolicyView {
+    pub id: String,
+    /// The policy this one implements (e.g. the national notice).
+    pub parent_id: Option<String>,
+    pub title: String,
+    pub summary: String,
+    /// Markdown.
+    pub body: String,
+    pub category: PolicyCategory,
+    pub region_code: RegionCode,
+    pub region_name: String,
+    pub issuer: String,
+    /// 文号, e.g. 桂人社发〔2023〕32号.
+    pub doc_number: Option<String>,
+    pub issued_on: Option<NaiveDate>,
+    pub effective_from: Option<NaiveDate>,
+    pub effective_until: Option<NaiveDate>,
+    pub source_url: Option<String>,
+    pub tags: Vec<String>,
+    pub audience_tags: Vec<String>,
+    pub status: PolicyStatus,
+    /// Send it back as `expected_version` when changing the policy.
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+fn view(policy: Policy, regions: &RegionDirectory) -> PolicyView {
+    PolicyView {
+        region_name: region_name(regions, policy.region_code),
+        id: policy.id,
+        parent_id: policy.parent_id,
+        title: policy.title,
+        summary: policy.summary,
+        body: policy.body,
+        category: policy.category,
+        region_code: policy.region_code,
+        issuer: policy.issuer,
+        doc_number: policy.doc_number,
+        issued_on: policy.issued_on,
+        effective_from: policy.effective_from,
+        effective_until: policy.effective_until,
+        source_url: policy.source_url,
+        tags: policy.tags,
+        audience_tags: policy.audience_tags,
+        status: policy.status,
+        version: policy.version,
+        updated_at: policy.updated_at,
+        published_at: policy.published_at,
+    }
+}
+
+/// What an editor writes.
+#[derive(Debug, Object, Deserialize)]
+pub struct PolicyWrite {
+    pub title: BoundedText<1, 200>,
+    /// Plain words for a worker with little schooling: what it gives and what to do.
+    pub summary: BoundedText<1, 1000>,
+    /// Markdown.
+    pub body: BoundedText<1, 20000>,
+    pub category: PolicyCategory,
+    /// `000000` for national.
+    pub region_code: RegionCode,
+    pub issuer: BoundedText<1, 200>,
+    #[serde(default, deserialize_with = "present")]
+    pub doc_number: Option<BoundedText<1, 100>>,
+    #[serde(default, deserialize_with = "present")]
+    pub issued_on: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "present")]
+    pub effective_from: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "present")]
+    pub effective_until: Option<NaiveDate>,
+    /// An http(s) link to the original document.
+    #[serde(default, deserialize_with = "present")]
+    #[oai(validator(pattern = "^https?://[^\\\\s]{1,490}$"))]
+    pub source_url: Option<String>,
+    /// Words a worker might search for.
+    #[oai(validator(max_items = 12))]
+    #[serde(default)]
+    pub tags: Vec<BoundedText<1, 20>>,
+    /// Who it is for, e.g. `returning_entrepreneurs`, `construction_workers`.
+    #[oai(validator(max_items = 8))]
+    #[serde(default)]
+    pub audience_tags: Vec<BoundedText<1, 40>>,
+    /// The policy this one implements.
+    #[serde(default, deserialize_with = "present")]
+    #[oai(validator(min_length = 1, max_length = 36))]
+    pub parent_id: Option<String>,
+}
+
+impl PolicyWrite {
+    fn into_draft(self) -> Result<PolicyDraft, AppError> {
+        let source_url = match self.source_url {
+            Some(url)
+                if !(url.starts_with("https://") || url.starts_with("http://"))
+                    || url.contains(char::is_whitespace) =>
+            {
+                return Err(AppError::invalid_field(
+                    "source_url",
+                    Localized::fixed(
+                        "原文链接应以 http:// 或 https:// 开头。",
+                        "source_url is an http(s) URL.",
+                    ),
+                ));
+            }
+            other => other,
+        };
+        Ok(PolicyDraft {
+            parent_id: self.parent_id,
+            title: self.title.into_inner(),
+            summary: self.summary.into_inner(),
+            body: self.body.into_inner(),
+            category: self.category,
+            region_code: self.region_code,
+            issuer: self.issuer.into_inner(),
+            doc_number: self.doc_number.map(BoundedText::into_inner),
+            issued_on: self.issued_on,
+            effective_from: self.effective_from,
+            effective_until: self.effective_until,
+            source_url,
+            tags: self.tags.into_iter().map(BoundedText::into_inner).collect(),
+            audience_tags: self.audience_tags.into_iter().map(BoundedText::into_inner).collect(),
+        })
+    }
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct PolicyUpdate {
+    /// The `version` last read; a stale one gets 409 `VERSION_CONFLICT`.
+    #[oai(validator(minimum(value = "1"), maximum(value = "2147483647")))]
+    pub expected_version: i32,
+    #[oai(flatten)]
+    #[serde(flatten)]
+    pub policy: PolicyWrite,
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct VersionCheck {
+    /// The `version` last read; a stale one gets 409 `VERSION_CONFLICT`.
+    #[oai(validator(minimum(value = "1"), maximum(value = "2147483647")))]
+    pub expected_version: i32,
+}
+
+#[derive(ApiResponse)]
+pub enum PolicyCreated {
+    /// The draft was created.
+    #[oai(status = 201)]
+    Created(Json<PolicyView>),
+}
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Policies")]
+impl PolicyApi {
+    /// Search policies
+    ///
+    /// Chinese full-text search over published policies, ranked (title above
+    /// tags above text), with synonyms for everyday words (欠薪 / 拖欠工资 /
+    /// 讨薪, 社保 / 社会保险, 补贴 / 补助, 落户 / 户口, 租房 / 住房). With
+    /// `region_code`, only the policies that apply there: the region's own,
+    /// its city's and province's, and national ones. Only policies in force
+    /// today unless `include_inactive`. No match is an empty page.
+    #[oai(path = "/policies", method = "get", operation_id = "searchPolicies")]
+    #[allow(clippy::too_many_arguments)]
+    async fn search(
+        &self,
+        state: Data<&AppState>,
+        /// Words to search for, e.g. 创业补贴.
+        #[oai(validator(max_length = 100))]
+        q: Query<Option<String>>,
+        /// Where the worker lives or works (six-digit code).
+        region_code: Query<Option<RegionCode>>,
+        category: Query<Option<PolicyCategory>>,
+        /// A tag or audience tag, e.g. 返乡创业.
+        #[oai(validator(max_length = 40))]
+        tag: Query<Option<String>>,
+        /// Also show policies not (or no longer) in force.
+        #[oai(default)]
+        include_inactive: Query<bool>,
+        #[oai(default = "first_page", validator(minimum(value = "1"), maximum(value = "100000")))] page: Query<u32>,
+        #[oai(
+            default = "default_page_size",
+            validator(minimum(value = "1"), maximum(value = "100"))
+        )]
+        page_size: Query<u32>,
+    ) -> ApiResult<Json<Page<PolicyHit>>, { status::BAD_REQUEST | status::NOT_FOUND | status::ANY }> {
+        let results = policies::search(
+            &state,
+            Search {
+                text: q.0.as_deref(),
+                region: region_code.0,
+                category: category.0,
+                tag: tag.0.as_deref(),
+                include_inactive: include_inactive.0,
+                page: page.0,
+                page_size: page_size.0,
+            },
+        )?;
+        Ok(Json(Page {
+            items: results
+                .hits
+                .into_iter()
+                .map(|hit| hit_view(hit, &state.regions))
+                .collect(),
+            total: results.total as u64,
+            page: page.0,
+            page_size: page_size.0,
+        }))
+    }
+
+    /// Get a policy
+    ///
+    /// Published policies for everyone; drafts and archived ones for staff only.
+    #[oai(path = "/policies/:id", method = "get", operation_id = "getPolicy")]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        auth: OptionalStaffAuth,
+        #[oai(validator(max_length = 36))] id: Path<String>,
+    ) -> ApiResult<Json<PolicyView>, { status::NOT_FOUND | status::SIGNED_IN }> {
+        let policy = policies::get(&state, &id.0, auth.principal()).await?;
+        Ok(Json(view(policy, &state.regions)))
+    }
+
+    /// List policies for editing
+    ///
+    /// Every policy of the staff member's region and below, any status,
+    /// most recently changed first.
+    #[oai(path = "/staff/policies", method = "get", operation_id = "listPoliciesForStaff")]
+    async fn list_for_staff(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        status: Query<Option<PolicyStatus>>,
+        #[oai(default = "first_page", validator(minimum(value = "1"), maximum(value = "100000")))] page: Query<u32>,
+        #[oai(
+            default = "default_page_size",
+            validator(minimum(value = "1"), maximum(value = "100"))
+        )]
+        page_size: Query<u32>,
+    ) -> ApiResult<Json<Page<PolicyView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
+        let (items, total) = policies::list_for_staff(&state, &auth.0, status.0, page.0, page_size.0).await?;
+        Ok(Json(Page {
+            items: items.into_iter().map(|p| view(p, &state.regions)).collect(),
+            total,
+            page: page.0,
+            page_size: page_size.0,
+        }))
+    }
+
+    /// Create a policy draft
+    ///
+    /// For policy editors, inside their region.
+    #[oai(path = "/staff/policies", method = "post", operation_id = "createPolicy")]
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        context: Data<&RequestContext>,
+        auth: StaffAuth,
+        body: JsonBody<PolicyWrite>,
+    ) -> ApiResult<PolicyCreated, { status::BODY | status::FORBIDDEN | status::SIGNED_IN }> {
+        let draft = body.0.into_draft()?;
+        let policy = policies::create(&state, &context, &auth.0, draft).await?;
+        Ok(PolicyCreated::Created(Json(view(policy, &state.regions))))
+    }
+
+    /// Update a policy
+    ///
+    /// Drafts and published policies can change (a published one's change is
+    /// searchable within seconds); each change raises `version`.
+    #[oai(path = "/staff/policies/:id", method = "put", operation_id = "updatePolicy")]
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        context: Data<&RequestContext>,
+        auth: StaffAuth,
+        #[oai(validator(max_length = 36))] id: Path<String>,
+        body: JsonBody<PolicyUpdate>,
+    ) -> ApiResult<
+        Json<PolicyView>,
+        { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
+    > {
+        let expected = body.0.expected_version;
+        let draft = body.0.policy.into_draft()?;
+        let policy = policies::update(&state, &context, &auth.0, &id.0, expected, draft).await?;
+        Ok(Json(view(policy, &state.regions)))
+    }
+
+    /// Publish a policy draft
+    #[oai(
+        path = "/staff/policies/:id/publish",
+        method = "post",
+        operation_id = "publishPolicy"
+    )]
+    async fn publish(
+        &self,
+        state: Data<&AppState>,
+        context: Data<&RequestContext>,
+        auth: StaffAuth,
+        #[oai(validator(max_length = 36))] id: Path<String>,
+        body: JsonBody<VersionCheck>,
+    ) -> ApiResult<
+        Json<PolicyView>,
+        { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
+    > {
+        let policy = policies::transition(
+            &state,
+            &context,
+            &auth.0,
+            &id.0,
+            body.0.expected_version,
+            PolicyStatus::Published,
+        )
+        .await?;
+        Ok(Json(view(policy, &state.regions)))
+    }
+
+    /// Archive a policy
+    ///
+    /// It disappears from searches on every instance within seconds.
+    #[oai(
+        path = "/staff/policies/:id/archive",
+        method = "post",
+        operation_id = "archivePolicy"
+    )]
+    async fn archive(
+        &self,
+        state: Data<&AppState>,
+        context: Data<&RequestContext>,
+        auth: StaffAuth,
+        #[oai(validator(max_length = 36))] id: Path<String>,
+        body: JsonBody<VersionCheck>,
+    ) -> ApiResult<
+        Json<PolicyView>,
+        { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
+    > {
+        let policy = policies::transition(
+            &state,
+            &context,
+            &auth.0,
+            &id.0,
+            body.0.expected_version,
+            PolicyStatus::Archived,
+        )
+        .await?;
+        Ok(Json(view(policy, &state.regions)))
+    }
+}

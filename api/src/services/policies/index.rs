@@ -1,0 +1,585 @@
+//! The in-memory search index of published policies: Chinese word
+//! segmentation (jieba, search mode), BM25F ranking with the title above tags
+//! above the text, synonyms for the words workers really type, and snippets
+//! with the matched words highlighted. Every instance keeps its own index and
+//! follows changes in the database (see `sync`), so a search never touches
+//! the database.
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{Arc, RwLock},
+};
+
+use chrono::NaiveDate;
+use jieba_rs::Jieba;
+
+use super::PolicyCategory;
+use crate::domain::RegionCode;
+
+/// BM25 saturation and length normalisation.
+const K1: f32 = 1.2;
+const B: f32 = 0.75;
+const TITLE_WEIGHT: f32 = 3.0;
+const TAG_WEIGHT: f32 = 2.0;
+const TEXT_WEIGHT: f32 = 1.0;
+/// A synonym counts a little less than the word the worker typed.
+const SYNONYM_WEIGHT: f32 = 0.8;
+const SNIPPET_CHARS: usize = 80;
+const SNIPPET_LEAD: usize = 16;
+
+/// Words a worker types for the same thing. Each group is searched together.
+const SYNONYMS: &[&[&str]] = &[
+    &["欠薪", "拖欠工资", "讨薪", "欠工资", "工资拖欠", "讨要工资"],
+    &["社保", "社会保险"],
+    &["补贴", "补助", "资助"],
+    &["落户", "户口", "户籍"],
+    &["租房", "住房", "住房保障"],
+    &["上学", "入学", "就学", "读书"],
+    &["找工作", "求职", "就业"],
+    &["培训", "技能培训", "职业技能培训"],
+];
+
+/// Words jieba should keep whole, so that both the whole and its parts match.
+const EXTRA_WORDS: &[&str] = &[
+    "欠薪",
+    "讨薪",
+    "拖欠工资",
+    "工资拖欠",
+    "社保",
+    "随迁子女",
+    "保障性租赁住房",
+    "返乡创业",
+    "创业担保贷款",
+    "零工市场",
+    "点对点",
+    "市民化",
+    "农民工",
+    "工资专用账户",
+];
+
+const STOPWORDS: &[&str] = &[
+    "的", "了", "和", "与", "及", "或", "在", "是", "等", "对", "为", "把", "被", "将", "其", "之",
+];
+
+/// What the index holds of one published policy.
+#[derive(Debug, Clone)]
+pub struct IndexedPolicy {
+    pub id: String,
+    pub version: i32,
+    pub title: String,
+    pub summary: String,
+    /// Summary and body as plain text, for snippets.
+    pub text: String,
+    pub category: PolicyCategory,
+    pub region: RegionCode,
+    pub issuer: String,
+    pub doc_number: Option<String>,
+    pub issued_on: Option<NaiveDate>,
+    pub effective_from: Option<NaiveDate>,
+    pub effective_until: Option<NaiveDate>,
+    pub tags: Vec<String>,
+    pub audience_tags: Vec<String>,
+    /// 0 national, 1 province, 2 city, 3 county: the more local, the higher.
+    pub locality: u8,
+}
+
+impl IndexedPolicy {
+    pub fn in_force(&self, today: NaiveDate) -> bool {
+        self.effective_from.is_none_or(|from| from <= today) && self.effective_until.is_none_or(|until| until >= today)
+    }
+}
+
+/// The filters and words of one search.
+#[derive(Debug, Default)]
+pub struct Query<'a> {
+    pub text: Option<&'a str>,
+    /// The regions whose policies apply: the region, its ancestors, national.
+    pub regions: Option<Vec<RegionCode>>,
+    pub category: Option<PolicyCategory>,
+    pub tag: Option<&'a str>,
+    /// `None`: policies in force on any day.
+    pub in_force_on: Option<NaiveDate>,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+#[derive(Debug)]
+pub struct Hit {
+    pub policy: Arc<IndexedPolicy>,
+    pub score: f32,
+    /// HTML-escaped text with the matched words in `<em>`.
+    pub snippet: String,
+}
+
+#[derive(Debug)]
+pub struct Results {
+    pub total: usize,
+    pub hits: Vec<Hit>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Posting {
+    slot: u32,
+    title: u16,
+    tags: u16,
+    text: u16,
+}
+
+struct Entry {
+    policy: Arc<IndexedPolicy>,
+    title_len: f32,
+    text_len: f32,
+    terms: Vec<String>,
+}
+
+#[derive(Default)]
+struct Inner {
+    slots: Vec<Option<Entry>>,
+    free: Vec<u32>,
+    by_id: HashMap<String, u32>,
+    postings: HashMap<String, Vec<Posting>>,
+    title_len_sum: f32,
+    text_len_sum: f32,
+}
+
+pub struct PolicyIndex {
+    jieba: Jieba,
+    synonyms: HashMap<&'static str, &'static [&'static str]>,
+    inner: RwLock<Inner>,
+}
+
+impl Default for PolicyIndex {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PolicyIndex {
+    pub fn new() -> Self {
+        let mut jieba = Jieba::new();
+        for word in EXTRA_WORDS.iter().chain(SYNONYMS.iter().flat_map(|g| g.iter())) {
+            jieba.add_word(word, None, None);
+        }
+        let synonyms = SYNONYMS
+            .iter()
+            .flat_map(|group| group.iter().map(move |w| (*w, *group)))
+            .collect();
+        Self {
+            jieba,
+            synonyms,
+            inner: RwLock::new(Inner::default()),
+        }
+    }
+
+    /// What a policy is indexed under: search-mode segments (a long word and
+    /// the words inside it), lower-cased, without punctuation and stopwords.
+    fn terms(&self, text: &str) -> Vec<String> {
+        clean(
+            self.jieba
+                .cut_for_search(text, true)
+                .into_iter()
+                .map(|token| token.word),
+        )
+    }
+
+    /// What a query looks for: precise-mode segments, so that a long word a
+    /// worker types (保障性租赁住房) is looked for whole, not as its parts.
+    fn query_words(&self, text: &str) -> Vec<String> {
+        clean(self.jieba.cut(text, true).into_iter().map(|token| token.word))
+    }
+
+    pub fn len(&self) -> usize {
+        self.read().by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The indexed version of a policy, if it is indexed.
+    pub fn version_of(&self, id: &str) -> Option<i32> {
+        let inner = self.read();
+        let slot = *inner.by_id.get(id)?;
+        inner.slots[slot as usize].as_ref().map(|e| e.policy.version)
+    }
+
+    pub fn get(&self, id: &str) -> Option<Arc<IndexedPolicy>> {
+        let inner = self.read();
+        let slot = *inner.by_id.get(id)?;
+        inner.slots[slot as usize].as_ref().map(|e| e.policy.clone())
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
+        // Index writes are whole operations under the lock, so a panic
+        // elsewhere cannot leave it half-updated.
+        self.inner.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Adds or replaces a policy. Segmentation happens before the lock is taken.
+    pub fn upsert(&self, policy: IndexedPolicy) {
+        let title = self.terms(&policy.title);
+        let tags = self.terms(&policy.tags.join(" "));
+        let text = self.terms(&policy.text);
+        let mut counts: HashMap<&str, Posting> = HashMap::new();
+        for word in &title {
+            counts.entry(word).or_default().title += 1;
+        }
+        for word in &tags {
+            counts.entry(word).or_default().tags += 1;
+        }
+        for word in &text {
+            counts.entry(word).or_default().text += 1;
+        }
+        let (title_len, text_len) = (title.len() as f32, text.len() as f32);
+        let terms: Vec<String> = counts.keys().map(|w| (*w).to_owned()).collect();
+
+        let mut inner = self.write();
+        inner.remove(&policy.id);
+        let slot = match inner.free.pop() {
+            Some(slot) => slot,
+            None => {
+                inner.slots.push(None);
+                (inner.slots.len() - 1) as u32
+            }
+        };
+        for (word, mut posting) in counts {
+            posting.slot = slot;
+            inner.postings.entry(word.to_owned()).or_default().push(posting);
+        }
+        inner.title_len_sum += title_len;
+        inner.text_len_sum += text_len;
+        inner.by_id.insert(policy.id.clone(), slot);
+        inner.slots[slot as usize] = Some(Entry {
+            policy: Arc::new(policy),
+            title_len,
+            text_len,
+            terms,
+        });
+    }
+
+    pub fn remove(&self, id: &str) {
+        self.write().remove(id);
+    }
+
+    /// The query's words with their weights: each word typed, and its synonyms.
+    fn query_terms(&self, text: &str) -> Vec<(String, f32)> {
+        let mut weighted: HashMap<String, f32> = HashMap::new();
+        let mut add = |word: String, weight: f32| {
+            let entry = weighted.entry(word).or_insert(0.0);
+            *entry = entry.max(weight);
+        };
+        for word in self.query_words(text) {
+            if let Some(group) = self.synonyms.get(word.as_str()) {
+                for synonym in group.iter().filter(|s| **s != word) {
+                    add((*synonym).to_owned(), SYNONYM_WEIGHT);
+                }
+            }
+            add(word, 1.0);
+        }
+        weighted.into_iter().collect()
+    }
+
+    pub fn search(&self, query: &Query<'_>) -> Results {
+        let words = query.text.map(|t| self.query_terms(t)).filter(|w| !w.is_empty());
+        let inner = self.read();
+        let passes = |policy: &IndexedPolicy| {
+            query
+                .regions
+                .as_ref()
+                .is_none_or(|regions| regions.contains(&policy.region))
+                && query.category.is_none_or(|c| c == policy.category)
+                && query
+                    .tag
+                    .is_none_or(|t| policy.tags.iter().chain(&policy.audience_tags).any(|x| x == t))
+                && query.in_force_on.is_none_or(|day| policy.in_force(day))
+        };
+        let mut ranked: Vec<(u32, f32)> = match &words {
+            Some(words) => inner.score(words),
+            None => inner
+                .slots
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.is_some())
+                .map(|(i, _)| (i as u32, 0.0))
+                .collect(),
+        };
+        ranked.retain(|(slot, _)| inner.slots[*slot as usize].as_ref().is_some_and(|e| passes(&e.policy)));
+        let policy_of = |slot: u32| {
+            &inner.slots[slot as usize]
+                .as_ref()
+                .expect("retained slots are live")
+                .policy
+        };
+        ranked.sort_by(|(a, score_a), (b, score_b)| {
+            let (pa, pb) = (policy_of(*a), policy_of(*b));
+            score_b
+                .total_cmp(score_a)
+                .then(pb.locality.cmp(&pa.locality))
+                .then(pb.issued_on.cmp(&pa.issued_on))
+                .then(pa.title.cmp(&pb.title))
+        });
+        let total = ranked.len();
+        let highlight: Vec<&str> = words.iter().flatten().map(|(w, _)| w.as_str()).collect();
+        let hits = ranked
+            .into_iter()
+            .skip(query.offset)
+            .take(query.limit)
+            .map(|(slot, score)| {
+                let policy = policy_of(slot).clone();
+                let snippet = snippet(&policy.text, &highlight);
+                Hit { policy, score, snippet }
+            })
+            .collect();
+        Results { total, hits }
+    }
+}
+
+fn clean<'a>(words: impl Iterator<Item = &'a str>) -> Vec<String> {
+    words
+        .map(|word| word.trim().to_lowercase())
+        .filter(|word| word.chars().any(char::is_alphanumeric) && !STOPWORDS.contains(&word.as_str()))
+        .collect()
+}
+
+impl Inner {
+    fn remove(&mut self, id: &str) {
+        let Some(slot) = self.by_id.remove(id) else {
+            return;
+        };
+        let Some(entry) = self.slots[slot as usize].take() else {
+            return;
+        };
+        for word in &entry.terms {
+            if let Some(list) = self.postings.get_mut(word) {
+                list.retain(|p| p.slot != slot);
+                if list.is_empty() {
+                    self.postings.remove(word);
+                }
+            }
+        }
+        self.title_len_sum -= entry.title_len;
+        self.text_len_sum -= entry.text_len;
+        self.free.push(slot);
+    }
+
+    /// BM25F over title, tags and text: one score per slot that matches any word.
+    fn score(&self, words: &[(String, f32)]) -> Vec<(u32, f32)> {
+        let documents = self.by_id.len().max(1) as f32;
+        let average_title = (self.title_len_sum / documents).max(1.0);
+        let average_text = (self.text_len_sum / documents).max(1.0);
+        let mut scores: HashMap<u32, f32> = HashMap::new();
+        for (word, weight) in words {
+            let Some(postings) = self.postings.get(word) else {
+                continue;
+            };
+            let frequency = postings.len() as f32;
+            let idf = (1.0 + (documents - frequency + 0.5) / (frequency + 0.5)).ln();
+            for posting in postings {
+                let Some(entry) = self.slots[posting.slot as usize].as_ref() else {
+                    continue;
+                };
+                let title = f32::from(posting.title) / (1.0 - B + B * entry.title_len / average_title);
+                let text = f32::from(posting.text) / (1.0 - B + B * entry.text_len / average_text);
+                let tf = TITLE_WEIGHT * title + TAG_WEIGHT * f32::from(posting.tags) + TEXT_WEIGHT * text;
+                *scores.entry(posting.slot).or_insert(0.0) += weight * idf * tf * (K1 + 1.0) / (tf + K1);
+            }
+        }
+        scores.into_iter().collect()
+    }
+}
+
+fn escape_into(out: &mut String, c: char) {
+    match c {
+        '<' => out.push_str("&lt;"),
+        '>' => out.push_str("&gt;"),
+        '&' => out.push_str("&amp;"),
+        '"' => out.push_str("&quot;"),
+        '\'' => out.push_str("&#39;"),
+        '\n' | '\r' | '\t' => out.push(' '),
+        c => out.push(c),
+    }
+}
+
+/// About 80 characters of `text` around the first matched word, HTML-escaped,
+/// with every matched word wrapped in `<em>`. The start of the text when
+/// nothing matches there (the words were in the title).
+pub fn snippet(text: &str, words: &[&str]) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let lower: Vec<char> = text.to_lowercase().chars().collect();
+    // Lower-casing can change the length of exotic characters; fall back to
+    // the original text then, matching case-sensitively.
+    let haystack = if lower.len() == chars.len() { &lower } else { &chars };
+    let needles: Vec<Vec<char>> = {
+        let mut unique: HashSet<&str> = HashSet::new();
+        let mut needles: Vec<Vec<char>> = words
+            .iter()
+            .filter(|w| unique.insert(w))
+            .map(|w| w.chars().collect())
+            .collect();
+        needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
+        needles
+    };
+    let match_at = |at: usize| {
+        needles
+            .iter()
+            .find(|n| {
+                !n.is_empty()
+                    && haystack
+                        .get(at..at + n.len())
+                        .is_some_and(|slice| slice == n.as_slice())
+            })
+            .map(Vec::len)
+    };
+    let first = (0..haystack.len()).find(|&at| match_at(at).is_some());
+    let start = first.map_or(0, |at| at.saturating_sub(SNIPPET_LEAD));
+    let end = (start + SNIPPET_CHARS).min(chars.len());
+    let mut out = String::new();
+    if start > 0 {
+        out.push('…');
+    }
+    let mut at = start;
+    while at < end {
+        match match_at(at) {
+            Some(length) => {
+                out.push_str("<em>");
+                for c in &chars[at..(at + length).min(chars.len())] {
+                    escape_into(&mut out, *c);
+                }
+                out.push_str("</em>");
+                at += length;
+            }
+            None => {
+                escape_into(&mut out, chars[at]);
+                at += 1;
+            }
+        }
+    }
+    if end < chars.len() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::TextType;
+
+    fn policy(id: &str, title: &str, text: &str, region: &str) -> IndexedPolicy {
+        IndexedPolicy {
+            id: id.to_owned(),
+            version: 1,
+            title: title.to_owned(),
+            summary: text.to_owned(),
+            text: text.to_owned(),
+            category: PolicyCategory::WageRights,
+            region: RegionCode::parse(region).unwrap(),
+            issuer: "测试".to_owned(),
+            doc_number: None,
+            issued_on: None,
+            effective_from: None,
+            effective_until: None,
+            tags: vec![],
+            audience_tags: vec![],
+            locality: 1,
+        }
+    }
+
+    fn ids(index: &PolicyIndex, text: &str) -> Vec<String> {
+        let query = Query {
+            text: Some(text),
+            limit: 10,
+            ..Default::default()
+        };
+        index
+            .search(&query)
+            .hits
+            .into_iter()
+            .map(|h| h.policy.id.clone())
+            .collect()
+    }
+
+    #[test]
+    fn synonyms_find_what_workers_mean() {
+        let index = PolicyIndex::new();
+        index.upsert(policy(
+            "wage",
+            "根治拖欠农民工工资",
+            "建立工资专用账户，治理拖欠工资问题。",
+            "320000",
+        ));
+        index.upsert(policy(
+            "si",
+            "参加社会保险",
+            "推动农民工参加养老保险和医疗保险。",
+            "320000",
+        ));
+        index.upsert(policy("house", "住房保障", "筹集保障性租赁住房。", "450000"));
+        assert_eq!(ids(&index, "欠薪"), ["wage"]);
+        assert_eq!(ids(&index, "讨薪"), ["wage"]);
+        assert_eq!(ids(&index, "社保"), ["si"]);
+        assert_eq!(ids(&index, "租房"), ["house"]);
+        assert!(ids(&index, "火星移民").is_empty());
+    }
+
+    #[test]
+    fn a_title_match_ranks_above_a_text_match() {
+        let index = PolicyIndex::new();
+        index.upsert(policy(
+            "text",
+            "稳定就业",
+            "也会提供一些创业服务和就业指导，帮助农民工稳定就业。",
+            "320000",
+        ));
+        index.upsert(policy("title", "支持返乡创业", "提供政策咨询。", "320000"));
+        assert_eq!(ids(&index, "创业"), ["title", "text"]);
+    }
+
+    #[test]
+    fn replacing_and_removing_keep_the_index_consistent() {
+        let index = PolicyIndex::new();
+        index.upsert(policy("p", "随迁子女入学", "随迁子女可以在打工地上学。", "320000"));
+        assert_eq!(ids(&index, "随迁子女"), ["p"]);
+        let mut changed = policy("p", "住房保障", "租房补贴。", "320000");
+        changed.version = 2;
+        index.upsert(changed);
+        assert!(ids(&index, "随迁子女").is_empty());
+        assert_eq!(index.version_of("p"), Some(2));
+        index.remove("p");
+        assert!(ids(&index, "租房").is_empty());
+        assert!(index.is_empty());
+    }
+
+    #[test]
+    fn filters_apply_to_regions_and_dates() {
+        let index = PolicyIndex::new();
+        index.upsert(policy("js", "江苏欠薪治理", "欠薪", "320000"));
+        index.upsert(policy("gx", "广西欠薪治理", "欠薪", "450000"));
+        let mut expired = policy("old", "过期欠薪政策", "欠薪", "320000");
+        expired.effective_until = NaiveDate::from_ymd_opt(2020, 1, 1);
+        index.upsert(expired);
+        let query = Query {
+            text: Some("欠薪"),
+            regions: Some(vec![RegionCode::parse("320000").unwrap(), RegionCode::NATIONAL]),
+            in_force_on: NaiveDate::from_ymd_opt(2026, 11, 22),
+            limit: 10,
+            ..Default::default()
+        };
+        let found: Vec<_> = index.search(&query).hits.iter().map(|h| h.policy.id.clone()).collect();
+        assert_eq!(found, ["js"]);
+    }
+
+    #[test]
+    fn snippets_escape_html_and_highlight_words() {
+        let text = "前面的一些内容。用人单位<script>拖欠工资</script>的，可以投诉。";
+        let snippet = snippet(text, &["拖欠工资", "拖欠"]);
+        assert!(snippet.contains("<em>拖欠工资</em>"), "{snippet}");
+        assert!(snippet.contains("&lt;script&gt;"), "{snippet}");
+        assert!(!snippet.contains("<script>"));
+        assert_eq!(super::snippet("没有匹配", &["欠薪"]), "没有匹配");
+    }
+}
