@@ -20,8 +20,21 @@ use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
 const POLICIES: usize = 10_000;
 const SEARCHES: usize = 20_000;
 const QUERIES: &[&str] = &[
-    "创业", "欠薪", "拖欠工资", "随迁子女上学", "保障性租赁住房", "社保转移", "培训补贴", "落户", "租房", "技能培训",
-    "创业担保贷款", "工伤保险", "找工作", "讨薪", "户口",
+    "创业",
+    "欠薪",
+    "拖欠工资",
+    "随迁子女上学",
+    "保障性租赁住房",
+    "社保转移",
+    "培训补贴",
+    "落户",
+    "租房",
+    "技能培训",
+    "创业担保贷款",
+    "工伤保险",
+    "找工作",
+    "讨薪",
+    "户口",
 ];
 const PROVINCES: &[&str] = &[
     "110000", "120000", "130000", "140000", "210000", "310000", "320000", "330000", "340000", "350000", "360000",
@@ -60,8 +73,14 @@ fn main() {
     let started = Instant::now();
     for i in 0..POLICIES {
         let seed = &seeds[i % seeds.len()];
-        let text: Vec<&str> = (0..rng.random_range(6..14)).map(|_| *sentences.choose(&mut rng).unwrap()).collect();
-        let region = if i % 20 == 0 { "000000" } else { PROVINCES.choose(&mut rng).unwrap() };
+        let text: Vec<&str> = (0..rng.random_range(6..14))
+            .map(|_| *sentences.choose(&mut rng).unwrap())
+            .collect();
+        let region = if i % 20 == 0 {
+            "000000"
+        } else {
+            PROVINCES.choose(&mut rng).unwrap()
+        };
         index.upsert(IndexedPolicy {
             id: format!("p{i}"),
             version: 1,
@@ -80,7 +99,11 @@ fn main() {
             locality: 1,
         });
     }
-    println!("indexed {} policies in {:.1} s", index.len(), started.elapsed().as_secs_f64());
+    println!(
+        "indexed {} policies in {:.1} s",
+        index.len(),
+        started.elapsed().as_secs_f64()
+    );
 
     let jiangsu = vec![
         RegionCode::parse("320115").unwrap(),

@@ -83,12 +83,6 @@ pub struct IndexedPolicy {
     pub locality: u8,
 }
 
-impl IndexedPolicy {
-    pub fn in_force(&self, today: NaiveDate) -> bool {
-        self.effective_from.is_none_or(|from| from <= today) && self.effective_until.is_none_or(|until| until >= today)
-    }
-}
-
 /// The filters and words of one search.
 #[derive(Debug, Default)]
 pub struct Query<'a> {
@@ -127,14 +121,25 @@ struct Posting {
 
 struct Entry {
     policy: Arc<IndexedPolicy>,
-    title_len: f32,
-    text_len: f32,
     terms: Vec<String>,
+}
+
+#[derive(Clone, Copy)]
+struct Filterable {
+    region: RegionCode,
+    category: PolicyCategory,
+    effective_from: Option<NaiveDate>,
+    effective_until: Option<NaiveDate>,
 }
 
 #[derive(Default)]
 struct Inner {
     slots: Vec<Option<Entry>>,
+    /// Per slot: the title's and the text's length in words, for BM25.
+    lengths: Vec<(f32, f32)>,
+    /// Per slot: what the filters test, kept dense so that filtering
+    /// thousands of matches stays in cache.
+    filters: Vec<Option<Filterable>>,
     free: Vec<u32>,
     by_id: HashMap<String, u32>,
     postings: HashMap<String, Vec<Posting>>,
@@ -243,9 +248,18 @@ impl PolicyIndex {
             Some(slot) => slot,
             None => {
                 inner.slots.push(None);
+                inner.lengths.push((0.0, 0.0));
+                inner.filters.push(None);
                 (inner.slots.len() - 1) as u32
             }
         };
+        inner.lengths[slot as usize] = (title_len, text_len);
+        inner.filters[slot as usize] = Some(Filterable {
+            region: policy.region,
+            category: policy.category,
+            effective_from: policy.effective_from,
+            effective_until: policy.effective_until,
+        });
         for (word, mut posting) in counts {
             posting.slot = slot;
             inner.postings.entry(word.to_owned()).or_default().push(posting);
@@ -255,8 +269,6 @@ impl PolicyIndex {
         inner.by_id.insert(policy.id.clone(), slot);
         inner.slots[slot as usize] = Some(Entry {
             policy: Arc::new(policy),
-            title_len,
-            text_len,
             terms,
         });
     }
@@ -286,43 +298,47 @@ impl PolicyIndex {
     pub fn search(&self, query: &Query<'_>) -> Results {
         let words = query.text.map(|t| self.query_terms(t)).filter(|w| !w.is_empty());
         let inner = self.read();
-        let passes = |policy: &IndexedPolicy| {
-            query
-                .regions
-                .as_ref()
-                .is_none_or(|regions| regions.contains(&policy.region))
-                && query.category.is_none_or(|c| c == policy.category)
-                && query
-                    .tag
-                    .is_none_or(|t| policy.tags.iter().chain(&policy.audience_tags).any(|x| x == t))
-                && query.in_force_on.is_none_or(|day| policy.in_force(day))
+        let passes = |slot: u32| {
+            inner.filters[slot as usize].is_some_and(|f| {
+                query.regions.as_ref().is_none_or(|regions| regions.contains(&f.region))
+                    && query.category.is_none_or(|c| c == f.category)
+                    && query.in_force_on.is_none_or(|day| {
+                        f.effective_from.is_none_or(|from| from <= day)
+                            && f.effective_until.is_none_or(|until| until >= day)
+                    })
+            }) && query.tag.is_none_or(|tag| {
+                inner.slots[slot as usize]
+                    .as_ref()
+                    .is_some_and(|e| e.policy.tags.iter().chain(&e.policy.audience_tags).any(|x| x == tag))
+            })
         };
         let mut ranked: Vec<(u32, f32)> = match &words {
             Some(words) => inner.score(words),
-            None => inner
-                .slots
-                .iter()
-                .enumerate()
-                .filter(|(_, e)| e.is_some())
-                .map(|(i, _)| (i as u32, 0.0))
-                .collect(),
+            None => (0..inner.slots.len() as u32).map(|slot| (slot, 0.0)).collect(),
         };
-        ranked.retain(|(slot, _)| inner.slots[*slot as usize].as_ref().is_some_and(|e| passes(&e.policy)));
+        ranked.retain(|(slot, _)| passes(*slot));
         let policy_of = |slot: u32| {
             &inner.slots[slot as usize]
                 .as_ref()
                 .expect("retained slots are live")
                 .policy
         };
-        ranked.sort_by(|(a, score_a), (b, score_b)| {
+        let order = |(a, score_a): &(u32, f32), (b, score_b): &(u32, f32)| {
             let (pa, pb) = (policy_of(*a), policy_of(*b));
             score_b
                 .total_cmp(score_a)
                 .then(pb.locality.cmp(&pa.locality))
                 .then(pb.issued_on.cmp(&pa.issued_on))
                 .then(pa.title.cmp(&pb.title))
-        });
+        };
         let total = ranked.len();
+        // Only the requested page is ordered: select it, then sort it.
+        let wanted = (query.offset + query.limit).min(total);
+        if wanted > 0 && wanted < total {
+            ranked.select_nth_unstable_by(wanted - 1, order);
+            ranked.truncate(wanted);
+        }
+        ranked.sort_unstable_by(order);
         let highlight: Vec<&str> = words.iter().flatten().map(|(w, _)| w.as_str()).collect();
         let hits = ranked
             .into_iter()
@@ -361,17 +377,21 @@ impl Inner {
                 }
             }
         }
-        self.title_len_sum -= entry.title_len;
-        self.text_len_sum -= entry.text_len;
+        let (title_len, text_len) = std::mem::take(&mut self.lengths[slot as usize]);
+        self.filters[slot as usize] = None;
+        self.title_len_sum -= title_len;
+        self.text_len_sum -= text_len;
         self.free.push(slot);
     }
 
-    /// BM25F over title, tags and text: one score per slot that matches any word.
+    /// BM25F over title, tags and text: one score per slot that matches any
+    /// word, accumulated in a dense array (slots are small integers).
     fn score(&self, words: &[(String, f32)]) -> Vec<(u32, f32)> {
         let documents = self.by_id.len().max(1) as f32;
         let average_title = (self.title_len_sum / documents).max(1.0);
         let average_text = (self.text_len_sum / documents).max(1.0);
-        let mut scores: HashMap<u32, f32> = HashMap::new();
+        let mut scores = vec![0.0f32; self.slots.len()];
+        let mut touched: Vec<u32> = Vec::new();
         for (word, weight) in words {
             let Some(postings) = self.postings.get(word) else {
                 continue;
@@ -379,16 +399,18 @@ impl Inner {
             let frequency = postings.len() as f32;
             let idf = (1.0 + (documents - frequency + 0.5) / (frequency + 0.5)).ln();
             for posting in postings {
-                let Some(entry) = self.slots[posting.slot as usize].as_ref() else {
-                    continue;
-                };
-                let title = f32::from(posting.title) / (1.0 - B + B * entry.title_len / average_title);
-                let text = f32::from(posting.text) / (1.0 - B + B * entry.text_len / average_text);
+                let (title_len, text_len) = self.lengths[posting.slot as usize];
+                let title = f32::from(posting.title) / (1.0 - B + B * title_len / average_title);
+                let text = f32::from(posting.text) / (1.0 - B + B * text_len / average_text);
                 let tf = TITLE_WEIGHT * title + TAG_WEIGHT * f32::from(posting.tags) + TEXT_WEIGHT * text;
-                *scores.entry(posting.slot).or_insert(0.0) += weight * idf * tf * (K1 + 1.0) / (tf + K1);
+                let score = &mut scores[posting.slot as usize];
+                if *score == 0.0 {
+                    touched.push(posting.slot);
+                }
+                *score += weight * idf * tf * (K1 + 1.0) / (tf + K1);
             }
         }
-        scores.into_iter().collect()
+        touched.into_iter().map(|slot| (slot, scores[slot as usize])).collect()
     }
 }
 
@@ -409,10 +431,9 @@ fn escape_into(out: &mut String, c: char) {
 /// nothing matches there (the words were in the title).
 pub fn snippet(text: &str, words: &[&str]) -> String {
     let chars: Vec<char> = text.chars().collect();
-    let lower: Vec<char> = text.to_lowercase().chars().collect();
-    // Lower-casing can change the length of exotic characters; fall back to
-    // the original text then, matching case-sensitively.
-    let haystack = if lower.len() == chars.len() { &lower } else { &chars };
+    // Words are indexed lower-cased; Chinese has no case, Latin letters match
+    // ignoring it.
+    let haystack: Vec<char> = chars.iter().map(char::to_ascii_lowercase).collect();
     let needles: Vec<Vec<char>> = {
         let mut unique: HashSet<&str> = HashSet::new();
         let mut needles: Vec<Vec<char>> = words
