@@ -298,7 +298,7 @@ impl PolicyApi {
         state: Data<&AppState>,
         auth: OptionalStaffAuth,
         #[oai(validator(max_length = 36))] id: Path<String>,
-    ) -> ApiResult<Json<PolicyView>, { status::NOT_FOUND | status::SIGNED_IN }> {
+    ) -> ApiResult<Json<PolicyView>, { status::BAD_REQUEST | status::NOT_FOUND | status::SIGNED_IN }> {
         let policy = policies::get(&state, &id.0, auth.principal()).await?;
         Ok(Json(view(policy, &state.regions)))
     }
