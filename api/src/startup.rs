@@ -17,7 +17,7 @@ use crate::{
     config::Config,
     http::{gateway::Gateway, route_table::RouteTable},
     infra::{
-        crypto::DataProtector, db, memory_store::MemoryStore, redis_store::RedisStore, store::KeyValueStore,
+        crypto::DataProtector, db, files::LocalDirectory, memory_store::MemoryStore, redis_store::RedisStore, store::KeyValueStore,
         wechat::WechatClient,
     },
     routes::{self, Apis},
@@ -25,6 +25,7 @@ use crate::{
         health,
         policies::{index::PolicyIndex, sync as policy_sync},
         regions::RegionDirectory,
+        uploads,
     },
     state::AppState,
     telemetry,
@@ -79,6 +80,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         None => Arc::new(MemoryStore::default()),
     };
     let regions = RegionDirectory::load(&db).await.context("loading the region table")?;
+    let upload_dir = config.upload_dir.clone();
     let sessions = Sessions::new(store.clone(), TokenIssuer::new(&config.jwt_secret), config.rate_limits);
     let protector = DataProtector::new(&config.data_keys);
     let wechat = WechatClient::new(&config.wechat, store.clone()).context("building the WeChat client")?;
@@ -97,6 +99,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         protector: Arc::new(protector),
         wechat: Arc::new(wechat),
         policies: Arc::new(PolicyIndex::new()),
+        files: Arc::new(LocalDirectory::new(upload_dir)),
     })
 }
 
@@ -194,6 +197,7 @@ pub async fn start(
     let background = vec![
         health::spawn_probe(state.clone()),
         policy_sync::spawn_follower(state.clone(), watermark),
+        uploads::spawn_cleanup(state.clone()),
     ];
     tracing::info!(%addr, "listening");
     Ok(RunningServer {

@@ -5,7 +5,7 @@ use sea_orm::DatabaseConnection;
 use crate::{
     auth::sessions::Sessions,
     config::Config,
-    infra::{crypto::DataProtector, store::KeyValueStore, wechat::WechatClient},
+    infra::{crypto::DataProtector, files::FileStore, store::KeyValueStore, wechat::WechatClient},
     services::{policies::index::PolicyIndex, regions::RegionDirectory},
 };
 
@@ -20,4 +20,5 @@ pub struct AppState {
     pub protector: Arc<DataProtector>,
     pub wechat: Arc<WechatClient>,
     pub policies: Arc<PolicyIndex>,
+    pub files: Arc<dyn FileStore>,
 }

@@ -1,8 +1,14 @@
 //! sea-orm entities: the tables, nothing about HTTP.
 
+pub mod application;
+pub mod application_event;
 pub mod audit_log;
+pub mod counter;
+pub mod idempotency_record;
 pub mod integrator_client;
 pub mod policy;
+pub mod program;
 pub mod region;
 pub mod staff_account;
+pub mod upload;
 pub mod worker;

@@ -7,6 +7,9 @@ mod m20261122_000002_seed_regions;
 mod m20261122_000003_create_identity;
 mod m20261122_000004_create_policy;
 mod m20261122_000005_seed_policies;
+mod m20261122_000006_create_applications;
+mod m20261122_000007_seed_programs;
+mod m20261122_000008_create_upload;
 
 pub struct Migrator;
 
@@ -19,6 +22,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_create_identity::Migration),
             Box::new(m20261122_000004_create_policy::Migration),
             Box::new(m20261122_000005_seed_policies::Migration),
+            Box::new(m20261122_000006_create_applications::Migration),
+            Box::new(m20261122_000007_seed_programs::Migration),
+            Box::new(m20261122_000008_create_upload::Migration),
         ]
     }
 }

@@ -44,31 +44,7 @@ impl Audience {
     }
 }
 
-macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal,)* }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, poem_openapi::Enum, Serialize, Deserialize)]
-        pub enum $name {
-            $(#[oai(rename = $text)] #[serde(rename = $text)] $variant,)*
-        }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text,)*
-                }
-            }
-
-            pub fn parse(text: &str) -> Option<Self> {
-                Self::ALL.iter().copied().find(|v| v.as_str() == text)
-            }
-        }
-    };
-}
-
-string_enum! {
+crate::text_enum! {
     /// What a staff member may do; a staff member may hold several roles.
     Role {
         Admin => "admin",
@@ -79,7 +55,7 @@ string_enum! {
     }
 }
 
-string_enum! {
+crate::text_enum! {
     /// What an integrator client may do.
     Scope {
         SiTransferRead => "si_transfer:read",

@@ -6,6 +6,7 @@ mod hukou;
 mod id_number;
 mod phone;
 mod region_code;
+mod text_enum;
 mod text_type;
 mod username;
 

@@ -4,7 +4,10 @@ use std::{path::Path, time::Duration};
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, sqlx::sqlite::SqliteJournalMode};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait, sqlx::sqlite::SqliteJournalMode,
+};
 
 /// Opens the pool. Statement logging stays off: bound parameters carry
 /// personal data and must never reach the logs.
@@ -47,4 +50,16 @@ fn create_sqlite_parent_dir(url: &str) -> anyhow::Result<()> {
             .with_context(|| format!("creating the database directory {}", parent.display()))?;
     }
     Ok(())
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock at
+/// once (BEGIN IMMEDIATE): a deferred transaction that reads and then writes
+/// fails outright when another writer got in between, where an immediate one
+/// waits its turn (busy timeout). PostgreSQL ignores the mode.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
 }

@@ -2,6 +2,7 @@
 
 pub mod crypto;
 pub mod db;
+pub mod files;
 pub mod memory_store;
 pub mod redis_store;
 pub mod store;

@@ -1,12 +1,15 @@
 //! HTTP handlers: extract, validate, call a service, map to a DTO. No rules here.
 
 pub mod admin;
+pub mod applications;
 pub mod auth;
 pub mod health;
 pub mod integrations;
 pub mod me;
 pub mod policies;
+pub mod programs;
 pub mod regions;
+pub mod uploads;
 
 use poem_openapi::{
     Object, Tags,
@@ -29,6 +32,12 @@ pub enum ApiTags {
     Integrations,
     /// The policy library: search for workers, editing for policy editors.
     Policies,
+    /// Subsidy programs: what each region offers, who qualifies, how much.
+    Programs,
+    /// Subsidy applications: workers apply, reviewers decide, finance pays.
+    Applications,
+    /// Documents workers upload for their applications.
+    Uploads,
 }
 
 /// The API as one tuple of resource groups.
@@ -40,6 +49,9 @@ pub type Apis = (
     admin::AdminApi,
     integrations::IntegrationsApi,
     policies::PolicyApi,
+    programs::ProgramApi,
+    applications::ApplicationApi,
+    uploads::UploadApi,
 );
 
 pub fn apis() -> Apis {
@@ -51,6 +63,9 @@ pub fn apis() -> Apis {
         admin::AdminApi,
         integrations::IntegrationsApi,
         policies::PolicyApi,
+        programs::ProgramApi,
+        applications::ApplicationApi,
+        uploads::UploadApi,
     )
 }
 

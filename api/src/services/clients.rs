@@ -5,7 +5,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::Utc;
 use entity::integrator_client;
 use rand::RngCore;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -95,7 +95,7 @@ pub async fn create(
     let client_id = random("cli_", 12);
     let client_secret = random("cs_", 32);
     let scopes = scopes_text(&new.scopes);
-    let transaction = state.db.begin().await?;
+    let transaction = crate::infra::db::begin_write(&state.db).await?;
     let row = integrator_client::ActiveModel {
         id: Set(uuid::Uuid::new_v4().to_string()),
         client_id: Set(client_id.clone()),

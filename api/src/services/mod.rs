@@ -1,10 +1,15 @@
 //! Domain rules, one module per domain. Services know nothing of HTTP.
 
+pub mod applications;
 pub mod audit;
 pub mod clients;
+pub mod counters;
 pub mod health;
+pub mod idempotency;
 pub mod policies;
+pub mod programs;
 pub mod regions;
 pub mod sessions;
 pub mod staff;
+pub mod uploads;
 pub mod workers;

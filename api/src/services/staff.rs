@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use entity::staff_account;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait,
-    IntoActiveModel, QueryFilter, SqlErr, TransactionTrait, sea_query::Expr,
+    IntoActiveModel, QueryFilter, SqlErr, sea_query::Expr,
 };
 use serde_json::json;
 
@@ -163,7 +163,7 @@ fn locked(until: DateTime<Utc>) -> AppError {
 /// Counts a wrong password atomically (concurrent attempts all count) and
 /// locks the account at the fifth; returns what the client is told.
 async fn record_failure(state: &AppState, request: &RequestContext, row: &staff_account::Model) -> AppResult<AppError> {
-    let transaction = state.db.begin().await?;
+    let transaction = crate::infra::db::begin_write(&state.db).await?;
     staff_account::Entity::update_many()
         .col_expr(
             staff_account::Column::FailedAttempts,
@@ -232,7 +232,7 @@ pub async fn create(
     roles.sort_unstable();
     roles.dedup();
     let now = Utc::now();
-    let transaction = db.begin().await?;
+    let transaction = crate::infra::db::begin_write(db).await?;
     let row = staff_account::ActiveModel {
         id: Set(uuid::Uuid::new_v4().to_string()),
         username: Set(new.username.as_str().to_owned()),

@@ -5,7 +5,7 @@ use chrono::Utc;
 use entity::worker;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
-    SqlErr, TransactionTrait,
+    SqlErr,
 };
 use serde_json::json;
 
@@ -18,7 +18,10 @@ use crate::{
         crypto::{DataProtector, Purpose},
         wechat::WechatError,
     },
-    services::audit::{self, Actor, Event, Outcome},
+    services::{
+        audit::{self, Actor, Event, Outcome},
+        programs::rules::Facts,
+    },
     state::AppState,
 };
 
@@ -204,6 +207,24 @@ async fn load(db: &impl sea_orm::ConnectionTrait, worker_id: &str) -> AppResult<
         .ok_or_else(|| AppError::new(ErrorCode::SessionEnded))
 }
 
+/// What the eligibility rules know of a worker from the profile.
+pub async fn facts(state: &AppState, worker_id: &str) -> AppResult<Facts<'static>> {
+    let row = load(&state.db, worker_id).await?;
+    let birth_date = row
+        .id_number_cipher
+        .as_deref()
+        .and_then(|cipher| state.protector.decrypt(Purpose::IdNumber, cipher).ok())
+        .and_then(|plain| IdNumber::parse(&plain).ok())
+        .map(|id| id.birth_date());
+    Ok(Facts {
+        birth_date,
+        hukou_type: row.hukou_type.as_deref().and_then(HukouType::parse),
+        residence: stored_region(&row.residence_region_code),
+        work: stored_region(&row.work_region_code),
+        answers: None,
+    })
+}
+
 pub async fn profile(state: &AppState, worker_id: &str) -> AppResult<Profile> {
     Ok(profile_of(&state.protector, &load(&state.db, worker_id).await?))
 }
@@ -252,7 +273,7 @@ pub async fn update_profile(
     }
     let real_name = change.real_name.as_deref().map(clean_name).transpose()?;
 
-    let transaction = state.db.begin().await?;
+    let transaction = crate::infra::db::begin_write(&state.db).await?;
     let row = load(&transaction, &principal.subject).await?;
     let consented = change.consent_version.is_some() || row.consent_version.as_deref() == Some(CONSENT_VERSION);
     let mut changed: Vec<&str> = Vec::new();
@@ -334,7 +355,7 @@ pub async fn bind_phone(
     code: &str,
 ) -> AppResult<Profile> {
     let phone = state.wechat.phone_number(code).await?;
-    let transaction = state.db.begin().await?;
+    let transaction = crate::infra::db::begin_write(&state.db).await?;
     let mut active = load(&transaction, &principal.subject).await?.into_active_model();
     active.phone_cipher = Set(Some(state.protector.encrypt(Purpose::Phone, phone.as_str())));
     active.phone_hash = Set(Some(state.protector.lookup_hash(Purpose::Phone, phone.as_str())));

@@ -6,12 +6,10 @@ pub mod sync;
 
 use chrono::{NaiveDate, Utc};
 use entity::policy;
-use poem_openapi::Enum;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder,
 };
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use self::index::{IndexedPolicy, Query, Results};
@@ -28,32 +26,7 @@ use crate::{
     state::AppState,
 };
 
-macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal,)* }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Enum, Serialize, Deserialize)]
-        pub enum $name {
-            $(#[oai(rename = $text)] #[serde(rename = $text)] $variant,)*
-        }
-
-        impl $name {
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text,)*
-                }
-            }
-
-            pub fn parse(text: &str) -> Option<Self> {
-                match text {
-                    $($text => Some($name::$variant),)*
-                    _ => None,
-                }
-            }
-        }
-    };
-}
-
-text_enum! {
+crate::text_enum! {
     /// What a policy is about.
     PolicyCategory {
         Employment => "employment",
@@ -68,7 +41,7 @@ text_enum! {
     }
 }
 
-text_enum! {
+crate::text_enum! {
     /// Where a policy is in its life: only published ones are shown to workers.
     PolicyStatus {
         Draft => "draft",
@@ -333,7 +306,7 @@ pub async fn create(
     draft: PolicyDraft,
 ) -> AppResult<Policy> {
     require_editor(state, editor, draft.region_code)?;
-    let transaction = state.db.begin().await?;
+    let transaction = crate::infra::db::begin_write(&state.db).await?;
     check_draft(&transaction, state, &draft).await?;
     let now = Utc::now();
     let mut active = policy::ActiveModel {
@@ -412,7 +385,7 @@ pub async fn update(
     draft: PolicyDraft,
 ) -> AppResult<Policy> {
     require_editor(state, editor, draft.region_code)?;
-    let transaction = state.db.begin().await?;
+    let transaction = crate::infra::db::begin_write(&state.db).await?;
     let current = for_change(&transaction, state, editor, id, expected_version).await?;
     if current.status == PolicyStatus::Archived {
         return Err(AppError::new(ErrorCode::InvalidState).with_message(Localized::fixed(
@@ -442,7 +415,7 @@ pub async fn transition(
     expected_version: i32,
     to: PolicyStatus,
 ) -> AppResult<Policy> {
-    let transaction = state.db.begin().await?;
+    let transaction = crate::infra::db::begin_write(&state.db).await?;
     let current = for_change(&transaction, state, editor, id, expected_version).await?;
     let allowed = matches!(
         (current.status, to),

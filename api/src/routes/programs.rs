@@ -1,0 +1,356 @@
+use chrono::NaiveDate;
+use poem::web::Data;
+use poem_openapi::{
+    ApiResponse, Object, OpenApi,
+    param::{Path, Query},
+    payload::Json,
+};
+use serde::Deserialize;
+
+use super::ApiTags;
+use crate::{
+    auth::schemes::{StaffAuth, WorkerAuth},
+    domain::{BoundedText, RegionCode},
+    error::{AppError, Localized},
+    http::{
+        gateway::RequestContext,
+        json_body::{JsonBody, present},
+        problem::{ApiResult, status},
+    },
+    routes::policies::VersionCheck,
+    services::programs::{
+        self, Program, ProgramDraft, ProgramKind, ProgramStatus,
+        rules::{AmountRule, Criterion, DocumentRequirement, FormField},
+    },
+    state::AppState,
+};
+
+pub struct ProgramApi;
+
+/// One eligibility rule, with its words.
+#[derive(Debug, Object)]
+pub struct CriterionView {
+    /// e.g. `age_between`, `returning_worker`, `employees_at_least`.
+    pub criterion: String,
+    /// The rule in plain Chinese.
+    pub description: String,
+    /// The rule as data (`type` and its parameters).
+    pub rule: serde_json::Value,
+}
+
+/// One question of the application form.
+#[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct FormFieldView {
+    /// The key of the answer in `answers`.
+    pub key: String,
+    pub label: String,
+    /// `text`, `integer`, `date` (YYYY-MM-DD) or `boolean`.
+    pub kind: String,
+    pub required: bool,
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+}
+
+#[derive(Debug, Object)]
+pub struct DocumentView {
+    /// Upload it with this `purpose`.
+    pub kind: String,
+    pub label: String,
+}
+
+/// A subsidy program.
+#[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct ProgramView {
+    pub id: String,
+    pub name: String,
+    pub kind: ProgramKind,
+    pub region_code: RegionCode,
+    pub description: String,
+    /// The policy the program carries out.
+    pub policy_id: Option<String>,
+    /// How much, in words.
+    pub amount: String,
+    /// The most one application can get, in fen.
+    pub max_amount_fen: i64,
+    /// The amount rule as data.
+    pub amount_rule: serde_json::Value,
+    /// True for seeded programs: the amounts are examples each region confirms.
+    pub amounts_are_examples: bool,
+    pub criteria: Vec<CriterionView>,
+    pub required_documents: Vec<DocumentView>,
+    pub form_fields: Vec<FormFieldView>,
+    pub opens_on: Option<NaiveDate>,
+    pub closes_on: Option<NaiveDate>,
+    /// One application per person and period.
+    pub period: String,
+    pub budget_fen: Option<i64>,
+    pub quota: Option<i32>,
+    pub status: ProgramStatus,
+    pub version: i32,
+}
+
+pub fn program_view(program: Program) -> ProgramView {
+    ProgramView {
+        amount: program.amount_rule.describe(),
+        max_amount_fen: program.amount_rule.ceiling(),
+        amount_rule: serde_json::to_value(&program.amount_rule).unwrap_or_default(),
+        criteria: program
+            .criteria
+            .iter()
+            .map(|c| CriterionView {
+                criterion: c.key().to_owned(),
+                description: c.describe(),
+                rule: serde_json::to_value(c).unwrap_or_default(),
+            })
+            .collect(),
+        required_documents: program
+            .required_documents
+            .into_iter()
+            .map(|d| DocumentView { kind: d.kind, label: d.label })
+            .collect(),
+        form_fields: program
+            .form_fields
+            .into_iter()
+            .map(|f| FormFieldView {
+                kind: serde_json::to_value(f.kind).ok().and_then(|k| k.as_str().map(str::to_owned)).unwrap_or_default(),
+                key: f.key,
+                label: f.label,
+                required: f.required,
+                min: f.min,
+                max: f.max,
+            })
+            .collect(),
+        id: program.id,
+        name: program.name,
+        kind: program.kind,
+        region_code: program.region_code,
+        description: program.description,
+        policy_id: program.policy_id,
+        amounts_are_examples: program.amounts_are_examples,
+        opens_on: program.opens_on,
+        closes_on: program.closes_on,
+        period: program.period,
+        budget_fen: program.budget_fen,
+        quota: program.quota,
+        status: program.status,
+        version: program.version,
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct EligibilityCheck {
+    pub criterion: String,
+    pub passed: bool,
+    /// Asked in the application form: decided when the worker applies.
+    pub pending: bool,
+    /// Why, in plain Chinese.
+    pub detail: String,
+}
+
+#[derive(Debug, Object)]
+pub struct Eligibility {
+    /// No criterion fails on what is known (pending ones are decided at application).
+    pub eligible: bool,
+    pub checks: Vec<EligibilityCheck>,
+}
+
+/// A program as an administrator writes it. The rules are data: see the
+/// `rule` of each criterion and `amount_rule` in `ProgramView` for their form.
+#[derive(Debug, Object, Deserialize)]
+pub struct ProgramWrite {
+    pub name: BoundedText<1, 200>,
+    pub kind: ProgramKind,
+    pub region_code: RegionCode,
+    pub description: BoundedText<1, 4000>,
+    #[serde(default, deserialize_with = "present")]
+    #[oai(validator(min_length = 1, max_length = 36))]
+    pub policy_id: Option<String>,
+    /// `{"type": "fixed", "amount_fen": 500000}`, `{"type": "by_certificate_level", "amounts_fen": {"5": 100000}}` or `{"type": "up_to", "max_fen": 1000000}`.
+    pub amount_rule: serde_json::Value,
+    /// e.g. `[{"type": "age_between", "min": 16, "max": 60}, {"type": "returning_worker"}]`.
+    pub criteria: serde_json::Value,
+    /// e.g. `[{"kind": "id_card", "label": "身份证正反面照片"}]`.
+    pub required_documents: serde_json::Value,
+    /// e.g. `[{"key": "employees", "label": "带动就业人数", "kind": "integer", "required": true, "min": 0}]`.
+    pub form_fields: serde_json::Value,
+    #[serde(default, deserialize_with = "present")]
+    pub opens_on: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "present")]
+    pub closes_on: Option<NaiveDate>,
+    /// One application per person and period, e.g. `2026`.
+    pub period: BoundedText<1, 16>,
+    #[serde(default, deserialize_with = "present")]
+    #[oai(validator(minimum(value = "1")))]
+    pub budget_fen: Option<i64>,
+    #[serde(default, deserialize_with = "present")]
+    #[oai(validator(minimum(value = "1")))]
+    pub quota: Option<i32>,
+}
+
+fn rule<T: serde::de::DeserializeOwned>(field: &str, value: serde_json::Value) -> Result<T, AppError> {
+    serde_json::from_value(value).map_err(|_| {
+        AppError::invalid_field(
+            field,
+            Localized::new(format!("“{field}”的写法不对，请参照文档。"), format!("{field} is not in the documented form.")),
+        )
+    })
+}
+
+impl ProgramWrite {
+    fn into_draft(self) -> Result<ProgramDraft, AppError> {
+        Ok(ProgramDraft {
+            amount_rule: rule::<AmountRule>("amount_rule", self.amount_rule)?,
+            criteria: rule::<Vec<Criterion>>("criteria", self.criteria)?,
+            required_documents: rule::<Vec<DocumentRequirement>>("required_documents", self.required_documents)?,
+            form_fields: rule::<Vec<FormField>>("form_fields", self.form_fields)?,
+            name: self.name.into_inner(),
+            kind: self.kind,
+            region_code: self.region_code,
+            description: self.description.into_inner(),
+            policy_id: self.policy_id,
+            opens_on: self.opens_on,
+            closes_on: self.closes_on,
+            period: self.period.into_inner(),
+            budget_fen: self.budget_fen,
+            quota: self.quota,
+        })
+    }
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct ProgramUpdate {
+    /// The `version` last read; a stale one gets 409 `VERSION_CONFLICT`.
+    #[oai(validator(minimum(value = "1"), maximum(value = "2147483647")))]
+    pub expected_version: i32,
+    #[oai(flatten)]
+    #[serde(flatten)]
+    pub program: ProgramWrite,
+}
+
+#[derive(ApiResponse)]
+pub enum ProgramCreated {
+    /// The program was created as a draft; open it to take applications.
+    #[oai(status = 201)]
+    Created(Json<ProgramView>),
+}
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Programs")]
+impl ProgramApi {
+    /// List open subsidy programs
+    ///
+    /// With `region_code`, the programs that apply there: the region's own,
+    /// its city's and province's, and national ones.
+    #[oai(path = "/programs", method = "get", operation_id = "listPrograms")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        region_code: Query<Option<RegionCode>>,
+        kind: Query<Option<ProgramKind>>,
+    ) -> ApiResult<Json<Vec<ProgramView>>, { status::BAD_REQUEST | status::NOT_FOUND | status::ANY }> {
+        let programs = programs::list_open(&state, region_code.0, kind.0).await?;
+        Ok(Json(programs.into_iter().map(program_view).collect()))
+    }
+
+    /// Get a subsidy program
+    ///
+    /// Its criteria, required documents, amount rule, form and window.
+    #[oai(path = "/programs/:id", method = "get", operation_id = "getProgram")]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        #[oai(validator(max_length = 36))] id: Path<String>,
+    ) -> ApiResult<Json<ProgramView>, { status::BAD_REQUEST | status::NOT_FOUND | status::ANY }> {
+        Ok(Json(program_view(programs::get_public(&state, &id.0).await?)))
+    }
+
+    /// Check my eligibility for a program
+    ///
+    /// Each criterion applied to the worker's profile, with the reason in
+    /// Chinese. Criteria asked in the form are `pending` until the application.
+    #[oai(path = "/programs/:id/eligibility", method = "get", operation_id = "checkEligibility")]
+    async fn eligibility(
+        &self,
+        state: Data<&AppState>,
+        auth: WorkerAuth,
+        #[oai(validator(max_length = 36))] id: Path<String>,
+    ) -> ApiResult<Json<Eligibility>, { status::BAD_REQUEST | status::NOT_FOUND | status::SIGNED_IN }> {
+        let checks = programs::eligibility(&state, &auth.0.subject, &id.0).await?;
+        Ok(Json(Eligibility {
+            eligible: checks.iter().all(|c| c.passed || c.pending),
+            checks: checks
+                .into_iter()
+                .map(|c| EligibilityCheck {
+                    criterion: c.criterion.to_owned(),
+                    passed: c.passed,
+                    pending: c.pending,
+                    detail: c.detail,
+                })
+                .collect(),
+        }))
+    }
+
+    /// Create a subsidy program
+    ///
+    /// For administrators of the program's region. It starts as a draft.
+    #[oai(path = "/staff/programs", method = "post", operation_id = "createProgram")]
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        context: Data<&RequestContext>,
+        auth: StaffAuth,
+        body: JsonBody<ProgramWrite>,
+    ) -> ApiResult<ProgramCreated, { status::BODY | status::FORBIDDEN | status::SIGNED_IN }> {
+        let program = programs::create(&state, &context, &auth.0, body.0.into_draft()?).await?;
+        Ok(ProgramCreated::Created(Json(program_view(program))))
+    }
+
+    /// Update a subsidy program
+    #[oai(path = "/staff/programs/:id", method = "put", operation_id = "updateProgram")]
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        context: Data<&RequestContext>,
+        auth: StaffAuth,
+        #[oai(validator(max_length = 36))] id: Path<String>,
+        body: JsonBody<ProgramUpdate>,
+    ) -> ApiResult<Json<ProgramView>, { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN }>
+    {
+        let expected = body.0.expected_version;
+        let draft = body.0.program.into_draft()?;
+        Ok(Json(program_view(programs::update(&state, &context, &auth.0, &id.0, expected, draft).await?)))
+    }
+
+    /// Open a program for applications
+    #[oai(path = "/staff/programs/:id/open", method = "post", operation_id = "openProgram")]
+    async fn open(
+        &self,
+        state: Data<&AppState>,
+        context: Data<&RequestContext>,
+        auth: StaffAuth,
+        #[oai(validator(max_length = 36))] id: Path<String>,
+        body: JsonBody<VersionCheck>,
+    ) -> ApiResult<Json<ProgramView>, { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN }>
+    {
+        let program =
+            programs::set_status(&state, &context, &auth.0, &id.0, body.0.expected_version, ProgramStatus::Open).await?;
+        Ok(Json(program_view(program)))
+    }
+
+    /// Close a program to new applications
+    #[oai(path = "/staff/programs/:id/close", method = "post", operation_id = "closeProgram")]
+    async fn close(
+        &self,
+        state: Data<&AppState>,
+        context: Data<&RequestContext>,
+        auth: StaffAuth,
+        #[oai(validator(max_length = 36))] id: Path<String>,
+        body: JsonBody<VersionCheck>,
+    ) -> ApiResult<Json<ProgramView>, { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN }>
+    {
+        let program =
+            programs::set_status(&state, &context, &auth.0, &id.0, body.0.expected_version, ProgramStatus::Closed).await?;
+        Ok(Json(program_view(program)))
+    }
+}

@@ -1,0 +1,104 @@
+use poem::{Endpoint, EndpointExt, Request, http::header, web::Data};
+use poem_openapi::{
+    ApiResponse, Multipart, Object, OpenApi,
+    param::Path,
+    payload::{Binary, Json, Response},
+    types::multipart::Upload,
+};
+
+use super::ApiTags;
+use crate::{
+    auth::schemes::{WorkerAuth, WorkerOrStaffAuth},
+    error::{AppError, ErrorCode},
+    http::problem::{ApiResult, status},
+    services::uploads::{self, MAX_UPLOAD_BYTES},
+    state::AppState,
+};
+
+pub struct UploadApi;
+
+/// What `wx.uploadFile` sends: the file and the document kind it is.
+#[derive(Debug, Multipart)]
+pub struct UploadForm {
+    /// A photo (JPEG, PNG) or a PDF, at most 10 MB; its type is judged from its content.
+    pub file: Upload,
+    /// The document kind, as a program's `required_documents` names it (e.g. `id_card`).
+    pub purpose: String,
+}
+
+#[derive(Debug, Object)]
+pub struct UploadView {
+    pub id: String,
+    pub purpose: String,
+    pub sha256: String,
+    pub size: u64,
+    pub content_type: String,
+}
+
+#[derive(ApiResponse)]
+pub enum Uploaded {
+    /// Stored; attach it to an application within 24 hours.
+    #[oai(status = 201)]
+    Created(Json<UploadView>),
+}
+
+/// Refuses a body announced as larger than an upload may be, before reading it.
+fn announced_size_limit(endpoint: impl Endpoint) -> impl Endpoint {
+    endpoint.before(|req: Request| async move {
+        let announced = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        // Multipart framing adds a little to the file itself.
+        if announced.is_some_and(|length| length > MAX_UPLOAD_BYTES + 64 * 1024) {
+            return Err(AppError::new(ErrorCode::PayloadTooLarge).into());
+        }
+        Ok(req)
+    })
+}
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Uploads")]
+impl UploadApi {
+    /// Upload a document
+    ///
+    /// `multipart/form-data` with `file` and `purpose`, as `wx.uploadFile`
+    /// sends it. JPEG, PNG and PDF only, judged by content (an HTML file
+    /// named photo.jpg is refused); 413 above 10 MB.
+    #[oai(path = "/uploads", method = "post", operation_id = "uploadDocument", transform = "announced_size_limit")]
+    async fn upload(
+        &self,
+        state: Data<&AppState>,
+        auth: WorkerAuth,
+        form: UploadForm,
+    ) -> ApiResult<Uploaded, { status::BAD_REQUEST | status::PAYLOAD_TOO_LARGE | status::UNSUPPORTED_MEDIA_TYPE | status::SIGNED_IN }>
+    {
+        if form.file.size() > MAX_UPLOAD_BYTES {
+            return Err(AppError::new(ErrorCode::PayloadTooLarge).into());
+        }
+        let bytes = form.file.into_vec().await.map_err(AppError::internal)?;
+        let stored = uploads::store(&state, &auth.0, &form.purpose, bytes).await?;
+        Ok(Uploaded::Created(Json(UploadView {
+            id: stored.id,
+            purpose: stored.purpose,
+            sha256: stored.sha256,
+            size: stored.size,
+            content_type: stored.content_type.to_owned(),
+        })))
+    }
+
+    /// Download a document
+    ///
+    /// For its owner, and for staff whose region covers the case it belongs
+    /// to; 404 for anyone else.
+    #[oai(path = "/uploads/:id", method = "get", operation_id = "downloadDocument")]
+    async fn download(
+        &self,
+        state: Data<&AppState>,
+        auth: WorkerOrStaffAuth,
+        #[oai(validator(max_length = 36))] id: Path<String>,
+    ) -> ApiResult<Response<Binary<Vec<u8>>>, { status::BAD_REQUEST | status::NOT_FOUND | status::SIGNED_IN }> {
+        let (content_type, bytes) = uploads::fetch(&state, auth.principal(), &id.0).await?;
+        Ok(Response::new(Binary(bytes)).header(header::CONTENT_TYPE, content_type))
+    }
+}

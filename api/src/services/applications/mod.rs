@@ -1,0 +1,787 @@
+//! Subsidy applications: created (idempotently) and edited by workers,
+//! reviewed by reviewers of the case's region, paid by finance. Every change
+//! goes through one state machine (`status`) and lands in the timeline and the
+//! audit log in the same transaction.
+
+pub mod status;
+
+use chrono::{DateTime, Utc};
+use entity::{application, application_event, program, worker};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, ExprTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, SqlErr, sea_query::Expr,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use self::status::{Action, ApplicationStatus};
+use crate::{
+    auth::{Principal, Role},
+    domain::{IdNumber, PhoneNumber, RegionCode, TextType},
+    error::{AppError, AppResult, ErrorCode, Localized},
+    http::gateway::RequestContext,
+    infra::crypto::Purpose,
+    services::{
+        audit::{self, Event, Outcome},
+        counters, idempotency,
+        programs::{self, Program, rules},
+        staff::require_role,
+        uploads, workers,
+    },
+    state::AppState,
+};
+
+const NUMBER_PREFIX: &str = "SB";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Created {
+    pub id: String,
+    pub application_no: String,
+    pub status: ApplicationStatus,
+}
+
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    pub id: String,
+    pub purpose: String,
+    pub content_type: String,
+    pub size: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Application {
+    pub id: String,
+    pub application_no: String,
+    pub program_id: String,
+    pub program_name: String,
+    pub worker_id: String,
+    pub region_code: RegionCode,
+    pub status: ApplicationStatus,
+    pub answers: Map<String, Value>,
+    pub attachments: Vec<Attachment>,
+    pub requested_amount_fen: Option<i64>,
+    pub approved_amount_fen: Option<i64>,
+    pub disbursed_amount_fen: Option<i64>,
+    pub disbursement_reference: Option<String>,
+    pub version: i32,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TimelineEntry {
+    pub at: DateTime<Utc>,
+    pub action: String,
+    pub description: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    /// Who acted, as the worker may see it: 本人, 工作人员 or 系统.
+    pub by: &'static str,
+    pub comment: Option<String>,
+}
+
+pub struct NewApplication {
+    pub program_id: String,
+    pub answers: Map<String, Value>,
+    pub attachment_ids: Vec<String>,
+    pub submit: bool,
+}
+
+fn not_found() -> AppError {
+    AppError::new(ErrorCode::NotFound)
+}
+
+async fn hydrate(db: &impl ConnectionTrait, row: application::Model) -> AppResult<Application> {
+    let program_name = program::Entity::find_by_id(row.program_id.clone())
+        .one(db)
+        .await?
+        .map(|p| p.name)
+        .unwrap_or_default();
+    let attachments = entity::upload::Entity::find()
+        .filter(entity::upload::Column::ApplicationId.eq(&row.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| Attachment {
+            id: u.id,
+            purpose: u.purpose,
+            content_type: u.content_type,
+            size: u.size_bytes,
+        })
+        .collect();
+    let corrupt = |what: &str| AppError::internal(anyhow::anyhow!("application {} has a malformed {what}", row.id));
+    Ok(Application {
+        status: ApplicationStatus::parse(&row.status).ok_or_else(|| corrupt("status"))?,
+        region_code: RegionCode::parse(&row.region_code).map_err(|_| corrupt("region"))?,
+        answers: serde_json::from_str(&row.answers).map_err(|_| corrupt("answer set"))?,
+        attachments,
+        program_name,
+        id: row.id,
+        application_no: row.application_no,
+        program_id: row.program_id,
+        worker_id: row.worker_id,
+        requested_amount_fen: row.requested_amount_fen,
+        approved_amount_fen: row.approved_amount_fen,
+        disbursed_amount_fen: row.disbursed_amount_fen,
+        disbursement_reference: row.disbursement_reference,
+        version: row.version,
+        submitted_at: row.submitted_at,
+        decided_at: row.decided_at,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+fn invalid_answers((field, reason): (String, String)) -> AppError {
+    AppError::invalid_field(&field, Localized::new(reason, format!("{field} is not valid for this program's form.")))
+}
+
+/// Where the case is reviewed: where the worker works or lives inside the
+/// program's region, else the program's region itself.
+fn routing_region(state: &AppState, program: &Program, facts: &rules::Facts<'_>) -> RegionCode {
+    [facts.work, facts.residence]
+        .into_iter()
+        .flatten()
+        .find(|r| state.regions.covers(program.region_code, *r))
+        .unwrap_or(program.region_code)
+}
+
+/// The checks a submission must pass: program open, form complete, every
+/// criterion met, every required document attached. Returns the amount asked.
+async fn admissible(
+    state: &AppState,
+    program: &Program,
+    worker_id: &str,
+    answers: &Map<String, Value>,
+    attached: &[entity::upload::Model],
+) -> AppResult<i64> {
+    let today = chrono::Local::now().date_naive();
+    if !program.accepting(today) {
+        return Err(AppError::new(ErrorCode::ProgramClosed));
+    }
+    rules::validate_answers(&program.form_fields, answers, true).map_err(invalid_answers)?;
+    let facts = workers::facts(state, worker_id).await?;
+    let facts = rules::Facts {
+        answers: Some(answers),
+        ..facts
+    };
+    let checks = rules::evaluate(&program.criteria, program.region_code, &facts, &state.regions, today);
+    if checks.iter().any(|c| !c.passed) {
+        let details: Vec<Value> = checks
+            .iter()
+            .map(|c| json!({ "criterion": c.criterion, "passed": c.passed, "detail": c.detail }))
+            .collect();
+        return Err(AppError::new(ErrorCode::NotEligible).with_details(json!({ "checks": details })));
+    }
+    let missing: Vec<&str> = program
+        .required_documents
+        .iter()
+        .filter(|doc| !attached.iter().any(|u| u.purpose == doc.kind))
+        .map(|doc| doc.label.as_str())
+        .collect();
+    if !missing.is_empty() {
+        return Err(AppError::new(ErrorCode::DocumentsMissing).with_details(json!({ "missing": missing })));
+    }
+    program
+        .amount_rule
+        .amount(answers)
+        .map_err(|reason| AppError::invalid_field("answers", Localized::new(reason, "The amount cannot be worked out from the answers.")))
+}
+
+/// Who acted, for the timeline and the audit log.
+struct By<'a> {
+    principal: &'a Principal,
+    kind: &'static str,
+}
+
+/// One step through the state machine.
+struct Step<'a> {
+    action: Action,
+    /// The version the actor last saw, where a stale view must be refused.
+    expected_version: Option<i32>,
+    comment: Option<&'a str>,
+}
+
+/// Moves an application through `action`, checking the state machine and the
+/// version, and records the step in the timeline and the audit log.
+async fn record_step(
+    transaction: &DatabaseTransaction,
+    request: &RequestContext,
+    actor: &By<'_>,
+    row: &application::Model,
+    step: Step<'_>,
+    edit: impl FnOnce(&mut application::ActiveModel),
+) -> AppResult<application::Model> {
+    let Step { action, expected_version, comment } = step;
+    let from = ApplicationStatus::parse(&row.status).ok_or_else(|| AppError::internal(anyhow::anyhow!("bad status")))?;
+    let to = from.after(action).ok_or_else(|| {
+        AppError::new(ErrorCode::InvalidState).with_details(json!({ "status": from.as_str(), "action": action.as_str() }))
+    })?;
+    if let Some(expected) = expected_version
+        && expected != row.version
+    {
+        return Err(AppError::new(ErrorCode::VersionConflict).with_details(json!({ "current_version": row.version })));
+    }
+    let now = Utc::now();
+    let mut active = application::ActiveModel {
+        status: Set(to.as_str().to_owned()),
+        version: Set(row.version + 1),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    edit(&mut active);
+    let updated = application::Entity::update_many()
+        .set(active)
+        .filter(application::Column::Id.eq(&row.id))
+        .filter(application::Column::Version.eq(row.version))
+        .exec(transaction)
+        .await?;
+    if updated.rows_affected == 0 {
+        return Err(AppError::new(ErrorCode::VersionConflict));
+    }
+    application_event::ActiveModel {
+        application_id: Set(row.id.clone()),
+        at: Set(now),
+        actor_type: Set(actor.kind.to_owned()),
+        actor_id: Set(Some(actor.principal.subject.clone())),
+        action: Set(action.as_str().to_owned()),
+        from_status: Set(Some(from.as_str().to_owned())),
+        to_status: Set(to.as_str().to_owned()),
+        comment: Set(comment.map(str::to_owned)),
+        ..Default::default()
+    }
+    .insert(transaction)
+    .await?;
+    audit::record(
+        transaction,
+        Some(request),
+        Event {
+            actor: audit::Actor::Principal(actor.principal),
+            action: "application.transition",
+            target: Some(("application", &row.id)),
+            outcome: Outcome::Success,
+            details: Some(json!({ "action": action.as_str(), "from": from.as_str(), "to": to.as_str() })),
+        },
+    )
+    .await?;
+    application::Entity::find_by_id(row.id.clone())
+        .one(transaction)
+        .await?
+        .ok_or_else(not_found)
+}
+
+pub async fn create(
+    state: &AppState,
+    request: &RequestContext,
+    worker: &Principal,
+    idempotency_key: &str,
+    request_hash: String,
+    new: NewApplication,
+) -> AppResult<Created> {
+    let program = programs::get_public(state, &new.program_id).await.map_err(|err| {
+        if err.code == ErrorCode::NotFound {
+            AppError::invalid_field("program_id", Localized::fixed("没有这项补贴。", "No program has this id."))
+        } else {
+            err
+        }
+    })?;
+    if !program.accepting(chrono::Local::now().date_naive()) {
+        return Err(AppError::new(ErrorCode::ProgramClosed));
+    }
+    rules::validate_answers(&program.form_fields, &new.answers, false).map_err(invalid_answers)?;
+    let facts = workers::facts(state, &worker.subject).await?;
+    let region = routing_region(state, &program, &facts);
+    idempotency::once(&state.db, worker, idempotency_key, request_hash, async |transaction| {
+        let now = Utc::now();
+        let id = uuid::Uuid::new_v4().to_string();
+        let application_no = counters::readable_number(transaction, NUMBER_PREFIX, region.as_str()).await?;
+        let row = application::ActiveModel {
+            id: Set(id.clone()),
+            application_no: Set(application_no),
+            program_id: Set(program.id.clone()),
+            worker_id: Set(worker.subject.clone()),
+            period: Set(program.period.clone()),
+            region_code: Set(region.as_str().to_owned()),
+            status: Set(ApplicationStatus::Draft.as_str().to_owned()),
+            answers: Set(Value::Object(new.answers.clone()).to_string()),
+            requested_amount_fen: Set(None),
+            approved_amount_fen: Set(None),
+            disbursed_amount_fen: Set(None),
+            disbursement_reference: Set(None),
+            version: Set(1),
+            submitted_at: Set(None),
+            decided_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(transaction)
+        .await
+        .map_err(|err| match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => AppError::new(ErrorCode::DuplicateApplication),
+            _ => err.into(),
+        })?;
+        application_event::ActiveModel {
+            application_id: Set(id.clone()),
+            at: Set(now),
+            actor_type: Set("worker".to_owned()),
+            actor_id: Set(Some(worker.subject.clone())),
+            action: Set("create".to_owned()),
+            from_status: Set(None),
+            to_status: Set(ApplicationStatus::Draft.as_str().to_owned()),
+            comment: Set(None),
+            ..Default::default()
+        }
+        .insert(transaction)
+        .await?;
+        let attached = uploads::attach(transaction, &worker.subject, &id, &new.attachment_ids).await?;
+        let row = if new.submit {
+            let amount = admissible(state, &program, &worker.subject, &new.answers, &attached).await?;
+            let actor = By { principal: worker, kind: "worker" };
+            record_step(transaction, request, &actor, &row, Step { action: Action::Submit, expected_version: None, comment: None }, |active| {
+                active.requested_amount_fen = Set(Some(amount));
+                active.submitted_at = Set(Some(Utc::now()));
+            })
+            .await?
+        } else {
+            row
+        };
+        Ok(Created {
+            id,
+            application_no: row.application_no,
+            status: ApplicationStatus::parse(&row.status).unwrap_or(ApplicationStatus::Draft),
+        })
+    })
+    .await
+}
+
+async fn own_row(db: &impl ConnectionTrait, worker: &Principal, id: &str) -> AppResult<application::Model> {
+    application::Entity::find_by_id(id.to_owned())
+        .one(db)
+        .await?
+        .filter(|row| row.worker_id == worker.subject)
+        .ok_or_else(not_found)
+}
+
+pub async fn list_own(state: &AppState, worker: &Principal, page: u32, page_size: u32) -> AppResult<(Vec<Application>, u64)> {
+    let paginator = application::Entity::find()
+        .filter(application::Column::WorkerId.eq(&worker.subject))
+        .order_by_desc(application::Column::CreatedAt)
+        .paginate(&state.db, u64::from(page_size));
+    let total = paginator.num_items().await?;
+    let mut items = Vec::new();
+    for row in paginator.fetch_page(u64::from(page.saturating_sub(1))).await? {
+        items.push(hydrate(&state.db, row).await?);
+    }
+    Ok((items, total))
+}
+
+pub async fn timeline(db: &impl ConnectionTrait, application_id: &str) -> AppResult<Vec<TimelineEntry>> {
+    let events = application_event::Entity::find()
+        .filter(application_event::Column::ApplicationId.eq(application_id))
+        .order_by_asc(application_event::Column::Id)
+        .all(db)
+        .await?;
+    Ok(events
+        .into_iter()
+        .map(|e| {
+            let description = match e.action.as_str() {
+                "create" => "创建了申请".to_owned(),
+                "submit" => Action::Submit.describe().to_owned(),
+                "withdraw" => Action::Withdraw.describe().to_owned(),
+                "start_review" => Action::StartReview.describe().to_owned(),
+                "approve" => Action::Approve.describe().to_owned(),
+                "reject" => Action::Reject.describe().to_owned(),
+                "return" => Action::Return.describe().to_owned(),
+                "disburse" => Action::Disburse.describe().to_owned(),
+                "edit" => "修改了申请内容".to_owned(),
+                other => other.to_owned(),
+            };
+            TimelineEntry {
+                at: e.at,
+                action: e.action,
+                description,
+                from_status: e.from_status,
+                to_status: e.to_status,
+                by: match e.actor_type.as_str() {
+                    "worker" => "本人",
+                    "staff" => "工作人员",
+                    _ => "系统",
+                },
+                comment: e.comment,
+            }
+        })
+        .collect())
+}
+
+pub async fn get_own(state: &AppState, worker: &Principal, id: &str) -> AppResult<(Application, Vec<TimelineEntry>)> {
+    let row = own_row(&state.db, worker, id).await?;
+    let events = timeline(&state.db, &row.id).await?;
+    Ok((hydrate(&state.db, row).await?, events))
+}
+
+/// Changes answers and documents while the application is a draft or returned.
+pub async fn edit(
+    state: &AppState,
+    worker: &Principal,
+    id: &str,
+    expected_version: i32,
+    answers: Map<String, Value>,
+    attachment_ids: Vec<String>,
+) -> AppResult<Application> {
+    let transaction = crate::infra::db::begin_write(&state.db).await?;
+    let row = own_row(&transaction, worker, id).await?;
+    let status = ApplicationStatus::parse(&row.status).unwrap_or(ApplicationStatus::Draft);
+    if !status.editable() {
+        return Err(AppError::new(ErrorCode::InvalidState).with_message(Localized::fixed(
+            "申请已提交，现在不能修改。如需修改，请先撤回或等待退回。",
+            "Only drafts and returned applications can change.",
+        )));
+    }
+    let program = programs::load(&transaction, &row.program_id).await?;
+    rules::validate_answers(&program.form_fields, &answers, false).map_err(invalid_answers)?;
+    let updated = application::Entity::update_many()
+        .set(application::ActiveModel {
+            answers: Set(Value::Object(answers).to_string()),
+            version: Set(row.version + 1),
+            updated_at: Set(Utc::now()),
+            ..Default::default()
+        })
+        .filter(application::Column::Id.eq(&row.id))
+        .filter(application::Column::Version.eq(expected_version))
+        .exec(&transaction)
+        .await?;
+    if updated.rows_affected == 0 {
+        return Err(AppError::new(ErrorCode::VersionConflict).with_details(json!({ "current_version": row.version })));
+    }
+    uploads::attach(&transaction, &worker.subject, &row.id, &attachment_ids).await?;
+    application_event::ActiveModel {
+        application_id: Set(row.id.clone()),
+        at: Set(Utc::now()),
+        actor_type: Set("worker".to_owned()),
+        actor_id: Set(Some(worker.subject.clone())),
+        action: Set("edit".to_owned()),
+        from_status: Set(Some(row.status.clone())),
+        to_status: Set(row.status.clone()),
+        comment: Set(None),
+        ..Default::default()
+    }
+    .insert(&transaction)
+    .await?;
+    let row = own_row(&transaction, worker, id).await?;
+    let application = hydrate(&transaction, row).await?;
+    transaction.commit().await?;
+    Ok(application)
+}
+
+pub async fn submit(state: &AppState, request: &RequestContext, worker: &Principal, id: &str) -> AppResult<Application> {
+    let transaction = crate::infra::db::begin_write(&state.db).await?;
+    let row = own_row(&transaction, worker, id).await?;
+    let program = programs::load(&transaction, &row.program_id).await?;
+    let answers: Map<String, Value> = serde_json::from_str(&row.answers).map_err(AppError::internal)?;
+    let attached = uploads::attach(&transaction, &worker.subject, &row.id, &[]).await?;
+    if ApplicationStatus::parse(&row.status).and_then(|s| s.after(Action::Submit)).is_none() {
+        return Err(AppError::new(ErrorCode::InvalidState).with_details(json!({ "status": row.status })));
+    }
+    let amount = admissible(state, &program, &worker.subject, &answers, &attached).await?;
+    let actor = By { principal: worker, kind: "worker" };
+    let row = record_step(&transaction, request, &actor, &row, Step { action: Action::Submit, expected_version: None, comment: None }, |active| {
+        active.requested_amount_fen = Set(Some(amount));
+        active.submitted_at = Set(Some(Utc::now()));
+    })
+    .await?;
+    let application = hydrate(&transaction, row).await?;
+    transaction.commit().await?;
+    Ok(application)
+}
+
+pub async fn withdraw(state: &AppState, request: &RequestContext, worker: &Principal, id: &str) -> AppResult<Application> {
+    let transaction = crate::infra::db::begin_write(&state.db).await?;
+    let row = own_row(&transaction, worker, id).await?;
+    let actor = By { principal: worker, kind: "worker" };
+    let row = record_step(&transaction, request, &actor, &row, Step { action: Action::Withdraw, expected_version: None, comment: None }, |_| {}).await?;
+    let application = hydrate(&transaction, row).await?;
+    transaction.commit().await?;
+    Ok(application)
+}
+
+/// Filters of the review queue.
+#[derive(Debug, Default)]
+pub struct QueueFilter {
+    pub status: Option<ApplicationStatus>,
+    pub program_id: Option<String>,
+    pub region: Option<RegionCode>,
+}
+
+fn region_scope(state: &AppState, staff: &Principal, wanted: Option<RegionCode>) -> AppResult<Option<Vec<String>>> {
+    let scope = staff.region.ok_or_else(|| AppError::new(ErrorCode::OutOfRegionScope))?;
+    let root = match wanted {
+        Some(region) if !staff.covers(&state.regions, region) => {
+            return Err(AppError::new(ErrorCode::OutOfRegionScope).with_details(json!({ "region_code": region })));
+        }
+        Some(region) => region,
+        None if scope.is_national() => return Ok(None),
+        None => scope,
+    };
+    let mut codes: Vec<String> = vec![root.as_str().to_owned()];
+    codes.extend(state.regions.descendants(root).into_iter().map(|r| r.code.as_str().to_owned()));
+    Ok(Some(codes))
+}
+
+/// Cases in the reviewer's region, oldest submission first.
+pub async fn queue(
+    state: &AppState,
+    staff: &Principal,
+    filter: QueueFilter,
+    page: u32,
+    page_size: u32,
+) -> AppResult<(Vec<Application>, u64)> {
+    require_role(staff, Role::Reviewer).or_else(|_| require_role(staff, Role::Finance))?;
+    let mut query = application::Entity::find()
+        .filter(application::Column::Status.ne(ApplicationStatus::Draft.as_str()))
+        .order_by_asc(application::Column::SubmittedAt)
+        .order_by_asc(application::Column::CreatedAt);
+    if let Some(codes) = region_scope(state, staff, filter.region)? {
+        query = query.filter(application::Column::RegionCode.is_in(codes));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(application::Column::Status.eq(status.as_str()));
+    }
+    if let Some(program_id) = filter.program_id {
+        query = query.filter(application::Column::ProgramId.eq(program_id));
+    }
+    let paginator = query.paginate(&state.db, u64::from(page_size));
+    let total = paginator.num_items().await?;
+    let mut items = Vec::new();
+    for row in paginator.fetch_page(u64::from(page.saturating_sub(1))).await? {
+        items.push(hydrate(&state.db, row).await?);
+    }
+    Ok((items, total))
+}
+
+/// The applicant as staff see them by default: masked.
+#[derive(Debug, Clone)]
+pub struct Applicant {
+    pub name_masked: Option<String>,
+    pub id_number_masked: Option<String>,
+    pub phone_masked: Option<String>,
+}
+
+fn mask_name(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => format!("{first}{}", "*".repeat(chars.count().max(1))),
+        None => String::new(),
+    }
+}
+
+async fn case_in_scope(db: &impl ConnectionTrait, state: &AppState, staff: &Principal, id: &str) -> AppResult<application::Model> {
+    let row = application::Entity::find_by_id(id.to_owned()).one(db).await?.ok_or_else(not_found)?;
+    let region = RegionCode::parse(&row.region_code).map_err(|_| not_found())?;
+    if row.status == ApplicationStatus::Draft.as_str() || !staff.covers(&state.regions, region) {
+        return Err(not_found());
+    }
+    Ok(row)
+}
+
+/// A case for staff, the applicant masked. A reviewer opening a submitted
+/// case starts its review, which the worker sees in the timeline.
+pub async fn get_for_staff(
+    state: &AppState,
+    request: &RequestContext,
+    staff: &Principal,
+    id: &str,
+) -> AppResult<(Application, Applicant, Vec<TimelineEntry>)> {
+    let transaction = crate::infra::db::begin_write(&state.db).await?;
+    let mut row = case_in_scope(&transaction, state, staff, id).await?;
+    if staff.has_role(Role::Reviewer) && row.status == ApplicationStatus::Submitted.as_str() {
+        let actor = By { principal: staff, kind: "staff" };
+        row = record_step(&transaction, request, &actor, &row, Step { action: Action::StartReview, expected_version: None, comment: None }, |_| {}).await?;
+    }
+    let person = worker::Entity::find_by_id(row.worker_id.clone()).one(&transaction).await?.ok_or_else(not_found)?;
+    let masked = |purpose, cipher: &Option<String>| {
+        cipher.as_deref().and_then(|c| state.protector.decrypt(purpose, c).ok())
+    };
+    let applicant = Applicant {
+        name_masked: person.real_name.as_deref().map(mask_name),
+        id_number_masked: masked(Purpose::IdNumber, &person.id_number_cipher)
+            .and_then(|p| IdNumber::parse(&p).ok())
+            .map(|id| id.masked()),
+        phone_masked: masked(Purpose::Phone, &person.phone_cipher)
+            .and_then(|p| PhoneNumber::parse(&p).ok())
+            .map(|phone| phone.masked()),
+    };
+    let events = timeline(&transaction, &row.id).await?;
+    let application = hydrate(&transaction, row).await?;
+    transaction.commit().await?;
+    Ok((application, applicant, events))
+}
+
+/// The applicant's personal data in clear, for a reviewer who must check it;
+/// every reveal is audited.
+pub async fn reveal(
+    state: &AppState,
+    request: &RequestContext,
+    staff: &Principal,
+    id: &str,
+) -> AppResult<(Option<String>, Option<String>, Option<String>)> {
+    require_role(staff, Role::Reviewer)?;
+    let row = case_in_scope(&state.db, state, staff, id).await?;
+    let person = worker::Entity::find_by_id(row.worker_id.clone()).one(&state.db).await?.ok_or_else(not_found)?;
+    let clear = |purpose, cipher: &Option<String>| {
+        cipher.as_deref().and_then(|c| state.protector.decrypt(purpose, c).ok())
+    };
+    audit::record(
+        &state.db,
+        Some(request),
+        Event {
+            actor: audit::Actor::Principal(staff),
+            action: "personal_data.reveal",
+            target: Some(("application", &row.id)),
+            outcome: Outcome::Success,
+            details: Some(json!({ "worker_id": person.id })),
+        },
+    )
+    .await?;
+    Ok((
+        person.real_name,
+        clear(Purpose::IdNumber, &person.id_number_cipher),
+        clear(Purpose::Phone, &person.phone_cipher),
+    ))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Approve,
+    Reject,
+    Return,
+}
+
+/// What a reviewer decides about a case.
+#[derive(Debug, Clone)]
+pub struct Review {
+    pub decision: Decision,
+    pub comment: Option<String>,
+    /// The version the reviewer saw: of two reviewers deciding at once, one wins.
+    pub expected_version: i32,
+    /// Defaults to what the program's rule gives; never more.
+    pub approved_amount_fen: Option<i64>,
+}
+
+/// A reviewer's decision. Reject and return need a comment; approval commits
+/// the amount against the program's budget and quota atomically.
+pub async fn review(
+    state: &AppState,
+    request: &RequestContext,
+    reviewer: &Principal,
+    id: &str,
+    review: Review,
+) -> AppResult<Application> {
+    let Review {
+        decision,
+        comment,
+        expected_version,
+        approved_amount_fen,
+    } = review;
+    require_role(reviewer, Role::Reviewer)?;
+    if decision != Decision::Approve && comment.as_deref().is_none_or(|c| c.trim().is_empty()) {
+        return Err(AppError::invalid_field(
+            "comment",
+            Localized::fixed("不通过或退回时，请写明原因。", "A comment is required to reject or return."),
+        ));
+    }
+    let transaction = crate::infra::db::begin_write(&state.db).await?;
+    let row = case_in_scope(&transaction, state, reviewer, id).await?;
+    let actor = By { principal: reviewer, kind: "staff" };
+    let row = match decision {
+        Decision::Reject => {
+            record_step(&transaction, request, &actor, &row, Step { action: Action::Reject, expected_version: Some(expected_version), comment: comment.as_deref() }, |a| {
+                a.decided_at = Set(Some(Utc::now()));
+            })
+            .await?
+        }
+        Decision::Return => {
+            record_step(&transaction, request, &actor, &row, Step { action: Action::Return, expected_version: Some(expected_version), comment: comment.as_deref() }, |_| {})
+                .await?
+        }
+        Decision::Approve => {
+            let program = programs::load(&transaction, &row.program_id).await?;
+            let answers: Map<String, Value> = serde_json::from_str(&row.answers).map_err(AppError::internal)?;
+            let entitled = program.amount_rule.amount(&answers).unwrap_or_else(|_| program.amount_rule.ceiling());
+            let amount = approved_amount_fen.unwrap_or(entitled);
+            if amount <= 0 || amount > entitled {
+                return Err(AppError::invalid_field(
+                    "approved_amount_fen",
+                    Localized::new(
+                        format!("核定金额应在1分到{}分之间（按补贴标准）。", entitled),
+                        format!("approved_amount_fen must be between 1 and {entitled} under the program's rule."),
+                    ),
+                ));
+            }
+            let row = record_step(&transaction, request, &actor, &row, Step { action: Action::Approve, expected_version: Some(expected_version), comment: comment.as_deref() }, |a| {
+                a.approved_amount_fen = Set(Some(amount));
+                a.decided_at = Set(Some(Utc::now()));
+            })
+            .await?;
+            commit_budget(&transaction, &program, amount).await?;
+            row
+        }
+    };
+    let application = hydrate(&transaction, row).await?;
+    transaction.commit().await?;
+    Ok(application)
+}
+
+/// Takes `amount` and one place from the program's budget and quota, in one
+/// conditional update: concurrent approvals cannot overspend.
+async fn commit_budget(transaction: &DatabaseTransaction, program: &Program, amount: i64) -> AppResult<()> {
+    let mut update = program::Entity::update_many()
+        .col_expr(program::Column::ApprovedFen, Expr::col(program::Column::ApprovedFen).add(amount))
+        .col_expr(program::Column::ApprovedCount, Expr::col(program::Column::ApprovedCount).add(1))
+        .filter(program::Column::Id.eq(&program.id));
+    if program.budget_fen.is_some() {
+        update = update.filter(
+            Expr::col(program::Column::ApprovedFen)
+                .add(amount)
+                .lte(Expr::col(program::Column::BudgetFen)),
+        );
+    }
+    if program.quota.is_some() {
+        update = update.filter(Expr::col(program::Column::ApprovedCount).add(1).lte(Expr::col(program::Column::Quota)));
+    }
+    if update.exec(transaction).await?.rows_affected == 0 {
+        return Err(AppError::new(ErrorCode::BudgetExhausted));
+    }
+    Ok(())
+}
+
+/// Finance records the payment of an approved application.
+pub async fn disburse(
+    state: &AppState,
+    request: &RequestContext,
+    finance: &Principal,
+    id: &str,
+    amount_fen: i64,
+    reference: String,
+    expected_version: i32,
+) -> AppResult<Application> {
+    require_role(finance, Role::Finance)?;
+    let transaction = crate::infra::db::begin_write(&state.db).await?;
+    let row = case_in_scope(&transaction, state, finance, id).await?;
+    if row.approved_amount_fen.is_some_and(|approved| amount_fen != approved) {
+        return Err(AppError::invalid_field(
+            "amount_fen",
+            Localized::fixed("发放金额应等于核定金额。", "amount_fen must equal the approved amount."),
+        ));
+    }
+    let actor = By { principal: finance, kind: "staff" };
+    let row = record_step(&transaction, request, &actor, &row, Step { action: Action::Disburse, expected_version: Some(expected_version), comment: None }, |a| {
+        a.disbursed_amount_fen = Set(Some(amount_fen));
+        a.disbursement_reference = Set(Some(reference.clone()));
+    })
+    .await?;
+    let application = hydrate(&transaction, row).await?;
+    transaction.commit().await?;
+    Ok(application)
+}

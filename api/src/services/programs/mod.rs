@@ -1,0 +1,348 @@
+//! Subsidy programs: what each region offers, who qualifies, and how much.
+
+pub mod rules;
+
+use chrono::{NaiveDate, Utc};
+use entity::program;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::json;
+
+use self::rules::{AmountRule, Check, Criterion, DocumentRequirement, Facts, FormField};
+use crate::{
+    auth::{Principal, Role},
+    domain::{RegionCode, TextType},
+    error::{AppError, AppResult, ErrorCode, Localized},
+    http::gateway::RequestContext,
+    services::{
+        audit::{self, Actor, Event, Outcome},
+        staff::require_role,
+        workers,
+    },
+    state::AppState,
+};
+
+crate::text_enum! {
+    /// The kinds of subsidy the programme pays.
+    ProgramKind {
+        TrainingSubsidy => "training_subsidy",
+        StartupSubsidy => "startup_subsidy",
+        StartupLoanInterest => "startup_loan_interest",
+        RentSubsidy => "rent_subsidy",
+        EmploymentSubsidy => "employment_subsidy",
+    }
+}
+
+crate::text_enum! {
+    /// Whether a program takes applications.
+    ProgramStatus {
+        Draft => "draft",
+        Open => "open",
+        Closed => "closed",
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Program {
+    pub id: String,
+    pub name: String,
+    pub kind: ProgramKind,
+    pub region_code: RegionCode,
+    pub description: String,
+    pub policy_id: Option<String>,
+    pub amount_rule: AmountRule,
+    pub criteria: Vec<Criterion>,
+    pub required_documents: Vec<DocumentRequirement>,
+    pub form_fields: Vec<FormField>,
+    pub opens_on: Option<NaiveDate>,
+    pub closes_on: Option<NaiveDate>,
+    pub period: String,
+    pub budget_fen: Option<i64>,
+    pub quota: Option<i32>,
+    pub approved_fen: i64,
+    pub approved_count: i32,
+    pub status: ProgramStatus,
+    pub amounts_are_examples: bool,
+    pub version: i32,
+}
+
+impl Program {
+    /// Open for applications today: open, and inside its window.
+    pub fn accepting(&self, today: NaiveDate) -> bool {
+        self.status == ProgramStatus::Open
+            && self.opens_on.is_none_or(|from| from <= today)
+            && self.closes_on.is_none_or(|until| until >= today)
+    }
+}
+
+pub fn decode(row: program::Model) -> AppResult<Program> {
+    let corrupt = |what: &str| AppError::internal(anyhow::anyhow!("program {} has a malformed {what}", row.id));
+    Ok(Program {
+        kind: ProgramKind::parse(&row.kind).ok_or_else(|| corrupt("kind"))?,
+        status: ProgramStatus::parse(&row.status).ok_or_else(|| corrupt("status"))?,
+        region_code: RegionCode::parse(&row.region_code).map_err(|_| corrupt("region"))?,
+        amount_rule: serde_json::from_str(&row.amount_rule).map_err(|_| corrupt("amount rule"))?,
+        criteria: serde_json::from_str(&row.criteria).map_err(|_| corrupt("criteria"))?,
+        required_documents: serde_json::from_str(&row.required_documents).map_err(|_| corrupt("document list"))?,
+        form_fields: serde_json::from_str(&row.form_fields).map_err(|_| corrupt("form"))?,
+        id: row.id,
+        name: row.name,
+        description: row.description,
+        policy_id: row.policy_id,
+        opens_on: row.opens_on,
+        closes_on: row.closes_on,
+        period: row.period,
+        budget_fen: row.budget_fen,
+        quota: row.quota,
+        approved_fen: row.approved_fen,
+        approved_count: row.approved_count,
+        amounts_are_examples: row.amounts_are_examples,
+        version: row.version,
+    })
+}
+
+pub async fn load(db: &impl ConnectionTrait, id: &str) -> AppResult<Program> {
+    let row = program::Entity::find_by_id(id.to_owned())
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+    decode(row)
+}
+
+/// Open programs, those that apply in `region` (its own, its city's, its
+/// province's and national) when one is given.
+pub async fn list_open(state: &AppState, region: Option<RegionCode>, kind: Option<ProgramKind>) -> AppResult<Vec<Program>> {
+    let mut query = program::Entity::find()
+        .filter(program::Column::Status.eq(ProgramStatus::Open.as_str()))
+        .order_by_asc(program::Column::Name);
+    if let Some(kind) = kind {
+        query = query.filter(program::Column::Kind.eq(kind.as_str()));
+    }
+    if let Some(code) = region {
+        state.regions.require(code)?;
+        let mut applicable: Vec<String> = state.regions.ancestors(code).iter().map(|r| r.code.as_str().to_owned()).collect();
+        applicable.push(code.as_str().to_owned());
+        applicable.push(RegionCode::NATIONAL.as_str().to_owned());
+        query = query.filter(program::Column::RegionCode.is_in(applicable));
+    }
+    query.all(&state.db).await?.into_iter().map(decode).collect()
+}
+
+/// A program for everyone: drafts are not shown.
+pub async fn get_public(state: &AppState, id: &str) -> AppResult<Program> {
+    let program = load(&state.db, id).await?;
+    if program.status == ProgramStatus::Draft {
+        return Err(AppError::new(ErrorCode::NotFound));
+    }
+    Ok(program)
+}
+
+/// The eligibility preview: the rules applied to the worker's profile; the
+/// questions of the form are pending until the application.
+pub async fn eligibility(state: &AppState, worker_id: &str, program_id: &str) -> AppResult<Vec<Check>> {
+    let program = get_public(state, program_id).await?;
+    let facts = workers::facts(state, worker_id).await?;
+    Ok(rules::evaluate(
+        &program.criteria,
+        program.region_code,
+        &Facts { answers: None, ..facts },
+        &state.regions,
+        chrono::Local::now().date_naive(),
+    ))
+}
+
+/// What an administrator writes about a program.
+#[derive(Debug, Clone)]
+pub struct ProgramDraft {
+    pub name: String,
+    pub kind: ProgramKind,
+    pub region_code: RegionCode,
+    pub description: String,
+    pub policy_id: Option<String>,
+    pub amount_rule: AmountRule,
+    pub criteria: Vec<Criterion>,
+    pub required_documents: Vec<DocumentRequirement>,
+    pub form_fields: Vec<FormField>,
+    pub opens_on: Option<NaiveDate>,
+    pub closes_on: Option<NaiveDate>,
+    pub period: String,
+    pub budget_fen: Option<i64>,
+    pub quota: Option<i32>,
+}
+
+fn require_admin_of(state: &AppState, admin: &Principal, region: RegionCode) -> AppResult<()> {
+    require_role(admin, Role::Admin)?;
+    if admin.covers(&state.regions, region) {
+        Ok(())
+    } else {
+        Err(AppError::new(ErrorCode::OutOfRegionScope).with_details(json!({ "region_code": region })))
+    }
+}
+
+fn check_draft(state: &AppState, draft: &ProgramDraft) -> AppResult<()> {
+    if !draft.region_code.is_national() {
+        state
+            .regions
+            .require(draft.region_code)
+            .map_err(|_| AppError::invalid_field("region_code", ErrorCode::RegionNotFound.default_message()))?;
+    }
+    if let (Some(from), Some(until)) = (draft.opens_on, draft.closes_on)
+        && until < from
+    {
+        return Err(AppError::invalid_field(
+            "closes_on",
+            Localized::fixed("截止日期不能早于开始日期。", "closes_on is before opens_on."),
+        ));
+    }
+    if !draft.amount_rule.is_sound() {
+        return Err(AppError::invalid_field(
+            "amount_rule",
+            Localized::fixed(
+                "补贴金额要大于0，证书等级只能是1到5级。",
+                "Amounts must be positive and certificate levels 1 to 5.",
+            ),
+        ));
+    }
+    let mut keys: Vec<&str> = draft.form_fields.iter().map(|f| f.key.as_str()).collect();
+    keys.sort_unstable();
+    if keys.windows(2).any(|pair| pair[0] == pair[1]) {
+        return Err(AppError::invalid_field(
+            "form_fields",
+            Localized::fixed("申请表里有重复的项目。", "Two form fields share a key."),
+        ));
+    }
+    Ok(())
+}
+
+fn apply(active: &mut program::ActiveModel, draft: ProgramDraft) {
+    let json = |value: serde_json::Value| value.to_string();
+    active.name = Set(draft.name);
+    active.kind = Set(draft.kind.as_str().to_owned());
+    active.region_code = Set(draft.region_code.as_str().to_owned());
+    active.description = Set(draft.description);
+    active.policy_id = Set(draft.policy_id);
+    active.amount_rule = Set(json(json!(draft.amount_rule)));
+    active.criteria = Set(json(json!(draft.criteria)));
+    active.required_documents = Set(json(json!(draft.required_documents)));
+    active.form_fields = Set(json(json!(draft.form_fields)));
+    active.opens_on = Set(draft.opens_on);
+    active.closes_on = Set(draft.closes_on);
+    active.period = Set(draft.period);
+    active.budget_fen = Set(draft.budget_fen);
+    active.quota = Set(draft.quota);
+}
+
+async fn audit_change(
+    db: &impl ConnectionTrait,
+    request: &RequestContext,
+    admin: &Principal,
+    action: &'static str,
+    program: &Program,
+) -> AppResult<()> {
+    audit::record(
+        db,
+        Some(request),
+        Event {
+            actor: Actor::Principal(admin),
+            action,
+            target: Some(("program", &program.id)),
+            outcome: Outcome::Success,
+            details: Some(json!({ "version": program.version, "status": program.status.as_str() })),
+        },
+    )
+    .await
+}
+
+pub async fn create(state: &AppState, request: &RequestContext, admin: &Principal, draft: ProgramDraft) -> AppResult<Program> {
+    require_admin_of(state, admin, draft.region_code)?;
+    check_draft(state, &draft)?;
+    let now = Utc::now();
+    let mut active = program::ActiveModel {
+        id: Set(uuid::Uuid::new_v4().to_string()),
+        slug: Set(None),
+        approved_fen: Set(0),
+        approved_count: Set(0),
+        status: Set(ProgramStatus::Draft.as_str().to_owned()),
+        amounts_are_examples: Set(false),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    apply(&mut active, draft);
+    let transaction = crate::infra::db::begin_write(&state.db).await?;
+    let program = decode(active.insert(&transaction).await?)?;
+    audit_change(&transaction, request, admin, "program.create", &program).await?;
+    transaction.commit().await?;
+    Ok(program)
+}
+
+/// Changes a program if it is still at `expected_version`.
+async fn change(
+    state: &AppState,
+    request: &RequestContext,
+    admin: &Principal,
+    id: &str,
+    expected_version: i32,
+    action: &'static str,
+    edit: impl FnOnce(&Program, &mut program::ActiveModel) -> AppResult<()>,
+) -> AppResult<Program> {
+    let transaction = crate::infra::db::begin_write(&state.db).await?;
+    let current = load(&transaction, id).await?;
+    require_admin_of(state, admin, current.region_code)?;
+    let mut active = program::ActiveModel {
+        id: Set(current.id.clone()),
+        version: Set(expected_version + 1),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    edit(&current, &mut active)?;
+    let updated = program::Entity::update_many()
+        .set(active)
+        .filter(program::Column::Id.eq(id))
+        .filter(program::Column::Version.eq(expected_version))
+        .exec(&transaction)
+        .await?;
+    if updated.rows_affected == 0 {
+        return Err(AppError::new(ErrorCode::VersionConflict).with_details(json!({ "current_version": current.version })));
+    }
+    let program = load(&transaction, id).await?;
+    audit_change(&transaction, request, admin, action, &program).await?;
+    transaction.commit().await?;
+    Ok(program)
+}
+
+pub async fn update(
+    state: &AppState,
+    request: &RequestContext,
+    admin: &Principal,
+    id: &str,
+    expected_version: i32,
+    draft: ProgramDraft,
+) -> AppResult<Program> {
+    require_admin_of(state, admin, draft.region_code)?;
+    check_draft(state, &draft)?;
+    change(state, request, admin, id, expected_version, "program.update", |_, active| {
+        apply(active, draft);
+        Ok(())
+    })
+    .await
+}
+
+pub async fn set_status(
+    state: &AppState,
+    request: &RequestContext,
+    admin: &Principal,
+    id: &str,
+    expected_version: i32,
+    to: ProgramStatus,
+) -> AppResult<Program> {
+    let action = if to == ProgramStatus::Open { "program.open" } else { "program.close" };
+    change(state, request, admin, id, expected_version, action, |current, active| {
+        if current.status == to {
+            return Err(AppError::new(ErrorCode::InvalidState).with_details(json!({ "status": to.as_str() })));
+        }
+        active.status = Set(to.as_str().to_owned());
+        Ok(())
+    })
+    .await
+}

@@ -1,0 +1,486 @@
+//! A program's rules as data, and the one engine that applies them:
+//! eligibility criteria (each explained in Chinese), the amount rule, and the
+//! form a worker fills in.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::{
+    domain::{HukouType, RegionCode},
+    services::regions::RegionDirectory,
+};
+
+/// Answers of the form that criteria and amount rules read.
+pub mod answer {
+    pub const RETURNING_WORKER: &str = "returning_worker";
+    pub const BUSINESS_REGISTERED_ON: &str = "business_registered_on";
+    pub const EMPLOYEES: &str = "employees";
+    pub const SOCIAL_INSURANCE_MONTHS: &str = "social_insurance_months";
+    pub const CERTIFICATE_LEVEL: &str = "certificate_level";
+    pub const REQUESTED_AMOUNT_FEN: &str = "requested_amount_fen";
+}
+
+/// One eligibility rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Criterion {
+    /// Age, from the birth date in the ID number.
+    AgeBetween { min: u8, max: u8 },
+    HukouType { allowed: Vec<HukouType> },
+    /// Residence or work region inside the program's region.
+    LivesOrWorksInRegion,
+    /// A migrant worker who came back home (answer `returning_worker`).
+    ReturningWorker,
+    /// Business registered at most `months` ago (answer `business_registered_on`).
+    BusinessRegisteredWithinMonths { months: u32 },
+    /// Business running for at least `months` (answer `business_registered_on`).
+    BusinessRunningAtLeastMonths { months: u32 },
+    /// At least `count` employees (answer `employees`).
+    EmployeesAtLeast { count: u32 },
+    /// Social insurance paid for at least `months` (answer `social_insurance_months`).
+    SocialInsuranceMonthsAtLeast { months: u32 },
+    /// A vocational certificate of `level` or higher: 1 (高级技师) is the
+    /// highest, 5 (初级工) the lowest (answer `certificate_level`).
+    CertificateAtLeastLevel { level: u8 },
+}
+
+/// How much a successful application is worth.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AmountRule {
+    Fixed { amount_fen: i64 },
+    /// By certificate level (answer `certificate_level`), e.g. {"5": 100000, "4": 150000, "3": 200000}.
+    ByCertificateLevel { amounts_fen: BTreeMap<String, i64> },
+    /// What the worker asks for (answer `requested_amount_fen`), at most `max_fen`.
+    UpTo { max_fen: i64 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    Text,
+    Integer,
+    Date,
+    Boolean,
+}
+
+/// One question of a program's form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormField {
+    pub key: String,
+    /// The question as the worker reads it.
+    pub label: String,
+    pub kind: FieldKind,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i64>,
+}
+
+/// A document the application must carry (upload `purpose`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentRequirement {
+    pub kind: String,
+    pub label: String,
+}
+
+/// What is known of the worker when the rules are applied.
+#[derive(Debug, Clone, Default)]
+pub struct Facts<'a> {
+    pub birth_date: Option<NaiveDate>,
+    pub hukou_type: Option<HukouType>,
+    pub residence: Option<RegionCode>,
+    pub work: Option<RegionCode>,
+    /// `None` before the worker has filled the form (eligibility preview).
+    pub answers: Option<&'a Map<String, Value>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    pub criterion: &'static str,
+    pub passed: bool,
+    /// The fact is asked in the application form and not known yet.
+    pub pending: bool,
+    /// In Chinese, for the worker.
+    pub detail: String,
+}
+
+fn months_between(from: NaiveDate, to: NaiveDate) -> i64 {
+    let months = i64::from(to.year() - from.year()) * 12 + i64::from(to.month()) - i64::from(from.month());
+    if to.day() < from.day() { months - 1 } else { months }
+}
+
+fn age_on(birth: NaiveDate, today: NaiveDate) -> i64 {
+    months_between(birth, today).div_euclid(12)
+}
+
+impl Criterion {
+    pub fn key(&self) -> &'static str {
+        match self {
+            Criterion::AgeBetween { .. } => "age_between",
+            Criterion::HukouType { .. } => "hukou_type",
+            Criterion::LivesOrWorksInRegion => "lives_or_works_in_region",
+            Criterion::ReturningWorker => "returning_worker",
+            Criterion::BusinessRegisteredWithinMonths { .. } => "business_registered_within_months",
+            Criterion::BusinessRunningAtLeastMonths { .. } => "business_running_at_least_months",
+            Criterion::EmployeesAtLeast { .. } => "employees_at_least",
+            Criterion::SocialInsuranceMonthsAtLeast { .. } => "social_insurance_months_at_least",
+            Criterion::CertificateAtLeastLevel { .. } => "certificate_at_least_level",
+        }
+    }
+
+    /// The rule in words, as the program page shows it.
+    pub fn describe(&self) -> String {
+        match self {
+            Criterion::AgeBetween { min, max } => format!("年龄在{min}到{max}周岁之间"),
+            Criterion::HukouType { allowed } => format!("户口性质为{}", hukou_names(allowed)),
+            Criterion::LivesOrWorksInRegion => "在本地居住或工作".to_owned(),
+            Criterion::ReturningWorker => "是返乡农民工".to_owned(),
+            Criterion::BusinessRegisteredWithinMonths { months } => format!("企业（个体户）登记注册不超过{months}个月"),
+            Criterion::BusinessRunningAtLeastMonths { months } => format!("企业（个体户）已正常经营{months}个月以上"),
+            Criterion::EmployeesAtLeast { count } => format!("带动就业{count}人以上"),
+            Criterion::SocialInsuranceMonthsAtLeast { months } => format!("已缴纳社会保险{months}个月以上"),
+            Criterion::CertificateAtLeastLevel { level } => format!("取得{}或以上职业资格（技能等级）证书", level_name(*level)),
+        }
+    }
+}
+
+fn hukou_names(allowed: &[HukouType]) -> String {
+    allowed
+        .iter()
+        .map(|h| match h {
+            HukouType::Agricultural => "农业户口",
+            HukouType::NonAgricultural => "非农业户口",
+            HukouType::Resident => "居民户口",
+        })
+        .collect::<Vec<_>>()
+        .join("或")
+}
+
+fn level_name(level: u8) -> &'static str {
+    match level {
+        1 => "一级（高级技师）",
+        2 => "二级（技师）",
+        3 => "三级（高级工）",
+        4 => "四级（中级工）",
+        _ => "五级（初级工）",
+    }
+}
+
+fn integer(answers: &Map<String, Value>, key: &str) -> Option<i64> {
+    answers.get(key).and_then(Value::as_i64)
+}
+
+fn date(answers: &Map<String, Value>, key: &str) -> Option<NaiveDate> {
+    answers.get(key).and_then(Value::as_str).and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+}
+
+/// Applies every criterion; a program is open to the worker when none fails.
+pub fn evaluate(
+    criteria: &[Criterion],
+    program_region: RegionCode,
+    facts: &Facts<'_>,
+    regions: &RegionDirectory,
+    today: NaiveDate,
+) -> Vec<Check> {
+    criteria.iter().map(|criterion| check(criterion, program_region, facts, regions, today)).collect()
+}
+
+fn check(
+    criterion: &Criterion,
+    program_region: RegionCode,
+    facts: &Facts<'_>,
+    regions: &RegionDirectory,
+    today: NaiveDate,
+) -> Check {
+    let verdict = |passed: bool, detail: String| Check {
+        criterion: criterion.key(),
+        passed,
+        pending: false,
+        detail,
+    };
+    let missing = |what: &str| Check {
+        criterion: criterion.key(),
+        passed: false,
+        pending: false,
+        detail: format!("还不知道您的{what}，请先在“我的资料”里填写。"),
+    };
+    let asked = |question: &str| match facts.answers {
+        None => Some(Check {
+            criterion: criterion.key(),
+            passed: false,
+            pending: true,
+            detail: format!("申请时需要填写：{question}。"),
+        }),
+        Some(_) => None,
+    };
+    let answers = facts.answers.cloned().unwrap_or_default();
+    let unanswered = |question: &str| verdict(false, format!("请在申请表里填写：{question}。"));
+    match criterion {
+        Criterion::AgeBetween { min, max } => match facts.birth_date {
+            None => missing("身份证号（用来确定年龄）"),
+            Some(birth) => {
+                let age = age_on(birth, today);
+                let passed = (i64::from(*min)..=i64::from(*max)).contains(&age);
+                let detail = if passed {
+                    format!("您{age}岁，符合{min}到{max}周岁的要求。")
+                } else {
+                    format!("您{age}岁，不在{min}到{max}周岁的范围内。")
+                };
+                verdict(passed, detail)
+            }
+        },
+        Criterion::HukouType { allowed } => match facts.hukou_type {
+            None => missing("户口性质"),
+            Some(hukou) if allowed.contains(&hukou) => verdict(true, format!("户口性质符合（{}）。", hukou_names(&[hukou]))),
+            Some(hukou) => verdict(false, format!("要求{}，您是{}。", hukou_names(allowed), hukou_names(&[hukou]))),
+        },
+        Criterion::LivesOrWorksInRegion => {
+            if facts.residence.is_none() && facts.work.is_none() {
+                return missing("居住地或工作地");
+            }
+            let inside = [facts.residence, facts.work].into_iter().flatten().any(|r| regions.covers(program_region, r));
+            let place = regions.get(program_region).map_or("本地", |r| r.name.as_str());
+            if inside {
+                verdict(true, format!("您在{place}居住或工作，符合要求。"))
+            } else {
+                verdict(false, format!("这项补贴只面向在{place}居住或工作的人。"))
+            }
+        }
+        Criterion::ReturningWorker => asked("是否返乡农民工").unwrap_or_else(|| {
+            match answers.get(answer::RETURNING_WORKER).and_then(Value::as_bool) {
+                Some(true) => verdict(true, "您是返乡农民工，符合要求。".to_owned()),
+                Some(false) => verdict(false, "这项补贴只面向返乡农民工。".to_owned()),
+                None => unanswered("是否返乡农民工"),
+            }
+        }),
+        Criterion::BusinessRegisteredWithinMonths { months } => asked("企业（个体户）登记日期").unwrap_or_else(|| {
+            match date(&answers, answer::BUSINESS_REGISTERED_ON) {
+                Some(on) if on > today => verdict(false, "登记日期不能晚于今天。".to_owned()),
+                Some(on) => {
+                    let age = months_between(on, today);
+                    let passed = age <= i64::from(*months);
+                    verdict(passed, format!("登记已满{age}个月，要求不超过{months}个月。"))
+                }
+                None => unanswered("企业（个体户）登记日期"),
+            }
+        }),
+        Criterion::BusinessRunningAtLeastMonths { months } => asked("企业（个体户）登记日期").unwrap_or_else(|| {
+            match date(&answers, answer::BUSINESS_REGISTERED_ON) {
+                Some(on) => {
+                    let age = months_between(on, today);
+                    let passed = age >= i64::from(*months);
+                    verdict(passed, format!("已经营{}个月，要求至少{months}个月。", age.max(0)))
+                }
+                None => unanswered("企业（个体户）登记日期"),
+            }
+        }),
+        Criterion::EmployeesAtLeast { count } => {
+            asked("带动就业人数").unwrap_or_else(|| match integer(&answers, answer::EMPLOYEES) {
+                Some(n) => verdict(n >= i64::from(*count), format!("带动就业{n}人，要求至少{count}人。")),
+                None => unanswered("带动就业人数"),
+            })
+        }
+        Criterion::SocialInsuranceMonthsAtLeast { months } => asked("社会保险缴费月数").unwrap_or_else(|| {
+            match integer(&answers, answer::SOCIAL_INSURANCE_MONTHS) {
+                Some(n) => verdict(n >= i64::from(*months), format!("已缴社保{n}个月，要求至少{months}个月。")),
+                None => unanswered("社会保险缴费月数"),
+            }
+        }),
+        Criterion::CertificateAtLeastLevel { level } => asked("证书等级").unwrap_or_else(|| {
+            match integer(&answers, answer::CERTIFICATE_LEVEL) {
+                Some(held @ 1..=5) => verdict(
+                    held <= i64::from(*level),
+                    format!("您的证书是{}，要求{}或以上。", level_name(held as u8), level_name(*level)),
+                ),
+                _ => unanswered("证书等级（1到5级）"),
+            }
+        }),
+    }
+}
+
+impl AmountRule {
+    /// The amount an application is worth under the rule, in fen, or why it
+    /// cannot be worked out (in Chinese).
+    pub fn amount(&self, answers: &Map<String, Value>) -> Result<i64, String> {
+        match self {
+            AmountRule::Fixed { amount_fen } => Ok(*amount_fen),
+            AmountRule::ByCertificateLevel { amounts_fen } => {
+                let level = integer(answers, answer::CERTIFICATE_LEVEL).ok_or("请填写证书等级。")?;
+                amounts_fen
+                    .get(&level.to_string())
+                    .copied()
+                    .ok_or_else(|| format!("{}的证书不在补贴范围内。", level_name(level.clamp(1, 5) as u8)))
+            }
+            AmountRule::UpTo { max_fen } => {
+                let asked = integer(answers, answer::REQUESTED_AMOUNT_FEN).ok_or("请填写申请金额。")?;
+                if asked <= 0 {
+                    return Err("申请金额要大于0。".to_owned());
+                }
+                Ok(asked.min(*max_fen))
+            }
+        }
+    }
+
+    /// Whether the rule can pay anything: positive amounts, levels 1 to 5.
+    pub fn is_sound(&self) -> bool {
+        match self {
+            AmountRule::Fixed { amount_fen } => *amount_fen > 0,
+            AmountRule::ByCertificateLevel { amounts_fen } => {
+                !amounts_fen.is_empty()
+                    && amounts_fen
+                        .iter()
+                        .all(|(level, fen)| matches!(level.as_str(), "1" | "2" | "3" | "4" | "5") && *fen > 0)
+            }
+            AmountRule::UpTo { max_fen } => *max_fen > 0,
+        }
+    }
+
+    /// The most any application can be worth.
+    pub fn ceiling(&self) -> i64 {
+        match self {
+            AmountRule::Fixed { amount_fen } => *amount_fen,
+            AmountRule::ByCertificateLevel { amounts_fen } => amounts_fen.values().copied().max().unwrap_or(0),
+            AmountRule::UpTo { max_fen } => *max_fen,
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        let yuan = |fen: i64| format!("{}元", fen / 100);
+        match self {
+            AmountRule::Fixed { amount_fen } => format!("每人{}", yuan(*amount_fen)),
+            AmountRule::ByCertificateLevel { amounts_fen } => amounts_fen
+                .iter()
+                .rev()
+                .map(|(level, fen)| format!("{}{}", level_name(level.parse().unwrap_or(5)), yuan(*fen)))
+                .collect::<Vec<_>>()
+                .join("，"),
+            AmountRule::UpTo { max_fen } => format!("按实际申请，最高{}", yuan(*max_fen)),
+        }
+    }
+}
+
+/// Checks answers against the form: known keys, right kinds, bounds, and (when
+/// `complete`) every required field present. Returns the first problem as
+/// (field, Chinese reason).
+pub fn validate_answers(fields: &[FormField], answers: &Map<String, Value>, complete: bool) -> Result<(), (String, String)> {
+    for (key, value) in answers {
+        let Some(field) = fields.iter().find(|f| &f.key == key) else {
+            return Err((format!("answers.{key}"), "这一项不在申请表里。".to_owned()));
+        };
+        let fits = match field.kind {
+            FieldKind::Text => value.as_str().is_some_and(|t| !t.trim().is_empty() && t.chars().count() <= 500),
+            FieldKind::Boolean => value.is_boolean(),
+            FieldKind::Date => value.as_str().is_some_and(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").is_ok()),
+            FieldKind::Integer => value.as_i64().is_some_and(|n| {
+                field.min.is_none_or(|min| n >= min) && field.max.is_none_or(|max| n <= max)
+            }),
+        };
+        if !fits {
+            let expected = match field.kind {
+                FieldKind::Text => "请填写文字（不超过500字）".to_owned(),
+                FieldKind::Boolean => "请选择“是”或“否”".to_owned(),
+                FieldKind::Date => "请填写日期，格式如 2026-01-31".to_owned(),
+                FieldKind::Integer => match (field.min, field.max) {
+                    (Some(min), Some(max)) => format!("请填写{min}到{max}之间的整数"),
+                    _ => "请填写整数".to_owned(),
+                },
+            };
+            return Err((format!("answers.{key}"), format!("“{}”填写有误：{expected}。", field.label)));
+        }
+    }
+    if complete && let Some(field) = fields.iter().find(|f| f.required && !answers.contains_key(&f.key)) {
+        return Err((format!("answers.{}", field.key), format!("请填写“{}”。", field.label)));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::domain::TextType;
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn ages_and_months_count_whole_units() {
+        assert_eq!(age_on(day("1990-11-23"), day("2026-11-22")), 35);
+        assert_eq!(age_on(day("1990-11-22"), day("2026-11-22")), 36);
+        assert_eq!(months_between(day("2026-05-23"), day("2026-11-22")), 5);
+        assert_eq!(months_between(day("2026-05-22"), day("2026-11-22")), 6);
+    }
+
+    #[test]
+    fn a_returning_entrepreneur_passes_every_criterion_with_chinese_reasons() {
+        let criteria: Vec<Criterion> = serde_json::from_value(json!([
+            {"type": "returning_worker"},
+            {"type": "business_running_at_least_months", "months": 6},
+            {"type": "employees_at_least", "count": 3},
+            {"type": "age_between", "min": 16, "max": 60}
+        ]))
+        .unwrap();
+        let answers = json!({"returning_worker": true, "business_registered_on": "2026-01-10", "employees": 3});
+        let facts = Facts {
+            birth_date: Some(day("1988-03-01")),
+            answers: answers.as_object(),
+            ..Default::default()
+        };
+        let checks = evaluate(&criteria, RegionCode::parse("450000").unwrap(), &facts, &RegionDirectory::default(), day("2026-11-22"));
+        assert!(checks.iter().all(|c| c.passed), "{checks:?}");
+        assert!(checks[3].detail.contains("38岁"));
+
+        let short = json!({"returning_worker": true, "business_registered_on": "2026-08-01", "employees": 2});
+        let facts = Facts { answers: short.as_object(), ..facts };
+        let checks = evaluate(&criteria, RegionCode::parse("450000").unwrap(), &facts, &RegionDirectory::default(), day("2026-11-22"));
+        assert_eq!(checks.iter().filter(|c| !c.passed).count(), 2);
+    }
+
+    #[test]
+    fn without_answers_form_questions_are_pending() {
+        let checks = evaluate(
+            &[Criterion::EmployeesAtLeast { count: 3 }],
+            RegionCode::NATIONAL,
+            &Facts::default(),
+            &RegionDirectory::default(),
+            day("2026-11-22"),
+        );
+        assert!(checks[0].pending && !checks[0].passed);
+    }
+
+    #[test]
+    fn amounts_follow_the_rule() {
+        let by_level: AmountRule =
+            serde_json::from_value(json!({"type": "by_certificate_level", "amounts_fen": {"5": 100000, "4": 150000, "3": 200000}}))
+                .unwrap();
+        let answers = json!({"certificate_level": 4});
+        assert_eq!(by_level.amount(answers.as_object().unwrap()), Ok(150_000));
+        assert!(by_level.amount(json!({"certificate_level": 1}).as_object().unwrap()).is_err());
+        assert_eq!(by_level.ceiling(), 200_000);
+        let capped = AmountRule::UpTo { max_fen: 1_000_000 };
+        assert_eq!(capped.amount(json!({"requested_amount_fen": 5_000_000}).as_object().unwrap()), Ok(1_000_000));
+    }
+
+    #[test]
+    fn answers_are_checked_against_the_form() {
+        let fields = vec![
+            FormField { key: "employees".into(), label: "员工人数".into(), kind: FieldKind::Integer, required: true, min: Some(0), max: Some(10_000) },
+            FormField { key: "note".into(), label: "说明".into(), kind: FieldKind::Text, required: false, min: None, max: None },
+        ];
+        assert!(validate_answers(&fields, json!({"employees": 3}).as_object().unwrap(), true).is_ok());
+        assert_eq!(validate_answers(&fields, json!({"employees": -1}).as_object().unwrap(), true).unwrap_err().0, "answers.employees");
+        assert_eq!(validate_answers(&fields, json!({"other": 1}).as_object().unwrap(), false).unwrap_err().0, "answers.other");
+        assert!(validate_answers(&fields, json!({}).as_object().unwrap(), false).is_ok());
+        assert!(validate_answers(&fields, json!({}).as_object().unwrap(), true).is_err());
+    }
+}

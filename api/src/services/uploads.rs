@@ -1,0 +1,202 @@
+//! Documents workers upload with `wx.uploadFile`: JPEG, PNG or PDF judged by
+//! their content, at most 10 MB, fetched only by their owner or by staff whose
+//! region covers the case they belong to. Uploads never attached to an
+//! application are removed after 24 hours.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use entity::{application, upload};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sha2::{Digest, Sha256};
+
+use crate::{
+    auth::{Audience, Principal},
+    domain::{RegionCode, TextType},
+    error::{AppError, AppResult, ErrorCode, Localized},
+    state::AppState,
+};
+
+pub const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
+const UNATTACHED_LIFETIME: chrono::Duration = chrono::Duration::hours(24);
+const CLEANUP_INTERVAL: Duration = Duration::from_secs(600);
+
+/// The type a file's first bytes prove it to be, whatever it is called.
+pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
+        Some("image/png")
+    } else if bytes.starts_with(b"%PDF-") {
+        Some("application/pdf")
+    } else {
+        None
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub id: String,
+    pub purpose: String,
+    pub sha256: String,
+    pub size: u64,
+    pub content_type: &'static str,
+}
+
+fn valid_purpose(purpose: &str) -> bool {
+    (1..=32).contains(&purpose.len()) && purpose.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+}
+
+pub async fn store(state: &AppState, worker: &Principal, purpose: &str, bytes: Vec<u8>) -> AppResult<Stored> {
+    if bytes.len() > MAX_UPLOAD_BYTES {
+        return Err(AppError::new(ErrorCode::PayloadTooLarge).with_message(Localized::fixed(
+            "文件太大了，请上传10MB以内的照片或PDF。",
+            "Files are limited to 10 MB.",
+        )));
+    }
+    if !valid_purpose(purpose) {
+        return Err(AppError::invalid_field(
+            "purpose",
+            Localized::fixed("请说明这是什么材料（如 id_card）。", "purpose is a document kind such as id_card."),
+        ));
+    }
+    let content_type = sniff(&bytes).ok_or_else(|| {
+        AppError::invalid_field(
+            "file",
+            Localized::fixed("只能上传照片（JPG、PNG）或 PDF 文件。", "Only JPEG, PNG or PDF files are accepted."),
+        )
+    })?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let now = Utc::now();
+    let key = format!("{}/{}", now.format("%Y/%m"), id);
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    state.files.put(&key, &bytes).await.map_err(AppError::internal)?;
+    upload::ActiveModel {
+        id: Set(id.clone()),
+        worker_id: Set(worker.subject.clone()),
+        purpose: Set(purpose.to_owned()),
+        content_type: Set(content_type.to_owned()),
+        size_bytes: Set(bytes.len() as i64),
+        sha256: Set(sha256.clone()),
+        storage_key: Set(key),
+        application_id: Set(None),
+        created_at: Set(now),
+    }
+    .insert(&state.db)
+    .await?;
+    Ok(Stored {
+        id,
+        purpose: purpose.to_owned(),
+        sha256,
+        size: bytes.len() as u64,
+        content_type,
+    })
+}
+
+/// The file, for its owner or for staff whose region covers its application;
+/// 404 for everyone else, as if it did not exist.
+pub async fn fetch(state: &AppState, principal: &Principal, id: &str) -> AppResult<(String, Vec<u8>)> {
+    let not_found = || AppError::new(ErrorCode::NotFound);
+    let row = upload::Entity::find_by_id(id.to_owned()).one(&state.db).await?.ok_or_else(not_found)?;
+    let allowed = match principal.audience {
+        Audience::Worker => row.worker_id == principal.subject,
+        Audience::Staff => match &row.application_id {
+            Some(application_id) => application::Entity::find_by_id(application_id.clone())
+                .one(&state.db)
+                .await?
+                .and_then(|a| RegionCode::parse(&a.region_code).ok())
+                .is_some_and(|region| principal.covers(&state.regions, region)),
+            None => false,
+        },
+        Audience::Integrator => false,
+    };
+    if !allowed {
+        return Err(not_found());
+    }
+    let bytes = state.files.get(&row.storage_key).await.map_err(AppError::internal)?;
+    Ok((row.content_type, bytes))
+}
+
+/// Attaches the worker's uploads to an application and returns every upload
+/// it now has. Someone else's upload, or one attached elsewhere, is refused
+/// as unknown.
+pub async fn attach(
+    db: &impl ConnectionTrait,
+    worker_id: &str,
+    application_id: &str,
+    ids: &[String],
+) -> AppResult<Vec<upload::Model>> {
+    for id in ids {
+        let usable = upload::Entity::find_by_id(id.clone()).one(db).await?.is_some_and(|u| {
+            u.worker_id == worker_id && u.application_id.as_deref().is_none_or(|a| a == application_id)
+        });
+        if !usable {
+            return Err(AppError::invalid_field(
+                "attachment_ids",
+                Localized::fixed("有材料找不到了，请重新上传。", "An attachment id is unknown."),
+            ));
+        }
+    }
+    if !ids.is_empty() {
+        upload::Entity::update_many()
+            .set(upload::ActiveModel {
+                application_id: Set(Some(application_id.to_owned())),
+                ..Default::default()
+            })
+            .filter(upload::Column::Id.is_in(ids.to_vec()))
+            .exec(db)
+            .await?;
+    }
+    Ok(upload::Entity::find()
+        .filter(upload::Column::ApplicationId.eq(application_id))
+        .all(db)
+        .await?)
+}
+
+/// Removes uploads no application took within 24 hours.
+pub async fn remove_unattached(state: &AppState) -> AppResult<u64> {
+    let stale = upload::Entity::find()
+        .filter(upload::Column::ApplicationId.is_null())
+        .filter(upload::Column::CreatedAt.lt(Utc::now() - UNATTACHED_LIFETIME))
+        .all(&state.db)
+        .await?;
+    let mut removed = 0;
+    for row in stale {
+        state.files.delete(&row.storage_key).await.map_err(AppError::internal)?;
+        let deleted = upload::Entity::delete_many()
+            .filter(upload::Column::Id.eq(&row.id))
+            .filter(upload::Column::ApplicationId.is_null())
+            .exec(&state.db)
+            .await?;
+        removed += deleted.rows_affected;
+    }
+    Ok(removed)
+}
+
+pub fn spawn_cleanup(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(CLEANUP_INTERVAL);
+        loop {
+            ticker.tick().await;
+            match remove_unattached(&state).await {
+                Ok(0) => {}
+                Ok(removed) => tracing::info!(removed, "unattached uploads removed"),
+                Err(err) => tracing::warn!(error = %err, "unattached uploads could not be removed"),
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_decides_the_type_not_the_name() {
+        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0]), Some("image/jpeg"));
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n...."), Some("image/png"));
+        assert_eq!(sniff(b"%PDF-1.7\n"), Some("application/pdf"));
+        assert_eq!(sniff(b"<html><body>photo.jpg</body></html>"), None);
+        assert_eq!(sniff(b""), None);
+    }
+}

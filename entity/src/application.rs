@@ -1,0 +1,34 @@
+use sea_orm::entity::prelude::*;
+
+/// A worker's application to a program.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "application")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    /// e.g. SB-450100-20261122-000123
+    #[sea_orm(unique)]
+    pub application_no: String,
+    pub program_id: String,
+    pub worker_id: String,
+    pub period: String,
+    /// Where the case is reviewed.
+    pub region_code: String,
+    pub status: String,
+    /// JSON object of the program's form fields.
+    pub answers: String,
+    pub requested_amount_fen: Option<i64>,
+    pub approved_amount_fen: Option<i64>,
+    pub disbursed_amount_fen: Option<i64>,
+    pub disbursement_reference: Option<String>,
+    pub version: i32,
+    pub submitted_at: Option<DateTimeUtc>,
+    pub decided_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

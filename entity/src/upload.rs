@@ -1,0 +1,25 @@
+use sea_orm::entity::prelude::*;
+
+/// A document a worker uploaded (a photo or PDF), attached to an application
+/// once the application names it.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "upload")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub worker_id: String,
+    /// The document kind it stands for, e.g. `id_card`, `business_license`.
+    pub purpose: String,
+    /// image/jpeg | image/png | application/pdf, judged from the content.
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub storage_key: String,
+    pub application_id: Option<String>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
