@@ -17,8 +17,8 @@ use crate::{
     config::Config,
     http::{gateway::Gateway, route_table::RouteTable},
     infra::{
-        crypto::DataProtector, db, files::LocalDirectory, memory_store::MemoryStore, redis_store::RedisStore, store::KeyValueStore,
-        wechat::WechatClient,
+        crypto::DataProtector, db, files::LocalDirectory, memory_store::MemoryStore, redis_store::RedisStore,
+        store::KeyValueStore, wechat::WechatClient,
     },
     routes::{self, Apis},
     services::{

@@ -38,7 +38,8 @@ pub enum Program {
 pub enum Application {
     Table,
     Id,
-    ApplicationNo,
+    #[sea_orm(iden = "application_no")]
+    Number,
     ProgramId,
     WorkerId,
     Period,
@@ -123,7 +124,12 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Program::ApprovedFen).big_integer().not_null().default(0))
                     .col(ColumnDef::new(Program::ApprovedCount).integer().not_null().default(0))
                     .col(ColumnDef::new(Program::Status).string_len(16).not_null())
-                    .col(ColumnDef::new(Program::AmountsAreExamples).boolean().not_null().default(false))
+                    .col(
+                        ColumnDef::new(Program::AmountsAreExamples)
+                            .boolean()
+                            .not_null()
+                            .default(false),
+                    )
                     .col(ColumnDef::new(Program::Version).integer().not_null())
                     .col(instant(Program::CreatedAt))
                     .col(instant(Program::UpdatedAt))
@@ -135,7 +141,12 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(Application::Table)
                     .col(ColumnDef::new(Application::Id).string_len(36).not_null().primary_key())
-                    .col(ColumnDef::new(Application::ApplicationNo).string_len(32).not_null().unique_key())
+                    .col(
+                        ColumnDef::new(Application::Number)
+                            .string_len(32)
+                            .not_null()
+                            .unique_key(),
+                    )
                     .col(ColumnDef::new(Application::ProgramId).string_len(36).not_null())
                     .col(ColumnDef::new(Application::WorkerId).string_len(36).not_null())
                     .col(ColumnDef::new(Application::Period).string_len(16).not_null())
@@ -160,9 +171,18 @@ impl MigrationTrait for Migration {
             )
             .await?;
         for (name, columns) in [
-            ("idx_application_worker", vec![Application::WorkerId, Application::CreatedAt]),
-            ("idx_application_queue", vec![Application::RegionCode, Application::Status, Application::SubmittedAt]),
-            ("idx_application_program", vec![Application::ProgramId, Application::Status]),
+            (
+                "idx_application_worker",
+                vec![Application::WorkerId, Application::CreatedAt],
+            ),
+            (
+                "idx_application_queue",
+                vec![Application::RegionCode, Application::Status, Application::SubmittedAt],
+            ),
+            (
+                "idx_application_program",
+                vec![Application::ProgramId, Application::Status],
+            ),
         ] {
             let mut index = Index::create();
             index.name(name).table(Application::Table);
@@ -185,8 +205,18 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(ApplicationEvent::Table)
-                    .col(ColumnDef::new(ApplicationEvent::Id).big_integer().not_null().auto_increment().primary_key())
-                    .col(ColumnDef::new(ApplicationEvent::ApplicationId).string_len(36).not_null())
+                    .col(
+                        ColumnDef::new(ApplicationEvent::Id)
+                            .big_integer()
+                            .not_null()
+                            .auto_increment()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(ApplicationEvent::ApplicationId)
+                            .string_len(36)
+                            .not_null(),
+                    )
                     .col(instant(ApplicationEvent::At))
                     .col(ColumnDef::new(ApplicationEvent::ActorType).string_len(16).not_null())
                     .col(ColumnDef::new(ApplicationEvent::ActorId).string_len(64).null())
@@ -213,7 +243,11 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(IdempotencyRecord::Table)
                     .col(ColumnDef::new(IdempotencyRecord::Principal).string_len(80).not_null())
-                    .col(ColumnDef::new(IdempotencyRecord::IdempotencyKey).string_len(255).not_null())
+                    .col(
+                        ColumnDef::new(IdempotencyRecord::IdempotencyKey)
+                            .string_len(255)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(IdempotencyRecord::RequestHash).string_len(64).not_null())
                     .col(ColumnDef::new(IdempotencyRecord::State).string_len(16).not_null())
                     .col(ColumnDef::new(IdempotencyRecord::ResponseStatus).integer().null())

@@ -136,7 +136,9 @@ impl MigrationTrait for Migration {
                     Program::UpdatedAt,
                 ])
                 .values_panic([
-                    uuid::Uuid::new_v5(&SEED_NAMESPACE, seed.slug.as_bytes()).to_string().into(),
+                    uuid::Uuid::new_v5(&SEED_NAMESPACE, seed.slug.as_bytes())
+                        .to_string()
+                        .into(),
                     seed.slug.into(),
                     seed.name.into(),
                     seed.kind.into(),
@@ -165,7 +167,12 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .exec_stmt(Query::delete().from_table(Program::Table).and_where(Expr::col(Program::Slug).is_not_null()).to_owned())
+            .exec_stmt(
+                Query::delete()
+                    .from_table(Program::Table)
+                    .and_where(Expr::col(Program::Slug).is_not_null())
+                    .to_owned(),
+            )
             .await
     }
 }

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod applications;
 mod cli;
 mod errors;
 mod health;

@@ -26,12 +26,17 @@ impl LocalDirectory {
     /// anything that could climb out of the root is refused all the same.
     fn path(&self, key: &str) -> std::io::Result<PathBuf> {
         let safe = !key.is_empty()
-            && key.split('/').all(|part| !part.is_empty() && part != ".." && part != ".")
+            && key
+                .split('/')
+                .all(|part| !part.is_empty() && part != ".." && part != ".")
             && key.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_/".contains(&b));
         if safe {
             Ok(self.root.join(key))
         } else {
-            Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "malformed storage key"))
+            Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "malformed storage key",
+            ))
         }
     }
 }

@@ -21,8 +21,7 @@ use crate::{
     },
     services::{
         applications::{
-            self, Application, Decision, NewApplication, QueueFilter, Review, TimelineEntry,
-            status::ApplicationStatus,
+            self, Application, Decision, NewApplication, QueueFilter, Review, TimelineEntry, status::ApplicationStatus,
         },
         idempotency,
     },
@@ -270,7 +269,8 @@ impl ApplicationApi {
         #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
         idempotency_key: Header<String>,
         body: JsonBody<ApplicationCreate>,
-    ) -> ApiResult<CreatedResponse, { status::BODY | status::CONFLICT | status::UNPROCESSABLE | status::SIGNED_IN }> {
+    ) -> ApiResult<CreatedResponse, { status::BODY | status::CONFLICT | status::UNPROCESSABLE | status::SIGNED_IN }>
+    {
         let hash = idempotency::request_hash("createApplication", &body.0);
         let body = body.0;
         let new = NewApplication {
@@ -294,9 +294,11 @@ impl ApplicationApi {
         state: Data<&AppState>,
         auth: WorkerAuth,
         #[oai(default = "first_page", validator(minimum(value = "1"), maximum(value = "100000")))] page: Query<u32>,
-        #[oai(default = "default_page_size", validator(minimum(value = "1"), maximum(value = "100")))] page_size: Query<
-            u32,
-        >,
+        #[oai(
+            default = "default_page_size",
+            validator(minimum(value = "1"), maximum(value = "100"))
+        )]
+        page_size: Query<u32>,
     ) -> ApiResult<Json<Page<ApplicationView>>, { status::BAD_REQUEST | status::SIGNED_IN }> {
         let (items, total) = applications::list_own(&state, &auth.0, page.0, page_size.0).await?;
         Ok(Json(Page {
@@ -330,45 +332,72 @@ impl ApplicationApi {
         auth: WorkerAuth,
         #[oai(validator(max_length = 36))] id: Path<String>,
         body: JsonBody<ApplicationUpdate>,
-    ) -> ApiResult<Json<ApplicationView>, { status::BODY | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN }> {
+    ) -> ApiResult<Json<ApplicationView>, { status::BODY | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN }>
+    {
         let body = body.0;
-        let application =
-            applications::edit(&state, &auth.0, &id.0, body.expected_version, answers(body.answers), ids(body.attachment_ids))
-                .await?;
+        let application = applications::edit(
+            &state,
+            &auth.0,
+            &id.0,
+            body.expected_version,
+            answers(body.answers),
+            ids(body.attachment_ids),
+        )
+        .await?;
         Ok(Json(application_view(application)))
     }
 
     /// Submit my application
-    #[oai(path = "/applications/:id/submit", method = "post", operation_id = "submitMyApplication")]
+    #[oai(
+        path = "/applications/:id/submit",
+        method = "post",
+        operation_id = "submitMyApplication"
+    )]
     async fn submit(
         &self,
         state: Data<&AppState>,
         context: Data<&RequestContext>,
         auth: WorkerAuth,
         #[oai(validator(max_length = 36))] id: Path<String>,
-    ) -> ApiResult<Json<ApplicationView>, { status::BAD_REQUEST | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN }>
-    {
-        Ok(Json(application_view(applications::submit(&state, &context, &auth.0, &id.0).await?)))
+    ) -> ApiResult<
+        Json<ApplicationView>,
+        { status::BAD_REQUEST | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
+    > {
+        Ok(Json(application_view(
+            applications::submit(&state, &context, &auth.0, &id.0).await?,
+        )))
     }
 
     /// Withdraw my application
-    #[oai(path = "/applications/:id/withdraw", method = "post", operation_id = "withdrawMyApplication")]
+    #[oai(
+        path = "/applications/:id/withdraw",
+        method = "post",
+        operation_id = "withdrawMyApplication"
+    )]
     async fn withdraw(
         &self,
         state: Data<&AppState>,
         context: Data<&RequestContext>,
         auth: WorkerAuth,
         #[oai(validator(max_length = 36))] id: Path<String>,
-    ) -> ApiResult<Json<ApplicationView>, { status::BAD_REQUEST | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN }>
-    {
-        Ok(Json(application_view(applications::withdraw(&state, &context, &auth.0, &id.0).await?)))
+    ) -> ApiResult<
+        Json<ApplicationView>,
+        { status::BAD_REQUEST | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
+    > {
+        Ok(Json(application_view(
+            applications::withdraw(&state, &context, &auth.0, &id.0).await?,
+        )))
     }
 
     /// The review queue
     ///
     /// Submitted cases of the reviewer's region and below, oldest first,
     /// with their age.
-    #[oai(path = "/staff/applications", method = "get", operation_id = "listApplicationsForReview")]
+    #[oai(
+        path = "/staff/applications",
+        method = "get",
+        operation_id = "listApplicationsForReview"
+    )]
     #[allow(clippy::too_many_arguments)]
     async fn queue(
         &self,
@@ -378,9 +407,11 @@ impl ApplicationApi {
         #[oai(validator(max_length = 36))] program_id: Query<Option<String>>,
         region_code: Query<Option<RegionCode>>,
         #[oai(default = "first_page", validator(minimum(value = "1"), maximum(value = "100000")))] page: Query<u32>,
-        #[oai(default = "default_page_size", validator(minimum(value = "1"), maximum(value = "100")))] page_size: Query<
-            u32,
-        >,
+        #[oai(
+            default = "default_page_size",
+            validator(minimum(value = "1"), maximum(value = "100"))
+        )]
+        page_size: Query<u32>,
     ) -> ApiResult<Json<Page<QueueItem>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
         let filter = QueueFilter {
             status: status.0,
@@ -407,7 +438,11 @@ impl ApplicationApi {
     ///
     /// The applicant's personal data is masked. A reviewer opening a
     /// submitted case starts its review.
-    #[oai(path = "/staff/applications/:id", method = "get", operation_id = "getApplicationForReview")]
+    #[oai(
+        path = "/staff/applications/:id",
+        method = "get",
+        operation_id = "getApplicationForReview"
+    )]
     async fn staff_get(
         &self,
         state: Data<&AppState>,
@@ -430,14 +465,19 @@ impl ApplicationApi {
     /// Reveal the applicant's personal data
     ///
     /// For a reviewer who must check it against the documents; audited.
-    #[oai(path = "/staff/applications/:id/reveal", method = "post", operation_id = "revealApplicant")]
+    #[oai(
+        path = "/staff/applications/:id/reveal",
+        method = "post",
+        operation_id = "revealApplicant"
+    )]
     async fn reveal(
         &self,
         state: Data<&AppState>,
         context: Data<&RequestContext>,
         auth: StaffAuth,
         #[oai(validator(max_length = 36))] id: Path<String>,
-    ) -> ApiResult<Json<Revealed>, { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN }> {
+    ) -> ApiResult<Json<Revealed>, { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN }>
+    {
         let (name, id_number, phone) = applications::reveal(&state, &context, &auth.0, &id.0).await?;
         Ok(Json(Revealed { name, id_number, phone }))
     }
@@ -448,7 +488,11 @@ impl ApplicationApi {
     /// `expected_version` gets 409, so two reviewers cannot overwrite each
     /// other; approval takes the amount from the program's budget atomically
     /// (409 `BUDGET_EXHAUSTED` when it is used up).
-    #[oai(path = "/staff/applications/:id/review", method = "post", operation_id = "reviewApplication")]
+    #[oai(
+        path = "/staff/applications/:id/review",
+        method = "post",
+        operation_id = "reviewApplication"
+    )]
     async fn review(
         &self,
         state: Data<&AppState>,
@@ -456,8 +500,10 @@ impl ApplicationApi {
         auth: StaffAuth,
         #[oai(validator(max_length = 36))] id: Path<String>,
         body: JsonBody<ReviewBody>,
-    ) -> ApiResult<Json<ApplicationView>, { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN }>
-    {
+    ) -> ApiResult<
+        Json<ApplicationView>,
+        { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
+    > {
         let body = body.0;
         let review = Review {
             decision: match body.decision {
@@ -469,11 +515,17 @@ impl ApplicationApi {
             expected_version: body.expected_version,
             approved_amount_fen: body.approved_amount_fen,
         };
-        Ok(Json(application_view(applications::review(&state, &context, &auth.0, &id.0, review).await?)))
+        Ok(Json(application_view(
+            applications::review(&state, &context, &auth.0, &id.0, review).await?,
+        )))
     }
 
     /// Record the payment of an approved case
-    #[oai(path = "/staff/applications/:id/disburse", method = "post", operation_id = "disburseApplication")]
+    #[oai(
+        path = "/staff/applications/:id/disburse",
+        method = "post",
+        operation_id = "disburseApplication"
+    )]
     async fn disburse(
         &self,
         state: Data<&AppState>,
@@ -481,8 +533,10 @@ impl ApplicationApi {
         auth: StaffAuth,
         #[oai(validator(max_length = 36))] id: Path<String>,
         body: JsonBody<DisburseBody>,
-    ) -> ApiResult<Json<ApplicationView>, { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN }>
-    {
+    ) -> ApiResult<
+        Json<ApplicationView>,
+        { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
+    > {
         let body = body.0;
         let application = applications::disburse(
             &state,

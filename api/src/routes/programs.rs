@@ -108,13 +108,19 @@ pub fn program_view(program: Program) -> ProgramView {
         required_documents: program
             .required_documents
             .into_iter()
-            .map(|d| DocumentView { kind: d.kind, label: d.label })
+            .map(|d| DocumentView {
+                kind: d.kind,
+                label: d.label,
+            })
             .collect(),
         form_fields: program
             .form_fields
             .into_iter()
             .map(|f| FormFieldView {
-                kind: serde_json::to_value(f.kind).ok().and_then(|k| k.as_str().map(str::to_owned)).unwrap_or_default(),
+                kind: serde_json::to_value(f.kind)
+                    .ok()
+                    .and_then(|k| k.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
                 key: f.key,
                 label: f.label,
                 required: f.required,
@@ -193,7 +199,10 @@ fn rule<T: serde::de::DeserializeOwned>(field: &str, value: serde_json::Value) -
     serde_json::from_value(value).map_err(|_| {
         AppError::invalid_field(
             field,
-            Localized::new(format!("“{field}”的写法不对，请参照文档。"), format!("{field} is not in the documented form.")),
+            Localized::new(
+                format!("“{field}”的写法不对，请参照文档。"),
+                format!("{field} is not in the documented form."),
+            ),
         )
     })
 }
@@ -269,7 +278,11 @@ impl ProgramApi {
     ///
     /// Each criterion applied to the worker's profile, with the reason in
     /// Chinese. Criteria asked in the form are `pending` until the application.
-    #[oai(path = "/programs/:id/eligibility", method = "get", operation_id = "checkEligibility")]
+    #[oai(
+        path = "/programs/:id/eligibility",
+        method = "get",
+        operation_id = "checkEligibility"
+    )]
     async fn eligibility(
         &self,
         state: Data<&AppState>,
@@ -315,11 +328,15 @@ impl ProgramApi {
         auth: StaffAuth,
         #[oai(validator(max_length = 36))] id: Path<String>,
         body: JsonBody<ProgramUpdate>,
-    ) -> ApiResult<Json<ProgramView>, { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN }>
-    {
+    ) -> ApiResult<
+        Json<ProgramView>,
+        { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
+    > {
         let expected = body.0.expected_version;
         let draft = body.0.program.into_draft()?;
-        Ok(Json(program_view(programs::update(&state, &context, &auth.0, &id.0, expected, draft).await?)))
+        Ok(Json(program_view(
+            programs::update(&state, &context, &auth.0, &id.0, expected, draft).await?,
+        )))
     }
 
     /// Open a program for applications
@@ -331,10 +348,19 @@ impl ProgramApi {
         auth: StaffAuth,
         #[oai(validator(max_length = 36))] id: Path<String>,
         body: JsonBody<VersionCheck>,
-    ) -> ApiResult<Json<ProgramView>, { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN }>
-    {
-        let program =
-            programs::set_status(&state, &context, &auth.0, &id.0, body.0.expected_version, ProgramStatus::Open).await?;
+    ) -> ApiResult<
+        Json<ProgramView>,
+        { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
+    > {
+        let program = programs::set_status(
+            &state,
+            &context,
+            &auth.0,
+            &id.0,
+            body.0.expected_version,
+            ProgramStatus::Open,
+        )
+        .await?;
         Ok(Json(program_view(program)))
     }
 
@@ -347,10 +373,19 @@ impl ProgramApi {
         auth: StaffAuth,
         #[oai(validator(max_length = 36))] id: Path<String>,
         body: JsonBody<VersionCheck>,
-    ) -> ApiResult<Json<ProgramView>, { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN }>
-    {
-        let program =
-            programs::set_status(&state, &context, &auth.0, &id.0, body.0.expected_version, ProgramStatus::Closed).await?;
+    ) -> ApiResult<
+        Json<ProgramView>,
+        { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
+    > {
+        let program = programs::set_status(
+            &state,
+            &context,
+            &auth.0,
+            &id.0,
+            body.0.expected_version,
+            ProgramStatus::Closed,
+        )
+        .await?;
         Ok(Json(program_view(program)))
     }
 }

@@ -65,14 +65,21 @@ impl UploadApi {
     /// `multipart/form-data` with `file` and `purpose`, as `wx.uploadFile`
     /// sends it. JPEG, PNG and PDF only, judged by content (an HTML file
     /// named photo.jpg is refused); 413 above 10 MB.
-    #[oai(path = "/uploads", method = "post", operation_id = "uploadDocument", transform = "announced_size_limit")]
+    #[oai(
+        path = "/uploads",
+        method = "post",
+        operation_id = "uploadDocument",
+        transform = "announced_size_limit"
+    )]
     async fn upload(
         &self,
         state: Data<&AppState>,
         auth: WorkerAuth,
         form: UploadForm,
-    ) -> ApiResult<Uploaded, { status::BAD_REQUEST | status::PAYLOAD_TOO_LARGE | status::UNSUPPORTED_MEDIA_TYPE | status::SIGNED_IN }>
-    {
+    ) -> ApiResult<
+        Uploaded,
+        { status::BAD_REQUEST | status::PAYLOAD_TOO_LARGE | status::UNSUPPORTED_MEDIA_TYPE | status::SIGNED_IN },
+    > {
         if form.file.size() > MAX_UPLOAD_BYTES {
             return Err(AppError::new(ErrorCode::PayloadTooLarge).into());
         }

@@ -17,7 +17,10 @@ pub async fn next(db: &impl ConnectionTrait, name: &str) -> AppResult<i64> {
         .values_panic([name.into(), 1i64.into()])
         .on_conflict(
             OnConflict::column(counter::Column::Name)
-                .value(counter::Column::Value, Expr::col((counter::Entity, counter::Column::Value)).add(1))
+                .value(
+                    counter::Column::Value,
+                    Expr::col((counter::Entity, counter::Column::Value)).add(1),
+                )
                 .to_owned(),
         )
         .returning_col(counter::Column::Value)

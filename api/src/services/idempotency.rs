@@ -36,7 +36,13 @@ fn owner(principal: &Principal) -> String {
 
 /// Runs `create` once per (principal, key). `create` gets the transaction in
 /// which the response is stored; its result is what a replay returns.
-pub async fn once<T, F>(db: &DatabaseConnection, principal: &Principal, key: &str, hash: String, create: F) -> AppResult<T>
+pub async fn once<T, F>(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    key: &str,
+    hash: String,
+    create: F,
+) -> AppResult<T>
 where
     T: Serialize + DeserializeOwned,
     F: AsyncFnOnce(&DatabaseTransaction) -> AppResult<T>,
@@ -107,7 +113,9 @@ where
         Err(error) => {
             drop(transaction);
             // Nothing was created: free the key so a corrected retry may use it.
-            idempotency_record::Entity::delete_by_id((owner, key.to_owned())).exec(db).await?;
+            idempotency_record::Entity::delete_by_id((owner, key.to_owned()))
+                .exec(db)
+                .await?;
             Err(error)
         }
     }

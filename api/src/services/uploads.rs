@@ -57,13 +57,19 @@ pub async fn store(state: &AppState, worker: &Principal, purpose: &str, bytes: V
     if !valid_purpose(purpose) {
         return Err(AppError::invalid_field(
             "purpose",
-            Localized::fixed("请说明这是什么材料（如 id_card）。", "purpose is a document kind such as id_card."),
+            Localized::fixed(
+                "请说明这是什么材料（如 id_card）。",
+                "purpose is a document kind such as id_card.",
+            ),
         ));
     }
     let content_type = sniff(&bytes).ok_or_else(|| {
         AppError::invalid_field(
             "file",
-            Localized::fixed("只能上传照片（JPG、PNG）或 PDF 文件。", "Only JPEG, PNG or PDF files are accepted."),
+            Localized::fixed(
+                "只能上传照片（JPG、PNG）或 PDF 文件。",
+                "Only JPEG, PNG or PDF files are accepted.",
+            ),
         )
     })?;
     let id = uuid::Uuid::new_v4().to_string();
@@ -97,7 +103,10 @@ pub async fn store(state: &AppState, worker: &Principal, purpose: &str, bytes: V
 /// 404 for everyone else, as if it did not exist.
 pub async fn fetch(state: &AppState, principal: &Principal, id: &str) -> AppResult<(String, Vec<u8>)> {
     let not_found = || AppError::new(ErrorCode::NotFound);
-    let row = upload::Entity::find_by_id(id.to_owned()).one(&state.db).await?.ok_or_else(not_found)?;
+    let row = upload::Entity::find_by_id(id.to_owned())
+        .one(&state.db)
+        .await?
+        .ok_or_else(not_found)?;
     let allowed = match principal.audience {
         Audience::Worker => row.worker_id == principal.subject,
         Audience::Staff => match &row.application_id {

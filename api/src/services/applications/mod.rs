@@ -135,7 +135,10 @@ async fn hydrate(db: &impl ConnectionTrait, row: application::Model) -> AppResul
 }
 
 fn invalid_answers((field, reason): (String, String)) -> AppError {
-    AppError::invalid_field(&field, Localized::new(reason, format!("{field} is not valid for this program's form.")))
+    AppError::invalid_field(
+        &field,
+        Localized::new(reason, format!("{field} is not valid for this program's form.")),
+    )
 }
 
 /// Where the case is reviewed: where the worker works or lives inside the
@@ -184,10 +187,12 @@ async fn admissible(
     if !missing.is_empty() {
         return Err(AppError::new(ErrorCode::DocumentsMissing).with_details(json!({ "missing": missing })));
     }
-    program
-        .amount_rule
-        .amount(answers)
-        .map_err(|reason| AppError::invalid_field("answers", Localized::new(reason, "The amount cannot be worked out from the answers.")))
+    program.amount_rule.amount(answers).map_err(|reason| {
+        AppError::invalid_field(
+            "answers",
+            Localized::new(reason, "The amount cannot be worked out from the answers."),
+        )
+    })
 }
 
 /// Who acted, for the timeline and the audit log.
@@ -214,10 +219,16 @@ async fn record_step(
     step: Step<'_>,
     edit: impl FnOnce(&mut application::ActiveModel),
 ) -> AppResult<application::Model> {
-    let Step { action, expected_version, comment } = step;
-    let from = ApplicationStatus::parse(&row.status).ok_or_else(|| AppError::internal(anyhow::anyhow!("bad status")))?;
+    let Step {
+        action,
+        expected_version,
+        comment,
+    } = step;
+    let from =
+        ApplicationStatus::parse(&row.status).ok_or_else(|| AppError::internal(anyhow::anyhow!("bad status")))?;
     let to = from.after(action).ok_or_else(|| {
-        AppError::new(ErrorCode::InvalidState).with_details(json!({ "status": from.as_str(), "action": action.as_str() }))
+        AppError::new(ErrorCode::InvalidState)
+            .with_details(json!({ "status": from.as_str(), "action": action.as_str() }))
     })?;
     if let Some(expected) = expected_version
         && expected != row.version
@@ -282,7 +293,10 @@ pub async fn create(
 ) -> AppResult<Created> {
     let program = programs::get_public(state, &new.program_id).await.map_err(|err| {
         if err.code == ErrorCode::NotFound {
-            AppError::invalid_field("program_id", Localized::fixed("没有这项补贴。", "No program has this id."))
+            AppError::invalid_field(
+                "program_id",
+                Localized::fixed("没有这项补贴。", "No program has this id."),
+            )
         } else {
             err
         }
@@ -338,11 +352,25 @@ pub async fn create(
         let attached = uploads::attach(transaction, &worker.subject, &id, &new.attachment_ids).await?;
         let row = if new.submit {
             let amount = admissible(state, &program, &worker.subject, &new.answers, &attached).await?;
-            let actor = By { principal: worker, kind: "worker" };
-            record_step(transaction, request, &actor, &row, Step { action: Action::Submit, expected_version: None, comment: None }, |active| {
-                active.requested_amount_fen = Set(Some(amount));
-                active.submitted_at = Set(Some(Utc::now()));
-            })
+            let actor = By {
+                principal: worker,
+                kind: "worker",
+            };
+            record_step(
+                transaction,
+                request,
+                &actor,
+                &row,
+                Step {
+                    action: Action::Submit,
+                    expected_version: None,
+                    comment: None,
+                },
+                |active| {
+                    active.requested_amount_fen = Set(Some(amount));
+                    active.submitted_at = Set(Some(Utc::now()));
+                },
+            )
             .await?
         } else {
             row
@@ -364,7 +392,12 @@ async fn own_row(db: &impl ConnectionTrait, worker: &Principal, id: &str) -> App
         .ok_or_else(not_found)
 }
 
-pub async fn list_own(state: &AppState, worker: &Principal, page: u32, page_size: u32) -> AppResult<(Vec<Application>, u64)> {
+pub async fn list_own(
+    state: &AppState,
+    worker: &Principal,
+    page: u32,
+    page_size: u32,
+) -> AppResult<(Vec<Application>, u64)> {
     let paginator = application::Entity::find()
         .filter(application::Column::WorkerId.eq(&worker.subject))
         .order_by_desc(application::Column::CreatedAt)
@@ -475,32 +508,74 @@ pub async fn edit(
     Ok(application)
 }
 
-pub async fn submit(state: &AppState, request: &RequestContext, worker: &Principal, id: &str) -> AppResult<Application> {
+pub async fn submit(
+    state: &AppState,
+    request: &RequestContext,
+    worker: &Principal,
+    id: &str,
+) -> AppResult<Application> {
     let transaction = crate::infra::db::begin_write(&state.db).await?;
     let row = own_row(&transaction, worker, id).await?;
     let program = programs::load(&transaction, &row.program_id).await?;
     let answers: Map<String, Value> = serde_json::from_str(&row.answers).map_err(AppError::internal)?;
     let attached = uploads::attach(&transaction, &worker.subject, &row.id, &[]).await?;
-    if ApplicationStatus::parse(&row.status).and_then(|s| s.after(Action::Submit)).is_none() {
+    if ApplicationStatus::parse(&row.status)
+        .and_then(|s| s.after(Action::Submit))
+        .is_none()
+    {
         return Err(AppError::new(ErrorCode::InvalidState).with_details(json!({ "status": row.status })));
     }
     let amount = admissible(state, &program, &worker.subject, &answers, &attached).await?;
-    let actor = By { principal: worker, kind: "worker" };
-    let row = record_step(&transaction, request, &actor, &row, Step { action: Action::Submit, expected_version: None, comment: None }, |active| {
-        active.requested_amount_fen = Set(Some(amount));
-        active.submitted_at = Set(Some(Utc::now()));
-    })
+    let actor = By {
+        principal: worker,
+        kind: "worker",
+    };
+    let row = record_step(
+        &transaction,
+        request,
+        &actor,
+        &row,
+        Step {
+            action: Action::Submit,
+            expected_version: None,
+            comment: None,
+        },
+        |active| {
+            active.requested_amount_fen = Set(Some(amount));
+            active.submitted_at = Set(Some(Utc::now()));
+        },
+    )
     .await?;
     let application = hydrate(&transaction, row).await?;
     transaction.commit().await?;
     Ok(application)
 }
 
-pub async fn withdraw(state: &AppState, request: &RequestContext, worker: &Principal, id: &str) -> AppResult<Application> {
+pub async fn withdraw(
+    state: &AppState,
+    request: &RequestContext,
+    worker: &Principal,
+    id: &str,
+) -> AppResult<Application> {
     let transaction = crate::infra::db::begin_write(&state.db).await?;
     let row = own_row(&transaction, worker, id).await?;
-    let actor = By { principal: worker, kind: "worker" };
-    let row = record_step(&transaction, request, &actor, &row, Step { action: Action::Withdraw, expected_version: None, comment: None }, |_| {}).await?;
+    let actor = By {
+        principal: worker,
+        kind: "worker",
+    };
+    let row = record_step(
+        &transaction,
+        request,
+        &actor,
+        &row,
+        Step {
+            action: Action::Withdraw,
+            expected_version: None,
+            comment: None,
+        },
+        |_| {},
+    )
+    .await?;
     let application = hydrate(&transaction, row).await?;
     transaction.commit().await?;
     Ok(application)
@@ -525,7 +600,13 @@ fn region_scope(state: &AppState, staff: &Principal, wanted: Option<RegionCode>)
         None => scope,
     };
     let mut codes: Vec<String> = vec![root.as_str().to_owned()];
-    codes.extend(state.regions.descendants(root).into_iter().map(|r| r.code.as_str().to_owned()));
+    codes.extend(
+        state
+            .regions
+            .descendants(root)
+            .into_iter()
+            .map(|r| r.code.as_str().to_owned()),
+    );
     Ok(Some(codes))
 }
 
@@ -576,8 +657,16 @@ fn mask_name(name: &str) -> String {
     }
 }
 
-async fn case_in_scope(db: &impl ConnectionTrait, state: &AppState, staff: &Principal, id: &str) -> AppResult<application::Model> {
-    let row = application::Entity::find_by_id(id.to_owned()).one(db).await?.ok_or_else(not_found)?;
+async fn case_in_scope(
+    db: &impl ConnectionTrait,
+    state: &AppState,
+    staff: &Principal,
+    id: &str,
+) -> AppResult<application::Model> {
+    let row = application::Entity::find_by_id(id.to_owned())
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
     let region = RegionCode::parse(&row.region_code).map_err(|_| not_found())?;
     if row.status == ApplicationStatus::Draft.as_str() || !staff.covers(&state.regions, region) {
         return Err(not_found());
@@ -596,13 +685,30 @@ pub async fn get_for_staff(
     let transaction = crate::infra::db::begin_write(&state.db).await?;
     let mut row = case_in_scope(&transaction, state, staff, id).await?;
     if staff.has_role(Role::Reviewer) && row.status == ApplicationStatus::Submitted.as_str() {
-        let actor = By { principal: staff, kind: "staff" };
-        row = record_step(&transaction, request, &actor, &row, Step { action: Action::StartReview, expected_version: None, comment: None }, |_| {}).await?;
+        let actor = By {
+            principal: staff,
+            kind: "staff",
+        };
+        row = record_step(
+            &transaction,
+            request,
+            &actor,
+            &row,
+            Step {
+                action: Action::StartReview,
+                expected_version: None,
+                comment: None,
+            },
+            |_| {},
+        )
+        .await?;
     }
-    let person = worker::Entity::find_by_id(row.worker_id.clone()).one(&transaction).await?.ok_or_else(not_found)?;
-    let masked = |purpose, cipher: &Option<String>| {
-        cipher.as_deref().and_then(|c| state.protector.decrypt(purpose, c).ok())
-    };
+    let person = worker::Entity::find_by_id(row.worker_id.clone())
+        .one(&transaction)
+        .await?
+        .ok_or_else(not_found)?;
+    let masked =
+        |purpose, cipher: &Option<String>| cipher.as_deref().and_then(|c| state.protector.decrypt(purpose, c).ok());
     let applicant = Applicant {
         name_masked: person.real_name.as_deref().map(mask_name),
         id_number_masked: masked(Purpose::IdNumber, &person.id_number_cipher)
@@ -628,10 +734,12 @@ pub async fn reveal(
 ) -> AppResult<(Option<String>, Option<String>, Option<String>)> {
     require_role(staff, Role::Reviewer)?;
     let row = case_in_scope(&state.db, state, staff, id).await?;
-    let person = worker::Entity::find_by_id(row.worker_id.clone()).one(&state.db).await?.ok_or_else(not_found)?;
-    let clear = |purpose, cipher: &Option<String>| {
-        cipher.as_deref().and_then(|c| state.protector.decrypt(purpose, c).ok())
-    };
+    let person = worker::Entity::find_by_id(row.worker_id.clone())
+        .one(&state.db)
+        .await?
+        .ok_or_else(not_found)?;
+    let clear =
+        |purpose, cipher: &Option<String>| cipher.as_deref().and_then(|c| state.protector.decrypt(purpose, c).ok());
     audit::record(
         &state.db,
         Some(request),
@@ -688,27 +796,58 @@ pub async fn review(
     if decision != Decision::Approve && comment.as_deref().is_none_or(|c| c.trim().is_empty()) {
         return Err(AppError::invalid_field(
             "comment",
-            Localized::fixed("不通过或退回时，请写明原因。", "A comment is required to reject or return."),
+            Localized::fixed(
+                "不通过或退回时，请写明原因。",
+                "A comment is required to reject or return.",
+            ),
         ));
     }
     let transaction = crate::infra::db::begin_write(&state.db).await?;
     let row = case_in_scope(&transaction, state, reviewer, id).await?;
-    let actor = By { principal: reviewer, kind: "staff" };
+    let actor = By {
+        principal: reviewer,
+        kind: "staff",
+    };
     let row = match decision {
         Decision::Reject => {
-            record_step(&transaction, request, &actor, &row, Step { action: Action::Reject, expected_version: Some(expected_version), comment: comment.as_deref() }, |a| {
-                a.decided_at = Set(Some(Utc::now()));
-            })
+            record_step(
+                &transaction,
+                request,
+                &actor,
+                &row,
+                Step {
+                    action: Action::Reject,
+                    expected_version: Some(expected_version),
+                    comment: comment.as_deref(),
+                },
+                |a| {
+                    a.decided_at = Set(Some(Utc::now()));
+                },
+            )
             .await?
         }
         Decision::Return => {
-            record_step(&transaction, request, &actor, &row, Step { action: Action::Return, expected_version: Some(expected_version), comment: comment.as_deref() }, |_| {})
-                .await?
+            record_step(
+                &transaction,
+                request,
+                &actor,
+                &row,
+                Step {
+                    action: Action::Return,
+                    expected_version: Some(expected_version),
+                    comment: comment.as_deref(),
+                },
+                |_| {},
+            )
+            .await?
         }
         Decision::Approve => {
             let program = programs::load(&transaction, &row.program_id).await?;
             let answers: Map<String, Value> = serde_json::from_str(&row.answers).map_err(AppError::internal)?;
-            let entitled = program.amount_rule.amount(&answers).unwrap_or_else(|_| program.amount_rule.ceiling());
+            let entitled = program
+                .amount_rule
+                .amount(&answers)
+                .unwrap_or_else(|_| program.amount_rule.ceiling());
             let amount = approved_amount_fen.unwrap_or(entitled);
             if amount <= 0 || amount > entitled {
                 return Err(AppError::invalid_field(
@@ -719,10 +858,21 @@ pub async fn review(
                     ),
                 ));
             }
-            let row = record_step(&transaction, request, &actor, &row, Step { action: Action::Approve, expected_version: Some(expected_version), comment: comment.as_deref() }, |a| {
-                a.approved_amount_fen = Set(Some(amount));
-                a.decided_at = Set(Some(Utc::now()));
-            })
+            let row = record_step(
+                &transaction,
+                request,
+                &actor,
+                &row,
+                Step {
+                    action: Action::Approve,
+                    expected_version: Some(expected_version),
+                    comment: comment.as_deref(),
+                },
+                |a| {
+                    a.approved_amount_fen = Set(Some(amount));
+                    a.decided_at = Set(Some(Utc::now()));
+                },
+            )
             .await?;
             commit_budget(&transaction, &program, amount).await?;
             row
@@ -737,8 +887,14 @@ pub async fn review(
 /// conditional update: concurrent approvals cannot overspend.
 async fn commit_budget(transaction: &DatabaseTransaction, program: &Program, amount: i64) -> AppResult<()> {
     let mut update = program::Entity::update_many()
-        .col_expr(program::Column::ApprovedFen, Expr::col(program::Column::ApprovedFen).add(amount))
-        .col_expr(program::Column::ApprovedCount, Expr::col(program::Column::ApprovedCount).add(1))
+        .col_expr(
+            program::Column::ApprovedFen,
+            Expr::col(program::Column::ApprovedFen).add(amount),
+        )
+        .col_expr(
+            program::Column::ApprovedCount,
+            Expr::col(program::Column::ApprovedCount).add(1),
+        )
         .filter(program::Column::Id.eq(&program.id));
     if program.budget_fen.is_some() {
         update = update.filter(
@@ -748,7 +904,11 @@ async fn commit_budget(transaction: &DatabaseTransaction, program: &Program, amo
         );
     }
     if program.quota.is_some() {
-        update = update.filter(Expr::col(program::Column::ApprovedCount).add(1).lte(Expr::col(program::Column::Quota)));
+        update = update.filter(
+            Expr::col(program::Column::ApprovedCount)
+                .add(1)
+                .lte(Expr::col(program::Column::Quota)),
+        );
     }
     if update.exec(transaction).await?.rows_affected == 0 {
         return Err(AppError::new(ErrorCode::BudgetExhausted));
@@ -775,11 +935,25 @@ pub async fn disburse(
             Localized::fixed("发放金额应等于核定金额。", "amount_fen must equal the approved amount."),
         ));
     }
-    let actor = By { principal: finance, kind: "staff" };
-    let row = record_step(&transaction, request, &actor, &row, Step { action: Action::Disburse, expected_version: Some(expected_version), comment: None }, |a| {
-        a.disbursed_amount_fen = Set(Some(amount_fen));
-        a.disbursement_reference = Set(Some(reference.clone()));
-    })
+    let actor = By {
+        principal: finance,
+        kind: "staff",
+    };
+    let row = record_step(
+        &transaction,
+        request,
+        &actor,
+        &row,
+        Step {
+            action: Action::Disburse,
+            expected_version: Some(expected_version),
+            comment: None,
+        },
+        |a| {
+            a.disbursed_amount_fen = Set(Some(amount_fen));
+            a.disbursement_reference = Set(Some(reference.clone()));
+        },
+    )
     .await?;
     let application = hydrate(&transaction, row).await?;
     transaction.commit().await?;

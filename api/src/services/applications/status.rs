@@ -82,7 +82,7 @@ impl ApplicationStatus {
 
 #[cfg(test)]
 mod tests {
-    use super::{Action::*, ApplicationStatus::*, *};
+    use super::{Action::*, ApplicationStatus::*};
 
     #[test]
     fn the_happy_path_and_the_return_loop() {

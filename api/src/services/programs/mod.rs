@@ -110,7 +110,11 @@ pub async fn load(db: &impl ConnectionTrait, id: &str) -> AppResult<Program> {
 
 /// Open programs, those that apply in `region` (its own, its city's, its
 /// province's and national) when one is given.
-pub async fn list_open(state: &AppState, region: Option<RegionCode>, kind: Option<ProgramKind>) -> AppResult<Vec<Program>> {
+pub async fn list_open(
+    state: &AppState,
+    region: Option<RegionCode>,
+    kind: Option<ProgramKind>,
+) -> AppResult<Vec<Program>> {
     let mut query = program::Entity::find()
         .filter(program::Column::Status.eq(ProgramStatus::Open.as_str()))
         .order_by_asc(program::Column::Name);
@@ -119,7 +123,12 @@ pub async fn list_open(state: &AppState, region: Option<RegionCode>, kind: Optio
     }
     if let Some(code) = region {
         state.regions.require(code)?;
-        let mut applicable: Vec<String> = state.regions.ancestors(code).iter().map(|r| r.code.as_str().to_owned()).collect();
+        let mut applicable: Vec<String> = state
+            .regions
+            .ancestors(code)
+            .iter()
+            .map(|r| r.code.as_str().to_owned())
+            .collect();
         applicable.push(code.as_str().to_owned());
         applicable.push(RegionCode::NATIONAL.as_str().to_owned());
         query = query.filter(program::Column::RegionCode.is_in(applicable));
@@ -252,7 +261,12 @@ async fn audit_change(
     .await
 }
 
-pub async fn create(state: &AppState, request: &RequestContext, admin: &Principal, draft: ProgramDraft) -> AppResult<Program> {
+pub async fn create(
+    state: &AppState,
+    request: &RequestContext,
+    admin: &Principal,
+    draft: ProgramDraft,
+) -> AppResult<Program> {
     require_admin_of(state, admin, draft.region_code)?;
     check_draft(state, &draft)?;
     let now = Utc::now();
@@ -303,7 +317,9 @@ async fn change(
         .exec(&transaction)
         .await?;
     if updated.rows_affected == 0 {
-        return Err(AppError::new(ErrorCode::VersionConflict).with_details(json!({ "current_version": current.version })));
+        return Err(
+            AppError::new(ErrorCode::VersionConflict).with_details(json!({ "current_version": current.version }))
+        );
     }
     let program = load(&transaction, id).await?;
     audit_change(&transaction, request, admin, action, &program).await?;
@@ -321,10 +337,18 @@ pub async fn update(
 ) -> AppResult<Program> {
     require_admin_of(state, admin, draft.region_code)?;
     check_draft(state, &draft)?;
-    change(state, request, admin, id, expected_version, "program.update", |_, active| {
-        apply(active, draft);
-        Ok(())
-    })
+    change(
+        state,
+        request,
+        admin,
+        id,
+        expected_version,
+        "program.update",
+        |_, active| {
+            apply(active, draft);
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -336,13 +360,25 @@ pub async fn set_status(
     expected_version: i32,
     to: ProgramStatus,
 ) -> AppResult<Program> {
-    let action = if to == ProgramStatus::Open { "program.open" } else { "program.close" };
-    change(state, request, admin, id, expected_version, action, |current, active| {
-        if current.status == to {
-            return Err(AppError::new(ErrorCode::InvalidState).with_details(json!({ "status": to.as_str() })));
-        }
-        active.status = Set(to.as_str().to_owned());
-        Ok(())
-    })
+    let action = if to == ProgramStatus::Open {
+        "program.open"
+    } else {
+        "program.close"
+    };
+    change(
+        state,
+        request,
+        admin,
+        id,
+        expected_version,
+        action,
+        |current, active| {
+            if current.status == to {
+                return Err(AppError::new(ErrorCode::InvalidState).with_details(json!({ "status": to.as_str() })));
+            }
+            active.status = Set(to.as_str().to_owned());
+            Ok(())
+        },
+    )
     .await
 }

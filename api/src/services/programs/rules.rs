@@ -28,34 +28,55 @@ pub mod answer {
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Criterion {
     /// Age, from the birth date in the ID number.
-    AgeBetween { min: u8, max: u8 },
-    HukouType { allowed: Vec<HukouType> },
+    AgeBetween {
+        min: u8,
+        max: u8,
+    },
+    HukouType {
+        allowed: Vec<HukouType>,
+    },
     /// Residence or work region inside the program's region.
     LivesOrWorksInRegion,
     /// A migrant worker who came back home (answer `returning_worker`).
     ReturningWorker,
     /// Business registered at most `months` ago (answer `business_registered_on`).
-    BusinessRegisteredWithinMonths { months: u32 },
+    BusinessRegisteredWithinMonths {
+        months: u32,
+    },
     /// Business running for at least `months` (answer `business_registered_on`).
-    BusinessRunningAtLeastMonths { months: u32 },
+    BusinessRunningAtLeastMonths {
+        months: u32,
+    },
     /// At least `count` employees (answer `employees`).
-    EmployeesAtLeast { count: u32 },
+    EmployeesAtLeast {
+        count: u32,
+    },
     /// Social insurance paid for at least `months` (answer `social_insurance_months`).
-    SocialInsuranceMonthsAtLeast { months: u32 },
+    SocialInsuranceMonthsAtLeast {
+        months: u32,
+    },
     /// A vocational certificate of `level` or higher: 1 (高级技师) is the
     /// highest, 5 (初级工) the lowest (answer `certificate_level`).
-    CertificateAtLeastLevel { level: u8 },
+    CertificateAtLeastLevel {
+        level: u8,
+    },
 }
 
 /// How much a successful application is worth.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum AmountRule {
-    Fixed { amount_fen: i64 },
+    Fixed {
+        amount_fen: i64,
+    },
     /// By certificate level (answer `certificate_level`), e.g. {"5": 100000, "4": 150000, "3": 200000}.
-    ByCertificateLevel { amounts_fen: BTreeMap<String, i64> },
+    ByCertificateLevel {
+        amounts_fen: BTreeMap<String, i64>,
+    },
     /// What the worker asks for (answer `requested_amount_fen`), at most `max_fen`.
-    UpTo { max_fen: i64 },
+    UpTo {
+        max_fen: i64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,7 +168,9 @@ impl Criterion {
             Criterion::BusinessRunningAtLeastMonths { months } => format!("企业（个体户）已正常经营{months}个月以上"),
             Criterion::EmployeesAtLeast { count } => format!("带动就业{count}人以上"),
             Criterion::SocialInsuranceMonthsAtLeast { months } => format!("已缴纳社会保险{months}个月以上"),
-            Criterion::CertificateAtLeastLevel { level } => format!("取得{}或以上职业资格（技能等级）证书", level_name(*level)),
+            Criterion::CertificateAtLeastLevel { level } => {
+                format!("取得{}或以上职业资格（技能等级）证书", level_name(*level))
+            }
         }
     }
 }
@@ -179,7 +202,10 @@ fn integer(answers: &Map<String, Value>, key: &str) -> Option<i64> {
 }
 
 fn date(answers: &Map<String, Value>, key: &str) -> Option<NaiveDate> {
-    answers.get(key).and_then(Value::as_str).and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+    answers
+        .get(key)
+        .and_then(Value::as_str)
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
 }
 
 /// Applies every criterion; a program is open to the worker when none fails.
@@ -190,7 +216,10 @@ pub fn evaluate(
     regions: &RegionDirectory,
     today: NaiveDate,
 ) -> Vec<Check> {
-    criteria.iter().map(|criterion| check(criterion, program_region, facts, regions, today)).collect()
+    criteria
+        .iter()
+        .map(|criterion| check(criterion, program_region, facts, regions, today))
+        .collect()
 }
 
 fn check(
@@ -239,14 +268,22 @@ fn check(
         },
         Criterion::HukouType { allowed } => match facts.hukou_type {
             None => missing("户口性质"),
-            Some(hukou) if allowed.contains(&hukou) => verdict(true, format!("户口性质符合（{}）。", hukou_names(&[hukou]))),
-            Some(hukou) => verdict(false, format!("要求{}，您是{}。", hukou_names(allowed), hukou_names(&[hukou]))),
+            Some(hukou) if allowed.contains(&hukou) => {
+                verdict(true, format!("户口性质符合（{}）。", hukou_names(&[hukou])))
+            }
+            Some(hukou) => verdict(
+                false,
+                format!("要求{}，您是{}。", hukou_names(allowed), hukou_names(&[hukou])),
+            ),
         },
         Criterion::LivesOrWorksInRegion => {
             if facts.residence.is_none() && facts.work.is_none() {
                 return missing("居住地或工作地");
             }
-            let inside = [facts.residence, facts.work].into_iter().flatten().any(|r| regions.covers(program_region, r));
+            let inside = [facts.residence, facts.work]
+                .into_iter()
+                .flatten()
+                .any(|r| regions.covers(program_region, r));
             let place = regions.get(program_region).map_or("本地", |r| r.name.as_str());
             if inside {
                 verdict(true, format!("您在{place}居住或工作，符合要求。"))
@@ -261,8 +298,8 @@ fn check(
                 None => unanswered("是否返乡农民工"),
             }
         }),
-        Criterion::BusinessRegisteredWithinMonths { months } => asked("企业（个体户）登记日期").unwrap_or_else(|| {
-            match date(&answers, answer::BUSINESS_REGISTERED_ON) {
+        Criterion::BusinessRegisteredWithinMonths { months } => {
+            asked("企业（个体户）登记日期").unwrap_or_else(|| match date(&answers, answer::BUSINESS_REGISTERED_ON) {
                 Some(on) if on > today => verdict(false, "登记日期不能晚于今天。".to_owned()),
                 Some(on) => {
                     let age = months_between(on, today);
@@ -270,39 +307,46 @@ fn check(
                     verdict(passed, format!("登记已满{age}个月，要求不超过{months}个月。"))
                 }
                 None => unanswered("企业（个体户）登记日期"),
-            }
-        }),
-        Criterion::BusinessRunningAtLeastMonths { months } => asked("企业（个体户）登记日期").unwrap_or_else(|| {
-            match date(&answers, answer::BUSINESS_REGISTERED_ON) {
+            })
+        }
+        Criterion::BusinessRunningAtLeastMonths { months } => {
+            asked("企业（个体户）登记日期").unwrap_or_else(|| match date(&answers, answer::BUSINESS_REGISTERED_ON) {
                 Some(on) => {
                     let age = months_between(on, today);
                     let passed = age >= i64::from(*months);
                     verdict(passed, format!("已经营{}个月，要求至少{months}个月。", age.max(0)))
                 }
                 None => unanswered("企业（个体户）登记日期"),
-            }
-        }),
+            })
+        }
         Criterion::EmployeesAtLeast { count } => {
             asked("带动就业人数").unwrap_or_else(|| match integer(&answers, answer::EMPLOYEES) {
                 Some(n) => verdict(n >= i64::from(*count), format!("带动就业{n}人，要求至少{count}人。")),
                 None => unanswered("带动就业人数"),
             })
         }
-        Criterion::SocialInsuranceMonthsAtLeast { months } => asked("社会保险缴费月数").unwrap_or_else(|| {
-            match integer(&answers, answer::SOCIAL_INSURANCE_MONTHS) {
-                Some(n) => verdict(n >= i64::from(*months), format!("已缴社保{n}个月，要求至少{months}个月。")),
+        Criterion::SocialInsuranceMonthsAtLeast { months } => {
+            asked("社会保险缴费月数").unwrap_or_else(|| match integer(&answers, answer::SOCIAL_INSURANCE_MONTHS) {
+                Some(n) => verdict(
+                    n >= i64::from(*months),
+                    format!("已缴社保{n}个月，要求至少{months}个月。"),
+                ),
                 None => unanswered("社会保险缴费月数"),
-            }
-        }),
-        Criterion::CertificateAtLeastLevel { level } => asked("证书等级").unwrap_or_else(|| {
-            match integer(&answers, answer::CERTIFICATE_LEVEL) {
+            })
+        }
+        Criterion::CertificateAtLeastLevel { level } => {
+            asked("证书等级").unwrap_or_else(|| match integer(&answers, answer::CERTIFICATE_LEVEL) {
                 Some(held @ 1..=5) => verdict(
                     held <= i64::from(*level),
-                    format!("您的证书是{}，要求{}或以上。", level_name(held as u8), level_name(*level)),
+                    format!(
+                        "您的证书是{}，要求{}或以上。",
+                        level_name(held as u8),
+                        level_name(*level)
+                    ),
                 ),
                 _ => unanswered("证书等级（1到5级）"),
-            }
-        }),
+            })
+        }
     }
 }
 
@@ -370,18 +414,26 @@ impl AmountRule {
 /// Checks answers against the form: known keys, right kinds, bounds, and (when
 /// `complete`) every required field present. Returns the first problem as
 /// (field, Chinese reason).
-pub fn validate_answers(fields: &[FormField], answers: &Map<String, Value>, complete: bool) -> Result<(), (String, String)> {
+pub fn validate_answers(
+    fields: &[FormField],
+    answers: &Map<String, Value>,
+    complete: bool,
+) -> Result<(), (String, String)> {
     for (key, value) in answers {
         let Some(field) = fields.iter().find(|f| &f.key == key) else {
             return Err((format!("answers.{key}"), "这一项不在申请表里。".to_owned()));
         };
         let fits = match field.kind {
-            FieldKind::Text => value.as_str().is_some_and(|t| !t.trim().is_empty() && t.chars().count() <= 500),
+            FieldKind::Text => value
+                .as_str()
+                .is_some_and(|t| !t.trim().is_empty() && t.chars().count() <= 500),
             FieldKind::Boolean => value.is_boolean(),
-            FieldKind::Date => value.as_str().is_some_and(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").is_ok()),
-            FieldKind::Integer => value.as_i64().is_some_and(|n| {
-                field.min.is_none_or(|min| n >= min) && field.max.is_none_or(|max| n <= max)
-            }),
+            FieldKind::Date => value
+                .as_str()
+                .is_some_and(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").is_ok()),
+            FieldKind::Integer => value
+                .as_i64()
+                .is_some_and(|n| field.min.is_none_or(|min| n >= min) && field.max.is_none_or(|max| n <= max)),
         };
         if !fits {
             let expected = match field.kind {
@@ -393,7 +445,10 @@ pub fn validate_answers(fields: &[FormField], answers: &Map<String, Value>, comp
                     _ => "请填写整数".to_owned(),
                 },
             };
-            return Err((format!("answers.{key}"), format!("“{}”填写有误：{expected}。", field.label)));
+            return Err((
+                format!("answers.{key}"),
+                format!("“{}”填写有误：{expected}。", field.label),
+            ));
         }
     }
     if complete && let Some(field) = fields.iter().find(|f| f.required && !answers.contains_key(&f.key)) {
@@ -436,13 +491,28 @@ mod tests {
             answers: answers.as_object(),
             ..Default::default()
         };
-        let checks = evaluate(&criteria, RegionCode::parse("450000").unwrap(), &facts, &RegionDirectory::default(), day("2026-11-22"));
+        let checks = evaluate(
+            &criteria,
+            RegionCode::parse("450000").unwrap(),
+            &facts,
+            &RegionDirectory::default(),
+            day("2026-11-22"),
+        );
         assert!(checks.iter().all(|c| c.passed), "{checks:?}");
         assert!(checks[3].detail.contains("38岁"));
 
         let short = json!({"returning_worker": true, "business_registered_on": "2026-08-01", "employees": 2});
-        let facts = Facts { answers: short.as_object(), ..facts };
-        let checks = evaluate(&criteria, RegionCode::parse("450000").unwrap(), &facts, &RegionDirectory::default(), day("2026-11-22"));
+        let facts = Facts {
+            answers: short.as_object(),
+            ..facts
+        };
+        let checks = evaluate(
+            &criteria,
+            RegionCode::parse("450000").unwrap(),
+            &facts,
+            &RegionDirectory::default(),
+            day("2026-11-22"),
+        );
         assert_eq!(checks.iter().filter(|c| !c.passed).count(), 2);
     }
 
@@ -460,26 +530,58 @@ mod tests {
 
     #[test]
     fn amounts_follow_the_rule() {
-        let by_level: AmountRule =
-            serde_json::from_value(json!({"type": "by_certificate_level", "amounts_fen": {"5": 100000, "4": 150000, "3": 200000}}))
-                .unwrap();
+        let by_level: AmountRule = serde_json::from_value(
+            json!({"type": "by_certificate_level", "amounts_fen": {"5": 100000, "4": 150000, "3": 200000}}),
+        )
+        .unwrap();
         let answers = json!({"certificate_level": 4});
         assert_eq!(by_level.amount(answers.as_object().unwrap()), Ok(150_000));
-        assert!(by_level.amount(json!({"certificate_level": 1}).as_object().unwrap()).is_err());
+        assert!(
+            by_level
+                .amount(json!({"certificate_level": 1}).as_object().unwrap())
+                .is_err()
+        );
         assert_eq!(by_level.ceiling(), 200_000);
         let capped = AmountRule::UpTo { max_fen: 1_000_000 };
-        assert_eq!(capped.amount(json!({"requested_amount_fen": 5_000_000}).as_object().unwrap()), Ok(1_000_000));
+        assert_eq!(
+            capped.amount(json!({"requested_amount_fen": 5_000_000}).as_object().unwrap()),
+            Ok(1_000_000)
+        );
     }
 
     #[test]
     fn answers_are_checked_against_the_form() {
         let fields = vec![
-            FormField { key: "employees".into(), label: "员工人数".into(), kind: FieldKind::Integer, required: true, min: Some(0), max: Some(10_000) },
-            FormField { key: "note".into(), label: "说明".into(), kind: FieldKind::Text, required: false, min: None, max: None },
+            FormField {
+                key: "employees".into(),
+                label: "员工人数".into(),
+                kind: FieldKind::Integer,
+                required: true,
+                min: Some(0),
+                max: Some(10_000),
+            },
+            FormField {
+                key: "note".into(),
+                label: "说明".into(),
+                kind: FieldKind::Text,
+                required: false,
+                min: None,
+                max: None,
+            },
         ];
         assert!(validate_answers(&fields, json!({"employees": 3}).as_object().unwrap(), true).is_ok());
-        assert_eq!(validate_answers(&fields, json!({"employees": -1}).as_object().unwrap(), true).unwrap_err().0, "answers.employees");
-        assert_eq!(validate_answers(&fields, json!({"other": 1}).as_object().unwrap(), false).unwrap_err().0, "answers.other");
+        assert_eq!(
+            validate_answers(&fields, json!({"employees": -1}).as_object().unwrap(), true)
+                .unwrap_err()
+                .0,
+            "answers.employees"
+        );
+        assert_eq!(
+            validate_answers(&fields, json!({"other": 1}).as_object().unwrap(), false)
+                .unwrap_err()
+                .0,
+            "answers.other"
+        );
         assert!(validate_answers(&fields, json!({}).as_object().unwrap(), false).is_ok());
         assert!(validate_answers(&fields, json!({}).as_object().unwrap(), true).is_err());
     }

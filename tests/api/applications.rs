@@ -1,0 +1,397 @@
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, app::Session, assert_problem};
+
+const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00];
+
+/// A returning worker from 南宁市兴宁区 (450102) with a complete profile.
+async fn guangxi_worker(app: &TestApp, code: &str, id_number: &str) -> Session {
+    let worker = app.login_worker(code).await;
+    let profile = json!({
+        "real_name": "韦小宝", "id_number": id_number, "consent_version": "2026-11",
+        "hukou_region_code": "450102", "hukou_type": "agricultural",
+        "residence_region_code": "450102", "work_region_code": "450102"
+    });
+    let saved = app
+        .client
+        .put(app.url("/api/v1/me/profile"))
+        .bearer_auth(&worker.access_token)
+        .json(&profile)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), StatusCode::OK);
+    worker
+}
+
+async fn upload(app: &TestApp, worker: &Session, purpose: &str, bytes: Vec<u8>, name: &str) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+        )
+        .text("purpose", purpose.to_owned());
+    app.client
+        .post(app.url("/api/v1/uploads"))
+        .bearer_auth(&worker.access_token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn uploaded(app: &TestApp, worker: &Session, purpose: &str) -> String {
+    let response = upload(app, worker, purpose, JPEG.to_vec(), "photo.jpg").await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn startup_program(app: &TestApp) -> String {
+    let programs = app
+        .get_json("/api/v1/programs?region_code=450102&kind=startup_subsidy")
+        .await;
+    programs[0]["id"].as_str().unwrap().to_owned()
+}
+
+async fn apply(app: &TestApp, worker: &Session, key: &str, body: &Value) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/applications"))
+        .bearer_auth(&worker.access_token)
+        .header("Idempotency-Key", key)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn complete_application(app: &TestApp, worker: &Session) -> Value {
+    json!({
+        "program_id": startup_program(app).await,
+        "answers": {
+            "returning_worker": true, "business_name": "兴宁米粉店",
+            "business_registered_on": "2025-01-15", "employees": 4
+        },
+        "attachment_ids": [uploaded(app, worker, "id_card").await, uploaded(app, worker, "business_license").await],
+        "submit": true
+    })
+}
+
+#[tokio::test]
+async fn programs_apply_by_region_and_explain_their_rules() {
+    let app = TestApp::spawn().await;
+    let nanning = app.get_json("/api/v1/programs?region_code=450102").await;
+    let names: Vec<&str> = nanning
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert!(names.iter().any(|n| n.contains("一次性创业补贴")), "{names:?}");
+    assert!(names.iter().all(|n| !n.contains("江苏")), "{names:?}");
+    let program = &nanning
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == "startup_subsidy")
+        .unwrap();
+    assert_eq!(program["max_amount_fen"], 500_000);
+    assert_eq!(program["amounts_are_examples"], true);
+    assert!(
+        program["criteria"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["description"] == "带动就业3人以上")
+    );
+
+    let worker = guangxi_worker(&app, "eligible", "450102198801011235").await;
+    let id = program["id"].as_str().unwrap();
+    let eligibility = app
+        .get_json_with(&format!("/api/v1/programs/{id}/eligibility"), &worker.access_token)
+        .await;
+    assert_eq!(eligibility["eligible"], true);
+    let checks = eligibility["checks"].as_array().unwrap();
+    assert!(
+        checks
+            .iter()
+            .any(|c| c["criterion"] == "lives_or_works_in_region" && c["passed"] == true)
+    );
+    assert!(
+        checks
+            .iter()
+            .any(|c| c["criterion"] == "employees_at_least" && c["pending"] == true)
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn uploads_are_judged_by_content_and_kept_private() {
+    let app = TestApp::spawn().await;
+    let owner = app.login_worker("uploader").await;
+    let stranger = app.login_worker("stranger").await;
+    let html = upload(
+        &app,
+        &owner,
+        "id_card",
+        b"<html><body>not a photo</body></html>".to_vec(),
+        "photo.jpg",
+    )
+    .await;
+    let body = assert_problem(html, StatusCode::BAD_REQUEST, "VALIDATION_FAILED").await;
+    assert_eq!(body["details"]["fields"][0]["field"], "file");
+    let huge = upload(&app, &owner, "id_card", vec![0xFF; 20 * 1024 * 1024], "big.jpg").await;
+    assert_problem(huge, StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE").await;
+
+    let pdf = upload(&app, &owner, "certificate", b"%PDF-1.7\n%...".to_vec(), "cert.pdf").await;
+    assert_eq!(pdf.status(), StatusCode::CREATED);
+    let pdf: Value = pdf.json().await.unwrap();
+    assert_eq!(pdf["content_type"], "application/pdf");
+    assert_eq!(pdf["sha256"].as_str().unwrap().len(), 64);
+    let path = format!("/api/v1/uploads/{}", pdf["id"].as_str().unwrap());
+    let mine = app.get_with(&path, &owner.access_token).await;
+    assert_eq!(mine.status(), StatusCode::OK);
+    assert_eq!(mine.headers()["content-type"], "application/pdf");
+    assert_problem(
+        app.get_with(&path, &stranger.access_token).await,
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+    )
+    .await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_worker_applies_and_follows_the_case_to_payment() {
+    let app = TestApp::spawn().await;
+    let worker = guangxi_worker(&app, "applicant", "450102198801011235").await;
+    let body = complete_application(&app, &worker).await;
+    let created = apply(&app, &worker, "key-1", &body).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let created: Value = created.json().await.unwrap();
+    assert_eq!(created["status"], "submitted");
+    let number = created["application_no"].as_str().unwrap();
+    assert!(
+        number.starts_with("SB-450102-") && number.ends_with("-000001"),
+        "{number}"
+    );
+    let id = created["id"].as_str().unwrap();
+
+    let admin = app.admin("450000").await;
+    let reviewer = app.staff(&admin, "xingning.reviewer", &["reviewer"], "450102").await;
+    let finance = app.staff(&admin, "nanning.finance", &["finance"], "450100").await;
+    let queue = app
+        .get_json_with("/api/v1/staff/applications", &reviewer.access_token)
+        .await;
+    assert_eq!(queue["total"], 1);
+    let case = app
+        .get_json_with(&format!("/api/v1/staff/applications/{id}"), &reviewer.access_token)
+        .await;
+    assert_eq!(case["status"], "under_review");
+    assert_eq!(case["applicant"]["id_number"], "4501**********1235");
+    assert_eq!(case["applicant"]["name"], "韦**");
+    let revealed = app
+        .post_json(
+            &format!("/api/v1/staff/applications/{id}/reveal"),
+            &json!({}),
+            Some(&reviewer.access_token),
+        )
+        .await;
+    assert_eq!(
+        revealed.json::<Value>().await.unwrap()["id_number"],
+        "450102198801011235"
+    );
+
+    let version = case["version"].as_i64().unwrap();
+    let approve = json!({"decision": "approve", "expected_version": version, "comment": "材料齐全"});
+    let approved = app
+        .post_json(
+            &format!("/api/v1/staff/applications/{id}/review"),
+            &approve,
+            Some(&reviewer.access_token),
+        )
+        .await;
+    assert_eq!(approved.status(), StatusCode::OK);
+    let approved: Value = approved.json().await.unwrap();
+    assert_eq!(
+        (approved["status"].as_str(), approved["approved_amount_fen"].as_i64()),
+        (Some("approved"), Some(500_000))
+    );
+
+    let pay = json!({"amount_fen": 500_000, "reference": "GX-PAY-0001", "expected_version": approved["version"]});
+    let paid = app
+        .post_json(
+            &format!("/api/v1/staff/applications/{id}/disburse"),
+            &pay,
+            Some(&finance.access_token),
+        )
+        .await;
+    assert_eq!(paid.json::<Value>().await.unwrap()["status"], "disbursed");
+
+    let detail = app
+        .get_json_with(&format!("/api/v1/applications/{id}"), &worker.access_token)
+        .await;
+    let steps: Vec<&str> = detail["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["create", "submit", "start_review", "approve", "disburse"]);
+    let text = detail["timeline"].to_string();
+    assert!(
+        text.contains("工作人员") && !text.contains("xingning") && !text.contains("测试"),
+        "{text}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn one_key_one_application_and_one_application_per_program() {
+    let app = TestApp::spawn().await;
+    let worker = guangxi_worker(&app, "retrier", "450102198801011235").await;
+    let body = complete_application(&app, &worker).await;
+    let (first, second) = tokio::join!(
+        apply(&app, &worker, "same-key", &body),
+        apply(&app, &worker, "same-key", &body)
+    );
+    let statuses = [first.status(), second.status()];
+    assert!(statuses.contains(&StatusCode::CREATED), "{statuses:?}");
+    let replay = apply(&app, &worker, "same-key", &body).await;
+    assert_eq!(replay.status(), StatusCode::CREATED);
+    let mut changed = body.clone();
+    changed["answers"]["employees"] = json!(9);
+    assert_problem(
+        apply(&app, &worker, "same-key", &changed).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "IDEMPOTENCY_KEY_REUSED",
+    )
+    .await;
+    let missing = app
+        .post_json("/api/v1/applications", &body, Some(&worker.access_token))
+        .await;
+    assert_problem(missing, StatusCode::BAD_REQUEST, "VALIDATION_FAILED").await;
+
+    let other = guangxi_worker(&app, "racer", "450103199002022342").await;
+    let draft = json!({"program_id": body["program_id"], "answers": {"returning_worker": true}});
+    let attempts = (0..20).map(|i| {
+        let (app, other, draft) = (&app, &other, &draft);
+        async move { apply(app, other, &format!("race-{i}"), draft).await.status() }
+    });
+    let statuses = futures_util::future::join_all(attempts).await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::CREATED).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count(),
+        19,
+        "{statuses:?}"
+    );
+    let mine = app.get_json_with("/api/v1/applications", &worker.access_token).await;
+    assert_eq!(mine["total"], 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn nobody_reaches_another_workers_application() {
+    let app = TestApp::spawn().await;
+    let owner = guangxi_worker(&app, "owner", "450102198801011235").await;
+    let body = complete_application(&app, &owner).await;
+    let created: Value = apply(&app, &owner, "k", &body).await.json().await.unwrap();
+    let id = created["id"].as_str().unwrap();
+    let intruder = app.login_worker("intruder").await;
+    assert_problem(
+        app.get_with(&format!("/api/v1/applications/{id}"), &intruder.access_token)
+            .await,
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+    )
+    .await;
+    let withdraw = app
+        .post_json(
+            &format!("/api/v1/applications/{id}/withdraw"),
+            &json!({}),
+            Some(&intruder.access_token),
+        )
+        .await;
+    assert_problem(withdraw, StatusCode::NOT_FOUND, "NOT_FOUND").await;
+    let edit = app
+        .client
+        .put(app.url(&format!("/api/v1/applications/{id}")))
+        .bearer_auth(&intruder.access_token)
+        .json(&json!({"expected_version": 1, "answers": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(edit, StatusCode::NOT_FOUND, "NOT_FOUND").await;
+    let document = body["attachment_ids"][0].as_str().unwrap();
+    let fetch = app
+        .get_with(&format!("/api/v1/uploads/{document}"), &intruder.access_token)
+        .await;
+    assert_problem(fetch, StatusCode::NOT_FOUND, "NOT_FOUND").await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn reviewers_see_their_region_only_and_cannot_overwrite_each_other() {
+    let app = TestApp::spawn().await;
+    let worker = guangxi_worker(&app, "reviewed", "450102198801011235").await;
+    let body = complete_application(&app, &worker).await;
+    let created: Value = apply(&app, &worker, "k", &body).await.json().await.unwrap();
+    let id = created["id"].as_str().unwrap();
+    let admin = app.admin("450000").await;
+    let city = app.staff(&admin, "nanning.reviewer", &["reviewer"], "450100").await;
+    let county = app.staff(&admin, "xingning.reviewer", &["reviewer"], "450102").await;
+    let neighbour = app.staff(&admin, "qingxiu.reviewer", &["reviewer"], "450103").await;
+    assert_eq!(
+        app.get_json_with("/api/v1/staff/applications", &neighbour.access_token)
+            .await["total"],
+        0
+    );
+    let hidden = app
+        .get_with(&format!("/api/v1/staff/applications/{id}"), &neighbour.access_token)
+        .await;
+    assert_problem(hidden, StatusCode::NOT_FOUND, "NOT_FOUND").await;
+    assert_eq!(
+        app.get_json_with("/api/v1/staff/applications", &city.access_token)
+            .await["total"],
+        1
+    );
+
+    let version = app
+        .get_json_with(&format!("/api/v1/staff/applications/{id}"), &county.access_token)
+        .await["version"]
+        .clone();
+    let decide = |token: String, decision: &'static str| {
+        let (app, version) = (&app, version.clone());
+        async move {
+            let body = json!({"decision": decision, "expected_version": version, "comment": "意见"});
+            app.post_json(&format!("/api/v1/staff/applications/{id}/review"), &body, Some(&token))
+                .await
+                .status()
+        }
+    };
+    let (one, other) = tokio::join!(
+        decide(county.access_token.clone(), "approve"),
+        decide(city.access_token.clone(), "return")
+    );
+    let mut statuses = [one, other];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
+    let reject_without_reason = json!({"decision": "reject", "expected_version": 99});
+    let refused = app
+        .post_json(
+            &format!("/api/v1/staff/applications/{id}/review"),
+            &reject_without_reason,
+            Some(&county.access_token),
+        )
+        .await;
+    let problem = assert_problem(refused, StatusCode::BAD_REQUEST, "VALIDATION_FAILED").await;
+    assert_eq!(problem["details"]["fields"][0]["field"], "comment");
+    app.stop().await;
+}
