@@ -55,6 +55,8 @@ pub struct WechatConfig {
     pub api_base: String,
     /// The longest a WeChat call may take, connection included.
     pub timeout: Duration,
+    /// The subscribe-message template for status changes; unset: in-app inbox only.
+    pub status_template_id: Option<String>,
 }
 
 /// Requests per minute, per caller.
@@ -85,6 +87,8 @@ pub struct Config {
     pub upload_dir: PathBuf,
     pub log_format: LogFormat,
     pub rate_limits: RateLimits,
+    /// How often the outbox is looked at for notifications to deliver.
+    pub outbox_interval: Duration,
 }
 
 /// Why the configuration was refused: every problem found, not just the first.
@@ -260,6 +264,13 @@ impl Config {
             integrator: per_minute("SHIMINHUA_RATE_INTEGRATOR", "1200"),
         };
 
+        let outbox_interval_ms: u64 = parse_or(
+            &var("SHIMINHUA_OUTBOX_INTERVAL_MS"),
+            "1000",
+            "SHIMINHUA_OUTBOX_INTERVAL_MS",
+            &mut problems,
+        );
+
         let log_format = match var("SHIMINHUA_LOG_FORMAT").as_deref() {
             Some("json") => LogFormat::Json,
             Some("pretty") => LogFormat::Pretty,
@@ -289,12 +300,14 @@ impl Config {
                     app_secret: app_secret.map(Into::into),
                     api_base,
                     timeout: Duration::from_millis(wechat_timeout_ms.clamp(100, 60_000)),
+                    status_template_id: var("SHIMINHUA_WECHAT_TEMPLATE_ID"),
                 },
                 upload_dir: var("SHIMINHUA_UPLOAD_DIR")
                     .unwrap_or_else(|| "data/uploads".to_owned())
                     .into(),
                 log_format,
                 rate_limits,
+                outbox_interval: Duration::from_millis(outbox_interval_ms.max(50)),
             },
             warnings,
         })

@@ -22,7 +22,7 @@ use crate::{
     },
     routes::{self, Apis},
     services::{
-        health,
+        health, notifications,
         policies::{index::PolicyIndex, sync as policy_sync},
         regions::RegionDirectory,
         uploads,
@@ -198,6 +198,7 @@ pub async fn start(
         health::spawn_probe(state.clone()),
         policy_sync::spawn_follower(state.clone(), watermark),
         uploads::spawn_cleanup(state.clone()),
+        notifications::spawn_deliverer(state.clone()),
     ];
     tracing::info!(%addr, "listening");
     Ok(RunningServer {

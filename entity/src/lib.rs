@@ -6,6 +6,8 @@ pub mod audit_log;
 pub mod counter;
 pub mod idempotency_record;
 pub mod integrator_client;
+pub mod notification;
+pub mod outbox;
 pub mod policy;
 pub mod program;
 pub mod region;

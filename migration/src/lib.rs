@@ -10,6 +10,7 @@ mod m20261122_000005_seed_policies;
 mod m20261122_000006_create_applications;
 mod m20261122_000007_seed_programs;
 mod m20261122_000008_create_upload;
+mod m20261122_000009_create_outbox;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_create_applications::Migration),
             Box::new(m20261122_000007_seed_programs::Migration),
             Box::new(m20261122_000008_create_upload::Migration),
+            Box::new(m20261122_000009_create_outbox::Migration),
         ]
     }
 }

@@ -6,7 +6,7 @@ use crate::support::{TestApp, app::Session, assert_problem};
 const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00];
 
 /// A returning worker from 南宁市兴宁区 (450102) with a complete profile.
-async fn guangxi_worker(app: &TestApp, code: &str, id_number: &str) -> Session {
+pub async fn guangxi_worker(app: &TestApp, code: &str, id_number: &str) -> Session {
     let worker = app.login_worker(code).await;
     let profile = json!({
         "real_name": "韦小宝", "id_number": id_number, "consent_version": "2026-11",
@@ -57,7 +57,7 @@ async fn startup_program(app: &TestApp) -> String {
     programs[0]["id"].as_str().unwrap().to_owned()
 }
 
-async fn apply(app: &TestApp, worker: &Session, key: &str, body: &Value) -> reqwest::Response {
+pub async fn apply(app: &TestApp, worker: &Session, key: &str, body: &Value) -> reqwest::Response {
     app.client
         .post(app.url("/api/v1/applications"))
         .bearer_auth(&worker.access_token)
@@ -68,7 +68,7 @@ async fn apply(app: &TestApp, worker: &Session, key: &str, body: &Value) -> reqw
         .unwrap()
 }
 
-async fn complete_application(app: &TestApp, worker: &Session) -> Value {
+pub async fn complete_application(app: &TestApp, worker: &Session) -> Value {
     json!({
         "program_id": startup_program(app).await,
         "answers": {

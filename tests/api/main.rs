@@ -9,6 +9,7 @@ mod cli;
 mod errors;
 mod health;
 mod integrators;
+mod notifications;
 mod openapi;
 mod policies;
 mod protection;

@@ -73,6 +73,12 @@ struct StableToken {
 }
 
 #[derive(Deserialize)]
+struct Answer {
+    #[serde(default)]
+    errcode: i64,
+}
+
+#[derive(Deserialize)]
 struct PhoneAnswer {
     #[serde(default)]
     errcode: i64,
@@ -207,6 +213,47 @@ impl WechatClient {
         }
     }
 
+    /// Sends a subscribe message (订阅消息). `Ok(false)` when the user has
+    /// not subscribed or refused (43101): that is final, not to be retried.
+    pub async fn send_subscribe_message(
+        &self,
+        openid: &str,
+        template_id: &str,
+        page: &str,
+        data: serde_json::Value,
+    ) -> Result<bool, WechatError> {
+        let mut retried = false;
+        loop {
+            let token = self.access_token().await?;
+            let url = format!("{}/cgi-bin/message/subscribe/send", self.api_base);
+            let request = self
+                .http
+                .post(url)
+                .query(&[("access_token", token.as_str())])
+                .json(&json!({
+                    "touser": openid,
+                    "template_id": template_id,
+                    "page": page,
+                    "data": data,
+                }));
+            let answer: Answer = self.call(request).await?;
+            match answer.errcode {
+                0 => return Ok(true),
+                43101 => return Ok(false),
+                code if token_expired(code) && !retried => {
+                    self.forget_token(&token).await;
+                    retried = true;
+                }
+                45009 | 45011 => return Err(WechatError::RateLimited),
+                other => return Err(WechatError::Unavailable(format!("subscribe/send errcode {other}"))),
+            }
+        }
+    }
+
+    pub fn is_live(&self) -> bool {
+        self.mode == WechatMode::Live
+    }
+
     /// The access token all instances share. One instance at a time fetches a
     /// new one (the others wait for it in the store); `stable_token` is used
     /// because, unlike `cgi-bin/token`, fetching it does not invalidate the
@@ -319,6 +366,7 @@ mod tests {
             app_secret: None,
             api_base: "http://127.0.0.1:1".to_owned(),
             timeout: Duration::from_secs(1),
+            status_template_id: None,
         };
         WechatClient::new(&config, Arc::new(MemoryStore::default())).unwrap()
     }

@@ -1,9 +1,9 @@
 use poem::web::Data;
 use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::{Object, OpenApi, param::Query};
 use serde::Deserialize;
 
-use super::ApiTags;
+use super::{ApiTags, Page, default_page_size, first_page};
 use crate::{
     auth::schemes::WorkerAuth,
     domain::{BoundedText, HukouType, IdNumber, RegionCode},
@@ -12,7 +12,10 @@ use crate::{
         json_body::{JsonBody, present},
         problem::{ApiResult, status},
     },
-    services::workers::{self, CONSENT_VERSION, Profile, ProfileChange},
+    services::{
+        notifications,
+        workers::{self, CONSENT_VERSION, Profile, ProfileChange},
+    },
     state::AppState,
 };
 
@@ -87,6 +90,21 @@ pub struct PhoneBinding {
     pub code: BoundedText<1, 128>,
 }
 
+/// A message in the worker's inbox.
+#[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct NotificationView {
+    pub id: String,
+    pub title: String,
+    pub body: String,
+    /// The mini-program page to open.
+    pub link: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Whether WeChat also delivered it: `sent`, `refused` (not subscribed),
+    /// `pending`, `failed`, or `skipped` (no template configured).
+    pub wechat_status: String,
+}
+
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Me")]
 impl MeApi {
     /// Get my profile
@@ -125,6 +143,40 @@ impl MeApi {
         Ok(Json(
             workers::update_profile(&state, &context, &auth.0, change).await?.into(),
         ))
+    }
+
+    /// My notifications
+    ///
+    /// Every status change of my applications, newest first.
+    #[oai(path = "/me/notifications", method = "get", operation_id = "listMyNotifications")]
+    async fn notifications(
+        &self,
+        state: Data<&AppState>,
+        auth: WorkerAuth,
+        #[oai(default = "first_page", validator(minimum(value = "1"), maximum(value = "100000")))] page: Query<u32>,
+        #[oai(
+            default = "default_page_size",
+            validator(minimum(value = "1"), maximum(value = "100"))
+        )]
+        page_size: Query<u32>,
+    ) -> ApiResult<Json<Page<NotificationView>>, { status::BAD_REQUEST | status::SIGNED_IN }> {
+        let (items, total) = notifications::inbox(&state, &auth.0.subject, page.0, page_size.0).await?;
+        Ok(Json(Page {
+            items: items
+                .into_iter()
+                .map(|n| NotificationView {
+                    id: n.id,
+                    title: n.title,
+                    body: n.body,
+                    link: n.link,
+                    created_at: n.created_at,
+                    wechat_status: n.wechat_status,
+                })
+                .collect(),
+            total,
+            page: page.0,
+            page_size: page_size.0,
+        }))
     }
 
     /// Bind my phone number through WeChat

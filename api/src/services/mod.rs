@@ -6,6 +6,7 @@ pub mod clients;
 pub mod counters;
 pub mod health;
 pub mod idempotency;
+pub mod notifications;
 pub mod policies;
 pub mod programs;
 pub mod regions;

@@ -314,6 +314,13 @@ impl TestApp {
         Database::connect(&self.database_url).await.expect("the test database")
     }
 
+    /// Stops the server and keeps its database, for another instance to go on with.
+    pub async fn halt(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop().await.expect("the server stops cleanly");
+        }
+    }
+
     pub async fn stop(mut self) {
         if let Some(server) = self.server.take() {
             server.stop().await.expect("the server stops cleanly");

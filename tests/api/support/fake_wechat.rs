@@ -32,6 +32,8 @@ pub struct FakeState {
     pub tokens_issued: u32,
     /// Tokens WeChat now answers 40001 for.
     pub expired: HashSet<String>,
+    /// Subscribe messages asked for, by openid (refused ones too).
+    pub messages: Vec<String>,
 }
 
 pub struct FakeWechat {
@@ -129,6 +131,25 @@ async fn phone_number(
     }))
 }
 
+/// Subscribe messages: openid `o_refuser` has not subscribed (43101).
+#[handler]
+async fn subscribe_send(
+    state: Data<&Arc<Mutex<FakeState>>>,
+    Query(query): Query<TokenQuery>,
+    Json(body): Json<Value>,
+) -> Response {
+    let mut state = state.lock().unwrap();
+    if state.expired.contains(&query.access_token) {
+        return json_response(json!({"errcode": 40001, "errmsg": "invalid credential"}));
+    }
+    let touser = body["touser"].as_str().unwrap_or_default().to_owned();
+    state.messages.push(touser.clone());
+    if touser == "o_refuser" {
+        return json_response(json!({"errcode": 43101, "errmsg": "user refuse to accept the msg"}));
+    }
+    json_response(json!({"errcode": 0, "errmsg": "ok"}))
+}
+
 fn json_response(value: Value) -> Response {
     Response::builder()
         .content_type("application/json")
@@ -142,6 +163,7 @@ impl FakeWechat {
             .at("/sns/jscode2session", get(code2session))
             .at("/cgi-bin/stable_token", post(stable_token))
             .at("/wxa/business/getuserphonenumber", post(phone_number))
+            .at("/cgi-bin/message/subscribe/send", post(subscribe_send))
             .data(state.clone());
         let acceptor = TcpListener::bind("127.0.0.1:0")
             .into_acceptor()
@@ -160,6 +182,17 @@ impl FakeWechat {
 
     pub fn tokens_issued(&self) -> u32 {
         self.state.lock().unwrap().tokens_issued
+    }
+
+    /// How many subscribe messages were asked for `openid`.
+    pub fn messages_to(&self, openid: &str) -> usize {
+        self.state
+            .lock()
+            .unwrap()
+            .messages
+            .iter()
+            .filter(|m| *m == openid)
+            .count()
     }
 
     /// Makes WeChat refuse `token` from now on, as when it expires early.

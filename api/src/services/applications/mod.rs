@@ -23,7 +23,7 @@ use crate::{
     infra::crypto::Purpose,
     services::{
         audit::{self, Event, Outcome},
-        counters, idempotency,
+        counters, idempotency, notifications,
         programs::{self, Program, rules},
         staff::require_role,
         uploads, workers,
@@ -264,6 +264,17 @@ async fn record_step(
         ..Default::default()
     }
     .insert(transaction)
+    .await?;
+    notifications::enqueue(
+        transaction,
+        &row.worker_id,
+        "application.status",
+        &notifications::Message {
+            title: "补贴申请进度".to_owned(),
+            body: format!("您的申请{}：{}", row.application_no, action.describe()),
+            link: Some(format!("pages/applications/detail?id={}", row.id)),
+        },
+    )
     .await?;
     audit::record(
         transaction,
