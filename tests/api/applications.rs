@@ -395,3 +395,86 @@ async fn reviewers_see_their_region_only_and_cannot_overwrite_each_other() {
     assert_eq!(problem["details"]["fields"][0]["field"], "comment");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_regions_own_program_pays_until_its_quota_is_used() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("450000").await;
+    let program = json!({
+        "name": "兴宁区零工技能提升补助", "kind": "employment_subsidy", "region_code": "450102",
+        "description": "示例", "period": "2026", "quota": 1,
+        "amount_rule": {"type": "fixed", "amount_fen": 80000},
+        "criteria": [{"type": "lives_or_works_in_region"}],
+        "required_documents": [], "form_fields": []
+    });
+    let created = app
+        .post_json("/api/v1/staff/programs", &program, Some(&admin.access_token))
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let created: Value = created.json().await.unwrap();
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(created["status"], "draft");
+    let open = json!({"expected_version": 1});
+    let opened = app
+        .post_json(
+            &format!("/api/v1/staff/programs/{id}/open"),
+            &open,
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(opened.json::<Value>().await.unwrap()["status"], "open");
+    let stale = app
+        .post_json(
+            &format!("/api/v1/staff/programs/{id}/close"),
+            &open,
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_problem(stale, StatusCode::CONFLICT, "VERSION_CONFLICT").await;
+    let bad_rule = json!({
+        "name": "x", "kind": "employment_subsidy", "region_code": "450102", "description": "x", "period": "2026",
+        "amount_rule": {"type": "fixed", "amount_fen": -5}, "criteria": [], "required_documents": [], "form_fields": []
+    });
+    let refused = app
+        .post_json("/api/v1/staff/programs", &bad_rule, Some(&admin.access_token))
+        .await;
+    let problem = assert_problem(refused, StatusCode::BAD_REQUEST, "VALIDATION_FAILED").await;
+    assert_eq!(problem["details"]["fields"][0]["field"], "amount_rule");
+
+    let reviewer = app.staff(&admin, "quota.reviewer", &["reviewer"], "450102").await;
+    let mut cases = Vec::new();
+    for (code, id_number) in [
+        ("first-come", "450102198801011235"),
+        ("second-come", "450103199002022342"),
+    ] {
+        let worker = guangxi_worker(&app, code, id_number).await;
+        let applied = apply(&app, &worker, "q", &json!({"program_id": id, "submit": true})).await;
+        assert_eq!(applied.status(), StatusCode::CREATED);
+        cases.push(
+            applied.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let mut outcomes = Vec::new();
+    for case in &cases {
+        let version = app
+            .get_json_with(&format!("/api/v1/staff/applications/{case}"), &reviewer.access_token)
+            .await["version"]
+            .clone();
+        let decision = json!({"decision": "approve", "expected_version": version});
+        outcomes.push(
+            app.post_json(
+                &format!("/api/v1/staff/applications/{case}/review"),
+                &decision,
+                Some(&reviewer.access_token),
+            )
+            .await,
+        );
+    }
+    assert_eq!(outcomes[0].status(), StatusCode::OK);
+    let second = outcomes.pop().unwrap();
+    assert_problem(second, StatusCode::CONFLICT, "BUDGET_EXHAUSTED").await;
+    app.stop().await;
+}
