@@ -3,6 +3,7 @@
 pub mod application;
 pub mod application_event;
 pub mod audit_log;
+pub mod calendar_day;
 pub mod counter;
 pub mod idempotency_record;
 pub mod integrator_client;
@@ -11,6 +12,9 @@ pub mod outbox;
 pub mod policy;
 pub mod program;
 pub mod region;
+pub mod si_transfer;
+pub mod si_transfer_change;
+pub mod si_transfer_step;
 pub mod staff_account;
 pub mod upload;
 pub mod worker;

@@ -11,6 +11,7 @@ mod m20261122_000006_create_applications;
 mod m20261122_000007_seed_programs;
 mod m20261122_000008_create_upload;
 mod m20261122_000009_create_outbox;
+mod m20261122_000010_create_si_transfer;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_seed_programs::Migration),
             Box::new(m20261122_000008_create_upload::Migration),
             Box::new(m20261122_000009_create_outbox::Migration),
+            Box::new(m20261122_000010_create_si_transfer::Migration),
         ]
     }
 }

@@ -17,4 +17,5 @@ mod rate_limits;
 mod regions;
 mod staff;
 mod tokens;
+mod transfers;
 mod workers;

@@ -52,7 +52,7 @@ impl TextType for IdNumber {
             return Err(FieldIssue::IdNumberFormat);
         }
         let birth = NaiveDate::parse_from_str(&upper[6..14], "%Y%m%d").map_err(|_| FieldIssue::IdNumberBirthDate)?;
-        let today = chrono::Local::now().date_naive();
+        let today = crate::domain::china_time::today();
         if birth > today || birth < NaiveDate::from_ymd_opt(1900, 1, 1).expect("a valid date") {
             return Err(FieldIssue::IdNumberBirthDate);
         }

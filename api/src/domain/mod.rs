@@ -1,6 +1,7 @@
 //! Parse-don't-validate types: a value of one of these types is valid by construction.
 
 mod bounded_text;
+pub mod china_time;
 mod field_issue;
 mod hukou;
 mod id_number;

@@ -1,5 +1,9 @@
 use poem::web::Data;
-use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
+use poem_openapi::{
+    ApiResponse, Object, OpenApi,
+    param::{Path, Query},
+    payload::Json,
+};
 use serde::Deserialize;
 
 use super::{ApiTags, auth::StaffView};
@@ -12,6 +16,7 @@ use crate::{
         problem::{ApiResult, status},
     },
     services::{
+        calendar::{self, DayKind},
         clients::{self, NewClient},
         staff::{self, NewStaff},
     },
@@ -64,6 +69,29 @@ pub enum ClientCreatedResponse {
     Created(Json<ClientCreated>),
 }
 
+/// A day that breaks the weekday rule.
+#[derive(Debug, Object, Deserialize)]
+pub struct CalendarDayWrite {
+    /// `holiday` (a day off, even on a weekday) or `workday` (an adjusted working weekend).
+    pub kind: DayKind,
+    /// e.g. 国庆节 or 国庆调休.
+    pub name: BoundedText<1, 64>,
+}
+
+#[derive(Debug, Object)]
+pub struct CalendarDayView {
+    pub day: chrono::NaiveDate,
+    pub kind: DayKind,
+    pub name: String,
+}
+
+#[derive(ApiResponse)]
+pub enum CalendarChanged {
+    /// Recorded (or, for DELETE, removed).
+    #[oai(status = 204)]
+    Done,
+}
+
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Administration")]
 impl AdminApi {
     /// Create a staff account
@@ -90,6 +118,60 @@ impl AdminApi {
         };
         let member = staff::create(&state.db, &state.regions, Some(&context), Some(&auth.0), new).await?;
         Ok(StaffCreated::Created(Json(member.into())))
+    }
+
+    /// The working-day calendar of a year
+    ///
+    /// Holidays and adjusted working weekends; other days follow the weekday rule.
+    #[oai(path = "/admin/calendar", method = "get", operation_id = "listCalendarDays")]
+    async fn calendar(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        #[oai(validator(minimum(value = "2000"), maximum(value = "2100")))] year: Query<i32>,
+    ) -> ApiResult<Json<Vec<CalendarDayView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
+        staff::require_role(&auth.0, Role::Admin)?;
+        let days = calendar::list_year(&state.db, year.0).await?;
+        Ok(Json(
+            days.into_iter()
+                .filter_map(|d| {
+                    DayKind::parse(&d.kind).map(|kind| CalendarDayView {
+                        day: d.day,
+                        kind,
+                        name: d.name,
+                    })
+                })
+                .collect(),
+        ))
+    }
+
+    /// Record a holiday or an adjusted working day
+    ///
+    /// Legal deadlines count working days by this calendar.
+    #[oai(path = "/admin/calendar/:day", method = "put", operation_id = "setCalendarDay")]
+    async fn set_calendar_day(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        day: Path<chrono::NaiveDate>,
+        body: JsonBody<CalendarDayWrite>,
+    ) -> ApiResult<CalendarChanged, { status::BODY | status::FORBIDDEN | status::SIGNED_IN }> {
+        staff::require_role(&auth.0, Role::Admin)?;
+        calendar::set_day(&state.db, day.0, body.0.kind, body.0.name.as_str()).await?;
+        Ok(CalendarChanged::Done)
+    }
+
+    /// Remove a calendar exception
+    #[oai(path = "/admin/calendar/:day", method = "delete", operation_id = "clearCalendarDay")]
+    async fn clear_calendar_day(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        day: Path<chrono::NaiveDate>,
+    ) -> ApiResult<CalendarChanged, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
+        staff::require_role(&auth.0, Role::Admin)?;
+        calendar::clear_day(&state.db, day.0).await?;
+        Ok(CalendarChanged::Done)
     }
 
     /// Create an integrator client

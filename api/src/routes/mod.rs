@@ -9,6 +9,7 @@ pub mod me;
 pub mod policies;
 pub mod programs;
 pub mod regions;
+pub mod transfers;
 pub mod uploads;
 
 use poem_openapi::{
@@ -38,6 +39,8 @@ pub enum ApiTags {
     Applications,
     /// Documents workers upload for their applications.
     Uploads,
+    /// Social-insurance transfers (社保关系转移接续), step by step.
+    SiTransfers,
 }
 
 /// The API as one tuple of resource groups.
@@ -52,6 +55,8 @@ pub type Apis = (
     programs::ProgramApi,
     applications::ApplicationApi,
     uploads::UploadApi,
+    transfers::TransferApi,
+    transfers::TransferIntegrationApi,
 );
 
 pub fn apis() -> Apis {
@@ -66,6 +71,8 @@ pub fn apis() -> Apis {
         programs::ProgramApi,
         applications::ApplicationApi,
         uploads::UploadApi,
+        transfers::TransferApi,
+        transfers::TransferIntegrationApi,
     )
 }
 

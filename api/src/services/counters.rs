@@ -34,7 +34,7 @@ pub async fn next(db: &impl ConnectionTrait, name: &str) -> AppResult<i64> {
 
 /// `{prefix}-{region}-{yyyymmdd}-{sequence:06}`, the sequence counted per prefix, region and day.
 pub async fn readable_number(db: &impl ConnectionTrait, prefix: &str, region: &str) -> AppResult<String> {
-    let day = chrono::Local::now().format("%Y%m%d");
+    let day = crate::domain::china_time::today().format("%Y%m%d");
     let sequence = next(db, &format!("{prefix}-{region}-{day}")).await?;
     Ok(format!("{prefix}-{region}-{day}-{sequence:06}"))
 }

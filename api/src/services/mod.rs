@@ -2,6 +2,7 @@
 
 pub mod applications;
 pub mod audit;
+pub mod calendar;
 pub mod clients;
 pub mod counters;
 pub mod health;
@@ -12,5 +13,6 @@ pub mod programs;
 pub mod regions;
 pub mod sessions;
 pub mod staff;
+pub mod transfers;
 pub mod uploads;
 pub mod workers;

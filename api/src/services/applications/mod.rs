@@ -160,7 +160,7 @@ async fn admissible(
     answers: &Map<String, Value>,
     attached: &[entity::upload::Model],
 ) -> AppResult<i64> {
-    let today = chrono::Local::now().date_naive();
+    let today = crate::domain::china_time::today();
     if !program.accepting(today) {
         return Err(AppError::new(ErrorCode::ProgramClosed));
     }
@@ -312,7 +312,7 @@ pub async fn create(
             err
         }
     })?;
-    if !program.accepting(chrono::Local::now().date_naive()) {
+    if !program.accepting(crate::domain::china_time::today()) {
         return Err(AppError::new(ErrorCode::ProgramClosed));
     }
     rules::validate_answers(&program.form_fields, &new.answers, false).map_err(invalid_answers)?;

@@ -155,7 +155,7 @@ pub async fn eligibility(state: &AppState, worker_id: &str, program_id: &str) ->
         program.region_code,
         &Facts { answers: None, ..facts },
         &state.regions,
-        chrono::Local::now().date_naive(),
+        crate::domain::china_time::today(),
     ))
 }
 

@@ -1,0 +1,378 @@
+use chrono::{DateTime, NaiveDate, Utc};
+use poem::web::Data;
+use poem_openapi::{
+    ApiResponse, Enum, Object, OpenApi,
+    param::{Header, Path, Query},
+    payload::Json,
+};
+use serde::{Deserialize, Serialize};
+
+use super::ApiTags;
+use crate::{
+    auth::schemes::{IntegratorAuth, StaffAuth, WorkerAuth},
+    domain::{BoundedText, IdNumber, RegionCode},
+    http::{
+        gateway::RequestContext,
+        json_body::{JsonBody, present},
+        problem::{ApiResult, status},
+    },
+    services::{
+        idempotency,
+        transfers::{
+            self, Opening, StepReport, Transfer,
+            process::{InsuranceType, Office},
+        },
+    },
+    state::AppState,
+};
+
+pub struct TransferApi;
+pub struct TransferIntegrationApi;
+
+/// One legal step of a transfer.
+#[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct StepView {
+    /// e.g. `contact_letter_issued`.
+    pub step: String,
+    /// What happens, in plain Chinese.
+    pub label: String,
+    /// Which office acts: `from` (old place) or `to` (new place).
+    pub office: Office,
+    pub office_region_code: RegionCode,
+    /// `pending` or `done`.
+    pub status: String,
+    /// The legal limit in working days from the previous step.
+    pub limit_days: Option<i32>,
+    /// The last day of the limit, once the previous step is done.
+    pub due_on: Option<NaiveDate>,
+    /// Past its due day by at least one working day.
+    pub overdue: bool,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub note: Option<String>,
+}
+
+/// A transfer case with its steps.
+#[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct TransferView {
+    pub id: String,
+    /// e.g. ZJ-320115-20261122-000001.
+    pub transfer_no: String,
+    pub insurance_type: InsuranceType,
+    pub from_region_code: RegionCode,
+    pub to_region_code: RegionCode,
+    /// `worker` or `agency`: who opened it.
+    pub source: String,
+    /// `in_progress` or `completed`.
+    pub status: String,
+    pub overdue: bool,
+    /// The office holding the case now.
+    pub responsible_office: Option<Office>,
+    pub responsible_region_code: Option<RegionCode>,
+    pub steps: Vec<StepView>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn transfer_view(transfer: Transfer) -> TransferView {
+    TransferView {
+        responsible_office: transfer.responsible.map(|(office, _)| office),
+        responsible_region_code: transfer.responsible.map(|(_, region)| region),
+        steps: transfer
+            .steps
+            .into_iter()
+            .map(|s| StepView {
+                step: s.step,
+                label: s.label.to_owned(),
+                office: s.office,
+                office_region_code: s.office_region,
+                status: s.status,
+                limit_days: s.limit_days,
+                due_on: s.due_on,
+                overdue: s.overdue,
+                occurred_at: s.occurred_at,
+                note: s.note,
+            })
+            .collect(),
+        id: transfer.id,
+        transfer_no: transfer.transfer_no,
+        insurance_type: transfer.insurance_type,
+        from_region_code: transfer.from_region_code,
+        to_region_code: transfer.to_region_code,
+        source: transfer.source,
+        status: transfer.status,
+        overdue: transfer.overdue,
+        created_at: transfer.created_at,
+        updated_at: transfer.updated_at,
+    }
+}
+
+#[derive(Debug, Object, Deserialize, Serialize)]
+pub struct TransferRequest {
+    pub insurance_type: InsuranceType,
+    /// Where the insurance was paid until now.
+    pub from_region_code: RegionCode,
+    /// Where it continues.
+    pub to_region_code: RegionCode,
+}
+
+#[derive(Debug, Object)]
+pub struct TransferCreated {
+    pub id: String,
+    pub transfer_no: String,
+    pub status: String,
+}
+
+#[derive(ApiResponse)]
+pub enum TransferOpened {
+    /// Opened; the same Idempotency-Key and body replay this answer.
+    #[oai(status = 201)]
+    Created(Json<TransferCreated>),
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct AgencyTransferRequest {
+    /// The insured person's ID number; the case joins their account when they register.
+    pub id_number: IdNumber,
+    pub insurance_type: InsuranceType,
+    pub from_region_code: RegionCode,
+    pub to_region_code: RegionCode,
+}
+
+#[derive(ApiResponse)]
+pub enum AgencyTransferOpened {
+    /// Opened.
+    #[oai(status = 201)]
+    Created(Json<TransferView>),
+}
+
+#[derive(Debug, Clone, Copy, Enum, Deserialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum StepState {
+    Done,
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct StepUpdate {
+    /// Only `done`: steps are reported when they happen.
+    pub status: StepState,
+    /// When it happened (RFC 3339); the past is fine, the future is not.
+    pub occurred_at: DateTime<Utc>,
+    #[serde(default, deserialize_with = "present")]
+    pub note: Option<BoundedText<1, 500>>,
+}
+
+#[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct ChangeView {
+    /// Strictly increasing, without gaps.
+    pub seq: i64,
+    pub transfer_no: String,
+    /// `created` or `step`.
+    pub kind: String,
+    pub step: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Object)]
+pub struct ChangePage {
+    pub items: Vec<ChangeView>,
+    /// Pass it as `cursor` next time (unchanged when there was nothing new).
+    pub next_cursor: i64,
+}
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::SiTransfers")]
+impl TransferApi {
+    /// Ask for a social-insurance transfer
+    ///
+    /// Needs the ID number in the profile (the agencies match the case by it).
+    /// `Idempotency-Key` is required, as for every create.
+    #[oai(path = "/si-transfers", method = "post", operation_id = "openTransfer")]
+    async fn open(
+        &self,
+        state: Data<&AppState>,
+        context: Data<&RequestContext>,
+        auth: WorkerAuth,
+        /// 1 to 255 characters, new for every new request (e.g. a UUID).
+        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
+        idempotency_key: Header<String>,
+        body: JsonBody<TransferRequest>,
+    ) -> ApiResult<TransferOpened, { status::BODY | status::CONFLICT | status::UNPROCESSABLE | status::SIGNED_IN }>
+    {
+        let hash = idempotency::request_hash("openTransfer", &body.0);
+        let opening = Opening {
+            insurance_type: body.0.insurance_type,
+            from: body.0.from_region_code,
+            to: body.0.to_region_code,
+        };
+        let created = transfers::open_for_worker(&state, &context, &auth.0, &idempotency_key.0, hash, opening).await?;
+        Ok(TransferOpened::Created(Json(TransferCreated {
+            id: created.id,
+            transfer_no: created.transfer_no,
+            status: created.status,
+        })))
+    }
+
+    /// List my transfers
+    ///
+    /// Including cases an agency opened for my ID number.
+    #[oai(path = "/si-transfers", method = "get", operation_id = "listMyTransfers")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: WorkerAuth,
+    ) -> ApiResult<Json<Vec<TransferView>>, { status::SIGNED_IN }> {
+        let transfers = transfers::list_for_worker(&state, &auth.0).await?;
+        Ok(Json(transfers.into_iter().map(transfer_view).collect()))
+    }
+
+    /// Get my transfer with its steps and deadlines
+    #[oai(path = "/si-transfers/:id", method = "get", operation_id = "getMyTransfer")]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        auth: WorkerAuth,
+        #[oai(validator(max_length = 36))] id: Path<String>,
+    ) -> ApiResult<Json<TransferView>, { status::BAD_REQUEST | status::NOT_FOUND | status::SIGNED_IN }> {
+        Ok(Json(transfer_view(
+            transfers::get_for_worker(&state, &auth.0, &id.0).await?,
+        )))
+    }
+
+    /// Transfers of my region
+    ///
+    /// Cases whose old or new place is in the staff member's region; filter
+    /// by `status` (`in_progress`, `completed`) and `overdue`.
+    #[oai(path = "/staff/si-transfers", method = "get", operation_id = "listTransfersForStaff")]
+    async fn staff_list(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        #[oai(validator(pattern = "^(in_progress|completed)$"))] status: Query<Option<String>>,
+        #[oai(default)] overdue: Query<bool>,
+    ) -> ApiResult<Json<Vec<TransferView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
+        let transfers = transfers::list_for_staff(&state, &auth.0, status.0.as_deref(), overdue.0).await?;
+        Ok(Json(transfers.into_iter().map(transfer_view).collect()))
+    }
+}
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Integrations")]
+impl TransferIntegrationApi {
+    /// Open a transfer from the agency's side
+    ///
+    /// Scope `si_transfer:write`. Matched to the worker by the keyed hash of
+    /// the ID number; kept for them if they have not registered yet.
+    #[oai(
+        path = "/integrations/si-transfers",
+        method = "post",
+        operation_id = "agencyOpenTransfer"
+    )]
+    async fn open(
+        &self,
+        state: Data<&AppState>,
+        context: Data<&RequestContext>,
+        auth: IntegratorAuth,
+        body: JsonBody<AgencyTransferRequest>,
+    ) -> ApiResult<AgencyTransferOpened, { status::BODY | status::FORBIDDEN | status::SIGNED_IN }> {
+        let body = body.0;
+        let opening = Opening {
+            insurance_type: body.insurance_type,
+            from: body.from_region_code,
+            to: body.to_region_code,
+        };
+        let transfer = transfers::open_for_agency(&state, &context, &auth.0, &body.id_number, opening).await?;
+        Ok(AgencyTransferOpened::Created(Json(transfer_view(transfer))))
+    }
+
+    /// Report a step of a transfer
+    ///
+    /// Scope `si_transfer:write`. Idempotent: the same report again changes
+    /// nothing. A step before its predecessor is 409 `STEP_OUT_OF_ORDER`; a
+    /// step the process does not have, 409 `STEP_NOT_IN_PROCESS`.
+    #[oai(
+        path = "/integrations/si-transfers/:transfer_no/steps/:step",
+        method = "put",
+        operation_id = "agencyRecordStep"
+    )]
+    async fn record_step(
+        &self,
+        state: Data<&AppState>,
+        context: Data<&RequestContext>,
+        auth: IntegratorAuth,
+        #[oai(validator(max_length = 32))] transfer_no: Path<String>,
+        #[oai(validator(max_length = 32))] step: Path<String>,
+        body: JsonBody<StepUpdate>,
+    ) -> ApiResult<
+        Json<TransferView>,
+        { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
+    > {
+        let report = StepReport {
+            occurred_at: body.0.occurred_at,
+            note: body.0.note.map(BoundedText::into_inner),
+        };
+        let transfer = transfers::record_step(&state, &context, &auth.0, &transfer_no.0, &step.0, report).await?;
+        Ok(Json(transfer_view(transfer)))
+    }
+
+    /// Get a transfer
+    ///
+    /// Scope `si_transfer:read`.
+    #[oai(
+        path = "/integrations/si-transfers/:transfer_no",
+        method = "get",
+        operation_id = "agencyGetTransfer"
+    )]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        auth: IntegratorAuth,
+        #[oai(validator(max_length = 32))] transfer_no: Path<String>,
+    ) -> ApiResult<
+        Json<TransferView>,
+        { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN },
+    > {
+        Ok(Json(transfer_view(
+            transfers::get_for_agency(&state, &auth.0, &transfer_no.0).await?,
+        )))
+    }
+
+    /// The change feed of transfers
+    ///
+    /// Scope `si_transfer:read`. Every case opened and every step recorded,
+    /// in order, after `cursor` (0 for the beginning): no gaps and no
+    /// repeats, even while cases change concurrently.
+    #[oai(
+        path = "/integrations/si-transfers",
+        method = "get",
+        operation_id = "agencyTransferFeed"
+    )]
+    async fn feed(
+        &self,
+        state: Data<&AppState>,
+        auth: IntegratorAuth,
+        #[oai(default, validator(minimum(value = "0")))] cursor: Query<i64>,
+        #[oai(default = "feed_limit", validator(minimum(value = "1"), maximum(value = "500")))] limit: Query<u64>,
+    ) -> ApiResult<Json<ChangePage>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
+        let changes = transfers::changes(&state, &auth.0, cursor.0, limit.0).await?;
+        let next_cursor = changes.last().map_or(cursor.0, |c| c.seq);
+        Ok(Json(ChangePage {
+            items: changes
+                .into_iter()
+                .map(|c| ChangeView {
+                    seq: c.seq,
+                    transfer_no: c.transfer_no,
+                    kind: c.kind,
+                    step: c.step,
+                    at: c.at,
+                })
+                .collect(),
+            next_cursor,
+        }))
+    }
+}
+
+fn feed_limit() -> u64 {
+    100
+}

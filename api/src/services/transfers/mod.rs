@@ -1,0 +1,586 @@
+//! Social-insurance transfers (社保关系转移接续): opened by a worker or by an
+//! agency, moved step by step by the agencies' systems, each step due within
+//! its legal limit in working days, every change in the agencies' feed.
+
+pub mod process;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{si_transfer, si_transfer_change, si_transfer_step, worker};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use self::process::{InsuranceType, Office, StepSpec, steps};
+use crate::{
+    auth::{Principal, Scope},
+    domain::{IdNumber, RegionCode, TextType},
+    error::{AppError, AppResult, ErrorCode, Localized},
+    http::gateway::RequestContext,
+    infra::crypto::Purpose,
+    services::{
+        audit::{self, Actor, Event, Outcome},
+        calendar::{self, Calendar},
+        counters, idempotency, notifications,
+    },
+    state::AppState,
+};
+
+const NUMBER_PREFIX: &str = "ZJ";
+const FEED_COUNTER: &str = "si_transfer_feed";
+const IN_PROGRESS: &str = "in_progress";
+const COMPLETED: &str = "completed";
+const DONE: &str = "done";
+const PENDING: &str = "pending";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Created {
+    pub id: String,
+    pub transfer_no: String,
+    pub status: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub step: String,
+    pub label: &'static str,
+    pub office: Office,
+    pub office_region: RegionCode,
+    pub status: String,
+    pub limit_days: Option<i32>,
+    pub due_on: Option<NaiveDate>,
+    pub overdue: bool,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Transfer {
+    pub id: String,
+    pub transfer_no: String,
+    pub insurance_type: InsuranceType,
+    pub from_region_code: RegionCode,
+    pub to_region_code: RegionCode,
+    pub source: String,
+    pub status: String,
+    pub overdue: bool,
+    /// The office that holds the case now (the next pending step's); none when completed.
+    pub responsible: Option<(Office, RegionCode)>,
+    pub steps: Vec<Step>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub fn require_scope(principal: &Principal, scope: Scope) -> AppResult<()> {
+    if principal.has_scope(scope) {
+        Ok(())
+    } else {
+        Err(AppError::new(ErrorCode::InsufficientScope).with_details(json!({ "scope": scope.as_str() })))
+    }
+}
+
+fn spec_of(insurance: InsuranceType, step: &str) -> Option<&'static StepSpec> {
+    steps(insurance).iter().find(|s| s.key == step)
+}
+
+async fn hydrate(db: &impl ConnectionTrait, calendar: &Calendar, row: si_transfer::Model) -> AppResult<Transfer> {
+    let corrupt = |what: &str| AppError::internal(anyhow::anyhow!("transfer {} has a malformed {what}", row.id));
+    let insurance = InsuranceType::parse(&row.insurance_type).ok_or_else(|| corrupt("insurance type"))?;
+    let from = RegionCode::parse(&row.from_region_code).map_err(|_| corrupt("region"))?;
+    let to = RegionCode::parse(&row.to_region_code).map_err(|_| corrupt("region"))?;
+    let today = crate::domain::china_time::today();
+    let stored = si_transfer_step::Entity::find()
+        .filter(si_transfer_step::Column::TransferId.eq(&row.id))
+        .order_by_asc(si_transfer_step::Column::Position)
+        .all(db)
+        .await?;
+    let steps: Vec<Step> = stored
+        .into_iter()
+        .map(|s| {
+            let spec = spec_of(insurance, &s.step);
+            let office = spec.map_or(Office::To, |spec| spec.office);
+            Step {
+                overdue: s.status == PENDING && s.due_on.is_some_and(|due| calendar.is_overdue(due, today)),
+                label: spec.map_or("", |spec| spec.label),
+                office_region: if office == Office::From { from } else { to },
+                office,
+                step: s.step,
+                status: s.status,
+                limit_days: s.limit_days,
+                due_on: s.due_on,
+                occurred_at: s.occurred_at,
+                note: s.note,
+            }
+        })
+        .collect();
+    Ok(Transfer {
+        overdue: steps.iter().any(|s| s.overdue),
+        responsible: steps
+            .iter()
+            .find(|s| s.status == PENDING)
+            .map(|s| (s.office, s.office_region)),
+        steps,
+        insurance_type: insurance,
+        from_region_code: from,
+        to_region_code: to,
+        id: row.id,
+        transfer_no: row.transfer_no,
+        source: row.source,
+        status: row.status,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+/// Appends to the agencies' feed. The sequence comes from a counter whose row
+/// stays locked until the transaction commits, so entries become visible in
+/// sequence order: a reader never sees 11 before 10 (no gaps, no repeats).
+async fn feed(
+    transaction: &DatabaseTransaction,
+    transfer: &si_transfer::Model,
+    kind: &str,
+    step: Option<&str>,
+) -> AppResult<()> {
+    let seq = counters::next(transaction, FEED_COUNTER).await?;
+    si_transfer_change::ActiveModel {
+        seq: Set(seq),
+        transfer_id: Set(transfer.id.clone()),
+        transfer_no: Set(transfer.transfer_no.clone()),
+        kind: Set(kind.to_owned()),
+        step: Set(step.map(str::to_owned)),
+        at: Set(Utc::now()),
+    }
+    .insert(transaction)
+    .await?;
+    Ok(())
+}
+
+fn known_region(state: &AppState, field: &str, code: RegionCode) -> AppResult<()> {
+    state
+        .regions
+        .require(code)
+        .map(|_| ())
+        .map_err(|_| AppError::invalid_field(field, ErrorCode::RegionNotFound.default_message()))
+}
+
+/// What opens a case.
+pub struct Opening {
+    pub insurance_type: InsuranceType,
+    pub from: RegionCode,
+    pub to: RegionCode,
+}
+
+async fn open_case(
+    transaction: &DatabaseTransaction,
+    opening: &Opening,
+    worker_id: Option<String>,
+    id_number_hash: String,
+    source: &str,
+    client_id: Option<String>,
+) -> AppResult<si_transfer::Model> {
+    let now = Utc::now();
+    let transfer = si_transfer::ActiveModel {
+        id: Set(uuid::Uuid::new_v4().to_string()),
+        transfer_no: Set(counters::readable_number(transaction, NUMBER_PREFIX, opening.to.as_str()).await?),
+        insurance_type: Set(opening.insurance_type.as_str().to_owned()),
+        from_region_code: Set(opening.from.as_str().to_owned()),
+        to_region_code: Set(opening.to.as_str().to_owned()),
+        worker_id: Set(worker_id),
+        id_number_hash: Set(id_number_hash),
+        source: Set(source.to_owned()),
+        client_id: Set(client_id),
+        status: Set(IN_PROGRESS.to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(transaction)
+    .await?;
+    for (position, spec) in steps(opening.insurance_type).iter().enumerate() {
+        si_transfer_step::ActiveModel {
+            transfer_id: Set(transfer.id.clone()),
+            position: Set(position as i32),
+            step: Set(spec.key.to_owned()),
+            office: Set(spec.office.as_str().to_owned()),
+            status: Set(PENDING.to_owned()),
+            limit_days: Set(spec.limit_days.map(|d| d as i32)),
+            due_on: Set(None),
+            occurred_at: Set(None),
+            note: Set(None),
+            recorded_by: Set(None),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(transaction)
+        .await?;
+    }
+    feed(transaction, &transfer, "created", None).await?;
+    Ok(transfer)
+}
+
+fn opening_checks(state: &AppState, opening: &Opening) -> AppResult<()> {
+    known_region(state, "from_region_code", opening.from)?;
+    known_region(state, "to_region_code", opening.to)?;
+    if opening.from == opening.to {
+        return Err(AppError::invalid_field(
+            "to_region_code",
+            Localized::fixed("转入地和转出地不能相同。", "The two regions must differ."),
+        ));
+    }
+    Ok(())
+}
+
+/// A worker opens a case; their ID number (from the profile) lets the
+/// agencies match it.
+pub async fn open_for_worker(
+    state: &AppState,
+    request: &RequestContext,
+    worker: &Principal,
+    idempotency_key: &str,
+    request_hash: String,
+    opening: Opening,
+) -> AppResult<Created> {
+    opening_checks(state, &opening)?;
+    let person = worker::Entity::find_by_id(worker.subject.clone())
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::SessionEnded))?;
+    let id_hash = person
+        .id_number_hash
+        .ok_or_else(|| AppError::new(ErrorCode::ProfileIncomplete).with_details(json!({ "missing": ["id_number"] })))?;
+    idempotency::once(&state.db, worker, idempotency_key, request_hash, async |transaction| {
+        let transfer = open_case(
+            transaction,
+            &opening,
+            Some(worker.subject.clone()),
+            id_hash.clone(),
+            "worker",
+            None,
+        )
+        .await?;
+        notifications::enqueue(
+            transaction,
+            &worker.subject,
+            "si_transfer.created",
+            &notifications::Message {
+                title: "社保转移接续".to_owned(),
+                body: format!("已收到您的转移申请{}，请等待转入地受理。", transfer.transfer_no),
+                link: Some(format!("pages/transfers/detail?id={}", transfer.id)),
+            },
+        )
+        .await?;
+        audit::record(
+            transaction,
+            Some(request),
+            Event {
+                actor: Actor::Principal(worker),
+                action: "si_transfer.open",
+                target: Some(("si_transfer", &transfer.id)),
+                outcome: Outcome::Success,
+                details: Some(json!({ "transfer_no": transfer.transfer_no })),
+            },
+        )
+        .await?;
+        Ok(Created {
+            id: transfer.id,
+            transfer_no: transfer.transfer_no,
+            status: transfer.status,
+        })
+    })
+    .await
+}
+
+/// An agency opens a case for an ID number; it joins the worker's list as
+/// soon as someone with that number registers and fills their profile.
+pub async fn open_for_agency(
+    state: &AppState,
+    request: &RequestContext,
+    client: &Principal,
+    id_number: &IdNumber,
+    opening: Opening,
+) -> AppResult<Transfer> {
+    require_scope(client, Scope::SiTransferWrite)?;
+    opening_checks(state, &opening)?;
+    let id_hash = state.protector.lookup_hash(Purpose::IdNumber, id_number.as_str());
+    let matched = worker::Entity::find()
+        .filter(worker::Column::IdNumberHash.eq(&id_hash))
+        .one(&state.db)
+        .await?
+        .map(|w| w.id);
+    let transaction = crate::infra::db::begin_write(&state.db).await?;
+    let transfer = open_case(
+        &transaction,
+        &opening,
+        matched,
+        id_hash,
+        "agency",
+        Some(client.subject.clone()),
+    )
+    .await?;
+    audit::record(
+        &transaction,
+        Some(request),
+        Event {
+            actor: Actor::Principal(client),
+            action: "si_transfer.open",
+            target: Some(("si_transfer", &transfer.id)),
+            outcome: Outcome::Success,
+            details: Some(json!({ "transfer_no": transfer.transfer_no })),
+        },
+    )
+    .await?;
+    let calendar = calendar::load(&transaction).await?;
+    let view = hydrate(&transaction, &calendar, transfer).await?;
+    transaction.commit().await?;
+    Ok(view)
+}
+
+/// The worker's cases, including agency-opened ones for their ID number
+/// (claimed for the worker the first time they are seen).
+pub async fn list_for_worker(state: &AppState, worker: &Principal) -> AppResult<Vec<Transfer>> {
+    let person = worker::Entity::find_by_id(worker.subject.clone())
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::SessionEnded))?;
+    if let Some(hash) = &person.id_number_hash {
+        si_transfer::Entity::update_many()
+            .set(si_transfer::ActiveModel {
+                worker_id: Set(Some(person.id.clone())),
+                ..Default::default()
+            })
+            .filter(si_transfer::Column::WorkerId.is_null())
+            .filter(si_transfer::Column::IdNumberHash.eq(hash))
+            .exec(&state.db)
+            .await?;
+    }
+    let rows = si_transfer::Entity::find()
+        .filter(si_transfer::Column::WorkerId.eq(&person.id))
+        .order_by_desc(si_transfer::Column::CreatedAt)
+        .all(&state.db)
+        .await?;
+    let calendar = calendar::load(&state.db).await?;
+    let mut transfers = Vec::with_capacity(rows.len());
+    for row in rows {
+        transfers.push(hydrate(&state.db, &calendar, row).await?);
+    }
+    Ok(transfers)
+}
+
+pub async fn get_for_worker(state: &AppState, worker: &Principal, id: &str) -> AppResult<Transfer> {
+    let row = si_transfer::Entity::find_by_id(id.to_owned())
+        .one(&state.db)
+        .await?
+        .filter(|t| t.worker_id.as_deref() == Some(worker.subject.as_str()))
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+    let calendar = calendar::load(&state.db).await?;
+    hydrate(&state.db, &calendar, row).await
+}
+
+pub async fn get_for_agency(state: &AppState, client: &Principal, transfer_no: &str) -> AppResult<Transfer> {
+    require_scope(client, Scope::SiTransferRead)?;
+    let row = si_transfer::Entity::find()
+        .filter(si_transfer::Column::TransferNo.eq(transfer_no))
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+    let calendar = calendar::load(&state.db).await?;
+    hydrate(&state.db, &calendar, row).await
+}
+
+/// An agency's report that a step happened.
+pub struct StepReport {
+    pub occurred_at: DateTime<Utc>,
+    pub note: Option<String>,
+}
+
+/// Records a step. The same report twice changes nothing the second time;
+/// a step before its predecessor, or a different report of a done step, is 409.
+pub async fn record_step(
+    state: &AppState,
+    request: &RequestContext,
+    client: &Principal,
+    transfer_no: &str,
+    step: &str,
+    report: StepReport,
+) -> AppResult<Transfer> {
+    require_scope(client, Scope::SiTransferWrite)?;
+    if report.occurred_at > Utc::now() + chrono::Duration::minutes(5) {
+        return Err(AppError::invalid_field(
+            "occurred_at",
+            Localized::fixed("办理时间不能晚于现在。", "occurred_at is in the future."),
+        ));
+    }
+    let transaction = crate::infra::db::begin_write(&state.db).await?;
+    let transfer = si_transfer::Entity::find()
+        .filter(si_transfer::Column::TransferNo.eq(transfer_no))
+        .one(&transaction)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+    let insurance = InsuranceType::parse(&transfer.insurance_type)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("bad insurance type")))?;
+    let process = steps(insurance);
+    let Some(position) = process.iter().position(|s| s.key == step) else {
+        return Err(AppError::new(ErrorCode::StepNotInProcess).with_details(json!({
+            "step": step,
+            "steps": process.iter().map(|s| s.key).collect::<Vec<_>>(),
+        })));
+    };
+    let stored = si_transfer_step::Entity::find()
+        .filter(si_transfer_step::Column::TransferId.eq(&transfer.id))
+        .order_by_asc(si_transfer_step::Column::Position)
+        .all(&transaction)
+        .await?;
+    let current = &stored[position];
+    if current.status == DONE {
+        if current.occurred_at == Some(report.occurred_at) {
+            let calendar = calendar::load(&transaction).await?;
+            return hydrate(&transaction, &calendar, transfer).await;
+        }
+        return Err(AppError::new(ErrorCode::StepAlreadyDone).with_details(json!({ "step": step })));
+    }
+    if let Some(previous) = position.checked_sub(1).map(|p| &stored[p]) {
+        let in_order = previous.status == DONE && previous.occurred_at.is_none_or(|at| at <= report.occurred_at);
+        if !in_order {
+            return Err(AppError::new(ErrorCode::StepOutOfOrder).with_details(json!({
+                "step": step,
+                "waiting_for": previous.step,
+            })));
+        }
+    }
+    let now = Utc::now();
+    si_transfer_step::Entity::update_many()
+        .set(si_transfer_step::ActiveModel {
+            status: Set(DONE.to_owned()),
+            occurred_at: Set(Some(report.occurred_at)),
+            note: Set(report.note.clone()),
+            recorded_by: Set(Some(client.subject.clone())),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .filter(si_transfer_step::Column::Id.eq(current.id))
+        .filter(si_transfer_step::Column::Status.eq(PENDING))
+        .exec(&transaction)
+        .await?;
+    let calendar = calendar::load(&transaction).await?;
+    if let Some(next) = stored.get(position + 1) {
+        let due = next
+            .limit_days
+            .map(|days| calendar.add_working_days(crate::domain::china_time::date_of(report.occurred_at), days as u32));
+        si_transfer_step::Entity::update_many()
+            .set(si_transfer_step::ActiveModel {
+                due_on: Set(due),
+                updated_at: Set(now),
+                ..Default::default()
+            })
+            .filter(si_transfer_step::Column::Id.eq(next.id))
+            .exec(&transaction)
+            .await?;
+    }
+    let finished = position + 1 == process.len();
+    let transfer = {
+        let mut active: si_transfer::ActiveModel = transfer.clone().into();
+        active.updated_at = Set(now);
+        if finished {
+            active.status = Set(COMPLETED.to_owned());
+        }
+        active.update(&transaction).await?
+    };
+    feed(&transaction, &transfer, "step", Some(step)).await?;
+    if let Some(worker_id) = &transfer.worker_id {
+        notifications::enqueue(
+            &transaction,
+            worker_id,
+            "si_transfer.step",
+            &notifications::Message {
+                title: "社保转移接续进度".to_owned(),
+                body: format!("{}：{}", transfer.transfer_no, process[position].label),
+                link: Some(format!("pages/transfers/detail?id={}", transfer.id)),
+            },
+        )
+        .await?;
+    }
+    audit::record(
+        &transaction,
+        Some(request),
+        Event {
+            actor: Actor::Principal(client),
+            action: "si_transfer.step",
+            target: Some(("si_transfer", &transfer.id)),
+            outcome: Outcome::Success,
+            details: Some(json!({ "step": step, "occurred_at": report.occurred_at.to_rfc3339() })),
+        },
+    )
+    .await?;
+    let view = hydrate(&transaction, &calendar, transfer).await?;
+    transaction.commit().await?;
+    Ok(view)
+}
+
+/// One entry of the feed.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub seq: i64,
+    pub transfer_no: String,
+    pub kind: String,
+    pub step: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// The feed after `cursor`, in order; the last `seq` is the next cursor.
+pub async fn changes(state: &AppState, client: &Principal, cursor: i64, limit: u64) -> AppResult<Vec<Change>> {
+    require_scope(client, Scope::SiTransferRead)?;
+    Ok(si_transfer_change::Entity::find()
+        .filter(si_transfer_change::Column::Seq.gt(cursor))
+        .order_by_asc(si_transfer_change::Column::Seq)
+        .limit(limit)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|c| Change {
+            seq: c.seq,
+            transfer_no: c.transfer_no,
+            kind: c.kind,
+            step: c.step,
+            at: c.at,
+        })
+        .collect())
+}
+
+/// Cases whose old or new place is in the staff member's region.
+pub async fn list_for_staff(
+    state: &AppState,
+    staff: &Principal,
+    status: Option<&str>,
+    overdue_only: bool,
+) -> AppResult<Vec<Transfer>> {
+    let scope = staff.region.ok_or_else(|| AppError::new(ErrorCode::OutOfRegionScope))?;
+    let mut query = si_transfer::Entity::find().order_by_asc(si_transfer::Column::CreatedAt);
+    if !scope.is_national() {
+        let mut codes: Vec<String> = vec![scope.as_str().to_owned()];
+        codes.extend(
+            state
+                .regions
+                .descendants(scope)
+                .into_iter()
+                .map(|r| r.code.as_str().to_owned()),
+        );
+        query = query.filter(
+            Condition::any()
+                .add(si_transfer::Column::FromRegionCode.is_in(codes.clone()))
+                .add(si_transfer::Column::ToRegionCode.is_in(codes)),
+        );
+    }
+    if let Some(status) = status {
+        query = query.filter(si_transfer::Column::Status.eq(status));
+    }
+    let calendar = calendar::load(&state.db).await?;
+    let mut transfers = Vec::new();
+    for row in query.limit(500).all(&state.db).await? {
+        let transfer = hydrate(&state.db, &calendar, row).await?;
+        if !overdue_only || transfer.overdue {
+            transfers.push(transfer);
+        }
+    }
+    Ok(transfers)
+}

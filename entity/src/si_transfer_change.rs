@@ -1,0 +1,20 @@
+use sea_orm::entity::prelude::*;
+
+/// One entry of the change feed agencies read; `seq` has no gaps.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "si_transfer_change")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub seq: i64,
+    pub transfer_id: String,
+    pub transfer_no: String,
+    /// created | step
+    pub kind: String,
+    pub step: Option<String>,
+    pub at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,28 @@
+use sea_orm::entity::prelude::*;
+
+/// One legal step of a transfer, with its deadline.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "si_transfer_step")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub transfer_id: String,
+    pub position: i32,
+    pub step: String,
+    /// Which office acts: from | to
+    pub office: String,
+    /// pending | done
+    pub status: String,
+    /// The legal limit in working days, counted from the previous step.
+    pub limit_days: Option<i32>,
+    pub due_on: Option<Date>,
+    pub occurred_at: Option<DateTimeUtc>,
+    pub note: Option<String>,
+    pub recorded_by: Option<String>,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

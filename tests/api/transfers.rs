@@ -1,0 +1,275 @@
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::{
+    applications::guangxi_worker,
+    support::{TestApp, assert_problem},
+};
+
+/// An integrator token with `scopes`, through the admin API and the token route.
+async fn agency(app: &TestApp, admin_token: &str, scopes: &[&str]) -> String {
+    let created: Value = app
+        .post_json(
+            "/api/v1/admin/clients",
+            &json!({"name": "江宁区社保中心", "scopes": scopes}),
+            Some(admin_token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token: Value = app
+        .client
+        .post(app.url("/api/v1/oauth/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", created["client_id"].as_str().unwrap()),
+            ("client_secret", created["client_secret"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    token["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn report(app: &TestApp, token: &str, transfer_no: &str, step: &str, at: &str) -> reqwest::Response {
+    app.client
+        .put(app.url(&format!("/api/v1/integrations/si-transfers/{transfer_no}/steps/{step}")))
+        .bearer_auth(token)
+        .json(&json!({"status": "done", "occurred_at": at, "note": "已办理"}))
+        .send()
+        .await
+        .unwrap()
+}
+
+fn step<'a>(transfer: &'a Value, name: &str) -> &'a Value {
+    transfer["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == name)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_worker_opens_a_pension_transfer_and_agencies_move_it_step_by_step() {
+    let app = TestApp::spawn().await;
+    let no_id = app.login_worker("no-id").await;
+    let request = json!({"insurance_type": "pension", "from_region_code": "450102", "to_region_code": "320115"});
+    let refused = app
+        .client
+        .post(app.url("/api/v1/si-transfers"))
+        .bearer_auth(&no_id.access_token)
+        .header("Idempotency-Key", "t-0")
+        .json(&request)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(refused, StatusCode::BAD_REQUEST, "PROFILE_INCOMPLETE").await;
+
+    let worker = guangxi_worker(&app, "mover", "450102198801011235").await;
+    let open = || {
+        app.client
+            .post(app.url("/api/v1/si-transfers"))
+            .bearer_auth(&worker.access_token)
+            .header("Idempotency-Key", "t-1")
+            .json(&request)
+            .send()
+    };
+    let created: Value = open().await.unwrap().json().await.unwrap();
+    let replayed: Value = open().await.unwrap().json().await.unwrap();
+    assert_eq!(created, replayed);
+    let transfer_no = created["transfer_no"].as_str().unwrap();
+    assert!(transfer_no.starts_with("ZJ-320115-"), "{transfer_no}");
+    let detail = app
+        .get_json_with(
+            &format!("/api/v1/si-transfers/{}", created["id"].as_str().unwrap()),
+            &worker.access_token,
+        )
+        .await;
+    assert_eq!(detail["steps"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        (
+            detail["responsible_office"].as_str(),
+            detail["responsible_region_code"].as_str()
+        ),
+        (Some("to"), Some("320115"))
+    );
+
+    let admin = app.admin("000000").await;
+    let writer = agency(&app, &admin.access_token, &["si_transfer:read", "si_transfer:write"]).await;
+    let reader = agency(&app, &admin.access_token, &["si_transfer:read"]).await;
+    assert_problem(
+        report(
+            &app,
+            &reader,
+            transfer_no,
+            "application_accepted",
+            "2026-09-30T09:00:00+08:00",
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "INSUFFICIENT_SCOPE",
+    )
+    .await;
+    assert_problem(
+        report(
+            &app,
+            &writer,
+            "ZJ-000000-00000000-000000",
+            "application_accepted",
+            "2026-09-30T09:00:00+08:00",
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+    )
+    .await;
+    assert_problem(
+        report(
+            &app,
+            &writer,
+            transfer_no,
+            "funds_transferred",
+            "2026-09-30T09:00:00+08:00",
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "STEP_OUT_OF_ORDER",
+    )
+    .await;
+    assert_problem(
+        report(&app, &writer, transfer_no, "teleported", "2026-09-30T09:00:00+08:00").await,
+        StatusCode::CONFLICT,
+        "STEP_NOT_IN_PROCESS",
+    )
+    .await;
+
+    let admin_calendar = |day: &str, kind: &str| {
+        let (app, token, day, kind) = (&app, admin.access_token.clone(), day.to_owned(), kind.to_owned());
+        async move {
+            app.client
+                .put(app.url(&format!("/api/v1/admin/calendar/{day}")))
+                .bearer_auth(token)
+                .json(&json!({"kind": kind, "name": "国庆"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    for day in 1..=7 {
+        assert_eq!(
+            admin_calendar(&format!("2026-10-0{day}"), "holiday").await,
+            StatusCode::NO_CONTENT
+        );
+    }
+    assert_eq!(admin_calendar("2026-10-10", "workday").await, StatusCode::NO_CONTENT);
+
+    for _ in 0..3 {
+        let accepted = report(
+            &app,
+            &writer,
+            transfer_no,
+            "application_accepted",
+            "2026-09-30T09:00:00+08:00",
+        )
+        .await;
+        assert_eq!(accepted.status(), StatusCode::OK);
+    }
+    let transfer = app
+        .get_json_with(&format!("/api/v1/integrations/si-transfers/{transfer_no}"), &reader)
+        .await;
+    assert_eq!(step(&transfer, "application_accepted")["status"], "done");
+    let letter = step(&transfer, "contact_letter_issued");
+    assert_eq!(
+        letter["due_on"], "2026-10-27",
+        "15 working days, the National Day holidays skipped"
+    );
+    assert_eq!(letter["overdue"], true);
+    assert_eq!(transfer["overdue"], true);
+    let different = report(
+        &app,
+        &writer,
+        transfer_no,
+        "application_accepted",
+        "2026-09-29T09:00:00+08:00",
+    )
+    .await;
+    assert_problem(different, StatusCode::CONFLICT, "STEP_ALREADY_DONE").await;
+
+    let feed = app
+        .get_json_with("/api/v1/integrations/si-transfers?cursor=0", &reader)
+        .await;
+    let kinds: Vec<(String, String)> = feed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["kind"].as_str().unwrap().to_owned(),
+                c["step"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("created".to_owned(), String::new()),
+            ("step".to_owned(), "application_accepted".to_owned())
+        ],
+        "three reports, one change"
+    );
+    let later = app
+        .get_json_with(
+            &format!("/api/v1/integrations/si-transfers?cursor={}", feed["next_cursor"]),
+            &reader,
+        )
+        .await;
+    assert_eq!(later["items"], json!([]));
+
+    let reviewer = app.staff(&admin, "jiangning.si", &["reviewer"], "320115").await;
+    let overdue = app
+        .get_json_with("/api/v1/staff/si-transfers?overdue=true", &reviewer.access_token)
+        .await;
+    assert_eq!(overdue.as_array().unwrap().len(), 1);
+    let elsewhere = app.staff(&admin, "liuhe.si", &["reviewer"], "320116").await;
+    assert_eq!(
+        app.get_json_with("/api/v1/staff/si-transfers", &elsewhere.access_token)
+            .await,
+        json!([])
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_agency_case_appears_once_its_worker_registers() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("000000").await;
+    let writer = agency(&app, &admin.access_token, &["si_transfer:write"]).await;
+    let opened = app
+        .post_json(
+            "/api/v1/integrations/si-transfers",
+            &json!({"id_number": "450103199002022342", "insurance_type": "medical", "from_region_code": "450103", "to_region_code": "320115"}),
+            Some(&writer),
+        )
+        .await;
+    assert_eq!(opened.status(), StatusCode::CREATED);
+    let opened: Value = opened.json().await.unwrap();
+    assert_eq!(opened["source"], "agency");
+    assert_eq!(step(&opened, "transfer_out_completed")["limit_days"], 10);
+
+    let newcomer = guangxi_worker(&app, "newcomer", "450103199002022342").await;
+    let mine = app.get_json_with("/api/v1/si-transfers", &newcomer.access_token).await;
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    assert_eq!(mine[0]["transfer_no"], opened["transfer_no"]);
+    let stranger = guangxi_worker(&app, "someone-else", "450102198801011235").await;
+    assert_eq!(
+        app.get_json_with("/api/v1/si-transfers", &stranger.access_token).await,
+        json!([])
+    );
+    app.stop().await;
+}
