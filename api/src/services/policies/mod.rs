@@ -190,7 +190,7 @@ pub fn search(state: &AppState, search: Search<'_>) -> AppResult<Results> {
         regions,
         category: search.category,
         tag: search.tag,
-        in_force_on: (!search.include_inactive).then(|| crate::domain::china_time::today()),
+        in_force_on: (!search.include_inactive).then(crate::domain::china_time::today),
         offset: (search.page.saturating_sub(1) as usize) * search.page_size as usize,
         limit: search.page_size as usize,
     }))
