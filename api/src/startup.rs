@@ -25,7 +25,7 @@ use crate::{
         health, notifications,
         policies::{index::PolicyIndex, sync as policy_sync},
         regions::RegionDirectory,
-        uploads,
+        uploads, webhooks,
     },
     state::AppState,
     telemetry,
@@ -199,6 +199,7 @@ pub async fn start(
         policy_sync::spawn_follower(state.clone(), watermark),
         uploads::spawn_cleanup(state.clone()),
         notifications::spawn_deliverer(state.clone()),
+        webhooks::spawn_deliverer(state.clone()).context("building the webhook client")?,
     ];
     tracing::info!(%addr, "listening");
     Ok(RunningServer {

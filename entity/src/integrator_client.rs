@@ -17,6 +17,10 @@ pub struct Model {
     pub created_by: String,
     pub created_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
+    /// Where events are POSTed, signed with the webhook secret.
+    pub webhook_url: Option<String>,
+    /// The HMAC key of webhook signatures, encrypted like personal data.
+    pub webhook_secret: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

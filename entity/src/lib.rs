@@ -17,4 +17,5 @@ pub mod si_transfer_change;
 pub mod si_transfer_step;
 pub mod staff_account;
 pub mod upload;
+pub mod webhook_delivery;
 pub mod worker;

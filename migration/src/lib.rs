@@ -12,6 +12,7 @@ mod m20261122_000007_seed_programs;
 mod m20261122_000008_create_upload;
 mod m20261122_000009_create_outbox;
 mod m20261122_000010_create_si_transfer;
+mod m20261122_000011_create_webhooks;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000008_create_upload::Migration),
             Box::new(m20261122_000009_create_outbox::Migration),
             Box::new(m20261122_000010_create_si_transfer::Migration),
+            Box::new(m20261122_000011_create_webhooks::Migration),
         ]
     }
 }

@@ -18,4 +18,5 @@ mod regions;
 mod staff;
 mod tokens;
 mod transfers;
+mod webhooks;
 mod workers;

@@ -7,7 +7,7 @@ use crate::{
 };
 
 /// An integrator token with `scopes`, through the admin API and the token route.
-async fn agency(app: &TestApp, admin_token: &str, scopes: &[&str]) -> String {
+pub async fn agency(app: &TestApp, admin_token: &str, scopes: &[&str]) -> String {
     let created: Value = app
         .post_json(
             "/api/v1/admin/clients",

@@ -34,6 +34,7 @@ pub enum CryptoError {
 pub enum Purpose {
     IdNumber,
     Phone,
+    WebhookSecret,
 }
 
 impl Purpose {
@@ -41,6 +42,7 @@ impl Purpose {
         match self {
             Purpose::IdNumber => b"id_number",
             Purpose::Phone => b"phone",
+            Purpose::WebhookSecret => b"webhook_secret",
         }
     }
 }

@@ -22,6 +22,7 @@ use crate::{
             self, Opening, StepReport, Transfer,
             process::{InsuranceType, Office},
         },
+        webhooks,
     },
     state::AppState,
 };
@@ -338,6 +339,55 @@ impl TransferIntegrationApi {
         )))
     }
 
+    /// Set my webhook endpoint
+    ///
+    /// Events (for now `si_transfer.created` of worker-opened cases, with
+    /// scope `si_transfer:read`) are POSTed there with `X-Shiminhua-Timestamp`
+    /// and `X-Shiminhua-Signature: sha256=<hex HMAC-SHA256 of "{timestamp}.{body}">`,
+    /// retried with backoff until a 2xx.
+    #[oai(path = "/integrations/webhook", method = "put", operation_id = "setWebhook")]
+    async fn set_webhook(
+        &self,
+        state: Data<&AppState>,
+        auth: IntegratorAuth,
+        body: JsonBody<WebhookEndpoint>,
+    ) -> ApiResult<Json<WebhookRegistered>, { status::BODY | status::SIGNED_IN }> {
+        let secret = webhooks::register(&state, &auth.0, &body.0.url).await?;
+        Ok(Json(WebhookRegistered {
+            url: body.0.url,
+            secret,
+        }))
+    }
+
+    /// My webhook deliveries
+    ///
+    /// The latest deliveries with their attempts and outcome.
+    #[oai(
+        path = "/integrations/webhook/deliveries",
+        method = "get",
+        operation_id = "listWebhookDeliveries"
+    )]
+    async fn deliveries(
+        &self,
+        state: Data<&AppState>,
+        auth: IntegratorAuth,
+    ) -> ApiResult<Json<Vec<DeliveryView>>, { status::SIGNED_IN }> {
+        let rows = webhooks::log(&state, &auth.0, 100).await?;
+        Ok(Json(
+            rows.into_iter()
+                .map(|d| DeliveryView {
+                    id: d.id,
+                    event: d.event,
+                    created_at: d.created_at,
+                    attempts: d.attempts,
+                    delivered_at: d.delivered_at,
+                    last_status: d.last_status,
+                    last_error: d.last_error,
+                })
+                .collect(),
+        ))
+    }
+
     /// The change feed of transfers
     ///
     /// Scope `si_transfer:read`. Every case opened and every step recorded,
@@ -371,6 +421,34 @@ impl TransferIntegrationApi {
             next_cursor,
         }))
     }
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct WebhookEndpoint {
+    /// Where events are POSTed. In production: https, and not resolving to a
+    /// loopback, link-local or private address.
+    #[oai(validator(min_length = 1, max_length = 500))]
+    pub url: String,
+}
+
+#[derive(Debug, Object)]
+pub struct WebhookRegistered {
+    pub url: String,
+    /// The HMAC key of `X-Shiminhua-Signature`, shown this once; setting the
+    /// endpoint again issues a new one.
+    pub secret: String,
+}
+
+#[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct DeliveryView {
+    pub id: i64,
+    pub event: String,
+    pub created_at: DateTime<Utc>,
+    pub attempts: i32,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub last_status: Option<i32>,
+    pub last_error: Option<String>,
 }
 
 fn feed_limit() -> u64 {

@@ -105,6 +105,8 @@ pub async fn create(
         created_by: Set(admin.subject.clone()),
         created_at: Set(Utc::now()),
         revoked_at: Set(None),
+        webhook_url: Set(None),
+        webhook_secret: Set(None),
     }
     .insert(&transaction)
     .await?;

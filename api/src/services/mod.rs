@@ -15,4 +15,5 @@ pub mod sessions;
 pub mod staff;
 pub mod transfers;
 pub mod uploads;
+pub mod webhooks;
 pub mod workers;

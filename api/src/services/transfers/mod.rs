@@ -23,7 +23,7 @@ use crate::{
     services::{
         audit::{self, Actor, Event, Outcome},
         calendar::{self, Calendar},
-        counters, idempotency, notifications,
+        counters, idempotency, notifications, webhooks,
     },
     state::AppState,
 };
@@ -257,6 +257,20 @@ pub async fn open_for_worker(
             id_hash.clone(),
             "worker",
             None,
+        )
+        .await?;
+        webhooks::enqueue(
+            transaction,
+            Scope::SiTransferRead,
+            "si_transfer.created",
+            &json!({
+                "event": "si_transfer.created",
+                "transfer_no": transfer.transfer_no,
+                "insurance_type": transfer.insurance_type,
+                "from_region_code": transfer.from_region_code,
+                "to_region_code": transfer.to_region_code,
+                "created_at": transfer.created_at.to_rfc3339(),
+            }),
         )
         .await?;
         notifications::enqueue(
