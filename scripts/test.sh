@@ -11,6 +11,11 @@ say() { printf '\n==> %s\n' "$*" >&2; }
 
 source scripts/services.sh
 
+# The integrators' guide's examples are run by the suite with these.
+for tool in curl jq openssl; do
+  command -v "$tool" >/dev/null || apt_install "$tool"
+done
+
 say "Python tools (schemathesis, openapi-spec-validator)"
 venv="${XDG_CACHE_HOME:-$HOME/.cache}/shiminhua/venv"
 if ! "$venv/bin/python" -c 'import schemathesis, openapi_spec_validator' 2>/dev/null; then

@@ -9,6 +9,7 @@ mod cli;
 mod errors;
 mod health;
 mod integrators;
+mod integrators_guide;
 mod notifications;
 mod openapi;
 mod policies;

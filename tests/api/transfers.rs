@@ -236,6 +236,14 @@ async fn a_worker_opens_a_pension_transfer_and_agencies_move_it_step_by_step() {
         .get_json_with("/api/v1/staff/si-transfers?overdue=true", &reviewer.access_token)
         .await;
     assert_eq!(overdue.as_array().unwrap().len(), 1);
+    let narrowed = app
+        .get_json_with("/api/v1/staff/si-transfers?region_code=450102", &admin.access_token)
+        .await;
+    assert_eq!(narrowed.as_array().unwrap().len(), 1, "the old place is 450102");
+    let outside = app
+        .get_with("/api/v1/staff/si-transfers?region_code=450102", &reviewer.access_token)
+        .await;
+    assert_problem(outside, StatusCode::FORBIDDEN, "OUT_OF_REGION_SCOPE").await;
     let elsewhere = app.staff(&admin, "liuhe.si", &["reviewer"], "320116").await;
     assert_eq!(
         app.get_json_with("/api/v1/staff/si-transfers", &elsewhere.access_token)
@@ -271,5 +279,58 @@ async fn an_agency_case_appears_once_its_worker_registers() {
         app.get_json_with("/api/v1/si-transfers", &stranger.access_token).await,
         json!([])
     );
+    app.stop().await;
+}
+
+/// A valid ID number for a person born in 南宁市兴宁区 with sequence `n`.
+fn id_number(n: u32) -> String {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let body = format!("45010219900101{n:03}");
+    let sum: u32 = body.bytes().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
+    format!("{body}{}", b"10X98765432"[(sum % 11) as usize] as char)
+}
+
+#[tokio::test]
+async fn the_feed_has_no_gaps_or_repeats_under_concurrent_writes() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("000000").await;
+    let reader = agency(&app, &admin.access_token, &["si_transfer:read"]).await;
+    let mut workers = Vec::new();
+    for n in 0..8 {
+        workers.push(guangxi_worker(&app, &format!("feed-{n}"), &id_number(n)).await);
+    }
+    let opens = workers.iter().map(|worker| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/api/v1/si-transfers"))
+                .bearer_auth(&worker.access_token)
+                .header("Idempotency-Key", "feed")
+                .json(&json!({"insurance_type": "pension", "from_region_code": "450102", "to_region_code": "320115"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    });
+    let statuses = futures_util::future::join_all(opens).await;
+    assert!(statuses.iter().all(|s| *s == StatusCode::CREATED), "{statuses:?}");
+    let mut seen = Vec::new();
+    let mut cursor = 0;
+    loop {
+        let page = app
+            .get_json_with(
+                &format!("/api/v1/integrations/si-transfers?cursor={cursor}&limit=3"),
+                &reader,
+            )
+            .await;
+        let items = page["items"].as_array().unwrap();
+        if items.is_empty() {
+            break;
+        }
+        seen.extend(items.iter().map(|c| c["seq"].as_i64().unwrap()));
+        cursor = page["next_cursor"].as_i64().unwrap();
+    }
+    assert_eq!(seen, (1..=8).collect::<Vec<i64>>());
     app.stop().await;
 }

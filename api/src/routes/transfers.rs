@@ -245,7 +245,7 @@ impl TransferApi {
     /// Transfers of my region
     ///
     /// Cases whose old or new place is in the staff member's region; filter
-    /// by `status` (`in_progress`, `completed`) and `overdue`.
+    /// by `status` (`in_progress`, `completed`), `overdue` and `region_code`.
     #[oai(path = "/staff/si-transfers", method = "get", operation_id = "listTransfersForStaff")]
     async fn staff_list(
         &self,
@@ -253,8 +253,11 @@ impl TransferApi {
         auth: StaffAuth,
         #[oai(validator(pattern = "^(in_progress|completed)$"))] status: Query<Option<String>>,
         #[oai(default)] overdue: Query<bool>,
+        /// Only cases whose old or new place is in this region (inside the staff member's).
+        region_code: Query<Option<RegionCode>>,
     ) -> ApiResult<Json<Vec<TransferView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
-        let transfers = transfers::list_for_staff(&state, &auth.0, status.0.as_deref(), overdue.0).await?;
+        let transfers =
+            transfers::list_for_staff(&state, &auth.0, region_code.0, status.0.as_deref(), overdue.0).await?;
         Ok(Json(transfers.into_iter().map(transfer_view).collect()))
     }
 }

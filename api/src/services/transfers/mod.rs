@@ -561,21 +561,30 @@ pub async fn changes(state: &AppState, client: &Principal, cursor: i64, limit: u
         .collect())
 }
 
-/// Cases whose old or new place is in the staff member's region.
+/// Cases whose old or new place is in `region` (by default the staff
+/// member's whole region), which must lie inside the staff member's scope.
 pub async fn list_for_staff(
     state: &AppState,
     staff: &Principal,
+    region: Option<RegionCode>,
     status: Option<&str>,
     overdue_only: bool,
 ) -> AppResult<Vec<Transfer>> {
     let scope = staff.region.ok_or_else(|| AppError::new(ErrorCode::OutOfRegionScope))?;
+    let root = match region {
+        Some(region) if !staff.covers(&state.regions, region) => {
+            return Err(AppError::new(ErrorCode::OutOfRegionScope).with_details(json!({ "region_code": region })));
+        }
+        Some(region) => region,
+        None => scope,
+    };
     let mut query = si_transfer::Entity::find().order_by_asc(si_transfer::Column::CreatedAt);
-    if !scope.is_national() {
-        let mut codes: Vec<String> = vec![scope.as_str().to_owned()];
+    if !root.is_national() {
+        let mut codes: Vec<String> = vec![root.as_str().to_owned()];
         codes.extend(
             state
                 .regions
-                .descendants(scope)
+                .descendants(root)
                 .into_iter()
                 .map(|r| r.code.as_str().to_owned()),
         );
