@@ -89,6 +89,20 @@ pub struct Config {
     pub rate_limits: RateLimits,
     /// How often the outbox is looked at for notifications to deliver.
     pub outbox_interval: Duration,
+    /// New unpaid-wage reports a worker may file per day.
+    pub wage_reports_per_day: u32,
+    pub wage_alerts: WageAlertThresholds,
+}
+
+/// When an employer draws an early warning.
+#[derive(Debug, Clone, Copy)]
+pub struct WageAlertThresholds {
+    /// Reports in the last 30 days.
+    pub reports_in_30_days: u32,
+    /// Workers affected, over its open reports.
+    pub workers_affected: u32,
+    /// Wages owed, over its open reports.
+    pub amount_owed_fen: i64,
 }
 
 /// Why the configuration was refused: every problem found, not just the first.
@@ -271,6 +285,33 @@ impl Config {
             &mut problems,
         );
 
+        let wage_reports_per_day: u32 = parse_or(
+            &var("SHIMINHUA_WAGE_REPORTS_PER_DAY"),
+            "5",
+            "SHIMINHUA_WAGE_REPORTS_PER_DAY",
+            &mut problems,
+        );
+        let wage_alerts = WageAlertThresholds {
+            reports_in_30_days: parse_or(
+                &var("SHIMINHUA_ALERT_REPORTS"),
+                "3",
+                "SHIMINHUA_ALERT_REPORTS",
+                &mut problems,
+            ),
+            workers_affected: parse_or(
+                &var("SHIMINHUA_ALERT_WORKERS"),
+                "10",
+                "SHIMINHUA_ALERT_WORKERS",
+                &mut problems,
+            ),
+            amount_owed_fen: parse_or(
+                &var("SHIMINHUA_ALERT_AMOUNT_FEN"),
+                "50000000",
+                "SHIMINHUA_ALERT_AMOUNT_FEN",
+                &mut problems,
+            ),
+        };
+
         let log_format = match var("SHIMINHUA_LOG_FORMAT").as_deref() {
             Some("json") => LogFormat::Json,
             Some("pretty") => LogFormat::Pretty,
@@ -308,6 +349,8 @@ impl Config {
                 log_format,
                 rate_limits,
                 outbox_interval: Duration::from_millis(outbox_interval_ms.max(50)),
+                wage_reports_per_day: wage_reports_per_day.max(1),
+                wage_alerts,
             },
             warnings,
         })

@@ -17,5 +17,7 @@ pub mod si_transfer_change;
 pub mod si_transfer_step;
 pub mod staff_account;
 pub mod upload;
+pub mod wage_report;
+pub mod wage_report_event;
 pub mod webhook_delivery;
 pub mod worker;

@@ -17,6 +17,7 @@ pub struct Model {
     pub storage_key: String,
     pub application_id: Option<String>,
     pub created_at: DateTimeUtc,
+    pub wage_report_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

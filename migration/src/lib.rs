@@ -13,6 +13,7 @@ mod m20261122_000008_create_upload;
 mod m20261122_000009_create_outbox;
 mod m20261122_000010_create_si_transfer;
 mod m20261122_000011_create_webhooks;
+mod m20261122_000012_create_wage_report;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000009_create_outbox::Migration),
             Box::new(m20261122_000010_create_si_transfer::Migration),
             Box::new(m20261122_000011_create_webhooks::Migration),
+            Box::new(m20261122_000012_create_wage_report::Migration),
         ]
     }
 }

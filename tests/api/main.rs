@@ -19,5 +19,6 @@ mod regions;
 mod staff;
 mod tokens;
 mod transfers;
+mod wage_reports;
 mod webhooks;
 mod workers;

@@ -48,6 +48,10 @@ field_issues! {
         "这一项填得太长了，请删减后再提交。", "This text is too long."),
     TextControlCharacter => ("TEXT_CONTROL_CHARACTER",
         "这一项里有无法识别的字符，请删除后重试。", "This text contains control characters."),
+    CreditCodeFormat => ("CREDIT_CODE_FORMAT",
+        "统一社会信用代码应为18位数字或大写字母（不含I、O、S、V、Z）。", "A unified social credit code has 18 digits or capital letters (no I, O, S, V, Z)."),
+    CreditCodeCheck => ("CREDIT_CODE_CHECK",
+        "统一社会信用代码有误（校验位不对），请对照营业执照逐位核对。", "The credit code's check character is wrong."),
     UsernameFormat => ("USERNAME_FORMAT",
         "用户名为3到64位小写字母、数字或 . _ -", "A username has 3 to 64 lowercase letters, digits, '.', '_' or '-'."),
 }

@@ -2,6 +2,7 @@
 
 mod bounded_text;
 pub mod china_time;
+mod credit_code;
 mod field_issue;
 mod hukou;
 mod id_number;
@@ -12,6 +13,7 @@ mod text_type;
 mod username;
 
 pub use bounded_text::BoundedText;
+pub use credit_code::CreditCode;
 pub use field_issue::FieldIssue;
 pub use hukou::HukouType;
 pub use id_number::IdNumber;

@@ -73,6 +73,18 @@ struct StableToken {
 }
 
 #[derive(Deserialize)]
+struct SecCheck {
+    #[serde(default)]
+    errcode: i64,
+    result: Option<SecCheckResult>,
+}
+
+#[derive(Deserialize)]
+struct SecCheckResult {
+    suggest: String,
+}
+
+#[derive(Deserialize)]
 struct Answer {
     #[serde(default)]
     errcode: i64,
@@ -246,6 +258,38 @@ impl WechatClient {
                 }
                 45009 | 45011 => return Err(WechatError::RateLimited),
                 other => return Err(WechatError::Unavailable(format!("subscribe/send errcode {other}"))),
+            }
+        }
+    }
+
+    /// WeChat's content check (msgSecCheck v2) of text a user wrote; always
+    /// passes in sandbox mode. `Ok(false)`: WeChat judged it risky.
+    pub async fn content_is_safe(&self, openid: &str, content: &str) -> Result<bool, WechatError> {
+        if self.mode == WechatMode::Sandbox {
+            return Ok(true);
+        }
+        let mut retried = false;
+        loop {
+            let token = self.access_token().await?;
+            let url = format!("{}/wxa/msg_sec_check", self.api_base);
+            let request = self
+                .http
+                .post(url)
+                .query(&[("access_token", token.as_str())])
+                .json(&json!({
+                    "content": content,
+                    "version": 2,
+                    "scene": 1,
+                    "openid": openid,
+                }));
+            let answer: SecCheck = self.call(request).await?;
+            match answer.errcode {
+                0 => return Ok(answer.result.is_none_or(|r| r.suggest != "risky")),
+                code if token_expired(code) && !retried => {
+                    self.forget_token(&token).await;
+                    retried = true;
+                }
+                other => return Err(WechatError::Unavailable(format!("msg_sec_check errcode {other}"))),
             }
         }
     }

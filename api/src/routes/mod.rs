@@ -11,6 +11,7 @@ pub mod programs;
 pub mod regions;
 pub mod transfers;
 pub mod uploads;
+pub mod wage_reports;
 
 use poem_openapi::{
     Object, Tags,
@@ -41,6 +42,8 @@ pub enum ApiTags {
     Uploads,
     /// Social-insurance transfers (社保关系转移接续), step by step.
     SiTransfers,
+    /// Unpaid-wage reports (欠薪线索) and the inspectors' work on them.
+    WageReports,
 }
 
 /// The API as one tuple of resource groups.
@@ -57,6 +60,7 @@ pub type Apis = (
     uploads::UploadApi,
     transfers::TransferApi,
     transfers::TransferIntegrationApi,
+    wage_reports::WageReportApi,
 );
 
 pub fn apis() -> Apis {
@@ -73,6 +77,7 @@ pub fn apis() -> Apis {
         uploads::UploadApi,
         transfers::TransferApi,
         transfers::TransferIntegrationApi,
+        wage_reports::WageReportApi,
     )
 }
 

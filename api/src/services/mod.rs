@@ -15,5 +15,6 @@ pub mod sessions;
 pub mod staff;
 pub mod transfers;
 pub mod uploads;
+pub mod wage_reports;
 pub mod webhooks;
 pub mod workers;

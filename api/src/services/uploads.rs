@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use entity::{application, upload};
+use entity::{application, upload, wage_report};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
 
@@ -87,6 +87,7 @@ pub async fn store(state: &AppState, worker: &Principal, purpose: &str, bytes: V
         storage_key: Set(key),
         application_id: Set(None),
         created_at: Set(now),
+        wage_report_id: Set(None),
     }
     .insert(&state.db)
     .await?;
@@ -109,14 +110,22 @@ pub async fn fetch(state: &AppState, principal: &Principal, id: &str) -> AppResu
         .ok_or_else(not_found)?;
     let allowed = match principal.audience {
         Audience::Worker => row.worker_id == principal.subject,
-        Audience::Staff => match &row.application_id {
-            Some(application_id) => application::Entity::find_by_id(application_id.clone())
-                .one(&state.db)
-                .await?
-                .and_then(|a| RegionCode::parse(&a.region_code).ok())
-                .is_some_and(|region| principal.covers(&state.regions, region)),
-            None => false,
-        },
+        Audience::Staff => {
+            let region = match (&row.application_id, &row.wage_report_id) {
+                (Some(application_id), _) => application::Entity::find_by_id(application_id.clone())
+                    .one(&state.db)
+                    .await?
+                    .map(|a| a.region_code),
+                (None, Some(report_id)) => wage_report::Entity::find_by_id(report_id.clone())
+                    .one(&state.db)
+                    .await?
+                    .map(|r| r.region_code),
+                (None, None) => None,
+            };
+            region
+                .and_then(|code| RegionCode::parse(&code).ok())
+                .is_some_and(|region| principal.covers(&state.regions, region))
+        }
         Audience::Integrator => false,
     };
     if !allowed {
@@ -137,7 +146,9 @@ pub async fn attach(
 ) -> AppResult<Vec<upload::Model>> {
     for id in ids {
         let usable = upload::Entity::find_by_id(id.clone()).one(db).await?.is_some_and(|u| {
-            u.worker_id == worker_id && u.application_id.as_deref().is_none_or(|a| a == application_id)
+            u.worker_id == worker_id
+                && u.wage_report_id.is_none()
+                && u.application_id.as_deref().is_none_or(|a| a == application_id)
         });
         if !usable {
             return Err(AppError::invalid_field(
@@ -162,10 +173,44 @@ pub async fn attach(
         .await?)
 }
 
-/// Removes uploads no application took within 24 hours.
+/// Attaches the worker's unattached uploads to a wage report.
+pub async fn attach_to_report(
+    db: &impl ConnectionTrait,
+    worker_id: &str,
+    report_id: &str,
+    ids: &[String],
+) -> AppResult<()> {
+    for id in ids {
+        let usable = upload::Entity::find_by_id(id.clone()).one(db).await?.is_some_and(|u| {
+            u.worker_id == worker_id
+                && u.application_id.is_none()
+                && u.wage_report_id.as_deref().is_none_or(|r| r == report_id)
+        });
+        if !usable {
+            return Err(AppError::invalid_field(
+                "attachment_ids",
+                Localized::fixed("有材料找不到了，请重新上传。", "An attachment id is unknown."),
+            ));
+        }
+    }
+    if !ids.is_empty() {
+        upload::Entity::update_many()
+            .set(upload::ActiveModel {
+                wage_report_id: Set(Some(report_id.to_owned())),
+                ..Default::default()
+            })
+            .filter(upload::Column::Id.is_in(ids.to_vec()))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Removes uploads no application or report took within 24 hours.
 pub async fn remove_unattached(state: &AppState) -> AppResult<u64> {
     let stale = upload::Entity::find()
         .filter(upload::Column::ApplicationId.is_null())
+        .filter(upload::Column::WageReportId.is_null())
         .filter(upload::Column::CreatedAt.lt(Utc::now() - UNATTACHED_LIFETIME))
         .all(&state.db)
         .await?;
@@ -175,6 +220,7 @@ pub async fn remove_unattached(state: &AppState) -> AppResult<u64> {
         let deleted = upload::Entity::delete_many()
             .filter(upload::Column::Id.eq(&row.id))
             .filter(upload::Column::ApplicationId.is_null())
+            .filter(upload::Column::WageReportId.is_null())
             .exec(&state.db)
             .await?;
         removed += deleted.rows_affected;

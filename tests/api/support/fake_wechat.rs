@@ -150,6 +150,14 @@ async fn subscribe_send(
     json_response(json!({"errcode": 0, "errmsg": "ok"}))
 }
 
+/// The content check: text containing 违禁 is risky.
+#[handler]
+async fn msg_sec_check(Json(body): Json<Value>) -> Response {
+    let risky = body["content"].as_str().is_some_and(|c| c.contains("违禁"));
+    let suggest = if risky { "risky" } else { "pass" };
+    json_response(json!({"errcode": 0, "errmsg": "ok", "result": {"suggest": suggest, "label": 100}}))
+}
+
 fn json_response(value: Value) -> Response {
     Response::builder()
         .content_type("application/json")
@@ -164,6 +172,7 @@ impl FakeWechat {
             .at("/cgi-bin/stable_token", post(stable_token))
             .at("/wxa/business/getuserphonenumber", post(phone_number))
             .at("/cgi-bin/message/subscribe/send", post(subscribe_send))
+            .at("/wxa/msg_sec_check", post(msg_sec_check))
             .data(state.clone());
         let acceptor = TcpListener::bind("127.0.0.1:0")
             .into_acceptor()

@@ -1,0 +1,439 @@
+use chrono::{DateTime, NaiveDate, Utc};
+use poem::web::Data;
+use poem_openapi::{
+    ApiResponse, Object, OpenApi,
+    param::{Header, Path, Query},
+    payload::Json,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{ApiTags, Page, default_page_size, first_page};
+use crate::{
+    auth::schemes::{StaffAuth, WorkerAuth},
+    domain::{BoundedText, CreditCode, PhoneNumber, RegionCode, TextType},
+    http::{
+        gateway::RequestContext,
+        json_body::{JsonBody, present},
+        problem::{ApiResult, status},
+    },
+    services::{
+        idempotency,
+        wage_reports::{self, CloseReason, Decision, InspectorAction, NewReport, Report, ReportStatus, TimelineEntry},
+    },
+    state::AppState,
+};
+
+pub struct WageReportApi;
+
+crate::text_enum! {
+    /// The trade the work was in.
+    Sector {
+        Construction => "construction",
+        Manufacturing => "manufacturing",
+        Services => "services",
+        Agriculture => "agriculture",
+        Transport => "transport",
+        Other => "other",
+    }
+}
+
+#[derive(Debug, Object, Deserialize, Serialize)]
+pub struct WageReportCreate {
+    pub employer_name: BoundedText<1, 200>,
+    /// 统一社会信用代码, if known (check character validated).
+    #[serde(default, deserialize_with = "present")]
+    pub employer_credit_code: Option<CreditCode>,
+    #[serde(default, deserialize_with = "present")]
+    pub project_name: Option<BoundedText<1, 200>>,
+    /// The county (区/县) where the work was done: its inspectors handle the report.
+    pub work_region_code: RegionCode,
+    pub sector: Sector,
+    /// Wages owed, in fen.
+    #[oai(validator(minimum(value = "1"), maximum(value = "10000000000")))]
+    pub amount_owed_fen: i64,
+    pub owed_from: NaiveDate,
+    /// Not after today.
+    pub owed_to: NaiveDate,
+    /// How many workers are owed (the reporter included).
+    #[oai(validator(minimum(value = "1"), maximum(value = "100000")))]
+    pub workers_affected: i32,
+    pub description: BoundedText<1, 2000>,
+    #[serde(default)]
+    #[oai(validator(max_items = 20))]
+    pub attachment_ids: Vec<BoundedText<1, 36>>,
+    /// Defaults to the phone bound to the account.
+    #[serde(default, deserialize_with = "present")]
+    pub contact_phone: Option<PhoneNumber>,
+}
+
+#[derive(Debug, Object)]
+pub struct WageReportCreated {
+    pub id: String,
+    /// e.g. QX-320115-20261122-000045.
+    pub report_no: String,
+    pub status: ReportStatus,
+    /// The inspectors accept or refuse by this day (5 working days).
+    pub accept_deadline: NaiveDate,
+}
+
+#[derive(ApiResponse)]
+pub enum ReportFiled {
+    /// Filed; the same Idempotency-Key and body replay this answer.
+    #[oai(status = 201)]
+    Created(Json<WageReportCreated>),
+}
+
+/// A report, as its worker and the inspectors see it (no inspector names).
+#[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct WageReportView {
+    pub id: String,
+    pub report_no: String,
+    pub status: ReportStatus,
+    pub employer_name: String,
+    pub employer_credit_code: Option<String>,
+    pub project_name: Option<String>,
+    /// The queue it is in (where the work was done, or where it was transferred).
+    pub region_code: RegionCode,
+    pub sector: String,
+    pub amount_owed_fen: i64,
+    pub owed_from: NaiveDate,
+    pub owed_to: NaiveDate,
+    pub workers_affected: i32,
+    pub description: String,
+    pub accept_deadline: NaiveDate,
+    /// 60 working days after acceptance (plus 30 if extended).
+    pub close_deadline: Option<NaiveDate>,
+    pub extended: bool,
+    /// A working day has begun after the deadline that applies now.
+    pub overdue: bool,
+    pub amount_recovered_fen: Option<i64>,
+    pub workers_paid: Option<i32>,
+    /// `refused`, `unfounded`, `withdrawn` or `sent_to_arbitration`.
+    pub outcome: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+fn report_view(report: Report) -> WageReportView {
+    let row = report.row;
+    WageReportView {
+        region_code: RegionCode::parse(&row.region_code).unwrap_or(RegionCode::NATIONAL),
+        id: row.id,
+        report_no: row.report_no,
+        status: report.status,
+        employer_name: row.employer_name,
+        employer_credit_code: row.credit_code,
+        project_name: row.project_name,
+        sector: row.sector,
+        amount_owed_fen: row.amount_owed_fen,
+        owed_from: row.owed_from,
+        owed_to: row.owed_to,
+        workers_affected: row.workers_affected,
+        description: row.description,
+        accept_deadline: row.accept_deadline,
+        close_deadline: row.close_deadline,
+        extended: row.extended,
+        overdue: report.overdue,
+        amount_recovered_fen: row.amount_recovered_fen,
+        workers_paid: row.workers_paid,
+        outcome: row.outcome,
+        version: row.version,
+        created_at: row.created_at,
+        accepted_at: row.accepted_at,
+        closed_at: row.closed_at,
+    }
+}
+
+#[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct ReportStep {
+    pub at: DateTime<Utc>,
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    /// 本人 or 劳动保障监察员.
+    pub by: String,
+    pub comment: Option<String>,
+}
+
+fn steps(timeline: Vec<TimelineEntry>) -> Vec<ReportStep> {
+    timeline
+        .into_iter()
+        .map(|e| ReportStep {
+            at: e.at,
+            action: e.action,
+            from_status: e.from_status,
+            to_status: e.to_status,
+            by: e.by.to_owned(),
+            comment: e.comment,
+        })
+        .collect()
+}
+
+#[derive(Debug, Object)]
+pub struct WageReportDetail {
+    #[oai(flatten)]
+    pub report: WageReportView,
+    pub timeline: Vec<ReportStep>,
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct Supplement {
+    pub text: BoundedText<1, 2000>,
+    #[serde(default)]
+    #[oai(validator(max_items = 20))]
+    pub attachment_ids: Vec<BoundedText<1, 36>>,
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct InspectorActionBody {
+    pub action: InspectorAction,
+    /// Required to refuse, request information, transfer or extend.
+    #[serde(default, deserialize_with = "present")]
+    pub comment: Option<BoundedText<1, 2000>>,
+    #[oai(validator(minimum(value = "1"), maximum(value = "2147483647")))]
+    pub expected_version: i32,
+    /// To resolve: the wages recovered, in fen.
+    #[serde(default, deserialize_with = "present")]
+    #[oai(validator(minimum(value = "0"), maximum(value = "10000000000")))]
+    pub amount_recovered_fen: Option<i64>,
+    /// To resolve: how many workers were paid.
+    #[serde(default, deserialize_with = "present")]
+    #[oai(validator(minimum(value = "0"), maximum(value = "100000")))]
+    pub workers_paid: Option<i32>,
+    /// To transfer: the county whose queue takes it.
+    #[serde(default, deserialize_with = "present")]
+    pub to_region_code: Option<RegionCode>,
+    /// To close.
+    #[serde(default, deserialize_with = "present")]
+    pub close_reason: Option<CloseReason>,
+}
+
+#[derive(Debug, Object)]
+pub struct WageAlert {
+    /// The credit code (`code:…`) or normalised name (`name:…`) reports are grouped by.
+    pub employer_key: String,
+    pub employer_name: String,
+    /// `repeated_reports`, `many_workers`, `large_amount`.
+    pub reasons: Vec<String>,
+    pub reports: Vec<WageReportView>,
+}
+
+fn ids(ids: Vec<BoundedText<1, 36>>) -> Vec<String> {
+    ids.into_iter().map(BoundedText::into_inner).collect()
+}
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::WageReports")]
+impl WageReportApi {
+    /// Report unpaid wages
+    ///
+    /// Goes to the labour inspectors of the county where the work was done;
+    /// they accept or refuse within 5 working days. `Idempotency-Key` is
+    /// required. A worker may file a few reports a day (429 beyond).
+    #[oai(path = "/wage-reports", method = "post", operation_id = "fileWageReport")]
+    async fn file(
+        &self,
+        state: Data<&AppState>,
+        context: Data<&RequestContext>,
+        auth: WorkerAuth,
+        /// 1 to 255 characters, new for every new report (e.g. a UUID).
+        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
+        idempotency_key: Header<String>,
+        body: JsonBody<WageReportCreate>,
+    ) -> ApiResult<ReportFiled, { status::BODY | status::CONFLICT | status::UNPROCESSABLE | status::SIGNED_IN }> {
+        let hash = idempotency::request_hash("fileWageReport", &body.0);
+        let body = body.0;
+        let new = NewReport {
+            employer_name: body.employer_name.into_inner(),
+            credit_code: body.employer_credit_code,
+            project_name: body.project_name.map(BoundedText::into_inner),
+            work_region: body.work_region_code,
+            sector: body.sector.as_str().to_owned(),
+            amount_owed_fen: body.amount_owed_fen,
+            owed_from: body.owed_from,
+            owed_to: body.owed_to,
+            workers_affected: body.workers_affected,
+            description: body.description.into_inner(),
+            attachment_ids: ids(body.attachment_ids),
+            contact_phone: body.contact_phone,
+        };
+        let created = wage_reports::submit(&state, &context, &auth.0, &idempotency_key.0, hash, new).await?;
+        Ok(ReportFiled::Created(Json(WageReportCreated {
+            id: created.id,
+            report_no: created.report_no,
+            status: created.status,
+            accept_deadline: created.accept_deadline,
+        })))
+    }
+
+    /// List my wage reports
+    #[oai(path = "/wage-reports", method = "get", operation_id = "listMyWageReports")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: WorkerAuth,
+    ) -> ApiResult<Json<Vec<WageReportView>>, { status::SIGNED_IN }> {
+        Ok(Json(
+            wage_reports::list_own(&state, &auth.0)
+                .await?
+                .into_iter()
+                .map(report_view)
+                .collect(),
+        ))
+    }
+
+    /// Get my wage report with its timeline
+    #[oai(path = "/wage-reports/:id", method = "get", operation_id = "getMyWageReport")]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        auth: WorkerAuth,
+        #[oai(validator(max_length = 36))] id: Path<String>,
+    ) -> ApiResult<Json<WageReportDetail>, { status::BAD_REQUEST | status::NOT_FOUND | status::SIGNED_IN }> {
+        let (report, timeline) = wage_reports::get_own(&state, &auth.0, &id.0).await?;
+        Ok(Json(WageReportDetail {
+            report: report_view(report),
+            timeline: steps(timeline),
+        }))
+    }
+
+    /// Add the information the inspectors asked for
+    #[oai(
+        path = "/wage-reports/:id/supplement",
+        method = "post",
+        operation_id = "supplementWageReport"
+    )]
+    async fn supplement(
+        &self,
+        state: Data<&AppState>,
+        auth: WorkerAuth,
+        #[oai(validator(max_length = 36))] id: Path<String>,
+        body: JsonBody<Supplement>,
+    ) -> ApiResult<Json<WageReportView>, { status::BODY | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN }>
+    {
+        let body = body.0;
+        let report =
+            wage_reports::supplement(&state, &auth.0, &id.0, body.text.as_str(), &ids(body.attachment_ids)).await?;
+        Ok(Json(report_view(report)))
+    }
+
+    /// The inspectors' queue
+    ///
+    /// Reports in the inspector's region and below, oldest first; `overdue`
+    /// keeps only those past their deadline.
+    #[oai(
+        path = "/staff/wage-reports",
+        method = "get",
+        operation_id = "listWageReportsForInspection"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    async fn queue(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        status: Query<Option<ReportStatus>>,
+        region_code: Query<Option<RegionCode>>,
+        #[oai(default)] overdue: Query<bool>,
+        #[oai(default = "first_page", validator(minimum(value = "1"), maximum(value = "100000")))] page: Query<u32>,
+        #[oai(
+            default = "default_page_size",
+            validator(minimum(value = "1"), maximum(value = "100"))
+        )]
+        page_size: Query<u32>,
+    ) -> ApiResult<Json<Page<WageReportView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
+        let (reports, total) =
+            wage_reports::queue(&state, &auth.0, status.0, region_code.0, overdue.0, page.0, page_size.0).await?;
+        Ok(Json(Page {
+            items: reports.into_iter().map(report_view).collect(),
+            total,
+            page: page.0,
+            page_size: page_size.0,
+        }))
+    }
+
+    /// A report, for inspectors
+    #[oai(
+        path = "/staff/wage-reports/:id",
+        method = "get",
+        operation_id = "getWageReportForInspection"
+    )]
+    async fn staff_get(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        #[oai(validator(max_length = 36))] id: Path<String>,
+    ) -> ApiResult<
+        Json<WageReportDetail>,
+        { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN },
+    > {
+        let (report, timeline) = wage_reports::get_for_inspector(&state, &auth.0, &id.0).await?;
+        Ok(Json(WageReportDetail {
+            report: report_view(report),
+            timeline: steps(timeline),
+        }))
+    }
+
+    /// Act on a report
+    ///
+    /// `accept`, `refuse`, `request_info`, `start`, `resolve` (with the amount
+    /// recovered and the workers paid), `transfer` (to another county's queue),
+    /// `close` (with a reason) or `extend` (the close deadline by 30 working
+    /// days, once). A stale `expected_version` is 409.
+    #[oai(
+        path = "/staff/wage-reports/:id/actions",
+        method = "post",
+        operation_id = "actOnWageReport"
+    )]
+    async fn act(
+        &self,
+        state: Data<&AppState>,
+        context: Data<&RequestContext>,
+        auth: StaffAuth,
+        #[oai(validator(max_length = 36))] id: Path<String>,
+        body: JsonBody<InspectorActionBody>,
+    ) -> ApiResult<
+        Json<WageReportView>,
+        { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
+    > {
+        let body = body.0;
+        let decision = Decision {
+            action: body.action,
+            comment: body.comment.map(BoundedText::into_inner),
+            expected_version: body.expected_version,
+            amount_recovered_fen: body.amount_recovered_fen,
+            workers_paid: body.workers_paid,
+            to_region: body.to_region_code,
+            close_reason: body.close_reason,
+        };
+        Ok(Json(report_view(
+            wage_reports::act(&state, &context, &auth.0, &id.0, decision).await?,
+        )))
+    }
+
+    /// Early warnings
+    ///
+    /// Employers with several reports in 30 days, or many workers or a large
+    /// sum owed in open reports, each with its reports.
+    #[oai(path = "/staff/wage-alerts", method = "get", operation_id = "listWageAlerts")]
+    async fn alerts(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+    ) -> ApiResult<Json<Vec<WageAlert>>, { status::FORBIDDEN | status::SIGNED_IN }> {
+        let alerts = wage_reports::alerts(&state, &auth.0).await?;
+        Ok(Json(
+            alerts
+                .into_iter()
+                .map(|a| WageAlert {
+                    employer_key: a.employer_key,
+                    employer_name: a.employer_name,
+                    reasons: a.reasons.into_iter().map(str::to_owned).collect(),
+                    reports: a.reports.into_iter().map(report_view).collect(),
+                })
+                .collect(),
+        ))
+    }
+}
