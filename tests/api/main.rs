@@ -4,6 +4,7 @@
 
 mod support;
 
+mod administration;
 mod applications;
 mod cli;
 mod errors;

@@ -6,19 +6,20 @@ use poem_openapi::{
 };
 use serde::Deserialize;
 
-use super::{ApiTags, auth::StaffView};
+use super::{ApiTags, Page, auth::StaffView, default_page_size, first_page};
 use crate::{
     auth::{Role, Scope, schemes::StaffAuth},
     domain::{BoundedText, RegionCode, Username},
     http::{
         gateway::RequestContext,
-        json_body::JsonBody,
+        json_body::{JsonBody, present},
         problem::{ApiResult, status},
     },
     services::{
+        audit,
         calendar::{self, DayKind},
         clients::{self, NewClient},
-        staff::{self, NewStaff},
+        staff::{self, NewStaff, StaffChange},
     },
     state::AppState,
 };
@@ -92,6 +93,68 @@ pub enum CalendarChanged {
     Done,
 }
 
+/// What to change about a staff account; fields left out stay.
+#[derive(Debug, Object, Deserialize)]
+pub struct StaffPatch {
+    #[serde(default, deserialize_with = "present")]
+    pub display_name: Option<BoundedText<1, 64>>,
+    #[serde(default, deserialize_with = "present")]
+    #[oai(validator(min_items = 1, max_items = 5, unique_items))]
+    pub roles: Option<Vec<Role>>,
+    #[serde(default, deserialize_with = "present")]
+    pub region_code: Option<RegionCode>,
+    /// `true` ends every session of the account at once.
+    #[serde(default, deserialize_with = "present")]
+    pub disabled: Option<bool>,
+    /// A new password (resets a lock); ends every session of the account.
+    #[serde(default, deserialize_with = "present")]
+    pub password: Option<BoundedText<10, 128>>,
+}
+
+/// An integrator client, without its secret.
+#[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct ClientView {
+    pub id: String,
+    pub client_id: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub webhook_url: Option<String>,
+}
+
+#[derive(Debug, Object)]
+pub struct ClientSecret {
+    pub client_id: String,
+    /// Shown this once.
+    pub client_secret: String,
+}
+
+#[derive(ApiResponse)]
+pub enum ClientRevoked {
+    /// Revoked: its credentials and tokens no longer work.
+    #[oai(status = 204)]
+    Done,
+}
+
+/// One audit record.
+#[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub actor_type: String,
+    pub actor_id: Option<String>,
+    pub action: String,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    pub outcome: String,
+    pub ip: Option<String>,
+    pub request_id: Option<String>,
+    pub details: Option<serde_json::Value>,
+}
+
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Administration")]
 impl AdminApi {
     /// Create a staff account
@@ -118,6 +181,176 @@ impl AdminApi {
         };
         let member = staff::create(&state.db, &state.regions, Some(&context), Some(&auth.0), new).await?;
         Ok(StaffCreated::Created(Json(member.into())))
+    }
+
+    /// List staff accounts
+    ///
+    /// The accounts of the administrator's region and below.
+    #[oai(path = "/admin/staff", method = "get", operation_id = "listStaff")]
+    async fn list_staff(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        #[oai(default = "first_page", validator(minimum(value = "1"), maximum(value = "100000")))] page: Query<u32>,
+        #[oai(
+            default = "default_page_size",
+            validator(minimum(value = "1"), maximum(value = "100"))
+        )]
+        page_size: Query<u32>,
+    ) -> ApiResult<Json<Page<StaffView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
+        let (members, total) = staff::list(&state, &auth.0, page.0, page_size.0).await?;
+        Ok(Json(Page {
+            items: members.into_iter().map(StaffView::from).collect(),
+            total,
+            page: page.0,
+            page_size: page_size.0,
+        }))
+    }
+
+    /// Change a staff account
+    ///
+    /// Roles, region, display name, disabled, password. Disabling it (or
+    /// changing its roles, region or password) ends its sessions at once: its
+    /// current token is refused on the next request.
+    #[oai(path = "/admin/staff/:id", method = "patch", operation_id = "changeStaff")]
+    async fn change_staff(
+        &self,
+        state: Data<&AppState>,
+        context: Data<&RequestContext>,
+        auth: StaffAuth,
+        #[oai(validator(max_length = 36))] id: Path<String>,
+        body: JsonBody<StaffPatch>,
+    ) -> ApiResult<Json<StaffView>, { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN }> {
+        let body = body.0;
+        let change = StaffChange {
+            display_name: body.display_name.map(BoundedText::into_inner),
+            roles: body.roles,
+            region_code: body.region_code,
+            disabled: body.disabled,
+            password: body.password.map(BoundedText::into_inner),
+        };
+        Ok(Json(
+            staff::change(&state, &context, &auth.0, &id.0, change).await?.into(),
+        ))
+    }
+
+    /// List integrator clients
+    #[oai(path = "/admin/clients", method = "get", operation_id = "listClients")]
+    async fn list_clients(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+    ) -> ApiResult<Json<Vec<ClientView>>, { status::FORBIDDEN | status::SIGNED_IN }> {
+        let rows = clients::list(&state, &auth.0).await?;
+        Ok(Json(
+            rows.into_iter()
+                .map(|c| ClientView {
+                    id: c.id,
+                    client_id: c.client_id,
+                    name: c.name,
+                    scopes: c
+                        .scopes
+                        .split(' ')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                    created_at: c.created_at,
+                    revoked_at: c.revoked_at,
+                    webhook_url: c.webhook_url,
+                })
+                .collect(),
+        ))
+    }
+
+    /// Rotate a client's secret
+    ///
+    /// The new secret is shown once; the old one and every token issued with
+    /// it stop working.
+    #[oai(
+        path = "/admin/clients/:id/rotate",
+        method = "post",
+        operation_id = "rotateClientSecret"
+    )]
+    async fn rotate_client(
+        &self,
+        state: Data<&AppState>,
+        context: Data<&RequestContext>,
+        auth: StaffAuth,
+        #[oai(validator(max_length = 36))] id: Path<String>,
+    ) -> ApiResult<
+        Json<ClientSecret>,
+        { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
+    > {
+        let (client_id, secret) = clients::rotate(&state, &context, &auth.0, &id.0).await?;
+        Ok(Json(ClientSecret {
+            client_id,
+            client_secret: secret,
+        }))
+    }
+
+    /// Revoke a client
+    #[oai(path = "/admin/clients/:id", method = "delete", operation_id = "revokeClient")]
+    async fn revoke_client(
+        &self,
+        state: Data<&AppState>,
+        context: Data<&RequestContext>,
+        auth: StaffAuth,
+        #[oai(validator(max_length = 36))] id: Path<String>,
+    ) -> ApiResult<ClientRevoked, { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN }>
+    {
+        clients::revoke(&state, &context, &auth.0, &id.0).await?;
+        Ok(ClientRevoked::Done)
+    }
+
+    /// Query the audit log
+    ///
+    /// Newest first; filter by actor id, action and time (`from` inclusive, `to` exclusive).
+    #[oai(path = "/admin/audit-logs", method = "get", operation_id = "listAuditLogs")]
+    #[allow(clippy::too_many_arguments)]
+    async fn audit_logs(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        #[oai(validator(max_length = 64))] actor: Query<Option<String>>,
+        #[oai(validator(max_length = 64))] action: Query<Option<String>>,
+        from: Query<Option<chrono::DateTime<chrono::Utc>>>,
+        to: Query<Option<chrono::DateTime<chrono::Utc>>>,
+        #[oai(default = "first_page", validator(minimum(value = "1"), maximum(value = "100000")))] page: Query<u32>,
+        #[oai(
+            default = "default_page_size",
+            validator(minimum(value = "1"), maximum(value = "100"))
+        )]
+        page_size: Query<u32>,
+    ) -> ApiResult<Json<Page<AuditRecord>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
+        staff::require_role(&auth.0, Role::Admin)?;
+        let filter = audit::Filter {
+            actor: actor.0,
+            action: action.0,
+            from: from.0,
+            to: to.0,
+        };
+        let (rows, total) = audit::query(&state.db, filter, page.0, page_size.0).await?;
+        Ok(Json(Page {
+            items: rows
+                .into_iter()
+                .map(|r| AuditRecord {
+                    id: r.id,
+                    at: r.at,
+                    actor_type: r.actor_type,
+                    actor_id: r.actor_id,
+                    action: r.action,
+                    target_type: r.target_type,
+                    target_id: r.target_id,
+                    outcome: r.outcome,
+                    ip: r.ip,
+                    request_id: r.request_id,
+                    details: r.details.and_then(|d| serde_json::from_str(&d).ok()),
+                })
+                .collect(),
+            total,
+            page: page.0,
+            page_size: page_size.0,
+        }))
     }
 
     /// The working-day calendar of a year

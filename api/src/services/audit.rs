@@ -65,3 +65,38 @@ pub async fn record(db: &impl ConnectionTrait, request: Option<&RequestContext>,
     audit_log::Entity::insert(row).exec_without_returning(db).await?;
     Ok(())
 }
+
+/// Filters of the audit-log query.
+#[derive(Debug, Default)]
+pub struct Filter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The audit log, newest first, for administrators.
+pub async fn query(
+    db: &sea_orm::DatabaseConnection,
+    filter: Filter,
+    page: u32,
+    page_size: u32,
+) -> AppResult<(Vec<audit_log::Model>, u64)> {
+    use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder};
+    let mut select = audit_log::Entity::find().order_by_desc(audit_log::Column::Id);
+    if let Some(actor) = filter.actor {
+        select = select.filter(audit_log::Column::ActorId.eq(actor));
+    }
+    if let Some(action) = filter.action {
+        select = select.filter(audit_log::Column::Action.eq(action));
+    }
+    if let Some(from) = filter.from {
+        select = select.filter(audit_log::Column::At.gte(from));
+    }
+    if let Some(to) = filter.to {
+        select = select.filter(audit_log::Column::At.lt(to));
+    }
+    let paginator = select.paginate(db, u64::from(page_size));
+    let total = paginator.num_items().await?;
+    Ok((paginator.fetch_page(u64::from(page.saturating_sub(1))).await?, total))
+}

@@ -5,7 +5,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::Utc;
 use entity::integrator_client;
 use rand::RngCore;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -208,4 +208,96 @@ pub async fn issue_token(
     )
     .await?;
     Ok(Ok((issued, scopes)))
+}
+
+/// Every integrator client (administrators of the whole programme manage them).
+pub async fn list(state: &AppState, admin: &Principal) -> AppResult<Vec<integrator_client::Model>> {
+    require_role(admin, Role::Admin)?;
+    Ok(integrator_client::Entity::find()
+        .order_by_asc(integrator_client::Column::CreatedAt)
+        .all(&state.db)
+        .await?)
+}
+
+async fn find(state: &AppState, id: &str) -> AppResult<integrator_client::Model> {
+    integrator_client::Entity::find_by_id(id.to_owned())
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| crate::error::AppError::new(crate::error::ErrorCode::NotFound))
+}
+
+/// A new secret for a client (shown once); the old one and its tokens stop
+/// working. Returns the client id and the secret.
+pub async fn rotate(
+    state: &AppState,
+    request: &RequestContext,
+    admin: &Principal,
+    id: &str,
+) -> AppResult<(String, String)> {
+    require_role(admin, Role::Admin)?;
+    let client = find(state, id).await?;
+    if client.revoked_at.is_some() {
+        return Err(crate::error::AppError::new(crate::error::ErrorCode::InvalidState));
+    }
+    let secret = random("cs_", 32);
+    let transaction = crate::infra::db::begin_write(&state.db).await?;
+    integrator_client::Entity::update_many()
+        .set(integrator_client::ActiveModel {
+            secret_hash: Set(secret_hash(&secret)),
+            ..Default::default()
+        })
+        .filter(integrator_client::Column::Id.eq(id))
+        .exec(&transaction)
+        .await?;
+    audit_admin(&transaction, request, admin, "client.rotate", &client.client_id).await?;
+    transaction.commit().await?;
+    state
+        .sessions
+        .revoke_all(Audience::Integrator, &client.client_id)
+        .await?;
+    Ok((client.client_id, secret))
+}
+
+/// Revokes a client: its credentials and every token it holds stop working at once.
+pub async fn revoke(state: &AppState, request: &RequestContext, admin: &Principal, id: &str) -> AppResult<()> {
+    require_role(admin, Role::Admin)?;
+    let client = find(state, id).await?;
+    let transaction = crate::infra::db::begin_write(&state.db).await?;
+    integrator_client::Entity::update_many()
+        .set(integrator_client::ActiveModel {
+            revoked_at: Set(Some(Utc::now())),
+            ..Default::default()
+        })
+        .filter(integrator_client::Column::Id.eq(id))
+        .filter(integrator_client::Column::RevokedAt.is_null())
+        .exec(&transaction)
+        .await?;
+    audit_admin(&transaction, request, admin, "client.revoke", &client.client_id).await?;
+    transaction.commit().await?;
+    state
+        .sessions
+        .revoke_all(Audience::Integrator, &client.client_id)
+        .await?;
+    Ok(())
+}
+
+async fn audit_admin(
+    db: &impl sea_orm::ConnectionTrait,
+    request: &RequestContext,
+    admin: &Principal,
+    action: &'static str,
+    client_id: &str,
+) -> AppResult<()> {
+    audit::record(
+        db,
+        Some(request),
+        Event {
+            actor: Actor::Principal(admin),
+            action,
+            target: Some(("client", client_id)),
+            outcome: Outcome::Success,
+            details: None,
+        },
+    )
+    .await
 }

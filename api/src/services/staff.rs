@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use entity::staff_account;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait,
-    IntoActiveModel, QueryFilter, SqlErr, sea_query::Expr,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, SqlErr, sea_query::Expr,
 };
 use serde_json::json;
 
@@ -284,6 +284,139 @@ pub async fn active_member(db: &impl ConnectionTrait, staff_id: &str) -> AppResu
         .ok_or_else(|| AppError::new(ErrorCode::SessionEnded))?;
     if row.disabled {
         return Err(AppError::new(ErrorCode::AccountDisabled));
+    }
+    member(&row)
+}
+
+/// Staff of the administrator's region and below, by username.
+pub async fn list(
+    state: &AppState,
+    admin: &Principal,
+    page: u32,
+    page_size: u32,
+) -> AppResult<(Vec<StaffMember>, u64)> {
+    require_role(admin, Role::Admin)?;
+    let scope = admin.region.ok_or_else(|| AppError::new(ErrorCode::OutOfRegionScope))?;
+    let mut query = staff_account::Entity::find().order_by_asc(staff_account::Column::Username);
+    if !scope.is_national() {
+        let mut codes = vec![scope.as_str().to_owned()];
+        codes.extend(
+            state
+                .regions
+                .descendants(scope)
+                .into_iter()
+                .map(|r| r.code.as_str().to_owned()),
+        );
+        query = query.filter(staff_account::Column::RegionCode.is_in(codes));
+    }
+    let paginator = query.paginate(&state.db, u64::from(page_size));
+    let total = paginator.num_items().await?;
+    let rows = paginator.fetch_page(u64::from(page.saturating_sub(1))).await?;
+    Ok((rows.iter().map(member).collect::<AppResult<Vec<_>>>()?, total))
+}
+
+/// What an administrator may change about an account; fields left out stay.
+#[derive(Debug, Default)]
+pub struct StaffChange {
+    pub display_name: Option<String>,
+    pub roles: Option<Vec<Role>>,
+    pub region_code: Option<RegionCode>,
+    pub disabled: Option<bool>,
+    pub password: Option<String>,
+}
+
+/// Changes an account inside the administrator's region. Disabling it, or
+/// changing its roles, region or password, ends every session it has at once.
+pub async fn change(
+    state: &AppState,
+    request: &RequestContext,
+    admin: &Principal,
+    staff_id: &str,
+    change: StaffChange,
+) -> AppResult<StaffMember> {
+    require_role(admin, Role::Admin)?;
+    let row = staff_account::Entity::find_by_id(staff_id.to_owned())
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+    let current = member(&row)?;
+    if !admin.covers(&state.regions, current.region_code) {
+        return Err(AppError::new(ErrorCode::NotFound));
+    }
+    if let Some(region) = change.region_code {
+        if !admin.covers(&state.regions, region) {
+            return Err(AppError::new(ErrorCode::OutOfRegionScope));
+        }
+        if !region.is_national() {
+            state.regions.require(region)?;
+        }
+    }
+    if change.roles.as_ref().is_some_and(Vec::is_empty) {
+        return Err(AppError::invalid_field(
+            "roles",
+            crate::error::Localized::fixed("请至少选择一个角色。", "Give at least one role."),
+        ));
+    }
+    let hash = match change.password {
+        Some(password) => {
+            if let Some(weakness) = password::weakness(&password, &row.username) {
+                return Err(AppError::invalid_field("password", weakness));
+            }
+            Some(
+                tokio::task::spawn_blocking(move || password::hash(&password))
+                    .await
+                    .map_err(AppError::internal)?,
+            )
+        }
+        None => None,
+    };
+    let ends_sessions =
+        change.disabled == Some(true) || change.roles.is_some() || change.region_code.is_some() || hash.is_some();
+    let mut active = row.clone().into_active_model();
+    let mut changed: Vec<&str> = Vec::new();
+    if let Some(name) = change.display_name {
+        active.display_name = Set(name.trim().to_owned());
+        changed.push("display_name");
+    }
+    if let Some(roles) = &change.roles {
+        let mut names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        active.roles = Set(names.join(","));
+        changed.push("roles");
+    }
+    if let Some(region) = change.region_code {
+        active.region_code = Set(region.as_str().to_owned());
+        changed.push("region_code");
+    }
+    if let Some(disabled) = change.disabled {
+        active.disabled = Set(disabled);
+        changed.push("disabled");
+    }
+    if let Some(hash) = hash {
+        active.password_hash = Set(hash);
+        active.failed_attempts = Set(0);
+        active.locked_until = Set(None);
+        changed.push("password");
+    }
+    active.updated_at = Set(Utc::now());
+    let transaction = crate::infra::db::begin_write(&state.db).await?;
+    let row = active.update(&transaction).await?;
+    audit::record(
+        &transaction,
+        Some(request),
+        Event {
+            actor: Actor::Principal(admin),
+            action: "staff.change",
+            target: Some(("staff", &row.id)),
+            outcome: Outcome::Success,
+            details: Some(json!({ "fields": changed })),
+        },
+    )
+    .await?;
+    transaction.commit().await?;
+    if ends_sessions {
+        state.sessions.revoke_all(Audience::Staff, &row.id).await?;
     }
     member(&row)
 }
