@@ -14,6 +14,7 @@ mod m20261122_000009_create_outbox;
 mod m20261122_000010_create_si_transfer;
 mod m20261122_000011_create_webhooks;
 mod m20261122_000012_create_wage_report;
+mod m20261122_000013_wage_report_acceptance;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000010_create_si_transfer::Migration),
             Box::new(m20261122_000011_create_webhooks::Migration),
             Box::new(m20261122_000012_create_wage_report::Migration),
+            Box::new(m20261122_000013_wage_report_acceptance::Migration),
         ]
     }
 }

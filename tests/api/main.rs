@@ -18,6 +18,7 @@ mod protection;
 mod rate_limits;
 mod regions;
 mod staff;
+mod statistics;
 mod tokens;
 mod transfers;
 mod wage_reports;

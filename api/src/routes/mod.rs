@@ -9,6 +9,7 @@ pub mod me;
 pub mod policies;
 pub mod programs;
 pub mod regions;
+pub mod stats;
 pub mod transfers;
 pub mod uploads;
 pub mod wage_reports;
@@ -44,6 +45,8 @@ pub enum ApiTags {
     SiTransfers,
     /// Unpaid-wage reports (欠薪线索) and the inspectors' work on them.
     WageReports,
+    /// Figures for the programme office.
+    Statistics,
 }
 
 /// The API as one tuple of resource groups.
@@ -61,6 +64,7 @@ pub type Apis = (
     transfers::TransferApi,
     transfers::TransferIntegrationApi,
     wage_reports::WageReportApi,
+    stats::StatsApi,
 );
 
 pub fn apis() -> Apis {
@@ -78,6 +82,7 @@ pub fn apis() -> Apis {
         transfers::TransferApi,
         transfers::TransferIntegrationApi,
         wage_reports::WageReportApi,
+        stats::StatsApi,
     )
 }
 

@@ -13,6 +13,7 @@ pub mod programs;
 pub mod regions;
 pub mod sessions;
 pub mod staff;
+pub mod stats;
 pub mod transfers;
 pub mod uploads;
 pub mod wage_reports;

@@ -361,6 +361,7 @@ pub async fn submit(
                 closed_at: Set(None),
                 created_at: Set(now),
                 updated_at: Set(now),
+                accepted_late: Set(None),
             }
             .insert(transaction)
             .await?;
@@ -708,6 +709,7 @@ pub async fn act(
     let row = update(&transaction, &row, to, |active| match decision.action {
         A::Accept => {
             active.accepted_at = Set(Some(Utc::now()));
+            active.accepted_late = Set(Some(today > row.accept_deadline));
             active.close_deadline = Set(Some(calendar.add_working_days(today, CLOSE_WITHIN)));
         }
         A::Extend => {
@@ -733,6 +735,7 @@ pub async fn act(
                 active.region_code = Set(region.as_str().to_owned());
             }
             active.accepted_at = Set(None);
+            active.accepted_late = Set(None);
             active.close_deadline = Set(None);
             active.accept_deadline = Set(calendar.add_working_days(today, ACCEPT_WITHIN));
         }

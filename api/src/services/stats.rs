@@ -1,0 +1,270 @@
+//! The programme office's overview: counts and sums per module and status in
+//! a region and period, computed by grouped queries on indexed columns —
+//! rows are never loaded to be counted.
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use entity::{application, program, si_transfer, si_transfer_step, wage_report, worker};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    sea_query::{Alias, Expr, Func, Query},
+};
+use serde_json::json;
+
+use crate::{
+    auth::Principal,
+    domain::RegionCode,
+    error::{AppError, AppResult, ErrorCode},
+    services::calendar,
+    state::AppState,
+};
+
+#[derive(Debug, Clone, Default)]
+pub struct ApplicationFigures {
+    pub program_id: String,
+    pub program_name: String,
+    pub status: String,
+    pub count: i64,
+    pub requested_fen: i64,
+    pub approved_fen: i64,
+    pub disbursed_fen: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct WageFigures {
+    pub status: String,
+    pub count: i64,
+    pub owed_fen: i64,
+    pub recovered_fen: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Overview {
+    pub region_code: RegionCode,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub applications: Vec<ApplicationFigures>,
+    pub transfers_by_status: Vec<(String, i64)>,
+    pub transfers_overdue: i64,
+    pub wage_reports: Vec<WageFigures>,
+    pub wage_reports_accepted_on_time: i64,
+    pub wage_reports_accepted_late: i64,
+    pub wage_reports_overdue: i64,
+    pub active_workers: i64,
+}
+
+/// SUM as a 64-bit integer on both databases (PostgreSQL sums bigints as numeric).
+fn total(column: impl sea_orm::sea_query::IntoColumnRef) -> Expr {
+    let sum: Expr = Func::sum(Expr::col(column)).into();
+    let zero: Expr = Expr::val(0);
+    Func::cast_as(Func::coalesce([sum, zero]), Alias::new("BIGINT")).into()
+}
+
+fn count() -> Expr {
+    Expr::expr(Func::count(Expr::cust("*")))
+}
+
+/// Midnight in China at the start of `day`, as an instant.
+fn china_midnight(day: NaiveDate) -> DateTime<Utc> {
+    let china = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
+    china
+        .from_local_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight exists"))
+        .single()
+        .expect("a fixed offset has no gaps")
+        .with_timezone(&Utc)
+}
+
+pub async fn overview(
+    state: &AppState,
+    staff: &Principal,
+    region: Option<RegionCode>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<Overview> {
+    let scope = staff.region.ok_or_else(|| AppError::new(ErrorCode::OutOfRegionScope))?;
+    let root = region.unwrap_or(scope);
+    if !staff.covers(&state.regions, root) {
+        return Err(AppError::new(ErrorCode::OutOfRegionScope).with_details(json!({ "region_code": root })));
+    }
+    if to < from {
+        return Err(AppError::invalid_field(
+            "to",
+            crate::error::Localized::fixed("结束日期不能早于开始日期。", "to is before from."),
+        ));
+    }
+    let codes: Option<Vec<String>> = (!root.is_national()).then(|| {
+        let mut codes = vec![root.as_str().to_owned()];
+        codes.extend(
+            state
+                .regions
+                .descendants(root)
+                .into_iter()
+                .map(|r| r.code.as_str().to_owned()),
+        );
+        codes
+    });
+    let (start, end) = (china_midnight(from), china_midnight(to.succ_opt().unwrap_or(to)));
+    let db = &state.db;
+
+    let mut applications = application::Entity::find()
+        .select_only()
+        .column(application::Column::ProgramId)
+        .column(application::Column::Status)
+        .column_as(count(), "count")
+        .column_as(total(application::Column::RequestedAmountFen), "requested")
+        .column_as(total(application::Column::ApprovedAmountFen), "approved")
+        .column_as(total(application::Column::DisbursedAmountFen), "disbursed")
+        .filter(application::Column::CreatedAt.gte(start))
+        .filter(application::Column::CreatedAt.lt(end))
+        .group_by(application::Column::ProgramId)
+        .group_by(application::Column::Status);
+    if let Some(codes) = &codes {
+        applications = applications.filter(application::Column::RegionCode.is_in(codes.clone()));
+    }
+    let rows: Vec<(String, String, i64, i64, i64, i64)> = applications.into_tuple().all(db).await?;
+    let names: std::collections::HashMap<String, String> = program::Entity::find()
+        .select_only()
+        .column(program::Column::Id)
+        .column(program::Column::Name)
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let applications = rows
+        .into_iter()
+        .map(
+            |(program_id, status, count, requested, approved, disbursed)| ApplicationFigures {
+                program_name: names.get(&program_id).cloned().unwrap_or_default(),
+                program_id,
+                status,
+                count,
+                requested_fen: requested,
+                approved_fen: approved,
+                disbursed_fen: disbursed,
+            },
+        )
+        .collect();
+
+    let transfer_scope = |condition: Condition| match &codes {
+        Some(codes) => condition.add(
+            Condition::any()
+                .add(si_transfer::Column::FromRegionCode.is_in(codes.clone()))
+                .add(si_transfer::Column::ToRegionCode.is_in(codes.clone())),
+        ),
+        None => condition,
+    };
+    let in_period = Condition::all()
+        .add(si_transfer::Column::CreatedAt.gte(start))
+        .add(si_transfer::Column::CreatedAt.lt(end));
+    let transfers_by_status: Vec<(String, i64)> = si_transfer::Entity::find()
+        .select_only()
+        .column(si_transfer::Column::Status)
+        .column_as(count(), "count")
+        .filter(transfer_scope(in_period.clone()))
+        .group_by(si_transfer::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let calendar = calendar::load(db).await?;
+    let mut cutoff = crate::domain::china_time::today();
+    while !calendar.is_working_day(cutoff) {
+        cutoff = cutoff.pred_opt().expect("dates stay far from the calendar's start");
+    }
+    let mut cases_in_scope = Query::select();
+    cases_in_scope
+        .column(si_transfer::Column::Id)
+        .from(si_transfer::Entity)
+        .cond_where(transfer_scope(in_period));
+    let transfers_overdue = si_transfer_step::Entity::find()
+        .select_only()
+        .column(si_transfer_step::Column::TransferId)
+        .distinct()
+        .filter(si_transfer_step::Column::Status.eq("pending"))
+        .filter(si_transfer_step::Column::DueOn.lt(cutoff))
+        .filter(si_transfer_step::Column::TransferId.in_subquery(cases_in_scope))
+        .count(db)
+        .await? as i64;
+
+    let wage_scope = |mut condition: Condition| {
+        condition = condition
+            .add(wage_report::Column::CreatedAt.gte(start))
+            .add(wage_report::Column::CreatedAt.lt(end));
+        match &codes {
+            Some(codes) => condition.add(wage_report::Column::RegionCode.is_in(codes.clone())),
+            None => condition,
+        }
+    };
+    let wage_rows: Vec<(String, i64, i64, i64)> = wage_report::Entity::find()
+        .select_only()
+        .column(wage_report::Column::Status)
+        .column_as(count(), "count")
+        .column_as(total(wage_report::Column::AmountOwedFen), "owed")
+        .column_as(total(wage_report::Column::AmountRecoveredFen), "recovered")
+        .filter(wage_scope(Condition::all()))
+        .group_by(wage_report::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let wage_reports = wage_rows
+        .into_iter()
+        .map(|(status, count, owed, recovered)| WageFigures {
+            status,
+            count,
+            owed_fen: owed,
+            recovered_fen: recovered,
+        })
+        .collect();
+    let accepted = |late: bool| {
+        wage_report::Entity::find()
+            .filter(wage_scope(
+                Condition::all().add(wage_report::Column::AcceptedLate.eq(late)),
+            ))
+            .count(db)
+    };
+    let (on_time, late) = (accepted(false).await? as i64, accepted(true).await? as i64);
+    let open = ["submitted", "accepted", "info_requested", "in_progress"];
+    let wage_reports_overdue = wage_report::Entity::find()
+        .filter(wage_scope(
+            Condition::all().add(wage_report::Column::Status.is_in(open)).add(
+                Condition::any()
+                    .add(
+                        Condition::all()
+                            .add(wage_report::Column::AcceptedAt.is_null())
+                            .add(wage_report::Column::AcceptDeadline.lt(cutoff)),
+                    )
+                    .add(
+                        Condition::all()
+                            .add(wage_report::Column::AcceptedAt.is_not_null())
+                            .add(wage_report::Column::CloseDeadline.lt(cutoff)),
+                    ),
+            ),
+        ))
+        .count(db)
+        .await? as i64;
+
+    let mut active = worker::Entity::find()
+        .filter(worker::Column::LastLoginAt.gte(start))
+        .filter(worker::Column::LastLoginAt.lt(end));
+    if let Some(codes) = &codes {
+        active = active.filter(
+            Condition::any()
+                .add(worker::Column::WorkRegionCode.is_in(codes.clone()))
+                .add(worker::Column::ResidenceRegionCode.is_in(codes.clone())),
+        );
+    }
+    let active_workers = active.count(db).await? as i64;
+
+    Ok(Overview {
+        region_code: root,
+        from,
+        to,
+        applications,
+        transfers_by_status,
+        transfers_overdue,
+        wage_reports,
+        wage_reports_accepted_on_time: on_time,
+        wage_reports_accepted_late: late,
+        wage_reports_overdue,
+        active_workers,
+    })
+}

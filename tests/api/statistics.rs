@@ -1,0 +1,172 @@
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::{
+    applications::{apply, complete_application, guangxi_worker},
+    support::TestApp,
+};
+
+fn period() -> String {
+    let today = api::domain::china_time::today();
+    format!("from={today}&to={today}")
+}
+
+fn find<'a>(items: &'a Value, status: &str) -> Option<&'a Value> {
+    items.as_array().unwrap().iter().find(|i| i["status"] == status)
+}
+
+#[tokio::test]
+async fn the_overview_counts_what_happened_inside_the_callers_region_only() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("000000").await;
+
+    let first = guangxi_worker(&app, "stats-a", "450102198801011235").await;
+    let body = complete_application(&app, &first).await;
+    let created: Value = apply(&app, &first, "s-1", &body).await.json().await.unwrap();
+    let second = guangxi_worker(&app, "stats-b", "450103199002022342").await;
+    let moved = app
+        .client
+        .put(app.url("/api/v1/me/profile"))
+        .bearer_auth(&second.access_token)
+        .json(&json!({"residence_region_code": "450103", "work_region_code": "450103"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), StatusCode::OK);
+    let mut elsewhere = complete_application(&app, &second).await;
+    elsewhere["answers"]["employees"] = json!(5);
+    assert_eq!(
+        apply(&app, &second, "s-2", &elsewhere).await.status(),
+        StatusCode::CREATED
+    );
+    let reviewer = app.staff(&admin, "stats.reviewer", &["reviewer"], "450102").await;
+    let id = created["id"].as_str().unwrap();
+    let version = app
+        .get_json_with(&format!("/api/v1/staff/applications/{id}"), &reviewer.access_token)
+        .await["version"]
+        .clone();
+    let approve = json!({"decision": "approve", "expected_version": version});
+    assert_eq!(
+        app.post_json(
+            &format!("/api/v1/staff/applications/{id}/review"),
+            &approve,
+            Some(&reviewer.access_token)
+        )
+        .await
+        .status(),
+        StatusCode::OK
+    );
+
+    let national = app
+        .get_json_with(
+            &format!("/api/v1/staff/stats/overview?{}", period()),
+            &admin.access_token,
+        )
+        .await;
+    let approved = find(&national["applications"], "approved").expect("an approved application");
+    assert_eq!(
+        (approved["count"].as_i64(), approved["approved_fen"].as_i64()),
+        (Some(1), Some(500_000))
+    );
+    assert_eq!(find(&national["applications"], "submitted").unwrap()["count"], 1);
+    assert_eq!(national["active_workers"], 2);
+
+    let county_admin = app.staff(&admin, "xingning.admin", &["admin"], "450102").await;
+    let county = app
+        .get_json_with(
+            &format!("/api/v1/staff/stats/overview?{}", period()),
+            &county_admin.access_token,
+        )
+        .await;
+    assert_eq!(county["region_code"], "450102");
+    assert_eq!(county["applications"].as_array().unwrap().len(), 1, "{county}");
+    assert_eq!(county["applications"][0]["status"], "approved");
+    assert_eq!(county["active_workers"], 1);
+    let outside = app
+        .get_with(
+            &format!("/api/v1/staff/stats/overview?region_code=450103&{}", period()),
+            &county_admin.access_token,
+        )
+        .await;
+    assert_eq!(outside.status(), StatusCode::FORBIDDEN);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn wage_report_figures_add_up_by_status_and_deadline() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("320000").await;
+    let inspector = app.staff(&admin, "stats.inspector", &["inspector"], "320115").await;
+    let mut ids = Vec::new();
+    for (n, (region, amount)) in [("320115", 100_000), ("320115", 250_000), ("320116", 999_000)]
+        .iter()
+        .enumerate()
+    {
+        let worker = app.login_worker(&format!("wage-stats-{n}")).await;
+        let body = json!({
+            "employer_name": format!("某某公司{n}"), "work_region_code": region, "sector": "construction",
+            "amount_owed_fen": amount, "owed_from": "2026-01-01", "owed_to": "2026-02-01",
+            "workers_affected": 1, "description": "工资没有发。"
+        });
+        let filed: Value = app
+            .client
+            .post(app.url("/api/v1/wage-reports"))
+            .bearer_auth(&worker.access_token)
+            .header("Idempotency-Key", "k")
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ids.push(filed["id"].as_str().unwrap().to_owned());
+    }
+    let accept = json!({"action": "accept", "expected_version": 1});
+    assert_eq!(
+        app.post_json(
+            &format!("/api/v1/staff/wage-reports/{}/actions", ids[0]),
+            &accept,
+            Some(&inspector.access_token)
+        )
+        .await
+        .status(),
+        StatusCode::OK
+    );
+
+    let jiangning_admin = app.staff(&admin, "jiangning.admin", &["admin"], "320115").await;
+    let figures = app
+        .get_json_with(
+            &format!("/api/v1/staff/stats/overview?{}", period()),
+            &jiangning_admin.access_token,
+        )
+        .await;
+    let wages = &figures["wage_reports"];
+    assert_eq!(find(&wages["by_status"], "accepted").unwrap()["owed_fen"], 100_000);
+    assert_eq!(find(&wages["by_status"], "submitted").unwrap()["owed_fen"], 250_000);
+    assert_eq!(
+        wages["by_status"].as_array().unwrap().len(),
+        2,
+        "320116's report is not counted"
+    );
+    assert_eq!(
+        (wages["accepted_on_time"].as_i64(), wages["accepted_late"].as_i64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(wages["overdue"], 0);
+
+    let province = app
+        .get_json_with(
+            &format!("/api/v1/staff/stats/overview?{}", period()),
+            &admin.access_token,
+        )
+        .await;
+    let total: i64 = province["wage_reports"]["by_status"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["owed_fen"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 100_000 + 250_000 + 999_000);
+    app.stop().await;
+}
