@@ -296,17 +296,8 @@ pub async fn list(
     page_size: u32,
 ) -> AppResult<(Vec<StaffMember>, u64)> {
     require_role(admin, Role::Admin)?;
-    let scope = admin.region.ok_or_else(|| AppError::new(ErrorCode::OutOfRegionScope))?;
     let mut query = staff_account::Entity::find().order_by_asc(staff_account::Column::Username);
-    if !scope.is_national() {
-        let mut codes = vec![scope.as_str().to_owned()];
-        codes.extend(
-            state
-                .regions
-                .descendants(scope)
-                .into_iter()
-                .map(|r| r.code.as_str().to_owned()),
-        );
+    if let Some(codes) = state.regions.staff_scope(admin, None)? {
         query = query.filter(staff_account::Column::RegionCode.is_in(codes));
     }
     let paginator = query.paginate(&state.db, u64::from(page_size));

@@ -8,7 +8,6 @@ use sea_orm::{
     ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
     sea_query::{Alias, Expr, Func, Query},
 };
-use serde_json::json;
 
 use crate::{
     auth::Principal,
@@ -80,28 +79,17 @@ pub async fn overview(
     from: NaiveDate,
     to: NaiveDate,
 ) -> AppResult<Overview> {
-    let scope = staff.region.ok_or_else(|| AppError::new(ErrorCode::OutOfRegionScope))?;
-    let root = region.unwrap_or(scope);
-    if !staff.covers(&state.regions, root) {
-        return Err(AppError::new(ErrorCode::OutOfRegionScope).with_details(json!({ "region_code": root })));
-    }
     if to < from {
         return Err(AppError::invalid_field(
             "to",
             crate::error::Localized::fixed("结束日期不能早于开始日期。", "to is before from."),
         ));
     }
-    let codes: Option<Vec<String>> = (!root.is_national()).then(|| {
-        let mut codes = vec![root.as_str().to_owned()];
-        codes.extend(
-            state
-                .regions
-                .descendants(root)
-                .into_iter()
-                .map(|r| r.code.as_str().to_owned()),
-        );
-        codes
-    });
+    let codes = state.regions.staff_scope(staff, region)?;
+    let root = match region {
+        Some(region) => region,
+        None => staff.region.ok_or_else(|| AppError::new(ErrorCode::OutOfRegionScope))?,
+    };
     let (start, end) = (china_midnight(from), china_midnight(to.succ_opt().unwrap_or(to)));
     let db = &state.db;
 

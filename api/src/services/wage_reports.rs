@@ -513,27 +513,6 @@ async fn update(
         .ok_or_else(|| AppError::new(ErrorCode::NotFound))
 }
 
-fn scope_codes(state: &AppState, staff: &Principal, wanted: Option<RegionCode>) -> AppResult<Option<Vec<String>>> {
-    let scope = staff.region.ok_or_else(|| AppError::new(ErrorCode::OutOfRegionScope))?;
-    let root = match wanted {
-        Some(region) if !staff.covers(&state.regions, region) => {
-            return Err(AppError::new(ErrorCode::OutOfRegionScope).with_details(json!({ "region_code": region })));
-        }
-        Some(region) => region,
-        None if scope.is_national() => return Ok(None),
-        None => scope,
-    };
-    let mut codes = vec![root.as_str().to_owned()];
-    codes.extend(
-        state
-            .regions
-            .descendants(root)
-            .into_iter()
-            .map(|r| r.code.as_str().to_owned()),
-    );
-    Ok(Some(codes))
-}
-
 /// The latest working day on or before `today`: a deadline before it has passed a working day.
 fn last_working_day(calendar: &Calendar, today: NaiveDate) -> NaiveDate {
     let mut day = today;
@@ -556,7 +535,7 @@ pub async fn queue(
     require_role(inspector, Role::Inspector)?;
     let calendar = calendar::load(&state.db).await?;
     let mut query = wage_report::Entity::find().order_by_asc(wage_report::Column::CreatedAt);
-    if let Some(codes) = scope_codes(state, inspector, region)? {
+    if let Some(codes) = state.regions.staff_scope(inspector, region)? {
         query = query.filter(wage_report::Column::RegionCode.is_in(codes));
     }
     if let Some(status) = status {
@@ -788,7 +767,7 @@ pub struct Alert {
 pub async fn alerts(state: &AppState, inspector: &Principal) -> AppResult<Vec<Alert>> {
     require_role(inspector, Role::Inspector)?;
     let thresholds = state.config.wage_alerts;
-    let scope = scope_codes(state, inspector, None)?;
+    let scope = state.regions.staff_scope(inspector, None)?;
     let since = Utc::now() - chrono::Duration::days(30);
     let in_scope = |query: sea_orm::Select<wage_report::Entity>| match &scope {
         Some(codes) => query.filter(wage_report::Column::RegionCode.is_in(codes.clone())),

@@ -600,27 +600,6 @@ pub struct QueueFilter {
     pub region: Option<RegionCode>,
 }
 
-fn region_scope(state: &AppState, staff: &Principal, wanted: Option<RegionCode>) -> AppResult<Option<Vec<String>>> {
-    let scope = staff.region.ok_or_else(|| AppError::new(ErrorCode::OutOfRegionScope))?;
-    let root = match wanted {
-        Some(region) if !staff.covers(&state.regions, region) => {
-            return Err(AppError::new(ErrorCode::OutOfRegionScope).with_details(json!({ "region_code": region })));
-        }
-        Some(region) => region,
-        None if scope.is_national() => return Ok(None),
-        None => scope,
-    };
-    let mut codes: Vec<String> = vec![root.as_str().to_owned()];
-    codes.extend(
-        state
-            .regions
-            .descendants(root)
-            .into_iter()
-            .map(|r| r.code.as_str().to_owned()),
-    );
-    Ok(Some(codes))
-}
-
 /// Cases in the reviewer's region, oldest submission first.
 pub async fn queue(
     state: &AppState,
@@ -634,7 +613,7 @@ pub async fn queue(
         .filter(application::Column::Status.ne(ApplicationStatus::Draft.as_str()))
         .order_by_asc(application::Column::SubmittedAt)
         .order_by_asc(application::Column::CreatedAt);
-    if let Some(codes) = region_scope(state, staff, filter.region)? {
+    if let Some(codes) = state.regions.staff_scope(staff, filter.region)? {
         query = query.filter(application::Column::RegionCode.is_in(codes));
     }
     if let Some(status) = filter.status {

@@ -456,20 +456,11 @@ pub async fn list_for_staff(
     page: u32,
     page_size: u32,
 ) -> AppResult<(Vec<Policy>, u64)> {
-    let scope = staff.region.ok_or_else(|| AppError::new(ErrorCode::OutOfRegionScope))?;
     let mut query = policy::Entity::find().order_by_desc(policy::Column::UpdatedAt);
     if let Some(status) = status {
         query = query.filter(policy::Column::Status.eq(status.as_str()));
     }
-    if !scope.is_national() {
-        let mut codes: Vec<String> = vec![scope.as_str().to_owned()];
-        codes.extend(
-            state
-                .regions
-                .descendants(scope)
-                .into_iter()
-                .map(|r| r.code.as_str().to_owned()),
-        );
+    if let Some(codes) = state.regions.staff_scope(staff, None)? {
         query = query.filter(policy::Column::RegionCode.is_in(codes));
     }
     let paginator = query.paginate(&state.db, u64::from(page_size));

@@ -570,24 +570,8 @@ pub async fn list_for_staff(
     status: Option<&str>,
     overdue_only: bool,
 ) -> AppResult<Vec<Transfer>> {
-    let scope = staff.region.ok_or_else(|| AppError::new(ErrorCode::OutOfRegionScope))?;
-    let root = match region {
-        Some(region) if !staff.covers(&state.regions, region) => {
-            return Err(AppError::new(ErrorCode::OutOfRegionScope).with_details(json!({ "region_code": region })));
-        }
-        Some(region) => region,
-        None => scope,
-    };
     let mut query = si_transfer::Entity::find().order_by_asc(si_transfer::Column::CreatedAt);
-    if !root.is_national() {
-        let mut codes: Vec<String> = vec![root.as_str().to_owned()];
-        codes.extend(
-            state
-                .regions
-                .descendants(root)
-                .into_iter()
-                .map(|r| r.code.as_str().to_owned()),
-        );
+    if let Some(codes) = state.regions.staff_scope(staff, region)? {
         query = query.filter(
             Condition::any()
                 .add(si_transfer::Column::FromRegionCode.is_in(codes.clone()))
