@@ -43,6 +43,10 @@ impl<const MIN: usize, const MAX: usize> BoundedText<MIN, MAX> {
     pub fn into_inner(self) -> String {
         self.0
     }
+
+    pub fn into_strings(items: Vec<Self>) -> Vec<String> {
+        items.into_iter().map(Self::into_inner).collect()
+    }
 }
 
 impl<const MIN: usize, const MAX: usize> std::fmt::Debug for BoundedText<MIN, MAX> {

@@ -322,14 +322,13 @@ impl AdminApi {
         )]
         page_size: Query<u32>,
     ) -> ApiResult<Json<Page<AuditRecord>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
-        staff::require_role(&auth.0, Role::Admin)?;
         let filter = audit::Filter {
             actor: actor.0,
             action: action.0,
             from: from.0,
             to: to.0,
         };
-        let (rows, total) = audit::query(&state.db, filter, page.0, page_size.0).await?;
+        let (rows, total) = audit::query(&state.db, &auth.0, filter, page.0, page_size.0).await?;
         Ok(Json(Page {
             items: rows
                 .into_iter()
@@ -363,8 +362,7 @@ impl AdminApi {
         auth: StaffAuth,
         #[oai(validator(minimum(value = "2000"), maximum(value = "2100")))] year: Query<i32>,
     ) -> ApiResult<Json<Vec<CalendarDayView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
-        staff::require_role(&auth.0, Role::Admin)?;
-        let days = calendar::list_year(&state.db, year.0).await?;
+        let days = calendar::list_year(&state.db, &auth.0, year.0).await?;
         Ok(Json(
             days.into_iter()
                 .filter_map(|d| {
@@ -389,8 +387,7 @@ impl AdminApi {
         day: Path<chrono::NaiveDate>,
         body: JsonBody<CalendarDayWrite>,
     ) -> ApiResult<CalendarChanged, { status::BODY | status::FORBIDDEN | status::SIGNED_IN }> {
-        staff::require_role(&auth.0, Role::Admin)?;
-        calendar::set_day(&state.db, day.0, body.0.kind, body.0.name.as_str()).await?;
+        calendar::set_day(&state.db, &auth.0, day.0, body.0.kind, body.0.name.as_str()).await?;
         Ok(CalendarChanged::Done)
     }
 
@@ -402,8 +399,7 @@ impl AdminApi {
         auth: StaffAuth,
         day: Path<chrono::NaiveDate>,
     ) -> ApiResult<CalendarChanged, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
-        staff::require_role(&auth.0, Role::Admin)?;
-        calendar::clear_day(&state.db, day.0).await?;
+        calendar::clear_day(&state.db, &auth.0, day.0).await?;
         Ok(CalendarChanged::Done)
     }
 

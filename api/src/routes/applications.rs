@@ -246,10 +246,6 @@ fn answers(map: BTreeMap<String, Value>) -> Map<String, Value> {
     map.into_iter().collect()
 }
 
-fn ids(ids: Vec<BoundedText<1, 36>>) -> Vec<String> {
-    ids.into_iter().map(BoundedText::into_inner).collect()
-}
-
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Applications")]
 impl ApplicationApi {
     /// Apply for a subsidy
@@ -276,7 +272,7 @@ impl ApplicationApi {
         let new = NewApplication {
             program_id: body.program_id,
             answers: answers(body.answers),
-            attachment_ids: ids(body.attachment_ids),
+            attachment_ids: BoundedText::into_strings(body.attachment_ids),
             submit: body.submit,
         };
         let created = applications::create(&state, &context, &auth.0, &idempotency_key.0, hash, new).await?;
@@ -341,7 +337,7 @@ impl ApplicationApi {
             &id.0,
             body.expected_version,
             answers(body.answers),
-            ids(body.attachment_ids),
+            BoundedText::into_strings(body.attachment_ids),
         )
         .await?;
         Ok(Json(application_view(application)))

@@ -201,8 +201,8 @@ impl PolicyWrite {
             effective_from: self.effective_from,
             effective_until: self.effective_until,
             source_url,
-            tags: self.tags.into_iter().map(BoundedText::into_inner).collect(),
-            audience_tags: self.audience_tags.into_iter().map(BoundedText::into_inner).collect(),
+            tags: BoundedText::into_strings(self.tags),
+            audience_tags: BoundedText::into_strings(self.audience_tags),
         })
     }
 }

@@ -222,10 +222,6 @@ pub struct WageAlert {
     pub reports: Vec<WageReportView>,
 }
 
-fn ids(ids: Vec<BoundedText<1, 36>>) -> Vec<String> {
-    ids.into_iter().map(BoundedText::into_inner).collect()
-}
-
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::WageReports")]
 impl WageReportApi {
     /// Report unpaid wages
@@ -257,7 +253,7 @@ impl WageReportApi {
             owed_to: body.owed_to,
             workers_affected: body.workers_affected,
             description: body.description.into_inner(),
-            attachment_ids: ids(body.attachment_ids),
+            attachment_ids: BoundedText::into_strings(body.attachment_ids),
             contact_phone: body.contact_phone,
         };
         let created = wage_reports::submit(&state, &context, &auth.0, &idempotency_key.0, hash, new).await?;
@@ -315,8 +311,14 @@ impl WageReportApi {
     ) -> ApiResult<Json<WageReportView>, { status::BODY | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN }>
     {
         let body = body.0;
-        let report =
-            wage_reports::supplement(&state, &auth.0, &id.0, body.text.as_str(), &ids(body.attachment_ids)).await?;
+        let report = wage_reports::supplement(
+            &state,
+            &auth.0,
+            &id.0,
+            body.text.as_str(),
+            &BoundedText::into_strings(body.attachment_ids),
+        )
+        .await?;
         Ok(Json(report_view(report)))
     }
 

@@ -78,11 +78,13 @@ pub struct Filter {
 /// The audit log, newest first, for administrators.
 pub async fn query(
     db: &sea_orm::DatabaseConnection,
+    admin: &Principal,
     filter: Filter,
     page: u32,
     page_size: u32,
 ) -> AppResult<(Vec<audit_log::Model>, u64)> {
     use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder};
+    crate::services::staff::require_role(admin, crate::auth::Role::Admin)?;
     let mut select = audit_log::Entity::find().order_by_desc(audit_log::Column::Id);
     if let Some(actor) = filter.actor {
         select = select.filter(audit_log::Column::ActorId.eq(actor));

@@ -11,7 +11,11 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, sea_query::OnConflict,
 };
 
-use crate::error::AppResult;
+use crate::{
+    auth::{Principal, Role},
+    error::AppResult,
+    services::staff::require_role,
+};
 
 crate::text_enum! {
     /// What a recorded day is, against the weekday rule.
@@ -74,7 +78,8 @@ pub async fn load(db: &impl ConnectionTrait) -> AppResult<Calendar> {
     ))
 }
 
-pub async fn list_year(db: &impl ConnectionTrait, year: i32) -> AppResult<Vec<calendar_day::Model>> {
+pub async fn list_year(db: &impl ConnectionTrait, admin: &Principal, year: i32) -> AppResult<Vec<calendar_day::Model>> {
+    require_role(admin, Role::Admin)?;
     let first = NaiveDate::from_ymd_opt(year, 1, 1).expect("a valid year");
     let last = NaiveDate::from_ymd_opt(year, 12, 31).expect("a valid year");
     Ok(calendar_day::Entity::find()
@@ -85,7 +90,14 @@ pub async fn list_year(db: &impl ConnectionTrait, year: i32) -> AppResult<Vec<ca
 }
 
 /// Records (or replaces) an exception.
-pub async fn set_day(db: &impl ConnectionTrait, day: NaiveDate, kind: DayKind, name: &str) -> AppResult<()> {
+pub async fn set_day(
+    db: &impl ConnectionTrait,
+    admin: &Principal,
+    day: NaiveDate,
+    kind: DayKind,
+    name: &str,
+) -> AppResult<()> {
+    require_role(admin, Role::Admin)?;
     calendar_day::Entity::insert(calendar_day::ActiveModel {
         day: Set(day),
         kind: Set(kind.as_str().to_owned()),
@@ -102,7 +114,8 @@ pub async fn set_day(db: &impl ConnectionTrait, day: NaiveDate, kind: DayKind, n
 }
 
 /// Removes an exception: the day follows the weekday rule again.
-pub async fn clear_day(db: &impl ConnectionTrait, day: NaiveDate) -> AppResult<bool> {
+pub async fn clear_day(db: &impl ConnectionTrait, admin: &Principal, day: NaiveDate) -> AppResult<bool> {
+    require_role(admin, Role::Admin)?;
     Ok(calendar_day::Entity::delete_by_id(day).exec(db).await?.rows_affected > 0)
 }
 
