@@ -15,6 +15,7 @@ mod m20261122_000010_create_si_transfer;
 mod m20261122_000011_create_webhooks;
 mod m20261122_000012_create_wage_report;
 mod m20261122_000013_wage_report_acceptance;
+mod m20261122_000014_export_order;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000011_create_webhooks::Migration),
             Box::new(m20261122_000012_create_wage_report::Migration),
             Box::new(m20261122_000013_wage_report_acceptance::Migration),
+            Box::new(m20261122_000014_export_order::Migration),
         ]
     }
 }

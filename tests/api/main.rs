@@ -8,6 +8,7 @@ mod administration;
 mod applications;
 mod cli;
 mod errors;
+mod exports;
 mod health;
 mod integrators;
 mod integrators_guide;

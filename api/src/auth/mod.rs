@@ -52,6 +52,8 @@ crate::text_enum! {
         Inspector => "inspector",
         PolicyEditor => "policy_editor",
         Finance => "finance",
+        /// May export personal data in clear; each such export is audited.
+        PersonalData => "personal_data",
     }
 }
 

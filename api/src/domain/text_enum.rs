@@ -25,5 +25,11 @@ macro_rules! text_enum {
                 }
             }
         }
+
+        impl From<$name> for &'static str {
+            fn from(value: $name) -> Self {
+                value.as_str()
+            }
+        }
     };
 }

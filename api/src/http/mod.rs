@@ -1,5 +1,6 @@
 //! HTTP concerns shared by every route: problem bodies, the gateway middleware, the route table.
 
+pub mod download;
 pub mod gateway;
 pub mod json_body;
 pub mod problem;

@@ -5,6 +5,7 @@ pub mod db;
 pub mod files;
 pub mod memory_store;
 pub mod redis_store;
+pub mod spreadsheet;
 pub mod store;
 pub mod wechat;
 

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod applications;
 pub mod auth;
+pub mod exports;
 pub mod health;
 pub mod integrations;
 pub mod me;
@@ -65,6 +66,7 @@ pub type Apis = (
     transfers::TransferIntegrationApi,
     wage_reports::WageReportApi,
     stats::StatsApi,
+    exports::ExportApi,
 );
 
 pub fn apis() -> Apis {
@@ -83,6 +85,7 @@ pub fn apis() -> Apis {
         transfers::TransferIntegrationApi,
         wage_reports::WageReportApi,
         stats::StatsApi,
+        exports::ExportApi,
     )
 }
 

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod calendar;
 pub mod clients;
 pub mod counters;
+pub mod exports;
 pub mod health;
 pub mod idempotency;
 pub mod notifications;

@@ -118,6 +118,20 @@ impl RegionDirectory {
         chain
     }
 
+    /// The name with its ancestors' before it, e.g. 江苏省南京市玄武区; the
+    /// code itself when it is unknown.
+    pub fn full_name(&self, code: RegionCode) -> String {
+        match self.get(code) {
+            Some(region) => self
+                .ancestors(code)
+                .into_iter()
+                .chain([region])
+                .map(|r| r.name.as_str())
+                .collect(),
+            None => code.as_str().to_owned(),
+        }
+    }
+
     /// Every region below `code`, at any depth.
     pub fn descendants(&self, code: RegionCode) -> Vec<&Region> {
         let mut found = Vec::new();

@@ -276,6 +276,16 @@ pub fn require_role(principal: &Principal, role: Role) -> AppResult<()> {
     }
 }
 
+/// Passes when the principal holds at least one of `roles`.
+pub fn require_any_role(principal: &Principal, roles: &[Role]) -> AppResult<()> {
+    if roles.iter().any(|role| principal.has_role(*role)) {
+        Ok(())
+    } else {
+        let names: Vec<&str> = roles.iter().map(|role| role.as_str()).collect();
+        Err(AppError::new(ErrorCode::RoleRequired).with_details(json!({ "role": names.join(" | ") })))
+    }
+}
+
 /// The account behind a refreshed staff session, refused if it was disabled meanwhile.
 pub async fn active_member(db: &impl ConnectionTrait, staff_id: &str) -> AppResult<StaffMember> {
     let row = staff_account::Entity::find_by_id(staff_id.to_owned())

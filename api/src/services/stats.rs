@@ -2,7 +2,7 @@
 //! a region and period, computed by grouped queries on indexed columns —
 //! rows are never loaded to be counted.
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::NaiveDate;
 use entity::{application, program, si_transfer, si_transfer_step, wage_report, worker};
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
@@ -11,7 +11,7 @@ use sea_orm::{
 
 use crate::{
     auth::Principal,
-    domain::RegionCode,
+    domain::{RegionCode, china_time::DaySpan},
     error::{AppError, AppResult, ErrorCode},
     services::calendar,
     state::AppState,
@@ -62,16 +62,6 @@ fn count() -> Expr {
     Expr::expr(Func::count(Expr::cust("*")))
 }
 
-/// Midnight in China at the start of `day`, as an instant.
-fn china_midnight(day: NaiveDate) -> DateTime<Utc> {
-    let china = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
-    china
-        .from_local_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight exists"))
-        .single()
-        .expect("a fixed offset has no gaps")
-        .with_timezone(&Utc)
-}
-
 pub async fn overview(
     state: &AppState,
     staff: &Principal,
@@ -79,18 +69,12 @@ pub async fn overview(
     from: NaiveDate,
     to: NaiveDate,
 ) -> AppResult<Overview> {
-    if to < from {
-        return Err(AppError::invalid_field(
-            "to",
-            crate::error::Localized::fixed("结束日期不能早于开始日期。", "to is before from."),
-        ));
-    }
+    let span = DaySpan::new(Some(from), Some(to))?;
     let codes = state.regions.staff_scope(staff, region)?;
     let root = match region {
         Some(region) => region,
         None => staff.region.ok_or_else(|| AppError::new(ErrorCode::OutOfRegionScope))?,
     };
-    let (start, end) = (china_midnight(from), china_midnight(to.succ_opt().unwrap_or(to)));
     let db = &state.db;
 
     let mut applications = application::Entity::find()
@@ -101,8 +85,7 @@ pub async fn overview(
         .column_as(total(application::Column::RequestedAmountFen), "requested")
         .column_as(total(application::Column::ApprovedAmountFen), "approved")
         .column_as(total(application::Column::DisbursedAmountFen), "disbursed")
-        .filter(application::Column::CreatedAt.gte(start))
-        .filter(application::Column::CreatedAt.lt(end))
+        .filter(span.condition(application::Column::CreatedAt))
         .group_by(application::Column::ProgramId)
         .group_by(application::Column::Status);
     if let Some(codes) = &codes {
@@ -141,9 +124,7 @@ pub async fn overview(
         ),
         None => condition,
     };
-    let in_period = Condition::all()
-        .add(si_transfer::Column::CreatedAt.gte(start))
-        .add(si_transfer::Column::CreatedAt.lt(end));
+    let in_period = Condition::all().add(span.condition(si_transfer::Column::CreatedAt));
     let transfers_by_status: Vec<(String, i64)> = si_transfer::Entity::find()
         .select_only()
         .column(si_transfer::Column::Status)
@@ -174,9 +155,7 @@ pub async fn overview(
         .await? as i64;
 
     let wage_scope = |mut condition: Condition| {
-        condition = condition
-            .add(wage_report::Column::CreatedAt.gte(start))
-            .add(wage_report::Column::CreatedAt.lt(end));
+        condition = condition.add(span.condition(wage_report::Column::CreatedAt));
         match &codes {
             Some(codes) => condition.add(wage_report::Column::RegionCode.is_in(codes.clone())),
             None => condition,
@@ -230,9 +209,7 @@ pub async fn overview(
         .count(db)
         .await? as i64;
 
-    let mut active = worker::Entity::find()
-        .filter(worker::Column::LastLoginAt.gte(start))
-        .filter(worker::Column::LastLoginAt.lt(end));
+    let mut active = worker::Entity::find().filter(span.condition(worker::Column::LastLoginAt));
     if let Some(codes) = &codes {
         active = active.filter(
             Condition::any()

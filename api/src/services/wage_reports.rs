@@ -53,6 +53,21 @@ crate::text_enum! {
     }
 }
 
+impl ReportStatus {
+    /// What people read in exports.
+    pub fn label(self) -> &'static str {
+        match self {
+            ReportStatus::Submitted => "待受理",
+            ReportStatus::Accepted => "已受理",
+            ReportStatus::Refused => "不予受理",
+            ReportStatus::InfoRequested => "待补充材料",
+            ReportStatus::InProgress => "调查处理中",
+            ReportStatus::Resolved => "已处理",
+            ReportStatus::Closed => "已结案",
+        }
+    }
+}
+
 crate::text_enum! {
     /// What an inspector does with a report.
     InspectorAction {
@@ -179,7 +194,7 @@ fn overdue(calendar: &Calendar, row: &wage_report::Model, status: ReportStatus, 
     deadline.is_some_and(|due| calendar.is_overdue(due, today))
 }
 
-fn view(calendar: &Calendar, row: wage_report::Model) -> AppResult<Report> {
+pub fn view(calendar: &Calendar, row: wage_report::Model) -> AppResult<Report> {
     let status = ReportStatus::parse(&row.status)
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("report {} has a malformed status", row.id)))?;
     Ok(Report {

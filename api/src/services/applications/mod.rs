@@ -17,7 +17,7 @@ use serde_json::{Map, Value, json};
 use self::status::{Action, ApplicationStatus};
 use crate::{
     auth::{Principal, Role},
-    domain::{IdNumber, PhoneNumber, RegionCode, TextType},
+    domain::{IdNumber, PhoneNumber, RegionCode, TextType, masked_name},
     error::{AppError, AppResult, ErrorCode, Localized},
     http::gateway::RequestContext,
     infra::crypto::Purpose,
@@ -25,7 +25,7 @@ use crate::{
         audit::{self, Event, Outcome},
         counters, idempotency, notifications,
         programs::{self, Program, rules},
-        staff::require_role,
+        staff::{require_any_role, require_role},
         uploads, workers,
     },
     state::AppState,
@@ -608,7 +608,7 @@ pub async fn queue(
     page: u32,
     page_size: u32,
 ) -> AppResult<(Vec<Application>, u64)> {
-    require_role(staff, Role::Reviewer).or_else(|_| require_role(staff, Role::Finance))?;
+    require_any_role(staff, &[Role::Reviewer, Role::Finance])?;
     let mut query = application::Entity::find()
         .filter(application::Column::Status.ne(ApplicationStatus::Draft.as_str()))
         .order_by_asc(application::Column::SubmittedAt)
@@ -637,14 +637,6 @@ pub struct Applicant {
     pub name_masked: Option<String>,
     pub id_number_masked: Option<String>,
     pub phone_masked: Option<String>,
-}
-
-fn mask_name(name: &str) -> String {
-    let mut chars = name.chars();
-    match chars.next() {
-        Some(first) => format!("{first}{}", "*".repeat(chars.count().max(1))),
-        None => String::new(),
-    }
 }
 
 async fn case_in_scope(
@@ -700,7 +692,7 @@ pub async fn get_for_staff(
     let masked =
         |purpose, cipher: &Option<String>| cipher.as_deref().and_then(|c| state.protector.decrypt(purpose, c).ok());
     let applicant = Applicant {
-        name_masked: person.real_name.as_deref().map(mask_name),
+        name_masked: person.real_name.as_deref().map(masked_name),
         id_number_masked: masked(Purpose::IdNumber, &person.id_number_cipher)
             .and_then(|p| IdNumber::parse(&p).ok())
             .map(|id| id.masked()),

@@ -14,6 +14,22 @@ crate::text_enum! {
     }
 }
 
+impl ApplicationStatus {
+    /// What people read in exports and messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            ApplicationStatus::Draft => "草稿",
+            ApplicationStatus::Submitted => "已提交",
+            ApplicationStatus::UnderReview => "审核中",
+            ApplicationStatus::Returned => "退回修改",
+            ApplicationStatus::Approved => "审核通过",
+            ApplicationStatus::Rejected => "审核未通过",
+            ApplicationStatus::Withdrawn => "已撤回",
+            ApplicationStatus::Disbursed => "已发放",
+        }
+    }
+}
+
 /// What can happen to an application, and who does it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
