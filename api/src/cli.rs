@@ -1,4 +1,4 @@
-//! The command line: `shiminhua [serve | migrate | openapi]`.
+//! The command line: `shiminhua [serve | migrate | create-admin | purge | openapi]`.
 
 use std::path::PathBuf;
 
@@ -11,9 +11,10 @@ use crate::{
     config::{Config, LogFormat},
     domain::{RegionCode, TextType, Username},
     error::Lang,
-    infra::db,
+    infra::{db, files::LocalDirectory},
     services::{
         regions::RegionDirectory,
+        retention,
         staff::{self, NewStaff},
     },
     startup, telemetry,
@@ -50,6 +51,21 @@ enum Command {
         #[arg(long, default_value = "000000")]
         region: String,
     },
+    /// Remove the personal data of closed cases past the retention period.
+    ///
+    /// The period is SHIMINHUA_RETENTION_DAYS (default 1095, at least 180)
+    /// after a case's last change. Answers, descriptions, contact phones,
+    /// staff comments and documents go; the case, its status, amounts and
+    /// region stay for the statistics. Audit rows older than the period are
+    /// deleted. Prints a JSON summary. Safe to run again, or from cron.
+    Purge {
+        /// Count what is past retention and change nothing.
+        #[arg(long, conflicts_with = "apply", required_unless_present = "apply")]
+        dry_run: bool,
+        /// Remove it.
+        #[arg(long)]
+        apply: bool,
+    },
     /// Write the OpenAPI document (openapi.json, openapi.yaml) into a directory.
     Openapi {
         /// Where to write the documents.
@@ -72,6 +88,7 @@ pub fn run() -> anyhow::Result<()> {
             display_name,
             region,
         } => runtime.block_on(create_admin(username, display_name, region)),
+        Command::Purge { apply, .. } => runtime.block_on(purge(apply)),
         Command::Openapi { out } => write_openapi(&out),
     }
 }
@@ -123,6 +140,18 @@ async fn create_admin(username: String, display_name: Option<String>, region: St
         .await
         .map_err(|error| anyhow::anyhow!("{}", error.message(Lang::En)))?;
     tracing::info!(username = %member.username, region = %member.region_code, "administrator created");
+    Ok(())
+}
+
+async fn purge(apply: bool) -> anyhow::Result<()> {
+    let config = load_config()?;
+    let connection = db::connect(config.database_url.expose_secret()).await?;
+    db::migrate(&connection).await?;
+    let files = LocalDirectory::new(config.upload_dir.clone());
+    let summary = retention::purge(&connection, &files, config.retention, apply)
+        .await
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    println!("{}", serde_json::to_string_pretty(&summary)?);
     Ok(())
 }
 

@@ -92,7 +92,14 @@ pub struct Config {
     /// New unpaid-wage reports a worker may file per day.
     pub wage_reports_per_day: u32,
     pub wage_alerts: WageAlertThresholds,
+    /// How long closed cases keep their personal data, and audit rows their
+    /// place, before `shiminhua purge` removes them.
+    pub retention: Duration,
 }
+
+/// Audit rows are kept at least this long, whatever the retention setting;
+/// the database's triggers refuse to delete younger ones.
+pub const MIN_RETENTION_DAYS: u64 = 180;
 
 /// When an employer draws an early warning.
 #[derive(Debug, Clone, Copy)]
@@ -312,6 +319,18 @@ impl Config {
             ),
         };
 
+        let retention_days: u64 = parse_or(
+            &var("SHIMINHUA_RETENTION_DAYS"),
+            "1095",
+            "SHIMINHUA_RETENTION_DAYS",
+            &mut problems,
+        );
+        if retention_days < MIN_RETENTION_DAYS {
+            problems.push(format!(
+                "SHIMINHUA_RETENTION_DAYS must be at least {MIN_RETENTION_DAYS} (audit rows are kept that long), not {retention_days}"
+            ));
+        }
+
         let log_format = match var("SHIMINHUA_LOG_FORMAT").as_deref() {
             Some("json") => LogFormat::Json,
             Some("pretty") => LogFormat::Pretty,
@@ -351,6 +370,7 @@ impl Config {
                 outbox_interval: Duration::from_millis(outbox_interval_ms.max(50)),
                 wage_reports_per_day: wage_reports_per_day.max(1),
                 wage_alerts,
+                retention: Duration::from_secs(retention_days * 24 * 3600),
             },
             warnings,
         })

@@ -12,8 +12,10 @@ const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-/// Installs the log subscriber. `RUST_LOG` refines the level; the default keeps
-/// the database driver quiet. A second call (tests start many apps) is a no-op.
+/// Installs the log subscriber, writing to standard error so that standard
+/// output carries only what a command prints (`purge`'s summary).
+/// `RUST_LOG` refines the level; the default keeps the database driver quiet.
+/// A second call (tests start many apps) is a no-op.
 pub fn init_tracing(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn"));
@@ -22,13 +24,16 @@ pub fn init_tracing(format: LogFormat) {
         LogFormat::Json => registry
             .with(
                 fmt::layer()
+                    .with_writer(std::io::stderr)
                     .json()
                     .flatten_event(true)
                     .with_current_span(true)
                     .with_span_list(false),
             )
             .try_init(),
-        LogFormat::Pretty => registry.with(fmt::layer().compact()).try_init(),
+        LogFormat::Pretty => registry
+            .with(fmt::layer().with_writer(std::io::stderr).compact())
+            .try_init(),
     };
 }
 

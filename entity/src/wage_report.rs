@@ -41,6 +41,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// Accepted after its accept deadline (set when accepted).
     pub accepted_late: Option<bool>,
+    /// When its personal data was removed under the retention policy.
+    pub anonymised_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,6 +16,7 @@ mod m20261122_000011_create_webhooks;
 mod m20261122_000012_create_wage_report;
 mod m20261122_000013_wage_report_acceptance;
 mod m20261122_000014_export_order;
+mod m20261122_000015_anonymised_at;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000012_create_wage_report::Migration),
             Box::new(m20261122_000013_wage_report_acceptance::Migration),
             Box::new(m20261122_000014_export_order::Migration),
+            Box::new(m20261122_000015_anonymised_at::Migration),
         ]
     }
 }

@@ -18,6 +18,7 @@ mod policies;
 mod protection;
 mod rate_limits;
 mod regions;
+mod retention;
 mod staff;
 mod statistics;
 mod tokens;

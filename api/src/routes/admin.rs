@@ -383,11 +383,12 @@ impl AdminApi {
     async fn set_calendar_day(
         &self,
         state: Data<&AppState>,
+        context: Data<&RequestContext>,
         auth: StaffAuth,
         day: Path<chrono::NaiveDate>,
         body: JsonBody<CalendarDayWrite>,
     ) -> ApiResult<CalendarChanged, { status::BODY | status::FORBIDDEN | status::SIGNED_IN }> {
-        calendar::set_day(&state.db, &auth.0, day.0, body.0.kind, body.0.name.as_str()).await?;
+        calendar::set_day(&state.db, &context, &auth.0, day.0, body.0.kind, body.0.name.as_str()).await?;
         Ok(CalendarChanged::Done)
     }
 
@@ -396,10 +397,11 @@ impl AdminApi {
     async fn clear_calendar_day(
         &self,
         state: Data<&AppState>,
+        context: Data<&RequestContext>,
         auth: StaffAuth,
         day: Path<chrono::NaiveDate>,
     ) -> ApiResult<CalendarChanged, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
-        calendar::clear_day(&state.db, &auth.0, day.0).await?;
+        calendar::clear_day(&state.db, &context, &auth.0, day.0).await?;
         Ok(CalendarChanged::Done)
     }
 

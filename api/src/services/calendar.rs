@@ -8,13 +8,20 @@ use std::collections::HashMap;
 use chrono::{Datelike, NaiveDate, Weekday};
 use entity::calendar_day;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, sea_query::OnConflict,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, sea_query::OnConflict,
 };
+use serde_json::json;
 
 use crate::{
     auth::{Principal, Role},
     error::AppResult,
-    services::staff::require_role,
+    http::gateway::RequestContext,
+    infra::db::begin_write,
+    services::{
+        audit::{self, Event, Outcome},
+        staff::require_role,
+    },
 };
 
 crate::text_enum! {
@@ -89,15 +96,18 @@ pub async fn list_year(db: &impl ConnectionTrait, admin: &Principal, year: i32) 
         .await?)
 }
 
-/// Records (or replaces) an exception.
+/// Records (or replaces) an exception. It moves every deadline that spans
+/// the day, so it is audited with the change.
 pub async fn set_day(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
+    request: &RequestContext,
     admin: &Principal,
     day: NaiveDate,
     kind: DayKind,
     name: &str,
 ) -> AppResult<()> {
     require_role(admin, Role::Admin)?;
+    let transaction = begin_write(db).await?;
     calendar_day::Entity::insert(calendar_day::ActiveModel {
         day: Set(day),
         kind: Set(kind.as_str().to_owned()),
@@ -108,15 +118,63 @@ pub async fn set_day(
             .update_columns([calendar_day::Column::Kind, calendar_day::Column::Name])
             .to_owned(),
     )
-    .exec_without_returning(db)
+    .exec_without_returning(&transaction)
     .await?;
+    record(
+        &transaction,
+        request,
+        admin,
+        "calendar.set",
+        day,
+        Some(json!({ "kind": kind.as_str(), "name": name })),
+    )
+    .await?;
+    transaction.commit().await?;
     Ok(())
 }
 
 /// Removes an exception: the day follows the weekday rule again.
-pub async fn clear_day(db: &impl ConnectionTrait, admin: &Principal, day: NaiveDate) -> AppResult<bool> {
+pub async fn clear_day(
+    db: &DatabaseConnection,
+    request: &RequestContext,
+    admin: &Principal,
+    day: NaiveDate,
+) -> AppResult<bool> {
     require_role(admin, Role::Admin)?;
-    Ok(calendar_day::Entity::delete_by_id(day).exec(db).await?.rows_affected > 0)
+    let transaction = begin_write(db).await?;
+    let removed = calendar_day::Entity::delete_by_id(day)
+        .exec(&transaction)
+        .await?
+        .rows_affected
+        > 0;
+    if removed {
+        record(&transaction, request, admin, "calendar.clear", day, None).await?;
+    }
+    transaction.commit().await?;
+    Ok(removed)
+}
+
+async fn record(
+    transaction: &DatabaseTransaction,
+    request: &RequestContext,
+    admin: &Principal,
+    action: &'static str,
+    day: NaiveDate,
+    details: Option<serde_json::Value>,
+) -> AppResult<()> {
+    let day = day.to_string();
+    audit::record(
+        transaction,
+        Some(request),
+        Event {
+            actor: audit::Actor::Principal(admin),
+            action,
+            target: Some(("calendar_day", &day)),
+            outcome: Outcome::Success,
+            details,
+        },
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -377,6 +377,7 @@ pub async fn submit(
                 created_at: Set(now),
                 updated_at: Set(now),
                 accepted_late: Set(None),
+                anonymised_at: Set(None),
             }
             .insert(transaction)
             .await?;

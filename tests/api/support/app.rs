@@ -308,6 +308,11 @@ impl TestApp {
         self.login_staff(username, "staff-password-0001").await
     }
 
+    /// Where the server keeps uploaded documents.
+    pub fn upload_dir(&self) -> &std::path::Path {
+        self._uploads.path()
+    }
+
     /// A direct connection to the test's database, for checks no API shows
     /// (what is stored at rest).
     pub async fn db(&self) -> sea_orm::DatabaseConnection {

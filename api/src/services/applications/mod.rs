@@ -340,6 +340,7 @@ pub async fn create(
             decided_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
+            anonymised_at: Set(None),
         }
         .insert(transaction)
         .await

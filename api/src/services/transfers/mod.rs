@@ -194,6 +194,7 @@ async fn open_case(
         status: Set(IN_PROGRESS.to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
+        anonymised_at: Set(None),
     }
     .insert(transaction)
     .await?;

@@ -1,0 +1,281 @@
+//! The retention policy: a closed case keeps its personal data for the
+//! retention period after its last change, then loses it; the case itself,
+//! its status, amounts and region stay, so the statistics do not change.
+//! Audit rows older than the period are deleted, never younger than 180
+//! days (the database's triggers refuse that too).
+//!
+//! Each case is anonymised in a transaction of its own and marked with
+//! `anonymised_at`, so a run that stops part-way loses nothing and the next
+//! run carries on where it stopped.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use entity::{application, application_event, audit_log, si_transfer, upload, wage_report, wage_report_event};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, sea_query::Expr,
+};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::{
+    error::{AppError, AppResult},
+    infra::{db::begin_write, files::FileStore},
+    services::{
+        applications::status::ApplicationStatus,
+        audit::{self, Event, Outcome},
+        wage_reports::ReportStatus,
+    },
+};
+
+/// What replaces free text a worker wrote.
+pub const ANONYMISED: &str = "（已按保存期限删除）";
+
+/// Applications that can no longer change; a draft untouched for the whole
+/// period is abandoned and goes too.
+const CLOSED_APPLICATIONS: [ApplicationStatus; 4] = [
+    ApplicationStatus::Rejected,
+    ApplicationStatus::Withdrawn,
+    ApplicationStatus::Disbursed,
+    ApplicationStatus::Draft,
+];
+
+const CLOSED_REPORTS: [ReportStatus; 3] = [ReportStatus::Refused, ReportStatus::Resolved, ReportStatus::Closed];
+
+const CLOSED_TRANSFERS: [&str; 1] = ["completed"];
+
+const BATCH: u64 = 200;
+
+/// What a run found (dry run) or did (apply).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub applied: bool,
+    /// Cases whose last change is before this instant are past retention.
+    pub cutoff: DateTime<Utc>,
+    pub applications: u64,
+    pub wage_reports: u64,
+    pub si_transfers: u64,
+    /// Documents of those cases.
+    pub uploads: u64,
+    pub audit_rows: u64,
+}
+
+fn past_applications(cutoff: DateTime<Utc>) -> sea_orm::Select<application::Entity> {
+    application::Entity::find()
+        .filter(application::Column::Status.is_in(CLOSED_APPLICATIONS.map(ApplicationStatus::as_str)))
+        .filter(application::Column::UpdatedAt.lt(cutoff))
+        .filter(application::Column::AnonymisedAt.is_null())
+}
+
+fn past_reports(cutoff: DateTime<Utc>) -> sea_orm::Select<wage_report::Entity> {
+    wage_report::Entity::find()
+        .filter(wage_report::Column::Status.is_in(CLOSED_REPORTS.map(ReportStatus::as_str)))
+        .filter(wage_report::Column::UpdatedAt.lt(cutoff))
+        .filter(wage_report::Column::AnonymisedAt.is_null())
+}
+
+fn past_transfers(cutoff: DateTime<Utc>) -> sea_orm::Select<si_transfer::Entity> {
+    si_transfer::Entity::find()
+        .filter(si_transfer::Column::Status.is_in(CLOSED_TRANSFERS))
+        .filter(si_transfer::Column::UpdatedAt.lt(cutoff))
+        .filter(si_transfer::Column::AnonymisedAt.is_null())
+}
+
+async fn ids<E: EntityTrait>(
+    db: &DatabaseConnection,
+    query: sea_orm::Select<E>,
+    id: E::Column,
+) -> AppResult<Vec<String>> {
+    Ok(query.select_only().column(id).limit(BATCH).into_tuple().all(db).await?)
+}
+
+/// Counts what is past retention; with `apply`, removes it.
+pub async fn purge(
+    db: &DatabaseConnection,
+    files: &dyn FileStore,
+    retention: Duration,
+    apply: bool,
+) -> AppResult<Summary> {
+    let now = Utc::now();
+    let cutoff = now - chrono::Duration::from_std(retention).map_err(AppError::internal)?;
+    if !apply {
+        return count(db, cutoff).await;
+    }
+    let mut summary = Summary {
+        applied: true,
+        cutoff,
+        ..Summary::default()
+    };
+    loop {
+        let batch = ids(db, past_applications(cutoff), application::Column::Id).await?;
+        if batch.is_empty() {
+            break;
+        }
+        for id in batch {
+            let keys = anonymise_application(db, &id, now).await?;
+            summary.applications += 1;
+            summary.uploads += remove_files(files, keys).await;
+        }
+    }
+    loop {
+        let batch = ids(db, past_reports(cutoff), wage_report::Column::Id).await?;
+        if batch.is_empty() {
+            break;
+        }
+        for id in batch {
+            let keys = anonymise_report(db, &id, now).await?;
+            summary.wage_reports += 1;
+            summary.uploads += remove_files(files, keys).await;
+        }
+    }
+    loop {
+        let batch = ids(db, past_transfers(cutoff), si_transfer::Column::Id).await?;
+        if batch.is_empty() {
+            break;
+        }
+        for id in batch {
+            anonymise_transfer(db, &id, now).await?;
+            summary.si_transfers += 1;
+        }
+    }
+    summary.audit_rows = audit_log::Entity::delete_many()
+        .filter(audit_log::Column::At.lt(cutoff))
+        .exec(db)
+        .await?
+        .rows_affected;
+    audit::record(
+        db,
+        None,
+        Event {
+            actor: audit::Actor::System,
+            action: "retention.purge",
+            target: None,
+            outcome: Outcome::Success,
+            details: Some(json!(summary)),
+        },
+    )
+    .await?;
+    Ok(summary)
+}
+
+async fn count(db: &DatabaseConnection, cutoff: DateTime<Utc>) -> AppResult<Summary> {
+    let application_ids = past_applications(cutoff).select_only().column(application::Column::Id);
+    let report_ids = past_reports(cutoff).select_only().column(wage_report::Column::Id);
+    let uploads = upload::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(upload::Column::ApplicationId.in_subquery(sea_orm::QueryTrait::into_query(application_ids)))
+                .add(upload::Column::WageReportId.in_subquery(sea_orm::QueryTrait::into_query(report_ids))),
+        )
+        .count(db)
+        .await?;
+    Ok(Summary {
+        applied: false,
+        cutoff,
+        applications: past_applications(cutoff).count(db).await?,
+        wage_reports: past_reports(cutoff).count(db).await?,
+        si_transfers: past_transfers(cutoff).count(db).await?,
+        uploads,
+        audit_rows: audit_log::Entity::find()
+            .filter(audit_log::Column::At.lt(cutoff))
+            .count(db)
+            .await?,
+    })
+}
+
+/// Clears the answers and the staff comments, and takes the documents out;
+/// returns the storage keys to delete once the transaction is committed.
+async fn anonymise_application(db: &DatabaseConnection, id: &str, now: DateTime<Utc>) -> AppResult<Vec<String>> {
+    let transaction = begin_write(db).await?;
+    let marked = application::Entity::update_many()
+        .col_expr(application::Column::Answers, Expr::value("{}"))
+        .col_expr(application::Column::AnonymisedAt, Expr::value(now))
+        .filter(application::Column::Id.eq(id))
+        .filter(application::Column::AnonymisedAt.is_null())
+        .exec(&transaction)
+        .await?;
+    if marked.rows_affected == 0 {
+        return Ok(Vec::new());
+    }
+    application_event::Entity::update_many()
+        .col_expr(application_event::Column::Comment, Expr::value(Option::<String>::None))
+        .filter(application_event::Column::ApplicationId.eq(id))
+        .exec(&transaction)
+        .await?;
+    let keys = detach_uploads(&transaction, upload::Column::ApplicationId, id).await?;
+    transaction.commit().await?;
+    Ok(keys)
+}
+
+async fn anonymise_report(db: &DatabaseConnection, id: &str, now: DateTime<Utc>) -> AppResult<Vec<String>> {
+    let transaction = begin_write(db).await?;
+    let marked = wage_report::Entity::update_many()
+        .col_expr(wage_report::Column::Description, Expr::value(ANONYMISED))
+        .col_expr(
+            wage_report::Column::ContactPhoneCipher,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(wage_report::Column::AnonymisedAt, Expr::value(now))
+        .filter(wage_report::Column::Id.eq(id))
+        .filter(wage_report::Column::AnonymisedAt.is_null())
+        .exec(&transaction)
+        .await?;
+    if marked.rows_affected == 0 {
+        return Ok(Vec::new());
+    }
+    wage_report_event::Entity::update_many()
+        .col_expr(wage_report_event::Column::Comment, Expr::value(Option::<String>::None))
+        .filter(wage_report_event::Column::ReportId.eq(id))
+        .exec(&transaction)
+        .await?;
+    let keys = detach_uploads(&transaction, upload::Column::WageReportId, id).await?;
+    transaction.commit().await?;
+    Ok(keys)
+}
+
+/// The ID-number hash is what ties a transfer to a person: a random value
+/// takes its place, so it matches nobody.
+async fn anonymise_transfer(db: &DatabaseConnection, id: &str, now: DateTime<Utc>) -> AppResult<()> {
+    let unlinked = hex::encode(rand::random::<[u8; 32]>());
+    si_transfer::Entity::update_many()
+        .col_expr(si_transfer::Column::IdNumberHash, Expr::value(unlinked))
+        .col_expr(si_transfer::Column::AnonymisedAt, Expr::value(now))
+        .filter(si_transfer::Column::Id.eq(id))
+        .filter(si_transfer::Column::AnonymisedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+async fn detach_uploads(
+    transaction: &sea_orm::DatabaseTransaction,
+    owner: upload::Column,
+    id: &str,
+) -> AppResult<Vec<String>> {
+    let keys: Vec<String> = upload::Entity::find()
+        .select_only()
+        .column(upload::Column::StorageKey)
+        .filter(owner.eq(id))
+        .into_tuple()
+        .all(transaction)
+        .await?;
+    upload::Entity::delete_many()
+        .filter(owner.eq(id))
+        .exec(transaction)
+        .await?;
+    Ok(keys)
+}
+
+/// Deletes the files of committed removals. A file that cannot be deleted is
+/// logged and left: no row points at it any more.
+async fn remove_files(files: &dyn FileStore, keys: Vec<String>) -> u64 {
+    let mut removed = 0;
+    for key in keys {
+        match files.delete(&key).await {
+            Ok(()) => removed += 1,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => removed += 1,
+            Err(err) => tracing::warn!(error = %err, "a document past retention could not be deleted"),
+        }
+    }
+    removed
+}

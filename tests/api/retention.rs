@@ -1,0 +1,221 @@
+use std::process::Command;
+
+use chrono::{Duration, Utc};
+use reqwest::StatusCode;
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, Statement,
+    sea_query::{Alias, Expr, ExprTrait, Query},
+};
+use serde_json::{Value, json};
+
+use crate::{
+    applications::{apply, complete_application, guangxi_worker},
+    support::{TestApp, app::Session},
+};
+
+fn purge(app: &TestApp, mode: &str) -> Value {
+    let output = Command::new(env!("CARGO_BIN_EXE_shiminhua"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &app.database_url)
+        .env("SHIMINHUA_UPLOAD_DIR", app.upload_dir())
+        .env("SHIMINHUA_LOG_FORMAT", "json")
+        .args(["purge", mode])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "purge {mode} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("purge prints a JSON summary")
+}
+
+async fn backdate(db: &DatabaseConnection, table: &str, id: &str, days: i64) {
+    let update = Query::update()
+        .table(Alias::new(table))
+        .value(Alias::new("updated_at"), Utc::now() - Duration::days(days))
+        .and_where(Expr::col(Alias::new("id")).eq(id))
+        .to_owned();
+    db.execute(&update).await.unwrap();
+}
+
+async fn old_audit_row(db: &DatabaseConnection, action: &str, days: i64) {
+    let insert = Query::insert()
+        .into_table(Alias::new("audit_log"))
+        .columns(["at", "actor_type", "action", "outcome"].map(Alias::new))
+        .values_panic([
+            (Utc::now() - Duration::days(days)).into(),
+            "system".into(),
+            action.into(),
+            "success".into(),
+        ])
+        .to_owned();
+    db.execute(&insert).await.unwrap();
+}
+
+async fn text(db: &DatabaseConnection, sql: &str) -> Vec<Option<String>> {
+    let backend = db.get_database_backend();
+    db.query_all_raw(Statement::from_string(backend, sql.to_owned()))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get_by_index::<Option<String>>(0).unwrap())
+        .collect()
+}
+
+async fn refused_report(app: &TestApp, worker: &Session, inspector: &Session, key: &str) -> String {
+    let filed: Value = app
+        .client
+        .post(app.url("/api/v1/wage-reports"))
+        .bearer_auth(&worker.access_token)
+        .header("Idempotency-Key", key)
+        .json(&json!({
+            "employer_name": "南京某劳务公司",
+            "work_region_code": "320115",
+            "sector": "construction",
+            "amount_owed_fen": 800_000,
+            "owed_from": "2026-06-01",
+            "owed_to": "2026-09-30",
+            "workers_affected": 1,
+            "description": "老板拖欠我三个月工资，我叫王大力。",
+            "contact_phone": "13812345678"
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = filed["id"].as_str().unwrap().to_owned();
+    let refused = app
+        .post_json(
+            &format!("/api/v1/staff/wage-reports/{id}/actions"),
+            &json!({"action": "refuse", "expected_version": 1, "comment": "王大力本人已撤回"}),
+            Some(&inspector.access_token),
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::OK);
+    id
+}
+
+#[tokio::test]
+async fn purge_removes_personal_data_of_closed_cases_past_retention_only() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("000000").await;
+    let db = app.db().await;
+
+    let applicant = guangxi_worker(&app, "old-applicant", "450102198801011235").await;
+    let body = complete_application(&app, &applicant).await;
+    let old: Value = apply(&app, &applicant, "old", &body).await.json().await.unwrap();
+    let old_id = old["id"].as_str().unwrap().to_owned();
+    let withdrawn = app
+        .post_json(
+            &format!("/api/v1/applications/{old_id}/withdraw"),
+            &json!({}),
+            Some(&applicant.access_token),
+        )
+        .await;
+    assert_eq!(withdrawn.status(), StatusCode::OK);
+    let open_applicant = guangxi_worker(&app, "open-applicant", "450103199002022342").await;
+    let body = complete_application(&app, &open_applicant).await;
+    let open: Value = apply(&app, &open_applicant, "open", &body).await.json().await.unwrap();
+    let open_id = open["id"].as_str().unwrap().to_owned();
+
+    let reporter = app.login_worker("old-reporter").await;
+    let inspector = app.staff(&admin, "purge.inspector", &["inspector"], "320115").await;
+    let old_report = refused_report(&app, &reporter, &inspector, "old-report").await;
+    let recent_report = refused_report(&app, &reporter, &inspector, "recent-report").await;
+
+    let four_years = 4 * 365;
+    backdate(&db, "application", &old_id, four_years).await;
+    backdate(&db, "application", &open_id, four_years).await;
+    backdate(&db, "wage_report", &old_report, four_years).await;
+    old_audit_row(&db, "test.ancient", four_years).await;
+    old_audit_row(&db, "test.recent", 200).await;
+    let old_files = text(
+        &db,
+        &format!("SELECT storage_key FROM upload WHERE application_id = '{old_id}'"),
+    )
+    .await;
+    assert_eq!(old_files.len(), 2);
+
+    let counted = purge(&app, "--dry-run");
+    let expected = |applied: bool| json!({"applied": applied, "applications": 1, "wage_reports": 1, "si_transfers": 0, "uploads": 2, "audit_rows": 1});
+    let figures = |summary: &Value| {
+        let mut summary = summary.clone();
+        summary.as_object_mut().unwrap().remove("cutoff");
+        summary
+    };
+    assert_eq!(figures(&counted), expected(false));
+    let answers = text(&db, &format!("SELECT answers FROM application WHERE id = '{old_id}'")).await;
+    assert!(
+        answers[0].as_deref().unwrap().contains("兴宁米粉店"),
+        "a dry run changes nothing"
+    );
+
+    let applied = purge(&app, "--apply");
+    assert_eq!(figures(&applied), expected(true));
+
+    let answers = text(&db, &format!("SELECT answers FROM application WHERE id = '{old_id}'")).await;
+    assert_eq!(answers, [Some("{}".to_owned())]);
+    for key in old_files.iter().flatten() {
+        assert!(!app.upload_dir().join(key).exists(), "{key} is deleted");
+    }
+    let report = text(
+        &db,
+        &format!("SELECT description FROM wage_report WHERE id = '{old_report}'"),
+    )
+    .await;
+    assert_eq!(report, [Some("（已按保存期限删除）".to_owned())]);
+    let phone = text(
+        &db,
+        &format!("SELECT contact_phone_cipher FROM wage_report WHERE id = '{old_report}'"),
+    )
+    .await;
+    assert_eq!(phone, [None]);
+    let comments = text(
+        &db,
+        &format!("SELECT comment FROM wage_report_event WHERE report_id = '{old_report}'"),
+    )
+    .await;
+    assert!(comments.iter().all(Option::is_none));
+
+    let kept = text(&db, &format!("SELECT answers FROM application WHERE id = '{open_id}'")).await;
+    assert!(
+        kept[0].as_deref().unwrap().contains("兴宁米粉店"),
+        "an open case keeps its data"
+    );
+    let recent = text(
+        &db,
+        &format!("SELECT description FROM wage_report WHERE id = '{recent_report}'"),
+    )
+    .await;
+    assert!(
+        recent[0].as_deref().unwrap().contains("王大力"),
+        "a recent case keeps its data"
+    );
+    let actions = text(
+        &db,
+        "SELECT action FROM audit_log WHERE action LIKE 'test.%' OR action = 'retention.purge' ORDER BY action",
+    )
+    .await;
+    assert_eq!(
+        actions,
+        [Some("retention.purge".to_owned()), Some("test.recent".to_owned())]
+    );
+
+    let case = app
+        .get_json_with(&format!("/api/v1/applications/{old_id}"), &applicant.access_token)
+        .await;
+    assert_eq!(
+        case["status"], "withdrawn",
+        "the case itself stays for its owner and the statistics"
+    );
+    let again = purge(&app, "--apply");
+    assert_eq!(
+        figures(&again),
+        json!({"applied": true, "applications": 0, "wage_reports": 0, "si_transfers": 0, "uploads": 0, "audit_rows": 0})
+    );
+    app.stop().await;
+}
