@@ -128,3 +128,119 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// GB 11643 reckoned again from the standard's own terms (weights 2^(17-i)
+    /// mod 11, check value (12 - sum) mod 11, ten written X), so that a slip in
+    /// the tables of the production code cannot hide behind itself.
+    fn gb11643_check(first17: &str) -> char {
+        let sum: u32 = first17
+            .chars()
+            .enumerate()
+            .map(|(i, c)| c.to_digit(10).unwrap() * (2u32.pow(17 - i as u32) % 11))
+            .sum();
+        match (12 - sum % 11) % 11 {
+            10 => 'X',
+            value => char::from_digit(value, 10).unwrap(),
+        }
+    }
+
+    /// Valid numbers: any region prefix and sequence, a birth date from 1900
+    /// to today, the check character, and an X sometimes written small.
+    fn valid_id() -> impl Strategy<Value = (String, NaiveDate)> {
+        let first = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap();
+        let days = (crate::domain::china_time::today() - first).num_days();
+        ("[0-9]{6}", 0..=days, "[0-9]{3}", any::<bool>()).prop_map(move |(region, day, sequence, small_x)| {
+            let birth = first + chrono::Duration::days(day);
+            let first17 = format!("{region}{}{sequence}", birth.format("%Y%m%d"));
+            let check = gb11643_check(&first17);
+            let check = if small_x { check.to_ascii_lowercase() } else { check };
+            (format!("{first17}{check}"), birth)
+        })
+    }
+
+    /// Near misses rather than noise: the right length give or take one, from
+    /// digits, X, and characters a phone keyboard or a form paste brings in.
+    fn almost_an_id() -> impl Strategy<Value = String> {
+        let chars = prop::sample::select(vec![
+            '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'X', 'x', '中', '国', '１', '９', 'Ｘ', ' ', '\u{0}', 'é',
+        ]);
+        prop::collection::vec(chars, 17..=19).prop_map(|chars| chars.into_iter().collect())
+    }
+
+    fn check_accepted(text: &str, id: &IdNumber) -> Result<(), TestCaseError> {
+        prop_assert_eq!(id.as_str(), text.to_ascii_uppercase());
+        prop_assert_eq!(id.masked().chars().count(), 18);
+        // `birth_date` trusts what `parse` checked and panics otherwise.
+        let _ = id.birth_date();
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_text_is_answered_without_a_panic(text in "\\PC*") {
+            if let Ok(id) = IdNumber::parse(&text) {
+                check_accepted(&text, &id)?;
+            }
+        }
+
+        #[test]
+        fn near_misses_of_mixed_width_and_script_are_answered_without_a_panic(text in almost_an_id()) {
+            if let Ok(id) = IdNumber::parse(&text) {
+                check_accepted(&text, &id)?;
+            }
+        }
+
+        #[test]
+        fn every_number_with_a_real_birth_date_and_its_check_character_parses((text, birth) in valid_id()) {
+            let id = IdNumber::parse(&text).unwrap();
+            prop_assert_eq!(id.as_str(), text.to_ascii_uppercase());
+            prop_assert_eq!(id.birth_date(), birth);
+        }
+
+        /// What reaches a screen or a log shows the region prefix and the last
+        /// four, never the birth date.
+        #[test]
+        fn masking_keeps_the_first_four_and_last_four_and_hides_ten((text, _) in valid_id()) {
+            let id = IdNumber::parse(&text).unwrap();
+            let masked = id.masked();
+            prop_assert_eq!(&masked[..4], &id.as_str()[..4]);
+            prop_assert_eq!(&masked[4..14], "**********");
+            prop_assert_eq!(&masked[14..], &id.as_str()[14..]);
+            let debug = format!("{id:?}");
+            prop_assert!(!debug.contains(&text[6..14]), "{}", debug);
+        }
+
+        /// The weights are all non-zero modulo the prime 11, so one wrong digit
+        /// always moves the sum; a digit of the birth date may instead make the
+        /// date impossible, which is refused as well.
+        #[test]
+        fn one_changed_digit_is_refused(
+            (text, _) in valid_id(),
+            position in 0..18usize,
+            replacement in prop::sample::select(b"0123456789X".to_vec()),
+        ) {
+            let mut bytes = text.to_ascii_uppercase().into_bytes();
+            prop_assume!(bytes[position] != replacement);
+            prop_assume!(position == 17 || replacement != b'X');
+            bytes[position] = replacement;
+            let changed = String::from_utf8(bytes).unwrap();
+            let refusal = IdNumber::parse(&changed).unwrap_err();
+            if (6..14).contains(&position) {
+                prop_assert!(
+                    matches!(refusal, FieldIssue::IdNumberCheckDigit | FieldIssue::IdNumberBirthDate),
+                    "{changed}: {refusal:?}"
+                );
+            } else {
+                prop_assert_eq!(refusal, FieldIssue::IdNumberCheckDigit, "{}", changed);
+            }
+        }
+    }
+}

@@ -75,3 +75,51 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn six_ascii_digits(text: &str) -> bool {
+        text.chars().count() == 6 && text.chars().all(|c| c.is_ascii_digit())
+    }
+
+    /// Near misses rather than noise: five to seven characters, mostly digits,
+    /// with the look-alikes that are numeric to Unicode but not ASCII.
+    fn almost_a_code() -> impl Strategy<Value = String> {
+        let chars = prop::sample::select(vec![
+            '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '３', '٣', '三', 'a', ' ', '\u{0}', '-',
+        ]);
+        prop::collection::vec(chars, 5..=7).prop_map(|chars| chars.into_iter().collect())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_text_is_answered_without_a_panic(text in "\\PC*") {
+            prop_assert_eq!(RegionCode::parse(&text).is_ok(), six_ascii_digits(&text));
+        }
+
+        #[test]
+        fn six_ascii_digits_parse_and_come_back_unchanged(text in "[0-9]{6}") {
+            let code = RegionCode::parse(&text).unwrap();
+            prop_assert_eq!(code.as_text(), &text);
+            prop_assert_eq!(code.to_string(), text.clone());
+            prop_assert_eq!(serde_json::to_value(code).unwrap(), serde_json::json!(text));
+            prop_assert_eq!(code.is_national(), text == "000000");
+        }
+
+        #[test]
+        fn anything_but_six_ascii_digits_is_refused(text in almost_a_code()) {
+            let parsed = RegionCode::parse(&text);
+            if six_ascii_digits(&text) {
+                prop_assert_eq!(parsed.map(|code| code.to_string()), Ok(text));
+            } else {
+                prop_assert_eq!(parsed, Err(FieldIssue::RegionCodeFormat), "{:?}", text);
+            }
+        }
+    }
+}

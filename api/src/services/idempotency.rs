@@ -120,3 +120,87 @@ where
         }
     }
 }
+
+/// The key itself goes from the header, checked there for 1 to 255
+/// characters, straight into the record's key; what is computed from the
+/// request, and so could panic or collide, is the hash and the owner.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    use super::*;
+    use crate::auth::Audience;
+
+    /// Bodies are typed structs in the routes; arbitrary JSON with any Unicode
+    /// in its strings and keys covers whatever they serialize to.
+    fn body() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            "\\PC{0,300}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 32, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map("\\PC{0,20}", inner, 0..6)
+                    .prop_map(|fields| Value::Object(fields.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Subjects made of audience names and colons, besides any text, try to
+    /// make one caller's owner spell another's.
+    fn principal() -> impl Strategy<Value = Principal> {
+        let audience = prop::sample::select(vec![Audience::Worker, Audience::Staff, Audience::Integrator]);
+        let subject = prop_oneof!["(worker|staff|integrator|:|1){0,4}", "\\PC{0,64}"];
+        (audience, subject).prop_map(|(audience, subject)| Principal {
+            audience,
+            subject,
+            session_id: "s-1".to_owned(),
+            roles: vec![],
+            region: None,
+            scopes: vec![],
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// The record's column holds 64 characters; a hash of another shape
+        /// would fail the insert rather than the comparison.
+        #[test]
+        fn any_operation_and_body_hash_to_64_lowercase_hex_digits(operation in "\\PC{0,300}", body in body()) {
+            let hash = request_hash(&operation, &body);
+            prop_assert_eq!(hash.len(), 64);
+            prop_assert!(hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)), "{}", hash);
+            prop_assert_eq!(request_hash(&operation, &body), hash);
+        }
+
+        /// A retry with another body under the same key must be told 422, not
+        /// be handed the first body's response.
+        #[test]
+        fn different_bodies_under_one_operation_hash_differently(first in body(), second in body()) {
+            prop_assume!(first != second);
+            prop_assert_ne!(request_hash("createApplication", &first), request_hash("createApplication", &second));
+        }
+
+        /// A key reused on another route must be refused, not replay a
+        /// response of another shape.
+        #[test]
+        fn one_body_under_different_operations_hashes_differently(body in body()) {
+            prop_assert_ne!(request_hash("createApplication", &body), request_hash("openTransfer", &body));
+            prop_assert_ne!(request_hash("openTransfer", &body), request_hash("fileWageReport", &body));
+        }
+
+        /// Keys are chosen by the client, so two callers may well pick the same
+        /// one; only a distinct owner keeps one from replaying the other's
+        /// response.
+        #[test]
+        fn different_callers_never_share_an_owner(first in principal(), second in principal()) {
+            prop_assume!((first.audience, &first.subject) != (second.audience, &second.subject));
+            prop_assert_ne!(owner(&first), owner(&second));
+        }
+    }
+}
