@@ -171,7 +171,10 @@ async fn a_worker_opens_a_pension_transfer_and_agencies_move_it_step_by_step() {
     let audited = app
         .get_json_with("/api/v1/admin/audit-logs?action=calendar.set", &admin.access_token)
         .await;
-    assert_eq!(audited["total"], 8, "every calendar change moves deadlines and is audited");
+    assert_eq!(
+        audited["total"], 8,
+        "every calendar change moves deadlines and is audited"
+    );
 
     for _ in 0..3 {
         let accepted = report(
