@@ -3,7 +3,7 @@ use serde_json::{Value, json};
 
 use crate::support::{TestApp, app::Session, assert_problem};
 
-const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00];
+pub const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00];
 
 /// A returning worker from 南宁市兴宁区 (450102) with a complete profile.
 pub async fn guangxi_worker(app: &TestApp, code: &str, id_number: &str) -> Session {

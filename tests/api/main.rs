@@ -6,6 +6,7 @@ mod support;
 
 mod administration;
 mod applications;
+mod authorization;
 mod cli;
 mod errors;
 mod exports;

@@ -88,8 +88,10 @@ impl<E: Endpoint> Endpoint for GuardEndpoint<E> {
             return self.inner.call(req).await.map(IntoResponse::into_response);
         };
         // A token is checked wherever one is presented to an operation that
-        // takes one, even where signing in is optional.
-        let limit = if audiences.is_empty() || (anonymous_allowed && bearer(&req).is_none()) {
+        // takes one, even where signing in is optional; an expired or forged
+        // one is refused there too, so that the client learns to sign in again.
+        let anonymous = anonymous_allowed && (bearer(&req).is_none() || self.of_another_audience(&req, &audiences));
+        let limit = if audiences.is_empty() || anonymous {
             self.anonymous(&req).await
         } else {
             self.authenticate(&mut req, &audiences).await
@@ -113,6 +115,16 @@ impl<E: Endpoint> Endpoint for GuardEndpoint<E> {
 }
 
 impl<E> GuardEndpoint<E> {
+    /// A valid token of an audience the operation does not take. Where the
+    /// operation also serves anonymous callers, its holder is served as one:
+    /// the mini-program sends its worker token with every request, to public
+    /// pages that staff may also open signed in.
+    fn of_another_audience(&self, req: &Request, audiences: &[Audience]) -> bool {
+        bearer(req)
+            .and_then(|token| self.state.sessions.tokens().verify(token, &Audience::ALL).ok())
+            .is_some_and(|principal| !audiences.contains(&principal.audience))
+    }
+
     async fn authenticate(&self, req: &mut Request, audiences: &[Audience]) -> Result<Option<Limit>, AppError> {
         let token = bearer(req).ok_or_else(|| AppError::new(ErrorCode::Unauthenticated))?;
         let principal = self

@@ -20,6 +20,8 @@ pub enum Audience {
 }
 
 impl Audience {
+    pub const ALL: [Audience; 3] = [Audience::Worker, Audience::Staff, Audience::Integrator];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Audience::Worker => "worker",
@@ -38,9 +40,7 @@ impl Audience {
     }
 
     pub fn from_scheme(name: &str) -> Option<Self> {
-        [Audience::Worker, Audience::Staff, Audience::Integrator]
-            .into_iter()
-            .find(|a| a.scheme() == name)
+        Audience::ALL.into_iter().find(|a| a.scheme() == name)
     }
 }
 

@@ -1,0 +1,398 @@
+//! The authorization matrix: every operation of the OpenAPI document, called
+//! by every kind of caller, with the outcome each must get declared in one
+//! table. An operation added to the API without its row fails the test, and
+//! so does a row whose request does not match its operation.
+//!
+//! Requests carry valid bodies, so that a refusal is the authorization's and
+//! not the body's. Within an operation the callers run in the table's order,
+//! and the operations that change what others see (withdraw, logout) come last.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::{
+    applications::{JPEG, apply, complete_application, guangxi_worker},
+    support::{TestApp, app::Session},
+    transfers::agency,
+};
+
+/// What a caller must get.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Past authorization: a success, or a refusal of the request itself
+    /// (400, 409, 422) — anything but 401, 403, 404 and 5xx.
+    Y,
+    /// 401: no credentials, or credentials of another audience.
+    U,
+    /// 403: signed in, but without the role, scope or region.
+    F,
+    /// 404: the resource exists but is not the caller's to see.
+    H,
+}
+
+use Outcome::{F, H, U, Y};
+
+/// The callers, in the order of each row's cells.
+const CALLERS: [&str; 8] = [
+    "anonymous",
+    "worker A",
+    "worker B",
+    "reviewer X",
+    "reviewer Y",
+    "admin",
+    "integrator with scopes",
+    "integrator without scopes",
+];
+
+const PUBLIC: [Outcome; 8] = [Y, Y, Y, Y, Y, Y, Y, Y];
+const WORKERS: [Outcome; 8] = [U, Y, Y, U, U, U, U, U];
+const WORKER_A_ONLY: [Outcome; 8] = [U, Y, H, U, U, U, U, U];
+const ADMIN_ONLY: [Outcome; 8] = [U, U, U, F, F, Y, U, U];
+const REVIEWERS: [Outcome; 8] = [U, U, U, Y, Y, F, U, U];
+const STAFF: [Outcome; 8] = [U, U, U, Y, Y, Y, U, U];
+const NO_STAFF_ROLE: [Outcome; 8] = [U, U, U, F, F, F, U, U];
+const INTEGRATORS: [Outcome; 8] = [U, U, U, U, U, U, Y, Y];
+const SCOPED: [Outcome; 8] = [U, U, U, U, U, U, Y, F];
+const NOBODY: [Outcome; 8] = [U, U, U, U, U, U, U, U];
+
+/// Operation id, request (`METHOD path`, `{NAME}` for a fixture), body, outcomes.
+/// Bodies are JSON, `form:` for a form, `upload` for a multipart document.
+/// Reviewer X is a reviewer and inspector of 450102 (兴宁区), where worker A's
+/// cases are; reviewer Y the same of 450103 (青秀区); the admin is national.
+#[rustfmt::skip]
+const MATRIX: &[(&str, &str, &str, [Outcome; 8])] = &[
+    ("healthz", "GET /healthz", "", PUBLIC),
+    ("readyz", "GET /readyz", "", PUBLIC),
+    ("metrics", "GET /metrics", "", PUBLIC),
+    ("listRegions", "GET /api/v1/regions", "", PUBLIC),
+    ("getRegion", "GET /api/v1/regions/450102", "", PUBLIC),
+    ("wechatLogin", "POST /api/v1/auth/wechat/login", r#"{"code": "matrix-login"}"#, PUBLIC),
+    ("refreshTokens", "POST /api/v1/auth/refresh", r#"{"refresh_token": "not-a-token"}"#, NOBODY),
+    ("staffLogin", "POST /api/v1/staff/auth/login", r#"{"username": "nobody.here", "password": "wrong-password-1"}"#, NOBODY),
+    ("oauthToken", "POST /api/v1/oauth/token", "form:grant_type=client_credentials&client_id=nobody&client_secret=wrong", NOBODY),
+    ("getMe", "GET /api/v1/me", "", WORKERS),
+    ("updateMyProfile", "PUT /api/v1/me/profile", r#"{"residence_region_code": "450102"}"#, WORKERS),
+    ("listMyNotifications", "GET /api/v1/me/notifications", "", WORKERS),
+    ("bindMyPhone", "POST /api/v1/me/phone", r#"{"code": "matrix-phone"}"#, WORKERS),
+    ("createStaff", "POST /api/v1/admin/staff", r#"{"username": "matrix.created", "display_name": "矩阵", "password": "staff-password-0001", "roles": ["reviewer"], "region_code": "450102"}"#, ADMIN_ONLY),
+    ("listStaff", "GET /api/v1/admin/staff", "", ADMIN_ONLY),
+    ("changeStaff", "PATCH /api/v1/admin/staff/{STAFF}", r#"{"display_name": "改名"}"#, ADMIN_ONLY),
+    ("listClients", "GET /api/v1/admin/clients", "", ADMIN_ONLY),
+    ("createClient", "POST /api/v1/admin/clients", r#"{"name": "矩阵平台", "scopes": ["si_transfer:read"]}"#, ADMIN_ONLY),
+    ("rotateClientSecret", "POST /api/v1/admin/clients/{CLIENT}/rotate", "", ADMIN_ONLY),
+    ("revokeClient", "DELETE /api/v1/admin/clients/{CLIENT}", "", ADMIN_ONLY),
+    ("listAuditLogs", "GET /api/v1/admin/audit-logs", "", ADMIN_ONLY),
+    ("listCalendarDays", "GET /api/v1/admin/calendar?year=2027", "", ADMIN_ONLY),
+    ("setCalendarDay", "PUT /api/v1/admin/calendar/2027-01-04", r#"{"kind": "holiday", "name": "测试"}"#, ADMIN_ONLY),
+    ("clearCalendarDay", "DELETE /api/v1/admin/calendar/2027-01-04", "", ADMIN_ONLY),
+    ("integratorWhoami", "GET /api/v1/integrations/whoami", "", INTEGRATORS),
+    ("searchPolicies", "GET /api/v1/policies?q=%E5%B0%B1%E4%B8%9A", "", PUBLIC),
+    ("getPolicy", "GET /api/v1/policies/{POLICY}", "", PUBLIC),
+    ("listPoliciesForStaff", "GET /api/v1/staff/policies", "", STAFF),
+    ("createPolicy", "POST /api/v1/staff/policies", r#"{"title": "零工驿站", "summary": "登记找活。", "body": "带身份证登记。", "category": "employment", "region_code": "450102", "issuer": "兴宁区人社局", "tags": []}"#, NO_STAFF_ROLE),
+    ("updatePolicy", "PUT /api/v1/staff/policies/{POLICY}", r#"{"title": "零工驿站", "summary": "登记找活。", "body": "带身份证登记。", "category": "employment", "region_code": "450102", "issuer": "兴宁区人社局", "tags": [], "expected_version": 1}"#, NO_STAFF_ROLE),
+    ("publishPolicy", "POST /api/v1/staff/policies/{POLICY}/publish", r#"{"expected_version": 1}"#, NO_STAFF_ROLE),
+    ("archivePolicy", "POST /api/v1/staff/policies/{POLICY}/archive", r#"{"expected_version": 1}"#, NO_STAFF_ROLE),
+    ("listPrograms", "GET /api/v1/programs?region_code=450102", "", PUBLIC),
+    ("getProgram", "GET /api/v1/programs/{PROGRAM}", "", PUBLIC),
+    ("checkEligibility", "GET /api/v1/programs/{PROGRAM}/eligibility", "", WORKERS),
+    ("createProgram", "POST /api/v1/staff/programs", PROGRAM_BODY, ADMIN_ONLY),
+    ("updateProgram", "PUT /api/v1/staff/programs/{NEW_PROGRAM}", PROGRAM_UPDATE, ADMIN_ONLY),
+    ("openProgram", "POST /api/v1/staff/programs/{NEW_PROGRAM}/open", r#"{"expected_version": 1}"#, ADMIN_ONLY),
+    ("closeProgram", "POST /api/v1/staff/programs/{NEW_PROGRAM}/close", r#"{"expected_version": 2}"#, ADMIN_ONLY),
+    ("createApplication", "POST /api/v1/applications", r#"{"program_id": "{PROGRAM}", "answers": {}, "attachment_ids": [], "submit": false}"#, WORKERS),
+    ("listMyApplications", "GET /api/v1/applications", "", WORKERS),
+    ("getMyApplication", "GET /api/v1/applications/{APPLICATION}", "", WORKER_A_ONLY),
+    ("updateMyApplication", "PUT /api/v1/applications/{APPLICATION}", r#"{"expected_version": 1, "answers": {}, "attachment_ids": []}"#, WORKER_A_ONLY),
+    ("submitMyApplication", "POST /api/v1/applications/{APPLICATION}/submit", "", WORKER_A_ONLY),
+    ("listApplicationsForReview", "GET /api/v1/staff/applications", "", REVIEWERS),
+    ("getApplicationForReview", "GET /api/v1/staff/applications/{APPLICATION}", "", [U, U, U, Y, H, Y, U, U]),
+    ("revealApplicant", "POST /api/v1/staff/applications/{APPLICATION}/reveal", "", [U, U, U, Y, H, F, U, U]),
+    ("reviewApplication", "POST /api/v1/staff/applications/{APPLICATION}/review", r#"{"decision": "return", "comment": "请补充", "expected_version": 99}"#, [U, U, U, Y, H, F, U, U]),
+    ("disburseApplication", "POST /api/v1/staff/applications/{APPLICATION}/disburse", r#"{"amount_fen": 100, "reference": "PAY-1", "expected_version": 99}"#, NO_STAFF_ROLE),
+    ("uploadDocument", "POST /api/v1/uploads", "upload", WORKERS),
+    ("downloadDocument", "GET /api/v1/uploads/{UPLOAD}", "", [U, Y, H, Y, H, Y, U, U]),
+    ("openTransfer", "POST /api/v1/si-transfers", r#"{"insurance_type": "medical", "from_region_code": "450102", "to_region_code": "320115"}"#, WORKERS),
+    ("listMyTransfers", "GET /api/v1/si-transfers", "", WORKERS),
+    ("getMyTransfer", "GET /api/v1/si-transfers/{TRANSFER}", "", WORKER_A_ONLY),
+    ("listTransfersForStaff", "GET /api/v1/staff/si-transfers", "", STAFF),
+    ("agencyOpenTransfer", "POST /api/v1/integrations/si-transfers", r#"{"id_number": "450103199002022342", "insurance_type": "medical", "from_region_code": "450103", "to_region_code": "320115"}"#, SCOPED),
+    ("agencyTransferFeed", "GET /api/v1/integrations/si-transfers", "", SCOPED),
+    ("agencyRecordStep", "PUT /api/v1/integrations/si-transfers/{TRANSFER_NO}/steps/application_accepted", r#"{"status": "done", "occurred_at": "2026-11-20T09:00:00+08:00"}"#, SCOPED),
+    ("agencyGetTransfer", "GET /api/v1/integrations/si-transfers/{TRANSFER_NO}", "", SCOPED),
+    // A client receives only the events its scopes cover, so any client may
+    // register an endpoint and read its own delivery log.
+    ("setWebhook", "PUT /api/v1/integrations/webhook", r#"{"url": "https://example.com/hook"}"#, INTEGRATORS),
+    ("listWebhookDeliveries", "GET /api/v1/integrations/webhook/deliveries", "", INTEGRATORS),
+    ("fileWageReport", "POST /api/v1/wage-reports", WAGE_REPORT, WORKERS),
+    ("listMyWageReports", "GET /api/v1/wage-reports", "", WORKERS),
+    ("getMyWageReport", "GET /api/v1/wage-reports/{REPORT}", "", WORKER_A_ONLY),
+    ("supplementWageReport", "POST /api/v1/wage-reports/{REPORT}/supplement", r#"{"text": "补充材料"}"#, WORKER_A_ONLY),
+    ("listWageReportsForInspection", "GET /api/v1/staff/wage-reports", "", REVIEWERS),
+    ("getWageReportForInspection", "GET /api/v1/staff/wage-reports/{REPORT}", "", [U, U, U, Y, H, F, U, U]),
+    ("actOnWageReport", "POST /api/v1/staff/wage-reports/{REPORT}/actions", r#"{"action": "accept", "expected_version": 99}"#, [U, U, U, Y, H, F, U, U]),
+    ("listWageAlerts", "GET /api/v1/staff/wage-alerts", "", REVIEWERS),
+    ("statsOverview", "GET /api/v1/staff/stats/overview?from=2026-01-01&to=2026-12-31", "", STAFF),
+    ("exportApplicationsCsv", "GET /api/v1/staff/exports/applications.csv", "", STAFF),
+    ("exportApplicationsXlsx", "GET /api/v1/staff/exports/applications.xlsx", "", STAFF),
+    ("exportWageReportsCsv", "GET /api/v1/staff/exports/wage-reports.csv", "", STAFF),
+    ("exportWageReportsXlsx", "GET /api/v1/staff/exports/wage-reports.xlsx", "", STAFF),
+    ("withdrawMyApplication", "POST /api/v1/applications/{APPLICATION}/withdraw", "", WORKER_A_ONLY),
+    ("logout", "POST /api/v1/auth/logout", "", [U, Y, Y, Y, Y, Y, U, U]),
+];
+
+const PROGRAM_BODY: &str = r#"{"name": "矩阵测试补助", "kind": "employment_subsidy", "region_code": "450102", "description": "示例", "period": "2026", "amount_rule": {"type": "fixed", "amount_fen": 80000}, "criteria": [], "required_documents": [], "form_fields": []}"#;
+const PROGRAM_UPDATE: &str = r#"{"name": "矩阵测试补助", "kind": "employment_subsidy", "region_code": "450102", "description": "改过", "period": "2026", "amount_rule": {"type": "fixed", "amount_fen": 80000}, "criteria": [], "required_documents": [], "form_fields": [], "expected_version": 1}"#;
+const WAGE_REPORT: &str = r#"{"employer_name": "兴宁某劳务公司", "work_region_code": "450102", "sector": "construction", "amount_owed_fen": 500000, "owed_from": "2026-06-01", "owed_to": "2026-09-30", "workers_affected": 2, "description": "两个月工资没发。"}"#;
+
+/// `/a/{x}/b` and `/a/450102/b` alike become `/a/*/b`; a literal segment
+/// the spec names as a parameter matches too.
+fn shape(path: &str, spec_path: &str) -> bool {
+    let ours: Vec<&str> = path.split('?').next().unwrap().split('/').collect();
+    let theirs: Vec<&str> = spec_path.split('/').collect();
+    ours.len() == theirs.len()
+        && ours
+            .iter()
+            .zip(&theirs)
+            .all(|(ours, theirs)| ours == theirs || theirs.starts_with('{'))
+}
+
+#[test]
+fn every_operation_has_one_row_and_every_row_its_operation() {
+    let spec: Value = serde_json::from_str(&api::startup::spec_json()).unwrap();
+    let mut operations = BTreeMap::new();
+    for (path, methods) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in methods.as_object().unwrap() {
+            operations.insert(
+                operation["operationId"].as_str().unwrap().to_owned(),
+                (method.to_uppercase(), path.clone()),
+            );
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for (id, request, _, _) in MATRIX {
+        assert!(seen.insert(*id), "{id} has two rows");
+        let (method, path) = operations
+            .get(*id)
+            .unwrap_or_else(|| panic!("{id} is in the matrix but not in the API"));
+        let (row_method, row_path) = request.split_once(' ').unwrap();
+        assert_eq!(row_method, method, "{id}: method");
+        assert!(shape(row_path, path), "{id}: {row_path} is not {path}");
+    }
+    let missing: Vec<&String> = operations.keys().filter(|id| !seen.contains(id.as_str())).collect();
+    assert!(
+        missing.is_empty(),
+        "operations without a row in the matrix: {missing:?}"
+    );
+}
+
+struct Fixtures {
+    tokens: [Option<String>; 8],
+    values: BTreeMap<&'static str, String>,
+}
+
+async fn fixtures(app: &TestApp) -> Fixtures {
+    let admin = app.admin("000000").await;
+    let worker_a = guangxi_worker(app, "matrix-a", "450102198801011235").await;
+    let worker_b = app.login_worker("matrix-b").await;
+    let body = complete_application(app, &worker_a).await;
+    let application: Value = apply(app, &worker_a, "matrix-a", &body).await.json().await.unwrap();
+    let application_id = application["id"].as_str().unwrap().to_owned();
+    let upload = app
+        .get_json_with(
+            &format!("/api/v1/applications/{application_id}"),
+            &worker_a.access_token,
+        )
+        .await["attachments"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let report: Value = send(
+        app,
+        &worker_a.access_token,
+        Method::POST,
+        "/api/v1/wage-reports",
+        WAGE_REPORT,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let transfer: Value = send(
+        app,
+        &worker_a.access_token,
+        Method::POST,
+        "/api/v1/si-transfers",
+        r#"{"insurance_type": "pension", "from_region_code": "450102", "to_region_code": "320115"}"#,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let reviewer_x = app
+        .staff(&admin, "matrix.x", &["reviewer", "inspector"], "450102")
+        .await;
+    let reviewer_y = app
+        .staff(&admin, "matrix.y", &["reviewer", "inspector"], "450103")
+        .await;
+    let spare: Value = send(
+        app,
+        &admin.access_token,
+        Method::POST,
+        "/api/v1/admin/staff",
+        r#"{"username": "matrix.spare", "display_name": "备用", "password": "staff-password-0001", "roles": ["reviewer"], "region_code": "450102"}"#,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let with_scopes = agency(app, &admin.access_token, &["si_transfer:read", "si_transfer:write"]).await;
+    let without_scopes = agency(app, &admin.access_token, &[]).await;
+    let spare_client: Value = send(
+        app,
+        &admin.access_token,
+        Method::POST,
+        "/api/v1/admin/clients",
+        r#"{"name": "备用", "scopes": []}"#,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let program: Value = send(
+        app,
+        &admin.access_token,
+        Method::POST,
+        "/api/v1/staff/programs",
+        PROGRAM_BODY,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let policy = app.get_json("/api/v1/policies?q=%E5%B0%B1%E4%B8%9A").await["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token = |session: &Session| Some(session.access_token.clone());
+    Fixtures {
+        tokens: [
+            None,
+            token(&worker_a),
+            token(&worker_b),
+            token(&reviewer_x),
+            token(&reviewer_y),
+            token(&admin),
+            Some(with_scopes),
+            Some(without_scopes),
+        ],
+        values: BTreeMap::from([
+            ("APPLICATION", application_id),
+            ("UPLOAD", upload),
+            ("REPORT", report["id"].as_str().unwrap().to_owned()),
+            ("TRANSFER", transfer["id"].as_str().unwrap().to_owned()),
+            ("TRANSFER_NO", transfer["transfer_no"].as_str().unwrap().to_owned()),
+            ("PROGRAM", body["program_id"].as_str().unwrap().to_owned()),
+            ("NEW_PROGRAM", program["id"].as_str().unwrap().to_owned()),
+            ("POLICY", policy),
+            ("STAFF", spare["id"].as_str().unwrap().to_owned()),
+            ("CLIENT", spare_client["id"].as_str().unwrap().to_owned()),
+        ]),
+    }
+}
+
+async fn send(app: &TestApp, token: &str, method: Method, path: &str, body: &str) -> reqwest::Response {
+    let mut request = app
+        .client
+        .request(method, app.url(path))
+        .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
+        .bearer_auth(token);
+    if !body.is_empty() {
+        request = request.header("content-type", "application/json").body(body.to_owned());
+    }
+    request.send().await.unwrap()
+}
+
+fn outcome_of(status: StatusCode) -> Option<Outcome> {
+    match status.as_u16() {
+        401 => Some(U),
+        403 => Some(F),
+        404 => Some(H),
+        500.. => None,
+        _ => Some(Y),
+    }
+}
+
+#[tokio::test]
+async fn every_caller_gets_what_the_matrix_declares() {
+    let app = TestApp::spawn_with(|vars| {
+        vars.insert("SHIMINHUA_RATE_PUBLIC_WRITE", "100000".to_owned());
+    })
+    .await;
+    let fixtures = fixtures(&app).await;
+    let mut wrong = Vec::new();
+    for (id, request, body, cells) in MATRIX {
+        let (method, path) = request.split_once(' ').unwrap();
+        let mut path = path.to_owned();
+        let mut body = body.to_string();
+        for (name, value) in &fixtures.values {
+            path = path.replace(&format!("{{{name}}}"), value);
+            body = body.replace(&format!("{{{name}}}"), value);
+        }
+        for ((caller, token), expected) in CALLERS.iter().zip(&fixtures.tokens).zip(cells) {
+            let mut call = app
+                .client
+                .request(method.parse().unwrap(), app.url(&path))
+                .header("Idempotency-Key", uuid::Uuid::new_v4().to_string());
+            if let Some(token) = token {
+                call = call.bearer_auth(token);
+            }
+            call = match body.as_str() {
+                "" => call,
+                "upload" => call.multipart(
+                    reqwest::multipart::Form::new()
+                        .part(
+                            "file",
+                            reqwest::multipart::Part::bytes(JPEG.to_vec()).file_name("photo.jpg"),
+                        )
+                        .text("purpose", "id_card"),
+                ),
+                form if form.starts_with("form:") => call
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(form["form:".len()..].to_owned()),
+                json => call.header("content-type", "application/json").body(json.to_owned()),
+            };
+            let status = call.send().await.unwrap().status();
+            if outcome_of(status) != Some(*expected) {
+                wrong.push(format!("{id} by {caller}: expected {expected:?}, got {status}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "cells that do not hold:\n{}", wrong.join("\n"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_forged_token_is_refused_even_where_signing_in_is_optional() {
+    let app = TestApp::spawn().await;
+    let policy = app.get_json("/api/v1/policies?q=%E5%B0%B1%E4%B8%9A").await["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let forged = app
+        .get_with(&format!("/api/v1/policies/{policy}"), "e30.e30.forged")
+        .await;
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+    let worker = app.login_worker("public-reader").await;
+    let as_worker = app
+        .get_with(&format!("/api/v1/policies/{policy}"), &worker.access_token)
+        .await;
+    assert_eq!(
+        as_worker.status(),
+        StatusCode::OK,
+        "a worker reads a public page as anyone does"
+    );
+    app.stop().await;
+}
