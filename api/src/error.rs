@@ -331,12 +331,28 @@ impl std::error::Error for AppError {}
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
-        use sea_orm::DbErr;
-        match err {
+        use sea_orm::{DbErr, RuntimeErr};
+        match &err {
             DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => AppError::unavailable(err),
-            other => AppError::internal(other),
+            DbErr::Exec(RuntimeErr::SqlxError(cause)) | DbErr::Query(RuntimeErr::SqlxError(cause))
+                if connection_lost(cause) =>
+            {
+                AppError::unavailable(err)
+            }
+            _ => AppError::internal(err),
         }
     }
+}
+
+/// A statement that failed because the database went away mid-way (a cut
+/// connection, a pool that could not replace it): the database is
+/// unavailable, not the request wrong.
+fn connection_lost(cause: &sea_orm::sqlx::Error) -> bool {
+    use sea_orm::sqlx::Error;
+    matches!(
+        cause,
+        Error::Io(_) | Error::Tls(_) | Error::PoolTimedOut | Error::PoolClosed | Error::WorkerCrashed
+    )
 }
 
 impl From<crate::infra::store::StoreError> for AppError {
@@ -350,6 +366,25 @@ pub type AppResult<T> = Result<T, AppError>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_connection_lost_mid_statement_is_unavailable_not_internal() {
+        use std::sync::Arc;
+
+        use sea_orm::{DbErr, RuntimeErr, sqlx};
+
+        let lost = |cause: sqlx::Error| DbErr::Exec(RuntimeErr::SqlxError(Arc::new(cause)));
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        assert_eq!(
+            AppError::from(lost(sqlx::Error::Io(reset))).code,
+            ErrorCode::DependencyUnavailable
+        );
+        assert_eq!(
+            AppError::from(lost(sqlx::Error::PoolTimedOut)).code,
+            ErrorCode::DependencyUnavailable
+        );
+        assert_eq!(AppError::from(lost(sqlx::Error::RowNotFound)).code, ErrorCode::Internal);
+    }
 
     #[test]
     fn accept_language_prefers_the_first_known_range() {

@@ -42,8 +42,8 @@ const CALLERS: [&str; 8] = [
     "reviewer X",
     "reviewer Y",
     "admin",
-    "integrator with scopes",
-    "integrator without scopes",
+    "integrator with both scopes",
+    "integrator with the read scope only",
 ];
 
 const PUBLIC: [Outcome; 8] = [Y, Y, Y, Y, Y, Y, Y, Y];
@@ -54,7 +54,7 @@ const REVIEWERS: [Outcome; 8] = [U, U, U, Y, Y, F, U, U];
 const STAFF: [Outcome; 8] = [U, U, U, Y, Y, Y, U, U];
 const NO_STAFF_ROLE: [Outcome; 8] = [U, U, U, F, F, F, U, U];
 const INTEGRATORS: [Outcome; 8] = [U, U, U, U, U, U, Y, Y];
-const SCOPED: [Outcome; 8] = [U, U, U, U, U, U, Y, F];
+const WRITE_SCOPE: [Outcome; 8] = [U, U, U, U, U, U, Y, F];
 const NOBODY: [Outcome; 8] = [U, U, U, U, U, U, U, U];
 
 /// Operation id, request (`METHOD path`, `{NAME}` for a fixture), body, outcomes.
@@ -118,10 +118,10 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 8])] = &[
     ("listMyTransfers", "GET /api/v1/si-transfers", "", WORKERS),
     ("getMyTransfer", "GET /api/v1/si-transfers/{TRANSFER}", "", WORKER_A_ONLY),
     ("listTransfersForStaff", "GET /api/v1/staff/si-transfers", "", STAFF),
-    ("agencyOpenTransfer", "POST /api/v1/integrations/si-transfers", r#"{"id_number": "450103199002022342", "insurance_type": "medical", "from_region_code": "450103", "to_region_code": "320115"}"#, SCOPED),
-    ("agencyTransferFeed", "GET /api/v1/integrations/si-transfers", "", SCOPED),
-    ("agencyRecordStep", "PUT /api/v1/integrations/si-transfers/{TRANSFER_NO}/steps/application_accepted", r#"{"status": "done", "occurred_at": "2026-11-20T09:00:00+08:00"}"#, SCOPED),
-    ("agencyGetTransfer", "GET /api/v1/integrations/si-transfers/{TRANSFER_NO}", "", SCOPED),
+    ("agencyOpenTransfer", "POST /api/v1/integrations/si-transfers", r#"{"id_number": "450103199002022342", "insurance_type": "medical", "from_region_code": "450103", "to_region_code": "320115"}"#, WRITE_SCOPE),
+    ("agencyTransferFeed", "GET /api/v1/integrations/si-transfers", "", INTEGRATORS),
+    ("agencyRecordStep", "PUT /api/v1/integrations/si-transfers/{TRANSFER_NO}/steps/application_accepted", r#"{"status": "done", "occurred_at": "2026-11-20T09:00:00+08:00"}"#, WRITE_SCOPE),
+    ("agencyGetTransfer", "GET /api/v1/integrations/si-transfers/{TRANSFER_NO}", "", INTEGRATORS),
     // A client receives only the events its scopes cover, so any client may
     // register an endpoint and read its own delivery log.
     ("setWebhook", "PUT /api/v1/integrations/webhook", r#"{"url": "https://example.com/hook"}"#, INTEGRATORS),
@@ -249,13 +249,13 @@ async fn fixtures(app: &TestApp) -> Fixtures {
     .await
     .unwrap();
     let with_scopes = agency(app, &admin.access_token, &["si_transfer:read", "si_transfer:write"]).await;
-    let without_scopes = agency(app, &admin.access_token, &[]).await;
+    let read_only = agency(app, &admin.access_token, &["si_transfer:read"]).await;
     let spare_client: Value = send(
         app,
         &admin.access_token,
         Method::POST,
         "/api/v1/admin/clients",
-        r#"{"name": "备用", "scopes": []}"#,
+        r#"{"name": "备用", "scopes": ["si_transfer:read"]}"#,
     )
     .await
     .json()
@@ -286,7 +286,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
             token(&reviewer_y),
             token(&admin),
             Some(with_scopes),
-            Some(without_scopes),
+            Some(read_only),
         ],
         values: BTreeMap::from([
             ("APPLICATION", application_id),

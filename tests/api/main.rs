@@ -15,6 +15,7 @@ mod integrators;
 mod integrators_guide;
 mod notifications;
 mod openapi;
+mod outages;
 mod policies;
 mod protection;
 mod rate_limits;

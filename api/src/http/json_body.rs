@@ -10,10 +10,11 @@ use poem_openapi::{
     impl_apirequest_for_payload,
     payload::{ParsePayload, Payload},
     registry::{MetaSchemaRef, Registry},
-    types::Type,
+    types::{ParseFromJSON, Type},
 };
 use serde::de::DeserializeOwned;
 
+use super::problem::invalid_input;
 use crate::{
     domain::FieldIssue,
     error::{AppError, ErrorCode, Localized},
@@ -42,7 +43,7 @@ impl<T: Type> Payload for JsonBody<T> {
     }
 }
 
-impl<T: DeserializeOwned + Send> ParsePayload for JsonBody<T> {
+impl<T: DeserializeOwned + ParseFromJSON + Send> ParsePayload for JsonBody<T> {
     const IS_REQUIRED: bool = true;
 
     async fn from_request(_request: &Request, body: &mut RequestBody) -> Result<Self> {
@@ -51,9 +52,9 @@ impl<T: DeserializeOwned + Send> ParsePayload for JsonBody<T> {
     }
 }
 
-impl_apirequest_for_payload!(JsonBody<T>, T: DeserializeOwned + Type + Send);
+impl_apirequest_for_payload!(JsonBody<T>, T: DeserializeOwned + ParseFromJSON + Send);
 
-fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+fn parse<T: DeserializeOwned + ParseFromJSON>(bytes: &[u8]) -> Result<T, AppError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(AppError::new(ErrorCode::MalformedJson).with_message(Localized::fixed(
             "没有收到要提交的内容，请重新提交。",
@@ -65,6 +66,14 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     deserializer
         .end()
         .map_err(|_| AppError::new(ErrorCode::MalformedJson))?;
+    // serde has named any value of the wrong type; the schema's own limits
+    // (list lengths, unique items, numeric bounds) are poem-openapi's
+    // validators, which run when the body is read as the schema describes it.
+    let json: serde_json::Value = serde_json::from_slice(bytes).map_err(|_| AppError::new(ErrorCode::MalformedJson))?;
+    T::parse_from_json(Some(json)).map_err(|error| {
+        let message = error.into_message();
+        invalid_input(between_backticks(&message).unwrap_or("body"), &message)
+    })?;
     Ok(value)
 }
 
@@ -128,16 +137,17 @@ mod tests {
     use super::*;
     use crate::domain::RegionCode;
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, poem_openapi::Object)]
     #[allow(dead_code)]
     struct Form {
         code: String,
         #[serde(default, deserialize_with = "present")]
         region: Option<RegionCode>,
+        #[oai(validator(max_items = 2))]
         items: Option<Vec<Item>>,
     }
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, poem_openapi::Object)]
     #[allow(dead_code)]
     struct Item {
         count: u32,
@@ -176,5 +186,14 @@ mod tests {
         assert_eq!(root.code, ErrorCode::ValidationFailed);
         let shown = format!("{:?}{:?}", root.message, root.details);
         assert!(!shown.contains("Form"), "{shown}");
+    }
+
+    #[test]
+    fn the_schemas_own_limits_are_enforced_and_name_the_field() {
+        let too_many = parse::<Form>(br#"{"code": "a", "items": [{"count": 1}, {"count": 2}, {"count": 3}]}"#);
+        let refused = too_many.unwrap_err();
+        assert_eq!(field_of(&refused), "items");
+        assert!(!format!("{:?}", refused.message).contains("Form"));
+        assert!(parse::<Form>(br#"{"code": "a", "items": [{"count": 1}]}"#).is_ok());
     }
 }

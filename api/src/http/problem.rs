@@ -146,7 +146,7 @@ pub fn from_poem_error(err: poem::Error, path_params: &[String]) -> AppError {
 
 /// One input value refused by the framework's parser. The parser's own text
 /// names internal types, so only the field name and a known issue leave the process.
-fn invalid_input(field: &str, parser_reason: &str) -> AppError {
+pub(crate) fn invalid_input(field: &str, parser_reason: &str) -> AppError {
     let reason = FieldIssue::find_in(parser_reason)
         .map(FieldIssue::message)
         .unwrap_or_else(|| {

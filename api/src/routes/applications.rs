@@ -137,13 +137,15 @@ pub struct ApplicationCreate {
     pub program_id: String,
     /// Answers to the program's form, by field key.
     #[serde(default)]
+    #[oai(default)]
     pub answers: BTreeMap<String, Value>,
     /// Uploads (`POST /api/v1/uploads`) to attach.
     #[serde(default)]
-    #[oai(validator(max_items = 20))]
+    #[oai(default, validator(max_items = 20))]
     pub attachment_ids: Vec<BoundedText<1, 36>>,
     /// Submit at once (checked in full) instead of saving a draft.
     #[serde(default)]
+    #[oai(default)]
     pub submit: bool,
 }
 
@@ -166,9 +168,10 @@ pub struct ApplicationUpdate {
     #[oai(validator(minimum(value = "1"), maximum(value = "2147483647")))]
     pub expected_version: i32,
     #[serde(default)]
+    #[oai(default)]
     pub answers: BTreeMap<String, Value>,
     #[serde(default)]
-    #[oai(validator(max_items = 20))]
+    #[oai(default, validator(max_items = 20))]
     pub attachment_ids: Vec<BoundedText<1, 36>>,
 }
 

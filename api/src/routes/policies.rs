@@ -160,10 +160,12 @@ pub struct PolicyWrite {
     /// Words a worker might search for.
     #[oai(validator(max_items = 12))]
     #[serde(default)]
+    #[oai(default)]
     pub tags: Vec<BoundedText<1, 20>>,
     /// Who it is for, e.g. `returning_entrepreneurs`, `construction_workers`.
     #[oai(validator(max_items = 8))]
     #[serde(default)]
+    #[oai(default)]
     pub audience_tags: Vec<BoundedText<1, 40>>,
     /// The policy this one implements.
     #[serde(default, deserialize_with = "present")]

@@ -59,7 +59,7 @@ pub struct WageReportCreate {
     pub workers_affected: i32,
     pub description: BoundedText<1, 2000>,
     #[serde(default)]
-    #[oai(validator(max_items = 20))]
+    #[oai(default, validator(max_items = 20))]
     pub attachment_ids: Vec<BoundedText<1, 36>>,
     /// Defaults to the phone bound to the account.
     #[serde(default, deserialize_with = "present")]
@@ -184,7 +184,7 @@ pub struct WageReportDetail {
 pub struct Supplement {
     pub text: BoundedText<1, 2000>,
     #[serde(default)]
-    #[oai(validator(max_items = 20))]
+    #[oai(default, validator(max_items = 20))]
     pub attachment_ids: Vec<BoundedText<1, 36>>,
 }
 

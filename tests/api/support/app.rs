@@ -38,6 +38,16 @@ fn postgres_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
+/// Where PostgreSQL listens, from the admin URL (an IP address and port).
+pub fn postgres_address() -> std::net::SocketAddr {
+    let url = postgres_admin_url();
+    let (_, rest) = url.rsplit_once('@').unwrap_or(("", url.as_str()));
+    let (address, _) = rest.split_once('/').unwrap_or((rest, ""));
+    address
+        .parse()
+        .unwrap_or_else(|_| panic!("SHIMINHUA_TEST_POSTGRES_URL names its host by IP address and port: {url}"))
+}
+
 /// A database that exists for one test only.
 enum TestDatabase {
     Sqlite { _dir: tempfile::TempDir },
@@ -136,6 +146,19 @@ impl TestApp {
     pub async fn spawn_with(customize: impl FnOnce(&mut Vars)) -> TestApp {
         let (database, database_url) = TestDatabase::create(Backend::from_env()).await;
         Self::start(Some(database), database_url, customize).await
+    }
+
+    /// A server on a PostgreSQL database of its own, whatever the suite's
+    /// backend, reached at the address `reach` gives for PostgreSQL's (a
+    /// proxy the test can cut): for drills that take the database away.
+    pub async fn spawn_on_postgres(
+        reach: impl FnOnce(std::net::SocketAddr) -> std::net::SocketAddr,
+        customize: impl FnOnce(&mut Vars),
+    ) -> TestApp {
+        let (database, url) = TestDatabase::create(Backend::External).await;
+        let server = postgres_address();
+        let reached = url.replace(&server.to_string(), &reach(server).to_string());
+        Self::start(Some(database), reached, customize).await
     }
 
     /// A second instance on the same database and key-value store prefix, as

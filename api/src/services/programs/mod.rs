@@ -303,9 +303,15 @@ async fn change(
     let transaction = crate::infra::db::begin_write(&state.db).await?;
     let current = load(&transaction, id).await?;
     require_admin_of(state, admin, current.region_code)?;
+    let conflict =
+        || AppError::new(ErrorCode::VersionConflict).with_details(json!({ "current_version": current.version }));
+    // Compared first, so that the next version counts from a stored one.
+    if current.version != expected_version {
+        return Err(conflict());
+    }
     let mut active = program::ActiveModel {
         id: Set(current.id.clone()),
-        version: Set(expected_version + 1),
+        version: Set(current.version + 1),
         updated_at: Set(Utc::now()),
         ..Default::default()
     };
@@ -317,9 +323,7 @@ async fn change(
         .exec(&transaction)
         .await?;
     if updated.rows_affected == 0 {
-        return Err(
-            AppError::new(ErrorCode::VersionConflict).with_details(json!({ "current_version": current.version }))
-        );
+        return Err(conflict());
     }
     let program = load(&transaction, id).await?;
     audit_change(&transaction, request, admin, action, &program).await?;
