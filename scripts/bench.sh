@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# The load benchmark (not part of scripts/test.sh):
+#   the release build on PostgreSQL + Redis, seeded at realistic volume
+#   (10,000 policies, 100,000 workers, 200,000 applications, 50,000 wage
+#   reports), then wrk against it, scenario by scenario: the /healthz
+#   ceiling, public policy search, a worker's application list and one
+#   application, wage-report submission with idempotency keys, WeChat login
+#   against a fake WeChat, and token refresh. Prints requests/s, p50, p99,
+#   p99.9, errors and the server's peak RSS per scenario, each also as a
+#   ratio to the /healthz ceiling, and whether the targets of issue 9 are met.
+#
+# The server runs on core 0 (taskset), wrk and the fake WeChat on core 1.
+# Everything it creates is its own: a fresh database (dropped on exit) and a
+# fresh Redis key prefix (deleted on exit). Starts PostgreSQL and Redis where
+# they are stopped and installs wrk where missing (scripts/services.sh).
+#
+# Settings (environment):
+#   BENCH_DURATION (20s)  BENCH_CONNECTIONS (64)  BENCH_THREADS (2)
+#   BENCH_POLICIES (10000)  BENCH_WORKERS (100000)  BENCH_APPLICATIONS (200000)
+#   BENCH_REPORTS (50000)  BENCH_SERVER_CORE (0)  BENCH_LOAD_CORE (1)
+#   BENCH_PORT (18080)  BENCH_WECHAT_PORT (18081)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+duration=${BENCH_DURATION:-20s}
+connections=${BENCH_CONNECTIONS:-64}
+threads=${BENCH_THREADS:-2}
+policies=${BENCH_POLICIES:-10000}
+workers=${BENCH_WORKERS:-100000}
+applications=${BENCH_APPLICATIONS:-200000}
+reports=${BENCH_REPORTS:-50000}
+server_core=${BENCH_SERVER_CORE:-0}
+load_core=${BENCH_LOAD_CORE:-1}
+port=${BENCH_PORT:-18080}
+wechat_port=${BENCH_WECHAT_PORT:-18081}
+# Workers the scenarios sign in (each owns five seeded applications).
+signed_in=200
+
+source scripts/services.sh
+
+for tool in wrk curl taskset python3 psql; do
+  command -v "$tool" >/dev/null || apt_install "$tool"
+done
+
+say "release build"
+cargo build --release --locked --bin shiminhua
+bin="${CARGO_TARGET_DIR:-target}/release/shiminhua"
+
+run="bench$(date +%s)$$"
+work=$(mktemp -d)
+admin_url=$SHIMINHUA_TEST_POSTGRES_URL
+database_url="${admin_url%/*}/$run"
+redis_url=$SHIMINHUA_TEST_REDIS_URL
+prefix="shiminhua-$run:"
+server_pid=
+wechat_pid=
+
+# Stops what this script started (by pid), drops the database, deletes the
+# Redis keys and the work directory. Runs once, on exit or interruption.
+stop() { # pid
+  [ -n "$1" ] || return 0
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+cleanup() {
+  local status=$?
+  trap - EXIT
+  stop "$server_pid"
+  stop "$wechat_pid"
+  if [ "$status" != 0 ]; then
+    for log in "$work"/*.log; do
+      if [ -s "$log" ]; then
+        echo "--- last lines of $(basename "$log") ---" >&2
+        tail -n 30 "$log" >&2
+      fi
+    done
+  fi
+  psql "$admin_url" -q -c "DROP DATABASE IF EXISTS \"$run\" WITH (FORCE)" >/dev/null 2>&1 || true
+  redis-cli -u "$redis_url" --scan --pattern "$prefix*" 2>/dev/null |
+    xargs -r -n 500 redis-cli -u "$redis_url" del >/dev/null 2>&1 || true
+  rm -rf "$work"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+say "database $run, Redis prefix $prefix"
+psql "$admin_url" -q -c "CREATE DATABASE \"$run\""
+
+# The server's configuration: production mode (secrets, Redis, PostgreSQL,
+# live WeChat), with the fake WeChat and limits raised so that the load
+# generator, one client IP and a few hundred workers, is not rate limited.
+export DATABASE_URL=$database_url
+export REDIS_URL=$redis_url
+export SHIMINHUA_REDIS_PREFIX=$prefix
+export SHIMINHUA_ENV=production
+SHIMINHUA_JWT_SECRET=$(head -c 48 /dev/urandom | base64 -w0)
+SHIMINHUA_DATA_KEY=$(head -c 32 /dev/urandom | base64 -w0)
+export SHIMINHUA_JWT_SECRET SHIMINHUA_DATA_KEY
+export SHIMINHUA_WECHAT_MODE=live
+export SHIMINHUA_WECHAT_APPID=wx0123456789abcdef
+export SHIMINHUA_WECHAT_SECRET=bench-secret-not-a-real-one
+export SHIMINHUA_WECHAT_API_BASE=http://127.0.0.1:$wechat_port
+export SHIMINHUA_BIND=127.0.0.1:$port
+export SHIMINHUA_UPLOAD_DIR=$work/uploads
+export SHIMINHUA_RATE_PUBLIC_READ=1000000000
+export SHIMINHUA_RATE_PUBLIC_WRITE=1000000000
+export SHIMINHUA_RATE_WORKER=1000000000
+export SHIMINHUA_RATE_STAFF=1000000000
+export SHIMINHUA_RATE_INTEGRATOR=1000000000
+export SHIMINHUA_WAGE_REPORTS_PER_DAY=100000000
+
+say "migrate"
+"$bin" migrate 2>"$work/migrate.log"
+
+say "seed: $policies policies, $workers workers, $applications applications, $reports wage reports"
+started=$SECONDS
+psql "$database_url" -q -v policies="$policies" -v workers="$workers" -v applications="$applications" \
+  -v reports="$reports" -v heavy=1000 -f scripts/bench/seed.sql
+psql "$database_url" -At -F ' ' -c "SELECT 'seeded in $((SECONDS - started)) s:',
+  (SELECT count(*) FROM policy) AS policies, (SELECT count(*) FROM worker) AS workers,
+  (SELECT count(*) FROM application) AS applications, (SELECT count(*) FROM wage_report) AS reports" >&2
+
+echo BenchAdmin-2026 | "$bin" create-admin --username bench-admin 2>>"$work/migrate.log" >/dev/null
+
+say "fake WeChat on core $load_core, server on core $server_core"
+taskset -c "$load_core" python3 scripts/bench/fake_wechat.py "$wechat_port" 2>"$work/wechat.log" &
+wechat_pid=$!
+taskset -c "$server_core" "$bin" serve 2>"$work/server.log" &
+server_pid=$!
+base="http://127.0.0.1:$port"
+wait_until 120 curl -fsS "$base/readyz" || die "the server did not become ready"
+
+# A staff member signs in and reads the seeded rows through the statistics,
+# which cover the whole country for a nationwide administrator.
+staff_token=$(curl -fsS -H 'Content-Type: application/json' \
+  -d '{"username":"bench-admin","password":"BenchAdmin-2026"}' "$base/api/v1/staff/auth/login" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+curl -fsS -H "Authorization: Bearer $staff_token" \
+  "$base/api/v1/staff/stats/overview?from=2020-01-01&to=$(date -u +%F)" |
+  python3 -c 'import json,sys; o=json.load(sys.stdin); print("staff statistics: %d applications, %d wage reports" % (
+    sum(a["count"] for a in o["applications"]), sum(w["count"] for w in o["wage_reports"]["by_status"])), file=sys.stderr)'
+
+# Counties for the wage reports: spread over the country, as real ones are
+# (each county and day has its own report-number counter row).
+counties=$(psql "$database_url" -At -c \
+  "SELECT string_agg(code, ',') FROM (SELECT code FROM region WHERE level = 'county' ORDER BY md5(code) LIMIT 200) c")
+owed_from=$(date -u -d '-120 days' +%F)
+owed_to=$(date -u -d '-10 days' +%F)
+
+export BENCH_LUA_DIR=$PWD/scripts/bench BENCH_THREADS=$threads BENCH_RUN=$run BENCH_WORKERS=$workers
+results=$work/results.jsonl
+
+# scenario NAME LUA PATH: runs wrk on the load core and appends its result
+# line, with the server's peak RSS so far (VmHWM), to the results.
+scenario() {
+  local name=$1 lua=$2 path=$3 out
+  sleep 2
+  say "scenario $name: $connections connections, $duration"
+  out=$(taskset -c "$load_core" wrk -t"$threads" -c"$connections" -d"$duration" --latency --timeout 10s \
+    -s "scripts/bench/$lua" "$base$path")
+  printf '%s\n' "$out" | grep -v '^BENCH ' >&2
+  local hwm rss
+  hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$server_pid/status")
+  rss=$(awk '/^VmRSS/ {print $2}' "/proc/$server_pid/status")
+  printf '%s\n' "$out" | sed -n 's/^BENCH {\(.*\)}$/{"scenario":"'"$name"'","hwm_kb":'"$hwm"',"rss_kb":'"$rss"',\1}/p' >>"$results"
+}
+
+# signin ARGS…: signs workers in for the next scenario (tokens last 15 minutes).
+signin() {
+  export BENCH_DATA=$work/data.lua
+  python3 scripts/bench/signin.py "$base" "$BENCH_DATA" "$@"
+}
+
+scenario healthz healthz.lua /healthz
+scenario policy_search policy_search.lua /api/v1/policies
+
+signin --workers "$signed_in" --applications
+scenario application_list application_list.lua /api/v1/applications
+scenario application_detail application_detail.lua /api/v1/applications
+
+signin --workers "$signed_in" --counties "$counties" --owed-from "$owed_from" --owed-to "$owed_to"
+scenario wage_report wage_report.lua /api/v1/wage-reports
+
+# No duplicates: every key that finished points at its own report, and every
+# report the run created (numbers without the seed's -B) has exactly one key.
+sleep 1
+psql "$database_url" -At -F ' ' -c "
+  SELECT (SELECT count(*) FROM wage_report WHERE report_no NOT LIKE '%-B%'),
+         count(*), count(DISTINCT (principal, idempotency_key)),
+         count(DISTINCT response_body::json->>'id')
+  FROM idempotency_record WHERE state = 'done' AND response_body LIKE '%report_no%'" |
+  { read -r created keys distinct_keys distinct_reports
+    echo "{\"scenario\":\"wage_report_check\",\"reports_created\":$created,\"keys_done\":$keys,\"distinct_keys\":$distinct_keys,\"distinct_reports\":$distinct_reports}" >>"$results"; }
+
+scenario wechat_login wechat_login.lua /api/v1/auth/wechat/login
+
+signin --refresh $((connections * 4)) --prefix "$run"
+scenario token_refresh token_refresh.lua /api/v1/auth/refresh
+
+say "results"
+python3 scripts/bench/report.py "$results" \
+  --cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')" \
+  --cores "$(nproc)" --server-core "$server_core" --load-core "$load_core" \
+  --connections "$connections" --duration "$duration"
