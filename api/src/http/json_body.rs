@@ -61,15 +61,11 @@ fn parse<T: DeserializeOwned + ParseFromJSON>(bytes: &[u8]) -> Result<T, AppErro
             "The request body is empty.",
         )));
     }
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(refusal)?;
-    deserializer
-        .end()
-        .map_err(|_| AppError::new(ErrorCode::MalformedJson))?;
-    // serde has named any value of the wrong type; the schema's own limits
-    // (list lengths, unique items, numeric bounds) are poem-openapi's
-    // validators, which run when the body is read as the schema describes it.
+    // Read once: a syntax error is malformed JSON; then serde names any value
+    // of the wrong type, and poem-openapi's validators check the schema's own
+    // limits (list lengths, unique items, numeric bounds) on the same tree.
     let json: serde_json::Value = serde_json::from_slice(bytes).map_err(|_| AppError::new(ErrorCode::MalformedJson))?;
+    let value = serde_path_to_error::deserialize(&json).map_err(refusal)?;
     T::parse_from_json(Some(json)).map_err(|error| {
         let message = error.into_message();
         invalid_input(between_backticks(&message).unwrap_or("body"), &message)
@@ -90,11 +86,7 @@ where
 
 fn refusal(error: serde_path_to_error::Error<serde_json::Error>) -> AppError {
     let path = error.path().to_string();
-    let inner = error.into_inner();
-    if !inner.is_data() {
-        return AppError::new(ErrorCode::MalformedJson);
-    }
-    let text = inner.to_string();
+    let text = error.into_inner().to_string();
     if let Some(issue) = FieldIssue::find_in(&text) {
         return AppError::invalid_field(&path, issue.message());
     }

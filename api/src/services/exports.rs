@@ -416,9 +416,7 @@ impl ApplicationRows {
             .into_iter()
             .map(|row| {
                 let person = people.get(&row.worker_id).cloned().unwrap_or_default();
-                let region = RegionCode::parse(&row.region_code)
-                    .map(|code| self.state.regions.full_name(code))
-                    .unwrap_or(row.region_code);
+                let region = self.state.regions.full_name(&row.region_code);
                 let status = ApplicationStatus::parse(&row.status).map_or(row.status.clone(), |s| s.label().to_owned());
                 vec![
                     Cell::Text(row.application_no),
@@ -480,9 +478,7 @@ impl WageReportRows {
             .map(|row| {
                 let report = wage_reports::view(&self.calendar, row)?;
                 let row = report.row;
-                let region = RegionCode::parse(&row.region_code)
-                    .map(|code| self.state.regions.full_name(code))
-                    .unwrap_or(row.region_code.clone());
+                let region = self.state.regions.full_name(&row.region_code);
                 let date = |day: Option<chrono::NaiveDate>| Cell::from(day.map(|d| d.to_string()));
                 Ok(vec![
                     Cell::Text(row.report_no),

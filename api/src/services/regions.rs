@@ -119,17 +119,16 @@ impl RegionDirectory {
     }
 
     /// The name with its ancestors' before it, e.g. 江苏省南京市玄武区; the
-    /// code itself when it is unknown.
-    pub fn full_name(&self, code: RegionCode) -> String {
-        match self.get(code) {
-            Some(region) => self
-                .ancestors(code)
-                .into_iter()
-                .chain([region])
-                .map(|r| r.name.as_str())
-                .collect(),
-            None => code.as_str().to_owned(),
-        }
+    /// code itself when it is not a known region.
+    pub fn full_name(&self, code: &str) -> String {
+        let Some(region) = RegionCode::parse(code).ok().and_then(|code| self.get(code)) else {
+            return code.to_owned();
+        };
+        self.ancestors(region.code)
+            .into_iter()
+            .chain([region])
+            .map(|r| r.name.as_str())
+            .collect()
     }
 
     /// Every region below `code`, at any depth.

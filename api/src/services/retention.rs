@@ -112,9 +112,10 @@ pub async fn purge(
             break;
         }
         for id in batch {
-            let keys = anonymise_application(db, &id, now).await?;
-            summary.applications += 1;
-            summary.uploads += remove_files(files, keys).await;
+            if let Some(keys) = anonymise_application(db, &id, now).await? {
+                summary.applications += 1;
+                summary.uploads += remove_files(files, keys).await;
+            }
         }
     }
     loop {
@@ -123,9 +124,10 @@ pub async fn purge(
             break;
         }
         for id in batch {
-            let keys = anonymise_report(db, &id, now).await?;
-            summary.wage_reports += 1;
-            summary.uploads += remove_files(files, keys).await;
+            if let Some(keys) = anonymise_report(db, &id, now).await? {
+                summary.wage_reports += 1;
+                summary.uploads += remove_files(files, keys).await;
+            }
         }
     }
     loop {
@@ -134,8 +136,9 @@ pub async fn purge(
             break;
         }
         for id in batch {
-            anonymise_transfer(db, &id, now).await?;
-            summary.si_transfers += 1;
+            if anonymise_transfer(db, &id, now).await? {
+                summary.si_transfers += 1;
+            }
         }
     }
     summary.audit_rows = audit_log::Entity::delete_many()
@@ -184,8 +187,13 @@ async fn count(db: &DatabaseConnection, cutoff: DateTime<Utc>) -> AppResult<Summ
 }
 
 /// Clears the answers and the staff comments, and takes the documents out;
-/// returns the storage keys to delete once the transaction is committed.
-async fn anonymise_application(db: &DatabaseConnection, id: &str, now: DateTime<Utc>) -> AppResult<Vec<String>> {
+/// returns the storage keys to delete once the transaction is committed, or
+/// `None` when another run got there first.
+async fn anonymise_application(
+    db: &DatabaseConnection,
+    id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Option<Vec<String>>> {
     let transaction = begin_write(db).await?;
     let marked = application::Entity::update_many()
         .col_expr(application::Column::Answers, Expr::value("{}"))
@@ -195,7 +203,7 @@ async fn anonymise_application(db: &DatabaseConnection, id: &str, now: DateTime<
         .exec(&transaction)
         .await?;
     if marked.rows_affected == 0 {
-        return Ok(Vec::new());
+        return Ok(None);
     }
     application_event::Entity::update_many()
         .col_expr(application_event::Column::Comment, Expr::value(Option::<String>::None))
@@ -204,10 +212,10 @@ async fn anonymise_application(db: &DatabaseConnection, id: &str, now: DateTime<
         .await?;
     let keys = detach_uploads(&transaction, upload::Column::ApplicationId, id).await?;
     transaction.commit().await?;
-    Ok(keys)
+    Ok(Some(keys))
 }
 
-async fn anonymise_report(db: &DatabaseConnection, id: &str, now: DateTime<Utc>) -> AppResult<Vec<String>> {
+async fn anonymise_report(db: &DatabaseConnection, id: &str, now: DateTime<Utc>) -> AppResult<Option<Vec<String>>> {
     let transaction = begin_write(db).await?;
     let marked = wage_report::Entity::update_many()
         .col_expr(wage_report::Column::Description, Expr::value(ANONYMISED))
@@ -221,7 +229,7 @@ async fn anonymise_report(db: &DatabaseConnection, id: &str, now: DateTime<Utc>)
         .exec(&transaction)
         .await?;
     if marked.rows_affected == 0 {
-        return Ok(Vec::new());
+        return Ok(None);
     }
     wage_report_event::Entity::update_many()
         .col_expr(wage_report_event::Column::Comment, Expr::value(Option::<String>::None))
@@ -230,21 +238,21 @@ async fn anonymise_report(db: &DatabaseConnection, id: &str, now: DateTime<Utc>)
         .await?;
     let keys = detach_uploads(&transaction, upload::Column::WageReportId, id).await?;
     transaction.commit().await?;
-    Ok(keys)
+    Ok(Some(keys))
 }
 
 /// The ID-number hash is what ties a transfer to a person: a random value
-/// takes its place, so it matches nobody.
-async fn anonymise_transfer(db: &DatabaseConnection, id: &str, now: DateTime<Utc>) -> AppResult<()> {
-    let unlinked = hex::encode(rand::random::<[u8; 32]>());
-    si_transfer::Entity::update_many()
-        .col_expr(si_transfer::Column::IdNumberHash, Expr::value(unlinked))
+/// takes its place, so it matches nobody. False when another run got there first.
+async fn anonymise_transfer(db: &DatabaseConnection, id: &str, now: DateTime<Utc>) -> AppResult<bool> {
+    let random_hash = hex::encode(rand::random::<[u8; 32]>());
+    let unlinked = si_transfer::Entity::update_many()
+        .col_expr(si_transfer::Column::IdNumberHash, Expr::value(random_hash))
         .col_expr(si_transfer::Column::AnonymisedAt, Expr::value(now))
         .filter(si_transfer::Column::Id.eq(id))
         .filter(si_transfer::Column::AnonymisedAt.is_null())
         .exec(db)
         .await?;
-    Ok(())
+    Ok(unlinked.rows_affected > 0)
 }
 
 async fn detach_uploads(
