@@ -19,6 +19,16 @@
 #   BENCH_POLICIES (10000)  BENCH_WORKERS (100000)  BENCH_APPLICATIONS (200000)
 #   BENCH_REPORTS (50000)  BENCH_SERVER_CORE (0)  BENCH_LOAD_CORE (1)
 #   BENCH_PORT (18080)  BENCH_WECHAT_PORT (18081)
+#   BENCH_DATABASE_QUERY (?sslmode=disable): appended to the server's
+#   DATABASE_URL. PostgreSQL runs on this machine, where TLS over loopback
+#   protects nothing and costs CPU; set it empty to measure with TLS (sqlx
+#   then prefers it), as against a database on another host
+#   BENCH_SCENARIOS (all): the scenarios to run besides healthz, e.g.
+#   "application_detail wage_report"
+#   BENCH_PROFILE (unset): a directory; when set, perf samples the server
+#   through each scenario and writes SCENARIO.txt there: how many samples,
+#   the share of each binary and library, and the functions that took most
+#   of the server's CPU (installs perf where missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,6 +51,12 @@ source scripts/services.sh
 for tool in wrk curl taskset python3 psql; do
   command -v "$tool" >/dev/null || apt_install "$tool"
 done
+profile=${BENCH_PROFILE:-}
+if [ -n "$profile" ]; then
+  command -v perf >/dev/null || apt_install linux-perf
+  mkdir -p "$profile"
+  profile=$(cd "$profile" && pwd)
+fi
 
 say "release build"
 cargo build --release --locked --bin shiminhua
@@ -49,7 +65,7 @@ bin="${CARGO_TARGET_DIR:-target}/release/shiminhua"
 run="bench$(date +%s)$$"
 work=$(mktemp -d)
 admin_url=$SHIMINHUA_TEST_POSTGRES_URL
-database_url="${admin_url%/*}/$run"
+database_url="${admin_url%/*}/$run${BENCH_DATABASE_QUERY-?sslmode=disable}"
 redis_url=$SHIMINHUA_TEST_REDIS_URL
 prefix="shiminhua-$run:"
 server_pid=
@@ -156,10 +172,25 @@ results=$work/results.jsonl
 # line, with the server's peak RSS so far (VmHWM), to the results.
 scenario() {
   local name=$1 lua=$2 path=$3 out
+  if [ "$name" != healthz ] && [ -n "${BENCH_SCENARIOS:-}" ] && [[ " $BENCH_SCENARIOS " != *" $name "* ]]; then
+    return 0
+  fi
   sleep 2
   say "scenario $name: $connections connections, $duration"
+  local perf_pid=
+  if [ -n "$profile" ]; then
+    taskset -c "$load_core" perf record -q -F 499 -p "$server_pid" -o "$work/$name.perf" 2>/dev/null &
+    perf_pid=$!
+  fi
   out=$(taskset -c "$load_core" wrk -t"$threads" -c"$connections" -d"$duration" --latency --timeout 10s \
     -s "scripts/bench/$lua" "$base$path")
+  if [ -n "$perf_pid" ]; then
+    kill -INT "$perf_pid" && wait "$perf_pid" || true
+    {
+      perf report -i "$work/$name.perf" --stdio --sort dso 2>/dev/null | grep -E '^#.*(Samples|Event count)|%' | head -n 12
+      perf report -q -i "$work/$name.perf" --stdio --sort dso,symbol 2>/dev/null | head -n 60
+    } | sed 's/  */ /g' >"$profile/$name.txt" || true
+  fi
   printf '%s\n' "$out" | grep -v '^BENCH ' >&2
   local hwm rss
   hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$server_pid/status")
@@ -175,6 +206,7 @@ signin() {
 
 scenario healthz healthz.lua /healthz
 scenario policy_search policy_search.lua /api/v1/policies
+BENCH_UNIQUE=1 scenario policy_search_uncached policy_search.lua /api/v1/policies
 
 signin --workers "$signed_in" --applications
 scenario application_list application_list.lua /api/v1/applications
@@ -186,7 +218,7 @@ scenario wage_report wage_report.lua /api/v1/wage-reports
 # No duplicates: every key that finished points at its own report, and every
 # report the run created (numbers without the seed's -B) has exactly one key.
 sleep 1
-psql "$database_url" -At -F ' ' -c "
+grep -q '"scenario":"wage_report"' "$results" && psql "$database_url" -At -F ' ' -c "
   SELECT (SELECT count(*) FROM wage_report WHERE report_no NOT LIKE '%-B%'),
          count(*), count(DISTINCT (principal, idempotency_key)),
          count(DISTINCT response_body::json->>'id')

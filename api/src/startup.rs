@@ -23,7 +23,7 @@ use crate::{
     routes::{self, Apis},
     services::{
         health, notifications,
-        policies::{index::PolicyIndex, sync as policy_sync},
+        policies::{answers::SearchAnswers, index::PolicyIndex, sync as policy_sync},
         regions::RegionDirectory,
         uploads, webhooks,
     },
@@ -99,6 +99,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         protector: Arc::new(protector),
         wechat: Arc::new(wechat),
         policies: Arc::new(PolicyIndex::new()),
+        policy_answers: Arc::new(SearchAnswers::default()),
         files: Arc::new(LocalDirectory::new(upload_dir)),
     })
 }
@@ -169,7 +170,7 @@ pub async fn start(
 ) -> anyhow::Result<RunningServer> {
     let bind = config.bind;
     let state = build_state(config).await?;
-    let watermark = policy_sync::load(&state).await.context("loading the policy index")?;
+    let loaded_at = policy_sync::load(&state).await.context("loading the policy index")?;
     tracing::info!(policies = state.policies.len(), "policy index ready");
     let acceptor = TcpListener::bind(bind)
         .into_acceptor()
@@ -196,7 +197,7 @@ pub async fn start(
     });
     let background = vec![
         health::spawn_probe(state.clone()),
-        policy_sync::spawn_follower(state.clone(), watermark),
+        policy_sync::spawn_follower(state.clone(), loaded_at),
         uploads::spawn_cleanup(state.clone()),
         notifications::spawn_deliverer(state.clone()),
         webhooks::spawn_deliverer(state.clone()).context("building the webhook client")?,

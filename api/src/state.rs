@@ -6,7 +6,10 @@ use crate::{
     auth::sessions::Sessions,
     config::Config,
     infra::{crypto::DataProtector, files::FileStore, store::KeyValueStore, wechat::WechatClient},
-    services::{policies::index::PolicyIndex, regions::RegionDirectory},
+    services::{
+        policies::{answers::SearchAnswers, index::PolicyIndex},
+        regions::RegionDirectory,
+    },
 };
 
 /// What every request may use; cheap to clone.
@@ -20,5 +23,6 @@ pub struct AppState {
     pub protector: Arc<DataProtector>,
     pub wechat: Arc<WechatClient>,
     pub policies: Arc<PolicyIndex>,
+    pub policy_answers: Arc<SearchAnswers>,
     pub files: Arc<dyn FileStore>,
 }

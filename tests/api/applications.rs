@@ -478,3 +478,64 @@ async fn a_regions_own_program_pays_until_its_quota_is_used() {
     assert_problem(second, StatusCode::CONFLICT, "BUDGET_EXHAUSTED").await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_workers_list_shows_each_application_with_its_own_program_and_documents() {
+    let app = TestApp::spawn().await;
+    let worker = guangxi_worker(&app, "lister", "450102198801011235").await;
+    let startup = complete_application(&app, &worker).await;
+    let startup_created = apply(&app, &worker, "startup", &startup).await;
+    assert_eq!(startup_created.status(), StatusCode::CREATED);
+    let startup_id = startup_created.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let programs = app.get_json("/api/v1/programs?region_code=450102").await;
+    let other = programs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] != startup["program_id"])
+        .expect("a second program in 兴宁区")
+        .clone();
+    let draft = apply(
+        &app,
+        &worker,
+        "other",
+        &json!({"program_id": other["id"], "answers": {}}),
+    )
+    .await;
+    assert_eq!(draft.status(), StatusCode::CREATED);
+    let draft_id = draft.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+
+    let mine = app.get_json_with("/api/v1/applications", &worker.access_token).await;
+    assert_eq!(mine["total"], 2);
+    let item = |id: &str| {
+        mine["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == id)
+            .unwrap_or_else(|| panic!("{id} is not listed: {mine}"))
+            .clone()
+    };
+    let listed_startup = item(&startup_id);
+    assert!(
+        listed_startup["program_name"]
+            .as_str()
+            .unwrap()
+            .contains("一次性创业补贴")
+    );
+    let mut purposes: Vec<&str> = listed_startup["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["purpose"].as_str().unwrap())
+        .collect();
+    purposes.sort_unstable();
+    assert_eq!(purposes, ["business_license", "id_card"]);
+    let listed_draft = item(&draft_id);
+    assert_eq!(listed_draft["program_name"], other["name"]);
+    assert_eq!(listed_draft["attachments"], json!([]));
+    app.stop().await;
+}

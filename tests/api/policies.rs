@@ -201,6 +201,11 @@ async fn editors_draft_publish_and_archive_with_versions() {
         (published["status"].as_str(), published["version"].as_i64()),
         (Some("published"), Some(2))
     );
+    assert_eq!(
+        search(&app, "q=夜市摊位").await["total"],
+        1,
+        "the answer given before the publication is not given after it"
+    );
     let found = search(&app, "q=夜市摊位&region_code=320115").await;
     assert_eq!(found["items"][0]["id"], id);
     assert_eq!(

@@ -4,4 +4,5 @@ pub mod download;
 pub mod gateway;
 pub mod json_body;
 pub mod problem;
+pub mod rendered_json;
 pub mod route_table;

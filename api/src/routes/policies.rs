@@ -16,6 +16,7 @@ use crate::{
         gateway::RequestContext,
         json_body::{JsonBody, present},
         problem::{ApiResult, status},
+        rendered_json::RenderedJson,
     },
     services::{
         policies::{self, Policy, PolicyCategory, PolicyDraft, PolicyStatus, Search, index::Hit},
@@ -266,8 +267,8 @@ impl PolicyApi {
             validator(minimum(value = "1"), maximum(value = "100"))
         )]
         page_size: Query<u32>,
-    ) -> ApiResult<Json<Page<PolicyHit>>, { status::BAD_REQUEST | status::NOT_FOUND | status::ANY }> {
-        let results = policies::search(
+    ) -> ApiResult<RenderedJson<Page<PolicyHit>>, { status::BAD_REQUEST | status::NOT_FOUND | status::ANY }> {
+        let body = policies::search(
             &state,
             Search {
                 text: q.0.as_deref(),
@@ -278,17 +279,20 @@ impl PolicyApi {
                 page: page.0,
                 page_size: page_size.0,
             },
+            |results| {
+                RenderedJson::render(&Page {
+                    items: results
+                        .hits
+                        .into_iter()
+                        .map(|hit| hit_view(hit, &state.regions))
+                        .collect(),
+                    total: results.total as u64,
+                    page: page.0,
+                    page_size: page_size.0,
+                })
+            },
         )?;
-        Ok(Json(Page {
-            items: results
-                .hits
-                .into_iter()
-                .map(|hit| hit_view(hit, &state.regions))
-                .collect(),
-            total: results.total as u64,
-            page: page.0,
-            page_size: page_size.0,
-        }))
+        Ok(RenderedJson::from_rendered(body))
     }
 
     /// Get a policy

@@ -313,12 +313,12 @@ pub async fn submit(
         Some(phone) => Some(state.protector.encrypt(Purpose::Phone, phone.as_str())),
         None => person.phone_cipher.clone(),
     };
-    idempotency::once(
+    idempotency::once_checked(
         &state.db,
         worker_principal,
         idempotency_key,
         request_hash,
-        async |transaction| {
+        async || {
             let day = crate::domain::china_time::today();
             let limit = state.config.wage_reports_per_day;
             let count = state
@@ -345,6 +345,9 @@ pub async fn submit(
                     ),
                 ));
             }
+            Ok(day)
+        },
+        async |transaction, day| {
             let calendar = calendar::load(transaction).await?;
             let now = Utc::now();
             let id = uuid::Uuid::new_v4().to_string();

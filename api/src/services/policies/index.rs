@@ -7,7 +7,10 @@
 
 use std::{
     collections::{HashMap, HashSet},
-    sync::{Arc, RwLock},
+    sync::{
+        Arc, RwLock,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
 use chrono::NaiveDate;
@@ -121,7 +124,8 @@ struct Posting {
 
 struct Entry {
     policy: Arc<IndexedPolicy>,
-    terms: Vec<String>,
+    /// The vocabulary ids of the words it is indexed under.
+    terms: Vec<u32>,
 }
 
 #[derive(Clone, Copy)]
@@ -142,7 +146,12 @@ struct Inner {
     filters: Vec<Option<Filterable>>,
     free: Vec<u32>,
     by_id: HashMap<String, u32>,
-    postings: HashMap<String, Vec<Posting>>,
+    /// Each distinct word once, with its id: a policy's words and the
+    /// posting lists refer to it by id, so that a word shared by thousands
+    /// of policies is stored once, not once per policy.
+    vocabulary: HashMap<String, u32>,
+    /// Per word id: the slots it occurs in.
+    postings: Vec<Vec<Posting>>,
     title_len_sum: f32,
     text_len_sum: f32,
 }
@@ -151,6 +160,9 @@ pub struct PolicyIndex {
     jieba: Jieba,
     synonyms: HashMap<&'static str, &'static [&'static str]>,
     inner: RwLock<Inner>,
+    /// Counts the changes: an answer computed at one generation is stale at
+    /// the next.
+    generation: AtomicU64,
 }
 
 impl Default for PolicyIndex {
@@ -173,6 +185,7 @@ impl PolicyIndex {
             jieba,
             synonyms,
             inner: RwLock::new(Inner::default()),
+            generation: AtomicU64::new(0),
         }
     }
 
@@ -191,6 +204,12 @@ impl PolicyIndex {
     /// worker types (保障性租赁住房) is looked for whole, not as its parts.
     fn query_words(&self, text: &str) -> Vec<String> {
         clean(self.jieba.cut(text, true).into_iter().map(|token| token.word))
+    }
+
+    /// Read it before searching: an answer is then never filed under a
+    /// generation newer than what it was computed from.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     pub fn len(&self) -> usize {
@@ -240,7 +259,6 @@ impl PolicyIndex {
             counts.entry(word).or_default().text += 1;
         }
         let (title_len, text_len) = (title.len() as f32, text.len() as f32);
-        let terms: Vec<String> = counts.keys().map(|w| (*w).to_owned()).collect();
 
         let mut inner = self.write();
         inner.remove(&policy.id);
@@ -260,9 +278,12 @@ impl PolicyIndex {
             effective_from: policy.effective_from,
             effective_until: policy.effective_until,
         });
+        let mut terms = Vec::with_capacity(counts.len());
         for (word, mut posting) in counts {
             posting.slot = slot;
-            inner.postings.entry(word.to_owned()).or_default().push(posting);
+            let term = inner.term_id(word);
+            inner.postings[term as usize].push(posting);
+            terms.push(term);
         }
         inner.title_len_sum += title_len;
         inner.text_len_sum += text_len;
@@ -271,10 +292,25 @@ impl PolicyIndex {
             policy: Arc::new(policy),
             terms,
         });
+        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
     pub fn remove(&self, id: &str) {
-        self.write().remove(id);
+        let mut inner = self.write();
+        inner.remove(id);
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Gives back what bulk loading over-allocated (posting lists grow by
+    /// doubling); called once the library is loaded.
+    pub fn compact(&self) {
+        let mut inner = self.write();
+        for list in &mut inner.postings {
+            list.shrink_to_fit();
+        }
+        inner.postings.shrink_to_fit();
+        inner.vocabulary.shrink_to_fit();
+        inner.by_id.shrink_to_fit();
     }
 
     /// The query's words with their weights: each word typed, and its synonyms.
@@ -362,6 +398,16 @@ fn clean<'a>(words: impl Iterator<Item = &'a str>) -> Vec<String> {
 }
 
 impl Inner {
+    fn term_id(&mut self, word: &str) -> u32 {
+        if let Some(id) = self.vocabulary.get(word) {
+            return *id;
+        }
+        let id = self.postings.len() as u32;
+        self.vocabulary.insert(word.to_owned(), id);
+        self.postings.push(Vec::new());
+        id
+    }
+
     fn remove(&mut self, id: &str) {
         let Some(slot) = self.by_id.remove(id) else {
             return;
@@ -369,13 +415,8 @@ impl Inner {
         let Some(entry) = self.slots[slot as usize].take() else {
             return;
         };
-        for word in &entry.terms {
-            if let Some(list) = self.postings.get_mut(word) {
-                list.retain(|p| p.slot != slot);
-                if list.is_empty() {
-                    self.postings.remove(word);
-                }
-            }
+        for term in entry.terms {
+            self.postings[term as usize].retain(|p| p.slot != slot);
         }
         let (title_len, text_len) = std::mem::take(&mut self.lengths[slot as usize]);
         self.filters[slot as usize] = None;
@@ -393,9 +434,12 @@ impl Inner {
         let mut scores = vec![0.0f32; self.slots.len()];
         let mut touched: Vec<u32> = Vec::new();
         for (word, weight) in words {
-            let Some(postings) = self.postings.get(word) else {
+            let Some(postings) = self.vocabulary.get(word).map(|id| &self.postings[*id as usize]) else {
                 continue;
             };
+            if postings.is_empty() {
+                continue;
+            }
             let frequency = postings.len() as f32;
             let idf = (1.0 + (documents - frequency + 0.5) / (frequency + 0.5)).ln();
             for posting in postings {

@@ -1,9 +1,11 @@
 //! The policy library: search (from the in-memory index) and editing (by
 //! policy editors inside their region, with optimistic versions).
 
+pub mod answers;
 pub mod index;
 pub mod sync;
 
+use bytes::Bytes;
 use chrono::{NaiveDate, Utc};
 use entity::policy;
 use sea_orm::{
@@ -12,7 +14,10 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use self::index::{IndexedPolicy, Query, Results};
+use self::{
+    answers::Lookup,
+    index::{IndexedPolicy, Query, Results},
+};
 use crate::{
     auth::{Principal, Role},
     domain::{RegionCode, TextType},
@@ -172,8 +177,23 @@ pub struct Search<'a> {
     pub page_size: u32,
 }
 
-/// Searches published policies: never a database query.
-pub fn search(state: &AppState, search: Search<'_>) -> AppResult<Results> {
+/// Searches published policies: never a database query. The same search on
+/// the same day, with the index unchanged, is answered with the body
+/// rendered the first time; `render` renders a fresh one.
+pub fn search(state: &AppState, search: Search<'_>, render: impl FnOnce(Results) -> Bytes) -> AppResult<Bytes> {
+    let generation = state.policies.generation();
+    let day = crate::domain::china_time::today();
+    match state.policy_answers.lookup(&search, generation, day) {
+        Lookup::Hit(body) => Ok(body),
+        Lookup::Miss(slot) => {
+            let body = render(search_index(state, search, day)?);
+            slot.fill(body.clone());
+            Ok(body)
+        }
+    }
+}
+
+fn search_index(state: &AppState, search: Search<'_>, day: NaiveDate) -> AppResult<Results> {
     let regions = match search.region {
         Some(code) => {
             state.regions.require(code)?;
@@ -190,7 +210,7 @@ pub fn search(state: &AppState, search: Search<'_>) -> AppResult<Results> {
         regions,
         category: search.category,
         tag: search.tag,
-        in_force_on: (!search.include_inactive).then(crate::domain::china_time::today),
+        in_force_on: (!search.include_inactive).then_some(day),
         offset: (search.page.saturating_sub(1) as usize) * search.page_size as usize,
         limit: search.page_size as usize,
     }))
