@@ -128,12 +128,27 @@ struct Entry {
     terms: Vec<u32>,
 }
 
+/// What the filters test and the order compares, kept dense per slot so
+/// that filtering and ranking thousands of matches stays in cache.
 #[derive(Clone, Copy)]
-struct Filterable {
+struct Facts {
     region: RegionCode,
     category: PolicyCategory,
     effective_from: Option<NaiveDate>,
     effective_until: Option<NaiveDate>,
+    locality: u8,
+    issued_on: Option<NaiveDate>,
+    /// The id's first eight bytes: ties are broken by id, and this settles
+    /// almost all of them without reaching for the policy.
+    id_prefix: u64,
+}
+
+fn id_prefix(id: &str) -> u64 {
+    let mut prefix = [0u8; 8];
+    for (to, from) in prefix.iter_mut().zip(id.bytes()) {
+        *to = from;
+    }
+    u64::from_be_bytes(prefix)
 }
 
 #[derive(Default)]
@@ -141,9 +156,7 @@ struct Inner {
     slots: Vec<Option<Entry>>,
     /// Per slot: the title's and the text's length in words, for BM25.
     lengths: Vec<(f32, f32)>,
-    /// Per slot: what the filters test, kept dense so that filtering
-    /// thousands of matches stays in cache.
-    filters: Vec<Option<Filterable>>,
+    facts: Vec<Option<Facts>>,
     free: Vec<u32>,
     by_id: HashMap<String, u32>,
     /// Each distinct word once, with its id: a policy's words and the
@@ -267,16 +280,19 @@ impl PolicyIndex {
             None => {
                 inner.slots.push(None);
                 inner.lengths.push((0.0, 0.0));
-                inner.filters.push(None);
+                inner.facts.push(None);
                 (inner.slots.len() - 1) as u32
             }
         };
         inner.lengths[slot as usize] = (title_len, text_len);
-        inner.filters[slot as usize] = Some(Filterable {
+        inner.facts[slot as usize] = Some(Facts {
             region: policy.region,
             category: policy.category,
             effective_from: policy.effective_from,
             effective_until: policy.effective_until,
+            locality: policy.locality,
+            issued_on: policy.issued_on,
+            id_prefix: id_prefix(&policy.id),
         });
         let mut terms = Vec::with_capacity(counts.len());
         for (word, mut posting) in counts {
@@ -335,7 +351,7 @@ impl PolicyIndex {
         let words = query.text.map(|t| self.query_terms(t)).filter(|w| !w.is_empty());
         let inner = self.read();
         let passes = |slot: u32| {
-            inner.filters[slot as usize].is_some_and(|f| {
+            inner.facts[slot as usize].is_some_and(|f| {
                 query.regions.as_ref().is_none_or(|regions| regions.contains(&f.region))
                     && query.category.is_none_or(|c| c == f.category)
                     && query.in_force_on.is_none_or(|day| {
@@ -359,13 +375,17 @@ impl PolicyIndex {
                 .expect("retained slots are live")
                 .policy
         };
+        let facts_of = |slot: u32| inner.facts[slot as usize].expect("retained slots are live");
+        // Ids are unique, so the order is total and the same on every
+        // instance: a page boundary never depends on which one answers.
         let order = |(a, score_a): &(u32, f32), (b, score_b): &(u32, f32)| {
-            let (pa, pb) = (policy_of(*a), policy_of(*b));
+            let (fa, fb) = (facts_of(*a), facts_of(*b));
             score_b
                 .total_cmp(score_a)
-                .then(pb.locality.cmp(&pa.locality))
-                .then(pb.issued_on.cmp(&pa.issued_on))
-                .then(pa.title.cmp(&pb.title))
+                .then(fb.locality.cmp(&fa.locality))
+                .then(fb.issued_on.cmp(&fa.issued_on))
+                .then(fa.id_prefix.cmp(&fb.id_prefix))
+                .then_with(|| policy_of(*a).id.cmp(&policy_of(*b).id))
         };
         let total = ranked.len();
         // Only the requested page is ordered: select it, then sort it.
@@ -419,7 +439,7 @@ impl Inner {
             self.postings[term as usize].retain(|p| p.slot != slot);
         }
         let (title_len, text_len) = std::mem::take(&mut self.lengths[slot as usize]);
-        self.filters[slot as usize] = None;
+        self.facts[slot as usize] = None;
         self.title_len_sum -= title_len;
         self.text_len_sum -= text_len;
         self.free.push(slot);
@@ -474,35 +494,42 @@ fn escape_into(out: &mut String, c: char) {
 /// with every matched word wrapped in `<em>`. The start of the text when
 /// nothing matches there (the words were in the title).
 pub fn snippet(text: &str, words: &[&str]) -> String {
-    let chars: Vec<char> = text.chars().collect();
     // Words are indexed lower-cased; Chinese has no case, Latin letters match
-    // ignoring it.
-    let haystack: Vec<char> = chars.iter().map(char::to_ascii_lowercase).collect();
-    let needles: Vec<Vec<char>> = {
+    // ignoring it. Lower-casing ASCII keeps every byte where it was, so a
+    // position in one is the same position in the other.
+    let haystack = text.to_ascii_lowercase();
+    let needles: Vec<&str> = {
         let mut unique: HashSet<&str> = HashSet::new();
-        let mut needles: Vec<Vec<char>> = words
+        let mut needles: Vec<&str> = words
             .iter()
-            .filter(|w| unique.insert(w))
-            .map(|w| w.chars().collect())
+            .copied()
+            .filter(|w| !w.is_empty() && unique.insert(w))
             .collect();
+        // The longest word matching at a position is the one highlighted.
         needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
         needles
     };
     let match_at = |at: usize| {
+        let lead = haystack.as_bytes()[at];
         needles
             .iter()
-            .find(|n| {
-                !n.is_empty()
-                    && haystack
-                        .get(at..at + n.len())
-                        .is_some_and(|slice| slice == n.as_slice())
-            })
-            .map(Vec::len)
+            .find(|n| n.as_bytes()[0] == lead && haystack[at..].starts_with(**n))
+            .map(|n| n.len())
     };
-    let first = (0..haystack.len()).find(|&at| match_at(at).is_some());
-    let start = first.map_or(0, |at| at.saturating_sub(SNIPPET_LEAD));
-    let end = (start + SNIPPET_CHARS).min(chars.len());
-    let mut out = String::new();
+    // A word is valid UTF-8, so where it is found a character starts.
+    let first = needles.iter().filter_map(|n| haystack.find(n)).min();
+    let start = first.map_or(0, |at| {
+        text[..at]
+            .char_indices()
+            .rev()
+            .nth(SNIPPET_LEAD - 1)
+            .map_or(0, |(i, _)| i)
+    });
+    let end = text[start..]
+        .char_indices()
+        .nth(SNIPPET_CHARS)
+        .map_or(text.len(), |(i, _)| start + i);
+    let mut out = String::with_capacity((end - start) + 32);
     if start > 0 {
         out.push('…');
     }
@@ -511,19 +538,20 @@ pub fn snippet(text: &str, words: &[&str]) -> String {
         match match_at(at) {
             Some(length) => {
                 out.push_str("<em>");
-                for c in &chars[at..(at + length).min(chars.len())] {
-                    escape_into(&mut out, *c);
+                for c in text[at..at + length].chars() {
+                    escape_into(&mut out, c);
                 }
                 out.push_str("</em>");
                 at += length;
             }
             None => {
-                escape_into(&mut out, chars[at]);
-                at += 1;
+                let c = text[at..].chars().next().expect("at is inside the text");
+                escape_into(&mut out, c);
+                at += c.len_utf8();
             }
         }
     }
-    if end < chars.len() {
+    if end < text.len() {
         out.push('…');
     }
     out
@@ -646,5 +674,17 @@ mod tests {
         assert!(snippet.contains("&lt;script&gt;"), "{snippet}");
         assert!(!snippet.contains("<script>"));
         assert_eq!(super::snippet("没有匹配", &["欠薪"]), "没有匹配");
+    }
+
+    #[test]
+    fn snippets_start_shortly_before_the_first_match_and_ignore_latin_case() {
+        let text = format!("{}请拨打12333或登录APP办理。{}", "前".repeat(40), "后".repeat(100));
+        let snippet = snippet(&text, &["app", "12333", ""]);
+        assert!(snippet.starts_with('…') && snippet.ends_with('…'), "{snippet}");
+        assert!(snippet.contains("<em>12333</em>或登录<em>APP</em>办理"), "{snippet}");
+        let lead: String = snippet.chars().skip(1).take_while(|c| *c == '前').collect();
+        assert_eq!(lead.chars().count(), SNIPPET_LEAD - "请拨打".chars().count());
+        let visible = snippet.replace("<em>", "").replace("</em>", "");
+        assert_eq!(visible.chars().count(), SNIPPET_CHARS + 2, "{visible}");
     }
 }
