@@ -480,7 +480,7 @@ async fn a_regions_own_program_pays_until_its_quota_is_used() {
 }
 
 #[tokio::test]
-async fn a_workers_list_shows_each_application_with_its_own_program_and_documents() {
+async fn a_workers_list_and_detail_show_each_application_with_its_own_program_and_documents() {
     let app = TestApp::spawn().await;
     let worker = guangxi_worker(&app, "lister", "450102198801011235").await;
     let startup = complete_application(&app, &worker).await;
@@ -537,5 +537,14 @@ async fn a_workers_list_shows_each_application_with_its_own_program_and_document
     let listed_draft = item(&draft_id);
     assert_eq!(listed_draft["program_name"], other["name"]);
     assert_eq!(listed_draft["attachments"], json!([]));
+    for listed in [&listed_startup, &listed_draft] {
+        let id = listed["id"].as_str().unwrap();
+        let detail = app
+            .get_json_with(&format!("/api/v1/applications/{id}"), &worker.access_token)
+            .await;
+        assert_eq!(detail["program_name"], listed["program_name"]);
+        assert_eq!(detail["attachments"], listed["attachments"]);
+        assert_eq!(detail["timeline"][0]["action"], "create", "{detail}");
+    }
     app.stop().await;
 }

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use entity::{application, application_event, program, worker};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, ExprTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr, sea_query::Expr,
+    FromQueryResult, JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -100,7 +100,7 @@ async fn hydrate(db: &impl ConnectionTrait, row: application::Model) -> AppResul
     Ok(hydrated.remove(0))
 }
 
-/// The applications of `rows` with their program names and documents: three
+/// The applications of `rows` with their program names and documents: two
 /// queries for a whole page, not two more per application.
 async fn hydrate_all(db: &impl ConnectionTrait, rows: Vec<application::Model>) -> AppResult<Vec<Application>> {
     if rows.is_empty() {
@@ -116,9 +116,24 @@ async fn hydrate_all(db: &impl ConnectionTrait, rows: Vec<application::Model>) -
         .await?
         .into_iter()
         .collect();
+    let mut attachments = attachments_of(db, rows.iter().map(|row| row.id.as_str())).await?;
+    rows.into_iter()
+        .map(|row| {
+            let program_name = program_names.get(&row.program_id).cloned().unwrap_or_default();
+            let attachments = attachments.remove(&row.id).unwrap_or_default();
+            application_of(row, program_name, attachments)
+        })
+        .collect()
+}
+
+/// The documents of the given applications, by application id.
+async fn attachments_of<'a>(
+    db: &impl ConnectionTrait,
+    application_ids: impl IntoIterator<Item = &'a str>,
+) -> AppResult<HashMap<String, Vec<Attachment>>> {
     let mut attachments: HashMap<String, Vec<Attachment>> = HashMap::new();
     for upload in entity::upload::Entity::find()
-        .filter(entity::upload::Column::ApplicationId.is_in(rows.iter().map(|row| row.id.as_str())))
+        .filter(entity::upload::Column::ApplicationId.is_in(application_ids))
         .order_by_asc(entity::upload::Column::CreatedAt)
         .all(db)
         .await?
@@ -133,13 +148,15 @@ async fn hydrate_all(db: &impl ConnectionTrait, rows: Vec<application::Model>) -
             size: upload.size_bytes,
         });
     }
-    rows.into_iter()
-        .map(|row| {
-            let program_name = program_names.get(&row.program_id).cloned().unwrap_or_default();
-            let attachments = attachments.remove(&row.id).unwrap_or_default();
-            application_of(row, program_name, attachments)
-        })
-        .collect()
+    Ok(attachments)
+}
+
+/// An application row read together with its program's name.
+#[derive(FromQueryResult)]
+struct WithProgramName {
+    #[sea_orm(nested)]
+    application: application::Model,
+    program_name: Option<String>,
 }
 
 fn application_of(
@@ -493,10 +510,27 @@ pub async fn timeline(db: &impl ConnectionTrait, application_id: &str) -> AppRes
         .collect())
 }
 
+/// The worker's own application with its timeline: the most read page of
+/// all, so the row and its program's name come in one query.
 pub async fn get_own(state: &AppState, worker: &Principal, id: &str) -> AppResult<(Application, Vec<TimelineEntry>)> {
-    let row = own_row(&state.db, worker, id).await?;
-    let events = timeline(&state.db, &row.id).await?;
-    Ok((hydrate(&state.db, row).await?, events))
+    let found = application::Entity::find_by_id(id.to_owned())
+        .column_as(program::Column::Name, "program_name")
+        .join(
+            JoinType::LeftJoin,
+            application::Entity::belongs_to(program::Entity)
+                .from(application::Column::ProgramId)
+                .to(program::Column::Id)
+                .into(),
+        )
+        .into_model::<WithProgramName>()
+        .one(&state.db)
+        .await?
+        .filter(|found| found.application.worker_id == worker.subject)
+        .ok_or_else(not_found)?;
+    let events = timeline(&state.db, id).await?;
+    let attachments = attachments_of(&state.db, [id]).await?.remove(id).unwrap_or_default();
+    let application = application_of(found.application, found.program_name.unwrap_or_default(), attachments)?;
+    Ok((application, events))
 }
 
 /// Changes answers and documents while the application is a draft or returned.
