@@ -217,10 +217,21 @@ async fn a_worker_files_a_few_reports_a_day_at_most() {
     })
     .await;
     let worker = app.login_worker("prolific").await;
+    let mut rude = report(100_000);
+    rude["description"] = json!("这里有违禁内容");
+    for key in ["r-1", "r-2", "r-3"] {
+        assert_problem(
+            file(&app, &worker, key, &rude).await,
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_FAILED",
+        )
+        .await;
+    }
     for key in ["d-1", "d-2"] {
         assert_eq!(
             file(&app, &worker, key, &report(100_000)).await.status(),
-            StatusCode::CREATED
+            StatusCode::CREATED,
+            "refused descriptions took none of the day's allowance"
         );
     }
     assert_eq!(

@@ -114,6 +114,21 @@ impl KeyValueStore for MemoryStore {
         })
     }
 
+    async fn decrement(&self, key: &str) -> Result<i64, StoreError> {
+        self.with_map(|map, now| {
+            let Some(entry) = map.live(key, now) else {
+                return Ok(0);
+            };
+            let current = entry
+                .value
+                .parse::<i64>()
+                .map_err(|_| StoreError::Protocol(format!("{key} does not hold a counter")))?;
+            let expires_at = entry.expires_at;
+            map.put(key, (current - 1).to_string(), expires_at, now);
+            Ok(current - 1)
+        })
+    }
+
     async fn compare_and_set(
         &self,
         key: &str,

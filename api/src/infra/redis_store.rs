@@ -24,6 +24,11 @@ local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return n";
 
+/// KEYS[1] counter. DECR on a missing key would create one without a TTL.
+const DECREMENT: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+return redis.call('DECR', KEYS[1])";
+
 /// KEYS[1] key; ARGV[1] expected ('' with ARGV[4] = '0' means absent), ARGV[2] new, ARGV[3] ttl ms.
 const COMPARE_AND_SET: &str = r"
 local current = redis.call('GET', KEYS[1])
@@ -136,6 +141,7 @@ pub struct RedisStore {
     connection: ConnectionManager,
     prefix: String,
     increment: Script,
+    decrement: Script,
     compare_and_set: Script,
     delete_if_equals: Script,
     rate_limit: Script,
@@ -158,6 +164,7 @@ impl RedisStore {
             connection,
             prefix: prefix.to_owned(),
             increment: Script::new(INCREMENT),
+            decrement: Script::new(DECREMENT),
             compare_and_set: Script::new(COMPARE_AND_SET),
             delete_if_equals: Script::new(DELETE_IF_EQUALS),
             rate_limit: Script::new(RATE_LIMIT),
@@ -250,6 +257,15 @@ impl KeyValueStore for RedisStore {
         self.increment
             .key(self.key(key))
             .arg(millis(ttl))
+            .invoke_async(&mut connection)
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn decrement(&self, key: &str) -> Result<i64, StoreError> {
+        let mut connection = self.connection.clone();
+        self.decrement
+            .key(self.key(key))
             .invoke_async(&mut connection)
             .await
             .map_err(unavailable)

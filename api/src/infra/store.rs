@@ -196,6 +196,10 @@ pub trait KeyValueStore: Send + Sync + 'static {
     /// Adds one; a new counter lives for `ttl` from its first increment.
     async fn increment(&self, key: &str, ttl: Duration) -> Result<i64, StoreError>;
 
+    /// Takes back one increment of a live counter, keeping its expiry; a
+    /// counter already gone stays gone (0).
+    async fn decrement(&self, key: &str) -> Result<i64, StoreError>;
+
     /// Replaces the value only while it is still `expected` (`None`: absent).
     async fn compare_and_set(
         &self,

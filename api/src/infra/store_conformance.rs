@@ -53,6 +53,16 @@ async fn counters_are_atomic(store: Arc<dyn KeyValueStore>) {
     assert_eq!(seen, (1..=50).collect::<Vec<i64>>());
 }
 
+async fn a_decrement_takes_back_one_and_creates_nothing(store: &dyn KeyValueStore) {
+    let ttl = Duration::from_secs(5);
+    store.increment("taken", ttl).await.unwrap();
+    store.increment("taken", ttl).await.unwrap();
+    assert_eq!(store.decrement("taken").await.unwrap(), 1);
+    assert_eq!(store.increment("taken", ttl).await.unwrap(), 2);
+    assert_eq!(store.decrement("never").await.unwrap(), 0);
+    assert_eq!(store.get("never").await.unwrap(), None);
+}
+
 async fn compare_and_set_swaps_only_the_expected_value(store: &dyn KeyValueStore) {
     let ttl = Duration::from_secs(5);
     assert!(store.compare_and_set("cas", None, "v1", ttl).await.unwrap());
@@ -216,6 +226,7 @@ async fn run_suite(store: Arc<dyn KeyValueStore>) {
     values_expire(store.as_ref()).await;
     set_if_absent_sets_once(store.as_ref()).await;
     counters_are_atomic(store.clone()).await;
+    a_decrement_takes_back_one_and_creates_nothing(store.as_ref()).await;
     compare_and_set_swaps_only_the_expected_value(store.as_ref()).await;
     rate_limit_counts_a_burst_then_refuses(store).await;
 }

@@ -321,12 +321,10 @@ pub async fn submit(
         async || {
             let day = crate::domain::china_time::today();
             let limit = state.config.wage_reports_per_day;
+            let counter = format!("wage_reports:{}:{day}", person.id);
             let count = state
                 .store
-                .increment(
-                    &format!("wage_reports:{}:{day}", person.id),
-                    std::time::Duration::from_secs(86_400),
-                )
+                .increment(&counter, std::time::Duration::from_secs(86_400))
                 .await?;
             if count > i64::from(limit) {
                 return Err(AppError::new(ErrorCode::RateLimited)
@@ -336,16 +334,23 @@ pub async fn submit(
                     ))
                     .with_retry_after(std::time::Duration::from_secs(3600)));
             }
-            if !state.wechat.content_is_safe(&person.openid, &new.description).await? {
-                return Err(AppError::invalid_field(
+            let refusal = match state.wechat.content_is_safe(&person.openid, &new.description).await {
+                Ok(true) => return Ok(day),
+                Ok(false) => AppError::invalid_field(
                     "description",
                     Localized::fixed(
                         "描述中有不合规的内容，请修改后再提交。",
                         "The description was refused by the content check.",
                     ),
-                ));
+                ),
+                Err(err) => err.into(),
+            };
+            // A description to rewrite, or WeChat not answering, is not a
+            // report filed: the worker keeps the day's allowance for it.
+            if let Err(err) = state.store.decrement(&counter).await {
+                tracing::warn!(error = %err, "a wage-report allowance could not be given back");
             }
-            Ok(day)
+            Err(refusal)
         },
         async |transaction, day| {
             let calendar = calendar::load(transaction).await?;
