@@ -5,11 +5,7 @@ dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
 
 local workers, n = {}, 0
 function init(args)
-  local slot, count = thread_slot()
-  local data = load_data()
-  for i, worker in ipairs(data.workers) do
-    if i % count == slot then table.insert(workers, worker) end
-  end
+  workers = thread_share(load_data().workers)
 end
 
 function request()

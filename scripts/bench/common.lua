@@ -27,6 +27,17 @@ function thread_slot()
   return thread_id or 0, tonumber(os.getenv("BENCH_THREADS") or "1")
 end
 
+-- This thread's share of `list`: every count-th item, so that no two threads
+-- use the same worker or token.
+function thread_share(list)
+  local slot, count = thread_slot()
+  local share = {}
+  for i, item in ipairs(list) do
+    if i % count == slot then table.insert(share, item) end
+  end
+  return share
+end
+
 -- Percent-encodes a query-string value (UTF-8 bytes as %XX).
 function urlencode(text)
   return (text:gsub("[^%w%-_%.~]", function(c) return string.format("%%%02X", string.byte(c)) end))

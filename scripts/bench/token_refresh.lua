@@ -12,11 +12,7 @@ extra_counters = { "rotated" }
 rotated = 0
 local pool = {}
 function init(args)
-  local slot, count = thread_slot()
-  local data = load_data()
-  for i, token in ipairs(data.refresh_tokens) do
-    if i % count == slot then table.insert(pool, token) end
-  end
+  pool = thread_share(load_data().refresh_tokens)
 end
 
 function request()

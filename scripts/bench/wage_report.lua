@@ -13,11 +13,9 @@ local workers, counties, sent, n, run = {}, {}, {}, 0, ""
 local LAG = 1000
 
 function init(args)
-  local slot, count = thread_slot()
+  local slot = thread_slot()
   local data = load_data()
-  for i, worker in ipairs(data.workers) do
-    if i % count == slot then table.insert(workers, worker) end
-  end
+  workers = thread_share(data.workers)
   counties = data.counties
   run = os.getenv("BENCH_RUN") .. "-" .. slot
   owed_from, owed_to = data.owed_from, data.owed_to

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use crate::{
     applications::{apply, complete_application, guangxi_worker},
     support::{TestApp, app::Session, assert_problem},
+    wage_reports::file,
 };
 
 const ID_NUMBER: &str = "450102198801011235";
@@ -157,15 +158,7 @@ async fn wage_report_exports_stay_inside_the_inspectors_county() {
         ("w-1", "320115", "=HYPERLINK(\"http://example.com\")"),
         ("w-2", "320116", "六合某劳务公司"),
     ] {
-        let filed = app
-            .client
-            .post(app.url("/api/v1/wage-reports"))
-            .bearer_auth(&worker.access_token)
-            .header("Idempotency-Key", key)
-            .json(&wage_report(region, employer))
-            .send()
-            .await
-            .unwrap();
+        let filed = file(&app, &worker, key, &wage_report(region, employer)).await;
         assert_eq!(filed.status(), StatusCode::CREATED);
     }
     let jiangning = app.staff(&admin, "jn.inspector", &["inspector"], "320115").await;

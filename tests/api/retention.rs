@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use crate::{
     applications::{apply, complete_application, guangxi_worker},
     support::{TestApp, app::Session},
+    wage_reports::file,
 };
 
 fn purge(app: &TestApp, mode: &str) -> Value {
@@ -65,28 +66,18 @@ async fn text(db: &DatabaseConnection, sql: &str) -> Vec<Option<String>> {
 }
 
 async fn refused_report(app: &TestApp, worker: &Session, inspector: &Session, key: &str) -> String {
-    let filed: Value = app
-        .client
-        .post(app.url("/api/v1/wage-reports"))
-        .bearer_auth(&worker.access_token)
-        .header("Idempotency-Key", key)
-        .json(&json!({
-            "employer_name": "南京某劳务公司",
-            "work_region_code": "320115",
-            "sector": "construction",
-            "amount_owed_fen": 800_000,
-            "owed_from": "2026-06-01",
-            "owed_to": "2026-09-30",
-            "workers_affected": 1,
-            "description": "老板拖欠我三个月工资，我叫王大力。",
-            "contact_phone": "13812345678"
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = json!({
+        "employer_name": "南京某劳务公司",
+        "work_region_code": "320115",
+        "sector": "construction",
+        "amount_owed_fen": 800_000,
+        "owed_from": "2026-06-01",
+        "owed_to": "2026-09-30",
+        "workers_affected": 1,
+        "description": "老板拖欠我三个月工资，我叫王大力。",
+        "contact_phone": "13812345678"
+    });
+    let filed: Value = file(app, worker, key, &body).await.json().await.unwrap();
     let id = filed["id"].as_str().unwrap().to_owned();
     let refused = app
         .post_json(

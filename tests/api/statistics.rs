@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 use crate::{
     applications::{apply, complete_application, guangxi_worker},
     support::TestApp,
+    wage_reports::file,
 };
 
 fn period() -> String {
@@ -108,18 +109,7 @@ async fn wage_report_figures_add_up_by_status_and_deadline() {
             "amount_owed_fen": amount, "owed_from": "2026-01-01", "owed_to": "2026-02-01",
             "workers_affected": 1, "description": "工资没有发。"
         });
-        let filed: Value = app
-            .client
-            .post(app.url("/api/v1/wage-reports"))
-            .bearer_auth(&worker.access_token)
-            .header("Idempotency-Key", "k")
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let filed: Value = file(&app, &worker, "k", &body).await.json().await.unwrap();
         ids.push(filed["id"].as_str().unwrap().to_owned());
     }
     let accept = json!({"action": "accept", "expected_version": 1});

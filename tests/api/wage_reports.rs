@@ -21,7 +21,7 @@ fn report(amount: i64) -> Value {
     })
 }
 
-async fn file(app: &TestApp, worker: &Session, key: &str, body: &Value) -> reqwest::Response {
+pub async fn file(app: &TestApp, worker: &Session, key: &str, body: &Value) -> reqwest::Response {
     app.client
         .post(app.url("/api/v1/wage-reports"))
         .bearer_auth(&worker.access_token)

@@ -8,7 +8,7 @@
 use std::{collections::HashMap, future::Future, io};
 
 use chrono::{DateTime, Utc};
-use entity::{application, program, wage_report, worker};
+use entity::{application, wage_report, worker};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Select,
@@ -33,7 +33,7 @@ use crate::{
     services::{
         applications::status::ApplicationStatus,
         audit::{self, Event, Outcome},
-        calendar,
+        calendar, programs,
         staff::{require_any_role, require_role},
         wage_reports::{self, ReportStatus},
     },
@@ -130,15 +130,7 @@ pub async fn applications(
     let rows = check_size(state, &pages).await?;
     record(state, request, staff, "export.applications", format, &filter, rows).await?;
 
-    let programs: HashMap<String, String> = program::Entity::find()
-        .select_only()
-        .column(program::Column::Id)
-        .column(program::Column::Name)
-        .into_tuple()
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .collect();
+    let programs = programs::names(&state.db, None).await?;
     let source = ApplicationRows {
         state: state.clone(),
         pages,

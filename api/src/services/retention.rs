@@ -81,12 +81,29 @@ fn past_transfers(cutoff: DateTime<Utc>) -> sea_orm::Select<si_transfer::Entity>
         .filter(si_transfer::Column::AnonymisedAt.is_null())
 }
 
-async fn ids<E: EntityTrait>(
+/// Hands every case `past` finds to `anonymise`, a batch at a time, until
+/// none is left: an anonymised case no longer matches, so each batch is new.
+async fn each_past<E: EntityTrait>(
     db: &DatabaseConnection,
-    query: sea_orm::Select<E>,
+    past: impl Fn() -> sea_orm::Select<E>,
     id: E::Column,
-) -> AppResult<Vec<String>> {
-    Ok(query.select_only().column(id).limit(BATCH).into_tuple().all(db).await?)
+    mut anonymise: impl AsyncFnMut(String) -> AppResult<()>,
+) -> AppResult<()> {
+    loop {
+        let batch: Vec<String> = past()
+            .select_only()
+            .column(id)
+            .limit(BATCH)
+            .into_tuple()
+            .all(db)
+            .await?;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        for case in batch {
+            anonymise(case).await?;
+        }
+    }
 }
 
 /// Counts what is past retention; with `apply`, removes it.
@@ -106,41 +123,44 @@ pub async fn purge(
         cutoff,
         ..Summary::default()
     };
-    loop {
-        let batch = ids(db, past_applications(cutoff), application::Column::Id).await?;
-        if batch.is_empty() {
-            break;
-        }
-        for id in batch {
+    each_past(
+        db,
+        || past_applications(cutoff),
+        application::Column::Id,
+        async |id| {
             if let Some(keys) = anonymise_application(db, &id, now).await? {
                 summary.applications += 1;
                 summary.uploads += remove_files(files, keys).await;
             }
-        }
-    }
-    loop {
-        let batch = ids(db, past_reports(cutoff), wage_report::Column::Id).await?;
-        if batch.is_empty() {
-            break;
-        }
-        for id in batch {
+            Ok(())
+        },
+    )
+    .await?;
+    each_past(
+        db,
+        || past_reports(cutoff),
+        wage_report::Column::Id,
+        async |id| {
             if let Some(keys) = anonymise_report(db, &id, now).await? {
                 summary.wage_reports += 1;
                 summary.uploads += remove_files(files, keys).await;
             }
-        }
-    }
-    loop {
-        let batch = ids(db, past_transfers(cutoff), si_transfer::Column::Id).await?;
-        if batch.is_empty() {
-            break;
-        }
-        for id in batch {
+            Ok(())
+        },
+    )
+    .await?;
+    each_past(
+        db,
+        || past_transfers(cutoff),
+        si_transfer::Column::Id,
+        async |id| {
             if anonymise_transfer(db, &id, now).await? {
                 summary.si_transfers += 1;
             }
-        }
-    }
+            Ok(())
+        },
+    )
+    .await?;
     summary.audit_rows = audit_log::Entity::delete_many()
         .filter(audit_log::Column::At.lt(cutoff))
         .exec(db)

@@ -3,7 +3,7 @@
 //! rows are never loaded to be counted.
 
 use chrono::NaiveDate;
-use entity::{application, program, si_transfer, si_transfer_step, wage_report, worker};
+use entity::{application, si_transfer, si_transfer_step, wage_report, worker};
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
     sea_query::{Alias, Expr, Func, Query},
@@ -13,7 +13,7 @@ use crate::{
     auth::Principal,
     domain::{RegionCode, china_time::DaySpan},
     error::{AppError, AppResult, ErrorCode},
-    services::calendar,
+    services::{calendar, programs},
     state::AppState,
 };
 
@@ -92,15 +92,7 @@ pub async fn overview(
         applications = applications.filter(application::Column::RegionCode.is_in(codes.clone()));
     }
     let rows: Vec<(String, String, i64, i64, i64, i64)> = applications.into_tuple().all(db).await?;
-    let names: std::collections::HashMap<String, String> = program::Entity::find()
-        .select_only()
-        .column(program::Column::Id)
-        .column(program::Column::Name)
-        .into_tuple()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
+    let names = programs::names(db, None).await?;
     let applications = rows
         .into_iter()
         .map(

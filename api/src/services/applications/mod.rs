@@ -107,15 +107,7 @@ async fn hydrate_all(db: &impl ConnectionTrait, rows: Vec<application::Model>) -
         return Ok(Vec::new());
     }
     let program_ids: HashSet<&str> = rows.iter().map(|row| row.program_id.as_str()).collect();
-    let program_names: HashMap<String, String> = program::Entity::find()
-        .select_only()
-        .columns([program::Column::Id, program::Column::Name])
-        .filter(program::Column::Id.is_in(program_ids))
-        .into_tuple::<(String, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
+    let program_names = programs::names(db, Some(program_ids.into_iter().collect())).await?;
     let mut attachments = attachments_of(db, rows.iter().map(|row| row.id.as_str())).await?;
     rows.into_iter()
         .map(|row| {
@@ -449,12 +441,14 @@ pub async fn create(
     .await
 }
 
+/// A worker reaches only their own applications; another's is "not found",
+/// so that its existence does not leak.
+fn own(row: Option<application::Model>, worker: &Principal) -> AppResult<application::Model> {
+    row.filter(|row| row.worker_id == worker.subject).ok_or_else(not_found)
+}
+
 async fn own_row(db: &impl ConnectionTrait, worker: &Principal, id: &str) -> AppResult<application::Model> {
-    application::Entity::find_by_id(id.to_owned())
-        .one(db)
-        .await?
-        .filter(|row| row.worker_id == worker.subject)
-        .ok_or_else(not_found)
+    own(application::Entity::find_by_id(id.to_owned()).one(db).await?, worker)
 }
 
 pub async fn list_own(
@@ -524,12 +518,12 @@ pub async fn get_own(state: &AppState, worker: &Principal, id: &str) -> AppResul
         )
         .into_model::<WithProgramName>()
         .one(&state.db)
-        .await?
-        .filter(|found| found.application.worker_id == worker.subject)
-        .ok_or_else(not_found)?;
+        .await?;
+    let (row, program_name) = found.map(|f| (f.application, f.program_name)).unzip();
+    let row = own(row, worker)?;
     let events = timeline(&state.db, id).await?;
     let attachments = attachments_of(&state.db, [id]).await?.remove(id).unwrap_or_default();
-    let application = application_of(found.application, found.program_name.unwrap_or_default(), attachments)?;
+    let application = application_of(row, program_name.flatten().unwrap_or_default(), attachments)?;
     Ok((application, events))
 }
 
