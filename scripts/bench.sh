@@ -9,7 +9,8 @@
 #   p99.9, errors and the server's peak RSS per scenario, each also as a
 #   ratio to the /healthz ceiling, and whether the targets of issue 9 are met.
 #
-# The server runs on core 0 (taskset), wrk and the fake WeChat on core 1.
+# The server runs on core 0 (taskset); wrk, the fake WeChat, PostgreSQL and
+# Redis on core 1.
 # Everything it creates is its own: a fresh database (dropped on exit) and a
 # fresh Redis key prefix (deleted on exit). Starts PostgreSQL and Redis where
 # they are stopped and installs wrk where missing (scripts/services.sh).
@@ -25,6 +26,12 @@
 #   then prefers it), as against a database on another host
 #   BENCH_SCENARIOS (all): the scenarios to run besides healthz, e.g.
 #   "application_detail wage_report"
+#   BENCH_SERVICES_CORE (the load core): the core PostgreSQL and Redis are
+#   moved to for the run (their processes and the backends PostgreSQL forks
+#   meanwhile; every core is theirs again on exit), so that the server has
+#   its core to itself, as with the database on another host. Empty, they
+#   run where the kernel puts them: often on the server's core, beside the
+#   process that wakes them
 #   BENCH_PROFILE (unset): a directory; when set, perf samples the server
 #   through each scenario and writes SCENARIO.txt there: how many samples,
 #   the share of each binary and library, and the functions that took most
@@ -70,6 +77,17 @@ redis_url=$SHIMINHUA_TEST_REDIS_URL
 prefix="shiminhua-$run:"
 server_pid=
 wechat_pid=
+services_core=${BENCH_SERVICES_CORE-$load_core}
+all_cores="0-$(($(nproc) - 1))"
+
+# pin_services CORES: PostgreSQL's and Redis's processes, and the backends
+# PostgreSQL forks from now on, run on CORES only.
+pin_services() {
+  local pid
+  for pid in $(pgrep -x postgres) $(pgrep -x redis-server); do
+    taskset -a -p -c "$1" "$pid" >/dev/null 2>&1 || true
+  done
+}
 
 # Stops what this script started (by pid), drops the database, deletes the
 # Redis keys and the work directory. Runs once, on exit or interruption.
@@ -83,6 +101,7 @@ cleanup() {
   trap - EXIT
   stop "$server_pid"
   stop "$wechat_pid"
+  [ -z "$services_core" ] || pin_services "$all_cores"
   if [ "$status" != 0 ]; then
     for log in "$work"/*.log; do
       if [ -s "$log" ]; then
@@ -140,6 +159,10 @@ psql "$database_url" -At -F ' ' -c "SELECT 'seeded in $((SECONDS - started)) s:'
 
 echo BenchAdmin-2026 | "$bin" create-admin --username bench-admin 2>>"$work/migrate.log" >/dev/null
 
+if [ -n "$services_core" ]; then
+  say "PostgreSQL and Redis on core $services_core"
+  pin_services "$services_core"
+fi
 say "fake WeChat on core $load_core, server on core $server_core"
 taskset -c "$load_core" python3 scripts/bench/fake_wechat.py "$wechat_port" 2>"$work/wechat.log" &
 wechat_pid=$!
@@ -234,5 +257,5 @@ scenario token_refresh token_refresh.lua /api/v1/auth/refresh
 say "results"
 python3 scripts/bench/report.py "$results" \
   --cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')" \
-  --cores "$(nproc)" --server-core "$server_core" --load-core "$load_core" \
+  --cores "$(nproc)" --server-core "$server_core" --load-core "$load_core" --services-core "$services_core" \
   --connections "$connections" --duration "$duration"

@@ -15,6 +15,7 @@ def main():
     parser.add_argument("--cores", default="?")
     parser.add_argument("--server-core", default="0")
     parser.add_argument("--load-core", default="1")
+    parser.add_argument("--services-core", default="")
     parser.add_argument("--connections", default="64")
     parser.add_argument("--duration", default="20s")
     args = parser.parse_args()
@@ -27,8 +28,10 @@ def main():
     ceiling = rows["healthz"]["rps"]
     ms = lambda us: f"{us / 1000:.2f}"
 
+    services = (f"PostgreSQL and Redis on core {args.services_core}" if args.services_core
+                else "PostgreSQL and Redis not pinned")
     print(f"Machine: {args.cpu}, {args.cores} cores; server on core {args.server_core}, "
-          f"wrk and the fake WeChat on core {args.load_core}; {args.connections} connections, "
+          f"wrk and the fake WeChat on core {args.load_core}, {services}; {args.connections} connections, "
           f"{args.duration} per scenario.\n")
     print("| scenario | requests/s | × /healthz | p50 ms | p99 ms | p99.9 ms | requests | errors | peak RSS MB | RSS MB after |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")

@@ -5,7 +5,8 @@ use serde_json::Value;
 
 use crate::{
     applications::{apply, complete_application, guangxi_worker},
-    support::TestApp,
+    support::{TestApp, app::Vars},
+    wage_reports,
 };
 
 /// Polls the worker's inbox until `found` holds, for at most ten seconds.
@@ -83,6 +84,35 @@ async fn a_server_stopped_before_delivery_loses_no_notification() {
     let again = second.login_worker("patient").await;
     let inbox = inbox_until(&second, &again.access_token, |inbox| inbox["total"] == 1).await;
     assert!(inbox["items"][0]["body"].as_str().unwrap().contains("已提交申请"));
+    second.stop().await;
+    first.stop().await;
+}
+
+/// More messages than one delivery batch (50) wait when an instance starts:
+/// its first round delivers them all, not one batch and the rest a tick
+/// (here an hour) later.
+#[tokio::test]
+async fn a_backlog_larger_than_a_batch_is_delivered_in_one_round() {
+    const WAITING: usize = 60;
+    let hourly = |vars: &mut Vars| {
+        vars.insert("SHIMINHUA_OUTBOX_INTERVAL_MS", "3600000".to_owned());
+        vars.insert("SHIMINHUA_WAGE_REPORTS_PER_DAY", "100".to_owned());
+    };
+    let mut first = TestApp::spawn_with(hourly).await;
+    let worker = first.login_worker("backlogged").await;
+    for n in 0..WAITING {
+        let filed = wage_reports::file(&first, &worker, &format!("backlog-{n}"), &wage_reports::report(100_000)).await;
+        assert_eq!(filed.status(), StatusCode::CREATED);
+    }
+    let undelivered = first
+        .get_json_with("/api/v1/me/notifications", &worker.access_token)
+        .await;
+    assert_eq!(undelivered["total"], 0, "the first instance delivers only once an hour");
+
+    let second = TestApp::spawn_beside_with(&first, hourly).await;
+    first.halt().await;
+    let again = second.login_worker("backlogged").await;
+    inbox_until(&second, &again.access_token, |inbox| inbox["total"] == WAITING).await;
     second.stop().await;
     first.stop().await;
 }

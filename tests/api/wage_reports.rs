@@ -6,7 +6,7 @@ use crate::support::{TestApp, app::Session, assert_problem};
 
 const CREDIT_CODE: &str = "91320115MA1MXXXX01";
 
-fn report(amount: i64) -> Value {
+pub fn report(amount: i64) -> Value {
     json!({
         "employer_name": "南京某某建筑劳务有限公司",
         "employer_credit_code": CREDIT_CODE,

@@ -5,7 +5,10 @@
 //! well-formed answer is [`WechatError::Unavailable`]. In sandbox mode
 //! (development only) no request leaves the process.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, de::DeserializeOwned};
@@ -25,6 +28,11 @@ const TOKEN_LOCK_KEY: &str = "wechat:access_token:lock";
 const TOKEN_LOCK_TTL: Duration = Duration::from_secs(10);
 /// Refresh this long before WeChat's expiry, so no instance uses a dying token.
 const TOKEN_EARLY_REFRESH: Duration = Duration::from_secs(300);
+/// How long an instance reuses the token it last read from the store without
+/// asking again: well inside `TOKEN_EARLY_REFRESH`, so the token is still
+/// valid at WeChat when this copy is dropped, and a store round trip a
+/// minute instead of one per call.
+const TOKEN_REUSE: Duration = Duration::from_secs(60);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum WechatError {
@@ -121,6 +129,8 @@ pub struct WechatClient {
     api_base: String,
     http: reqwest::Client,
     store: Arc<dyn KeyValueStore>,
+    /// The shared token as last read or fetched, and until when to reuse it.
+    recent_token: Mutex<Option<(String, Instant)>>,
 }
 
 impl WechatClient {
@@ -142,6 +152,7 @@ impl WechatClient {
             api_base: config.api_base.clone(),
             http,
             store,
+            recent_token: Mutex::new(None),
         })
     }
 
@@ -326,10 +337,47 @@ impl WechatClient {
     }
 
     async fn cached_token(&self) -> Result<Option<String>, WechatError> {
-        self.store
+        if let Some(token) = self.reusable_token() {
+            return Ok(Some(token));
+        }
+        let token = self
+            .store
             .get(TOKEN_KEY)
             .await
-            .map_err(|e| WechatError::Unavailable(e.to_string()))
+            .map_err(|e| WechatError::Unavailable(e.to_string()))?;
+        if let Some(token) = &token {
+            self.remember_token(token);
+        }
+        Ok(token)
+    }
+
+    fn reusable_token(&self) -> Option<String> {
+        let recent = self
+            .recent_token
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        recent
+            .as_ref()
+            .filter(|(_, until)| Instant::now() < *until)
+            .map(|(token, _)| token.clone())
+    }
+
+    fn forget_recent_token(&self, token: &str) {
+        let mut recent = self
+            .recent_token
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if recent.as_ref().is_some_and(|(held, _)| held == token) {
+            *recent = None;
+        }
+    }
+
+    fn remember_token(&self, token: &str) {
+        let mut recent = self
+            .recent_token
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *recent = Some((token.to_owned(), Instant::now() + TOKEN_REUSE));
     }
 
     async fn fetch_token(&self) -> Result<String, WechatError> {
@@ -357,11 +405,13 @@ impl WechatClient {
             .set(TOKEN_KEY, &token, ttl)
             .await
             .map_err(|e| WechatError::Unavailable(e.to_string()))?;
+        self.remember_token(&token);
         Ok(token)
     }
 
     /// Drops the cached token, unless another instance already replaced it.
     async fn forget_token(&self, token: &str) {
+        self.forget_recent_token(token);
         let _replaced_meanwhile = self.store.delete_if_equals(TOKEN_KEY, token).await;
     }
 

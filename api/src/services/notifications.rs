@@ -5,13 +5,16 @@
 //! it as a WeChat subscribe message. 43101 (the user refused) is recorded and
 //! not retried; other failures retry with backoff.
 
-use std::time::Duration;
+use std::{
+    collections::{HashMap, HashSet},
+    time::Duration,
+};
 
 use chrono::Utc;
 use entity::{notification, outbox, worker};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, SqlErr,
+    QueryOrder, QuerySelect, sea_query::OnConflict,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -57,27 +60,27 @@ enum Sent {
     Retry(String),
 }
 
-async fn send_wechat(state: &AppState, row: &outbox::Model, message: &Message) -> Sent {
-    let Some(template) = state
+/// The subscribe-message template status changes are sent with, when they
+/// go to WeChat at all.
+fn status_template(state: &AppState) -> Option<&str> {
+    state
         .config
         .wechat
         .status_template_id
         .as_deref()
         .filter(|_| state.wechat.is_live())
-    else {
+}
+
+async fn send_wechat(state: &AppState, openid: Option<&str>, message: &Message) -> Sent {
+    let (Some(template), Some(openid)) = (status_template(state), openid) else {
         return Sent::Done("skipped");
-    };
-    let openid = match worker::Entity::find_by_id(row.worker_id.clone()).one(&state.db).await {
-        Ok(Some(person)) => person.openid,
-        Ok(None) => return Sent::Done("skipped"),
-        Err(err) => return Sent::Retry(err.to_string()),
     };
     let data = json!({
         "thing1": { "value": message.title.chars().take(20).collect::<String>() },
         "thing2": { "value": message.body.chars().take(20).collect::<String>() },
     });
     let page = message.link.as_deref().unwrap_or("pages/index/index");
-    match state.wechat.send_subscribe_message(&openid, template, page, data).await {
+    match state.wechat.send_subscribe_message(openid, template, page, data).await {
         Ok(true) => Sent::Done("sent"),
         Ok(false) => Sent::Done("refused"),
         Err(WechatError::Unavailable(reason)) => Sent::Retry(reason),
@@ -85,11 +88,54 @@ async fn send_wechat(state: &AppState, row: &outbox::Model, message: &Message) -
     }
 }
 
-/// Delivers one claimed row: inbox first (once, whatever happens after),
-/// then WeChat; marks it done or schedules the next try.
-async fn deliver(state: &AppState, row: outbox::Model) -> AppResult<()> {
-    let message: Message = serde_json::from_str(&row.payload).map_err(crate::error::AppError::internal)?;
-    let inbox = notification::ActiveModel {
+/// The openids of the workers the rows are for, read only when messages go
+/// to WeChat at all.
+async fn openids(state: &AppState, rows: &[(outbox::Model, Message)]) -> AppResult<HashMap<String, String>> {
+    if status_template(state).is_none() {
+        return Ok(HashMap::new());
+    }
+    let worker_ids: HashSet<&str> = rows.iter().map(|(row, _)| row.worker_id.as_str()).collect();
+    Ok(worker::Entity::find()
+        .filter(worker::Column::Id.is_in(worker_ids))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|person| (person.id, person.openid))
+        .collect())
+}
+
+/// How one claimed row ends this round; rows that end alike are written
+/// back in one statement.
+#[derive(PartialEq, Eq, Hash)]
+struct Outcome {
+    wechat_status: &'static str,
+    attempts: i32,
+    done: bool,
+    error: Option<String>,
+}
+
+/// Delivers claimed rows: inbox first (once, whatever happens after), then
+/// WeChat; marks each done or schedules its next try. A batch costs a handful
+/// of statements, not four a message.
+async fn deliver(state: &AppState, claimed: Vec<outbox::Model>) -> AppResult<()> {
+    let mut outcomes: HashMap<Outcome, Vec<i64>> = HashMap::new();
+    let mut rows = Vec::with_capacity(claimed.len());
+    for row in claimed {
+        match serde_json::from_str::<Message>(&row.payload) {
+            Ok(message) => rows.push((row, message)),
+            // Nothing to show or send: trying again would not change that.
+            Err(err) => outcomes
+                .entry(Outcome {
+                    wechat_status: "failed",
+                    attempts: row.attempts + 1,
+                    done: true,
+                    error: Some(format!("malformed payload: {err}")),
+                })
+                .or_default()
+                .push(row.id),
+        }
+    }
+    let inbox = rows.iter().map(|(row, message)| notification::ActiveModel {
         id: Set(uuid::Uuid::new_v4().to_string()),
         outbox_id: Set(row.id),
         worker_id: Set(row.worker_id.clone()),
@@ -99,73 +145,111 @@ async fn deliver(state: &AppState, row: outbox::Model) -> AppResult<()> {
         created_at: Set(row.created_at),
         read_at: Set(None),
         wechat_status: Set("pending".to_owned()),
-    };
-    match inbox.insert(&state.db).await {
-        Ok(_) => {}
-        Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {}
-        Err(err) => return Err(err.into()),
+    });
+    if !rows.is_empty() {
+        notification::Entity::insert_many(inbox)
+            .on_conflict(
+                OnConflict::column(notification::Column::OutboxId)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(&state.db)
+            .await?;
     }
-    let attempts = row.attempts + 1;
-    let (status, done, error) = match send_wechat(state, &row, &message).await {
-        Sent::Done(status) => (status, true, None),
-        Sent::Retry(error) if attempts >= MAX_ATTEMPTS => ("failed", true, Some(error)),
-        Sent::Retry(error) => ("pending", false, Some(error)),
-    };
-    notification::Entity::update_many()
-        .set(notification::ActiveModel {
-            wechat_status: Set(status.to_owned()),
-            ..Default::default()
-        })
-        .filter(notification::Column::OutboxId.eq(row.id))
-        .exec(&state.db)
-        .await?;
-    let backoff = chrono::Duration::seconds(10 * (1i64 << attempts.min(8)));
-    outbox::Entity::update_many()
-        .set(outbox::ActiveModel {
-            attempts: Set(attempts),
-            done_at: Set(done.then(Utc::now)),
-            next_attempt_at: Set(Utc::now() + backoff),
-            claimed_until: Set(None),
-            last_error: Set(error.map(|e| e.chars().take(255).collect())),
-            ..Default::default()
-        })
-        .filter(outbox::Column::Id.eq(row.id))
-        .exec(&state.db)
-        .await?;
+
+    let openids = openids(state, &rows).await?;
+    for (row, message) in &rows {
+        let attempts = row.attempts + 1;
+        let outcome = match send_wechat(state, openids.get(&row.worker_id).map(String::as_str), message).await {
+            Sent::Done(status) => (status, true, None),
+            Sent::Retry(error) if attempts >= MAX_ATTEMPTS => ("failed", true, Some(error)),
+            Sent::Retry(error) => ("pending", false, Some(error)),
+        };
+        let (wechat_status, done, error) = outcome;
+        outcomes
+            .entry(Outcome {
+                wechat_status,
+                attempts,
+                done,
+                error: error.map(|e| e.chars().take(255).collect()),
+            })
+            .or_default()
+            .push(row.id);
+    }
+    for (outcome, ids) in outcomes {
+        notification::Entity::update_many()
+            .set(notification::ActiveModel {
+                wechat_status: Set(outcome.wechat_status.to_owned()),
+                ..Default::default()
+            })
+            .filter(notification::Column::OutboxId.is_in(ids.clone()))
+            .exec(&state.db)
+            .await?;
+        let backoff = chrono::Duration::seconds(10 * (1i64 << outcome.attempts.min(8)));
+        outbox::Entity::update_many()
+            .set(outbox::ActiveModel {
+                attempts: Set(outcome.attempts),
+                done_at: Set(outcome.done.then(Utc::now)),
+                next_attempt_at: Set(Utc::now() + backoff),
+                claimed_until: Set(None),
+                last_error: Set(outcome.error),
+                ..Default::default()
+            })
+            .filter(outbox::Column::Id.is_in(ids))
+            .exec(&state.db)
+            .await?;
+    }
     Ok(())
 }
 
-/// Delivers what is due; returns how many rows were handled.
+/// Delivers everything that is due, a batch at a time, so a backlog is
+/// worked off at once rather than one batch a tick; returns how many rows
+/// were handled.
 pub async fn deliver_due(state: &AppState) -> AppResult<usize> {
+    let mut handled = 0;
+    loop {
+        let batch = deliver_batch(state).await?;
+        handled += batch;
+        if batch < BATCH as usize {
+            return Ok(handled);
+        }
+    }
+}
+
+/// Claims and delivers up to `BATCH` due rows; returns how many it claimed.
+async fn deliver_batch(state: &AppState) -> AppResult<usize> {
     let now = Utc::now();
-    let due = outbox::Entity::find()
+    let due: Vec<i64> = outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::Id)
         .filter(outbox::Column::DoneAt.is_null())
         .filter(outbox::Column::NextAttemptAt.lte(now))
         .order_by_asc(outbox::Column::Id)
         .limit(BATCH)
+        .into_tuple()
         .all(&state.db)
         .await?;
-    let mut handled = 0;
-    for row in due {
-        // Claim it: of several instances, one delivers.
-        let claimed = outbox::Entity::update_many()
-            .set(outbox::ActiveModel {
-                claimed_until: Set(Some(now + CLAIM_FOR)),
-                ..Default::default()
-            })
-            .filter(outbox::Column::Id.eq(row.id))
-            .filter(outbox::Column::DoneAt.is_null())
-            .filter(
-                sea_orm::Condition::any()
-                    .add(outbox::Column::ClaimedUntil.is_null())
-                    .add(outbox::Column::ClaimedUntil.lt(now)),
-            )
-            .exec(&state.db)
-            .await?;
-        if claimed.rows_affected == 1 {
-            deliver(state, row).await?;
-            handled += 1;
-        }
+    if due.is_empty() {
+        return Ok(0);
+    }
+    // Claim them: of several instances, one delivers each row.
+    let claimed = outbox::Entity::update_many()
+        .set(outbox::ActiveModel {
+            claimed_until: Set(Some(now + CLAIM_FOR)),
+            ..Default::default()
+        })
+        .filter(outbox::Column::Id.is_in(due))
+        .filter(outbox::Column::DoneAt.is_null())
+        .filter(
+            sea_orm::Condition::any()
+                .add(outbox::Column::ClaimedUntil.is_null())
+                .add(outbox::Column::ClaimedUntil.lt(now)),
+        )
+        .exec_with_returning(&state.db)
+        .await?;
+    let handled = claimed.len();
+    if handled > 0 {
+        deliver(state, claimed).await?;
     }
     Ok(handled)
 }

@@ -31,6 +31,7 @@ const CLAIM_FOR: chrono::Duration = chrono::Duration::seconds(60);
 const MAX_ATTEMPTS: i32 = 10;
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
 const POLL_INTERVAL: Duration = Duration::from_secs(1);
+const BATCH: u64 = 50;
 
 /// `sha256=` and the hex HMAC-SHA256 of `{timestamp}.{body}` under `secret`.
 pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
@@ -185,15 +186,29 @@ async fn attempt(state: &AppState, http: &reqwest::Client, row: &webhook_deliver
     Ok(response.status().as_u16())
 }
 
-/// Delivers what is due; returns how many attempts were made.
+/// Delivers everything that is due, a batch at a time, so a backlog is
+/// worked off at once rather than one batch a tick; returns how many
+/// attempts were made.
 pub async fn deliver_due(state: &AppState, http: &reqwest::Client) -> AppResult<usize> {
+    let mut attempts = 0;
+    loop {
+        let batch = deliver_batch(state, http).await?;
+        attempts += batch;
+        if batch < BATCH as usize {
+            return Ok(attempts);
+        }
+    }
+}
+
+/// Claims and attempts up to `BATCH` due deliveries; returns how many it claimed.
+async fn deliver_batch(state: &AppState, http: &reqwest::Client) -> AppResult<usize> {
     let now = Utc::now();
     let due = webhook_delivery::Entity::find()
         .filter(webhook_delivery::Column::DeliveredAt.is_null())
         .filter(webhook_delivery::Column::Attempts.lt(MAX_ATTEMPTS))
         .filter(webhook_delivery::Column::NextAttemptAt.lte(now))
         .order_by_asc(webhook_delivery::Column::Id)
-        .limit(50)
+        .limit(BATCH)
         .all(&state.db)
         .await?;
     let mut attempts = 0;

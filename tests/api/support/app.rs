@@ -164,6 +164,11 @@ impl TestApp {
     /// A second instance on the same database and key-value store prefix, as
     /// behind a load balancer.
     pub async fn spawn_beside(other: &TestApp) -> TestApp {
+        Self::spawn_beside_with(other, |_| {}).await
+    }
+
+    /// As `spawn_beside`; `customize` may change its environment variables.
+    pub async fn spawn_beside_with(other: &TestApp, customize: impl FnOnce(&mut Vars)) -> TestApp {
         let shared = other.vars.clone();
         Self::start(None, other.database_url.clone(), move |vars| {
             for name in ["SHIMINHUA_REDIS_PREFIX", "REDIS_URL"] {
@@ -172,6 +177,7 @@ impl TestApp {
                     None => vars.remove(name),
                 };
             }
+            customize(vars);
         })
         .await
     }

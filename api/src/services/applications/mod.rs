@@ -10,8 +10,9 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use entity::{application, application_event, program, worker};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, ExprTrait,
-    FromQueryResult, JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    ExprTrait, FromQueryResult, JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
+    sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -141,14 +142,6 @@ async fn attachments_of<'a>(
         });
     }
     Ok(attachments)
-}
-
-/// An application row read together with its program's name.
-#[derive(FromQueryResult)]
-struct WithProgramName {
-    #[sea_orm(nested)]
-    application: application::Model,
-    program_name: Option<String>,
 }
 
 fn application_of(
@@ -475,40 +468,115 @@ pub async fn timeline(db: &impl ConnectionTrait, application_id: &str) -> AppRes
     Ok(events
         .into_iter()
         .map(|e| {
-            let description = match e.action.as_str() {
-                "create" => "创建了申请".to_owned(),
-                "submit" => Action::Submit.describe().to_owned(),
-                "withdraw" => Action::Withdraw.describe().to_owned(),
-                "start_review" => Action::StartReview.describe().to_owned(),
-                "approve" => Action::Approve.describe().to_owned(),
-                "reject" => Action::Reject.describe().to_owned(),
-                "return" => Action::Return.describe().to_owned(),
-                "disburse" => Action::Disburse.describe().to_owned(),
-                "edit" => "修改了申请内容".to_owned(),
-                other => other.to_owned(),
-            };
-            TimelineEntry {
+            timeline_entry(EventFacts {
                 at: e.at,
+                actor_type: e.actor_type,
                 action: e.action,
-                description,
                 from_status: e.from_status,
                 to_status: e.to_status,
-                by: match e.actor_type.as_str() {
-                    "worker" => "本人",
-                    "staff" => "工作人员",
-                    _ => "系统",
-                },
                 comment: e.comment,
-            }
+            })
         })
         .collect())
 }
 
+/// What the worker is shown of one step: the columns of `application_event`
+/// without who exactly acted.
+#[derive(Deserialize)]
+struct EventFacts {
+    at: DateTime<Utc>,
+    actor_type: String,
+    action: String,
+    from_status: Option<String>,
+    to_status: String,
+    comment: Option<String>,
+}
+
+fn timeline_entry(event: EventFacts) -> TimelineEntry {
+    let description = match event.action.as_str() {
+        "create" => "创建了申请".to_owned(),
+        "submit" => Action::Submit.describe().to_owned(),
+        "withdraw" => Action::Withdraw.describe().to_owned(),
+        "start_review" => Action::StartReview.describe().to_owned(),
+        "approve" => Action::Approve.describe().to_owned(),
+        "reject" => Action::Reject.describe().to_owned(),
+        "return" => Action::Return.describe().to_owned(),
+        "disburse" => Action::Disburse.describe().to_owned(),
+        "edit" => "修改了申请内容".to_owned(),
+        other => other.to_owned(),
+    };
+    TimelineEntry {
+        at: event.at,
+        action: event.action,
+        description,
+        from_status: event.from_status,
+        to_status: event.to_status,
+        by: match event.actor_type.as_str() {
+            "worker" => "本人",
+            "staff" => "工作人员",
+            _ => "系统",
+        },
+        comment: event.comment,
+    }
+}
+
+/// The columns of `upload` a worker sees of a document.
+#[derive(Deserialize)]
+struct DocumentFacts {
+    id: String,
+    purpose: String,
+    content_type: String,
+    size_bytes: i64,
+}
+
+/// An application row read together with its program's name, its documents
+/// and its timeline, the last two as JSON arrays built by the database.
+#[derive(FromQueryResult)]
+struct WithDetail {
+    #[sea_orm(nested)]
+    application: application::Model,
+    program_name: Option<String>,
+    documents: String,
+    events: String,
+}
+
+/// `(SELECT …)`: the JSON array of `table`'s rows that belong to the
+/// application of the outer query, each an object of `columns`, in `order`.
+/// The two databases name the same JSON functions differently.
+fn rows_as_json(backend: DbBackend, table: &str, columns: &[&str], order: &str) -> String {
+    let (array, object, as_text) = match backend {
+        DbBackend::Postgres => ("json_agg", "json_build_object", "::text"),
+        _ => ("json_group_array", "json_object", ""),
+    };
+    let pairs: Vec<String> = columns.iter().map(|c| format!("'{c}', \"{table}\".\"{c}\"")).collect();
+    format!(
+        "(SELECT COALESCE({array}({object}({}) ORDER BY \"{table}\".\"{order}\"){as_text}, '[]') \
+         FROM \"{table}\" WHERE \"{table}\".\"application_id\" = \"application\".\"id\")",
+        pairs.join(", ")
+    )
+}
+
 /// The worker's own application with its timeline: the most read page of
-/// all, so the row and its program's name come in one query.
+/// all, so the row, its program's name, its documents and its timeline come
+/// in one statement.
 pub async fn get_own(state: &AppState, worker: &Principal, id: &str) -> AppResult<(Application, Vec<TimelineEntry>)> {
+    let backend = state.db.get_database_backend();
+    let documents = rows_as_json(
+        backend,
+        "upload",
+        &["id", "purpose", "content_type", "size_bytes"],
+        "created_at",
+    );
+    let events = rows_as_json(
+        backend,
+        "application_event",
+        &["at", "actor_type", "action", "from_status", "to_status", "comment"],
+        "id",
+    );
     let found = application::Entity::find_by_id(id.to_owned())
         .column_as(program::Column::Name, "program_name")
+        .column_as(Expr::cust(documents), "documents")
+        .column_as(Expr::cust(events), "events")
         .join(
             JoinType::LeftJoin,
             application::Entity::belongs_to(program::Entity)
@@ -516,15 +584,28 @@ pub async fn get_own(state: &AppState, worker: &Principal, id: &str) -> AppResul
                 .to(program::Column::Id)
                 .into(),
         )
-        .into_model::<WithProgramName>()
+        .into_model::<WithDetail>()
         .one(&state.db)
         .await?;
-    let (row, program_name) = found.map(|f| (f.application, f.program_name)).unzip();
+    let (row, found) = found
+        .map(|f| (f.application, (f.program_name, f.documents, f.events)))
+        .unzip();
     let row = own(row, worker)?;
-    let events = timeline(&state.db, id).await?;
-    let attachments = attachments_of(&state.db, [id]).await?.remove(id).unwrap_or_default();
-    let application = application_of(row, program_name.flatten().unwrap_or_default(), attachments)?;
-    Ok((application, events))
+    let (program_name, documents, events) = found.ok_or_else(not_found)?;
+    let corrupt = |what: &str| AppError::internal(anyhow::anyhow!("application {id} has malformed {what}"));
+    let documents: Vec<DocumentFacts> = serde_json::from_str(&documents).map_err(|_| corrupt("documents"))?;
+    let events: Vec<EventFacts> = serde_json::from_str(&events).map_err(|_| corrupt("timeline"))?;
+    let attachments = documents
+        .into_iter()
+        .map(|d| Attachment {
+            id: d.id,
+            purpose: d.purpose,
+            content_type: d.content_type,
+            size: d.size_bytes,
+        })
+        .collect();
+    let application = application_of(row, program_name.unwrap_or_default(), attachments)?;
+    Ok((application, events.into_iter().map(timeline_entry).collect()))
 }
 
 /// Changes answers and documents while the application is a draft or returned.
