@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::{
     applications::{apply, complete_application, guangxi_worker},
     support::{TestApp, app::Session},
-    wage_reports::file,
+    wage_reports::{file, report},
 };
 
 fn purge(app: &TestApp, mode: &str) -> Value {
@@ -132,7 +132,7 @@ async fn purge_removes_personal_data_of_closed_cases_past_retention_only() {
     assert_eq!(old_files.len(), 2);
 
     let counted = purge(&app, "--dry-run");
-    let expected = |applied: bool| json!({"applied": applied, "applications": 1, "wage_reports": 1, "si_transfers": 0, "uploads": 2, "audit_rows": 1});
+    let expected = |applied: bool| json!({"applied": applied, "applications": 1, "wage_reports": 1, "si_transfers": 0, "uploads": 2, "audit_rows": 1, "idempotency_keys": 0});
     let figures = |summary: &Value| {
         let mut summary = summary.clone();
         summary.as_object_mut().unwrap().remove("cutoff");
@@ -206,7 +206,54 @@ async fn purge_removes_personal_data_of_closed_cases_past_retention_only() {
     let again = purge(&app, "--apply");
     assert_eq!(
         figures(&again),
-        json!({"applied": true, "applications": 0, "wage_reports": 0, "si_transfers": 0, "uploads": 0, "audit_rows": 0})
+        json!({"applied": true, "applications": 0, "wage_reports": 0, "si_transfers": 0, "uploads": 0, "audit_rows": 0, "idempotency_keys": 0})
+    );
+    app.stop().await;
+}
+
+/// Keys are remembered for 30 days (API.md promises 24 hours): a key
+/// younger than that still replays its answer after a purge; an older one is
+/// forgotten, and counted, not touched, by a dry run.
+#[tokio::test]
+async fn purge_forgets_idempotency_keys_older_than_thirty_days_only() {
+    let app = TestApp::spawn().await;
+    let db = app.db().await;
+    let worker = app.login_worker("key-keeper").await;
+    let body = report(120_000);
+    for key in ["month-old", "twenty-nine-days", "today"] {
+        assert_eq!(file(&app, &worker, key, &body).await.status(), StatusCode::CREATED);
+    }
+    let age = |key: &str, days: i64| {
+        Query::update()
+            .table(Alias::new("idempotency_record"))
+            .value(Alias::new("created_at"), Utc::now() - Duration::days(days))
+            .and_where(Expr::col(Alias::new("idempotency_key")).eq(key))
+            .to_owned()
+    };
+    db.execute(&age("month-old", 31)).await.unwrap();
+    db.execute(&age("twenty-nine-days", 29)).await.unwrap();
+    let keys = || {
+        text(
+            &db,
+            "SELECT idempotency_key FROM idempotency_record ORDER BY idempotency_key",
+        )
+    };
+
+    assert_eq!(purge(&app, "--dry-run")["idempotency_keys"], 1);
+    assert_eq!(keys().await.len(), 3, "a dry run forgets nothing");
+    let first_answer: Value = file(&app, &worker, "today", &body).await.json().await.unwrap();
+
+    assert_eq!(purge(&app, "--apply")["idempotency_keys"], 1);
+    assert_eq!(
+        keys().await,
+        [Some("today".to_owned()), Some("twenty-nine-days".to_owned())]
+    );
+    let replayed = file(&app, &worker, "today", &body).await;
+    assert_eq!(replayed.status(), StatusCode::CREATED);
+    let replayed: Value = replayed.json().await.unwrap();
+    assert_eq!(
+        replayed["id"], first_answer["id"],
+        "a kept key still replays its first answer"
     );
     app.stop().await;
 }

@@ -2,13 +2,14 @@
 //! body replay the first response and create nothing twice; the same key with
 //! another body is 422; the same key while the first request is still running
 //! is 409. The response is stored in the same transaction as what it created,
-//! so a crash leaves either both or neither.
+//! so a crash leaves either both or neither. Keys are remembered for
+//! `KEPT_FOR`; the retention run forgets older ones.
 
 use chrono::{DateTime, SubsecRound, Utc};
 use entity::idempotency_record;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
-    SqlErr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, SqlErr,
 };
 use serde::{Serialize, de::DeserializeOwned};
 use sha2::{Digest, Sha256};
@@ -23,6 +24,10 @@ use crate::{
 const ABANDONED_AFTER: chrono::Duration = chrono::Duration::seconds(60);
 /// How often a release the database refused is tried again.
 const RELEASE_RETRY: std::time::Duration = std::time::Duration::from_millis(250);
+/// How long a key is remembered. API.md promises at least 24 hours; a month
+/// covers any client's retries many times over, and the table does not grow
+/// for ever.
+pub const KEPT_FOR: chrono::Duration = chrono::Duration::days(30);
 const IN_FLIGHT: &str = "in_flight";
 const DONE: &str = "done";
 
@@ -153,6 +158,21 @@ where
         release(db, owner, key.to_owned(), claimed_at).await;
     }
     outcome
+}
+
+/// The keys claimed more than `KEPT_FOR` before `now`: forgotten with
+/// `apply`, else only counted. Returns how many.
+pub async fn forget_expired(db: &DatabaseConnection, now: DateTime<Utc>, apply: bool) -> AppResult<u64> {
+    let expired = idempotency_record::Column::CreatedAt.lt(now - KEPT_FOR);
+    if apply {
+        let deleted = idempotency_record::Entity::delete_many()
+            .filter(expired)
+            .exec(db)
+            .await?;
+        Ok(deleted.rows_affected)
+    } else {
+        Ok(idempotency_record::Entity::find().filter(expired).count(db).await?)
+    }
 }
 
 fn in_flight_error() -> AppError {

@@ -2,7 +2,8 @@
 //! retention period after its last change, then loses it; the case itself,
 //! its status, amounts and region stay, so the statistics do not change.
 //! Audit rows older than the period are deleted, never younger than 180
-//! days (the database's triggers refuse that too).
+//! days (the database's triggers refuse that too). Idempotency keys are
+//! forgotten after `idempotency::KEPT_FOR`.
 //!
 //! Each case is anonymised in a transaction of its own and marked with
 //! `anonymised_at`, so a run that stops part-way loses nothing and the next
@@ -24,6 +25,7 @@ use crate::{
     services::{
         applications::status::ApplicationStatus,
         audit::{self, Event, Outcome},
+        idempotency,
         wage_reports::ReportStatus,
     },
 };
@@ -58,6 +60,8 @@ pub struct Summary {
     /// Documents of those cases.
     pub uploads: u64,
     pub audit_rows: u64,
+    /// Idempotency keys past `idempotency::KEPT_FOR` (not the retention period).
+    pub idempotency_keys: u64,
 }
 
 fn past_applications(cutoff: DateTime<Utc>) -> sea_orm::Select<application::Entity> {
@@ -116,7 +120,7 @@ pub async fn purge(
     let now = Utc::now();
     let cutoff = now - chrono::Duration::from_std(retention).map_err(AppError::internal)?;
     if !apply {
-        return count(db, cutoff).await;
+        return count(db, cutoff, now).await;
     }
     let mut summary = Summary {
         applied: true,
@@ -166,6 +170,7 @@ pub async fn purge(
         .exec(db)
         .await?
         .rows_affected;
+    summary.idempotency_keys = idempotency::forget_expired(db, now, true).await?;
     audit::record(
         db,
         None,
@@ -181,7 +186,7 @@ pub async fn purge(
     Ok(summary)
 }
 
-async fn count(db: &DatabaseConnection, cutoff: DateTime<Utc>) -> AppResult<Summary> {
+async fn count(db: &DatabaseConnection, cutoff: DateTime<Utc>, now: DateTime<Utc>) -> AppResult<Summary> {
     let application_ids = past_applications(cutoff).select_only().column(application::Column::Id);
     let report_ids = past_reports(cutoff).select_only().column(wage_report::Column::Id);
     let uploads = upload::Entity::find()
@@ -203,6 +208,7 @@ async fn count(db: &DatabaseConnection, cutoff: DateTime<Utc>) -> AppResult<Summ
             .filter(audit_log::Column::At.lt(cutoff))
             .count(db)
             .await?,
+        idempotency_keys: idempotency::forget_expired(db, now, false).await?,
     })
 }
 
