@@ -160,3 +160,39 @@ async fn postgres_cut_under_writes_gives_503s_and_loses_nothing_it_accepted() {
     );
     app.stop().await;
 }
+
+/// A report the database fails to record after WeChat's content check passed
+/// is not a report filed: the worker keeps the day's allowance for it.
+#[tokio::test]
+async fn a_report_lost_to_a_database_cut_keeps_the_days_allowance() {
+    let proxy = TcpProxy::start(crate::support::app::postgres_address()).await;
+    let through = proxy.addr;
+    let app = TestApp::spawn_on_postgres(
+        |_| through,
+        |vars| {
+            vars.insert("SHIMINHUA_WAGE_REPORTS_PER_DAY", "1".to_owned());
+        },
+    )
+    .await;
+    let worker = app.login_worker("unlucky-reporter").await;
+
+    let gate = app.wechat.hold_next_content_check();
+    let cut_during_the_check = async {
+        // The key is claimed and the day's count taken when WeChat is asked.
+        gate.arrived().await;
+        proxy.cut();
+        gate.release();
+    };
+    let (lost, ()) = tokio::join!(file(&app, &worker, 1), cut_during_the_check);
+    assert_eq!(lost, StatusCode::SERVICE_UNAVAILABLE);
+    proxy.restore();
+    readiness(&app, StatusCode::OK).await;
+
+    assert_eq!(
+        retry(&app, &worker, 2).await,
+        StatusCode::CREATED,
+        "the lost report did not use up the day's one report"
+    );
+    assert_eq!(retry(&app, &worker, 3).await, StatusCode::TOO_MANY_REQUESTS);
+    app.stop().await;
+}

@@ -4,6 +4,8 @@
 //! acceptance (extendable once by 30); repeated or large reports against one
 //! employer raise an early warning.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{wage_report, wage_report_event, worker};
 use sea_orm::{
@@ -313,15 +315,18 @@ pub async fn submit(
         Some(phone) => Some(state.protector.encrypt(Purpose::Phone, phone.as_str())),
         None => person.phone_cipher.clone(),
     };
-    idempotency::once_checked(
+    let day = crate::domain::china_time::today();
+    let counter = format!("wage_reports:{}:{day}", person.id);
+    // Set once the report has taken one of the day's allowance, so that a
+    // report that is then not filed gives it back.
+    let allowance_taken = AtomicBool::new(false);
+    let filed = idempotency::once_checked(
         &state.db,
         worker_principal,
         idempotency_key,
         request_hash,
         async || {
-            let day = crate::domain::china_time::today();
             let limit = state.config.wage_reports_per_day;
-            let counter = format!("wage_reports:{}:{day}", person.id);
             let count = state
                 .store
                 .increment(&counter, std::time::Duration::from_secs(86_400))
@@ -334,23 +339,18 @@ pub async fn submit(
                     ))
                     .with_retry_after(std::time::Duration::from_secs(3600)));
             }
-            let refusal = match state.wechat.content_is_safe(&person.openid, &new.description).await {
-                Ok(true) => return Ok(day),
-                Ok(false) => AppError::invalid_field(
+            allowance_taken.store(true, Ordering::SeqCst);
+            match state.wechat.content_is_safe(&person.openid, &new.description).await {
+                Ok(true) => Ok(day),
+                Ok(false) => Err(AppError::invalid_field(
                     "description",
                     Localized::fixed(
                         "描述中有不合规的内容，请修改后再提交。",
                         "The description was refused by the content check.",
                     ),
-                ),
-                Err(err) => err.into(),
-            };
-            // A description to rewrite, or WeChat not answering, is not a
-            // report filed: the worker keeps the day's allowance for it.
-            if let Err(err) = state.store.decrement(&counter).await {
-                tracing::warn!(error = %err, "a wage-report allowance could not be given back");
+                )),
+                Err(err) => Err(err.into()),
             }
-            Err(refusal)
         },
         async |transaction, day| {
             let calendar = calendar::load(transaction).await?;
@@ -420,7 +420,17 @@ pub async fn submit(
             })
         },
     )
-    .await
+    .await;
+    // A description to rewrite, WeChat not answering, or the database
+    // failing to record it: none is a report filed, so the worker keeps the
+    // day's allowance for it.
+    if filed.is_err()
+        && allowance_taken.load(Ordering::SeqCst)
+        && let Err(err) = state.store.decrement(&counter).await
+    {
+        tracing::warn!(error = %err, "a wage-report allowance could not be given back");
+    }
+    filed
 }
 
 pub async fn list_own(state: &AppState, worker: &Principal) -> AppResult<Vec<Report>> {

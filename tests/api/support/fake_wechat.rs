@@ -3,7 +3,8 @@
 //! `garbage` (malformed JSON), `huge` (a 10 MB body), `slow` (never answers in
 //! time); any other code signs in as openid `o_{code}` (with a unionid when the
 //! code starts with `u-`). Phone codes: `phone-ok`, `phone-foreign` (another
-//! app's watermark).
+//! app's watermark). Content checks refuse text with 违禁; a test can hold
+//! the next check until it lets it answer.
 
 use std::{
     collections::HashSet,
@@ -21,6 +22,7 @@ use poem::{
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
+use tokio::sync::Notify;
 
 pub const APP_ID: &str = "wx-test-app";
 pub const APP_SECRET: &str = "test-app-secret-0123456789abcdef";
@@ -34,6 +36,28 @@ pub struct FakeState {
     pub expired: HashSet<String>,
     /// Subscribe messages asked for, by openid (refused ones too).
     pub messages: Vec<String>,
+    /// The next content check waits at this gate.
+    pub held_check: Option<CheckGate>,
+}
+
+/// Holds one content check: it tells the test it arrived, then waits until
+/// the test releases it.
+#[derive(Clone, Default)]
+pub struct CheckGate {
+    arrived: Arc<Notify>,
+    released: Arc<Notify>,
+}
+
+impl CheckGate {
+    /// Completes once the held check has reached WeChat.
+    pub async fn arrived(&self) {
+        self.arrived.notified().await;
+    }
+
+    /// Lets the held check answer.
+    pub fn release(&self) {
+        self.released.notify_one();
+    }
 }
 
 pub struct FakeWechat {
@@ -152,7 +176,12 @@ async fn subscribe_send(
 
 /// The content check: text containing 违禁 is risky.
 #[handler]
-async fn msg_sec_check(Json(body): Json<Value>) -> Response {
+async fn msg_sec_check(state: Data<&Arc<Mutex<FakeState>>>, Json(body): Json<Value>) -> Response {
+    let held = state.lock().unwrap().held_check.take();
+    if let Some(gate) = held {
+        gate.arrived.notify_one();
+        gate.released.notified().await;
+    }
     let risky = body["content"].as_str().is_some_and(|c| c.contains("违禁"));
     let suggest = if risky { "risky" } else { "pass" };
     json_response(json!({"errcode": 0, "errmsg": "ok", "result": {"suggest": suggest, "label": 100}}))
@@ -202,6 +231,13 @@ impl FakeWechat {
             .iter()
             .filter(|m| *m == openid)
             .count()
+    }
+
+    /// Holds the next content check at the gate returned.
+    pub fn hold_next_content_check(&self) -> CheckGate {
+        let gate = CheckGate::default();
+        self.state.lock().unwrap().held_check = Some(gate.clone());
+        gate
     }
 
     /// Makes WeChat refuse `token` from now on, as when it expires early.
