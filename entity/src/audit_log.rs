@@ -14,6 +14,9 @@ pub struct Model {
     pub action: String,
     pub target_type: Option<String>,
     pub target_id: Option<String>,
+    /// The region the event concerns (GB/T 2260), if any; it decides which
+    /// administrators see the row.
+    pub region_code: Option<String>,
     /// success | failure | denied
     pub outcome: String,
     pub ip: Option<String>,

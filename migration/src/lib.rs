@@ -17,6 +17,7 @@ mod m20261122_000012_create_wage_report;
 mod m20261122_000013_wage_report_acceptance;
 mod m20261122_000014_export_order;
 mod m20261122_000015_anonymised_at;
+mod m20261122_000016_audit_region;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000013_wage_report_acceptance::Migration),
             Box::new(m20261122_000014_export_order::Migration),
             Box::new(m20261122_000015_anonymised_at::Migration),
+            Box::new(m20261122_000016_audit_region::Migration),
         ]
     }
 }

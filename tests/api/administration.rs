@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, assert_problem};
+use crate::support::{TestApp, app::Session, assert_problem};
 
 async fn patch(app: &TestApp, token: &str, id: &str, body: Value) -> reqwest::Response {
     app.client
@@ -153,5 +153,68 @@ async fn a_rotated_or_revoked_client_loses_its_credentials_and_tokens() {
     let listed = app.get_json_with("/api/v1/admin/clients", &admin.access_token).await;
     assert!(listed[0]["revoked_at"].is_string());
     assert!(listed.to_string().find("cs_").is_none(), "no secret is ever listed");
+    app.stop().await;
+}
+
+/// An administrator reads the audit trail of their own region and below: a
+/// Jiangsu administrator sees what happened to Jiangsu's staff, not to
+/// Guangxi's, nor workers signing in (no region); a national administrator
+/// sees all of it.
+#[tokio::test]
+async fn the_audit_trail_is_scoped_to_the_administrators_region() {
+    let app = TestApp::spawn().await;
+    let jiangsu = app.admin("320000").await;
+    let guangxi = app.admin("450000").await;
+    let nation = app.admin("000000").await;
+    app.staff(&jiangsu, "jiangning.inspector", &["inspector"], "320115")
+        .await;
+    app.staff(&guangxi, "qingxiu.inspector", &["inspector"], "450103").await;
+    app.login_worker("audited-worker").await;
+
+    let trail = |admin: &Session| {
+        let app = &app;
+        let token = admin.access_token.clone();
+        async move {
+            let page = app
+                .get_json_with("/api/v1/admin/audit-logs?page_size=100", &token)
+                .await;
+            page["items"].as_array().unwrap().clone()
+        }
+    };
+    let seen = |items: &[Value]| -> Vec<(String, String)> {
+        items
+            .iter()
+            .map(|item| {
+                (
+                    item["action"].as_str().unwrap().to_owned(),
+                    item["region_code"].as_str().unwrap_or("none").to_owned(),
+                )
+            })
+            .collect()
+    };
+
+    let in_jiangsu = seen(&trail(&jiangsu).await);
+    assert!(
+        in_jiangsu.contains(&("staff.create".to_owned(), "320115".to_owned())),
+        "{in_jiangsu:?}"
+    );
+    assert!(
+        in_jiangsu
+            .iter()
+            .all(|(_, region)| region == "320000" || region == "320115"),
+        "only Jiangsu's rows: {in_jiangsu:?}"
+    );
+
+    let everywhere = seen(&trail(&nation).await);
+    for expected in [
+        ("staff.create", "320115"),
+        ("staff.create", "450103"),
+        ("worker.login", "none"),
+    ] {
+        assert!(
+            everywhere.contains(&(expected.0.to_owned(), expected.1.to_owned())),
+            "{expected:?} in {everywhere:?}"
+        );
+    }
     app.stop().await;
 }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::{ApiTags, Page, auth::StaffView, default_page_size, first_page};
 use crate::{
     auth::{Role, Scope, schemes::StaffAuth},
-    domain::{BoundedText, RegionCode, Username},
+    domain::{BoundedText, RegionCode, TextType, Username},
     http::{
         gateway::RequestContext,
         json_body::{JsonBody, present},
@@ -149,6 +149,10 @@ pub struct AuditRecord {
     pub action: String,
     pub target_type: Option<String>,
     pub target_id: Option<String>,
+    /// The region the event concerns. Absent for events of no region
+    /// (workers' and integrators' sign-ins, the calendar), which only
+    /// national administrators see.
+    pub region_code: Option<RegionCode>,
     pub outcome: String,
     pub ip: Option<String>,
     pub request_id: Option<String>,
@@ -328,7 +332,7 @@ impl AdminApi {
             from: from.0,
             to: to.0,
         };
-        let (rows, total) = audit::query(&state.db, &auth.0, filter, page.0, page_size.0).await?;
+        let (rows, total) = audit::query(&state.db, &state.regions, &auth.0, filter, page.0, page_size.0).await?;
         Ok(Json(Page {
             items: rows
                 .into_iter()
@@ -340,6 +344,7 @@ impl AdminApi {
                     action: r.action,
                     target_type: r.target_type,
                     target_id: r.target_id,
+                    region_code: r.region_code.and_then(|code| RegionCode::parse(&code).ok()),
                     outcome: r.outcome,
                     ip: r.ip,
                     request_id: r.request_id,

@@ -5,7 +5,10 @@ use entity::audit_log;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 use serde_json::Value;
 
-use crate::{auth::Principal, error::AppResult, http::gateway::RequestContext};
+use crate::{
+    auth::Principal, domain::RegionCode, error::AppResult, http::gateway::RequestContext,
+    services::regions::RegionDirectory,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -38,6 +41,10 @@ pub struct Event<'a> {
     pub actor: Actor<'a>,
     pub action: &'static str,
     pub target: Option<(&'static str, &'a str)>,
+    /// The region the event concerns: administrators whose region covers it
+    /// see the row; with none (sign-ins of workers, integrators, the
+    /// calendar), only national administrators do.
+    pub region: Option<RegionCode>,
     pub outcome: Outcome,
     /// Facts of the event; never personal data in clear.
     pub details: Option<Value>,
@@ -56,6 +63,7 @@ pub async fn record(db: &impl ConnectionTrait, request: Option<&RequestContext>,
         action: Set(event.action.to_owned()),
         target_type: Set(event.target.map(|(kind, _)| kind.to_owned())),
         target_id: Set(event.target.map(|(_, id)| id.to_owned())),
+        region_code: Set(event.region.map(|r| r.as_str().to_owned())),
         outcome: Set(event.outcome.as_str().to_owned()),
         ip: Set(request.and_then(|r| r.client_ip).map(|ip| ip.to_string())),
         request_id: Set(request.map(|r| r.request_id.clone())),
@@ -78,6 +86,7 @@ pub struct Filter {
 /// The audit log, newest first, for administrators.
 pub async fn query(
     db: &sea_orm::DatabaseConnection,
+    regions: &RegionDirectory,
     admin: &Principal,
     filter: Filter,
     page: u32,
@@ -86,6 +95,9 @@ pub async fn query(
     use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder};
     crate::services::staff::require_role(admin, crate::auth::Role::Admin)?;
     let mut select = audit_log::Entity::find().order_by_desc(audit_log::Column::Id);
+    if let Some(codes) = regions.staff_scope(admin, None)? {
+        select = select.filter(audit_log::Column::RegionCode.is_in(codes));
+    }
     if let Some(actor) = filter.actor {
         select = select.filter(audit_log::Column::ActorId.eq(actor));
     }

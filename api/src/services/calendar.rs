@@ -170,6 +170,7 @@ async fn record(
             actor: audit::Actor::Principal(admin),
             action,
             target: Some(("calendar_day", &day)),
+            region: None,
             outcome: Outcome::Success,
             details,
         },

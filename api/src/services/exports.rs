@@ -236,6 +236,7 @@ async fn record<S: Copy + Into<&'static str>>(
             actor: audit::Actor::Principal(staff),
             action,
             target: None,
+            region: filter.region.or(staff.region),
             outcome: Outcome::Success,
             details: Some(json!({
                 "format": format.as_str(),

@@ -178,6 +178,7 @@ pub async fn purge(
             actor: audit::Actor::System,
             action: "retention.purge",
             target: None,
+            region: None,
             outcome: Outcome::Success,
             details: Some(json!(summary)),
         },

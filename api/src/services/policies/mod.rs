@@ -302,6 +302,7 @@ async fn audit_change(
             actor: Actor::Principal(editor),
             action,
             target: Some(("policy", &policy.id)),
+            region: Some(policy.region_code),
             outcome: Outcome::Success,
             details: Some(json!({ "version": policy.version, "status": policy.status.as_str() })),
         },

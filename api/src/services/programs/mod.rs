@@ -275,6 +275,7 @@ async fn audit_change(
             actor: Actor::Principal(admin),
             action,
             target: Some(("program", &program.id)),
+            region: Some(program.region_code),
             outcome: Outcome::Success,
             details: Some(json!({ "version": program.version, "status": program.status.as_str() })),
         },
