@@ -351,11 +351,16 @@ impl WechatClient {
         Ok(token)
     }
 
-    fn reusable_token(&self) -> Option<String> {
-        let recent = self
-            .recent_token
+    /// The token copy; nothing can panic while it is held, so a poisoned
+    /// lock still holds a consistent value.
+    fn recent(&self) -> std::sync::MutexGuard<'_, Option<(String, Instant)>> {
+        self.recent_token
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn reusable_token(&self) -> Option<String> {
+        let recent = self.recent();
         recent
             .as_ref()
             .filter(|(_, until)| Instant::now() < *until)
@@ -363,20 +368,14 @@ impl WechatClient {
     }
 
     fn forget_recent_token(&self, token: &str) {
-        let mut recent = self
-            .recent_token
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut recent = self.recent();
         if recent.as_ref().is_some_and(|(held, _)| held == token) {
             *recent = None;
         }
     }
 
     fn remember_token(&self, token: &str) {
-        let mut recent = self
-            .recent_token
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut recent = self.recent();
         *recent = Some((token.to_owned(), Instant::now() + TOKEN_REUSE));
     }
 

@@ -160,12 +160,12 @@ async fn deliver(state: &AppState, claimed: Vec<outbox::Model>) -> AppResult<()>
     let openids = openids(state, &rows).await?;
     for (row, message) in &rows {
         let attempts = row.attempts + 1;
-        let outcome = match send_wechat(state, openids.get(&row.worker_id).map(String::as_str), message).await {
-            Sent::Done(status) => (status, true, None),
-            Sent::Retry(error) if attempts >= MAX_ATTEMPTS => ("failed", true, Some(error)),
-            Sent::Retry(error) => ("pending", false, Some(error)),
-        };
-        let (wechat_status, done, error) = outcome;
+        let (wechat_status, done, error) =
+            match send_wechat(state, openids.get(&row.worker_id).map(String::as_str), message).await {
+                Sent::Done(status) => (status, true, None),
+                Sent::Retry(error) if attempts >= MAX_ATTEMPTS => ("failed", true, Some(error)),
+                Sent::Retry(error) => ("pending", false, Some(error)),
+            };
         outcomes
             .entry(Outcome {
                 wechat_status,

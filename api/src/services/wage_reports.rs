@@ -341,7 +341,7 @@ pub async fn submit(
             }
             allowance_taken.store(true, Ordering::SeqCst);
             match state.wechat.content_is_safe(&person.openid, &new.description).await {
-                Ok(true) => Ok(day),
+                Ok(true) => Ok(()),
                 Ok(false) => Err(AppError::invalid_field(
                     "description",
                     Localized::fixed(
@@ -352,7 +352,7 @@ pub async fn submit(
                 Err(err) => Err(err.into()),
             }
         },
-        async |transaction, day| {
+        async |transaction, ()| {
             let calendar = calendar::load(transaction).await?;
             let now = Utc::now();
             let id = uuid::Uuid::new_v4().to_string();
