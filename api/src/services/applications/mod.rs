@@ -451,13 +451,22 @@ pub async fn list_own(
     page: u32,
     page_size: u32,
 ) -> AppResult<(Vec<Application>, u64)> {
-    let paginator = application::Entity::find()
-        .filter(application::Column::WorkerId.eq(&worker.subject))
-        .order_by_desc(application::Column::CreatedAt)
-        .paginate(&state.db, u64::from(page_size));
-    let total = paginator.num_items().await?;
-    let rows = paginator.fetch_page(u64::from(page.saturating_sub(1))).await?;
-    Ok((hydrate_all(&state.db, rows).await?, total))
+    let mine = application::Entity::find().filter(application::Column::WorkerId.eq(&worker.subject));
+    let total = mine.clone().count(&state.db).await?;
+    let backend = state.db.get_database_backend();
+    let rows = with_program_and_documents(mine.order_by_desc(application::Column::CreatedAt), backend)
+        .into_model::<WithDocuments>()
+        .paginate(&state.db, u64::from(page_size))
+        .fetch_page(u64::from(page.saturating_sub(1)))
+        .await?;
+    let applications = rows
+        .into_iter()
+        .map(|found| {
+            let attachments = attachments_from_json(&found.application.id, &found.documents)?;
+            application_of(found.application, found.program_name.unwrap_or_default(), attachments)
+        })
+        .collect::<AppResult<_>>()?;
+    Ok((applications, total))
 }
 
 pub async fn timeline(db: &impl ConnectionTrait, application_id: &str) -> AppResult<Vec<TimelineEntry>> {
@@ -530,8 +539,17 @@ struct DocumentFacts {
     size_bytes: i64,
 }
 
-/// An application row read together with its program's name, its documents
-/// and its timeline, the last two as JSON arrays built by the database.
+/// An application row read together with its program's name and its
+/// documents, the latter as a JSON array built by the database.
+#[derive(FromQueryResult)]
+struct WithDocuments {
+    #[sea_orm(nested)]
+    application: application::Model,
+    program_name: Option<String>,
+    documents: String,
+}
+
+/// As `WithDocuments`, with the timeline as a JSON array too.
 #[derive(FromQueryResult)]
 struct WithDetail {
     #[sea_orm(nested)]
@@ -539,6 +557,47 @@ struct WithDetail {
     program_name: Option<String>,
     documents: String,
     events: String,
+}
+
+/// The rows of `select` with their program's name and their documents, so
+/// that a worker's pages need no query per application.
+fn with_program_and_documents(
+    select: sea_orm::Select<application::Entity>,
+    backend: DbBackend,
+) -> sea_orm::Select<application::Entity> {
+    let documents = rows_as_json(
+        backend,
+        "upload",
+        &["id", "purpose", "content_type", "size_bytes"],
+        "created_at",
+    );
+    select
+        .column_as(program::Column::Name, "program_name")
+        .column_as(Expr::cust(documents), "documents")
+        .join(
+            JoinType::LeftJoin,
+            application::Entity::belongs_to(program::Entity)
+                .from(application::Column::ProgramId)
+                .to(program::Column::Id)
+                .into(),
+        )
+}
+
+fn malformed(id: &str, what: &str) -> AppError {
+    AppError::internal(anyhow::anyhow!("application {id} has malformed {what}"))
+}
+
+fn attachments_from_json(id: &str, documents: &str) -> AppResult<Vec<Attachment>> {
+    let documents: Vec<DocumentFacts> = serde_json::from_str(documents).map_err(|_| malformed(id, "documents"))?;
+    Ok(documents
+        .into_iter()
+        .map(|d| Attachment {
+            id: d.id,
+            purpose: d.purpose,
+            content_type: d.content_type,
+            size: d.size_bytes,
+        })
+        .collect())
 }
 
 /// `(SELECT …)`: the JSON array of `table`'s rows that belong to the
@@ -562,29 +621,14 @@ fn rows_as_json(backend: DbBackend, table: &str, columns: &[&str], order: &str) 
 /// in one statement.
 pub async fn get_own(state: &AppState, worker: &Principal, id: &str) -> AppResult<(Application, Vec<TimelineEntry>)> {
     let backend = state.db.get_database_backend();
-    let documents = rows_as_json(
-        backend,
-        "upload",
-        &["id", "purpose", "content_type", "size_bytes"],
-        "created_at",
-    );
     let events = rows_as_json(
         backend,
         "application_event",
         &["at", "actor_type", "action", "from_status", "to_status", "comment"],
         "id",
     );
-    let found = application::Entity::find_by_id(id.to_owned())
-        .column_as(program::Column::Name, "program_name")
-        .column_as(Expr::cust(documents), "documents")
+    let found = with_program_and_documents(application::Entity::find_by_id(id.to_owned()), backend)
         .column_as(Expr::cust(events), "events")
-        .join(
-            JoinType::LeftJoin,
-            application::Entity::belongs_to(program::Entity)
-                .from(application::Column::ProgramId)
-                .to(program::Column::Id)
-                .into(),
-        )
         .into_model::<WithDetail>()
         .one(&state.db)
         .await?;
@@ -593,18 +637,8 @@ pub async fn get_own(state: &AppState, worker: &Principal, id: &str) -> AppResul
         .unzip();
     let row = own(row, worker)?;
     let (program_name, documents, events) = found.ok_or_else(not_found)?;
-    let corrupt = |what: &str| AppError::internal(anyhow::anyhow!("application {id} has malformed {what}"));
-    let documents: Vec<DocumentFacts> = serde_json::from_str(&documents).map_err(|_| corrupt("documents"))?;
-    let events: Vec<EventFacts> = serde_json::from_str(&events).map_err(|_| corrupt("timeline"))?;
-    let attachments = documents
-        .into_iter()
-        .map(|d| Attachment {
-            id: d.id,
-            purpose: d.purpose,
-            content_type: d.content_type,
-            size: d.size_bytes,
-        })
-        .collect();
+    let attachments = attachments_from_json(id, &documents)?;
+    let events: Vec<EventFacts> = serde_json::from_str(&events).map_err(|_| malformed(id, "timeline"))?;
     let application = application_of(row, program_name.unwrap_or_default(), attachments)?;
     Ok((application, events.into_iter().map(timeline_entry).collect()))
 }
