@@ -130,7 +130,7 @@ pub async fn applications(
     let rows = check_size(state, &pages).await?;
     record(state, request, staff, "export.applications", format, &filter, rows).await?;
 
-    let programs = programs::names(&state.db, None).await?;
+    let programs = programs::names(&state.db).await?;
     let source = ApplicationRows {
         state: state.clone(),
         pages,

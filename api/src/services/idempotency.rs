@@ -54,23 +54,14 @@ where
     T: Serialize + DeserializeOwned,
     F: AsyncFnOnce(&DatabaseTransaction) -> AppResult<T>,
 {
-    once_checked(
-        db,
-        principal,
-        key,
-        hash,
-        async || Ok(()),
-        async |transaction, ()| create(transaction).await,
-    )
-    .await
+    once_checked(db, principal, key, hash, async || Ok(()), create).await
 }
 
 /// As `once`, with a `check` that runs first, once the key is claimed but
 /// before the transaction begins: a slow outside call (WeChat's content
 /// check) made there holds no database connection or lock while it waits.
-/// What it returns is handed to `create`; when it fails, nothing is created
-/// and the key is released.
-pub async fn once_checked<T, C, K, F>(
+/// When it fails, nothing is created and the key is released.
+pub async fn once_checked<T, K, F>(
     db: &DatabaseConnection,
     principal: &Principal,
     key: &str,
@@ -80,8 +71,8 @@ pub async fn once_checked<T, C, K, F>(
 ) -> AppResult<T>
 where
     T: Serialize + DeserializeOwned,
-    K: AsyncFnOnce() -> AppResult<C>,
-    F: AsyncFnOnce(&DatabaseTransaction, C) -> AppResult<T>,
+    K: AsyncFnOnce() -> AppResult<()>,
+    F: AsyncFnOnce(&DatabaseTransaction) -> AppResult<T>,
 {
     let owner = owner(principal);
     // Whole microseconds, as both databases keep them: the claim is told
@@ -135,9 +126,9 @@ where
     }
 
     let outcome = async {
-        let checked = check().await?;
+        check().await?;
         let transaction = crate::infra::db::begin_write(db).await?;
-        let response = create(&transaction, checked).await?;
+        let response = create(&transaction).await?;
         let body = serde_json::to_string(&response).map_err(AppError::internal)?;
         idempotency_record::Entity::update_many()
             .set(idempotency_record::ActiveModel {

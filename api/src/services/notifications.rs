@@ -10,7 +10,7 @@ use std::{
     time::Duration,
 };
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::{notification, outbox, worker};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -216,13 +216,24 @@ pub async fn deliver_due(state: &AppState) -> AppResult<usize> {
     }
 }
 
+/// Rows not done that no deliverer holds at `now`.
+fn claimable(now: DateTime<Utc>) -> sea_orm::Condition {
+    sea_orm::Condition::all().add(outbox::Column::DoneAt.is_null()).add(
+        sea_orm::Condition::any()
+            .add(outbox::Column::ClaimedUntil.is_null())
+            .add(outbox::Column::ClaimedUntil.lt(now)),
+    )
+}
+
 /// Claims and delivers up to `BATCH` due rows; returns how many it claimed.
 async fn deliver_batch(state: &AppState) -> AppResult<usize> {
     let now = Utc::now();
+    // Rows another instance holds are passed over, so that it and this one
+    // work off a backlog side by side.
     let due: Vec<i64> = outbox::Entity::find()
         .select_only()
         .column(outbox::Column::Id)
-        .filter(outbox::Column::DoneAt.is_null())
+        .filter(claimable(now))
         .filter(outbox::Column::NextAttemptAt.lte(now))
         .order_by_asc(outbox::Column::Id)
         .limit(BATCH)
@@ -239,12 +250,7 @@ async fn deliver_batch(state: &AppState) -> AppResult<usize> {
             ..Default::default()
         })
         .filter(outbox::Column::Id.is_in(due))
-        .filter(outbox::Column::DoneAt.is_null())
-        .filter(
-            sea_orm::Condition::any()
-                .add(outbox::Column::ClaimedUntil.is_null())
-                .add(outbox::Column::ClaimedUntil.lt(now)),
-        )
+        .filter(claimable(now))
         .exec_with_returning(&state.db)
         .await?;
     let handled = claimed.len();

@@ -92,7 +92,7 @@ pub async fn overview(
         applications = applications.filter(application::Column::RegionCode.is_in(codes.clone()));
     }
     let rows: Vec<(String, String, i64, i64, i64, i64)> = applications.into_tuple().all(db).await?;
-    let names = programs::names(db, None).await?;
+    let names = programs::names(db).await?;
     let applications = rows
         .into_iter()
         .map(

@@ -352,7 +352,7 @@ pub async fn submit(
                 Err(err) => Err(err.into()),
             }
         },
-        async |transaction, ()| {
+        async |transaction| {
             let calendar = calendar::load(transaction).await?;
             let now = Utc::now();
             let id = uuid::Uuid::new_v4().to_string();

@@ -10,7 +10,7 @@ use std::{
     time::Duration,
 };
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::{integrator_client, webhook_delivery};
 use hmac::{Hmac, Mac};
 use sea_orm::{
@@ -200,10 +200,20 @@ pub async fn deliver_due(state: &AppState, http: &reqwest::Client) -> AppResult<
     }
 }
 
+/// Deliveries no deliverer holds at `now`.
+fn claimable(now: DateTime<Utc>) -> Condition {
+    Condition::any()
+        .add(webhook_delivery::Column::ClaimedUntil.is_null())
+        .add(webhook_delivery::Column::ClaimedUntil.lt(now))
+}
+
 /// Claims and attempts up to `BATCH` due deliveries; returns how many it claimed.
 async fn deliver_batch(state: &AppState, http: &reqwest::Client) -> AppResult<usize> {
     let now = Utc::now();
+    // Deliveries another instance holds are passed over, so that it and this
+    // one work off a backlog side by side.
     let due = webhook_delivery::Entity::find()
+        .filter(claimable(now))
         .filter(webhook_delivery::Column::DeliveredAt.is_null())
         .filter(webhook_delivery::Column::Attempts.lt(MAX_ATTEMPTS))
         .filter(webhook_delivery::Column::NextAttemptAt.lte(now))
@@ -219,11 +229,7 @@ async fn deliver_batch(state: &AppState, http: &reqwest::Client) -> AppResult<us
                 ..Default::default()
             })
             .filter(webhook_delivery::Column::Id.eq(row.id))
-            .filter(
-                Condition::any()
-                    .add(webhook_delivery::Column::ClaimedUntil.is_null())
-                    .add(webhook_delivery::Column::ClaimedUntil.lt(now)),
-            )
+            .filter(claimable(now))
             .exec(&state.db)
             .await?;
         if claimed.rows_affected == 0 {

@@ -5,8 +5,6 @@
 
 pub mod status;
 
-use std::collections::{HashMap, HashSet};
-
 use chrono::{DateTime, Utc};
 use entity::{application, application_event, program, worker};
 use sea_orm::{
@@ -96,52 +94,38 @@ fn not_found() -> AppError {
     AppError::new(ErrorCode::NotFound)
 }
 
-async fn hydrate(db: &impl ConnectionTrait, row: application::Model) -> AppResult<Application> {
-    let mut hydrated = hydrate_all(db, vec![row]).await?;
-    Ok(hydrated.remove(0))
+/// An application as its pages show it, read again (inside the caller's
+/// transaction, after a change).
+async fn read(db: &impl ConnectionTrait, id: &str) -> AppResult<Application> {
+    with_program_and_documents(
+        application::Entity::find_by_id(id.to_owned()),
+        db.get_database_backend(),
+    )
+    .into_model::<WithDocuments>()
+    .one(db)
+    .await?
+    .ok_or_else(not_found)?
+    .into_application()
 }
 
-/// The applications of `rows` with their program names and documents: two
-/// queries for a whole page, not two more per application.
-async fn hydrate_all(db: &impl ConnectionTrait, rows: Vec<application::Model>) -> AppResult<Vec<Application>> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let program_ids: HashSet<&str> = rows.iter().map(|row| row.program_id.as_str()).collect();
-    let program_names = programs::names(db, Some(program_ids.into_iter().collect())).await?;
-    let mut attachments = attachments_of(db, rows.iter().map(|row| row.id.as_str())).await?;
-    rows.into_iter()
-        .map(|row| {
-            let program_name = program_names.get(&row.program_id).cloned().unwrap_or_default();
-            let attachments = attachments.remove(&row.id).unwrap_or_default();
-            application_of(row, program_name, attachments)
-        })
-        .collect()
-}
-
-/// The documents of the given applications, by application id.
-async fn attachments_of<'a>(
+/// A page of `select`'s applications with their programs' names and
+/// documents, and how many there are in all.
+async fn page_of(
     db: &impl ConnectionTrait,
-    application_ids: impl IntoIterator<Item = &'a str>,
-) -> AppResult<HashMap<String, Vec<Attachment>>> {
-    let mut attachments: HashMap<String, Vec<Attachment>> = HashMap::new();
-    for upload in entity::upload::Entity::find()
-        .filter(entity::upload::Column::ApplicationId.is_in(application_ids))
-        .order_by_asc(entity::upload::Column::CreatedAt)
-        .all(db)
+    select: sea_orm::Select<application::Entity>,
+    page: u32,
+    page_size: u32,
+) -> AppResult<(Vec<Application>, u64)> {
+    let total = select.clone().count(db).await?;
+    let applications = with_program_and_documents(select, db.get_database_backend())
+        .into_model::<WithDocuments>()
+        .paginate(db, u64::from(page_size))
+        .fetch_page(u64::from(page.saturating_sub(1)))
         .await?
-    {
-        let Some(application_id) = upload.application_id else {
-            continue;
-        };
-        attachments.entry(application_id).or_default().push(Attachment {
-            id: upload.id,
-            purpose: upload.purpose,
-            content_type: upload.content_type,
-            size: upload.size_bytes,
-        });
-    }
-    Ok(attachments)
+        .into_iter()
+        .map(WithDocuments::into_application)
+        .collect::<AppResult<_>>()?;
+    Ok((applications, total))
 }
 
 fn application_of(
@@ -149,7 +133,7 @@ fn application_of(
     program_name: String,
     attachments: Vec<Attachment>,
 ) -> AppResult<Application> {
-    let corrupt = |what: &str| AppError::internal(anyhow::anyhow!("application {} has a malformed {what}", row.id));
+    let corrupt = |what: &str| malformed(&row.id, what);
     Ok(Application {
         status: ApplicationStatus::parse(&row.status).ok_or_else(|| corrupt("status"))?,
         region_code: RegionCode::parse(&row.region_code).map_err(|_| corrupt("region"))?,
@@ -437,12 +421,16 @@ pub async fn create(
 
 /// A worker reaches only their own applications; another's is "not found",
 /// so that its existence does not leak.
-fn own(row: Option<application::Model>, worker: &Principal) -> AppResult<application::Model> {
-    row.filter(|row| row.worker_id == worker.subject).ok_or_else(not_found)
+fn is_own(row: &application::Model, worker: &Principal) -> bool {
+    row.worker_id == worker.subject
 }
 
 async fn own_row(db: &impl ConnectionTrait, worker: &Principal, id: &str) -> AppResult<application::Model> {
-    own(application::Entity::find_by_id(id.to_owned()).one(db).await?, worker)
+    application::Entity::find_by_id(id.to_owned())
+        .one(db)
+        .await?
+        .filter(|row| is_own(row, worker))
+        .ok_or_else(not_found)
 }
 
 pub async fn list_own(
@@ -451,22 +439,10 @@ pub async fn list_own(
     page: u32,
     page_size: u32,
 ) -> AppResult<(Vec<Application>, u64)> {
-    let mine = application::Entity::find().filter(application::Column::WorkerId.eq(&worker.subject));
-    let total = mine.clone().count(&state.db).await?;
-    let backend = state.db.get_database_backend();
-    let rows = with_program_and_documents(mine.order_by_desc(application::Column::CreatedAt), backend)
-        .into_model::<WithDocuments>()
-        .paginate(&state.db, u64::from(page_size))
-        .fetch_page(u64::from(page.saturating_sub(1)))
-        .await?;
-    let applications = rows
-        .into_iter()
-        .map(|found| {
-            let attachments = attachments_from_json(&found.application.id, &found.documents)?;
-            application_of(found.application, found.program_name.unwrap_or_default(), attachments)
-        })
-        .collect::<AppResult<_>>()?;
-    Ok((applications, total))
+    let mine = application::Entity::find()
+        .filter(application::Column::WorkerId.eq(&worker.subject))
+        .order_by_desc(application::Column::CreatedAt);
+    page_of(&state.db, mine, page, page_size).await
 }
 
 pub async fn timeline(db: &impl ConnectionTrait, application_id: &str) -> AppResult<Vec<TimelineEntry>> {
@@ -549,13 +525,18 @@ struct WithDocuments {
     documents: String,
 }
 
+impl WithDocuments {
+    fn into_application(self) -> AppResult<Application> {
+        let attachments = attachments_from_json(&self.application.id, &self.documents)?;
+        application_of(self.application, self.program_name.unwrap_or_default(), attachments)
+    }
+}
+
 /// As `WithDocuments`, with the timeline as a JSON array too.
 #[derive(FromQueryResult)]
 struct WithDetail {
     #[sea_orm(nested)]
-    application: application::Model,
-    program_name: Option<String>,
-    documents: String,
+    found: WithDocuments,
     events: String,
 }
 
@@ -632,15 +613,14 @@ pub async fn get_own(state: &AppState, worker: &Principal, id: &str) -> AppResul
         .into_model::<WithDetail>()
         .one(&state.db)
         .await?;
-    let (row, found) = found
-        .map(|f| (f.application, (f.program_name, f.documents, f.events)))
-        .unzip();
-    let row = own(row, worker)?;
-    let (program_name, documents, events) = found.ok_or_else(not_found)?;
-    let attachments = attachments_from_json(id, &documents)?;
+    let WithDetail { found, events } = found
+        .filter(|f| is_own(&f.found.application, worker))
+        .ok_or_else(not_found)?;
     let events: Vec<EventFacts> = serde_json::from_str(&events).map_err(|_| malformed(id, "timeline"))?;
-    let application = application_of(row, program_name.unwrap_or_default(), attachments)?;
-    Ok((application, events.into_iter().map(timeline_entry).collect()))
+    Ok((
+        found.into_application()?,
+        events.into_iter().map(timeline_entry).collect(),
+    ))
 }
 
 /// Changes answers and documents while the application is a draft or returned.
@@ -692,7 +672,7 @@ pub async fn edit(
     .insert(&transaction)
     .await?;
     let row = own_row(&transaction, worker, id).await?;
-    let application = hydrate(&transaction, row).await?;
+    let application = read(&transaction, &row.id).await?;
     transaction.commit().await?;
     Ok(application)
 }
@@ -735,7 +715,7 @@ pub async fn submit(
         },
     )
     .await?;
-    let application = hydrate(&transaction, row).await?;
+    let application = read(&transaction, &row.id).await?;
     transaction.commit().await?;
     Ok(application)
 }
@@ -765,7 +745,7 @@ pub async fn withdraw(
         |_| {},
     )
     .await?;
-    let application = hydrate(&transaction, row).await?;
+    let application = read(&transaction, &row.id).await?;
     transaction.commit().await?;
     Ok(application)
 }
@@ -800,10 +780,7 @@ pub async fn queue(
     if let Some(program_id) = filter.program_id {
         query = query.filter(application::Column::ProgramId.eq(program_id));
     }
-    let paginator = query.paginate(&state.db, u64::from(page_size));
-    let total = paginator.num_items().await?;
-    let rows = paginator.fetch_page(u64::from(page.saturating_sub(1))).await?;
-    Ok((hydrate_all(&state.db, rows).await?, total))
+    page_of(&state.db, query, page, page_size).await
 }
 
 /// The applicant as staff see them by default: masked.
@@ -876,7 +853,7 @@ pub async fn get_for_staff(
             .map(|phone| phone.masked()),
     };
     let events = timeline(&transaction, &row.id).await?;
-    let application = hydrate(&transaction, row).await?;
+    let application = read(&transaction, &row.id).await?;
     transaction.commit().await?;
     Ok((application, applicant, events))
 }
@@ -1036,7 +1013,7 @@ pub async fn review(
             row
         }
     };
-    let application = hydrate(&transaction, row).await?;
+    let application = read(&transaction, &row.id).await?;
     transaction.commit().await?;
     Ok(application)
 }
@@ -1113,7 +1090,7 @@ pub async fn disburse(
         },
     )
     .await?;
-    let application = hydrate(&transaction, row).await?;
+    let application = read(&transaction, &row.id).await?;
     transaction.commit().await?;
     Ok(application)
 }

@@ -104,16 +104,12 @@ pub fn decode(row: program::Model) -> AppResult<Program> {
     })
 }
 
-/// Program names by id: of the programs in `only`, or of all of them. Lists,
-/// statistics and exports name the program of many rows with one read.
-pub async fn names(db: &impl ConnectionTrait, only: Option<Vec<&str>>) -> AppResult<HashMap<String, String>> {
-    let mut query = program::Entity::find()
+/// Every program's name by id: statistics and exports name the program of
+/// many rows with one read.
+pub async fn names(db: &impl ConnectionTrait) -> AppResult<HashMap<String, String>> {
+    Ok(program::Entity::find()
         .select_only()
-        .columns([program::Column::Id, program::Column::Name]);
-    if let Some(ids) = only {
-        query = query.filter(program::Column::Id.is_in(ids));
-    }
-    Ok(query
+        .columns([program::Column::Id, program::Column::Name])
         .into_tuple::<(String, String)>()
         .all(db)
         .await?
