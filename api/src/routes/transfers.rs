@@ -7,7 +7,7 @@ use poem_openapi::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::ApiTags;
+use super::{ApiTags, Page, check_page, default_page_size, first_page};
 use crate::{
     auth::schemes::{IntegratorAuth, StaffAuth, WorkerAuth},
     domain::{BoundedText, IdNumber, RegionCode},
@@ -19,7 +19,7 @@ use crate::{
     services::{
         idempotency,
         transfers::{
-            self, Opening, StepReport, Transfer,
+            self, Opening, StaffFilter, StepReport, Transfer,
             process::{InsuranceType, Office},
         },
         webhooks,
@@ -244,9 +244,11 @@ impl TransferApi {
 
     /// Transfers of my region
     ///
-    /// Cases whose old or new place is in the staff member's region; filter
-    /// by `status` (`in_progress`, `completed`), `overdue` and `region_code`.
+    /// Cases whose old or new place is in the staff member's region, oldest
+    /// first, a page at a time; filter by `status` (`in_progress`,
+    /// `completed`), `overdue` and `region_code`.
     #[oai(path = "/staff/si-transfers", method = "get", operation_id = "listTransfersForStaff")]
+    #[allow(clippy::too_many_arguments)]
     async fn staff_list(
         &self,
         state: Data<&AppState>,
@@ -255,10 +257,26 @@ impl TransferApi {
         #[oai(default)] overdue: Query<bool>,
         /// Only cases whose old or new place is in this region (inside the staff member's).
         region_code: Query<Option<RegionCode>>,
-    ) -> ApiResult<Json<Vec<TransferView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
-        let transfers =
-            transfers::list_for_staff(&state, &auth.0, region_code.0, status.0.as_deref(), overdue.0).await?;
-        Ok(Json(transfers.into_iter().map(transfer_view).collect()))
+        #[oai(default = "first_page", validator(minimum(value = "1"), maximum(value = "100000")))] page: Query<u32>,
+        #[oai(
+            default = "default_page_size",
+            validator(minimum(value = "1"), maximum(value = "100"))
+        )]
+        page_size: Query<u32>,
+    ) -> ApiResult<Json<Page<TransferView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
+        check_page(page.0, page_size.0)?;
+        let filter = StaffFilter {
+            region: region_code.0,
+            status: status.0.as_deref(),
+            overdue_only: overdue.0,
+        };
+        let (transfers, total) = transfers::list_for_staff(&state, &auth.0, filter, page.0, page_size.0).await?;
+        Ok(Json(Page {
+            items: transfers.into_iter().map(transfer_view).collect(),
+            total,
+            page: page.0,
+            page_size: page_size.0,
+        }))
     }
 }
 

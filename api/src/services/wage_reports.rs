@@ -577,7 +577,7 @@ pub async fn queue(
         query = query.filter(wage_report::Column::Status.eq(status.as_str()));
     }
     if overdue_only {
-        let cutoff = last_working_day(&calendar, crate::domain::china_time::today());
+        let cutoff = calendar.overdue_before(crate::domain::china_time::today());
         query = query.filter(
             sea_orm::Condition::any()
                 .add(
