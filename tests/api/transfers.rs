@@ -356,6 +356,54 @@ async fn open_transfer(app: &TestApp, worker: &Session, key: &str, request: &Val
 }
 
 #[tokio::test]
+async fn a_worker_opens_a_few_transfers_a_day_and_one_case_per_route() {
+    let app = TestApp::spawn_with(|vars| {
+        vars.insert("SHIMINHUA_TRANSFERS_PER_DAY", "2".to_owned());
+    })
+    .await;
+    let worker = guangxi_worker(&app, "eager", "450102198801011235").await;
+    let pension = json!({"insurance_type": "pension", "from_region_code": "450102", "to_region_code": "320115"});
+    let first = open_transfer(&app, &worker, "k-1", &pension).await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
+    for _ in 0..3 {
+        let replayed = open_transfer(&app, &worker, "k-1", &pension).await;
+        assert_eq!(replayed.status(), StatusCode::CREATED, "a replay is not a new transfer");
+        assert_eq!(replayed.json::<Value>().await.unwrap(), first);
+    }
+    let again = assert_problem(
+        open_transfer(&app, &worker, "k-2", &pension).await,
+        StatusCode::CONFLICT,
+        "TRANSFER_ALREADY_OPEN",
+    )
+    .await;
+    assert!(again["message"].as_str().unwrap().contains("办理中"), "{again}");
+
+    let medical = json!({"insurance_type": "medical", "from_region_code": "450102", "to_region_code": "320115"});
+    assert_eq!(
+        open_transfer(&app, &worker, "k-3", &medical).await.status(),
+        StatusCode::CREATED,
+        "neither the replays nor the refused duplicate used the day's allowance"
+    );
+    let unemployment =
+        json!({"insurance_type": "unemployment", "from_region_code": "450102", "to_region_code": "320115"});
+    let refused = open_transfer(&app, &worker, "k-4", &unemployment).await;
+    assert!(refused.headers().contains_key("retry-after"));
+    let problem = assert_problem(refused, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED").await;
+    assert!(problem["message"].as_str().unwrap().contains("每天最多"), "{problem}");
+
+    let listed = app.get_json_with("/api/v1/si-transfers", &worker.access_token).await;
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    let others = guangxi_worker(&app, "neighbour", &id_number(7)).await;
+    assert_eq!(
+        open_transfer(&app, &others, "k-1", &unemployment).await.status(),
+        StatusCode::CREATED,
+        "the allowance is each worker's own"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn the_staff_list_pages_and_filters_overdue_cases_in_the_query() {
     let app = TestApp::spawn().await;
     let mut numbers = Vec::new();

@@ -189,7 +189,11 @@ impl TransferApi {
     /// Ask for a social-insurance transfer
     ///
     /// Needs the ID number in the profile (the agencies match the case by it).
-    /// `Idempotency-Key` is required, as for every create.
+    /// `Idempotency-Key` is required, as for every create. A worker opens at
+    /// most `SHIMINHUA_TRANSFERS_PER_DAY` (5) a day, China time (429
+    /// `RATE_LIMITED` with `Retry-After`; a replay of the same key does not
+    /// count); a second case of the same insurance and route while the first
+    /// is in progress is 409 `TRANSFER_ALREADY_OPEN`.
     #[oai(path = "/si-transfers", method = "post", operation_id = "openTransfer")]
     async fn open(
         &self,

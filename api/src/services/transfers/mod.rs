@@ -23,6 +23,7 @@ use crate::{
     http::gateway::RequestContext,
     infra::crypto::Purpose,
     services::{
+        allowances::DailyAllowance,
         audit::{self, Actor, Event, Outcome},
         calendar::{self, Calendar},
         counters, idempotency, notifications, webhooks,
@@ -214,7 +215,12 @@ async fn open_case(
         anonymised_at: Set(None),
     }
     .insert(transaction)
-    .await?;
+    .await
+    .map_err(|err| match err.sql_err() {
+        // A worker's second case in progress of the same insurance and route.
+        Some(SqlErr::UniqueConstraintViolation(_)) => AppError::new(ErrorCode::TransferAlreadyOpen),
+        _ => err.into(),
+    })?;
     for (position, spec) in steps(opening.insurance_type).iter().enumerate() {
         si_transfer_step::ActiveModel {
             transfer_id: Set(transfer.id.clone()),
@@ -267,61 +273,85 @@ pub async fn open_for_worker(
     let id_hash = person
         .id_number_hash
         .ok_or_else(|| AppError::new(ErrorCode::ProfileIncomplete).with_details(json!({ "missing": ["id_number"] })))?;
-    idempotency::once(&state.db, worker, idempotency_key, request_hash, async |transaction| {
-        let transfer = open_case(
-            transaction,
-            &opening,
-            Some(worker.subject.clone()),
-            id_hash.clone(),
-            "worker",
-            None,
-        )
-        .await?;
-        webhooks::enqueue(
-            transaction,
-            Scope::SiTransferRead,
-            "si_transfer.created",
-            &json!({
-                "event": "si_transfer.created",
-                "transfer_no": transfer.transfer_no,
-                "insurance_type": transfer.insurance_type,
-                "from_region_code": transfer.from_region_code,
-                "to_region_code": transfer.to_region_code,
-                "created_at": transfer.created_at.to_rfc3339(),
-            }),
-        )
-        .await?;
-        notifications::enqueue(
-            transaction,
-            &worker.subject,
-            "si_transfer.created",
-            &notifications::Message {
-                title: "社保转移接续".to_owned(),
-                body: format!("已收到您的转移申请{}，请等待转入地受理。", transfer.transfer_no),
-                link: Some(format!("pages/transfers/detail?id={}", transfer.id)),
-            },
-        )
-        .await?;
-        audit::record(
-            transaction,
-            Some(request),
-            Event {
-                actor: Actor::Principal(worker),
-                action: "si_transfer.open",
-                target: Some(("si_transfer", &transfer.id)),
-                region: RegionCode::parse(&transfer.to_region_code).ok(),
-                outcome: Outcome::Success,
-                details: Some(json!({ "transfer_no": transfer.transfer_no })),
-            },
-        )
-        .await?;
-        Ok(Created {
-            id: transfer.id,
-            transfer_no: transfer.transfer_no,
-            status: transfer.status,
-        })
-    })
-    .await
+    // Each case goes out to every agency's feed and webhook: a worker opens
+    // a few a day at most.
+    let allowance = DailyAllowance::new(state.store.as_ref(), "si_transfers", &person.id);
+    let limit = state.config.transfers_per_day;
+    let check = async || {
+        allowance
+            .take(
+                limit,
+                Localized::new(
+                    format!("每天最多可以申请{limit}次社保转移，请明天再申请。"),
+                    format!("At most {limit} transfers a day."),
+                ),
+            )
+            .await
+    };
+    let opened = idempotency::once_checked(
+        &state.db,
+        worker,
+        idempotency_key,
+        request_hash,
+        check,
+        async |transaction| {
+            let transfer = open_case(
+                transaction,
+                &opening,
+                Some(worker.subject.clone()),
+                id_hash.clone(),
+                "worker",
+                None,
+            )
+            .await?;
+            webhooks::enqueue(
+                transaction,
+                Scope::SiTransferRead,
+                "si_transfer.created",
+                &json!({
+                    "event": "si_transfer.created",
+                    "transfer_no": transfer.transfer_no,
+                    "insurance_type": transfer.insurance_type,
+                    "from_region_code": transfer.from_region_code,
+                    "to_region_code": transfer.to_region_code,
+                    "created_at": transfer.created_at.to_rfc3339(),
+                }),
+            )
+            .await?;
+            notifications::enqueue(
+                transaction,
+                &worker.subject,
+                "si_transfer.created",
+                &notifications::Message {
+                    title: "社保转移接续".to_owned(),
+                    body: format!("已收到您的转移申请{}，请等待转入地受理。", transfer.transfer_no),
+                    link: Some(format!("pages/transfers/detail?id={}", transfer.id)),
+                },
+            )
+            .await?;
+            audit::record(
+                transaction,
+                Some(request),
+                Event {
+                    actor: Actor::Principal(worker),
+                    action: "si_transfer.open",
+                    target: Some(("si_transfer", &transfer.id)),
+                    region: RegionCode::parse(&transfer.to_region_code).ok(),
+                    outcome: Outcome::Success,
+                    details: Some(json!({ "transfer_no": transfer.transfer_no })),
+                },
+            )
+            .await?;
+            Ok(Created {
+                id: transfer.id,
+                transfer_no: transfer.transfer_no,
+                status: transfer.status,
+            })
+        },
+    )
+    .await;
+    allowance.settle(&opened).await;
+    opened
 }
 
 /// An agency opens a case for an ID number; it joins the worker's list as
