@@ -91,6 +91,10 @@ pub struct Config {
     pub outbox_interval: Duration,
     /// New unpaid-wage reports a worker may file per day.
     pub wage_reports_per_day: u32,
+    /// Social-insurance transfers a worker may open per day.
+    pub transfers_per_day: u32,
+    /// Exports an instance writes at once (each staff member one at a time).
+    pub exports_at_once: usize,
     pub wage_alerts: WageAlertThresholds,
     /// How long closed cases keep their personal data, and audit rows their
     /// place, before `shiminhua purge` removes them.
@@ -298,6 +302,18 @@ impl Config {
             "SHIMINHUA_WAGE_REPORTS_PER_DAY",
             &mut problems,
         );
+        let transfers_per_day: u32 = parse_or(
+            &var("SHIMINHUA_TRANSFERS_PER_DAY"),
+            "5",
+            "SHIMINHUA_TRANSFERS_PER_DAY",
+            &mut problems,
+        );
+        let exports_at_once: usize = parse_or(
+            &var("SHIMINHUA_EXPORTS_AT_ONCE"),
+            "4",
+            "SHIMINHUA_EXPORTS_AT_ONCE",
+            &mut problems,
+        );
         let wage_alerts = WageAlertThresholds {
             reports_in_30_days: parse_or(
                 &var("SHIMINHUA_ALERT_REPORTS"),
@@ -369,6 +385,8 @@ impl Config {
                 rate_limits,
                 outbox_interval: Duration::from_millis(outbox_interval_ms.max(50)),
                 wage_reports_per_day: wage_reports_per_day.max(1),
+                transfers_per_day: transfers_per_day.max(1),
+                exports_at_once: exports_at_once.max(1),
                 wage_alerts,
                 retention: Duration::from_secs(retention_days * 24 * 3600),
             },

@@ -22,6 +22,7 @@ use crate::{
     },
     routes::{self, Apis},
     services::{
+        exports::ExportSlots,
         health, notifications,
         policies::{answers::SearchAnswers, index::PolicyIndex, sync as policy_sync},
         regions::RegionDirectory,
@@ -81,6 +82,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     };
     let regions = RegionDirectory::load(&db).await.context("loading the region table")?;
     let upload_dir = config.upload_dir.clone();
+    let exports_at_once = config.exports_at_once;
     let sessions = Sessions::new(store.clone(), TokenIssuer::new(&config.jwt_secret), config.rate_limits);
     let protector = DataProtector::new(&config.data_keys);
     let wechat = WechatClient::new(&config.wechat, store.clone()).context("building the WeChat client")?;
@@ -101,6 +103,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         policies: Arc::new(PolicyIndex::new()),
         policy_answers: Arc::new(SearchAnswers::default()),
         files: Arc::new(LocalDirectory::new(upload_dir)),
+        exports: ExportSlots::new(exports_at_once),
     })
 }
 

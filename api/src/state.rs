@@ -7,6 +7,7 @@ use crate::{
     config::Config,
     infra::{crypto::DataProtector, files::FileStore, store::KeyValueStore, wechat::WechatClient},
     services::{
+        exports::ExportSlots,
         policies::{answers::SearchAnswers, index::PolicyIndex},
         regions::RegionDirectory,
     },
@@ -25,4 +26,5 @@ pub struct AppState {
     pub policies: Arc<PolicyIndex>,
     pub policy_answers: Arc<SearchAnswers>,
     pub files: Arc<dyn FileStore>,
+    pub exports: ExportSlots,
 }

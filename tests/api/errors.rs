@@ -122,3 +122,37 @@ async fn malformed_json_wrong_content_type_and_bad_fields_get_problem_bodies() {
     assert_problem(response, StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE").await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn pages_reach_the_first_ten_thousand_rows_and_no_further() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("000000").await;
+    let last = app.get("/api/v1/regions?page=100&page_size=100").await;
+    assert_eq!(last.status(), StatusCode::OK, "row 10,000 is still in reach");
+    let deeper = assert_problem(
+        app.get("/api/v1/regions?page=101&page_size=100").await,
+        StatusCode::BAD_REQUEST,
+        "PAGE_TOO_DEEP",
+    )
+    .await;
+    assert_eq!(deeper["details"]["max_rows"], 10_000);
+    assert!(deeper["message"].as_str().unwrap().contains("筛选条件"), "{deeper}");
+    assert_problem(
+        app.get_with(
+            "/api/v1/admin/audit-logs?page=100000&page_size=100",
+            &admin.access_token,
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "PAGE_TOO_DEEP",
+    )
+    .await;
+    assert_problem(
+        app.get_with("/api/v1/staff/si-transfers?page=10001&page_size=1", &admin.access_token)
+            .await,
+        StatusCode::BAD_REQUEST,
+        "PAGE_TOO_DEEP",
+    )
+    .await;
+    app.stop().await;
+}

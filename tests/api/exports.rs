@@ -2,6 +2,7 @@ use std::io::Cursor;
 
 use calamine::{Reader, Xlsx};
 use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 use crate::{
@@ -202,5 +203,72 @@ async fn wage_report_exports_stay_inside_the_inspectors_county() {
     assert_problem(wrong_role, StatusCode::FORBIDDEN, "ROLE_REQUIRED").await;
     let anonymous = app.get("/api/v1/staff/exports/wage-reports.csv").await;
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    app.stop().await;
+}
+
+/// Copies the report `id` `copies` times with long names: an export of them
+/// is some tens of megabytes, more than the sockets between the server and a
+/// client that does not read can hold, so its download stays open.
+async fn bulk_copies(app: &TestApp, id: &str, copies: u32) {
+    let long = "某".repeat(200);
+    let columns = "worker_id, employer_key, credit_code, region_code, sector, amount_owed_fen, owed_from, owed_to, \
+                   workers_affected, description, contact_phone_cipher, status, accept_deadline, close_deadline, \
+                   extended, amount_recovered_fen, workers_paid, outcome, version, accepted_at, closed_at, \
+                   created_at, updated_at, accepted_late, anonymised_at";
+    let sql = format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {copies}) \
+         INSERT INTO wage_report (id, report_no, employer_name, project_name, {columns}) \
+         SELECT 'bulk-' || i, 'BULK-' || i, '{long}', '{long}', {columns} \
+         FROM n CROSS JOIN wage_report WHERE wage_report.id = '{id}'"
+    );
+    let db = app.db().await;
+    let backend = db.get_database_backend();
+    db.execute_raw(Statement::from_string(backend, sql)).await.unwrap();
+}
+
+#[tokio::test]
+async fn exports_run_one_at_a_time_per_staff_member_and_a_few_per_instance() {
+    let app = TestApp::spawn_with(|vars| {
+        vars.insert("SHIMINHUA_EXPORTS_AT_ONCE", "2".to_owned());
+    })
+    .await;
+    let admin = app.admin("000000").await;
+    let worker = app.login_worker("bulk-reporter").await;
+    let filed = file(&app, &worker, "bulk", &wage_report("320115", "江宁某建筑公司")).await;
+    assert_eq!(filed.status(), StatusCode::CREATED);
+    let filed: Value = filed.json().await.unwrap();
+    bulk_copies(&app, filed["id"].as_str().unwrap(), 16_000).await;
+    let mut inspectors = Vec::new();
+    for name in ["bulk.a", "bulk.b", "bulk.c"] {
+        inspectors.push(app.staff(&admin, name, &["inspector"], "320115").await);
+    }
+    let path = "/api/v1/staff/exports/wage-reports.csv";
+
+    // Held open: the headers are read, the body is not.
+    let first = download(&app, path, &inspectors[0]).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let twice = download(&app, "/api/v1/staff/exports/wage-reports.xlsx", &inspectors[0]).await;
+    assert!(twice.headers().contains_key("retry-after"));
+    let problem = assert_problem(twice, StatusCode::TOO_MANY_REQUESTS, "EXPORT_IN_PROGRESS").await;
+    assert!(problem["message"].as_str().unwrap().contains("下载完"), "{problem}");
+
+    let second = download(&app, path, &inspectors[1]).await;
+    assert_eq!(
+        second.status(),
+        StatusCode::OK,
+        "another staff member's export runs beside it"
+    );
+    let full = download(&app, path, &inspectors[2]).await;
+    assert!(full.headers().contains_key("retry-after"));
+    assert_problem(full, StatusCode::SERVICE_UNAVAILABLE, "EXPORTS_BUSY").await;
+
+    let refusals = app
+        .get_json_with(
+            "/api/v1/admin/audit-logs?action=export.wage_reports",
+            &admin.access_token,
+        )
+        .await;
+    assert_eq!(refusals["total"], 2, "only the exports that ran are audited");
+    drop((first, second));
     app.stop().await;
 }

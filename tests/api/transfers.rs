@@ -1,9 +1,10 @@
 use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 use crate::{
     applications::guangxi_worker,
-    support::{TestApp, assert_problem},
+    support::{TestApp, app::Session, assert_problem},
 };
 
 /// An integrator token with `scopes`, through the admin API and the token route.
@@ -242,11 +243,12 @@ async fn a_worker_opens_a_pension_transfer_and_agencies_move_it_step_by_step() {
     let overdue = app
         .get_json_with("/api/v1/staff/si-transfers?overdue=true", &reviewer.access_token)
         .await;
-    assert_eq!(overdue.as_array().unwrap().len(), 1);
+    assert_eq!(overdue["total"], 1);
+    assert_eq!(overdue["items"][0]["transfer_no"], transfer_no);
     let narrowed = app
         .get_json_with("/api/v1/staff/si-transfers?region_code=450102", &admin.access_token)
         .await;
-    assert_eq!(narrowed.as_array().unwrap().len(), 1, "the old place is 450102");
+    assert_eq!(narrowed["total"], 1, "the old place is 450102");
     let outside = app
         .get_with("/api/v1/staff/si-transfers?region_code=450102", &reviewer.access_token)
         .await;
@@ -255,7 +257,7 @@ async fn a_worker_opens_a_pension_transfer_and_agencies_move_it_step_by_step() {
     assert_eq!(
         app.get_json_with("/api/v1/staff/si-transfers", &elsewhere.access_token)
             .await,
-        json!([])
+        json!({"items": [], "total": 0, "page": 1, "page_size": 20})
     );
     app.stop().await;
 }
@@ -339,5 +341,133 @@ async fn the_feed_has_no_gaps_or_repeats_under_concurrent_writes() {
         cursor = page["next_cursor"].as_i64().unwrap();
     }
     assert_eq!(seen, (1..=8).collect::<Vec<i64>>());
+    app.stop().await;
+}
+
+async fn open_transfer(app: &TestApp, worker: &Session, key: &str, request: &Value) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/si-transfers"))
+        .bearer_auth(&worker.access_token)
+        .header("Idempotency-Key", key)
+        .json(request)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_worker_opens_a_few_transfers_a_day_and_one_case_per_route() {
+    let app = TestApp::spawn_with(|vars| {
+        vars.insert("SHIMINHUA_TRANSFERS_PER_DAY", "2".to_owned());
+    })
+    .await;
+    let worker = guangxi_worker(&app, "eager", "450102198801011235").await;
+    let pension = json!({"insurance_type": "pension", "from_region_code": "450102", "to_region_code": "320115"});
+    let first = open_transfer(&app, &worker, "k-1", &pension).await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
+    for _ in 0..3 {
+        let replayed = open_transfer(&app, &worker, "k-1", &pension).await;
+        assert_eq!(replayed.status(), StatusCode::CREATED, "a replay is not a new transfer");
+        assert_eq!(replayed.json::<Value>().await.unwrap(), first);
+    }
+    let again = assert_problem(
+        open_transfer(&app, &worker, "k-2", &pension).await,
+        StatusCode::CONFLICT,
+        "TRANSFER_ALREADY_OPEN",
+    )
+    .await;
+    assert!(again["message"].as_str().unwrap().contains("办理中"), "{again}");
+
+    let medical = json!({"insurance_type": "medical", "from_region_code": "450102", "to_region_code": "320115"});
+    assert_eq!(
+        open_transfer(&app, &worker, "k-3", &medical).await.status(),
+        StatusCode::CREATED,
+        "neither the replays nor the refused duplicate used the day's allowance"
+    );
+    let unemployment =
+        json!({"insurance_type": "unemployment", "from_region_code": "450102", "to_region_code": "320115"});
+    let refused = open_transfer(&app, &worker, "k-4", &unemployment).await;
+    assert!(refused.headers().contains_key("retry-after"));
+    let problem = assert_problem(refused, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED").await;
+    assert!(problem["message"].as_str().unwrap().contains("每天最多"), "{problem}");
+
+    let listed = app.get_json_with("/api/v1/si-transfers", &worker.access_token).await;
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    let others = guangxi_worker(&app, "neighbour", &id_number(7)).await;
+    assert_eq!(
+        open_transfer(&app, &others, "k-1", &unemployment).await.status(),
+        StatusCode::CREATED,
+        "the allowance is each worker's own"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_staff_list_pages_and_filters_overdue_cases_in_the_query() {
+    let app = TestApp::spawn().await;
+    let mut numbers = Vec::new();
+    for n in 0..3 {
+        let worker = guangxi_worker(&app, &format!("list-{n}"), &id_number(n)).await;
+        let opened = open_transfer(
+            &app,
+            &worker,
+            "list",
+            &json!({"insurance_type": "pension", "from_region_code": "450102", "to_region_code": "320115"}),
+        )
+        .await;
+        assert_eq!(opened.status(), StatusCode::CREATED);
+        let opened: Value = opened.json().await.unwrap();
+        numbers.push(opened["transfer_no"].as_str().unwrap().to_owned());
+    }
+    // The first and the last case have a pending step long past its due
+    // day; the middle one's past-due step is done, so it is on time.
+    let db = app.db().await;
+    let backend = db.get_database_backend();
+    for (number, status) in [
+        (&numbers[0], "pending"),
+        (&numbers[1], "done"),
+        (&numbers[2], "pending"),
+    ] {
+        let sql = format!(
+            "UPDATE si_transfer_step SET due_on = '2026-01-09', status = '{status}' \
+             WHERE step = 'contact_letter_issued' \
+             AND transfer_id = (SELECT id FROM si_transfer WHERE transfer_no = '{number}')"
+        );
+        db.execute_raw(Statement::from_string(backend, sql)).await.unwrap();
+    }
+
+    let admin = app.admin("000000").await;
+    let reviewer = app.staff(&admin, "list.si", &["reviewer"], "320115").await;
+    let list = |query: &str| {
+        let (app, token, path) = (
+            &app,
+            reviewer.access_token.clone(),
+            format!("/api/v1/staff/si-transfers?{query}"),
+        );
+        async move { app.get_json_with(&path, &token).await }
+    };
+    let all = list("page_size=2").await;
+    assert_eq!(
+        (all["total"].as_u64(), all["page"].as_u64(), all["page_size"].as_u64()),
+        (Some(3), Some(1), Some(2))
+    );
+    assert_eq!(all["items"].as_array().unwrap().len(), 2);
+    assert_eq!(all["items"][0]["transfer_no"], numbers[0].as_str(), "oldest first");
+    assert_eq!(all["items"][0]["steps"].as_array().unwrap().len(), 4, "with the steps");
+
+    let overdue = list("overdue=true&page_size=1&page=2").await;
+    assert_eq!(
+        overdue["total"], 2,
+        "the overdue filter is counted, not cut from a page"
+    );
+    let items = overdue["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["transfer_no"], numbers[2].as_str());
+    assert_eq!(items[0]["overdue"], true);
+    let first = list("overdue=true&page_size=1").await;
+    assert_eq!(first["items"][0]["transfer_no"], numbers[0].as_str());
+    assert_eq!(list("overdue=true&status=completed").await["total"], 0);
+    assert_eq!(list("overdue=true&page=3&page_size=1").await["items"], json!([]));
     app.stop().await;
 }

@@ -6,7 +6,7 @@ use poem_openapi::{
 };
 use serde::Deserialize;
 
-use super::{ApiTags, Page, auth::StaffView, default_page_size, first_page};
+use super::{ApiTags, Page, auth::StaffView, check_page, default_page_size, first_page};
 use crate::{
     auth::{Role, Scope, schemes::StaffAuth},
     domain::{BoundedText, RegionCode, TextType, Username},
@@ -202,6 +202,7 @@ impl AdminApi {
         )]
         page_size: Query<u32>,
     ) -> ApiResult<Json<Page<StaffView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
+        check_page(page.0, page_size.0)?;
         let (members, total) = staff::list(&state, &auth.0, page.0, page_size.0).await?;
         Ok(Json(Page {
             items: members.into_iter().map(StaffView::from).collect(),
@@ -326,6 +327,7 @@ impl AdminApi {
         )]
         page_size: Query<u32>,
     ) -> ApiResult<Json<Page<AuditRecord>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
+        check_page(page.0, page_size.0)?;
         let filter = audit::Filter {
             actor: actor.0,
             action: action.0,

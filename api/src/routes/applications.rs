@@ -10,7 +10,7 @@ use poem_openapi::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{ApiTags, Page, default_page_size, first_page};
+use super::{ApiTags, Page, check_page, default_page_size, first_page};
 use crate::{
     auth::schemes::{StaffAuth, WorkerAuth},
     domain::{BoundedText, RegionCode},
@@ -299,6 +299,7 @@ impl ApplicationApi {
         )]
         page_size: Query<u32>,
     ) -> ApiResult<Json<Page<ApplicationView>>, { status::BAD_REQUEST | status::SIGNED_IN }> {
+        check_page(page.0, page_size.0)?;
         let (items, total) = applications::list_own(&state, &auth.0, page.0, page_size.0).await?;
         Ok(Json(Page {
             items: items.into_iter().map(application_view).collect(),
@@ -412,6 +413,7 @@ impl ApplicationApi {
         )]
         page_size: Query<u32>,
     ) -> ApiResult<Json<Page<QueueItem>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
+        check_page(page.0, page_size.0)?;
         let filter = QueueFilter {
             status: status.0,
             program_id: program_id.0,

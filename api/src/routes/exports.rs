@@ -70,6 +70,10 @@ impl ExportApi {
     /// column headers; the applicant's name, ID and phone number masked
     /// unless `reveal` is set by a holder of the `personal_data` role. For
     /// reviewers, finance and administrators, inside their region.
+    ///
+    /// One export at a time per staff member, until its download ends (429
+    /// `EXPORT_IN_PROGRESS`), and `SHIMINHUA_EXPORTS_AT_ONCE` per instance
+    /// (503 `EXPORTS_BUSY`); both with `Retry-After`.
     #[oai(
         path = "/staff/exports/applications.csv",
         method = "get",
@@ -94,6 +98,10 @@ impl ExportApi {
     /// Export applications as XLSX
     ///
     /// The same rows and columns as the CSV export, as an Excel workbook.
+    ///
+    /// One export at a time per staff member, until its download ends (429
+    /// `EXPORT_IN_PROGRESS`), and `SHIMINHUA_EXPORTS_AT_ONCE` per instance
+    /// (503 `EXPORTS_BUSY`); both with `Retry-After`.
     #[oai(
         path = "/staff/exports/applications.xlsx",
         method = "get",
@@ -121,6 +129,10 @@ impl ExportApi {
     /// phone masked unless `reveal` is set by a holder of the `personal_data`
     /// role. The worker's own description stays out of exports. For
     /// inspectors and administrators, inside their region.
+    ///
+    /// One export at a time per staff member, until its download ends (429
+    /// `EXPORT_IN_PROGRESS`), and `SHIMINHUA_EXPORTS_AT_ONCE` per instance
+    /// (503 `EXPORTS_BUSY`); both with `Retry-After`.
     #[oai(
         path = "/staff/exports/wage-reports.csv",
         method = "get",
@@ -145,6 +157,10 @@ impl ExportApi {
     /// Export wage reports as XLSX
     ///
     /// The same rows and columns as the CSV export, as an Excel workbook.
+    ///
+    /// One export at a time per staff member, until its download ends (429
+    /// `EXPORT_IN_PROGRESS`), and `SHIMINHUA_EXPORTS_AT_ONCE` per instance
+    /// (503 `EXPORTS_BUSY`); both with `Retry-After`.
     #[oai(
         path = "/staff/exports/wage-reports.xlsx",
         method = "get",

@@ -3,7 +3,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, param::Query};
 use serde::Deserialize;
 
-use super::{ApiTags, Page, default_page_size, first_page};
+use super::{ApiTags, Page, check_page, default_page_size, first_page};
 use crate::{
     auth::schemes::WorkerAuth,
     domain::{BoundedText, HukouType, IdNumber, RegionCode},
@@ -160,6 +160,7 @@ impl MeApi {
         )]
         page_size: Query<u32>,
     ) -> ApiResult<Json<Page<NotificationView>>, { status::BAD_REQUEST | status::SIGNED_IN }> {
+        check_page(page.0, page_size.0)?;
         let (items, total) = notifications::inbox(&state, &auth.0.subject, page.0, page_size.0).await?;
         Ok(Json(Page {
             items: items

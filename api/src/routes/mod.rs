@@ -20,6 +20,8 @@ use poem_openapi::{
     types::{ParseFromJSON, ToJSON, Type},
 };
 
+use crate::error::{AppError, AppResult, ErrorCode};
+
 #[derive(Tags)]
 pub enum ApiTags {
     /// Liveness, readiness and metrics, for operators and load balancers.
@@ -99,6 +101,24 @@ pub fn default_page_size() -> u32 {
 
 pub const DEFAULT_PAGE_SIZE: u32 = 20;
 pub const MAX_PAGE_SIZE: u32 = 100;
+
+/// How deep a list pages: its pages reach the first 10,000 rows. A deeper
+/// page makes the database step over every row before it; narrower filters
+/// reach the same rows for the cost of page 1.
+pub const MAX_PAGED_ROWS: u64 = 10_000;
+
+/// The check every paged list makes of its `page` and `page_size` before it
+/// queries (their single ranges are in each route's validators).
+pub fn check_page(page: u32, page_size: u32) -> AppResult<()> {
+    if u64::from(page) * u64::from(page_size) > MAX_PAGED_ROWS {
+        return Err(AppError::new(ErrorCode::PageTooDeep).with_details(serde_json::json!({
+            "max_rows": MAX_PAGED_ROWS,
+            "page": page,
+            "page_size": page_size,
+        })));
+    }
+    Ok(())
+}
 
 /// One page of a list.
 #[derive(Debug, Object)]

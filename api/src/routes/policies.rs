@@ -7,7 +7,7 @@ use poem_openapi::{
 };
 use serde::Deserialize;
 
-use super::{ApiTags, Page, default_page_size, first_page};
+use super::{ApiTags, Page, check_page, default_page_size, first_page};
 use crate::{
     auth::schemes::{OptionalStaffAuth, StaffAuth},
     domain::{BoundedText, RegionCode},
@@ -268,6 +268,7 @@ impl PolicyApi {
         )]
         page_size: Query<u32>,
     ) -> ApiResult<RenderedJson<Page<PolicyHit>>, { status::BAD_REQUEST | status::NOT_FOUND | status::ANY }> {
+        check_page(page.0, page_size.0)?;
         let body = policies::search(
             &state,
             Search {
@@ -326,6 +327,7 @@ impl PolicyApi {
         )]
         page_size: Query<u32>,
     ) -> ApiResult<Json<Page<PolicyView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
+        check_page(page.0, page_size.0)?;
         let (items, total) = policies::list_for_staff(&state, &auth.0, status.0, page.0, page_size.0).await?;
         Ok(Json(Page {
             items: items.into_iter().map(|p| view(p, &state.regions)).collect(),

@@ -6,7 +6,7 @@ use poem_openapi::{
     types::Example,
 };
 
-use super::{ApiTags, MAX_PAGE_SIZE, Page, default_page_size, first_page};
+use super::{ApiTags, MAX_PAGE_SIZE, Page, check_page, default_page_size, first_page};
 use crate::{
     domain::{RegionCode, TextType},
     http::problem::{ApiResult, status},
@@ -85,6 +85,7 @@ impl RegionApi {
         )]
         page_size: Query<u32>,
     ) -> ApiResult<Json<Page<RegionView>>, { status::BAD_REQUEST | status::NOT_FOUND | status::ANY }> {
+        check_page(page.0, page_size.0)?;
         let children = state.regions.children(parent.0)?;
         Ok(Json(Page::slice(
             &children,

@@ -7,7 +7,7 @@ use poem_openapi::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::ApiTags;
+use super::{ApiTags, Page, check_page, default_page_size, first_page};
 use crate::{
     auth::schemes::{IntegratorAuth, StaffAuth, WorkerAuth},
     domain::{BoundedText, IdNumber, RegionCode},
@@ -19,7 +19,7 @@ use crate::{
     services::{
         idempotency,
         transfers::{
-            self, Opening, StepReport, Transfer,
+            self, Opening, StaffFilter, StepReport, Transfer,
             process::{InsuranceType, Office},
         },
         webhooks,
@@ -189,7 +189,11 @@ impl TransferApi {
     /// Ask for a social-insurance transfer
     ///
     /// Needs the ID number in the profile (the agencies match the case by it).
-    /// `Idempotency-Key` is required, as for every create.
+    /// `Idempotency-Key` is required, as for every create. A worker opens at
+    /// most `SHIMINHUA_TRANSFERS_PER_DAY` (5) a day, China time (429
+    /// `RATE_LIMITED` with `Retry-After`; a replay of the same key does not
+    /// count); a second case of the same insurance and route while the first
+    /// is in progress is 409 `TRANSFER_ALREADY_OPEN`.
     #[oai(path = "/si-transfers", method = "post", operation_id = "openTransfer")]
     async fn open(
         &self,
@@ -244,9 +248,11 @@ impl TransferApi {
 
     /// Transfers of my region
     ///
-    /// Cases whose old or new place is in the staff member's region; filter
-    /// by `status` (`in_progress`, `completed`), `overdue` and `region_code`.
+    /// Cases whose old or new place is in the staff member's region, oldest
+    /// first, a page at a time; filter by `status` (`in_progress`,
+    /// `completed`), `overdue` and `region_code`.
     #[oai(path = "/staff/si-transfers", method = "get", operation_id = "listTransfersForStaff")]
+    #[allow(clippy::too_many_arguments)]
     async fn staff_list(
         &self,
         state: Data<&AppState>,
@@ -255,10 +261,26 @@ impl TransferApi {
         #[oai(default)] overdue: Query<bool>,
         /// Only cases whose old or new place is in this region (inside the staff member's).
         region_code: Query<Option<RegionCode>>,
-    ) -> ApiResult<Json<Vec<TransferView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
-        let transfers =
-            transfers::list_for_staff(&state, &auth.0, region_code.0, status.0.as_deref(), overdue.0).await?;
-        Ok(Json(transfers.into_iter().map(transfer_view).collect()))
+        #[oai(default = "first_page", validator(minimum(value = "1"), maximum(value = "100000")))] page: Query<u32>,
+        #[oai(
+            default = "default_page_size",
+            validator(minimum(value = "1"), maximum(value = "100"))
+        )]
+        page_size: Query<u32>,
+    ) -> ApiResult<Json<Page<TransferView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
+        check_page(page.0, page_size.0)?;
+        let filter = StaffFilter {
+            region: region_code.0,
+            status: status.0.as_deref(),
+            overdue_only: overdue.0,
+        };
+        let (transfers, total) = transfers::list_for_staff(&state, &auth.0, filter, page.0, page_size.0).await?;
+        Ok(Json(Page {
+            items: transfers.into_iter().map(transfer_view).collect(),
+            total,
+            page: page.0,
+            page_size: page_size.0,
+        }))
     }
 }
 

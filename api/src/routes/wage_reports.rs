@@ -7,7 +7,7 @@ use poem_openapi::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{ApiTags, Page, default_page_size, first_page};
+use super::{ApiTags, Page, check_page, default_page_size, first_page};
 use crate::{
     auth::schemes::{StaffAuth, WorkerAuth},
     domain::{BoundedText, CreditCode, PhoneNumber, RegionCode, TextType},
@@ -346,6 +346,7 @@ impl WageReportApi {
         )]
         page_size: Query<u32>,
     ) -> ApiResult<Json<Page<WageReportView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
+        check_page(page.0, page_size.0)?;
         let (reports, total) =
             wage_reports::queue(&state, &auth.0, status.0, region_code.0, overdue.0, page.0, page_size.0).await?;
         Ok(Json(Page {

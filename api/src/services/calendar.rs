@@ -75,6 +75,16 @@ impl Calendar {
     pub fn is_overdue(&self, due: NaiveDate, today: NaiveDate) -> bool {
         self.next_working_day(due) <= today
     }
+
+    /// The latest working day on or before `today`: a due day before it is
+    /// overdue (the same rule as [`Calendar::is_overdue`], for a query).
+    pub fn overdue_before(&self, today: NaiveDate) -> NaiveDate {
+        let mut day = today;
+        while !self.is_working_day(day) {
+            day = day.pred_opt().expect("dates stay far from the calendar's start");
+        }
+        day
+    }
 }
 
 pub async fn load(db: &impl ConnectionTrait) -> AppResult<Calendar> {
@@ -194,6 +204,26 @@ mod tests {
         assert!(!calendar.is_overdue(friday, day("2026-11-21")));
         assert!(!calendar.is_overdue(friday, day("2026-11-22")));
         assert!(calendar.is_overdue(friday, day("2026-11-23")));
+    }
+
+    #[test]
+    fn the_query_cutoff_agrees_with_is_overdue() {
+        let calendar = Calendar::new([
+            (day("2026-10-01"), DayKind::Holiday),
+            (day("2026-10-02"), DayKind::Holiday),
+            (day("2026-10-10"), DayKind::Workday),
+        ]);
+        let days: Vec<NaiveDate> = day("2026-09-20").iter_days().take(40).collect();
+        for today in &days {
+            let cutoff = calendar.overdue_before(*today);
+            for due in &days {
+                assert_eq!(
+                    calendar.is_overdue(*due, *today),
+                    *due < cutoff,
+                    "due {due}, today {today}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -4,8 +4,6 @@
 //! acceptance (extendable once by 30); repeated or large reports against one
 //! employer raise an early warning.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{wage_report, wage_report_event, worker};
 use sea_orm::{
@@ -25,6 +23,7 @@ use crate::{
     http::gateway::RequestContext,
     infra::crypto::Purpose,
     services::{
+        allowances::DailyAllowance,
         audit::{self, Actor, Event, Outcome},
         calendar::{self, Calendar},
         counters, idempotency, notifications,
@@ -316,10 +315,7 @@ pub async fn submit(
         None => person.phone_cipher.clone(),
     };
     let day = crate::domain::china_time::today();
-    let counter = format!("wage_reports:{}:{day}", person.id);
-    // Set once the report has taken one of the day's allowance, so that a
-    // report that is then not filed gives it back.
-    let allowance_taken = AtomicBool::new(false);
+    let allowance = DailyAllowance::new(state.store.as_ref(), "wage_reports", &person.id);
     let filed = idempotency::once_checked(
         &state.db,
         worker_principal,
@@ -327,19 +323,15 @@ pub async fn submit(
         request_hash,
         async || {
             let limit = state.config.wage_reports_per_day;
-            let count = state
-                .store
-                .increment(&counter, std::time::Duration::from_secs(86_400))
-                .await?;
-            if count > i64::from(limit) {
-                return Err(AppError::new(ErrorCode::RateLimited)
-                    .with_message(Localized::new(
+            allowance
+                .take(
+                    limit,
+                    Localized::new(
                         format!("每天最多可以反映{limit}条欠薪线索，请明天再提交。"),
                         format!("At most {limit} reports a day."),
-                    ))
-                    .with_retry_after(std::time::Duration::from_secs(3600)));
-            }
-            allowance_taken.store(true, Ordering::SeqCst);
+                    ),
+                )
+                .await?;
             match state.wechat.content_is_safe(&person.openid, &new.description).await {
                 Ok(true) => Ok(()),
                 Ok(false) => Err(AppError::invalid_field(
@@ -425,12 +417,7 @@ pub async fn submit(
     // A description to rewrite, WeChat not answering, or the database
     // failing to record it: none is a report filed, so the worker keeps the
     // day's allowance for it.
-    if filed.is_err()
-        && allowance_taken.load(Ordering::SeqCst)
-        && let Err(err) = state.store.decrement(&counter).await
-    {
-        tracing::warn!(error = %err, "a wage-report allowance could not be given back");
-    }
+    allowance.settle(&filed).await;
     filed
 }
 
@@ -548,15 +535,6 @@ async fn update(
         .ok_or_else(|| AppError::new(ErrorCode::NotFound))
 }
 
-/// The latest working day on or before `today`: a deadline before it has passed a working day.
-fn last_working_day(calendar: &Calendar, today: NaiveDate) -> NaiveDate {
-    let mut day = today;
-    while !calendar.is_working_day(day) {
-        day = day.pred_opt().expect("dates stay far from the calendar's start");
-    }
-    day
-}
-
 /// The inspectors' queue: reports in their region and below, oldest first.
 pub async fn queue(
     state: &AppState,
@@ -577,7 +555,7 @@ pub async fn queue(
         query = query.filter(wage_report::Column::Status.eq(status.as_str()));
     }
     if overdue_only {
-        let cutoff = last_working_day(&calendar, crate::domain::china_time::today());
+        let cutoff = calendar.overdue_before(crate::domain::china_time::today());
         query = query.filter(
             sea_orm::Condition::any()
                 .add(

@@ -4,11 +4,13 @@
 
 pub mod process;
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{si_transfer, si_transfer_change, si_transfer_step, worker};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -21,6 +23,7 @@ use crate::{
     http::gateway::RequestContext,
     infra::crypto::Purpose,
     services::{
+        allowances::DailyAllowance,
         audit::{self, Actor, Event, Outcome},
         calendar::{self, Calendar},
         counters, idempotency, notifications, webhooks,
@@ -86,16 +89,21 @@ fn spec_of(insurance: InsuranceType, step: &str) -> Option<&'static StepSpec> {
 }
 
 async fn hydrate(db: &impl ConnectionTrait, calendar: &Calendar, row: si_transfer::Model) -> AppResult<Transfer> {
-    let corrupt = |what: &str| AppError::internal(anyhow::anyhow!("transfer {} has a malformed {what}", row.id));
-    let insurance = InsuranceType::parse(&row.insurance_type).ok_or_else(|| corrupt("insurance type"))?;
-    let from = RegionCode::parse(&row.from_region_code).map_err(|_| corrupt("region"))?;
-    let to = RegionCode::parse(&row.to_region_code).map_err(|_| corrupt("region"))?;
-    let today = crate::domain::china_time::today();
     let stored = si_transfer_step::Entity::find()
         .filter(si_transfer_step::Column::TransferId.eq(&row.id))
         .order_by_asc(si_transfer_step::Column::Position)
         .all(db)
         .await?;
+    assemble(calendar, row, stored)
+}
+
+/// A case with its stored steps (in position order) as the API shows it.
+fn assemble(calendar: &Calendar, row: si_transfer::Model, stored: Vec<si_transfer_step::Model>) -> AppResult<Transfer> {
+    let corrupt = |what: &str| AppError::internal(anyhow::anyhow!("transfer {} has a malformed {what}", row.id));
+    let insurance = InsuranceType::parse(&row.insurance_type).ok_or_else(|| corrupt("insurance type"))?;
+    let from = RegionCode::parse(&row.from_region_code).map_err(|_| corrupt("region"))?;
+    let to = RegionCode::parse(&row.to_region_code).map_err(|_| corrupt("region"))?;
+    let today = crate::domain::china_time::today();
     let steps: Vec<Step> = stored
         .into_iter()
         .map(|s| {
@@ -165,6 +173,16 @@ fn known_region(state: &AppState, field: &str, code: RegionCode) -> AppResult<()
         .map_err(|_| AppError::invalid_field(field, ErrorCode::RegionNotFound.default_message()))
 }
 
+/// Which cases a staff list shows.
+pub struct StaffFilter<'a> {
+    /// Inside the staff member's region; by default all of it.
+    pub region: Option<RegionCode>,
+    /// `in_progress` or `completed`.
+    pub status: Option<&'a str>,
+    /// Only cases with a step past its due day.
+    pub overdue_only: bool,
+}
+
 /// What opens a case.
 pub struct Opening {
     pub insurance_type: InsuranceType,
@@ -197,7 +215,12 @@ async fn open_case(
         anonymised_at: Set(None),
     }
     .insert(transaction)
-    .await?;
+    .await
+    .map_err(|err| match err.sql_err() {
+        // A worker's second case in progress of the same insurance and route.
+        Some(SqlErr::UniqueConstraintViolation(_)) => AppError::new(ErrorCode::TransferAlreadyOpen),
+        _ => err.into(),
+    })?;
     for (position, spec) in steps(opening.insurance_type).iter().enumerate() {
         si_transfer_step::ActiveModel {
             transfer_id: Set(transfer.id.clone()),
@@ -250,61 +273,85 @@ pub async fn open_for_worker(
     let id_hash = person
         .id_number_hash
         .ok_or_else(|| AppError::new(ErrorCode::ProfileIncomplete).with_details(json!({ "missing": ["id_number"] })))?;
-    idempotency::once(&state.db, worker, idempotency_key, request_hash, async |transaction| {
-        let transfer = open_case(
-            transaction,
-            &opening,
-            Some(worker.subject.clone()),
-            id_hash.clone(),
-            "worker",
-            None,
-        )
-        .await?;
-        webhooks::enqueue(
-            transaction,
-            Scope::SiTransferRead,
-            "si_transfer.created",
-            &json!({
-                "event": "si_transfer.created",
-                "transfer_no": transfer.transfer_no,
-                "insurance_type": transfer.insurance_type,
-                "from_region_code": transfer.from_region_code,
-                "to_region_code": transfer.to_region_code,
-                "created_at": transfer.created_at.to_rfc3339(),
-            }),
-        )
-        .await?;
-        notifications::enqueue(
-            transaction,
-            &worker.subject,
-            "si_transfer.created",
-            &notifications::Message {
-                title: "社保转移接续".to_owned(),
-                body: format!("已收到您的转移申请{}，请等待转入地受理。", transfer.transfer_no),
-                link: Some(format!("pages/transfers/detail?id={}", transfer.id)),
-            },
-        )
-        .await?;
-        audit::record(
-            transaction,
-            Some(request),
-            Event {
-                actor: Actor::Principal(worker),
-                action: "si_transfer.open",
-                target: Some(("si_transfer", &transfer.id)),
-                region: RegionCode::parse(&transfer.to_region_code).ok(),
-                outcome: Outcome::Success,
-                details: Some(json!({ "transfer_no": transfer.transfer_no })),
-            },
-        )
-        .await?;
-        Ok(Created {
-            id: transfer.id,
-            transfer_no: transfer.transfer_no,
-            status: transfer.status,
-        })
-    })
-    .await
+    // Each case goes out to every agency's feed and webhook: a worker opens
+    // a few a day at most.
+    let allowance = DailyAllowance::new(state.store.as_ref(), "si_transfers", &person.id);
+    let limit = state.config.transfers_per_day;
+    let check = async || {
+        allowance
+            .take(
+                limit,
+                Localized::new(
+                    format!("每天最多可以申请{limit}次社保转移，请明天再申请。"),
+                    format!("At most {limit} transfers a day."),
+                ),
+            )
+            .await
+    };
+    let opened = idempotency::once_checked(
+        &state.db,
+        worker,
+        idempotency_key,
+        request_hash,
+        check,
+        async |transaction| {
+            let transfer = open_case(
+                transaction,
+                &opening,
+                Some(worker.subject.clone()),
+                id_hash.clone(),
+                "worker",
+                None,
+            )
+            .await?;
+            webhooks::enqueue(
+                transaction,
+                Scope::SiTransferRead,
+                "si_transfer.created",
+                &json!({
+                    "event": "si_transfer.created",
+                    "transfer_no": transfer.transfer_no,
+                    "insurance_type": transfer.insurance_type,
+                    "from_region_code": transfer.from_region_code,
+                    "to_region_code": transfer.to_region_code,
+                    "created_at": transfer.created_at.to_rfc3339(),
+                }),
+            )
+            .await?;
+            notifications::enqueue(
+                transaction,
+                &worker.subject,
+                "si_transfer.created",
+                &notifications::Message {
+                    title: "社保转移接续".to_owned(),
+                    body: format!("已收到您的转移申请{}，请等待转入地受理。", transfer.transfer_no),
+                    link: Some(format!("pages/transfers/detail?id={}", transfer.id)),
+                },
+            )
+            .await?;
+            audit::record(
+                transaction,
+                Some(request),
+                Event {
+                    actor: Actor::Principal(worker),
+                    action: "si_transfer.open",
+                    target: Some(("si_transfer", &transfer.id)),
+                    region: RegionCode::parse(&transfer.to_region_code).ok(),
+                    outcome: Outcome::Success,
+                    details: Some(json!({ "transfer_no": transfer.transfer_no })),
+                },
+            )
+            .await?;
+            Ok(Created {
+                id: transfer.id,
+                transfer_no: transfer.transfer_no,
+                status: transfer.status,
+            })
+        },
+    )
+    .await;
+    allowance.settle(&opened).await;
+    opened
 }
 
 /// An agency opens a case for an ID number; it joins the worker's list as
@@ -566,32 +613,67 @@ pub async fn changes(state: &AppState, client: &Principal, cursor: i64, limit: u
 }
 
 /// Cases whose old or new place is in `region` (by default the staff
-/// member's whole region), which must lie inside the staff member's scope.
+/// member's whole region), which must lie inside the staff member's scope;
+/// one page, oldest first, with how many match. Every filter is part of the
+/// query, and the page's steps come in one more: four queries whatever the
+/// page size.
 pub async fn list_for_staff(
     state: &AppState,
     staff: &Principal,
-    region: Option<RegionCode>,
-    status: Option<&str>,
-    overdue_only: bool,
-) -> AppResult<Vec<Transfer>> {
-    let mut query = si_transfer::Entity::find().order_by_asc(si_transfer::Column::CreatedAt);
-    if let Some(codes) = state.regions.staff_scope(staff, region)? {
+    filter: StaffFilter<'_>,
+    page: u32,
+    page_size: u32,
+) -> AppResult<(Vec<Transfer>, u64)> {
+    let calendar = calendar::load(&state.db).await?;
+    let mut query = si_transfer::Entity::find()
+        .order_by_asc(si_transfer::Column::CreatedAt)
+        .order_by_asc(si_transfer::Column::Id);
+    if let Some(codes) = state.regions.staff_scope(staff, filter.region)? {
         query = query.filter(
             Condition::any()
                 .add(si_transfer::Column::FromRegionCode.is_in(codes.clone()))
                 .add(si_transfer::Column::ToRegionCode.is_in(codes)),
         );
     }
-    if let Some(status) = status {
+    if let Some(status) = filter.status {
         query = query.filter(si_transfer::Column::Status.eq(status));
     }
-    let calendar = calendar::load(&state.db).await?;
-    let mut transfers = Vec::new();
-    for row in query.limit(500).all(&state.db).await? {
-        let transfer = hydrate(&state.db, &calendar, row).await?;
-        if !overdue_only || transfer.overdue {
-            transfers.push(transfer);
+    if filter.overdue_only {
+        // A pending step is overdue once its due day lies before the latest
+        // working day (`Calendar::overdue_before`); a completed case has none.
+        let cutoff = calendar.overdue_before(crate::domain::china_time::today());
+        query = query.filter(
+            si_transfer::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(si_transfer_step::Column::TransferId)
+                    .from(si_transfer_step::Entity)
+                    .and_where(si_transfer_step::Column::Status.eq(PENDING))
+                    .and_where(si_transfer_step::Column::DueOn.lt(cutoff))
+                    .to_owned(),
+            ),
+        );
+    }
+    let paginator = query.paginate(&state.db, u64::from(page_size));
+    let total = paginator.num_items().await?;
+    let rows = paginator.fetch_page(u64::from(page.saturating_sub(1))).await?;
+    let mut steps: HashMap<String, Vec<si_transfer_step::Model>> = HashMap::new();
+    if !rows.is_empty() {
+        for step in si_transfer_step::Entity::find()
+            .filter(si_transfer_step::Column::TransferId.is_in(rows.iter().map(|row| row.id.clone())))
+            .order_by_asc(si_transfer_step::Column::TransferId)
+            .order_by_asc(si_transfer_step::Column::Position)
+            .all(&state.db)
+            .await?
+        {
+            steps.entry(step.transfer_id.clone()).or_default().push(step);
         }
     }
-    Ok(transfers)
+    let transfers = rows
+        .into_iter()
+        .map(|row| {
+            let stored = steps.remove(&row.id).unwrap_or_default();
+            assemble(&calendar, row, stored)
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok((transfers, total))
 }
