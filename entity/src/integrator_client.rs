@@ -21,6 +21,10 @@ pub struct Model {
     pub webhook_url: Option<String>,
     /// The HMAC key of webhook signatures, encrypted like personal data.
     pub webhook_secret: Option<String>,
+    /// The region it serves (GB/T 2260; `000000` national): it reaches the
+    /// transfers with either end there, and is managed by the administrators
+    /// whose region covers it.
+    pub region_code: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -218,3 +218,153 @@ async fn the_audit_trail_is_scoped_to_the_administrators_region() {
     }
     app.stop().await;
 }
+
+async fn create_client(app: &TestApp, admin: &Session, name: &str, region: &str) -> Value {
+    let created = app
+        .post_json(
+            "/api/v1/admin/clients",
+            &json!({"name": name, "scopes": ["si_transfer:read", "si_transfer:write"], "region_code": region}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED, "creating {name}");
+    created.json().await.unwrap()
+}
+
+async fn listed_clients(app: &TestApp, admin: &Session) -> Vec<String> {
+    let listed = app.get_json_with("/api/v1/admin/clients", &admin.access_token).await;
+    listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|client| client["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// A county (江宁区, 320115) or city (南京市, 320100) administrator manages
+/// the clients of its region and below: another's is neither listed, nor
+/// rotated, nor revoked (404, as if it did not exist), and what it does to
+/// its own is in the audit trail its province reads.
+#[tokio::test]
+async fn county_and_city_administrators_manage_only_their_regions_clients() {
+    let app = TestApp::spawn().await;
+    let nation = app.admin("000000").await;
+    let national = create_client(&app, &nation, "国家平台", "000000").await;
+    let liuhe = create_client(&app, &nation, "六合区社保中心", "320116").await;
+    let guangxi = create_client(&app, &nation, "广西社保中心", "450000").await;
+    let county = app.admin("320115").await;
+    let city = app.admin("320100").await;
+    let jiangning = create_client(&app, &county, "江宁区社保中心", "320115").await;
+
+    assert_eq!(listed_clients(&app, &county).await, ["江宁区社保中心"]);
+    assert_eq!(listed_clients(&app, &city).await, ["六合区社保中心", "江宁区社保中心"]);
+
+    for (admin, foreign) in [
+        (&county, &national),
+        (&county, &liuhe),
+        (&county, &guangxi),
+        (&city, &national),
+        (&city, &guangxi),
+    ] {
+        let id = foreign["id"].as_str().unwrap();
+        let rotated = app
+            .post_json(
+                &format!("/api/v1/admin/clients/{id}/rotate"),
+                &json!({}),
+                Some(&admin.access_token),
+            )
+            .await;
+        assert_problem(rotated, StatusCode::NOT_FOUND, "NOT_FOUND").await;
+        let revoked = app
+            .client
+            .delete(app.url(&format!("/api/v1/admin/clients/{id}")))
+            .bearer_auth(&admin.access_token)
+            .send()
+            .await
+            .unwrap();
+        assert_problem(revoked, StatusCode::NOT_FOUND, "NOT_FOUND").await;
+    }
+    let national_still_works = app
+        .client
+        .post(app.url("/api/v1/oauth/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", national["client_id"].as_str().unwrap()),
+            ("client_secret", national["client_secret"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        national_still_works.status(),
+        StatusCode::OK,
+        "its secret was not rotated"
+    );
+
+    let rotated = app
+        .post_json(
+            &format!("/api/v1/admin/clients/{}/rotate", jiangning["id"].as_str().unwrap()),
+            &json!({}),
+            Some(&city.access_token),
+        )
+        .await;
+    assert_eq!(rotated.status(), StatusCode::OK, "the city manages its county's client");
+
+    let jiangsu = app.admin("320000").await;
+    let trail = app
+        .get_json_with("/api/v1/admin/audit-logs?action=client.rotate", &jiangsu.access_token)
+        .await;
+    assert_eq!(trail["total"], 1);
+    assert_eq!(trail["items"][0]["region_code"], "320115");
+    assert_eq!(trail["items"][0]["target_id"], jiangning["client_id"]);
+    app.stop().await;
+}
+
+/// The working-day calendar sets every legal deadline in the country: a
+/// county or city administrator reads it but cannot change it.
+#[tokio::test]
+async fn only_national_administrators_change_the_calendar() {
+    let app = TestApp::spawn().await;
+    let nation = app.admin("000000").await;
+    for region in ["320115", "320100", "320000"] {
+        let admin = app.admin(region).await;
+        let set = app
+            .client
+            .put(app.url("/api/v1/admin/calendar/2027-01-04"))
+            .bearer_auth(&admin.access_token)
+            .json(&json!({"kind": "holiday", "name": "县里放假"}))
+            .send()
+            .await
+            .unwrap();
+        assert_problem(set, StatusCode::FORBIDDEN, "OUT_OF_REGION_SCOPE").await;
+        let cleared = app
+            .client
+            .delete(app.url("/api/v1/admin/calendar/2027-01-01"))
+            .bearer_auth(&admin.access_token)
+            .send()
+            .await
+            .unwrap();
+        assert_problem(cleared, StatusCode::FORBIDDEN, "OUT_OF_REGION_SCOPE").await;
+        let read = app
+            .get_with("/api/v1/admin/calendar?year=2027", &admin.access_token)
+            .await;
+        assert_eq!(read.status(), StatusCode::OK, "{region} reads the calendar");
+    }
+    let days = app
+        .get_json_with("/api/v1/admin/calendar?year=2027", &nation.access_token)
+        .await;
+    assert!(
+        days.as_array().unwrap().iter().all(|day| day["day"] != "2027-01-04"),
+        "no refused change was recorded: {days}"
+    );
+    let set = app
+        .client
+        .put(app.url("/api/v1/admin/calendar/2027-01-04"))
+        .bearer_auth(&nation.access_token)
+        .json(&json!({"kind": "holiday", "name": "全国放假"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), StatusCode::NO_CONTENT);
+    app.stop().await;
+}

@@ -33,7 +33,7 @@ async fn every_example_of_the_integrators_guide_works() {
     let client: Value = app
         .post_json(
             "/api/v1/admin/clients",
-            &json!({"name": "江宁区社保中心", "scopes": ["si_transfer:read", "si_transfer:write"]}),
+            &json!({"name": "江宁区社保中心", "scopes": ["si_transfer:read", "si_transfer:write"], "region_code": "320115"}),
             Some(&admin.access_token),
         )
         .await

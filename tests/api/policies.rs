@@ -273,6 +273,53 @@ async fn an_editor_scoped_to_guangxi_cannot_edit_jiangsu_policies() {
     app.stop().await;
 }
 
+/// A draft is read only by the policy editors whose region covers it: not
+/// by an editor of another county, nor by other staff of its own county,
+/// and not in another editor's list.
+#[tokio::test]
+async fn a_policy_editor_does_not_see_another_regions_drafts() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("000000").await;
+    let jiangning = app
+        .staff(&admin, "jiangning.writer", &["policy_editor"], "320115")
+        .await;
+    let liuhe = app.staff(&admin, "liuhe.writer", &["policy_editor"], "320116").await;
+    let nanjing = app.staff(&admin, "nanjing.writer", &["policy_editor"], "320100").await;
+    let reviewer = app.staff(&admin, "jiangning.reader", &["reviewer"], "320115").await;
+    let draft = create_draft(&app, &jiangning.access_token, "320115", "江宁区零工驿站试点").await;
+    let path = format!("/api/v1/policies/{}", draft["id"].as_str().unwrap());
+
+    for outsider in [&liuhe, &reviewer] {
+        assert_problem(
+            app.get_with(&path, &outsider.access_token).await,
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+        )
+        .await;
+    }
+    for insider in [&jiangning, &nanjing] {
+        assert_eq!(
+            app.get_with(&path, &insider.access_token).await.status(),
+            StatusCode::OK
+        );
+    }
+    let listed = app
+        .get_json_with("/api/v1/staff/policies?status=draft", &liuhe.access_token)
+        .await;
+    assert_eq!(listed["total"], 0, "{listed}");
+    let listed = app
+        .get_json_with("/api/v1/staff/policies?status=draft", &nanjing.access_token)
+        .await;
+    assert_eq!(listed["total"], 1, "{listed}");
+    assert_problem(
+        app.get_with("/api/v1/staff/policies", &reviewer.access_token).await,
+        StatusCode::FORBIDDEN,
+        "ROLE_REQUIRED",
+    )
+    .await;
+    app.stop().await;
+}
+
 /// Polls `query` on `app` until `found` holds, for at most five seconds.
 async fn eventually(app: &TestApp, query: &str, found: impl Fn(&Value) -> bool) -> bool {
     for _ in 0..50 {

@@ -160,3 +160,37 @@ async fn wage_report_figures_add_up_by_status_and_deadline() {
     assert_eq!(total, 100_000 + 250_000 + 999_000);
     app.stop().await;
 }
+
+/// The staff reads of a region need a role that works its cases: a policy
+/// editor of the county gets neither the figures, nor the transfers, nor an
+/// application; finance gets the figures and its applications, not the
+/// transfers.
+#[tokio::test]
+async fn staff_reads_need_a_role_that_works_them() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("000000").await;
+    let worker = guangxi_worker(&app, "role-read", "450102198801011235").await;
+    let body = complete_application(&app, &worker).await;
+    let application: Value = apply(&app, &worker, "role-read", &body).await.json().await.unwrap();
+    let editor = app.staff(&admin, "xingning.editor", &["policy_editor"], "450102").await;
+    let finance = app.staff(&admin, "xingning.finance", &["finance"], "450102").await;
+    let overview = format!("/api/v1/staff/stats/overview?{}", period());
+    let case = format!("/api/v1/staff/applications/{}", application["id"].as_str().unwrap());
+
+    for path in [overview.as_str(), "/api/v1/staff/si-transfers", case.as_str()] {
+        let refused = app.get_with(path, &editor.access_token).await;
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(refused.json::<Value>().await.unwrap()["code"], "ROLE_REQUIRED");
+    }
+    assert_eq!(
+        app.get_with(&overview, &finance.access_token).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get_with(&case, &finance.access_token).await.status(),
+        StatusCode::OK
+    );
+    let transfers = app.get_with("/api/v1/staff/si-transfers", &finance.access_token).await;
+    assert_eq!(transfers.status(), StatusCode::FORBIDDEN);
+    app.stop().await;
+}

@@ -9,31 +9,7 @@ use crate::{
 
 /// An integrator token with `scopes`, through the admin API and the token route.
 pub async fn agency(app: &TestApp, admin_token: &str, scopes: &[&str]) -> String {
-    let created: Value = app
-        .post_json(
-            "/api/v1/admin/clients",
-            &json!({"name": "江宁区社保中心", "scopes": scopes}),
-            Some(admin_token),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let token: Value = app
-        .client
-        .post(app.url("/api/v1/oauth/token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", created["client_id"].as_str().unwrap()),
-            ("client_secret", created["client_secret"].as_str().unwrap()),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    token["access_token"].as_str().unwrap().to_owned()
+    crate::integrators::integrator(app, admin_token, scopes, None).await
 }
 
 async fn report(app: &TestApp, token: &str, transfer_no: &str, step: &str, at: &str) -> reqwest::Response {

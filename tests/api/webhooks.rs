@@ -14,7 +14,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use crate::{applications::guangxi_worker, support::TestApp, transfers::agency};
+use crate::{applications::guangxi_worker, integrators::integrator, support::TestApp, transfers::agency};
 
 type Received = Arc<Mutex<Vec<(String, String, String)>>>;
 
@@ -113,5 +113,68 @@ async fn agencies_get_signed_webhooks_for_worker_opened_cases() {
     assert_eq!(logged[0]["last_status"], 204);
     assert_eq!(logged[0]["attempts"], 1);
     server.abort();
+    app.stop().await;
+}
+
+async fn hooked_client(app: &TestApp, admin_token: &str, region: &str, url: &str) -> String {
+    let token = integrator(app, admin_token, &["si_transfer:read"], Some(region)).await;
+    let registered = app
+        .client
+        .put(app.url("/api/v1/integrations/webhook"))
+        .bearer_auth(&token)
+        .json(&json!({ "url": url }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), StatusCode::OK);
+    token
+}
+
+/// A case from 南宁 (450102) to 南京 (320115) is told to Nanning's client
+/// (450100), and never queued for Zhejiang's (330000): the delivery is
+/// decided in the transaction that opens the case.
+#[tokio::test]
+async fn an_integrator_hears_only_of_its_regions_cases() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("000000").await;
+    let (nanning_url, nanning_received, nanning_server) = receiver().await;
+    let (zhejiang_url, zhejiang_received, zhejiang_server) = receiver().await;
+    let nanning = hooked_client(&app, &admin.access_token, "450100", &nanning_url).await;
+    let zhejiang = hooked_client(&app, &admin.access_token, "330000", &zhejiang_url).await;
+
+    let worker = guangxi_worker(&app, "heard", "450102198801011235").await;
+    let opened = app
+        .client
+        .post(app.url("/api/v1/si-transfers"))
+        .bearer_auth(&worker.access_token)
+        .header("Idempotency-Key", "w-1")
+        .json(&json!({"insurance_type": "medical", "from_region_code": "450102", "to_region_code": "320115"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(opened.status(), StatusCode::CREATED);
+
+    let queued = |token: &str| {
+        let (app, token) = (&app, token.to_owned());
+        async move {
+            app.get_json_with("/api/v1/integrations/webhook/deliveries", &token)
+                .await
+                .as_array()
+                .unwrap()
+                .len()
+        }
+    };
+    assert_eq!(queued(&nanning).await, 1);
+    assert_eq!(queued(&zhejiang).await, 0);
+    for _ in 0..100 {
+        if !nanning_received.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(nanning_received.lock().unwrap().len(), 1, "the webhook arrived");
+    assert!(zhejiang_received.lock().unwrap().is_empty());
+    nanning_server.abort();
+    zhejiang_server.abort();
     app.stop().await;
 }

@@ -3,6 +3,7 @@ use poem_openapi::{
     ApiResponse, Object, OpenApi,
     param::{Path, Query},
     payload::Json,
+    types::Example,
 };
 use serde::Deserialize;
 
@@ -10,6 +11,7 @@ use super::{ApiTags, Page, auth::StaffView, check_page, default_page_size, first
 use crate::{
     auth::{Role, Scope, schemes::StaffAuth},
     domain::{BoundedText, RegionCode, TextType, Username},
+    error::AppResult,
     http::{
         gateway::RequestContext,
         json_body::{JsonBody, present},
@@ -39,11 +41,27 @@ pub struct StaffCreate {
 }
 
 #[derive(Debug, Object, Deserialize)]
+#[oai(example)]
 pub struct ClientCreate {
     /// Who the client is, e.g. 南京市江宁区社保中心.
     pub name: BoundedText<1, 128>,
     #[oai(validator(min_items = 1, max_items = 10, unique_items))]
     pub scopes: Vec<Scope>,
+    /// The region it serves, inside the administrator's own (which it is by
+    /// default): it reads, changes and hears of the transfers with either end
+    /// there. `000000` (national) only by a national administrator.
+    #[serde(default)]
+    pub region_code: Option<RegionCode>,
+}
+
+impl Example for ClientCreate {
+    fn example() -> Self {
+        ClientCreate {
+            name: BoundedText::parse("南京市江宁区社保中心").expect("a valid name"),
+            scopes: vec![Scope::SiTransferRead, Scope::SiTransferWrite],
+            region_code: RegionCode::parse("320115").ok(),
+        }
+    }
 }
 
 /// A new integrator client. The secret is shown this once and never again.
@@ -54,6 +72,7 @@ pub struct ClientCreated {
     pub client_secret: String,
     pub name: String,
     pub scopes: Vec<Scope>,
+    pub region_code: RegionCode,
 }
 
 #[derive(ApiResponse)]
@@ -119,6 +138,8 @@ pub struct ClientView {
     pub client_id: String,
     pub name: String,
     pub scopes: Vec<String>,
+    /// The region it serves (`000000`: national).
+    pub region_code: RegionCode,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
     pub webhook_url: Option<String>,
@@ -150,7 +171,7 @@ pub struct AuditRecord {
     pub target_type: Option<String>,
     pub target_id: Option<String>,
     /// The region the event concerns. Absent for events of no region
-    /// (workers' and integrators' sign-ins, the calendar), which only
+    /// (workers' sign-ins, the calendar), which only
     /// national administrators see.
     pub region_code: Option<RegionCode>,
     pub outcome: String,
@@ -240,6 +261,8 @@ impl AdminApi {
     }
 
     /// List integrator clients
+    ///
+    /// The clients of the administrator's region and below, oldest first.
     #[oai(path = "/admin/clients", method = "get", operation_id = "listClients")]
     async fn list_clients(
         &self,
@@ -249,28 +272,31 @@ impl AdminApi {
         let rows = clients::list(&state, &auth.0).await?;
         Ok(Json(
             rows.into_iter()
-                .map(|c| ClientView {
-                    id: c.id,
-                    client_id: c.client_id,
-                    name: c.name,
-                    scopes: c
-                        .scopes
-                        .split(' ')
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_owned)
-                        .collect(),
-                    created_at: c.created_at,
-                    revoked_at: c.revoked_at,
-                    webhook_url: c.webhook_url,
+                .map(|c| {
+                    Ok(ClientView {
+                        region_code: clients::region_of(&c)?,
+                        id: c.id,
+                        client_id: c.client_id,
+                        name: c.name,
+                        scopes: c
+                            .scopes
+                            .split(' ')
+                            .filter(|s| !s.is_empty())
+                            .map(str::to_owned)
+                            .collect(),
+                        created_at: c.created_at,
+                        revoked_at: c.revoked_at,
+                        webhook_url: c.webhook_url,
+                    })
                 })
-                .collect(),
+                .collect::<AppResult<_>>()?,
         ))
     }
 
     /// Rotate a client's secret
     ///
     /// The new secret is shown once; the old one and every token issued with
-    /// it stop working.
+    /// it stop working. A client outside the administrator's region is 404.
     #[oai(
         path = "/admin/clients/:id/rotate",
         method = "post",
@@ -294,6 +320,9 @@ impl AdminApi {
     }
 
     /// Revoke a client
+    ///
+    /// Its credentials and every token it holds stop working at once. A
+    /// client outside the administrator's region is 404.
     #[oai(path = "/admin/clients/:id", method = "delete", operation_id = "revokeClient")]
     async fn revoke_client(
         &self,
@@ -385,7 +414,9 @@ impl AdminApi {
 
     /// Record a holiday or an adjusted working day
     ///
-    /// Legal deadlines count working days by this calendar.
+    /// Legal deadlines count working days by this calendar, across the
+    /// country: only national administrators change it (403
+    /// `OUT_OF_REGION_SCOPE` for others).
     #[oai(path = "/admin/calendar/:day", method = "put", operation_id = "setCalendarDay")]
     async fn set_calendar_day(
         &self,
@@ -400,6 +431,9 @@ impl AdminApi {
     }
 
     /// Remove a calendar exception
+    ///
+    /// The day follows the weekday rule again. National administrators only
+    /// (403 `OUT_OF_REGION_SCOPE` for others).
     #[oai(path = "/admin/calendar/:day", method = "delete", operation_id = "clearCalendarDay")]
     async fn clear_calendar_day(
         &self,
@@ -414,7 +448,9 @@ impl AdminApi {
 
     /// Create an integrator client
     ///
-    /// Returns the client id and secret; the secret is shown only here.
+    /// Returns the client id and secret; the secret is shown only here. The
+    /// client serves `region_code` (by default the administrator's region),
+    /// which must lie inside the administrator's (403 `OUT_OF_REGION_SCOPE`).
     #[oai(path = "/admin/clients", method = "post", operation_id = "createClient")]
     async fn create_client(
         &self,
@@ -422,10 +458,12 @@ impl AdminApi {
         context: Data<&RequestContext>,
         auth: StaffAuth,
         body: JsonBody<ClientCreate>,
-    ) -> ApiResult<ClientCreatedResponse, { status::BODY | status::FORBIDDEN | status::SIGNED_IN }> {
+    ) -> ApiResult<ClientCreatedResponse, { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN }>
+    {
         let new = NewClient {
             name: body.0.name.into_inner(),
             scopes: body.0.scopes,
+            region_code: body.0.region_code,
         };
         let created = clients::create(&state, &context, &auth.0, new).await?;
         Ok(ClientCreatedResponse::Created(Json(ClientCreated {
@@ -434,6 +472,7 @@ impl AdminApi {
             client_secret: created.client_secret,
             name: created.name,
             scopes: created.scopes,
+            region_code: created.region_code,
         })))
     }
 }

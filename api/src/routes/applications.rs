@@ -437,8 +437,9 @@ impl ApplicationApi {
 
     /// A case, for staff
     ///
-    /// The applicant's personal data is masked. A reviewer opening a
-    /// submitted case starts its review.
+    /// For reviewers and finance (403 `ROLE_REQUIRED` otherwise), inside
+    /// their region. The applicant's personal data is masked. A reviewer
+    /// opening a submitted case starts its review.
     #[oai(
         path = "/staff/applications/:id",
         method = "get",
@@ -450,7 +451,10 @@ impl ApplicationApi {
         context: Data<&RequestContext>,
         auth: StaffAuth,
         #[oai(validator(max_length = 36))] id: Path<String>,
-    ) -> ApiResult<Json<StaffApplicationDetail>, { status::BAD_REQUEST | status::NOT_FOUND | status::SIGNED_IN }> {
+    ) -> ApiResult<
+        Json<StaffApplicationDetail>,
+        { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN },
+    > {
         let (application, applicant, timeline) = applications::get_for_staff(&state, &context, &auth.0, &id.0).await?;
         Ok(Json(StaffApplicationDetail {
             application: application_view(application),

@@ -298,7 +298,8 @@ impl PolicyApi {
 
     /// Get a policy
     ///
-    /// Published policies for everyone; drafts and archived ones for staff only.
+    /// Published policies for everyone; drafts and archived ones only for the
+    /// policy editors whose region covers the policy (404 for anyone else).
     #[oai(path = "/policies/:id", method = "get", operation_id = "getPolicy")]
     async fn get(
         &self,
@@ -312,8 +313,8 @@ impl PolicyApi {
 
     /// List policies for editing
     ///
-    /// Every policy of the staff member's region and below, any status,
-    /// most recently changed first.
+    /// For policy editors (403 `ROLE_REQUIRED` otherwise): every policy of
+    /// their region and below, any status, most recently changed first.
     #[oai(path = "/staff/policies", method = "get", operation_id = "listPoliciesForStaff")]
     async fn list_for_staff(
         &self,

@@ -76,7 +76,8 @@ impl StatsApi {
     /// Applications by program and status with amounts requested, approved
     /// and disbursed; transfers by status and overdue; wage reports by status
     /// with amounts owed and recovered and deadline compliance; active workers.
-    /// Inside the caller's region (by default all of it).
+    /// Inside the caller's region (by default all of it), for administrators,
+    /// reviewers, inspectors and finance (403 `ROLE_REQUIRED` otherwise).
     #[oai(path = "/staff/stats/overview", method = "get", operation_id = "statsOverview")]
     async fn overview(
         &self,

@@ -168,7 +168,7 @@ pub struct StepUpdate {
 #[derive(Debug, Object)]
 #[oai(skip_serializing_if_is_none)]
 pub struct ChangeView {
-    /// Strictly increasing, without gaps.
+    /// Strictly increasing; numbers of other regions' entries are missing.
     pub seq: i64,
     pub transfer_no: String,
     /// `created` or `step`.
@@ -248,9 +248,10 @@ impl TransferApi {
 
     /// Transfers of my region
     ///
-    /// Cases whose old or new place is in the staff member's region, oldest
-    /// first, a page at a time; filter by `status` (`in_progress`,
-    /// `completed`), `overdue` and `region_code`.
+    /// For administrators, reviewers and inspectors (403 `ROLE_REQUIRED`
+    /// otherwise). Cases whose old or new place is in the staff member's
+    /// region, oldest first, a page at a time; filter by `status`
+    /// (`in_progress`, `completed`), `overdue` and `region_code`.
     #[oai(path = "/staff/si-transfers", method = "get", operation_id = "listTransfersForStaff")]
     #[allow(clippy::too_many_arguments)]
     async fn staff_list(
@@ -288,8 +289,10 @@ impl TransferApi {
 impl TransferIntegrationApi {
     /// Open a transfer from the agency's side
     ///
-    /// Scope `si_transfer:write`. Matched to the worker by the keyed hash of
-    /// the ID number; kept for them if they have not registered yet.
+    /// Scope `si_transfer:write`. The old or the new place must lie in the
+    /// client's region (403 `OUT_OF_REGION_SCOPE` otherwise). Matched to the
+    /// worker by the keyed hash of the ID number; kept for them if they have
+    /// not registered yet.
     #[oai(
         path = "/integrations/si-transfers",
         method = "post",
@@ -314,7 +317,8 @@ impl TransferIntegrationApi {
 
     /// Report a step of a transfer
     ///
-    /// Scope `si_transfer:write`. Idempotent: the same report again changes
+    /// Scope `si_transfer:write`; a case with neither end in the client's
+    /// region is 404. Idempotent: the same report again changes
     /// nothing. A step before its predecessor is 409 `STEP_OUT_OF_ORDER`; a
     /// step the process does not have, 409 `STEP_NOT_IN_PROCESS`.
     #[oai(
@@ -344,7 +348,8 @@ impl TransferIntegrationApi {
 
     /// Get a transfer
     ///
-    /// Scope `si_transfer:read`.
+    /// Scope `si_transfer:read`; a case with neither end in the client's
+    /// region is 404.
     #[oai(
         path = "/integrations/si-transfers/:transfer_no",
         method = "get",
@@ -366,8 +371,9 @@ impl TransferIntegrationApi {
 
     /// Set my webhook endpoint
     ///
-    /// Events (for now `si_transfer.created` of worker-opened cases, with
-    /// scope `si_transfer:read`) are POSTed there with `X-Shiminhua-Timestamp`
+    /// Events (for now `si_transfer.created` of worker-opened cases with
+    /// either end in the client's region, with scope `si_transfer:read`) are
+    /// POSTed there with `X-Shiminhua-Timestamp`
     /// and `X-Shiminhua-Signature: sha256=<hex HMAC-SHA256 of "{timestamp}.{body}">`,
     /// retried with backoff until a 2xx.
     #[oai(path = "/integrations/webhook", method = "put", operation_id = "setWebhook")]
@@ -415,9 +421,11 @@ impl TransferIntegrationApi {
 
     /// The change feed of transfers
     ///
-    /// Scope `si_transfer:read`. Every case opened and every step recorded,
-    /// in order, after `cursor` (0 for the beginning): no gaps and no
-    /// repeats, even while cases change concurrently.
+    /// Scope `si_transfer:read`. Every case opened and every step recorded
+    /// of the cases with either end in the client's region, in order, after
+    /// `cursor` (0 for the beginning): nothing skipped and no repeats, even
+    /// while cases change concurrently. The sequence is shared by all
+    /// regions, so numbers of other regions' entries are missing.
     #[oai(
         path = "/integrations/si-transfers",
         method = "get",

@@ -1,5 +1,5 @@
 //! Working days: weekends are off, except the adjusted working weekends
-//! (调休) an administrator records; public holidays recorded are off too.
+//! (调休) a national administrator records; public holidays recorded are off too.
 //! Legal time limits (15 working days for a pension contact letter, 5 for an
 //! unpaid-wage report's acceptance, …) count in these days.
 
@@ -15,7 +15,8 @@ use serde_json::json;
 
 use crate::{
     auth::{Principal, Role},
-    error::AppResult,
+    domain::RegionCode,
+    error::{AppError, AppResult, ErrorCode},
     http::gateway::RequestContext,
     infra::db::begin_write,
     services::{
@@ -106,6 +107,17 @@ pub async fn list_year(db: &impl ConnectionTrait, admin: &Principal, year: i32) 
         .await?)
 }
 
+/// The calendar sets every legal deadline in the country, so only national
+/// administrators change it.
+fn require_calendar_keeper(admin: &Principal) -> AppResult<()> {
+    require_role(admin, Role::Admin)?;
+    if admin.region.is_some_and(|region| region.is_national()) {
+        Ok(())
+    } else {
+        Err(AppError::new(ErrorCode::OutOfRegionScope).with_details(json!({ "region_code": RegionCode::NATIONAL })))
+    }
+}
+
 /// Records (or replaces) an exception. It moves every deadline that spans
 /// the day, so it is audited with the change.
 pub async fn set_day(
@@ -116,7 +128,7 @@ pub async fn set_day(
     kind: DayKind,
     name: &str,
 ) -> AppResult<()> {
-    require_role(admin, Role::Admin)?;
+    require_calendar_keeper(admin)?;
     let transaction = begin_write(db).await?;
     calendar_day::Entity::insert(calendar_day::ActiveModel {
         day: Set(day),
@@ -150,7 +162,7 @@ pub async fn clear_day(
     admin: &Principal,
     day: NaiveDate,
 ) -> AppResult<bool> {
-    require_role(admin, Role::Admin)?;
+    require_calendar_keeper(admin)?;
     let transaction = begin_write(db).await?;
     let removed = calendar_day::Entity::delete_by_id(day)
         .exec(&transaction)

@@ -1,5 +1,7 @@
-//! Integrator clients: created by an administrator with scopes, their secret
-//! shown once; tokens through the client-credentials grant (RFC 6749 §4.4).
+//! Integrator clients: created by an administrator with scopes and a region,
+//! their secret shown once; tokens through the client-credentials grant
+//! (RFC 6749 §4.4). An administrator manages only the clients of its own
+//! region and below, and a client's token carries its region.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::Utc;
@@ -11,7 +13,8 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     auth::{Audience, Principal, Role, Scope, sessions::Issued},
-    error::AppResult,
+    domain::{RegionCode, TextType},
+    error::{AppError, AppResult, ErrorCode},
     http::gateway::RequestContext,
     services::{
         audit::{self, Actor, Event, Outcome},
@@ -23,6 +26,8 @@ use crate::{
 pub struct NewClient {
     pub name: String,
     pub scopes: Vec<Scope>,
+    /// The region it serves; by default the administrator's own.
+    pub region_code: Option<RegionCode>,
 }
 
 pub struct CreatedClient {
@@ -32,6 +37,7 @@ pub struct CreatedClient {
     pub client_secret: String,
     pub name: String,
     pub scopes: Vec<Scope>,
+    pub region_code: RegionCode,
 }
 
 /// Why a token request is refused, in RFC 6749 §5.2 terms.
@@ -92,6 +98,16 @@ pub async fn create(
     new: NewClient,
 ) -> AppResult<CreatedClient> {
     require_role(admin, Role::Admin)?;
+    let region = new
+        .region_code
+        .or(admin.region)
+        .ok_or_else(|| AppError::new(ErrorCode::OutOfRegionScope))?;
+    if !admin.covers(&state.regions, region) {
+        return Err(AppError::new(ErrorCode::OutOfRegionScope).with_details(json!({ "region_code": region })));
+    }
+    if !region.is_national() {
+        state.regions.require(region)?;
+    }
     let client_id = random("cli_", 12);
     let client_secret = random("cs_", 32);
     let scopes = scopes_text(&new.scopes);
@@ -107,6 +123,7 @@ pub async fn create(
         revoked_at: Set(None),
         webhook_url: Set(None),
         webhook_secret: Set(None),
+        region_code: Set(region.as_str().to_owned()),
     }
     .insert(&transaction)
     .await?;
@@ -117,9 +134,9 @@ pub async fn create(
             actor: Actor::Principal(admin),
             action: "client.create",
             target: Some(("client", &row.client_id)),
-            region: None,
+            region: Some(region),
             outcome: Outcome::Success,
-            details: Some(json!({ "scopes": scopes })),
+            details: Some(json!({ "scopes": scopes, "region_code": region })),
         },
     )
     .await?;
@@ -130,7 +147,14 @@ pub async fn create(
         client_secret,
         name: row.name,
         scopes: scopes.split(' ').filter_map(Scope::parse).collect(),
+        region_code: region,
     })
+}
+
+/// The region a stored client serves.
+pub fn region_of(client: &integrator_client::Model) -> AppResult<RegionCode> {
+    RegionCode::parse(&client.region_code)
+        .map_err(|_| AppError::internal(anyhow::anyhow!("client {} has a malformed region", client.id)))
 }
 
 /// The client-credentials grant: an access token with the requested scopes
@@ -175,6 +199,7 @@ pub async fn issue_token(
     let Some(client) = client else {
         return refuse(TokenRefusal::InvalidClient, "invalid_client").await;
     };
+    let region = region_of(&client)?;
     let granted: Vec<Scope> = client.scopes.split(' ').filter_map(Scope::parse).collect();
     let scopes = match form.scope.map(str::trim).filter(|s| !s.is_empty()) {
         None => granted,
@@ -193,7 +218,7 @@ pub async fn issue_token(
             subject: client.client_id.clone(),
             session_id: String::new(),
             roles: Vec::new(),
-            region: None,
+            region: Some(region),
             scopes: scopes.clone(),
         })
         .await?;
@@ -204,7 +229,7 @@ pub async fn issue_token(
             actor: Actor::Principal(&principal),
             action: "client.token",
             target: Some(("client", &client.client_id)),
-            region: None,
+            region: Some(region),
             outcome: Outcome::Success,
             details: Some(json!({ "scopes": scopes_text(&scopes) })),
         },
@@ -213,20 +238,25 @@ pub async fn issue_token(
     Ok(Ok((issued, scopes)))
 }
 
-/// Every integrator client (administrators of the whole programme manage them).
+/// The integrator clients of the administrator's region and below.
 pub async fn list(state: &AppState, admin: &Principal) -> AppResult<Vec<integrator_client::Model>> {
     require_role(admin, Role::Admin)?;
-    Ok(integrator_client::Entity::find()
-        .order_by_asc(integrator_client::Column::CreatedAt)
-        .all(&state.db)
-        .await?)
+    let mut query = integrator_client::Entity::find().order_by_asc(integrator_client::Column::CreatedAt);
+    if let Some(codes) = state.regions.staff_scope(admin, None)? {
+        query = query.filter(integrator_client::Column::RegionCode.is_in(codes));
+    }
+    Ok(query.all(&state.db).await?)
 }
 
-async fn find(state: &AppState, id: &str) -> AppResult<integrator_client::Model> {
+/// A client the administrator manages; one of another region is not found,
+/// like one that does not exist.
+async fn find_managed(state: &AppState, admin: &Principal, id: &str) -> AppResult<integrator_client::Model> {
+    require_role(admin, Role::Admin)?;
     integrator_client::Entity::find_by_id(id.to_owned())
         .one(&state.db)
         .await?
-        .ok_or_else(|| crate::error::AppError::new(crate::error::ErrorCode::NotFound))
+        .filter(|client| region_of(client).is_ok_and(|region| admin.covers(&state.regions, region)))
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound))
 }
 
 /// A new secret for a client (shown once); the old one and its tokens stop
@@ -237,10 +267,9 @@ pub async fn rotate(
     admin: &Principal,
     id: &str,
 ) -> AppResult<(String, String)> {
-    require_role(admin, Role::Admin)?;
-    let client = find(state, id).await?;
+    let client = find_managed(state, admin, id).await?;
     if client.revoked_at.is_some() {
-        return Err(crate::error::AppError::new(crate::error::ErrorCode::InvalidState));
+        return Err(AppError::new(ErrorCode::InvalidState));
     }
     let secret = random("cs_", 32);
     let transaction = crate::infra::db::begin_write(&state.db).await?;
@@ -252,7 +281,7 @@ pub async fn rotate(
         .filter(integrator_client::Column::Id.eq(id))
         .exec(&transaction)
         .await?;
-    audit_admin(&transaction, request, admin, "client.rotate", &client.client_id).await?;
+    audit_admin(&transaction, request, admin, "client.rotate", &client).await?;
     transaction.commit().await?;
     state
         .sessions
@@ -263,8 +292,7 @@ pub async fn rotate(
 
 /// Revokes a client: its credentials and every token it holds stop working at once.
 pub async fn revoke(state: &AppState, request: &RequestContext, admin: &Principal, id: &str) -> AppResult<()> {
-    require_role(admin, Role::Admin)?;
-    let client = find(state, id).await?;
+    let client = find_managed(state, admin, id).await?;
     let transaction = crate::infra::db::begin_write(&state.db).await?;
     integrator_client::Entity::update_many()
         .set(integrator_client::ActiveModel {
@@ -275,7 +303,7 @@ pub async fn revoke(state: &AppState, request: &RequestContext, admin: &Principa
         .filter(integrator_client::Column::RevokedAt.is_null())
         .exec(&transaction)
         .await?;
-    audit_admin(&transaction, request, admin, "client.revoke", &client.client_id).await?;
+    audit_admin(&transaction, request, admin, "client.revoke", &client).await?;
     transaction.commit().await?;
     state
         .sessions
@@ -289,7 +317,7 @@ async fn audit_admin(
     request: &RequestContext,
     admin: &Principal,
     action: &'static str,
-    client_id: &str,
+    client: &integrator_client::Model,
 ) -> AppResult<()> {
     audit::record(
         db,
@@ -297,8 +325,8 @@ async fn audit_admin(
         Event {
             actor: Actor::Principal(admin),
             action,
-            target: Some(("client", client_id)),
-            region: None,
+            target: Some(("client", &client.client_id)),
+            region: Some(region_of(client)?),
             outcome: Outcome::Success,
             details: None,
         },

@@ -174,6 +174,20 @@ impl RegionDirectory {
         scope.is_national() || scope == region || self.ancestors(region).iter().any(|a| a.code == scope)
     }
 
+    /// Every scope that covers one of `regions` (by [`Self::covers`]): each
+    /// region, its ancestors and the national code, to select in SQL whoever
+    /// may hear of something happening there.
+    pub fn covering(&self, regions: &[RegionCode]) -> Vec<String> {
+        let mut codes = vec![RegionCode::NATIONAL.as_str().to_owned()];
+        for region in regions {
+            codes.push(region.as_str().to_owned());
+            codes.extend(self.ancestors(*region).into_iter().map(|a| a.code.as_str().to_owned()));
+        }
+        codes.sort_unstable();
+        codes.dedup();
+        codes
+    }
+
     pub fn len(&self) -> usize {
         self.by_code.len()
     }
@@ -228,6 +242,16 @@ mod tests {
         assert!(d.covers(RegionCode::NATIONAL, code("320116")));
         assert!(!d.covers(code("320115"), code("320116")));
         assert!(!d.covers(code("320115"), code("320100")));
+    }
+
+    #[test]
+    fn the_covering_scopes_are_exactly_those_that_cover() {
+        let d = jiangsu();
+        let covering = d.covering(&[code("320115"), code("320116")]);
+        assert_eq!(covering, ["000000", "320000", "320100", "320115", "320116"]);
+        for scope in ["000000", "320000", "320100", "320115", "320116"] {
+            assert!(d.covers(code(scope), code("320115")) || d.covers(code(scope), code("320116")));
+        }
     }
 
     #[test]

@@ -117,11 +117,21 @@ pub async fn register(state: &AppState, client: &Principal, url: &str) -> AppRes
     Ok(secret)
 }
 
-/// Queues `payload` for every client with a webhook and `scope`, inside the caller's transaction.
-pub async fn enqueue(db: &impl ConnectionTrait, scope: Scope, event: &str, payload: &Value) -> AppResult<()> {
+/// Queues `payload`, inside the caller's transaction, for every client with
+/// a webhook and `scope` whose region covers one of `concerns` (for a
+/// transfer, either end): a client hears only of its own region's cases.
+pub async fn enqueue(
+    db: &impl ConnectionTrait,
+    regions: &crate::services::regions::RegionDirectory,
+    scope: Scope,
+    event: &str,
+    concerns: &[crate::domain::RegionCode],
+    payload: &Value,
+) -> AppResult<()> {
     let clients = integrator_client::Entity::find()
         .filter(integrator_client::Column::WebhookUrl.is_not_null())
         .filter(integrator_client::Column::RevokedAt.is_null())
+        .filter(integrator_client::Column::RegionCode.is_in(regions.covering(concerns)))
         .all(db)
         .await?;
     let now = Utc::now();

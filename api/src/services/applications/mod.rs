@@ -758,6 +758,12 @@ pub struct QueueFilter {
     pub region: Option<RegionCode>,
 }
 
+/// The staff who work applications: reviewers decide them, finance pays
+/// them. Nobody else reads a case or the queue.
+fn require_case_worker(staff: &Principal) -> AppResult<()> {
+    require_any_role(staff, &[Role::Reviewer, Role::Finance])
+}
+
 /// Cases in the reviewer's region, oldest submission first.
 pub async fn queue(
     state: &AppState,
@@ -766,7 +772,7 @@ pub async fn queue(
     page: u32,
     page_size: u32,
 ) -> AppResult<(Vec<Application>, u64)> {
-    require_any_role(staff, &[Role::Reviewer, Role::Finance])?;
+    require_case_worker(staff)?;
     let mut query = application::Entity::find()
         .filter(application::Column::Status.ne(ApplicationStatus::Draft.as_str()))
         .order_by_asc(application::Column::SubmittedAt)
@@ -797,6 +803,7 @@ async fn case_in_scope(
     staff: &Principal,
     id: &str,
 ) -> AppResult<application::Model> {
+    require_case_worker(staff)?;
     let row = application::Entity::find_by_id(id.to_owned())
         .one(db)
         .await?

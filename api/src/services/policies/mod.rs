@@ -224,10 +224,18 @@ async fn load(db: &impl ConnectionTrait, id: &str) -> AppResult<Policy> {
     decode(row)
 }
 
-/// A policy by id: published ones for everyone, any for staff.
+/// Who reads a policy: everyone once it is published; before (a draft) and
+/// after (archived), only the policy editors whose region covers it.
+fn may_read(state: &AppState, reader: Option<&Principal>, policy: &Policy) -> bool {
+    policy.status == PolicyStatus::Published
+        || reader
+            .is_some_and(|staff| staff.has_role(Role::PolicyEditor) && staff.covers(&state.regions, policy.region_code))
+}
+
+/// A policy by id, if the caller may read it; otherwise not found.
 pub async fn get(state: &AppState, id: &str, staff: Option<&Principal>) -> AppResult<Policy> {
     let policy = load(&state.db, id).await?;
-    if policy.status != PolicyStatus::Published && staff.is_none() {
+    if !may_read(state, staff, &policy) {
         return Err(AppError::new(ErrorCode::NotFound));
     }
     Ok(policy)
@@ -469,7 +477,7 @@ pub async fn transition(
     Ok(policy)
 }
 
-/// Policies in the staff member's region, any status, newest change first.
+/// Policies in the policy editor's region, any status, newest change first.
 pub async fn list_for_staff(
     state: &AppState,
     staff: &Principal,
@@ -477,6 +485,7 @@ pub async fn list_for_staff(
     page: u32,
     page_size: u32,
 ) -> AppResult<(Vec<Policy>, u64)> {
+    require_role(staff, Role::PolicyEditor)?;
     let mut query = policy::Entity::find().order_by_desc(policy::Column::UpdatedAt);
     if let Some(status) = status {
         query = query.filter(policy::Column::Status.eq(status.as_str()));

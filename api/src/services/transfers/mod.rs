@@ -10,14 +10,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{si_transfer, si_transfer_change, si_transfer_step, worker};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr, sea_query::Query,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use self::process::{InsuranceType, Office, StepSpec, steps};
 use crate::{
-    auth::{Principal, Scope},
+    auth::{Principal, Role, Scope},
     domain::{IdNumber, RegionCode, TextType},
     error::{AppError, AppResult, ErrorCode, Localized},
     http::gateway::RequestContext,
@@ -26,7 +26,9 @@ use crate::{
         allowances::DailyAllowance,
         audit::{self, Actor, Event, Outcome},
         calendar::{self, Calendar},
-        counters, idempotency, notifications, webhooks,
+        counters, idempotency, notifications,
+        staff::require_any_role,
+        webhooks,
     },
     state::AppState,
 };
@@ -82,6 +84,40 @@ pub fn require_scope(principal: &Principal, scope: Scope) -> AppResult<()> {
     } else {
         Err(AppError::new(ErrorCode::InsufficientScope).with_details(json!({ "scope": scope.as_str() })))
     }
+}
+
+/// An integrator reaches the cases with either end in its region: it opens,
+/// reads, moves and hears of those only.
+fn client_reaches(state: &AppState, client: &Principal, from: RegionCode, to: RegionCode) -> bool {
+    client.covers(&state.regions, from) || client.covers(&state.regions, to)
+}
+
+/// The case if the integrator reaches it; one outside its region is not
+/// found, like one that does not exist.
+fn reached(state: &AppState, client: &Principal, row: Option<si_transfer::Model>) -> AppResult<si_transfer::Model> {
+    row.filter(|t| {
+        match (
+            RegionCode::parse(&t.from_region_code),
+            RegionCode::parse(&t.to_region_code),
+        ) {
+            (Ok(from), Ok(to)) => client_reaches(state, client, from, to),
+            _ => false,
+        }
+    })
+    .ok_or_else(|| AppError::new(ErrorCode::NotFound))
+}
+
+/// The cases with either end in one of `codes`, as a condition on `si_transfer`.
+fn with_an_end_in(codes: Vec<String>) -> Condition {
+    Condition::any()
+        .add(si_transfer::Column::FromRegionCode.is_in(codes.clone()))
+        .add(si_transfer::Column::ToRegionCode.is_in(codes))
+}
+
+/// Staff who follow the transfers of their region: administrators,
+/// reviewers and inspectors (finance and policy editors have no part in them).
+fn require_transfer_follower(staff: &Principal) -> AppResult<()> {
+    require_any_role(staff, &[Role::Admin, Role::Reviewer, Role::Inspector])
 }
 
 fn spec_of(insurance: InsuranceType, step: &str) -> Option<&'static StepSpec> {
@@ -306,8 +342,10 @@ pub async fn open_for_worker(
             .await?;
             webhooks::enqueue(
                 transaction,
+                &state.regions,
                 Scope::SiTransferRead,
                 "si_transfer.created",
+                &[opening.from, opening.to],
                 &json!({
                     "event": "si_transfer.created",
                     "transfer_no": transfer.transfer_no,
@@ -365,6 +403,12 @@ pub async fn open_for_agency(
 ) -> AppResult<Transfer> {
     require_scope(client, Scope::SiTransferWrite)?;
     opening_checks(state, &opening)?;
+    if !client_reaches(state, client, opening.from, opening.to) {
+        return Err(AppError::new(ErrorCode::OutOfRegionScope).with_details(json!({
+            "from_region_code": opening.from,
+            "to_region_code": opening.to,
+        })));
+    }
     let id_hash = state.protector.lookup_hash(Purpose::IdNumber, id_number.as_str());
     let matched = worker::Entity::find()
         .filter(worker::Column::IdNumberHash.eq(&id_hash))
@@ -446,8 +490,8 @@ pub async fn get_for_agency(state: &AppState, client: &Principal, transfer_no: &
     let row = si_transfer::Entity::find()
         .filter(si_transfer::Column::TransferNo.eq(transfer_no))
         .one(&state.db)
-        .await?
-        .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+        .await?;
+    let row = reached(state, client, row)?;
     let calendar = calendar::load(&state.db).await?;
     hydrate(&state.db, &calendar, row).await
 }
@@ -479,8 +523,8 @@ pub async fn record_step(
     let transfer = si_transfer::Entity::find()
         .filter(si_transfer::Column::TransferNo.eq(transfer_no))
         .one(&transaction)
-        .await?
-        .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+        .await?;
+    let transfer = reached(state, client, transfer)?;
     let insurance = InsuranceType::parse(&transfer.insurance_type)
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("bad insurance type")))?;
     let process = steps(insurance);
@@ -592,13 +636,27 @@ pub struct Change {
     pub at: DateTime<Utc>,
 }
 
-/// The feed after `cursor`, in order; the last `seq` is the next cursor.
+/// The feed of the cases the client reaches after `cursor`, in order; the
+/// last `seq` is the next cursor (the sequence is shared by every region, so
+/// a client sees gaps where other regions' entries are).
 pub async fn changes(state: &AppState, client: &Principal, cursor: i64, limit: u64) -> AppResult<Vec<Change>> {
     require_scope(client, Scope::SiTransferRead)?;
-    Ok(si_transfer_change::Entity::find()
+    let mut query = si_transfer_change::Entity::find()
         .filter(si_transfer_change::Column::Seq.gt(cursor))
         .order_by_asc(si_transfer_change::Column::Seq)
-        .limit(limit)
+        .limit(limit);
+    if let Some(codes) = state.regions.staff_scope(client, None)? {
+        query = query.filter(
+            si_transfer_change::Column::TransferId.in_subquery(
+                Query::select()
+                    .column(si_transfer::Column::Id)
+                    .from(si_transfer::Entity)
+                    .cond_where(with_an_end_in(codes))
+                    .to_owned(),
+            ),
+        );
+    }
+    Ok(query
         .all(&state.db)
         .await?
         .into_iter()
@@ -624,6 +682,7 @@ pub async fn list_for_staff(
     page: u32,
     page_size: u32,
 ) -> AppResult<(Vec<Transfer>, u64)> {
+    require_transfer_follower(staff)?;
     let calendar = calendar::load(&state.db).await?;
     let mut query = si_transfer::Entity::find()
         .order_by_asc(si_transfer::Column::CreatedAt)
