@@ -9,7 +9,7 @@ use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 
-use crate::infra::store::Quota;
+use crate::infra::{outbound::AddressPolicy, store::Quota};
 
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 pub const DATA_KEY_BYTES: usize = 32;
@@ -99,6 +99,8 @@ pub struct Config {
     /// How long closed cases keep their personal data, and audit rows their
     /// place, before `shiminhua purge` removes them.
     pub retention: Duration,
+    /// Where webhook endpoints may point; loopback only in tests.
+    pub webhook_addresses: AddressPolicy,
 }
 
 /// Audit rows are kept at least this long, whatever the retention setting;
@@ -347,6 +349,23 @@ impl Config {
             ));
         }
 
+        let allow_loopback = match var("SHIMINHUA_WEBHOOK_ALLOW_LOOPBACK").as_deref() {
+            None | Some("0") => false,
+            Some("1") => true,
+            Some(other) => {
+                problems.push(format!(
+                    "SHIMINHUA_WEBHOOK_ALLOW_LOOPBACK must be 0 or 1, not {other:?}"
+                ));
+                false
+            }
+        };
+        if production && allow_loopback {
+            problems.push(
+                "SHIMINHUA_WEBHOOK_ALLOW_LOOPBACK is set: webhooks to loopback are for tests, production refuses them"
+                    .to_owned(),
+            );
+        }
+
         let log_format = match var("SHIMINHUA_LOG_FORMAT").as_deref() {
             Some("json") => LogFormat::Json,
             Some("pretty") => LogFormat::Pretty,
@@ -389,6 +408,7 @@ impl Config {
                 exports_at_once: exports_at_once.max(1),
                 wage_alerts,
                 retention: Duration::from_secs(retention_days * 24 * 3600),
+                webhook_addresses: AddressPolicy { allow_loopback },
             },
             warnings,
         })
@@ -520,6 +540,24 @@ mod tests {
         assert_eq!(loaded.config.data_keys.len(), 2);
         assert_eq!(loaded.config.data_keys[0].id, "k1");
         assert_eq!(loaded.config.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn production_refuses_webhooks_to_loopback() {
+        let problems = load(&[
+            ("SHIMINHUA_ENV", "production"),
+            ("SHIMINHUA_WEBHOOK_ALLOW_LOOPBACK", "1"),
+        ])
+        .unwrap_err()
+        .0;
+        assert!(
+            problems.iter().any(|p| p.contains("SHIMINHUA_WEBHOOK_ALLOW_LOOPBACK")),
+            "{problems:?}"
+        );
+        let development = load(&[("SHIMINHUA_WEBHOOK_ALLOW_LOOPBACK", "1")]).unwrap().config;
+        assert!(development.webhook_addresses.allow_loopback);
+        assert!(!load(&[]).unwrap().config.webhook_addresses.allow_loopback);
+        assert!(load(&[("SHIMINHUA_WEBHOOK_ALLOW_LOOPBACK", "yes")]).is_err());
     }
 
     #[test]

@@ -17,7 +17,9 @@ pub struct Model {
     pub delivered_at: Option<DateTimeUtc>,
     /// The HTTP status of the last attempt, when there was an answer.
     pub last_status: Option<i32>,
-    pub last_error: Option<String>,
+    /// What became of the last attempt, in the public vocabulary of
+    /// `services::webhooks::DeliveryOutcome`; never free error text.
+    pub last_outcome: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -4,6 +4,7 @@ pub mod crypto;
 pub mod db;
 pub mod files;
 pub mod memory_store;
+pub mod outbound;
 pub mod redis_store;
 pub mod spreadsheet;
 pub mod store;

@@ -22,7 +22,7 @@ use crate::{
             self, Opening, StaffFilter, StepReport, Transfer,
             process::{InsuranceType, Office},
         },
-        webhooks,
+        webhooks::{self, DeliveryOutcome},
     },
     state::AppState,
 };
@@ -375,7 +375,10 @@ impl TransferIntegrationApi {
     /// either end in the client's region, with scope `si_transfer:read`) are
     /// POSTed there with `X-Shiminhua-Timestamp`
     /// and `X-Shiminhua-Signature: sha256=<hex HMAC-SHA256 of "{timestamp}.{body}">`,
-    /// retried with backoff until a 2xx.
+    /// retried with backoff until a 2xx. Redirects are not followed. An
+    /// endpoint whose host is, or resolves only to, a loopback, private,
+    /// link-local or other special-use address is refused (400), and is
+    /// checked again at every delivery against the address connected to.
     #[oai(path = "/integrations/webhook", method = "put", operation_id = "setWebhook")]
     async fn set_webhook(
         &self,
@@ -392,7 +395,9 @@ impl TransferIntegrationApi {
 
     /// My webhook deliveries
     ///
-    /// The latest deliveries with their attempts and outcome.
+    /// The latest deliveries with their attempts and the outcome of the
+    /// last: `delivered`, `http_error` (with `last_status`), `timeout`,
+    /// `refused_address`, `connect_failed`, `no_endpoint` or `internal_error`.
     #[oai(
         path = "/integrations/webhook/deliveries",
         method = "get",
@@ -413,7 +418,7 @@ impl TransferIntegrationApi {
                     attempts: d.attempts,
                     delivered_at: d.delivered_at,
                     last_status: d.last_status,
-                    last_error: d.last_error,
+                    last_outcome: d.last_outcome.as_deref().and_then(DeliveryOutcome::parse),
                 })
                 .collect(),
         ))
@@ -458,8 +463,9 @@ impl TransferIntegrationApi {
 
 #[derive(Debug, Object, Deserialize)]
 pub struct WebhookEndpoint {
-    /// Where events are POSTed. In production: https, and not resolving to a
-    /// loopback, link-local or private address.
+    /// Where events are POSTed: http(s), https in production, reaching only
+    /// public internet addresses (not loopback, private, link-local or any
+    /// other special-use range, NAT64 and IPv4-in-IPv6 forms included).
     #[oai(validator(min_length = 1, max_length = 500))]
     pub url: String,
 }
@@ -480,8 +486,11 @@ pub struct DeliveryView {
     pub created_at: DateTime<Utc>,
     pub attempts: i32,
     pub delivered_at: Option<DateTime<Utc>>,
+    /// The HTTP status your endpoint answered the last attempt with
+    /// (`delivered` and `http_error` only).
     pub last_status: Option<i32>,
-    pub last_error: Option<String>,
+    /// What became of the last attempt; absent before the first.
+    pub last_outcome: Option<DeliveryOutcome>,
 }
 
 fn feed_limit() -> u64 {

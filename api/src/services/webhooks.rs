@@ -1,14 +1,14 @@
 //! Signed webhooks to integrators. Events are queued in `webhook_delivery` in
 //! the transaction of the change, then POSTed with
 //! `X-Shiminhua-Timestamp` and `X-Shiminhua-Signature: sha256=<hex HMAC-SHA256
-//! of "{timestamp}.{body}">`, retried with backoff, and logged. In production
-//! an endpoint must be https and must not resolve to a loopback, link-local or
-//! private address (checked when set and again before every delivery).
+//! of "{timestamp}.{body}">`, retried with backoff, and logged. An endpoint
+//! must be http(s) (https in production) and reach only public addresses:
+//! checked when set, and at every delivery by the HTTP client's own resolver
+//! (`infra::outbound`), so the address checked is the address connected to.
+//! The delivery log tells the integrator an outcome in a few public words;
+//! why an attempt failed goes to the server log only.
 
-use std::{
-    net::{IpAddr, Ipv4Addr},
-    time::Duration,
-};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use entity::{integrator_client, webhook_delivery};
@@ -23,7 +23,10 @@ use sha2::Sha256;
 use crate::{
     auth::{Principal, Scope},
     error::{AppError, AppResult, ErrorCode, Localized},
-    infra::crypto::Purpose,
+    infra::{
+        crypto::Purpose,
+        outbound::{self, GuardError, PinnedResolver},
+    },
     state::AppState,
 };
 
@@ -33,6 +36,29 @@ const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
 const POLL_INTERVAL: Duration = Duration::from_secs(1);
 const BATCH: u64 = 50;
 
+crate::text_enum! {
+    /// What became of a delivery's last attempt, as its integrator sees it.
+    DeliveryOutcome {
+        /// The endpoint answered 2xx.
+        Delivered => "delivered",
+        /// The endpoint answered another status (`last_status`); a redirect
+        /// is one, as redirects are not followed.
+        HttpError => "http_error",
+        /// No answer within five seconds.
+        Timeout => "timeout",
+        /// The endpoint is not allowed: its host is, or resolves only to,
+        /// loopback, private, link-local or other special-use addresses (or
+        /// it is not https in production).
+        RefusedAddress => "refused_address",
+        /// The host did not resolve, or no connection or no HTTP answer came.
+        ConnectFailed => "connect_failed",
+        /// The client has no endpoint any more.
+        NoEndpoint => "no_endpoint",
+        /// Shiminhua failed before sending; the delivery is tried again.
+        InternalError => "internal_error",
+    }
+}
+
 /// `sha256=` and the hex HMAC-SHA256 of `{timestamp}.{body}` under `secret`.
 pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
@@ -40,67 +66,53 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-fn forbidden_address(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => forbidden_v4(v4),
-        IpAddr::V6(v6) => {
-            v6.to_ipv4_mapped().is_some_and(forbidden_v4)
-                || v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_unique_local()
-                || v6.is_unicast_link_local()
-        }
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+enum FormError {
+    #[error("the endpoint is not an http(s) URL with a host")]
+    NotHttpUrl,
+    #[error("the endpoint is not https, which production requires")]
+    NotHttps,
+}
+
+/// The endpoint's URL when its form is allowed: http(s) with a host, https in
+/// production. Where it may point is the address guard's to say.
+fn endpoint(production: bool, url: &str) -> Result<reqwest::Url, FormError> {
+    let parsed = reqwest::Url::parse(url).map_err(|_| FormError::NotHttpUrl)?;
+    if !matches!(parsed.scheme(), "https" | "http") || parsed.host_str().is_none() {
+        return Err(FormError::NotHttpUrl);
     }
+    if production && parsed.scheme() != "https" {
+        return Err(FormError::NotHttps);
+    }
+    Ok(parsed)
 }
 
-fn forbidden_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, ..] = ip.octets();
-    ip.is_loopback()
-        || ip.is_private()
-        || ip.is_link_local()
-        || ip.is_unspecified()
-        || ip.is_broadcast()
-        || (a == 100 && (64..128).contains(&b))
-}
-
-/// Refuses endpoints that could reach inside the deployment (production only).
-pub async fn check_endpoint(production: bool, url: &str) -> AppResult<()> {
+/// Refuses, with a reason the integrator can act on, an endpoint of the wrong
+/// form or whose host is, or resolves only to, special-use addresses.
+async fn check_endpoint(state: &AppState, url: &str) -> AppResult<()> {
     let refuse = |zh: &'static str, en: &'static str| Err(AppError::invalid_field("url", Localized::fixed(zh, en)));
-    let parsed = match reqwest::Url::parse(url) {
-        Ok(parsed) if matches!(parsed.scheme(), "https" | "http") && parsed.host_str().is_some() => parsed,
-        _ => return refuse("回调地址不是有效的网址。", "url is not a valid http(s) URL."),
+    let parsed = match endpoint(state.config.is_production(), url) {
+        Ok(parsed) => parsed,
+        Err(FormError::NotHttpUrl) => return refuse("回调地址不是有效的网址。", "url is not a valid http(s) URL."),
+        Err(FormError::NotHttps) => return refuse("回调地址必须使用 https。", "Webhook URLs must use https."),
     };
-    if !production {
-        return Ok(());
+    let resolver = PinnedResolver::new(state.config.webhook_addresses);
+    match resolver.check_host(parsed.host_str().unwrap_or_default()).await {
+        Ok(_) => Ok(()),
+        Err(GuardError::NoAddress(_)) => refuse(
+            "回调地址的域名无法解析，请检查地址是否写对。",
+            "The URL's host does not resolve; check the address.",
+        ),
+        Err(GuardError::Refused { .. }) => refuse(
+            "回调地址不能指向本机、内网或其他保留地址，请填写互联网上能访问到的地址。",
+            "Webhook URLs must reach a public internet address, not a loopback, private, link-local or other special-use one.",
+        ),
     }
-    if parsed.scheme() != "https" {
-        return refuse("回调地址必须使用 https。", "Webhook URLs must use https.");
-    }
-    let host = parsed
-        .host_str()
-        .unwrap_or_default()
-        .trim_matches(['[', ']'])
-        .to_owned();
-    let port = parsed.port_or_known_default().unwrap_or(443);
-    let addresses: Vec<IpAddr> = match host.parse::<IpAddr>() {
-        Ok(ip) => vec![ip],
-        Err(_) => match tokio::net::lookup_host((host.as_str(), port)).await {
-            Ok(found) => found.map(|a| a.ip()).collect(),
-            Err(_) => return refuse("回调地址的域名无法解析。", "The URL's host does not resolve."),
-        },
-    };
-    if addresses.is_empty() || addresses.into_iter().any(forbidden_address) {
-        return refuse(
-            "回调地址不能指向本机、内网或链路本地地址。",
-            "Webhook URLs must not resolve to loopback, link-local or private addresses.",
-        );
-    }
-    Ok(())
 }
 
 /// Sets the calling client's endpoint and returns a fresh signing secret (shown once).
 pub async fn register(state: &AppState, client: &Principal, url: &str) -> AppResult<String> {
-    check_endpoint(state.config.is_production(), url).await?;
+    check_endpoint(state, url).await?;
     let secret = format!("whsec_{}", uuid::Uuid::new_v4().simple());
     let updated = integrator_client::Entity::update_many()
         .set(integrator_client::ActiveModel {
@@ -149,7 +161,7 @@ pub async fn enqueue(
             claimed_until: Set(None),
             delivered_at: Set(None),
             last_status: Set(None),
-            last_error: Set(None),
+            last_outcome: Set(None),
             ..Default::default()
         }
         .insert(db)
@@ -158,26 +170,61 @@ pub async fn enqueue(
     Ok(())
 }
 
-async fn attempt(state: &AppState, http: &reqwest::Client, row: &webhook_delivery::Model) -> Result<u16, String> {
+/// One attempt at `row`: its outcome, with the endpoint's status when it
+/// answered. Why an attempt failed goes to the server log, never to the
+/// integrator, and names no person (the payload is not logged).
+async fn attempt(
+    state: &AppState,
+    http: &reqwest::Client,
+    row: &webhook_delivery::Model,
+) -> (DeliveryOutcome, Option<u16>) {
+    match send(state, http, row).await {
+        Ok(status) if (200..300).contains(&status) => (DeliveryOutcome::Delivered, Some(status)),
+        Ok(status) => (DeliveryOutcome::HttpError, Some(status)),
+        Err((outcome, detail)) => {
+            tracing::warn!(
+                delivery = row.id,
+                client_id = %row.client_id,
+                outcome = outcome.as_str(),
+                %detail,
+                "webhook attempt failed"
+            );
+            (outcome, None)
+        }
+    }
+}
+
+/// The endpoint's status, or the public outcome and the detail for the log.
+async fn send(
+    state: &AppState,
+    http: &reqwest::Client,
+    row: &webhook_delivery::Model,
+) -> Result<u16, (DeliveryOutcome, String)> {
+    let internal = |error: &dyn std::fmt::Display| (DeliveryOutcome::InternalError, error.to_string());
     let client = integrator_client::Entity::find()
         .filter(integrator_client::Column::ClientId.eq(&row.client_id))
         .one(&state.db)
         .await
-        .map_err(|e| e.to_string())?
-        .ok_or("the client is gone")?;
+        .map_err(|e| internal(&e))?
+        .ok_or((DeliveryOutcome::NoEndpoint, "the client is gone".to_owned()))?;
     let (Some(url), Some(sealed)) = (client.webhook_url, client.webhook_secret) else {
-        return Err("the client has no webhook now".to_owned());
+        return Err((DeliveryOutcome::NoEndpoint, "the client has no webhook now".to_owned()));
     };
-    check_endpoint(state.config.is_production(), &url)
-        .await
-        .map_err(|e| e.to_string())?;
+    let refused = |error: &dyn std::fmt::Display| (DeliveryOutcome::RefusedAddress, error.to_string());
+    let url = endpoint(state.config.is_production(), &url).map_err(|e| refused(&e))?;
+    // An IP literal never reaches the client's resolver: check it here.
+    state
+        .config
+        .webhook_addresses
+        .check_literal(url.host_str().unwrap_or_default())
+        .map_err(|e| refused(&e))?;
     let secret = state
         .protector
         .decrypt(Purpose::WebhookSecret, &sealed)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| internal(&e))?;
     let timestamp = Utc::now().timestamp();
     let response = http
-        .post(&url)
+        .post(url)
         .header("Content-Type", "application/json")
         .header("X-Shiminhua-Event", &row.event)
         .header("X-Shiminhua-Delivery", row.id.to_string())
@@ -186,14 +233,24 @@ async fn attempt(state: &AppState, http: &reqwest::Client, row: &webhook_deliver
         .body(row.payload.clone())
         .send()
         .await
-        .map_err(|e| {
-            if e.is_timeout() {
-                "timed out".to_owned()
-            } else {
-                "unreachable".to_owned()
-            }
-        })?;
+        .map_err(unanswered)?;
     Ok(response.status().as_u16())
+}
+
+/// Why a request got no answer: the guard's refusal, a timeout, or a failed
+/// connection; with the chain of causes for the log (the URL left out).
+fn unanswered(error: reqwest::Error) -> (DeliveryOutcome, String) {
+    let error = error.without_url();
+    let outcome = match GuardError::in_chain(&error) {
+        Some(GuardError::Refused { .. }) => DeliveryOutcome::RefusedAddress,
+        Some(GuardError::NoAddress(_)) => DeliveryOutcome::ConnectFailed,
+        None if error.is_timeout() => DeliveryOutcome::Timeout,
+        None => DeliveryOutcome::ConnectFailed,
+    };
+    let causes: Vec<String> = std::iter::successors(Some(&error as &dyn std::error::Error), |e| e.source())
+        .map(ToString::to_string)
+        .collect();
+    (outcome, causes.join(": "))
 }
 
 /// Delivers everything that is due, a batch at a time, so a backlog is
@@ -247,8 +304,8 @@ async fn deliver_batch(state: &AppState, http: &reqwest::Client) -> AppResult<us
         }
         attempts += 1;
         let tries = row.attempts + 1;
-        let outcome = attempt(state, http, &row).await;
-        let delivered = matches!(outcome, Ok(200..=299));
+        let (outcome, status) = attempt(state, http, &row).await;
+        let delivered = outcome == DeliveryOutcome::Delivered;
         let backoff = chrono::Duration::seconds(5 * (1i64 << tries.min(10)));
         webhook_delivery::Entity::update_many()
             .set(webhook_delivery::ActiveModel {
@@ -256,8 +313,8 @@ async fn deliver_batch(state: &AppState, http: &reqwest::Client) -> AppResult<us
                 delivered_at: Set(delivered.then(Utc::now)),
                 next_attempt_at: Set(Utc::now() + backoff),
                 claimed_until: Set(None),
-                last_status: Set(outcome.as_ref().ok().map(|s| i32::from(*s))),
-                last_error: Set(outcome.err().map(|e| e.chars().take(255).collect())),
+                last_status: Set(status.map(i32::from)),
+                last_outcome: Set(Some(outcome.as_str().to_owned())),
                 ..Default::default()
             })
             .filter(webhook_delivery::Column::Id.eq(row.id))
@@ -268,11 +325,7 @@ async fn deliver_batch(state: &AppState, http: &reqwest::Client) -> AppResult<us
 }
 
 pub fn spawn_deliverer(state: AppState) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-    // No redirects: a 3xx must not carry a signed event somewhere unchecked.
-    let http = reqwest::Client::builder()
-        .timeout(DELIVERY_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
+    let http = outbound::client(PinnedResolver::new(state.config.webhook_addresses), DELIVERY_TIMEOUT)?;
     Ok(tokio::spawn(async move {
         let mut ticker = tokio::time::interval(POLL_INTERVAL);
         loop {
@@ -299,35 +352,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn internal_addresses_are_refused() {
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "::1",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:127.0.0.1",
-            "0.0.0.0",
-        ] {
-            assert!(forbidden_address(ip.parse().unwrap()), "{ip}");
+    fn endpoints_are_http_urls_and_https_in_production() {
+        assert!(endpoint(true, "https://shebao.example/hook").is_ok());
+        assert_eq!(
+            endpoint(true, "http://shebao.example/hook").unwrap_err(),
+            FormError::NotHttps
+        );
+        assert!(endpoint(false, "http://shebao.example/hook").is_ok());
+        for bad in ["ftp://x", "x", "https://", "file:///etc/passwd", "data:text/plain,x"] {
+            assert_eq!(endpoint(false, bad).unwrap_err(), FormError::NotHttpUrl, "{bad}");
         }
-        for ip in ["1.2.3.4", "2001:4860:4860::8888"] {
-            assert!(!forbidden_address(ip.parse().unwrap()), "{ip}");
-        }
-    }
-
-    #[tokio::test]
-    async fn production_endpoints_are_https_and_public() {
-        assert!(check_endpoint(true, "https://127.0.0.1/hook").await.is_err());
-        assert!(check_endpoint(true, "http://1.2.3.4/hook").await.is_err());
-        assert!(check_endpoint(true, "https://[::1]/hook").await.is_err());
-        assert!(check_endpoint(true, "https://1.2.3.4/hook").await.is_ok());
-        assert!(check_endpoint(false, "http://127.0.0.1:9/hook").await.is_ok());
-        assert!(check_endpoint(false, "ftp://x").await.is_err());
     }
 
     #[test]

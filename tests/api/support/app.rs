@@ -207,6 +207,8 @@ impl TestApp {
                 "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".to_owned(),
             ),
             ("SHIMINHUA_UPLOAD_DIR", uploads.path().display().to_string()),
+            // The tests' webhook receivers listen on loopback.
+            ("SHIMINHUA_WEBHOOK_ALLOW_LOOPBACK", "1".to_owned()),
         ]);
         if backend == Backend::External {
             vars.insert("REDIS_URL", redis_url());
