@@ -18,6 +18,7 @@ fn production_with_nothing_configured_refuses_to_start_and_names_every_problem()
         "REDIS_URL",
         "SHIMINHUA_JWT_SECRET",
         "SHIMINHUA_DATA_KEY",
+        "SHIMINHUA_LOOKUP_KEY",
         "SHIMINHUA_WECHAT_MODE",
     ] {
         assert!(stderr.contains(name), "{name} not named in: {stderr}");

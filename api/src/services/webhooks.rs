@@ -23,7 +23,7 @@ use sha2::Sha256;
 use crate::{
     auth::{Principal, Scope},
     error::{AppError, AppResult, ErrorCode, Localized},
-    infra::crypto::Purpose,
+    infra::crypto::Field,
     state::AppState,
 };
 
@@ -105,7 +105,7 @@ pub async fn register(state: &AppState, client: &Principal, url: &str) -> AppRes
     let updated = integrator_client::Entity::update_many()
         .set(integrator_client::ActiveModel {
             webhook_url: Set(Some(url.to_owned())),
-            webhook_secret: Set(Some(state.protector.encrypt(Purpose::WebhookSecret, &secret))),
+            webhook_secret: Set(Some(state.protector.encrypt(Field::IntegratorWebhookSecret, &client.subject, &secret))),
             ..Default::default()
         })
         .filter(integrator_client::Column::ClientId.eq(&client.subject))
@@ -163,7 +163,7 @@ async fn attempt(state: &AppState, http: &reqwest::Client, row: &webhook_deliver
         .map_err(|e| e.to_string())?;
     let secret = state
         .protector
-        .decrypt(Purpose::WebhookSecret, &sealed)
+        .decrypt(Field::IntegratorWebhookSecret, &client.client_id, &sealed)
         .map_err(|e| e.to_string())?;
     let timestamp = Utc::now().timestamp();
     let response = http

@@ -206,6 +206,10 @@ impl TestApp {
                 "SHIMINHUA_DATA_KEY",
                 "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".to_owned(),
             ),
+            (
+                "SHIMINHUA_LOOKUP_KEY",
+                "h1:ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=".to_owned(),
+            ),
             ("SHIMINHUA_UPLOAD_DIR", uploads.path().display().to_string()),
         ]);
         if backend == Backend::External {
