@@ -53,6 +53,9 @@ const ADMIN_ONLY: [Outcome; 8] = [U, U, U, F, F, Y, U, U];
 const REVIEWERS: [Outcome; 8] = [U, U, U, Y, Y, F, U, U];
 const STAFF: [Outcome; 8] = [U, U, U, Y, Y, Y, U, U];
 const NO_STAFF_ROLE: [Outcome; 8] = [U, U, U, F, F, F, U, U];
+/// A document: its owner, and the reviewer who works its case; the admin
+/// lacks the role, as for revealing the applicant.
+const OWNER_OR_CASE_REVIEWER: [Outcome; 8] = [U, Y, H, Y, H, F, U, U];
 const INTEGRATORS: [Outcome; 8] = [U, U, U, U, U, U, Y, Y];
 const WRITE_SCOPE: [Outcome; 8] = [U, U, U, U, U, U, Y, F];
 const NOBODY: [Outcome; 8] = [U, U, U, U, U, U, U, U];
@@ -113,7 +116,7 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 8])] = &[
     ("reviewApplication", "POST /api/v1/staff/applications/{APPLICATION}/review", r#"{"decision": "return", "comment": "请补充", "expected_version": 99}"#, [U, U, U, Y, H, F, U, U]),
     ("disburseApplication", "POST /api/v1/staff/applications/{APPLICATION}/disburse", r#"{"amount_fen": 100, "reference": "PAY-1", "expected_version": 99}"#, NO_STAFF_ROLE),
     ("uploadDocument", "POST /api/v1/uploads", "upload", WORKERS),
-    ("downloadDocument", "GET /api/v1/uploads/{UPLOAD}", "", [U, Y, H, Y, H, Y, U, U]),
+    ("downloadDocument", "GET /api/v1/uploads/{UPLOAD}", "", OWNER_OR_CASE_REVIEWER),
     ("openTransfer", "POST /api/v1/si-transfers", r#"{"insurance_type": "medical", "from_region_code": "450102", "to_region_code": "320115"}"#, WORKERS),
     ("listMyTransfers", "GET /api/v1/si-transfers", "", WORKERS),
     ("getMyTransfer", "GET /api/v1/si-transfers/{TRANSFER}", "", WORKER_A_ONLY),
