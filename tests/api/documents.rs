@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::{
     applications::{JPEG, apply, complete_application, guangxi_worker},
-    support::TestApp,
+    support::{TestApp, app::Session},
 };
 
 async fn submitted_id_card(app: &TestApp, code: &str, id_number: &str, submit: bool) -> (String, String) {
@@ -131,25 +131,29 @@ pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     found
 }
 
-#[tokio::test]
-async fn id_card_images_are_not_kept_in_clear_on_disk() {
-    let app = TestApp::spawn().await;
-    let worker = app.login_worker("photographer").await;
-    let photo: Vec<u8> = JPEG.iter().copied().chain(*b"ID CARD 450102198801011235").collect();
+/// Uploads `photo` as the worker's ID card; its id.
+pub async fn upload_id_card(app: &TestApp, worker: &Session, photo: &[u8]) -> String {
     let form = reqwest::multipart::Form::new()
-        .part("file", reqwest::multipart::Part::bytes(photo.clone()).file_name("id.jpg"))
+        .part("file", reqwest::multipart::Part::bytes(photo.to_vec()).file_name("id.jpg"))
         .text("purpose", "id_card");
-    let uploaded: Value = app
+    let uploaded = app
         .client
         .post(app.url("/api/v1/uploads"))
         .bearer_auth(&worker.access_token)
         .multipart(form)
         .send()
         .await
-        .unwrap()
-        .json()
-        .await
         .unwrap();
+    assert_eq!(uploaded.status(), StatusCode::CREATED);
+    uploaded.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn id_card_images_are_not_kept_in_clear_on_disk() {
+    let app = TestApp::spawn().await;
+    let worker = app.login_worker("photographer").await;
+    let photo: Vec<u8> = JPEG.iter().copied().chain(*b"ID CARD 450102198801011235").collect();
+    let uploaded = upload_id_card(&app, &worker, &photo).await;
 
     let files = files_under(app.upload_dir());
     assert_eq!(files.len(), 1, "{files:?}");
@@ -161,7 +165,7 @@ async fn id_card_images_are_not_kept_in_clear_on_disk() {
     );
     let own = app
         .get_with(
-            &format!("/api/v1/uploads/{}", uploaded["id"].as_str().unwrap()),
+            &format!("/api/v1/uploads/{uploaded}"),
             &worker.access_token,
         )
         .await;
