@@ -257,10 +257,11 @@ impl Config {
                 }]
             }
         };
-        if lookup_keys
-            .iter()
-            .any(|lookup| data_keys.iter().any(|data| data.key.expose_secret() == lookup.key.expose_secret()))
-        {
+        if lookup_keys.iter().any(|lookup| {
+            data_keys
+                .iter()
+                .any(|data| data.key.expose_secret() == lookup.key.expose_secret())
+        }) {
             problems.push("SHIMINHUA_LOOKUP_KEY reuses a data key: give lookup hashes a key of their own".to_owned());
         }
 
@@ -546,9 +547,12 @@ mod tests {
     #[test]
     fn a_lookup_key_may_not_be_a_data_key() {
         let key = BASE64.encode([1u8; 32]);
-        let problems = load(&[("SHIMINHUA_DATA_KEY", &key), ("SHIMINHUA_LOOKUP_KEY", &format!("h1:{key}"))])
-            .unwrap_err()
-            .0;
+        let problems = load(&[
+            ("SHIMINHUA_DATA_KEY", &key),
+            ("SHIMINHUA_LOOKUP_KEY", &format!("h1:{key}")),
+        ])
+        .unwrap_err()
+        .0;
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].contains("SHIMINHUA_LOOKUP_KEY"));
     }

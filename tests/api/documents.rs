@@ -39,9 +39,7 @@ async fn only_the_reviewer_of_the_case_downloads_an_id_card_and_is_audited() {
     let path = format!("/api/v1/uploads/{id_card}");
 
     for roles in [["policy_editor"], ["finance"]] {
-        let staff = app
-            .staff(&admin, &format!("docs.{}", roles[0]), &roles, "450102")
-            .await;
+        let staff = app.staff(&admin, &format!("docs.{}", roles[0]), &roles, "450102").await;
         let status = app.get_with(&path, &staff.access_token).await.status();
         assert!(refused(status), "{roles:?} got {status}");
     }
@@ -134,7 +132,10 @@ pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 /// Uploads `photo` as the worker's ID card; its id.
 pub async fn upload_id_card(app: &TestApp, worker: &Session, photo: &[u8]) -> String {
     let form = reqwest::multipart::Form::new()
-        .part("file", reqwest::multipart::Part::bytes(photo.to_vec()).file_name("id.jpg"))
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(photo.to_vec()).file_name("id.jpg"),
+        )
         .text("purpose", "id_card");
     let uploaded = app
         .client
@@ -145,7 +146,10 @@ pub async fn upload_id_card(app: &TestApp, worker: &Session, photo: &[u8]) -> St
         .await
         .unwrap();
     assert_eq!(uploaded.status(), StatusCode::CREATED);
-    uploaded.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
+    uploaded.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 #[tokio::test]
@@ -164,10 +168,7 @@ async fn id_card_images_are_not_kept_in_clear_on_disk() {
         "the ID number is readable on disk"
     );
     let own = app
-        .get_with(
-            &format!("/api/v1/uploads/{uploaded}"),
-            &worker.access_token,
-        )
+        .get_with(&format!("/api/v1/uploads/{uploaded}"), &worker.access_token)
         .await;
     assert_eq!(own.bytes().await.unwrap().as_ref(), photo.as_slice());
     app.stop().await;

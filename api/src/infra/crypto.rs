@@ -95,7 +95,13 @@ impl Field {
 
     fn associated_data(self, row: &str) -> Vec<u8> {
         let (table, column) = self.table_and_column();
-        [FORMAT_VERSION.as_bytes(), table.as_bytes(), column.as_bytes(), row.as_bytes()].join(&0u8)
+        [
+            FORMAT_VERSION.as_bytes(),
+            table.as_bytes(),
+            column.as_bytes(),
+            row.as_bytes(),
+        ]
+        .join(&0u8)
     }
 }
 
@@ -215,11 +221,7 @@ impl DataProtector {
         };
         let dot = rest.iter().position(|b| *b == b'.').ok_or(CryptoError::Format)?;
         let key_id = std::str::from_utf8(&rest[..dot]).map_err(|_| CryptoError::Format)?;
-        self.open(
-            key_id,
-            &Field::UploadFile.associated_data(upload_id),
-            &rest[dot + 1..],
-        )
+        self.open(key_id, &Field::UploadFile.associated_data(upload_id), &rest[dot + 1..])
     }
 
     /// True when a stored file is encrypted under the active key.
@@ -355,10 +357,7 @@ mod tests {
         assert!(!sealed.windows(jpeg.len()).any(|w| w == jpeg.as_slice()));
         assert!(protector.file_is_current(&sealed));
         assert_eq!(protector.open_file("u-1", sealed.clone()).unwrap(), jpeg);
-        assert!(matches!(
-            protector.open_file("u-2", sealed),
-            Err(CryptoError::Decrypt)
-        ));
+        assert!(matches!(protector.open_file("u-2", sealed), Err(CryptoError::Decrypt)));
         assert!(!protector.file_is_current(&jpeg));
         assert_eq!(protector.open_file("u-1", jpeg.clone()).unwrap(), jpeg);
     }
@@ -373,7 +372,10 @@ mod tests {
         assert_ne!(old, new, "the active lookup key hashes");
         let candidates = after.lookup_hashes(Purpose::Phone, "13812345678");
         assert_eq!(candidates[0], new);
-        assert!(candidates.contains(&old), "rows hashed before the rotation are still found");
+        assert!(
+            candidates.contains(&old),
+            "rows hashed before the rotation are still found"
+        );
         assert_ne!(new, after.lookup_hash(Purpose::IdNumber, "13812345678"));
         // Hashes do not depend on the data keys.
         let other_data = DataProtector::new(&[key("k7", 7)], &[key("h2", 8)]);
@@ -388,7 +390,11 @@ mod tests {
         mac.update(b"shiminhua lookup hash v1");
         let legacy_key: [u8; 32] = mac.finalize().into_bytes().into();
         let legacy = DataProtector::hash_with(&legacy_key, Purpose::IdNumber, "11010519491231002X");
-        assert!(protector.lookup_hashes(Purpose::IdNumber, "11010519491231002X").contains(&legacy));
+        assert!(
+            protector
+                .lookup_hashes(Purpose::IdNumber, "11010519491231002X")
+                .contains(&legacy)
+        );
     }
 
     #[test]

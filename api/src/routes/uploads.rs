@@ -134,7 +134,8 @@ impl UploadApi {
         context: Data<&RequestContext>,
         auth: WorkerOrStaffAuth,
         #[oai(validator(max_length = 36))] id: Path<String>,
-    ) -> ApiResult<DocumentFile, { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN }> {
+    ) -> ApiResult<DocumentFile, { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN }>
+    {
         let document = uploads::fetch(&state, &context, auth.principal(), &id.0).await?;
         Ok(DocumentFile::Ok(
             Binary(document.bytes),

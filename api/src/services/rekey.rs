@@ -164,160 +164,194 @@ pub async fn rekey(
         ..Summary::default()
     };
 
-    each_batch::<worker::Entity>(db, worker::Column::Id, |w| &w.id, async |rows| {
-        let transaction = begin_write(db).await?;
-        for row in rows {
-            let mut rewrite = Rewrite::new();
-            use worker::Column as C;
-            let id_number = rewrite.cipher(
-                protector,
-                C::IdNumberCipher,
-                Field::WorkerIdNumber,
-                &row.id,
-                &row.id_number_cipher,
-                &mut summary.unreadable,
-            );
-            if let Some(id_number) = id_number {
-                rewrite.hash(protector, C::IdNumberHash, Purpose::IdNumber, &id_number, &row.id_number_hash);
+    each_batch::<worker::Entity>(
+        db,
+        worker::Column::Id,
+        |w| &w.id,
+        async |rows| {
+            let transaction = begin_write(db).await?;
+            for row in rows {
+                let mut rewrite = Rewrite::new();
+                use worker::Column as C;
+                let id_number = rewrite.cipher(
+                    protector,
+                    C::IdNumberCipher,
+                    Field::WorkerIdNumber,
+                    &row.id,
+                    &row.id_number_cipher,
+                    &mut summary.unreadable,
+                );
+                if let Some(id_number) = id_number {
+                    rewrite.hash(
+                        protector,
+                        C::IdNumberHash,
+                        Purpose::IdNumber,
+                        &id_number,
+                        &row.id_number_hash,
+                    );
+                }
+                let phone = rewrite.cipher(
+                    protector,
+                    C::PhoneCipher,
+                    Field::WorkerPhone,
+                    &row.id,
+                    &row.phone_cipher,
+                    &mut summary.unreadable,
+                );
+                if let Some(phone) = phone {
+                    rewrite.hash(protector, C::PhoneHash, Purpose::Phone, &phone, &row.phone_hash);
+                }
+                if rewrite
+                    .apply::<worker::Entity>(&transaction, apply, C::Id, &row.id)
+                    .await?
+                {
+                    summary.workers += 1;
+                }
             }
-            let phone = rewrite.cipher(
-                protector,
-                C::PhoneCipher,
-                Field::WorkerPhone,
-                &row.id,
-                &row.phone_cipher,
-                &mut summary.unreadable,
-            );
-            if let Some(phone) = phone {
-                rewrite.hash(protector, C::PhoneHash, Purpose::Phone, &phone, &row.phone_hash);
-            }
-            if rewrite.apply::<worker::Entity>(&transaction, apply, C::Id, &row.id).await? {
-                summary.workers += 1;
-            }
-        }
-        transaction.commit().await?;
-        Ok(())
-    })
+            transaction.commit().await?;
+            Ok(())
+        },
+    )
     .await?;
 
-    each_batch::<wage_report::Entity>(db, wage_report::Column::Id, |r| &r.id, async |rows| {
-        let transaction = begin_write(db).await?;
-        for row in rows {
-            let mut rewrite = Rewrite::new();
-            rewrite.cipher(
-                protector,
-                wage_report::Column::ContactPhoneCipher,
-                Field::WageReportContactPhone,
-                &row.id,
-                &row.contact_phone_cipher,
-                &mut summary.unreadable,
-            );
-            if rewrite
-                .apply::<wage_report::Entity>(&transaction, apply, wage_report::Column::Id, &row.id)
-                .await?
-            {
-                summary.wage_reports += 1;
+    each_batch::<wage_report::Entity>(
+        db,
+        wage_report::Column::Id,
+        |r| &r.id,
+        async |rows| {
+            let transaction = begin_write(db).await?;
+            for row in rows {
+                let mut rewrite = Rewrite::new();
+                rewrite.cipher(
+                    protector,
+                    wage_report::Column::ContactPhoneCipher,
+                    Field::WageReportContactPhone,
+                    &row.id,
+                    &row.contact_phone_cipher,
+                    &mut summary.unreadable,
+                );
+                if rewrite
+                    .apply::<wage_report::Entity>(&transaction, apply, wage_report::Column::Id, &row.id)
+                    .await?
+                {
+                    summary.wage_reports += 1;
+                }
             }
-        }
-        transaction.commit().await?;
-        Ok(())
-    })
+            transaction.commit().await?;
+            Ok(())
+        },
+    )
     .await?;
 
-    each_batch::<integrator_client::Entity>(db, integrator_client::Column::Id, |c| &c.id, async |rows| {
-        let transaction = begin_write(db).await?;
-        for row in rows {
-            let mut rewrite = Rewrite::new();
-            rewrite.cipher(
-                protector,
-                integrator_client::Column::WebhookSecret,
-                Field::IntegratorWebhookSecret,
-                &row.client_id,
-                &row.webhook_secret,
-                &mut summary.unreadable,
-            );
-            if rewrite
-                .apply::<integrator_client::Entity>(&transaction, apply, integrator_client::Column::Id, &row.id)
-                .await?
-            {
-                summary.integrator_clients += 1;
+    each_batch::<integrator_client::Entity>(
+        db,
+        integrator_client::Column::Id,
+        |c| &c.id,
+        async |rows| {
+            let transaction = begin_write(db).await?;
+            for row in rows {
+                let mut rewrite = Rewrite::new();
+                rewrite.cipher(
+                    protector,
+                    integrator_client::Column::WebhookSecret,
+                    Field::IntegratorWebhookSecret,
+                    &row.client_id,
+                    &row.webhook_secret,
+                    &mut summary.unreadable,
+                );
+                if rewrite
+                    .apply::<integrator_client::Entity>(&transaction, apply, integrator_client::Column::Id, &row.id)
+                    .await?
+                {
+                    summary.integrator_clients += 1;
+                }
             }
-        }
-        transaction.commit().await?;
-        Ok(())
-    })
+            transaction.commit().await?;
+            Ok(())
+        },
+    )
     .await?;
 
     // After the workers, whose ID numbers are now readable under the active key.
-    each_batch::<si_transfer::Entity>(db, si_transfer::Column::Id, |t| &t.id, async |rows| {
-        let transaction = begin_write(db).await?;
-        for row in rows {
-            let id_number = match &row.worker_id {
-                Some(worker_id) => worker::Entity::find_by_id(worker_id.clone())
-                    .one(&transaction)
+    each_batch::<si_transfer::Entity>(
+        db,
+        si_transfer::Column::Id,
+        |t| &t.id,
+        async |rows| {
+            let transaction = begin_write(db).await?;
+            for row in rows {
+                let id_number = match &row.worker_id {
+                    Some(worker_id) => worker::Entity::find_by_id(worker_id.clone())
+                        .one(&transaction)
+                        .await?
+                        .and_then(|person| {
+                            let sealed = person.id_number_cipher.as_deref()?;
+                            protector.decrypt(Field::WorkerIdNumber, &person.id, sealed).ok()
+                        }),
+                    None => None,
+                };
+                // The worker's number is the case's only if the case's hash is one of its hashes.
+                let id_number = id_number.filter(|number| {
+                    protector
+                        .lookup_hashes(Purpose::IdNumber, number)
+                        .contains(&row.id_number_hash)
+                });
+                let Some(id_number) = id_number else {
+                    if row.anonymised_at.is_none() {
+                        summary.transfer_hashes_kept += 1;
+                    }
+                    continue;
+                };
+                let mut rewrite = Rewrite::new();
+                rewrite.hash(
+                    protector,
+                    si_transfer::Column::IdNumberHash,
+                    Purpose::IdNumber,
+                    &id_number,
+                    &Some(row.id_number_hash.clone()),
+                );
+                if rewrite
+                    .apply::<si_transfer::Entity>(&transaction, apply, si_transfer::Column::Id, &row.id)
                     .await?
-                    .and_then(|person| {
-                        let sealed = person.id_number_cipher.as_deref()?;
-                        protector.decrypt(Field::WorkerIdNumber, &person.id, sealed).ok()
-                    }),
-                None => None,
-            };
-            // The worker's number is the case's only if the case's hash is one of its hashes.
-            let id_number = id_number.filter(|number| {
-                protector
-                    .lookup_hashes(Purpose::IdNumber, number)
-                    .contains(&row.id_number_hash)
-            });
-            let Some(id_number) = id_number else {
-                if row.anonymised_at.is_none() {
-                    summary.transfer_hashes_kept += 1;
+                {
+                    summary.si_transfers += 1;
                 }
-                continue;
-            };
-            let mut rewrite = Rewrite::new();
-            rewrite.hash(
-                protector,
-                si_transfer::Column::IdNumberHash,
-                Purpose::IdNumber,
-                &id_number,
-                &Some(row.id_number_hash.clone()),
-            );
-            if rewrite
-                .apply::<si_transfer::Entity>(&transaction, apply, si_transfer::Column::Id, &row.id)
-                .await?
-            {
-                summary.si_transfers += 1;
             }
-        }
-        transaction.commit().await?;
-        Ok(())
-    })
+            transaction.commit().await?;
+            Ok(())
+        },
+    )
     .await?;
 
-    each_batch::<upload::Entity>(db, upload::Column::Id, |u| &u.id, async |rows| {
-        for row in rows {
-            let Ok(stored) = files.get(&row.storage_key).await else {
-                summary.unreadable += 1;
-                continue;
-            };
-            if protector.file_is_current(&stored) {
-                continue;
+    each_batch::<upload::Entity>(
+        db,
+        upload::Column::Id,
+        |u| &u.id,
+        async |rows| {
+            for row in rows {
+                let Ok(stored) = files.get(&row.storage_key).await else {
+                    summary.unreadable += 1;
+                    continue;
+                };
+                if protector.file_is_current(&stored) {
+                    continue;
+                }
+                let Ok(plain) = protector.open_file(&row.id, stored) else {
+                    summary.unreadable += 1;
+                    continue;
+                };
+                if apply {
+                    // Written aside and renamed by the store: the file is whole in either form.
+                    files
+                        .put(&row.storage_key, &protector.seal_file(&row.id, &plain))
+                        .await
+                        .map_err(AppError::internal)?;
+                }
+                summary.uploads += 1;
             }
-            let Ok(plain) = protector.open_file(&row.id, stored) else {
-                summary.unreadable += 1;
-                continue;
-            };
-            if apply {
-                // Written aside and renamed by the store: the file is whole in either form.
-                files
-                    .put(&row.storage_key, &protector.seal_file(&row.id, &plain))
-                    .await
-                    .map_err(AppError::internal)?;
-            }
-            summary.uploads += 1;
-        }
-        Ok(())
-    })
+            Ok(())
+        },
+    )
     .await?;
 
     if apply {

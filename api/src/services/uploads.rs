@@ -129,7 +129,11 @@ fn file_name(row: &upload::Model) -> String {
         "application/pdf" => "pdf",
         _ => "bin",
     };
-    let purpose = if valid_purpose(&row.purpose) { row.purpose.as_str() } else { "document" };
+    let purpose = if valid_purpose(&row.purpose) {
+        row.purpose.as_str()
+    } else {
+        "document"
+    };
     let short_id: String = row.id.chars().filter(char::is_ascii_alphanumeric).take(8).collect();
     format!("{purpose}-{short_id}.{extension}")
 }
@@ -141,12 +145,7 @@ fn file_name(row: &upload::Model) -> String {
 /// an inspector those of a wage report, each in their region. Every staff
 /// download is audited. Anyone else: 404 (403 to staff without the role),
 /// as if it did not exist.
-pub async fn fetch(
-    state: &AppState,
-    request: &RequestContext,
-    principal: &Principal,
-    id: &str,
-) -> AppResult<Document> {
+pub async fn fetch(state: &AppState, request: &RequestContext, principal: &Principal, id: &str) -> AppResult<Document> {
     let not_found = || AppError::new(ErrorCode::NotFound);
     let row = upload::Entity::find_by_id(id.to_owned())
         .one(&state.db)

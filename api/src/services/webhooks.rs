@@ -105,7 +105,11 @@ pub async fn register(state: &AppState, client: &Principal, url: &str) -> AppRes
     let updated = integrator_client::Entity::update_many()
         .set(integrator_client::ActiveModel {
             webhook_url: Set(Some(url.to_owned())),
-            webhook_secret: Set(Some(state.protector.encrypt(Field::IntegratorWebhookSecret, &client.subject, &secret))),
+            webhook_secret: Set(Some(state.protector.encrypt(
+                Field::IntegratorWebhookSecret,
+                &client.subject,
+                &secret,
+            ))),
             ..Default::default()
         })
         .filter(integrator_client::Column::ClientId.eq(&client.subject))

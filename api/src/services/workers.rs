@@ -286,7 +286,11 @@ pub async fn update_profile(
                 AppError::new(ErrorCode::ConsentRequired).with_details(json!({ "current_version": CONSENT_VERSION }))
             );
         }
-        active.id_number_cipher = Set(Some(state.protector.encrypt(Field::WorkerIdNumber, &principal.subject, id_number.as_str())));
+        active.id_number_cipher = Set(Some(state.protector.encrypt(
+            Field::WorkerIdNumber,
+            &principal.subject,
+            id_number.as_str(),
+        )));
         active.id_number_hash = Set(Some(state.protector.lookup_hash(Purpose::IdNumber, id_number.as_str())));
         changed.push("id_number");
     }
@@ -360,7 +364,11 @@ pub async fn bind_phone(
     let phone = state.wechat.phone_number(code).await?;
     let transaction = crate::infra::db::begin_write(&state.db).await?;
     let mut active = load(&transaction, &principal.subject).await?.into_active_model();
-    active.phone_cipher = Set(Some(state.protector.encrypt(Field::WorkerPhone, &principal.subject, phone.as_str())));
+    active.phone_cipher = Set(Some(state.protector.encrypt(
+        Field::WorkerPhone,
+        &principal.subject,
+        phone.as_str(),
+    )));
     active.phone_hash = Set(Some(state.protector.lookup_hash(Purpose::Phone, phone.as_str())));
     active.updated_at = Set(Utc::now());
     let row = active.update(&transaction).await?;

@@ -320,7 +320,9 @@ pub async fn open_for_agency(
     opening_checks(state, &opening)?;
     let id_hash = state.protector.lookup_hash(Purpose::IdNumber, id_number.as_str());
     let matched = worker::Entity::find()
-        .filter(worker::Column::IdNumberHash.is_in(state.protector.lookup_hashes(Purpose::IdNumber, id_number.as_str())))
+        .filter(
+            worker::Column::IdNumberHash.is_in(state.protector.lookup_hashes(Purpose::IdNumber, id_number.as_str())),
+        )
         .one(&state.db)
         .await?
         .map(|w| w.id);
@@ -373,7 +375,9 @@ pub async fn list_for_worker(state: &AppState, worker: &Principal) -> AppResult<
                 ..Default::default()
             })
             .filter(si_transfer::Column::WorkerId.is_null())
-            .filter(si_transfer::Column::IdNumberHash.is_in(state.protector.lookup_hashes(Purpose::IdNumber, &id_number)))
+            .filter(
+                si_transfer::Column::IdNumberHash.is_in(state.protector.lookup_hashes(Purpose::IdNumber, &id_number)),
+            )
             .exec(&state.db)
             .await?;
     }
