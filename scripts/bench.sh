@@ -132,7 +132,8 @@ export SHIMINHUA_REDIS_PREFIX=$prefix
 export SHIMINHUA_ENV=production
 SHIMINHUA_JWT_SECRET=$(head -c 48 /dev/urandom | base64 -w0)
 SHIMINHUA_DATA_KEY=$(head -c 32 /dev/urandom | base64 -w0)
-export SHIMINHUA_JWT_SECRET SHIMINHUA_DATA_KEY
+SHIMINHUA_LOOKUP_KEY=$(head -c 32 /dev/urandom | base64 -w0)
+export SHIMINHUA_JWT_SECRET SHIMINHUA_DATA_KEY SHIMINHUA_LOOKUP_KEY
 export SHIMINHUA_WECHAT_MODE=live
 export SHIMINHUA_WECHAT_APPID=wx0123456789abcdef
 export SHIMINHUA_WECHAT_SECRET=bench-secret-not-a-real-one

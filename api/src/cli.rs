@@ -1,4 +1,4 @@
-//! The command line: `shiminhua [serve | migrate | create-admin | purge | openapi]`.
+//! The command line: `shiminhua [serve | migrate | create-admin | purge | rekey | openapi]`.
 
 use std::path::PathBuf;
 
@@ -11,10 +11,10 @@ use crate::{
     config::{Config, LogFormat},
     domain::{RegionCode, TextType, Username},
     error::Lang,
-    infra::{db, files::LocalDirectory},
+    infra::{crypto::DataProtector, db, files::LocalDirectory},
     services::{
         regions::RegionDirectory,
-        retention,
+        rekey, retention,
         staff::{self, NewStaff},
     },
     startup, telemetry,
@@ -66,6 +66,22 @@ enum Command {
         #[arg(long)]
         apply: bool,
     },
+    /// Bring personal data at rest under the active keys, after a rotation.
+    ///
+    /// Re-encrypts every personal-data column and stored document under the
+    /// active SHIMINHUA_DATA_KEY, bound to its row (older formats and keys are
+    /// read), and recomputes ID and phone number hashes under the active
+    /// SHIMINHUA_LOOKUP_KEY. Works in batches; safe to stop and run again.
+    /// Prints a JSON summary. Afterwards an older key can be removed from the
+    /// configuration.
+    Rekey {
+        /// Count what is not under the active keys and change nothing.
+        #[arg(long, conflicts_with = "apply", required_unless_present = "apply")]
+        dry_run: bool,
+        /// Rewrite it.
+        #[arg(long)]
+        apply: bool,
+    },
     /// Write the OpenAPI document (openapi.json, openapi.yaml) into a directory.
     Openapi {
         /// Where to write the documents.
@@ -89,6 +105,7 @@ pub fn run() -> anyhow::Result<()> {
             region,
         } => runtime.block_on(create_admin(username, display_name, region)),
         Command::Purge { apply, .. } => runtime.block_on(purge(apply)),
+        Command::Rekey { apply, .. } => runtime.block_on(rekey(apply)),
         Command::Openapi { out } => write_openapi(&out),
     }
 }
@@ -149,6 +166,19 @@ async fn purge(apply: bool) -> anyhow::Result<()> {
     db::migrate(&connection).await?;
     let files = LocalDirectory::new(config.upload_dir.clone());
     let summary = retention::purge(&connection, &files, config.retention, apply)
+        .await
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    println!("{}", serde_json::to_string_pretty(&summary)?);
+    Ok(())
+}
+
+async fn rekey(apply: bool) -> anyhow::Result<()> {
+    let config = load_config()?;
+    let connection = db::connect(config.database_url.expose_secret()).await?;
+    db::migrate(&connection).await?;
+    let protector = DataProtector::new(&config.data_keys, &config.lookup_keys);
+    let files = LocalDirectory::new(config.upload_dir.clone());
+    let summary = rekey::rekey(&connection, &protector, &files, apply)
         .await
         .map_err(|error| anyhow::anyhow!("{error}"))?;
     println!("{}", serde_json::to_string_pretty(&summary)?);

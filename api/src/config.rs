@@ -34,8 +34,9 @@ pub enum WechatMode {
     Live,
 }
 
-/// One AES-256 key for personal data, with the id stored beside every ciphertext
-/// so that old rows stay readable after the active key changes.
+/// One 256-bit key: an AES-256 key for personal data, with the id stored beside
+/// every ciphertext so that old rows stay readable after the active key
+/// changes, or a lookup-hash key.
 pub struct DataKey {
     pub id: String,
     pub key: SecretBox<[u8; DATA_KEY_BYTES]>,
@@ -83,6 +84,9 @@ pub struct Config {
     pub jwt_secret: SecretString,
     /// The first key encrypts; all of them decrypt.
     pub data_keys: Vec<DataKey>,
+    /// Keys of the lookup hashes (ID and phone numbers): the first hashes;
+    /// all of them find rows hashed before a rotation.
+    pub lookup_keys: Vec<DataKey>,
     pub wechat: WechatConfig,
     pub upload_dir: PathBuf,
     pub log_format: LogFormat,
@@ -215,7 +219,7 @@ impl Config {
         };
 
         let data_keys = match var("SHIMINHUA_DATA_KEY") {
-            Some(text) => parse_data_keys(&text).unwrap_or_else(|problem| {
+            Some(text) => parse_keys("SHIMINHUA_DATA_KEY", &text).unwrap_or_else(|problem| {
                 problems.push(problem);
                 Vec::new()
             }),
@@ -236,6 +240,36 @@ impl Config {
                 }]
             }
         };
+
+        let lookup_keys = match var("SHIMINHUA_LOOKUP_KEY") {
+            Some(text) => parse_keys("SHIMINHUA_LOOKUP_KEY", &text).unwrap_or_else(|problem| {
+                problems.push(problem);
+                Vec::new()
+            }),
+            None if production => {
+                problems.push(format!(
+                    "SHIMINHUA_LOOKUP_KEY is missing: {DATA_KEY_BYTES} random bytes, base64-encoded, not one of the data keys"
+                ));
+                Vec::new()
+            }
+            None => {
+                warnings.push(
+                    "SHIMINHUA_LOOKUP_KEY is not set: using a generated key; ID and phone numbers saved now cannot be found after a restart"
+                        .to_owned(),
+                );
+                vec![DataKey {
+                    id: "dev".to_owned(),
+                    key: SecretBox::new(Box::new(random_bytes::<DATA_KEY_BYTES>())),
+                }]
+            }
+        };
+        if lookup_keys.iter().any(|lookup| {
+            data_keys
+                .iter()
+                .any(|data| data.key.expose_secret() == lookup.key.expose_secret())
+        }) {
+            problems.push("SHIMINHUA_LOOKUP_KEY reuses a data key: give lookup hashes a key of their own".to_owned());
+        }
 
         let wechat_mode = match var("SHIMINHUA_WECHAT_MODE").as_deref() {
             None | Some("sandbox") => WechatMode::Sandbox,
@@ -389,6 +423,7 @@ impl Config {
                 redis_key_prefix: var("SHIMINHUA_REDIS_PREFIX").unwrap_or_else(|| "shiminhua:".to_owned()),
                 jwt_secret: jwt_secret.into(),
                 data_keys,
+                lookup_keys,
                 wechat: WechatConfig {
                     mode: wechat_mode,
                     app_id,
@@ -436,27 +471,28 @@ where
     })
 }
 
-/// `SHIMINHUA_DATA_KEY` is either one base64 key (id `k1`) or a comma-separated
-/// list of `id:base64` entries, the active key first.
-fn parse_data_keys(text: &str) -> Result<Vec<DataKey>, String> {
+/// `SHIMINHUA_DATA_KEY` and `SHIMINHUA_LOOKUP_KEY` are each either one base64
+/// key (id `k1`) or a comma-separated list of `id:base64` entries, the active
+/// key first.
+fn parse_keys(name: &str, text: &str) -> Result<Vec<DataKey>, String> {
     let mut keys = Vec::new();
     for (index, entry) in text.split(',').map(str::trim).enumerate() {
         let (id, encoded) = match entry.split_once(':') {
             Some((id, encoded)) => (id.to_owned(), encoded),
             None if index == 0 => ("k1".to_owned(), entry),
-            None => return Err("SHIMINHUA_DATA_KEY: every key after the first needs an id (id:base64)".to_owned()),
+            None => return Err(format!("{name}: every key after the first needs an id (id:base64)")),
         };
         if id.is_empty() || id.len() > 16 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err("SHIMINHUA_DATA_KEY: a key id is 1 to 16 letters or digits".to_owned());
+            return Err(format!("{name}: a key id is 1 to 16 letters or digits"));
         }
         let bytes = BASE64
             .decode(encoded)
-            .map_err(|_| format!("SHIMINHUA_DATA_KEY: key {id} is not base64"))?;
+            .map_err(|_| format!("{name}: key {id} is not base64"))?;
         let key: [u8; DATA_KEY_BYTES] = bytes.try_into().map_err(|_| {
-            format!("SHIMINHUA_DATA_KEY: key {id} must be exactly {DATA_KEY_BYTES} bytes (it is too short or too long)")
+            format!("{name}: key {id} must be exactly {DATA_KEY_BYTES} bytes (it is too short or too long)")
         })?;
         if keys.iter().any(|k: &DataKey| k.id == id) {
-            return Err(format!("SHIMINHUA_DATA_KEY: key id {id} appears twice"));
+            return Err(format!("{name}: key id {id} appears twice"));
         }
         keys.push(DataKey {
             id,
@@ -490,7 +526,8 @@ mod tests {
         assert!(loaded.config.uses_sqlite());
         assert!(loaded.config.redis_url.is_none());
         assert_eq!(loaded.config.wechat.mode, WechatMode::Sandbox);
-        assert_eq!(loaded.warnings.len(), 2);
+        assert_eq!(loaded.warnings.len(), 3);
+        assert_eq!(loaded.config.lookup_keys.len(), 1);
         assert!(loaded.config.jwt_secret.expose_secret().len() >= MIN_JWT_SECRET_BYTES);
     }
 
@@ -503,6 +540,7 @@ mod tests {
             "REDIS_URL",
             "SHIMINHUA_JWT_SECRET",
             "SHIMINHUA_DATA_KEY",
+            "SHIMINHUA_LOOKUP_KEY",
             "SHIMINHUA_WECHAT_MODE",
         ] {
             assert!(all.contains(name), "{name} missing from {all}");
@@ -531,6 +569,7 @@ mod tests {
             ("REDIS_URL", "redis://cache:6379"),
             ("SHIMINHUA_JWT_SECRET", "0123456789abcdef0123456789abcdef"),
             ("SHIMINHUA_DATA_KEY", &keys),
+            ("SHIMINHUA_LOOKUP_KEY", &format!("h1:{}", BASE64.encode([3u8; 32]))),
             ("SHIMINHUA_WECHAT_MODE", "live"),
             ("SHIMINHUA_WECHAT_APPID", "wx0123456789abcdef"),
             ("SHIMINHUA_WECHAT_SECRET", "0123456789abcdef0123456789abcdef"),
@@ -539,6 +578,7 @@ mod tests {
         assert!(loaded.warnings.is_empty());
         assert_eq!(loaded.config.data_keys.len(), 2);
         assert_eq!(loaded.config.data_keys[0].id, "k1");
+        assert_eq!(loaded.config.lookup_keys[0].id, "h1");
         assert_eq!(loaded.config.log_format, LogFormat::Json);
     }
 
@@ -558,6 +598,19 @@ mod tests {
         assert!(development.webhook_addresses.allow_loopback);
         assert!(!load(&[]).unwrap().config.webhook_addresses.allow_loopback);
         assert!(load(&[("SHIMINHUA_WEBHOOK_ALLOW_LOOPBACK", "yes")]).is_err());
+    }
+
+    #[test]
+    fn a_lookup_key_may_not_be_a_data_key() {
+        let key = BASE64.encode([1u8; 32]);
+        let problems = load(&[
+            ("SHIMINHUA_DATA_KEY", &key),
+            ("SHIMINHUA_LOOKUP_KEY", &format!("h1:{key}")),
+        ])
+        .unwrap_err()
+        .0;
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("SHIMINHUA_LOOKUP_KEY"));
     }
 
     #[test]

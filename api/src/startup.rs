@@ -84,7 +84,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let upload_dir = config.upload_dir.clone();
     let exports_at_once = config.exports_at_once;
     let sessions = Sessions::new(store.clone(), TokenIssuer::new(&config.jwt_secret), config.rate_limits);
-    let protector = DataProtector::new(&config.data_keys);
+    let protector = DataProtector::new(&config.data_keys, &config.lookup_keys);
     let wechat = WechatClient::new(&config.wechat, store.clone()).context("building the WeChat client")?;
     tracing::info!(
         database = if config.uses_sqlite() { "sqlite" } else { "postgres" },

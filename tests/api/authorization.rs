@@ -74,6 +74,9 @@ const STAFF: [Outcome; 13] = [U, U, U, Y, Y, Y, Y, Y, Y, Y, U, U, U];
 const STAFF_BUT_EDITORS: [Outcome; 13] = [U, U, U, Y, Y, Y, Y, Y, F, Y, U, U, U];
 /// Administrators, reviewers and inspectors.
 const STAFF_BUT_EDITORS_AND_FINANCE: [Outcome; 13] = [U, U, U, Y, Y, Y, Y, Y, F, F, U, U, U];
+/// A document: its owner, and the reviewer who works its case; administrators,
+/// policy editors and finance lack the role, as for revealing the applicant.
+const OWNER_OR_CASE_REVIEWER: [Outcome; 13] = [U, Y, H, Y, H, F, F, F, F, F, U, U, U];
 const NO_STAFF_ROLE: [Outcome; 13] = [U, U, U, F, F, F, F, F, F, F, U, U, U];
 const INTEGRATORS: [Outcome; 13] = [U, U, U, U, U, U, U, U, U, U, Y, Y, Y];
 /// Integrators reading a case of 450102 → 320115: the other province's does not find it.
@@ -145,7 +148,7 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 13])] = &[
     ("reviewApplication", "POST /api/v1/staff/applications/{APPLICATION}/review", r#"{"decision": "return", "comment": "请补充", "expected_version": 99}"#, [U, U, U, Y, H, F, F, F, F, F, U, U, U]),
     ("disburseApplication", "POST /api/v1/staff/applications/{APPLICATION}/disburse", r#"{"amount_fen": 100, "reference": "PAY-1", "expected_version": 99}"#, FINANCE_OF_A),
     ("uploadDocument", "POST /api/v1/uploads", "upload", WORKERS),
-    ("downloadDocument", "GET /api/v1/uploads/{UPLOAD}", "", [U, Y, H, Y, H, Y, H, Y, Y, Y, U, U, U]),
+    ("downloadDocument", "GET /api/v1/uploads/{UPLOAD}", "", OWNER_OR_CASE_REVIEWER),
     ("openTransfer", "POST /api/v1/si-transfers", r#"{"insurance_type": "medical", "from_region_code": "450102", "to_region_code": "320115"}"#, WORKERS),
     ("listMyTransfers", "GET /api/v1/si-transfers", "", WORKERS),
     ("getMyTransfer", "GET /api/v1/si-transfers/{TRANSFER}", "", WORKER_A_ONLY),

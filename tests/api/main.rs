@@ -8,6 +8,7 @@ mod administration;
 mod applications;
 mod authorization;
 mod cli;
+mod documents;
 mod errors;
 mod exports;
 mod health;

@@ -2,7 +2,7 @@ use poem::{Endpoint, EndpointExt, Request, http::header, web::Data};
 use poem_openapi::{
     ApiResponse, Multipart, Object, OpenApi,
     param::Path,
-    payload::{Binary, Json, Response},
+    payload::{Binary, Json},
     types::multipart::Upload,
 };
 
@@ -10,7 +10,10 @@ use super::ApiTags;
 use crate::{
     auth::schemes::{WorkerAuth, WorkerOrStaffAuth},
     error::{AppError, ErrorCode},
-    http::problem::{ApiResult, status},
+    http::{
+        gateway::RequestContext,
+        problem::{ApiResult, status},
+    },
     services::uploads::{self, MAX_UPLOAD_BYTES},
     state::AppState,
 };
@@ -33,6 +36,28 @@ pub struct UploadView {
     pub sha256: String,
     pub size: u64,
     pub content_type: String,
+}
+
+/// A document, sent so that no cache keeps it and no browser renders it in place.
+#[derive(ApiResponse)]
+pub enum DocumentFile {
+    /// The file as it was uploaded.
+    #[oai(status = 200)]
+    Ok(
+        Binary<Vec<u8>>,
+        /// image/jpeg, image/png or application/pdf, as judged at upload.
+        #[oai(header = "Content-Type")]
+        String,
+        /// `attachment`, with a file name made of the document kind and its id.
+        #[oai(header = "Content-Disposition")]
+        String,
+        /// `no-store`: documents hold personal data.
+        #[oai(header = "Cache-Control")]
+        String,
+        /// `nosniff`: the type above is the only one.
+        #[oai(header = "X-Content-Type-Options")]
+        String,
+    ),
 }
 
 #[derive(ApiResponse)]
@@ -96,16 +121,28 @@ impl UploadApi {
 
     /// Download a document
     ///
-    /// For its owner, and for staff whose region covers the case it belongs
-    /// to; 404 for anyone else.
+    /// For its owner, and for staff whose role works the case it belongs to,
+    /// in their region: a reviewer the documents of an application past its
+    /// draft (the rule that guards revealing the applicant), an inspector
+    /// those of a wage report. Other staff get 403 `ROLE_REQUIRED`; anyone
+    /// else 404. Every staff download is audited (`document.download`). Sent
+    /// as an attachment with `Cache-Control: no-store` and `nosniff`.
     #[oai(path = "/uploads/:id", method = "get", operation_id = "downloadDocument")]
     async fn download(
         &self,
         state: Data<&AppState>,
+        context: Data<&RequestContext>,
         auth: WorkerOrStaffAuth,
         #[oai(validator(max_length = 36))] id: Path<String>,
-    ) -> ApiResult<Response<Binary<Vec<u8>>>, { status::BAD_REQUEST | status::NOT_FOUND | status::SIGNED_IN }> {
-        let (content_type, bytes) = uploads::fetch(&state, auth.principal(), &id.0).await?;
-        Ok(Response::new(Binary(bytes)).header(header::CONTENT_TYPE, content_type))
+    ) -> ApiResult<DocumentFile, { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN }>
+    {
+        let document = uploads::fetch(&state, &context, auth.principal(), &id.0).await?;
+        Ok(DocumentFile::Ok(
+            Binary(document.bytes),
+            document.content_type,
+            format!("attachment; filename=\"{}\"", document.file_name),
+            "no-store".to_owned(),
+            "nosniff".to_owned(),
+        ))
     }
 }

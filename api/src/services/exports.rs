@@ -34,7 +34,7 @@ use crate::{
     error::{AppError, AppResult, ErrorCode},
     http::gateway::RequestContext,
     infra::{
-        crypto::Purpose,
+        crypto::Field,
         spreadsheet::{BATCHES_IN_FLIGHT, Batches, Cell, Format},
     },
     services::{
@@ -495,8 +495,8 @@ impl ApplicationRows {
                         .real_name
                         .map(|name| if self.reveal { name } else { masked_name(&name) })
                         .into(),
-                    self.personal(Purpose::IdNumber, person.id_number_cipher.as_deref()),
-                    self.personal(Purpose::Phone, person.phone_cipher.as_deref()),
+                    self.personal(Field::WorkerIdNumber, &person.id, person.id_number_cipher.as_deref()),
+                    self.personal(Field::WorkerPhone, &person.id, person.phone_cipher.as_deref()),
                     Cell::Text(region),
                     row.requested_amount_fen.map(Cell::Yuan).into(),
                     row.approved_amount_fen.map(Cell::Yuan).into(),
@@ -509,21 +509,21 @@ impl ApplicationRows {
         Ok(Some((cells, next)))
     }
 
-    fn personal(&self, purpose: Purpose, cipher: Option<&str>) -> Cell {
-        reveal_or_mask(&self.state, self.reveal, purpose, cipher)
+    fn personal(&self, field: Field, row: &str, cipher: Option<&str>) -> Cell {
+        reveal_or_mask(&self.state, self.reveal, field, row, cipher)
     }
 }
 
 /// A stored ID or phone number, masked unless the export reveals it.
-fn reveal_or_mask(state: &AppState, reveal: bool, purpose: Purpose, cipher: Option<&str>) -> Cell {
-    let Some(clear) = cipher.and_then(|cipher| state.protector.decrypt(purpose, cipher).ok()) else {
+fn reveal_or_mask(state: &AppState, reveal: bool, field: Field, row: &str, cipher: Option<&str>) -> Cell {
+    let Some(clear) = cipher.and_then(|cipher| state.protector.decrypt(field, row, cipher).ok()) else {
         return Cell::Empty;
     };
     if reveal {
         return Cell::Text(clear);
     }
-    let masked = match purpose {
-        Purpose::IdNumber => IdNumber::parse(&clear).ok().map(|id| id.masked()),
+    let masked = match field {
+        Field::WorkerIdNumber => IdNumber::parse(&clear).ok().map(|id| id.masked()),
         _ => PhoneNumber::parse(&clear).ok().map(|phone| phone.masked()),
     };
     masked.into()
@@ -564,7 +564,8 @@ impl WageReportRows {
                     reveal_or_mask(
                         &self.state,
                         self.reveal,
-                        Purpose::Phone,
+                        Field::WageReportContactPhone,
+                        &row.id,
                         row.contact_phone_cipher.as_deref(),
                     ),
                     china_minutes(Some(row.created_at)),

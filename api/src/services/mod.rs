@@ -13,6 +13,7 @@ pub mod notifications;
 pub mod policies;
 pub mod programs;
 pub mod regions;
+pub mod rekey;
 pub mod retention;
 pub mod sessions;
 pub mod staff;

@@ -1,19 +1,27 @@
 //! Documents workers upload with `wx.uploadFile`: JPEG, PNG or PDF judged by
-//! their content, at most 10 MB, fetched only by their owner or by staff whose
-//! region covers the case they belong to. Uploads never attached to an
-//! application are removed after 24 hours.
+//! their content, at most 10 MB, encrypted on disk, fetched only by their
+//! owner or by staff whose role works the case they belong to, in their
+//! region. Uploads never attached to an application are removed after 24
+//! hours.
 
 use std::time::Duration;
 
 use chrono::Utc;
-use entity::{application, upload, wage_report};
+use entity::upload;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::{
     auth::{Audience, Principal},
     domain::{RegionCode, TextType},
     error::{AppError, AppResult, ErrorCode, Localized},
+    http::gateway::RequestContext,
+    services::{
+        applications,
+        audit::{self, Actor, Event, Outcome},
+        wage_reports,
+    },
     state::AppState,
 };
 
@@ -76,7 +84,12 @@ pub async fn store(state: &AppState, worker: &Principal, purpose: &str, bytes: V
     let now = Utc::now();
     let key = format!("{}/{}", now.format("%Y/%m"), id);
     let sha256 = hex::encode(Sha256::digest(&bytes));
-    state.files.put(&key, &bytes).await.map_err(AppError::internal)?;
+    // Sealed to this upload: a file copied under another upload's key does not open.
+    state
+        .files
+        .put(&key, &state.protector.seal_file(&id, &bytes))
+        .await
+        .map_err(AppError::internal)?;
     upload::ActiveModel {
         id: Set(id.clone()),
         worker_id: Set(worker.subject.clone()),
@@ -100,39 +113,87 @@ pub async fn store(state: &AppState, worker: &Principal, purpose: &str, bytes: V
     })
 }
 
-/// The file, for its owner or for staff whose region covers its application;
-/// 404 for everyone else, as if it did not exist.
-pub async fn fetch(state: &AppState, principal: &Principal, id: &str) -> AppResult<(String, Vec<u8>)> {
+/// A document as it is handed out.
+#[derive(Debug)]
+pub struct Document {
+    pub content_type: String,
+    /// Safe to put in a header: the document kind, part of its id, the extension.
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+fn file_name(row: &upload::Model) -> String {
+    let extension = match row.content_type.as_str() {
+        "image/jpeg" => "jpg",
+        "image/png" => "png",
+        "application/pdf" => "pdf",
+        _ => "bin",
+    };
+    let purpose = if valid_purpose(&row.purpose) {
+        row.purpose.as_str()
+    } else {
+        "document"
+    };
+    let short_id: String = row.id.chars().filter(char::is_ascii_alphanumeric).take(8).collect();
+    format!("{purpose}-{short_id}.{extension}")
+}
+
+/// The file, for its owner, or for staff whose role works the case it
+/// belongs to, by the rule that guards the case's personal data: a reviewer
+/// the documents of an application past its draft
+/// (`applications::case_for_personal_data`, as for revealing the applicant),
+/// an inspector those of a wage report, each in their region. Every staff
+/// download is audited. Anyone else: 404 (403 to staff without the role),
+/// as if it did not exist.
+pub async fn fetch(state: &AppState, request: &RequestContext, principal: &Principal, id: &str) -> AppResult<Document> {
     let not_found = || AppError::new(ErrorCode::NotFound);
     let row = upload::Entity::find_by_id(id.to_owned())
         .one(&state.db)
         .await?
         .ok_or_else(not_found)?;
-    let allowed = match principal.audience {
-        Audience::Worker => row.worker_id == principal.subject,
+    match principal.audience {
+        Audience::Worker if row.worker_id == principal.subject => {}
         Audience::Staff => {
             let region = match (&row.application_id, &row.wage_report_id) {
-                (Some(application_id), _) => application::Entity::find_by_id(application_id.clone())
-                    .one(&state.db)
-                    .await?
-                    .map(|a| a.region_code),
-                (None, Some(report_id)) => wage_report::Entity::find_by_id(report_id.clone())
-                    .one(&state.db)
-                    .await?
-                    .map(|r| r.region_code),
-                (None, None) => None,
+                (Some(application_id), _) => {
+                    applications::case_for_personal_data(state, principal, application_id)
+                        .await?
+                        .region_code
+                }
+                (None, Some(report_id)) => {
+                    wage_reports::report_for_inspector(state, principal, report_id)
+                        .await?
+                        .region_code
+                }
+                (None, None) => return Err(not_found()),
             };
-            region
-                .and_then(|code| RegionCode::parse(&code).ok())
-                .is_some_and(|region| principal.covers(&state.regions, region))
+            audit::record(
+                &state.db,
+                Some(request),
+                Event {
+                    actor: Actor::Principal(principal),
+                    action: "document.download",
+                    target: Some(("upload", &row.id)),
+                    region: RegionCode::parse(&region).ok(),
+                    outcome: Outcome::Success,
+                    details: Some(json!({
+                        "purpose": row.purpose,
+                        "application_id": row.application_id,
+                        "wage_report_id": row.wage_report_id,
+                    })),
+                },
+            )
+            .await?;
         }
-        Audience::Integrator => false,
-    };
-    if !allowed {
-        return Err(not_found());
+        _ => return Err(not_found()),
     }
-    let bytes = state.files.get(&row.storage_key).await.map_err(AppError::internal)?;
-    Ok((row.content_type, bytes))
+    let stored = state.files.get(&row.storage_key).await.map_err(AppError::internal)?;
+    let bytes = state.protector.open_file(&row.id, stored).map_err(AppError::internal)?;
+    Ok(Document {
+        file_name: file_name(&row),
+        content_type: row.content_type,
+        bytes,
+    })
 }
 
 /// Attaches the worker's uploads to an application and returns every upload

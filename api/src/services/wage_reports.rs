@@ -21,7 +21,7 @@ use crate::{
     domain::{CreditCode, PhoneNumber, RegionCode, TextType},
     error::{AppError, AppResult, ErrorCode, Localized},
     http::gateway::RequestContext,
-    infra::crypto::Purpose,
+    infra::crypto::Field,
     services::{
         allowances::DailyAllowance,
         audit::{self, Actor, Event, Outcome},
@@ -310,9 +310,13 @@ pub async fn submit(
         .one(&state.db)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::SessionEnded))?;
+    // Sealed below to the report's own row; the profile's phone is copied in clear.
     let contact = match &new.contact_phone {
-        Some(phone) => Some(state.protector.encrypt(Purpose::Phone, phone.as_str())),
-        None => person.phone_cipher.clone(),
+        Some(phone) => Some(phone.as_str().to_owned()),
+        None => person
+            .phone_cipher
+            .as_deref()
+            .and_then(|cipher| state.protector.decrypt(Field::WorkerPhone, &person.id, cipher).ok()),
     };
     let day = crate::domain::china_time::today();
     let allowance = DailyAllowance::new(state.store.as_ref(), "wage_reports", &person.id);
@@ -363,7 +367,9 @@ pub async fn submit(
                 owed_to: Set(new.owed_to),
                 workers_affected: Set(new.workers_affected),
                 description: Set(new.description.clone()),
-                contact_phone_cipher: Set(contact.clone()),
+                contact_phone_cipher: Set(contact
+                    .as_deref()
+                    .map(|phone| state.protector.encrypt(Field::WageReportContactPhone, &id, phone))),
                 status: Set(ReportStatus::Submitted.as_str().to_owned()),
                 accept_deadline: Set(calendar.add_working_days(day, ACCEPT_WITHIN)),
                 close_deadline: Set(None),
@@ -587,11 +593,17 @@ pub async fn get_for_inspector(
     inspector: &Principal,
     id: &str,
 ) -> AppResult<(Report, Vec<TimelineEntry>)> {
-    require_role(inspector, Role::Inspector)?;
-    let row = in_scope(&state.db, state, inspector, id).await?;
+    let row = report_for_inspector(state, inspector, id).await?;
     let calendar = calendar::load(&state.db).await?;
     let events = timeline(&state.db, &row.id).await?;
     Ok((view(&calendar, row)?, events))
+}
+
+/// A report an inspector works: in their region. The rule for reading it and
+/// the documents attached to it.
+pub async fn report_for_inspector(state: &AppState, inspector: &Principal, id: &str) -> AppResult<wage_report::Model> {
+    require_role(inspector, Role::Inspector)?;
+    in_scope(&state.db, state, inspector, id).await
 }
 
 async fn in_scope(

@@ -24,7 +24,7 @@ use crate::{
     auth::{Principal, Scope},
     error::{AppError, AppResult, ErrorCode, Localized},
     infra::{
-        crypto::Purpose,
+        crypto::Field,
         outbound::{self, GuardError, PinnedResolver},
     },
     state::AppState,
@@ -117,7 +117,11 @@ pub async fn register(state: &AppState, client: &Principal, url: &str) -> AppRes
     let updated = integrator_client::Entity::update_many()
         .set(integrator_client::ActiveModel {
             webhook_url: Set(Some(url.to_owned())),
-            webhook_secret: Set(Some(state.protector.encrypt(Purpose::WebhookSecret, &secret))),
+            webhook_secret: Set(Some(state.protector.encrypt(
+                Field::IntegratorWebhookSecret,
+                &client.subject,
+                &secret,
+            ))),
             ..Default::default()
         })
         .filter(integrator_client::Column::ClientId.eq(&client.subject))
@@ -220,7 +224,7 @@ async fn send(
         .map_err(|e| refused(&e))?;
     let secret = state
         .protector
-        .decrypt(Purpose::WebhookSecret, &sealed)
+        .decrypt(Field::IntegratorWebhookSecret, &client.client_id, &sealed)
         .map_err(|e| internal(&e))?;
     let timestamp = Utc::now().timestamp();
     let response = http

@@ -15,7 +15,7 @@ use crate::{
     error::{AppError, AppResult, ErrorCode, Localized},
     http::gateway::RequestContext,
     infra::{
-        crypto::{DataProtector, Purpose},
+        crypto::{DataProtector, Field, Purpose},
         wechat::WechatError,
     },
     services::{
@@ -82,19 +82,19 @@ fn stored_region(code: &Option<String>) -> Option<RegionCode> {
 
 /// The profile of a stored worker, personal data decrypted only to be masked.
 fn profile_of(protector: &DataProtector, row: &worker::Model) -> Profile {
-    let masked = |purpose, cipher: &Option<String>, mask: fn(&str) -> Option<String>| {
+    let masked = |field, cipher: &Option<String>, mask: fn(&str) -> Option<String>| {
         cipher
             .as_deref()
-            .and_then(|c| protector.decrypt(purpose, c).ok())
+            .and_then(|c| protector.decrypt(field, &row.id, c).ok())
             .and_then(|plain| mask(&plain))
     };
     Profile {
         id: row.id.clone(),
         real_name: row.real_name.clone(),
-        id_number_masked: masked(Purpose::IdNumber, &row.id_number_cipher, |p| {
+        id_number_masked: masked(Field::WorkerIdNumber, &row.id_number_cipher, |p| {
             IdNumber::parse(p).ok().map(|id| id.masked())
         }),
-        phone_masked: masked(Purpose::Phone, &row.phone_cipher, |p| {
+        phone_masked: masked(Field::WorkerPhone, &row.phone_cipher, |p| {
             PhoneNumber::parse(p).ok().map(|phone| phone.masked())
         }),
         hukou_region_code: stored_region(&row.hukou_region_code),
@@ -215,7 +215,7 @@ pub async fn facts(state: &AppState, worker_id: &str) -> AppResult<Facts<'static
     let birth_date = row
         .id_number_cipher
         .as_deref()
-        .and_then(|cipher| state.protector.decrypt(Purpose::IdNumber, cipher).ok())
+        .and_then(|cipher| state.protector.decrypt(Field::WorkerIdNumber, &row.id, cipher).ok())
         .and_then(|plain| IdNumber::parse(&plain).ok())
         .map(|id| id.birth_date());
     Ok(Facts {
@@ -286,7 +286,11 @@ pub async fn update_profile(
                 AppError::new(ErrorCode::ConsentRequired).with_details(json!({ "current_version": CONSENT_VERSION }))
             );
         }
-        active.id_number_cipher = Set(Some(state.protector.encrypt(Purpose::IdNumber, id_number.as_str())));
+        active.id_number_cipher = Set(Some(state.protector.encrypt(
+            Field::WorkerIdNumber,
+            &principal.subject,
+            id_number.as_str(),
+        )));
         active.id_number_hash = Set(Some(state.protector.lookup_hash(Purpose::IdNumber, id_number.as_str())));
         changed.push("id_number");
     }
@@ -360,7 +364,11 @@ pub async fn bind_phone(
     let phone = state.wechat.phone_number(code).await?;
     let transaction = crate::infra::db::begin_write(&state.db).await?;
     let mut active = load(&transaction, &principal.subject).await?.into_active_model();
-    active.phone_cipher = Set(Some(state.protector.encrypt(Purpose::Phone, phone.as_str())));
+    active.phone_cipher = Set(Some(state.protector.encrypt(
+        Field::WorkerPhone,
+        &principal.subject,
+        phone.as_str(),
+    )));
     active.phone_hash = Set(Some(state.protector.lookup_hash(Purpose::Phone, phone.as_str())));
     active.updated_at = Set(Utc::now());
     let row = active.update(&transaction).await?;

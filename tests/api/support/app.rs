@@ -103,6 +103,11 @@ impl Drop for TestDatabase {
     }
 }
 
+/// The data key of every test server.
+pub const DATA_KEY: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+/// The lookup-hash key of every test server.
+pub const LOOKUP_KEY: &str = "h1:ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+
 /// One running service with its own database, Redis key prefix and fake WeChat.
 pub struct TestApp {
     pub base_url: String,
@@ -202,10 +207,8 @@ impl TestApp {
                 "SHIMINHUA_JWT_SECRET",
                 "test-jwt-secret-0123456789abcdef0123456789".to_owned(),
             ),
-            (
-                "SHIMINHUA_DATA_KEY",
-                "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".to_owned(),
-            ),
+            ("SHIMINHUA_DATA_KEY", DATA_KEY.to_owned()),
+            ("SHIMINHUA_LOOKUP_KEY", LOOKUP_KEY.to_owned()),
             ("SHIMINHUA_UPLOAD_DIR", uploads.path().display().to_string()),
             // The tests' webhook receivers listen on loopback.
             ("SHIMINHUA_WEBHOOK_ALLOW_LOOPBACK", "1".to_owned()),

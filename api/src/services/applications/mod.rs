@@ -21,7 +21,7 @@ use crate::{
     domain::{IdNumber, PhoneNumber, RegionCode, TextType, masked_name},
     error::{AppError, AppResult, ErrorCode, Localized},
     http::gateway::RequestContext,
-    infra::crypto::Purpose,
+    infra::crypto::Field,
     services::{
         audit::{self, Event, Outcome},
         counters, idempotency, notifications,
@@ -848,14 +848,17 @@ pub async fn get_for_staff(
         .one(&transaction)
         .await?
         .ok_or_else(not_found)?;
-    let masked =
-        |purpose, cipher: &Option<String>| cipher.as_deref().and_then(|c| state.protector.decrypt(purpose, c).ok());
+    let masked = |field, cipher: &Option<String>| {
+        cipher
+            .as_deref()
+            .and_then(|c| state.protector.decrypt(field, &person.id, c).ok())
+    };
     let applicant = Applicant {
         name_masked: person.real_name.as_deref().map(masked_name),
-        id_number_masked: masked(Purpose::IdNumber, &person.id_number_cipher)
+        id_number_masked: masked(Field::WorkerIdNumber, &person.id_number_cipher)
             .and_then(|p| IdNumber::parse(&p).ok())
             .map(|id| id.masked()),
-        phone_masked: masked(Purpose::Phone, &person.phone_cipher)
+        phone_masked: masked(Field::WorkerPhone, &person.phone_cipher)
             .and_then(|p| PhoneNumber::parse(&p).ok())
             .map(|phone| phone.masked()),
     };
@@ -863,6 +866,14 @@ pub async fn get_for_staff(
     let application = read(&transaction, &row.id).await?;
     transaction.commit().await?;
     Ok((application, applicant, events))
+}
+
+/// The case whose applicant a staff member may see in clear: a reviewer's,
+/// in their region, past its draft. The one rule for revealing the applicant
+/// and for fetching the documents they attached (the ID-card image).
+pub async fn case_for_personal_data(state: &AppState, staff: &Principal, id: &str) -> AppResult<application::Model> {
+    require_role(staff, Role::Reviewer)?;
+    case_in_scope(&state.db, state, staff, id).await
 }
 
 /// The applicant's personal data in clear, for a reviewer who must check it;
@@ -873,14 +884,16 @@ pub async fn reveal(
     staff: &Principal,
     id: &str,
 ) -> AppResult<(Option<String>, Option<String>, Option<String>)> {
-    require_role(staff, Role::Reviewer)?;
-    let row = case_in_scope(&state.db, state, staff, id).await?;
+    let row = case_for_personal_data(state, staff, id).await?;
     let person = worker::Entity::find_by_id(row.worker_id.clone())
         .one(&state.db)
         .await?
         .ok_or_else(not_found)?;
-    let clear =
-        |purpose, cipher: &Option<String>| cipher.as_deref().and_then(|c| state.protector.decrypt(purpose, c).ok());
+    let clear = |field, cipher: &Option<String>| {
+        cipher
+            .as_deref()
+            .and_then(|c| state.protector.decrypt(field, &person.id, c).ok())
+    };
     audit::record(
         &state.db,
         Some(request),
@@ -896,8 +909,8 @@ pub async fn reveal(
     .await?;
     Ok((
         person.real_name,
-        clear(Purpose::IdNumber, &person.id_number_cipher),
-        clear(Purpose::Phone, &person.phone_cipher),
+        clear(Field::WorkerIdNumber, &person.id_number_cipher),
+        clear(Field::WorkerPhone, &person.phone_cipher),
     ))
 }
 

@@ -21,7 +21,7 @@ use crate::{
     domain::{IdNumber, RegionCode, TextType},
     error::{AppError, AppResult, ErrorCode, Localized},
     http::gateway::RequestContext,
-    infra::crypto::Purpose,
+    infra::crypto::{Field, Purpose},
     services::{
         allowances::DailyAllowance,
         audit::{self, Actor, Event, Outcome},
@@ -411,7 +411,9 @@ pub async fn open_for_agency(
     }
     let id_hash = state.protector.lookup_hash(Purpose::IdNumber, id_number.as_str());
     let matched = worker::Entity::find()
-        .filter(worker::Column::IdNumberHash.eq(&id_hash))
+        .filter(
+            worker::Column::IdNumberHash.is_in(state.protector.lookup_hashes(Purpose::IdNumber, id_number.as_str())),
+        )
         .one(&state.db)
         .await?
         .map(|w| w.id);
@@ -451,14 +453,22 @@ pub async fn list_for_worker(state: &AppState, worker: &Principal) -> AppResult<
         .one(&state.db)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::SessionEnded))?;
-    if let Some(hash) = &person.id_number_hash {
+    // Cases hashed under any lookup key still listed: agency cases keep the
+    // hash they were opened with until someone claims them.
+    let id_number = person
+        .id_number_cipher
+        .as_deref()
+        .and_then(|cipher| state.protector.decrypt(Field::WorkerIdNumber, &person.id, cipher).ok());
+    if let Some(id_number) = id_number {
         si_transfer::Entity::update_many()
             .set(si_transfer::ActiveModel {
                 worker_id: Set(Some(person.id.clone())),
                 ..Default::default()
             })
             .filter(si_transfer::Column::WorkerId.is_null())
-            .filter(si_transfer::Column::IdNumberHash.eq(hash))
+            .filter(
+                si_transfer::Column::IdNumberHash.is_in(state.protector.lookup_hashes(Purpose::IdNumber, &id_number)),
+            )
             .exec(&state.db)
             .await?;
     }
