@@ -47,6 +47,11 @@ async fn huge_bodies_are_refused_in_bounded_memory() {
         };
         assert_eq!(answer.status, expected, "{route:?}: {answer:?}");
         assert!(
+            answer.sent_before_answer < FILLER / 2,
+            "{route:?}: the server read {} bytes before answering",
+            answer.sent_before_answer
+        );
+        assert!(
             growth < MEMORY_BOUND,
             "{route:?}: a {FILLER}-byte body grew the peak resident size by {growth} bytes"
         );

@@ -479,7 +479,9 @@ fn parse_trusted_proxies(text: &str) -> Result<Vec<IpNet>, String> {
                 .or_else(|_| entry.parse::<std::net::IpAddr>().map(IpNet::from))
                 .map(|network| network.trunc())
                 .map_err(|_| {
-                    format!("SHIMINHUA_TRUSTED_PROXIES: {entry:?} is not a network (CIDR such as 10.0.0.0/8) or an address")
+                    format!(
+                        "SHIMINHUA_TRUSTED_PROXIES: {entry:?} is not a network (CIDR such as 10.0.0.0/8) or an address"
+                    )
                 })
         })
         .collect()
@@ -567,10 +569,16 @@ mod tests {
         let shown: Vec<String> = networks.iter().map(ToString::to_string).collect();
         assert_eq!(shown, ["10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32"]);
         // Host bits are dropped: the network is what the operator meant.
-        assert_eq!(parse_trusted_proxies("10.1.2.3/8").unwrap()[0].to_string(), "10.0.0.0/8");
+        assert_eq!(
+            parse_trusted_proxies("10.1.2.3/8").unwrap()[0].to_string(),
+            "10.0.0.0/8"
+        );
         for wrong in ["10.0.0.0/33", "proxy.internal", "10.0.0/8", "2001:db8::/129"] {
             let problem = parse_trusted_proxies(wrong).unwrap_err();
-            assert!(problem.contains("SHIMINHUA_TRUSTED_PROXIES") && problem.contains(wrong), "{problem}");
+            assert!(
+                problem.contains("SHIMINHUA_TRUSTED_PROXIES") && problem.contains(wrong),
+                "{problem}"
+            );
         }
         assert!(load(&[]).unwrap().config.trusted_proxies.is_empty());
         let problems = load(&[("SHIMINHUA_TRUSTED_PROXIES", "10.0.0.0/8,lb")]).unwrap_err().0;
@@ -586,7 +594,10 @@ mod tests {
         .unwrap_err()
         .0;
         assert_eq!(problems.len(), 2, "{problems:?}");
-        let same = load(&[("SHIMINHUA_BIND", "0.0.0.0:8080"), ("SHIMINHUA_METRICS_BIND", "0.0.0.0:8080")]);
+        let same = load(&[
+            ("SHIMINHUA_BIND", "0.0.0.0:8080"),
+            ("SHIMINHUA_METRICS_BIND", "0.0.0.0:8080"),
+        ]);
         assert_eq!(same.unwrap_err().0.len(), 1);
         let loaded = load(&[("SHIMINHUA_METRICS_BIND", "127.0.0.1:9090")]).unwrap().config;
         assert_eq!(loaded.metrics_bind.unwrap().to_string(), "127.0.0.1:9090");

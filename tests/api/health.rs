@@ -138,7 +138,12 @@ async fn metrics_are_served_only_to_the_operators_token_or_on_their_own_listener
     assert_eq!(scraped.status(), StatusCode::OK);
     assert!(scraped.text().await.unwrap().contains("http_requests_total"));
     for elsewhere in ["/api/v1/regions/320115", "/healthz", "/openapi.json"] {
-        let response = app.client.get(format!("{metrics_url}{elsewhere}")).send().await.unwrap();
+        let response = app
+            .client
+            .get(format!("{metrics_url}{elsewhere}"))
+            .send()
+            .await
+            .unwrap();
         assert_problem(response, StatusCode::NOT_FOUND, "NOT_FOUND").await;
     }
     app.stop().await;

@@ -160,7 +160,12 @@ impl<E> GuardEndpoint<E> {
             ("public-write", limits.public_write)
         };
         let client = rate_limit_key(req.data::<RequestContext>().and_then(|c| c.client_ip));
-        match self.state.store.rate_limit(&format!("rl:{policy}:{client}"), quota).await {
+        match self
+            .state
+            .store
+            .rate_limit(&format!("rl:{policy}:{client}"), quota)
+            .await
+        {
             Ok(decision) => Ok(Some(Limit {
                 policy,
                 quota,

@@ -24,27 +24,53 @@ use crate::error::{AppError, ErrorCode};
 /// given a larger limit of their own.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
+/// How much a body may carry, and the refusal of one that carries more.
+#[derive(Clone, Copy)]
+struct Allowance {
+    bytes: usize,
+    refusal: fn() -> AppError,
+}
+
+/// The default allowance, and the exact paths with one of their own.
+#[derive(Clone)]
+struct Limits {
+    default: Allowance,
+    routes: Vec<(&'static str, Allowance)>,
+}
+
+impl Limits {
+    fn of(&self, path: &str) -> Allowance {
+        self.routes
+            .iter()
+            .find(|(route, _)| *route == path)
+            .map_or(self.default, |&(_, allowance)| allowance)
+    }
+}
+
 pub struct BodyLimit {
-    default: usize,
-    /// Exact paths with a limit of their own, and the refusal they answer with.
-    routes: Arc<[(&'static str, usize, fn() -> AppError)]>,
+    limits: Arc<Limits>,
 }
 
 impl BodyLimit {
     pub fn new(default: usize) -> Self {
+        let default = Allowance {
+            bytes: default,
+            refusal: too_large,
+        };
         Self {
-            default,
-            routes: Arc::new([]),
+            limits: Arc::new(Limits {
+                default,
+                routes: Vec::new(),
+            }),
         }
     }
 
-    /// Bodies sent to `path` may reach `limit` bytes; `refusal` says so when they do not.
-    pub fn route(self, path: &'static str, limit: usize, refusal: fn() -> AppError) -> Self {
-        let mut routes = self.routes.to_vec();
-        routes.push((path, limit, refusal));
+    /// Bodies sent to `path` may reach `bytes`; `refusal` says so when they do not.
+    pub fn route(self, path: &'static str, bytes: usize, refusal: fn() -> AppError) -> Self {
+        let Limits { default, mut routes } = Arc::unwrap_or_clone(self.limits);
+        routes.push((path, Allowance { bytes, refusal }));
         Self {
-            routes: routes.into(),
-            ..self
+            limits: Arc::new(Limits { default, routes }),
         }
     }
 }
@@ -55,29 +81,21 @@ impl<E: Endpoint> Middleware<E> for BodyLimit {
     fn transform(&self, inner: E) -> Self::Output {
         BodyLimitEndpoint {
             inner,
-            default: self.default,
-            routes: self.routes.clone(),
+            limits: self.limits.clone(),
         }
     }
 }
 
 pub struct BodyLimitEndpoint<E> {
     inner: E,
-    default: usize,
-    routes: Arc<[(&'static str, usize, fn() -> AppError)]>,
+    limits: Arc<Limits>,
 }
 
 impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, mut req: Request) -> Result<Self::Output> {
-        let (limit, refusal) = self
-            .routes
-            .iter()
-            .find(|(path, _, _)| *path == req.uri().path())
-            .map_or((self.default, too_large as fn() -> AppError), |&(_, limit, refusal)| {
-                (limit, refusal)
-            });
+        let Allowance { bytes: limit, refusal } = self.limits.of(req.uri().path());
         let announced = req
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -146,7 +164,10 @@ mod tests {
     /// Reads the whole body, as every payload type does.
     #[handler]
     async fn read_all(body: Body) -> Result<String> {
-        let bytes = body.into_vec().await.map_err(|_| poem::Error::from_status(StatusCode::BAD_REQUEST))?;
+        let bytes = body
+            .into_vec()
+            .await
+            .map_err(|_| poem::Error::from_status(StatusCode::BAD_REQUEST))?;
         Ok(bytes.len().to_string())
     }
 
@@ -168,11 +189,15 @@ mod tests {
     #[tokio::test]
     async fn bodies_are_counted_as_they_arrive_whatever_the_headers_say() {
         let app = read_all.with(BodyLimit::new(5000));
-        let within = app.call(Request::builder().method(Method::POST).body(chunked(5000))).await;
+        let within = app
+            .call(Request::builder().method(Method::POST).body(chunked(5000)))
+            .await;
         let text = within.unwrap().into_body().into_string().await.unwrap();
         assert_eq!(text, "5000");
 
-        let over = app.call(Request::builder().method(Method::POST).body(chunked(5001))).await;
+        let over = app
+            .call(Request::builder().method(Method::POST).body(chunked(5001)))
+            .await;
         assert_eq!(refusal_status(over), StatusCode::PAYLOAD_TOO_LARGE);
 
         let lying = Request::builder()
@@ -191,9 +216,15 @@ mod tests {
     #[tokio::test]
     async fn a_route_with_its_own_limit_gets_it() {
         let app = read_all.with(BodyLimit::new(1000).route("/big", 3000, too_large));
-        let big = Request::builder().method(Method::POST).uri_str("/big").body(chunked(3000));
+        let big = Request::builder()
+            .method(Method::POST)
+            .uri_str("/big")
+            .body(chunked(3000));
         assert_eq!(refusal_status(app.call(big).await), StatusCode::OK);
-        let small = Request::builder().method(Method::POST).uri_str("/small").body(chunked(3000));
+        let small = Request::builder()
+            .method(Method::POST)
+            .uri_str("/small")
+            .body(chunked(3000));
         assert_eq!(refusal_status(app.call(small).await), StatusCode::PAYLOAD_TOO_LARGE);
     }
 }

@@ -117,7 +117,10 @@ mod tests {
     fn mapped_ipv4_peers_match_ipv4_networks() {
         let trusted = networks(&["127.0.0.0/8"]);
         let headers = forwarded(&["198.51.100.7"]);
-        assert_eq!(client_ip(ip("::ffff:127.0.0.1"), &headers, &trusted), ip("198.51.100.7"));
+        assert_eq!(
+            client_ip(ip("::ffff:127.0.0.1"), &headers, &trusted),
+            ip("198.51.100.7")
+        );
     }
 
     #[test]

@@ -136,9 +136,8 @@ impl Oversized {
             "POST /api/v1/uploads HTTP/1.1\r\nAuthorization: Bearer {worker_token}\r\n\
              Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
         );
-        let purpose_part = |value: &str| {
-            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n{value}")
-        };
+        let purpose_part =
+            |value: &str| format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n{value}");
         let file_part = format!(
             "\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.jpg\"\r\n\
              Content-Type: image/jpeg\r\n\r\n"
