@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs schemathesis (all checks, bounded) against the service on a fresh
 # SQLite database and a free port, signed in as a worker, as a staff member
-# holding every role and as an integrator holding every scope, each sent
-# where the OpenAPI document's security schemes ask for it
-# (scripts/schemathesis.toml). Usage: scripts/fuzz.sh VENV
+# holding every role, as an integrator holding every scope and as the
+# metrics scraper, each sent where the OpenAPI document's security schemes
+# ask for it (scripts/schemathesis.toml). Usage: scripts/fuzz.sh VENV
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=$1
@@ -15,6 +15,10 @@ work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
 export DATABASE_URL="sqlite://$work/fuzz.db?mode=rwc" SHIMINHUA_UPLOAD_DIR="$work/uploads"
+# The operator's scraper token, so that /metrics is fuzzed past its 401 too.
+export SHIMINHUA_METRICS_TOKEN SHIMINHUA_FUZZ_METRICS_TOKEN
+SHIMINHUA_METRICS_TOKEN=$(head -c 32 /dev/urandom | base64 -w0)
+SHIMINHUA_FUZZ_METRICS_TOKEN=$SHIMINHUA_METRICS_TOKEN
 # Rate limits are tested by the suite; here they would only hide the
 # operations behind 429s.
 SHIMINHUA_BIND="127.0.0.1:$port" RUST_LOG=warn \

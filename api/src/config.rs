@@ -6,6 +6,7 @@
 use std::{fmt, net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
 use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
+use ipnet::IpNet;
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 
@@ -13,6 +14,7 @@ use crate::infra::{outbound::AddressPolicy, store::Quota};
 
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 pub const DATA_KEY_BYTES: usize = 32;
+pub const MIN_METRICS_TOKEN_BYTES: usize = 32;
 const DEFAULT_DATABASE_URL: &str = "sqlite://data/shiminhua.db?mode=rwc";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +107,13 @@ pub struct Config {
     pub retention: Duration,
     /// Where webhook endpoints may point; loopback only in tests.
     pub webhook_addresses: AddressPolicy,
+    /// The load balancers and reverse proxies whose `X-Forwarded-For` is
+    /// believed; from any other peer the header is ignored.
+    pub trusted_proxies: Vec<IpNet>,
+    /// A listener of its own serving only `/metrics`.
+    pub metrics_bind: Option<SocketAddr>,
+    /// The bearer token that opens `/metrics` on the public listener.
+    pub metrics_token: Option<SecretString>,
 }
 
 /// Audit rows are kept at least this long, whatever the retention setting;
@@ -400,6 +409,33 @@ impl Config {
             );
         }
 
+        let trusted_proxies = var("SHIMINHUA_TRUSTED_PROXIES")
+            .map(|text| {
+                parse_trusted_proxies(&text).unwrap_or_else(|problem| {
+                    problems.push(problem);
+                    Vec::new()
+                })
+            })
+            .unwrap_or_default();
+
+        let metrics_bind: Option<SocketAddr> = var("SHIMINHUA_METRICS_BIND").and_then(|text| {
+            text.parse()
+                .map_err(|err| problems.push(format!("SHIMINHUA_METRICS_BIND is not valid ({err})")))
+                .ok()
+        });
+        if metrics_bind.is_some_and(|metrics| metrics == bind && bind.port() != 0) {
+            problems.push("SHIMINHUA_METRICS_BIND must differ from SHIMINHUA_BIND".to_owned());
+        }
+        let metrics_token = var("SHIMINHUA_METRICS_TOKEN");
+        if metrics_token
+            .as_ref()
+            .is_some_and(|token| token.len() < MIN_METRICS_TOKEN_BYTES)
+        {
+            problems.push(format!(
+                "SHIMINHUA_METRICS_TOKEN is too short: at least {MIN_METRICS_TOKEN_BYTES} bytes"
+            ));
+        }
+
         let log_format = match var("SHIMINHUA_LOG_FORMAT").as_deref() {
             Some("json") => LogFormat::Json,
             Some("pretty") => LogFormat::Pretty,
@@ -444,6 +480,9 @@ impl Config {
                 wage_alerts,
                 retention: Duration::from_secs(retention_days * 24 * 3600),
                 webhook_addresses: AddressPolicy { allow_loopback },
+                trusted_proxies,
+                metrics_bind,
+                metrics_token: metrics_token.map(Into::into),
             },
             warnings,
         })
@@ -500,6 +539,26 @@ fn parse_keys(name: &str, text: &str) -> Result<Vec<DataKey>, String> {
         });
     }
     Ok(keys)
+}
+
+/// `SHIMINHUA_TRUSTED_PROXIES`: comma-separated networks in CIDR notation
+/// (`10.0.0.0/8, 2001:db8::/32`); a bare address stands for itself alone.
+fn parse_trusted_proxies(text: &str) -> Result<Vec<IpNet>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            entry
+                .parse::<IpNet>()
+                .or_else(|_| entry.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map(|network| network.trunc())
+                .map_err(|_| {
+                    format!(
+                        "SHIMINHUA_TRUSTED_PROXIES: {entry:?} is not a network (CIDR such as 10.0.0.0/8) or an address"
+                    )
+                })
+        })
+        .collect()
 }
 
 fn random_bytes<const N: usize>() -> [u8; N] {
@@ -611,6 +670,47 @@ mod tests {
         .0;
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].contains("SHIMINHUA_LOOKUP_KEY"));
+    }
+
+    #[test]
+    fn trusted_proxies_are_networks_or_addresses() {
+        let networks = parse_trusted_proxies(" 10.0.0.0/8, 192.0.2.7 ,2001:db8::/32,").unwrap();
+        let shown: Vec<String> = networks.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32"]);
+        // Host bits are dropped: the network is what the operator meant.
+        assert_eq!(
+            parse_trusted_proxies("10.1.2.3/8").unwrap()[0].to_string(),
+            "10.0.0.0/8"
+        );
+        for wrong in ["10.0.0.0/33", "proxy.internal", "10.0.0/8", "2001:db8::/129"] {
+            let problem = parse_trusted_proxies(wrong).unwrap_err();
+            assert!(
+                problem.contains("SHIMINHUA_TRUSTED_PROXIES") && problem.contains(wrong),
+                "{problem}"
+            );
+        }
+        assert!(load(&[]).unwrap().config.trusted_proxies.is_empty());
+        let problems = load(&[("SHIMINHUA_TRUSTED_PROXIES", "10.0.0.0/8,lb")]).unwrap_err().0;
+        assert_eq!(problems.len(), 1, "{problems:?}");
+    }
+
+    #[test]
+    fn metrics_settings_are_checked() {
+        let problems = load(&[
+            ("SHIMINHUA_METRICS_BIND", "not-an-address"),
+            ("SHIMINHUA_METRICS_TOKEN", "short"),
+        ])
+        .unwrap_err()
+        .0;
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        let same = load(&[
+            ("SHIMINHUA_BIND", "0.0.0.0:8080"),
+            ("SHIMINHUA_METRICS_BIND", "0.0.0.0:8080"),
+        ]);
+        assert_eq!(same.unwrap_err().0.len(), 1);
+        let loaded = load(&[("SHIMINHUA_METRICS_BIND", "127.0.0.1:9090")]).unwrap().config;
+        assert_eq!(loaded.metrics_bind.unwrap().to_string(), "127.0.0.1:9090");
+        assert!(loaded.metrics_token.is_none());
     }
 
     #[test]

@@ -5,7 +5,8 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 use anyhow::Context;
 use poem::{
     EndpointExt, Route, Server,
-    endpoint::BoxEndpoint,
+    endpoint::{BoxEndpoint, make_sync},
+    get,
     listener::{Acceptor, Listener, TcpListener},
 };
 use poem_openapi::{ContactObject, ExtraHeader, LicenseObject, OpenApiService};
@@ -15,7 +16,11 @@ use tokio::{sync::oneshot, task::JoinHandle};
 use crate::{
     auth::{guard::Guard, sessions::Sessions, tokens::TokenIssuer},
     config::Config,
-    http::{gateway::Gateway, route_table::RouteTable},
+    http::{
+        body_limit::{BodyLimit, MAX_BODY_BYTES},
+        gateway::Gateway,
+        route_table::RouteTable,
+    },
     infra::{
         crypto::DataProtector, db, files::LocalDirectory, memory_store::MemoryStore, redis_store::RedisStore,
         store::KeyValueStore, wechat::WechatClient,
@@ -117,14 +122,43 @@ pub fn build_app(state: AppState) -> BoxEndpoint<'static> {
         .nest("/docs", api.swagger_ui())
         .nest("/", api)
         .data(state.clone())
-        .with(Guard::new(state, route_table.clone()))
-        .with(Gateway::new(route_table))
+        .with(Guard::new(state.clone(), route_table.clone()))
+        .with(BodyLimit::new(MAX_BODY_BYTES).route(
+            "/api/v1/uploads",
+            routes::uploads::MAX_UPLOAD_REQUEST_BYTES,
+            uploads::too_large,
+        ))
+        .with(Gateway::new(route_table, &state.config.trusted_proxies))
         .boxed()
+}
+
+/// The listener of `SHIMINHUA_METRICS_BIND`: `/metrics` and nothing else.
+fn metrics_app(config: &Config) -> BoxEndpoint<'static> {
+    let route_table = Arc::new(RouteTable::from_spec(&serde_json::Value::Null, &["/metrics"]));
+    Route::new()
+        .at("/metrics", get(make_sync(|_| telemetry::metrics_handle().render())))
+        .with(Gateway::new(route_table, &config.trusted_proxies))
+        .boxed()
+}
+
+async fn bind(addr: SocketAddr) -> anyhow::Result<(impl Acceptor + 'static, SocketAddr)> {
+    let acceptor = TcpListener::bind(addr)
+        .into_acceptor()
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    let bound = acceptor
+        .local_addr()
+        .first()
+        .and_then(|a| a.as_socket_addr().copied())
+        .context("the listener has no socket address")?;
+    Ok((acceptor, bound))
 }
 
 /// A server running in the background, as the tests and `serve` use it.
 pub struct RunningServer {
     pub addr: SocketAddr,
+    /// Where `/metrics` is served on a listener of its own, if it is.
+    pub metrics_addr: Option<SocketAddr>,
     pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
@@ -171,19 +205,14 @@ pub async fn start(
     config: Config,
     shutdown_signal: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<RunningServer> {
-    let bind = config.bind;
     let state = build_state(config).await?;
     let loaded_at = policy_sync::load(&state).await.context("loading the policy index")?;
     tracing::info!(policies = state.policies.len(), "policy index ready");
-    let acceptor = TcpListener::bind(bind)
-        .into_acceptor()
-        .await
-        .with_context(|| format!("binding {bind}"))?;
-    let addr = acceptor
-        .local_addr()
-        .first()
-        .and_then(|a| a.as_socket_addr().copied())
-        .context("the listener has no socket address")?;
+    let (acceptor, addr) = bind(state.config.bind).await?;
+    let metrics = match state.config.metrics_bind {
+        Some(metrics_bind) => Some(bind(metrics_bind).await?),
+        None => None,
+    };
     let (shutdown, stopped) = oneshot::channel::<()>();
     let app = build_app(state.clone());
     let task = tokio::spawn(async move {
@@ -198,16 +227,27 @@ pub async fn start(
             .run_with_graceful_shutdown(app, signal, Some(SHUTDOWN_GRACE))
             .await
     });
-    let background = vec![
+    let metrics_addr = metrics.as_ref().map(|(_, addr)| *addr);
+    let mut background = vec![
         health::spawn_probe(state.clone()),
         policy_sync::spawn_follower(state.clone(), loaded_at),
         uploads::spawn_cleanup(state.clone()),
         notifications::spawn_deliverer(state.clone()),
         webhooks::spawn_deliverer(state.clone()).context("building the webhook client")?,
     ];
+    if let Some((acceptor, metrics_addr)) = metrics {
+        let app = metrics_app(&state.config);
+        background.push(tokio::spawn(async move {
+            if let Err(err) = Server::new_with_acceptor(acceptor).run(app).await {
+                tracing::error!(error = %err, "the metrics listener stopped");
+            }
+        }));
+        tracing::info!(%metrics_addr, "serving /metrics");
+    }
     tracing::info!(%addr, "listening");
     Ok(RunningServer {
         addr,
+        metrics_addr,
         state,
         shutdown: Some(shutdown),
         task,

@@ -100,7 +100,7 @@ const NOBODY: [Outcome; 13] = [U, U, U, U, U, U, U, U, U, U, U, U, U];
 const MATRIX: &[(&str, &str, &str, [Outcome; 13])] = &[
     ("healthz", "GET /healthz", "", PUBLIC),
     ("readyz", "GET /readyz", "", PUBLIC),
-    ("metrics", "GET /metrics", "", PUBLIC),
+    ("metrics", "GET /metrics", "", NOBODY),
     ("listRegions", "GET /api/v1/regions", "", PUBLIC),
     ("getRegion", "GET /api/v1/regions/450102", "", PUBLIC),
     ("wechatLogin", "POST /api/v1/auth/wechat/login", r#"{"code": "matrix-login"}"#, PUBLIC),

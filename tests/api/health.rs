@@ -2,7 +2,12 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-use crate::support::{TestApp, app::redis_url, assert_problem, proxy::TcpProxy};
+use crate::support::{
+    TestApp,
+    app::{METRICS_TOKEN, redis_url},
+    assert_problem,
+    proxy::TcpProxy,
+};
 
 #[tokio::test]
 async fn healthz_and_readyz_answer_when_everything_is_up() {
@@ -20,7 +25,7 @@ async fn metrics_count_requests_by_route_template_and_status() {
     app.get_json("/api/v1/regions/320115").await;
     app.get("/api/v1/regions/999999").await;
     app.get_json("/readyz").await;
-    let text = app.get("/metrics").await.text().await.unwrap();
+    let text = app.metrics().await;
     let has = |needle: &str| {
         text.lines()
             .any(|l| l.starts_with("http_requests_total") && l.contains(needle))
@@ -102,5 +107,44 @@ async fn readyz_follows_redis_going_away_and_coming_back_without_a_restart() {
 
     proxy.restore();
     wait_for_readiness(&app, StatusCode::OK).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn metrics_are_served_only_to_the_operators_token_or_on_their_own_listener() {
+    let app = TestApp::spawn().await;
+    assert_problem(app.get("/metrics").await, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
+    let wrong = app.get_with("/metrics", "test-metrics-token-0123456789abcdeX").await;
+    assert_problem(wrong, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
+    let worker = app.login_worker("metrics-curious").await;
+    let with_worker_token = app.get_with("/metrics", &worker.access_token).await;
+    assert_problem(with_worker_token, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
+    assert!(app.metrics().await.contains("http_requests_total"));
+    assert_eq!(app.get_json("/healthz").await["status"], "ok");
+    app.stop().await;
+
+    // Without a token, nothing opens /metrics on the public listener; the
+    // operator's own listener serves it, and nothing else.
+    let app = TestApp::spawn_with(|vars| {
+        vars.remove("SHIMINHUA_METRICS_TOKEN");
+        vars.insert("SHIMINHUA_METRICS_BIND", "127.0.0.1:0".to_owned());
+    })
+    .await;
+    let old_token = app.get_with("/metrics", METRICS_TOKEN).await;
+    assert_problem(old_token, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
+    assert_eq!(app.get_json("/readyz").await["status"], "ready");
+    let metrics_url = format!("http://{}", app.metrics_addr().expect("a metrics listener"));
+    let scraped = app.client.get(format!("{metrics_url}/metrics")).send().await.unwrap();
+    assert_eq!(scraped.status(), StatusCode::OK);
+    assert!(scraped.text().await.unwrap().contains("http_requests_total"));
+    for elsewhere in ["/api/v1/regions/320115", "/healthz", "/openapi.json"] {
+        let response = app
+            .client
+            .get(format!("{metrics_url}{elsewhere}"))
+            .send()
+            .await
+            .unwrap();
+        assert_problem(response, StatusCode::NOT_FOUND, "NOT_FOUND").await;
+    }
     app.stop().await;
 }

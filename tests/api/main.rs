@@ -7,6 +7,7 @@ mod support;
 mod administration;
 mod applications;
 mod authorization;
+mod body_limits;
 mod cli;
 mod documents;
 mod errors;

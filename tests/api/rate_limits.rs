@@ -76,7 +76,7 @@ async fn with_redis_down_logins_fail_closed_and_public_reads_fail_open() {
     let me = app.get_with("/api/v1/me", &worker.access_token).await;
     assert_problem(me, StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE").await;
     assert_eq!(app.get_json("/api/v1/regions/320115").await["name"], "江宁区");
-    let metrics = app.get("/metrics").await.text().await.unwrap();
+    let metrics = app.metrics().await;
     assert!(metrics.contains("shiminhua_rate_limit_fail_open_total"), "{metrics}");
 
     proxy.restore();
@@ -89,5 +89,62 @@ async fn with_redis_down_logins_fail_closed_and_public_reads_fail_open() {
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
     assert!(recovered, "the session works again once Redis is back");
+    app.stop().await;
+}
+
+async fn login_from(app: &TestApp, forwarded_for: &str) -> StatusCode {
+    app.client
+        .post(app.url("/api/v1/auth/wechat/login"))
+        .header("X-Forwarded-For", forwarded_for)
+        .json(&json!({"code": "forwarded"}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_quota() {
+    let app = TestApp::spawn_with(|vars| {
+        vars.insert("SHIMINHUA_RATE_PUBLIC_WRITE", "2".to_owned());
+        vars.insert("SHIMINHUA_TRUSTED_PROXIES", "127.0.0.0/8, ::1".to_owned());
+    })
+    .await;
+    for _ in 0..2 {
+        assert_eq!(login_from(&app, "203.0.113.7").await, StatusCode::OK);
+    }
+    assert_eq!(login_from(&app, "203.0.113.7").await, StatusCode::TOO_MANY_REQUESTS);
+    // What the client wrote itself stands left of what the proxy appended.
+    assert_eq!(
+        login_from(&app, "198.51.100.1, 203.0.113.7").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(login_from(&app, "203.0.113.8").await, StatusCode::OK);
+    // An IPv6 client is counted by its /64, not by each of its addresses.
+    assert_eq!(login_from(&app, "2001:db8:1:2::1").await, StatusCode::OK);
+    assert_eq!(login_from(&app, "2001:db8:1:2::2").await, StatusCode::OK);
+    assert_eq!(login_from(&app, "2001:db8:1:2::3").await, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(login_from(&app, "2001:db8:1:3::1").await, StatusCode::OK);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn from_an_untrusted_peer_a_forged_forwarded_for_cannot_escape_the_quota() {
+    let app = TestApp::spawn_with(|vars| {
+        vars.insert("SHIMINHUA_RATE_PUBLIC_WRITE", "2".to_owned());
+        vars.insert("SHIMINHUA_TRUSTED_PROXIES", "10.0.0.0/8".to_owned());
+    })
+    .await;
+    assert_eq!(login_from(&app, "203.0.113.1").await, StatusCode::OK);
+    assert_eq!(login_from(&app, "203.0.113.2").await, StatusCode::OK);
+    let limited = app
+        .client
+        .post(app.url("/api/v1/auth/wechat/login"))
+        .header("X-Forwarded-For", "203.0.113.3")
+        .json(&json!({"code": "forwarded"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(limited, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED").await;
     app.stop().await;
 }

@@ -3,9 +3,9 @@
 //! The OpenAPI document says which security schemes each operation takes, so
 //! the guard knows before routing whether to authenticate and which quota
 //! applies. An authenticated request costs one store round trip (session and
-//! rate limit together). Anonymous requests are limited per client IP:
-//! reads fail open when the store is down (and are counted), writes such as
-//! logins fail closed.
+//! rate limit together). Anonymous requests are limited per client address
+//! (see `http::client_address`): reads fail open when the store is down (and
+//! are counted), writes such as logins fail closed.
 
 use std::sync::Arc;
 
@@ -17,7 +17,7 @@ use poem::{
 use super::{Audience, tokens::TokenRefusal};
 use crate::{
     error::{AppError, ErrorCode},
-    http::{gateway::RequestContext, problem::render, route_table::RouteTable},
+    http::{client_address::rate_limit_key, gateway::RequestContext, problem::render, route_table::RouteTable},
     infra::store::{Quota, RateDecision},
     state::AppState,
 };
@@ -159,11 +159,13 @@ impl<E> GuardEndpoint<E> {
         } else {
             ("public-write", limits.public_write)
         };
-        let ip = req
-            .data::<RequestContext>()
-            .and_then(|c| c.client_ip)
-            .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-        match self.state.store.rate_limit(&format!("rl:{policy}:{ip}"), quota).await {
+        let client = rate_limit_key(req.data::<RequestContext>().and_then(|c| c.client_ip));
+        match self
+            .state
+            .store
+            .rate_limit(&format!("rl:{policy}:{client}"), quota)
+            .await
+        {
             Ok(decision) => Ok(Some(Limit {
                 policy,
                 quota,

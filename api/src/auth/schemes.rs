@@ -4,8 +4,11 @@
 
 use poem::Request;
 use poem_openapi::{SecurityScheme, auth::Bearer};
+use secrecy::ExposeSecret;
+use sha2::{Digest, Sha256};
 
 use super::{Audience, Principal};
+use crate::state::AppState;
 
 fn principal_of(req: &Request, audience: Audience) -> Option<Principal> {
     req.data::<Principal>().filter(|p| p.audience == audience).cloned()
@@ -22,6 +25,19 @@ async fn staff_checker(req: &Request, _: Bearer) -> Option<Principal> {
 async fn integrator_checker(req: &Request, _: Bearer) -> Option<Principal> {
     principal_of(req, Audience::Integrator)
 }
+
+/// Digests are compared rather than the tokens, so that the time the
+/// comparison takes tells nothing of the token.
+async fn metrics_checker(req: &Request, bearer: Bearer) -> Option<()> {
+    let expected = req.data::<AppState>()?.config.metrics_token.as_ref()?;
+    (Sha256::digest(bearer.token.as_bytes()) == Sha256::digest(expected.expose_secret().as_bytes())).then_some(())
+}
+
+/// The operator's metrics scraper, with `SHIMINHUA_METRICS_TOKEN`. Without
+/// that setting no token opens `/metrics` on this listener.
+#[derive(SecurityScheme)]
+#[oai(rename = "MetricsAuth", ty = "bearer", checker = "metrics_checker")]
+pub struct MetricsAuth(());
 
 /// A migrant worker signed in through the mini-program (`POST /api/v1/auth/wechat/login`).
 #[derive(SecurityScheme)]

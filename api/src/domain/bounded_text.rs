@@ -4,11 +4,13 @@
 
 use std::borrow::Cow;
 
+use poem::web::Field;
 use poem_openapi::{
     registry::{MetaSchema, MetaSchemaRef},
-    types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type},
+    types::{ParseError, ParseFromJSON, ParseFromMultipartField, ParseResult, ToJSON, Type},
 };
 use serde_json::Value;
+use tokio::io::AsyncReadExt;
 
 use super::FieldIssue;
 
@@ -88,6 +90,29 @@ impl<const MIN: usize, const MAX: usize> ParseFromJSON for BoundedText<MIN, MAX>
             Some(Value::String(text)) => Self::parse(&text).map_err(ParseError::custom),
             other => Err(ParseError::expected_type(other.unwrap_or_default())),
         }
+    }
+}
+
+/// A text field of a multipart form is read up to the most bytes `MAX`
+/// characters can take, and refused beyond: never held whole, whatever its size.
+impl<const MIN: usize, const MAX: usize> ParseFromMultipartField for BoundedText<MIN, MAX> {
+    async fn parse_from_multipart(field: Option<Field>) -> ParseResult<Self> {
+        let field = field.ok_or_else(ParseError::expected_input)?;
+        // A character takes at most four bytes of UTF-8.
+        let most_bytes = MAX * 4;
+        let mut bytes = Vec::new();
+        let reader = field.into_async_read();
+        tokio::pin!(reader);
+        reader
+            .take(most_bytes as u64 + 1)
+            .read_to_end(&mut bytes)
+            .await
+            .map_err(ParseError::custom)?;
+        if bytes.len() > most_bytes {
+            return Err(ParseError::custom(FieldIssue::TextTooLong));
+        }
+        let text = String::from_utf8(bytes).map_err(ParseError::custom)?;
+        Self::parse(&text).map_err(ParseError::custom)
     }
 }
 

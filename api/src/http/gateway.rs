@@ -6,6 +6,7 @@
 use std::{net::IpAddr, panic::AssertUnwindSafe, sync::Arc, time::Instant};
 
 use futures_util::FutureExt;
+use ipnet::IpNet;
 use poem::{
     Endpoint, IntoResponse, Middleware, Request, Response, Result,
     http::{HeaderName, HeaderValue, StatusCode, header},
@@ -15,6 +16,7 @@ use poem_openapi::OperationId;
 use tracing::Instrument;
 
 use super::{
+    client_address,
     problem::{from_poem_error, render},
     route_table::RouteTable,
 };
@@ -33,11 +35,15 @@ pub struct RequestContext {
 
 pub struct Gateway {
     routes: Arc<RouteTable>,
+    trusted_proxies: Arc<[IpNet]>,
 }
 
 impl Gateway {
-    pub fn new(routes: Arc<RouteTable>) -> Self {
-        Self { routes }
+    pub fn new(routes: Arc<RouteTable>, trusted_proxies: &[IpNet]) -> Self {
+        Self {
+            routes,
+            trusted_proxies: trusted_proxies.into(),
+        }
     }
 }
 
@@ -48,6 +54,7 @@ impl<E: Endpoint> Middleware<E> for Gateway {
         GatewayEndpoint {
             inner,
             routes: self.routes.clone(),
+            trusted_proxies: self.trusted_proxies.clone(),
         }
     }
 }
@@ -55,6 +62,7 @@ impl<E: Endpoint> Middleware<E> for Gateway {
 pub struct GatewayEndpoint<E> {
     inner: E,
     routes: Arc<RouteTable>,
+    trusted_proxies: Arc<[IpNet]>,
 }
 
 /// A client's id is echoed only when it is short and printable, so it cannot
@@ -67,9 +75,11 @@ fn client_request_id(req: &Request) -> Option<String> {
     acceptable.then(|| value.to_owned())
 }
 
-fn client_ip(req: &Request) -> Option<IpAddr> {
+fn client_ip(req: &Request, trusted_proxies: &[IpNet]) -> Option<IpAddr> {
     match req.remote_addr() {
-        RemoteAddr(poem::Addr::SocketAddr(addr)) => Some(addr.ip()),
+        RemoteAddr(poem::Addr::SocketAddr(addr)) => {
+            Some(client_address::client_ip(addr.ip(), req.headers(), trusted_proxies))
+        }
         _ => None,
     }
 }
@@ -82,7 +92,7 @@ impl<E: Endpoint> Endpoint for GatewayEndpoint<E> {
         let context = RequestContext {
             request_id: client_request_id(&req).unwrap_or_else(|| uuid::Uuid::now_v7().to_string()),
             lang: Lang::from_accept_language(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok())),
-            client_ip: client_ip(&req),
+            client_ip: client_ip(&req, &self.trusted_proxies),
         };
         let method = req.method().clone();
         let path = req.uri().path().to_owned();
@@ -175,7 +185,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_panic_becomes_a_problem_body_without_internals() {
-        let app = explode.with(Gateway::new(Arc::new(RouteTable::default())));
+        let app = explode.with(Gateway::new(Arc::new(RouteTable::default()), &[]));
         let response = TestClient::new(app).get("/").header("X-Request-Id", "r-1").send().await;
         response.assert_status(StatusCode::INTERNAL_SERVER_ERROR);
         response.assert_header("x-request-id", "r-1");

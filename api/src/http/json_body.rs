@@ -20,10 +20,6 @@ use crate::{
     error::{AppError, ErrorCode, Localized},
 };
 
-/// JSON bodies of this service are small forms; anything bigger is refused
-/// before it is parsed.
-pub const MAX_JSON_BODY_BYTES: usize = 256 * 1024;
-
 pub struct JsonBody<T>(pub T);
 
 impl<T: Type> Payload for JsonBody<T> {
@@ -47,7 +43,8 @@ impl<T: DeserializeOwned + ParseFromJSON + Send> ParsePayload for JsonBody<T> {
     const IS_REQUIRED: bool = true;
 
     async fn from_request(_request: &Request, body: &mut RequestBody) -> Result<Self> {
-        let bytes = body.take()?.into_bytes_limit(MAX_JSON_BODY_BYTES).await?;
+        // The body limit (`http::body_limit`) has already bounded what this reads.
+        let bytes = body.take()?.into_bytes().await?;
         parse(&bytes).map(JsonBody).map_err(Into::into)
     }
 }

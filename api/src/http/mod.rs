@@ -1,5 +1,7 @@
 //! HTTP concerns shared by every route: problem bodies, the gateway middleware, the route table.
 
+pub mod body_limit;
+pub mod client_address;
 pub mod download;
 pub mod gateway;
 pub mod json_body;

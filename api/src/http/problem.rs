@@ -117,7 +117,9 @@ pub fn from_poem_error(err: poem::Error, path_params: &[String]) -> AppError {
         return invalid_input("body", &payload.reason);
     }
     if let Some(multipart) = err.downcast_ref::<ParseMultipartError>() {
-        return invalid_input("body", &multipart.reason);
+        // "failed to parse field `purpose`: …" names the form field.
+        let field = multipart.reason.split('`').nth(1).unwrap_or("body");
+        return invalid_input(field, &multipart.reason);
     }
     if err.is::<ContentTypeError>() {
         return AppError::new(ErrorCode::UnsupportedMediaType);

@@ -311,7 +311,7 @@ impl AuthApi {
         context: Data<&RequestContext>,
         req: &Request,
         form: Form<ClientCredentialsForm>,
-    ) -> ApiResult<TokenResponse, { status::UNSUPPORTED_MEDIA_TYPE | status::ANY }> {
+    ) -> ApiResult<TokenResponse, { status::PAYLOAD_TOO_LARGE | status::UNSUPPORTED_MEDIA_TYPE | status::ANY }> {
         let basic = basic_credentials(req);
         let request = TokenRequest {
             grant_type: Some(form.0.grant_type.as_str()).filter(|g| !g.is_empty()),

@@ -7,6 +7,7 @@ use poem_openapi::{
 
 use super::ApiTags;
 use crate::{
+    auth::schemes::MetricsAuth,
     error::{AppError, ErrorCode, Localized},
     http::problem::{ApiResult, status},
     services::health,
@@ -96,8 +97,12 @@ impl HealthApi {
     ///
     /// `http_requests_total` and `http_request_duration_seconds` by method,
     /// route template and status; `shiminhua_dependency_up` by dependency.
+    /// Only for the operator's scraper: here with the bearer token
+    /// `SHIMINHUA_METRICS_TOKEN` (401 without it, and always when it is not
+    /// set), or without a token on the listener of its own,
+    /// `SHIMINHUA_METRICS_BIND`.
     #[oai(path = "/metrics", method = "get", operation_id = "metrics")]
-    async fn metrics(&self) -> PlainText<String> {
-        PlainText(telemetry::metrics_handle().render())
+    async fn metrics(&self, _scraper: MetricsAuth) -> ApiResult<PlainText<String>, { status::UNAUTHORIZED }> {
+        Ok(PlainText(telemetry::metrics_handle().render()))
     }
 }

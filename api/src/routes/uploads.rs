@@ -1,4 +1,4 @@
-use poem::{Endpoint, EndpointExt, Request, http::header, web::Data};
+use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Multipart, Object, OpenApi,
     param::Path,
@@ -9,7 +9,8 @@ use poem_openapi::{
 use super::ApiTags;
 use crate::{
     auth::schemes::{WorkerAuth, WorkerOrStaffAuth},
-    error::{AppError, ErrorCode},
+    domain::BoundedText,
+    error::AppError,
     http::{
         gateway::RequestContext,
         problem::{ApiResult, status},
@@ -26,7 +27,7 @@ pub struct UploadForm {
     /// A photo (JPEG, PNG) or a PDF, at most 10 MB; its type is judged from its content.
     pub file: Upload,
     /// The document kind, as a program's `required_documents` names it (e.g. `id_card`).
-    pub purpose: String,
+    pub purpose: BoundedText<1, 32>,
 }
 
 #[derive(Debug, Object)]
@@ -67,21 +68,9 @@ pub enum Uploaded {
     Created(Json<UploadView>),
 }
 
-/// Refuses a body announced as larger than an upload may be, before reading it.
-fn announced_size_limit(endpoint: impl Endpoint) -> impl Endpoint {
-    endpoint.before(|req: Request| async move {
-        let announced = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        // Multipart framing adds a little to the file itself.
-        if announced.is_some_and(|length| length > MAX_UPLOAD_BYTES + 64 * 1024) {
-            return Err(AppError::new(ErrorCode::PayloadTooLarge).into());
-        }
-        Ok(req)
-    })
-}
+/// The most a request to `POST /api/v1/uploads` may carry: the file, plus
+/// the multipart framing and the `purpose` field.
+pub const MAX_UPLOAD_REQUEST_BYTES: usize = MAX_UPLOAD_BYTES + 64 * 1024;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Uploads")]
 impl UploadApi {
@@ -90,12 +79,7 @@ impl UploadApi {
     /// `multipart/form-data` with `file` and `purpose`, as `wx.uploadFile`
     /// sends it. JPEG, PNG and PDF only, judged by content (an HTML file
     /// named photo.jpg is refused); 413 above 10 MB.
-    #[oai(
-        path = "/uploads",
-        method = "post",
-        operation_id = "uploadDocument",
-        transform = "announced_size_limit"
-    )]
+    #[oai(path = "/uploads", method = "post", operation_id = "uploadDocument")]
     async fn upload(
         &self,
         state: Data<&AppState>,
@@ -106,10 +90,10 @@ impl UploadApi {
         { status::BAD_REQUEST | status::PAYLOAD_TOO_LARGE | status::UNSUPPORTED_MEDIA_TYPE | status::SIGNED_IN },
     > {
         if form.file.size() > MAX_UPLOAD_BYTES {
-            return Err(AppError::new(ErrorCode::PayloadTooLarge).into());
+            return Err(uploads::too_large().into());
         }
         let bytes = form.file.into_vec().await.map_err(AppError::internal)?;
-        let stored = uploads::store(&state, &auth.0, &form.purpose, bytes).await?;
+        let stored = uploads::store(&state, &auth.0, form.purpose.as_str(), bytes).await?;
         Ok(Uploaded::Created(Json(UploadView {
             id: stored.id,
             purpose: stored.purpose,

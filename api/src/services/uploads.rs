@@ -55,12 +55,17 @@ fn valid_purpose(purpose: &str) -> bool {
     (1..=32).contains(&purpose.len()) && purpose.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
 }
 
+/// The refusal of a file over `MAX_UPLOAD_BYTES`.
+pub fn too_large() -> AppError {
+    AppError::new(ErrorCode::PayloadTooLarge).with_message(Localized::fixed(
+        "文件太大了，请上传10MB以内的照片或PDF。",
+        "Files are limited to 10 MB.",
+    ))
+}
+
 pub async fn store(state: &AppState, worker: &Principal, purpose: &str, bytes: Vec<u8>) -> AppResult<Stored> {
     if bytes.len() > MAX_UPLOAD_BYTES {
-        return Err(AppError::new(ErrorCode::PayloadTooLarge).with_message(Localized::fixed(
-            "文件太大了，请上传10MB以内的照片或PDF。",
-            "Files are limited to 10 MB.",
-        )));
+        return Err(too_large());
     }
     if !valid_purpose(purpose) {
         return Err(AppError::invalid_field(

@@ -10,6 +10,9 @@ use serde_json::{Value, json};
 
 use super::fake_wechat::{self, FakeWechat};
 
+/// The operator's metrics token every test server is given.
+pub const METRICS_TOKEN: &str = "test-metrics-token-0123456789abcdef";
+
 /// Which storage the suite runs on, from `SHIMINHUA_TEST_BACKEND`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -212,6 +215,7 @@ impl TestApp {
             ("SHIMINHUA_UPLOAD_DIR", uploads.path().display().to_string()),
             // The tests' webhook receivers listen on loopback.
             ("SHIMINHUA_WEBHOOK_ALLOW_LOOPBACK", "1".to_owned()),
+            ("SHIMINHUA_METRICS_TOKEN", METRICS_TOKEN.to_owned()),
         ]);
         if backend == Backend::External {
             vars.insert("REDIS_URL", redis_url());
@@ -275,6 +279,23 @@ impl TestApp {
         let response = self.get_with(path, token).await;
         assert_eq!(response.status(), StatusCode::OK, "GET {path}");
         response.json().await.expect("a JSON body")
+    }
+
+    /// The metrics as the operator's scraper reads them, with the token.
+    pub async fn metrics(&self) -> String {
+        let response = self.get_with("/metrics", METRICS_TOKEN).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET /metrics with the token");
+        response.text().await.expect("the metrics")
+    }
+
+    /// The address of the metrics listener, when `SHIMINHUA_METRICS_BIND` set one.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.server.as_ref().and_then(|server| server.metrics_addr)
+    }
+
+    /// The server's address.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.server.as_ref().expect("the server runs").addr
     }
 
     /// Signs a worker in through the fake WeChat with login code `code`.

@@ -1,5 +1,6 @@
 pub mod app;
 pub mod fake_wechat;
 pub mod proxy;
+pub mod raw_http;
 
 pub use app::{TestApp, assert_problem};
