@@ -35,6 +35,7 @@ pub enum Purpose {
     IdNumber,
     Phone,
     WebhookSecret,
+    ClaimCode,
 }
 
 impl Purpose {
@@ -43,6 +44,7 @@ impl Purpose {
             Purpose::IdNumber => b"id_number",
             Purpose::Phone => b"phone",
             Purpose::WebhookSecret => b"webhook_secret",
+            Purpose::ClaimCode => b"claim_code",
         }
     }
 }

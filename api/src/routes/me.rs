@@ -1,6 +1,7 @@
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, param::Query};
+use serde_json::Value;
 use serde::Deserialize;
 
 use super::{ApiTags, Page, default_page_size, first_page};
@@ -12,8 +13,9 @@ use crate::{
         json_body::{JsonBody, present},
         problem::{ApiResult, status},
     },
+    error::AppError,
     services::{
-        notifications,
+        accounts, notifications,
         workers::{self, CONSENT_VERSION, Profile, ProfileChange},
     },
     state::AppState,
@@ -105,8 +107,63 @@ pub struct NotificationView {
     pub wechat_status: String,
 }
 
+/// What closing the account kept and removed.
+#[derive(Debug, Object)]
+pub struct AccountClosed {
+    pub closed_at: chrono::DateTime<chrono::Utc>,
+    /// Applications, wage reports and transfers still open: the offices
+    /// keep what they need to finish them; their personal data goes once
+    /// they close and the retention period has passed.
+    pub open_cases_kept: u64,
+    /// Closed cases whose personal data was removed now.
+    pub closed_cases_anonymised: u64,
+}
+
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Me")]
 impl MeApi {
+    /// Everything held about me
+    ///
+    /// A copy, as JSON, of all the personal data the service holds about
+    /// the signed-in worker (PIPL Art. 45), personal data in clear: the
+    /// profile, the consents, applications with their answers, documents'
+    /// descriptions (each file is at `GET /uploads/{id}`), social-insurance
+    /// transfers with their steps, wage reports, notifications and sign-in
+    /// records. Sections: `exported_at`, `profile`, `consents`,
+    /// `applications`, `documents`, `si_transfers`, `wage_reports`,
+    /// `notifications`, `sign_ins`. Each copy is audited.
+    #[oai(path = "/me/data", method = "get", operation_id = "exportMyData")]
+    async fn my_data(
+        &self,
+        state: Data<&AppState>,
+        context: Data<&RequestContext>,
+        auth: WorkerAuth,
+    ) -> ApiResult<Json<Value>, { status::SIGNED_IN }> {
+        let data = accounts::export(&state, &context, &auth.0).await?;
+        Ok(Json(serde_json::to_value(data).map_err(AppError::internal)?))
+    }
+
+    /// Close my account
+    ///
+    /// 注销 (PIPL Art. 47): every session ends at once; the profile's
+    /// personal data, the inbox, documents not attached to a case and the
+    /// personal data of closed cases are removed now; cases still open keep
+    /// what the offices need until they close. The WeChat account is free
+    /// again: signing in later makes a new, empty account. Cannot be undone.
+    #[oai(path = "/me", method = "delete", operation_id = "closeMyAccount")]
+    async fn close(
+        &self,
+        state: Data<&AppState>,
+        context: Data<&RequestContext>,
+        auth: WorkerAuth,
+    ) -> ApiResult<Json<AccountClosed>, { status::SIGNED_IN }> {
+        let closure = accounts::close(&state, &context, &auth.0).await?;
+        Ok(Json(AccountClosed {
+            closed_at: closure.closed_at,
+            open_cases_kept: closure.open_cases_kept,
+            closed_cases_anonymised: closure.closed_cases_anonymised,
+        }))
+    }
+
     /// Get my profile
     #[oai(path = "/me", method = "get", operation_id = "getMe")]
     async fn me(

@@ -2,15 +2,15 @@
 //! personal data, and the phone number bound through WeChat.
 
 use chrono::Utc;
-use entity::worker;
+use entity::{application, si_transfer, wage_report, worker};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
-    SqlErr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, SqlErr,
 };
 use serde_json::json;
 
 use crate::{
-    auth::{Audience, Principal, sessions::Issued},
+    auth::{Audience, Principal, Role, sessions::Issued},
     domain::{HukouType, IdNumber, PhoneNumber, RegionCode, TextType},
     error::{AppError, AppResult, ErrorCode, Localized},
     http::gateway::RequestContext,
@@ -21,6 +21,7 @@ use crate::{
     services::{
         audit::{self, Actor, Event, Outcome},
         programs::rules::Facts,
+        staff::require_role,
     },
     state::AppState,
 };
@@ -231,6 +232,83 @@ pub async fn profile(state: &AppState, worker_id: &str) -> AppResult<Profile> {
     Ok(profile_of(&state.protector, &load(&state.db, worker_id).await?))
 }
 
+/// True when the worker's ID number carries weight beyond their own
+/// profile: it was proven, or cases stand on it (applications, transfers,
+/// wage reports). Such a number is not the worker's alone to change.
+async fn number_is_settled(db: &impl ConnectionTrait, row: &worker::Model) -> AppResult<bool> {
+    if row.id_verified_at.is_some() {
+        return Ok(true);
+    }
+    let applications = application::Entity::find()
+        .filter(application::Column::WorkerId.eq(&row.id))
+        .count(db)
+        .await?;
+    let transfers = si_transfer::Entity::find()
+        .filter(si_transfer::Column::WorkerId.eq(&row.id))
+        .count(db)
+        .await?;
+    let reports = wage_report::Entity::find()
+        .filter(wage_report::Column::WorkerId.eq(&row.id))
+        .count(db)
+        .await?;
+    Ok(applications + transfers + reports > 0)
+}
+
+/// Why staff release an ID number from an account.
+pub struct Release {
+    pub id_number: IdNumber,
+    pub reason: String,
+}
+
+/// Staff take an ID number away from the account holding it, when that
+/// account never proved it (a squatter, or a typing mistake that cases now
+/// stand on), so that its owner can set it. An administrator of the region
+/// the number was issued in (its first six digits) decides; the release is
+/// audited with the reason. The account keeps its cases.
+pub async fn release_id_number(
+    state: &AppState,
+    request: &RequestContext,
+    staff: &Principal,
+    release: Release,
+) -> AppResult<()> {
+    require_role(staff, Role::Admin)?;
+    let issued_in = RegionCode::parse(&release.id_number.as_str()[..6])
+        .map_err(|_| AppError::invalid_field("id_number", ErrorCode::RegionNotFound.default_message()))?;
+    if !staff.covers(&state.regions, issued_in) {
+        return Err(AppError::new(ErrorCode::OutOfRegionScope).with_details(json!({ "region_code": issued_in })));
+    }
+    let hash = state.protector.lookup_hash(Purpose::IdNumber, release.id_number.as_str());
+    let transaction = crate::infra::db::begin_write(&state.db).await?;
+    let holder = worker::Entity::find()
+        .filter(worker::Column::IdNumberHash.eq(&hash))
+        .one(&transaction)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+    if holder.id_verified_at.is_some() {
+        return Err(AppError::new(ErrorCode::IdNumberProven));
+    }
+    let mut active = holder.clone().into_active_model();
+    active.id_number_cipher = Set(None);
+    active.id_number_hash = Set(None);
+    active.updated_at = Set(Utc::now());
+    active.update(&transaction).await?;
+    audit::record(
+        &transaction,
+        Some(request),
+        Event {
+            actor: Actor::Principal(staff),
+            action: "worker.id_number.release",
+            target: Some(("worker", &holder.id)),
+            region: Some(issued_in),
+            outcome: Outcome::Success,
+            details: Some(json!({ "reason": release.reason })),
+        },
+    )
+    .await?;
+    transaction.commit().await?;
+    Ok(())
+}
+
 fn clean_name(name: &str) -> AppResult<String> {
     let name = name.trim();
     let length = name.chars().count();
@@ -278,6 +356,14 @@ pub async fn update_profile(
     let transaction = crate::infra::db::begin_write(&state.db).await?;
     let row = load(&transaction, &principal.subject).await?;
     let consented = change.consent_version.is_some() || row.consent_version.as_deref() == Some(CONSENT_VERSION);
+    let new_id_hash = change
+        .id_number
+        .as_ref()
+        .map(|id| state.protector.lookup_hash(Purpose::IdNumber, id.as_str()));
+    let replaces_number = row.id_number_hash.is_some() && new_id_hash.is_some() && row.id_number_hash != new_id_hash;
+    if replaces_number && number_is_settled(&transaction, &row).await? {
+        return Err(AppError::new(ErrorCode::IdNumberLocked));
+    }
     let mut changed: Vec<&str> = Vec::new();
     let mut active = row.into_active_model();
     if let Some(id_number) = &change.id_number {
@@ -287,7 +373,7 @@ pub async fn update_profile(
             );
         }
         active.id_number_cipher = Set(Some(state.protector.encrypt(Purpose::IdNumber, id_number.as_str())));
-        active.id_number_hash = Set(Some(state.protector.lookup_hash(Purpose::IdNumber, id_number.as_str())));
+        active.id_number_hash = Set(new_id_hash);
         changed.push("id_number");
     }
     if let Some(version) = change.consent_version {
