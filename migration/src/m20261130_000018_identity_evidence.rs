@@ -32,7 +32,10 @@ fn columns() -> Vec<(DynIden, ColumnDef)> {
     vec![
         (
             SiTransfer::Table.into_iden(),
-            ColumnDef::new(SiTransfer::PhoneCipher).string_len(255).null().to_owned(),
+            ColumnDef::new(SiTransfer::PhoneCipher)
+                .string_len(255)
+                .null()
+                .to_owned(),
         ),
         (
             SiTransfer::Table.into_iden(),
@@ -40,9 +43,15 @@ fn columns() -> Vec<(DynIden, ColumnDef)> {
         ),
         (
             SiTransfer::Table.into_iden(),
-            ColumnDef::new(SiTransfer::ClaimCodeHash).string_len(64).null().to_owned(),
+            ColumnDef::new(SiTransfer::ClaimCodeHash)
+                .string_len(64)
+                .null()
+                .to_owned(),
         ),
-        (SiTransfer::Table.into_iden(), instant(SiTransfer::ClaimExpiresAt.into_iden())),
+        (
+            SiTransfer::Table.into_iden(),
+            instant(SiTransfer::ClaimExpiresAt.into_iden()),
+        ),
         (Worker::Table.into_iden(), instant(Worker::IdVerifiedAt.into_iden())),
         (Worker::Table.into_iden(), instant(Worker::ClosedAt.into_iden())),
     ]
@@ -74,7 +83,12 @@ impl MigrationTrait for Migration {
             .await?;
         for (table, column) in columns().into_iter().rev() {
             manager
-                .alter_table(Table::alter().table(table).drop_column(Alias::new(column.get_column_name())).to_owned())
+                .alter_table(
+                    Table::alter()
+                        .table(table)
+                        .drop_column(Alias::new(column.get_column_name()))
+                        .to_owned(),
+                )
                 .await?;
         }
         Ok(())

@@ -1,19 +1,19 @@
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, param::Query};
-use serde_json::Value;
 use serde::Deserialize;
+use serde_json::Value;
 
 use super::{ApiTags, Page, default_page_size, first_page};
 use crate::{
     auth::schemes::WorkerAuth,
     domain::{BoundedText, HukouType, IdNumber, RegionCode},
+    error::AppError,
     http::{
         gateway::RequestContext,
         json_body::{JsonBody, present},
         problem::{ApiResult, status},
     },
-    error::AppError,
     services::{
         accounts, notifications,
         workers::{self, CONSENT_VERSION, Profile, ProfileChange},

@@ -201,7 +201,11 @@ pub async fn purge(
 /// worker's closed cases, as the retention period would later, and their
 /// documents. Open cases keep theirs until they close and their retention
 /// period ends, because the offices must still finish them.
-pub async fn forget_closed_cases_of(db: &DatabaseConnection, files: &dyn FileStore, worker_id: &str) -> AppResult<Summary> {
+pub async fn forget_closed_cases_of(
+    db: &DatabaseConnection,
+    files: &dyn FileStore,
+    worker_id: &str,
+) -> AppResult<Summary> {
     let now = Utc::now();
     let mut summary = Summary {
         applied: true,

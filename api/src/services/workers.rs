@@ -4,8 +4,8 @@
 use chrono::Utc;
 use entity::{application, si_transfer, wage_report, worker};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, SqlErr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, SqlErr,
 };
 use serde_json::json;
 
@@ -277,7 +277,9 @@ pub async fn release_id_number(
     if !staff.covers(&state.regions, issued_in) {
         return Err(AppError::new(ErrorCode::OutOfRegionScope).with_details(json!({ "region_code": issued_in })));
     }
-    let hash = state.protector.lookup_hash(Purpose::IdNumber, release.id_number.as_str());
+    let hash = state
+        .protector
+        .lookup_hash(Purpose::IdNumber, release.id_number.as_str());
     let transaction = crate::infra::db::begin_write(&state.db).await?;
     let holder = worker::Entity::find()
         .filter(worker::Column::IdNumberHash.eq(&hash))

@@ -22,9 +22,7 @@ use std::time::Duration;
 use chrono::Utc;
 use entity::{si_transfer, worker};
 use rand::Rng;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
 use serde_json::json;
 
 use super::{Transfer, hydrate};

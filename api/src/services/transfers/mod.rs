@@ -209,7 +209,10 @@ async fn open_case(
         anonymised_at: Set(None),
         phone_cipher: Set(phone_cipher),
         phone_hash: Set(phone_hash),
-        claim_expires_at: Set(evidence.claim_code_hash.as_ref().map(|_| now + claims::CLAIM_CODE_LIFETIME)),
+        claim_expires_at: Set(evidence
+            .claim_code_hash
+            .as_ref()
+            .map(|_| now + claims::CLAIM_CODE_LIFETIME)),
         claim_code_hash: Set(evidence.claim_code_hash),
     }
     .insert(transaction)
