@@ -77,6 +77,7 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 8])] = &[
     ("listMyNotifications", "GET /api/v1/me/notifications", "", WORKERS),
     ("bindMyPhone", "POST /api/v1/me/phone", r#"{"code": "matrix-phone"}"#, WORKERS),
     ("exportMyData", "GET /api/v1/me/data", "", WORKERS),
+    ("verifyMyIdentity", "POST /api/v1/me/identity-check", r#"{"result_token": "sandbox-refuses-this"}"#, WORKERS),
     ("createStaff", "POST /api/v1/admin/staff", r#"{"username": "matrix.created", "display_name": "矩阵", "password": "staff-password-0001", "roles": ["reviewer"], "region_code": "450102"}"#, ADMIN_ONLY),
     ("listStaff", "GET /api/v1/admin/staff", "", ADMIN_ONLY),
     ("changeStaff", "PATCH /api/v1/admin/staff/{STAFF}", r#"{"display_name": "改名"}"#, ADMIN_ONLY),

@@ -483,6 +483,39 @@ async fn expired_codes_and_too_many_wrong_ones_are_refused() {
 }
 
 #[tokio::test]
+async fn an_identity_check_proves_the_number_and_links_its_cases() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("000000").await;
+    let writer = agency(&app, &admin.access_token, &["si_transfer:write"]).await;
+    let opened = agency_case(&app, &writer, OWNER_ID, None).await;
+    let owner = guangxi_worker(&app, "face-checked", OWNER_ID).await;
+    let check = async |token: &str| {
+        let body = json!({"result_token": token});
+        worker_post(&app, &owner, "/api/v1/me/identity-check", &body).await
+    };
+    assert_problem(
+        check("sandbox-fail").await,
+        StatusCode::BAD_REQUEST,
+        "IDENTITY_CHECK_FAILED",
+    )
+    .await;
+    assert!(my_transfers(&app, &owner).await.is_empty());
+    let passed = check("sandbox-pass").await;
+    assert_eq!(passed.status(), StatusCode::OK);
+    assert_eq!(passed.json::<Value>().await.unwrap()["id_number_proven"], true);
+    let linked: Value = link(&app, &owner).await.json().await.unwrap();
+    assert_eq!(linked[0]["transfer_no"], opened["transfer_no"]);
+    let audited = app
+        .get_json_with(
+            "/api/v1/admin/audit-logs?action=worker.identity.verify",
+            &admin.access_token,
+        )
+        .await;
+    assert_eq!(audited["total"], 2, "the failed check is audited too");
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn staff_of_the_region_release_a_squatted_number_for_its_owner() {
     let app = TestApp::spawn().await;
     let admin = app.admin("000000").await;

@@ -1,6 +1,6 @@
 use poem::web::Data;
 use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi, param::Query};
+use poem_openapi::{Object, OpenApi, param::Query, types::Example};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -44,6 +44,9 @@ pub struct WorkerProfile {
     pub consent_version: Option<String>,
     /// The notice's current version: ask the worker to accept it when it differs.
     pub current_consent_version: String,
+    /// The ID number was proven (an identity check, or a case claimed with
+    /// an agency's code or phone): it can no longer be changed here.
+    pub id_number_proven: bool,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -60,6 +63,7 @@ impl From<Profile> for WorkerProfile {
             work_region_code: profile.work_region_code,
             consent_version: profile.consent_version,
             current_consent_version: CONSENT_VERSION.to_owned(),
+            id_number_proven: profile.id_number_proven,
             created_at: profile.created_at,
         }
     }
@@ -92,6 +96,23 @@ pub struct PhoneBinding {
     pub code: BoundedText<1, 128>,
 }
 
+/// The result of an identity check run in the mini-program.
+#[derive(Debug, Object, Deserialize)]
+#[oai(example)]
+pub struct IdentityCheck {
+    /// The provider's result token (e.g. `verifyResult` of
+    /// `wx.startFacialRecognitionVerify`); in the sandbox, `sandbox-pass`.
+    pub result_token: BoundedText<1, 512>,
+}
+
+impl Example for IdentityCheck {
+    fn example() -> Self {
+        IdentityCheck {
+            result_token: BoundedText::parse("sandbox-pass").expect("a valid example"),
+        }
+    }
+}
+
 /// A message in the worker's inbox.
 #[derive(Debug, Object)]
 #[oai(skip_serializing_if_is_none)]
@@ -121,6 +142,30 @@ pub struct AccountClosed {
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Me")]
 impl MeApi {
+    /// Prove my identity (人脸核身 / 实名核验)
+    ///
+    /// After the mini-program ran the identity check, the server asks the
+    /// provider whether it confirms the name and ID number in the profile.
+    /// Confirmed: the number is proven, so every transfer an agency opens
+    /// for it joins the account (`linkMyTransfers` links the earlier ones)
+    /// and the number can no longer be changed or released. Not confirmed:
+    /// 400 `IDENTITY_CHECK_FAILED`; checks switched off: 503
+    /// `IDENTITY_CHECK_UNAVAILABLE`. Audited either way.
+    #[oai(path = "/me/identity-check", method = "post", operation_id = "verifyMyIdentity")]
+    async fn verify_identity(
+        &self,
+        state: Data<&AppState>,
+        context: Data<&RequestContext>,
+        auth: WorkerAuth,
+        body: JsonBody<IdentityCheck>,
+    ) -> ApiResult<Json<WorkerProfile>, { status::BODY | status::SIGNED_IN }> {
+        Ok(Json(
+            workers::verify_identity(&state, &context, &auth.0, body.0.result_token.as_str())
+                .await?
+                .into(),
+        ))
+    }
+
     /// Everything held about me
     ///
     /// A copy, as JSON, of all the personal data the service holds about

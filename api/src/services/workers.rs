@@ -16,6 +16,7 @@ use crate::{
     http::gateway::RequestContext,
     infra::{
         crypto::{DataProtector, Purpose},
+        identity::{IdentityClaim, Verdict},
         wechat::WechatError,
     },
     services::{
@@ -62,6 +63,9 @@ pub struct Profile {
     pub residence_region_code: Option<RegionCode>,
     pub work_region_code: Option<RegionCode>,
     pub consent_version: Option<String>,
+    /// The ID number was proven: an identity check, or a case linked with
+    /// an agency's claim code or recorded phone.
+    pub id_number_proven: bool,
     pub created_at: chrono::DateTime<Utc>,
 }
 
@@ -103,6 +107,7 @@ fn profile_of(protector: &DataProtector, row: &worker::Model) -> Profile {
         residence_region_code: stored_region(&row.residence_region_code),
         work_region_code: stored_region(&row.work_region_code),
         consent_version: row.consent_version.clone(),
+        id_number_proven: row.id_verified_at.is_some(),
         created_at: row.created_at,
     }
 }
@@ -252,6 +257,75 @@ async fn number_is_settled(db: &impl ConnectionTrait, row: &worker::Model) -> Ap
         .count(db)
         .await?;
     Ok(applications + transfers + reports > 0)
+}
+
+/// Checks that the worker is the person the profile's name and ID number
+/// belong to (人脸核身 / 实名核验, through `IdentityVerifier`); when the check
+/// confirms it, the number is proven: every case agencies open for it joins
+/// the account, and it is never released. Audited either way.
+pub async fn verify_identity(
+    state: &AppState,
+    request: &RequestContext,
+    principal: &Principal,
+    result_token: &str,
+) -> AppResult<Profile> {
+    let verifier = state
+        .identity
+        .as_ref()
+        .ok_or_else(|| AppError::new(ErrorCode::IdentityCheckUnavailable))?;
+    let row = load(&state.db, &principal.subject).await?;
+    let id_number = row
+        .id_number_cipher
+        .as_deref()
+        .and_then(|cipher| state.protector.decrypt(Purpose::IdNumber, cipher).ok())
+        .and_then(|plain| IdNumber::parse(&plain).ok());
+    let (Some(real_name), Some(id_number)) = (row.real_name.as_deref(), id_number) else {
+        let missing: Vec<&str> = [
+            ("real_name", row.real_name.is_none()),
+            ("id_number", row.id_number_cipher.is_none()),
+        ]
+        .into_iter()
+        .filter_map(|(field, absent)| absent.then_some(field))
+        .collect();
+        return Err(AppError::new(ErrorCode::ProfileIncomplete).with_details(json!({ "missing": missing })));
+    };
+    let claim = IdentityClaim {
+        real_name,
+        id_number: &id_number,
+        result_token,
+    };
+    let verdict = verifier.verify(&claim).await.map_err(|error| AppError {
+        source: Some(error.into()),
+        ..AppError::new(ErrorCode::IdentityCheckUnavailable)
+    })?;
+    let confirmed = verdict == Verdict::Confirmed;
+    let transaction = crate::infra::db::begin_write(&state.db).await?;
+    let row = if confirmed {
+        let mut active = load(&transaction, &principal.subject).await?.into_active_model();
+        active.id_verified_at = Set(Some(Utc::now()));
+        active.updated_at = Set(Utc::now());
+        active.update(&transaction).await?
+    } else {
+        row
+    };
+    audit::record(
+        &transaction,
+        Some(request),
+        Event {
+            actor: Actor::Principal(principal),
+            action: "worker.identity.verify",
+            target: Some(("worker", &row.id)),
+            region: None,
+            outcome: if confirmed { Outcome::Success } else { Outcome::Failure },
+            details: None,
+        },
+    )
+    .await?;
+    transaction.commit().await?;
+    if !confirmed {
+        return Err(AppError::new(ErrorCode::IdentityCheckFailed));
+    }
+    Ok(profile_of(&state.protector, &row))
 }
 
 /// Why staff release an ID number from an account.
