@@ -2,6 +2,7 @@
 //! closing the account (Art. 47).
 
 use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 use crate::{
@@ -79,6 +80,18 @@ async fn closing_an_account_ends_its_sessions_and_frees_the_wechat_account() {
         StatusCode::CREATED
     );
     open_transfer(&app, &worker).await;
+    let refused: Value = file(&app, &worker, "r-2", &report(100_000)).await.json().await.unwrap();
+    let refused_id = refused["id"].as_str().unwrap().to_owned();
+    let admin = app.admin("000000").await;
+    let inspector = app.staff(&admin, "leaving.inspector", &["inspector"], "320115").await;
+    let action = app
+        .post_json(
+            &format!("/api/v1/staff/wage-reports/{refused_id}/actions"),
+            &json!({"action": "refuse", "expected_version": 1, "comment": "不属于本部门受理范围"}),
+            Some(&inspector.access_token),
+        )
+        .await;
+    assert_eq!(action.status(), StatusCode::OK);
 
     let closed = app
         .client
@@ -93,6 +106,26 @@ async fn closing_an_account_ends_its_sessions_and_frees_the_wechat_account() {
         closed["open_cases_kept"], 2,
         "the open report and transfer stay for the offices"
     );
+    assert_eq!(closed["closed_cases_anonymised"], 1);
+    let db = app.db().await;
+    let descriptions: Vec<(String, String)> = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT id, description FROM wage_report ORDER BY id".to_owned(),
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (row.try_get_by_index(0).unwrap(), row.try_get_by_index(1).unwrap()))
+        .collect();
+    for (id, description) in descriptions {
+        let anonymised = description == "（已按保存期限删除）";
+        assert_eq!(
+            anonymised,
+            id == refused_id,
+            "the closed report loses its text at once, the open one keeps it"
+        );
+    }
 
     assert_problem(
         app.get_with("/api/v1/me", &worker.access_token).await,
@@ -131,7 +164,6 @@ async fn closing_an_account_ends_its_sessions_and_frees_the_wechat_account() {
         "4501**********1235",
         "the closed account no longer holds the ID number"
     );
-    let admin = app.admin("000000").await;
     let audited = app
         .get_json_with("/api/v1/admin/audit-logs?action=worker.close", &admin.access_token)
         .await;
