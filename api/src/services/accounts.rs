@@ -34,7 +34,7 @@ use crate::{
 };
 
 /// The profile, personal data in clear: this copy is for the worker themself.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct ProfileData {
     pub id: String,
     pub real_name: Option<String>,
@@ -49,13 +49,13 @@ pub struct ProfileData {
     pub last_login_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct ConsentData {
     pub version: String,
     pub accepted_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct ApplicationData {
     pub id: String,
     pub application_no: String,
@@ -74,7 +74,7 @@ pub struct ApplicationData {
 }
 
 /// A document's description; the file itself is `GET /uploads/{id}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct DocumentData {
     pub id: String,
     pub purpose: String,
@@ -86,7 +86,7 @@ pub struct DocumentData {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct StepData {
     pub step: String,
     pub status: String,
@@ -95,7 +95,7 @@ pub struct StepData {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct TransferData {
     pub id: String,
     pub transfer_no: String,
@@ -111,7 +111,7 @@ pub struct TransferData {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct WageReportData {
     pub id: String,
     pub report_no: String,
@@ -132,7 +132,7 @@ pub struct WageReportData {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct NotificationData {
     pub title: String,
     pub body: String,
@@ -142,7 +142,7 @@ pub struct NotificationData {
     pub read_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct SignInData {
     pub at: DateTime<Utc>,
     pub outcome: String,
@@ -150,7 +150,7 @@ pub struct SignInData {
 }
 
 /// Everything held about a worker.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct PersonalData {
     pub exported_at: DateTime<Utc>,
     pub profile: ProfileData,
