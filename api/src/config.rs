@@ -29,6 +29,15 @@ pub enum LogFormat {
     Json,
 }
 
+/// Who checks a worker's identity (人脸核身 / 实名核验).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityVerifierMode {
+    /// No checks: workers prove their cases with a claim code or their phone.
+    Off,
+    /// Token `sandbox-pass` confirms anyone (development only).
+    Sandbox,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WechatMode {
     /// Any login code is accepted and mapped to a stable fake openid (development only).
@@ -90,6 +99,7 @@ pub struct Config {
     /// all of them find rows hashed before a rotation.
     pub lookup_keys: Vec<DataKey>,
     pub wechat: WechatConfig,
+    pub identity_verifier: IdentityVerifierMode,
     pub upload_dir: PathBuf,
     pub log_format: LogFormat,
     pub rate_limits: RateLimits,
@@ -291,6 +301,20 @@ impl Config {
         if production && wechat_mode == WechatMode::Sandbox {
             problems.push("SHIMINHUA_WECHAT_MODE is sandbox: production needs live".to_owned());
         }
+        let identity_verifier = match var("SHIMINHUA_IDENTITY_VERIFIER").as_deref() {
+            None if production => IdentityVerifierMode::Off,
+            None | Some("sandbox") => IdentityVerifierMode::Sandbox,
+            Some("off") => IdentityVerifierMode::Off,
+            Some(other) => {
+                problems.push(format!(
+                    "SHIMINHUA_IDENTITY_VERIFIER must be off or sandbox, not {other:?}"
+                ));
+                IdentityVerifierMode::Off
+            }
+        };
+        if production && identity_verifier == IdentityVerifierMode::Sandbox {
+            problems.push("SHIMINHUA_IDENTITY_VERIFIER is sandbox: production needs off or a real provider".to_owned());
+        }
         let app_id = var("SHIMINHUA_WECHAT_APPID");
         let app_secret = var("SHIMINHUA_WECHAT_SECRET");
         if wechat_mode == WechatMode::Live {
@@ -468,6 +492,7 @@ impl Config {
                     timeout: Duration::from_millis(wechat_timeout_ms.clamp(100, 60_000)),
                     status_template_id: var("SHIMINHUA_WECHAT_TEMPLATE_ID"),
                 },
+                identity_verifier,
                 upload_dir: var("SHIMINHUA_UPLOAD_DIR")
                     .unwrap_or_else(|| "data/uploads".to_owned())
                     .into(),
@@ -585,6 +610,7 @@ mod tests {
         assert!(loaded.config.uses_sqlite());
         assert!(loaded.config.redis_url.is_none());
         assert_eq!(loaded.config.wechat.mode, WechatMode::Sandbox);
+        assert_eq!(loaded.config.identity_verifier, IdentityVerifierMode::Sandbox);
         assert_eq!(loaded.warnings.len(), 3);
         assert_eq!(loaded.config.lookup_keys.len(), 1);
         assert!(loaded.config.jwt_secret.expose_secret().len() >= MIN_JWT_SECRET_BYTES);
@@ -604,6 +630,20 @@ mod tests {
         ] {
             assert!(all.contains(name), "{name} missing from {all}");
         }
+    }
+
+    #[test]
+    fn production_refuses_the_sandbox_identity_verifier() {
+        let problems = load(&[
+            ("SHIMINHUA_ENV", "production"),
+            ("SHIMINHUA_IDENTITY_VERIFIER", "sandbox"),
+        ])
+        .unwrap_err()
+        .0;
+        assert!(
+            problems.iter().any(|p| p.contains("SHIMINHUA_IDENTITY_VERIFIER")),
+            "{problems:?}"
+        );
     }
 
     #[test]
@@ -635,6 +675,7 @@ mod tests {
         ])
         .unwrap();
         assert!(loaded.warnings.is_empty());
+        assert_eq!(loaded.config.identity_verifier, IdentityVerifierMode::Off);
         assert_eq!(loaded.config.data_keys.len(), 2);
         assert_eq!(loaded.config.data_keys[0].id, "k1");
         assert_eq!(loaded.config.lookup_keys[0].id, "h1");

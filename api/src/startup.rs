@@ -15,15 +15,15 @@ use tokio::{sync::oneshot, task::JoinHandle};
 
 use crate::{
     auth::{guard::Guard, sessions::Sessions, tokens::TokenIssuer},
-    config::Config,
+    config::{Config, IdentityVerifierMode},
     http::{
         body_limit::{BodyLimit, MAX_BODY_BYTES},
         gateway::Gateway,
         route_table::RouteTable,
     },
     infra::{
-        crypto::DataProtector, db, files::LocalDirectory, memory_store::MemoryStore, redis_store::RedisStore,
-        store::KeyValueStore, wechat::WechatClient,
+        crypto::DataProtector, db, files::LocalDirectory, identity::SandboxVerifier, memory_store::MemoryStore,
+        redis_store::RedisStore, store::KeyValueStore, wechat::WechatClient,
     },
     routes::{self, Apis},
     services::{
@@ -97,6 +97,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         regions = regions.len(),
         "state ready"
     );
+    let config_identity = config.identity_verifier;
     Ok(AppState {
         config: Arc::new(config),
         db,
@@ -105,6 +106,10 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         sessions: Arc::new(sessions),
         protector: Arc::new(protector),
         wechat: Arc::new(wechat),
+        identity: match config_identity {
+            IdentityVerifierMode::Off => None,
+            IdentityVerifierMode::Sandbox => Some(Arc::new(SandboxVerifier)),
+        },
         policies: Arc::new(PolicyIndex::new()),
         policy_answers: Arc::new(SearchAnswers::default()),
         files: Arc::new(LocalDirectory::new(upload_dir)),

@@ -5,7 +5,9 @@ use sea_orm::DatabaseConnection;
 use crate::{
     auth::sessions::Sessions,
     config::Config,
-    infra::{crypto::DataProtector, files::FileStore, store::KeyValueStore, wechat::WechatClient},
+    infra::{
+        crypto::DataProtector, files::FileStore, identity::IdentityVerifier, store::KeyValueStore, wechat::WechatClient,
+    },
     services::{
         exports::ExportSlots,
         policies::{answers::SearchAnswers, index::PolicyIndex},
@@ -23,6 +25,8 @@ pub struct AppState {
     pub sessions: Arc<Sessions>,
     pub protector: Arc<DataProtector>,
     pub wechat: Arc<WechatClient>,
+    /// None when identity checks are off.
+    pub identity: Option<Arc<dyn IdentityVerifier>>,
     pub policies: Arc<PolicyIndex>,
     pub policy_answers: Arc<SearchAnswers>,
     pub files: Arc<dyn FileStore>,

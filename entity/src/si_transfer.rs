@@ -13,7 +13,8 @@ pub struct Model {
     pub insurance_type: String,
     pub from_region_code: String,
     pub to_region_code: String,
-    /// None while the person has not registered: matched later by the ID hash.
+    /// None until the person links the case with evidence stronger than a
+    /// typed ID number (a verified phone, a claim code, an identity check).
     pub worker_id: Option<String>,
     pub id_number_hash: String,
     /// worker | agency
@@ -25,6 +26,16 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// When its personal data was removed under the retention policy.
     pub anonymised_at: Option<DateTimeUtc>,
+    /// The phone the agency recorded when it opened the case, encrypted.
+    pub phone_cipher: Option<String>,
+    /// Keyed hash of that phone: a worker whose WeChat-verified phone has
+    /// the same hash may link the case.
+    pub phone_hash: Option<String>,
+    /// Keyed hash of the one-time claim code the agency handed the person;
+    /// cleared once the case is claimed.
+    #[sea_orm(unique)]
+    pub claim_code_hash: Option<String>,
+    pub claim_expires_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -25,6 +25,12 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub last_login_at: Option<DateTimeUtc>,
+    /// When the ID number was proven (an identity check, or a case linked
+    /// with an agency's evidence); a proven number is never released.
+    pub id_verified_at: Option<DateTimeUtc>,
+    /// When the worker closed the account; its personal data is gone and
+    /// `openid` no longer names a WeChat user.
+    pub closed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -19,6 +19,7 @@ mod m20261122_000014_export_order;
 mod m20261122_000015_anonymised_at;
 mod m20261122_000016_audit_region;
 mod m20261130_000017_client_region;
+mod m20261130_000018_identity_evidence;
 mod m20261130_000021_webhook_outcomes;
 mod m20261130_000022_transfer_bounds;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000015_anonymised_at::Migration),
             Box::new(m20261122_000016_audit_region::Migration),
             Box::new(m20261130_000017_client_region::Migration),
+            Box::new(m20261130_000018_identity_evidence::Migration),
             Box::new(m20261130_000021_webhook_outcomes::Migration),
             Box::new(m20261130_000022_transfer_bounds::Migration),
         ]

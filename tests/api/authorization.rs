@@ -68,7 +68,6 @@ const REVIEWERS: [Outcome; 13] = [U, U, U, Y, Y, F, F, F, F, F, U, U, U];
 const APPLICATION_WORKERS: [Outcome; 13] = [U, U, U, Y, Y, F, F, F, F, Y, U, U, U];
 const FINANCE_OF_A: [Outcome; 13] = [U, U, U, F, F, F, F, F, F, Y, U, U, U];
 const POLICY_EDITORS: [Outcome; 13] = [U, U, U, F, F, F, F, F, Y, F, U, U, U];
-#[allow(dead_code, reason = "the any-staff pattern, for rows other branches add")]
 const STAFF: [Outcome; 13] = [U, U, U, Y, Y, Y, Y, Y, Y, Y, U, U, U];
 /// Every staff role but the policy editor's.
 const STAFF_BUT_EDITORS: [Outcome; 13] = [U, U, U, Y, Y, Y, Y, Y, F, Y, U, U, U];
@@ -111,6 +110,8 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 13])] = &[
     ("updateMyProfile", "PUT /api/v1/me/profile", r#"{"residence_region_code": "450102"}"#, WORKERS),
     ("listMyNotifications", "GET /api/v1/me/notifications", "", WORKERS),
     ("bindMyPhone", "POST /api/v1/me/phone", r#"{"code": "matrix-phone"}"#, WORKERS),
+    ("exportMyData", "GET /api/v1/me/data", "", WORKERS),
+    ("verifyMyIdentity", "POST /api/v1/me/identity-check", r#"{"result_token": "sandbox-refuses-this"}"#, WORKERS),
     ("createStaff", "POST /api/v1/admin/staff", r#"{"username": "matrix.created", "display_name": "矩阵", "password": "staff-password-0001", "roles": ["reviewer"], "region_code": "450102"}"#, ADMINS_OVER_A),
     ("listStaff", "GET /api/v1/admin/staff", "", ADMIN_ONLY),
     ("changeStaff", "PATCH /api/v1/admin/staff/{STAFF}", r#"{"display_name": "改名"}"#, ADMINS_OVER_A_HIDDEN),
@@ -152,6 +153,11 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 13])] = &[
     ("openTransfer", "POST /api/v1/si-transfers", r#"{"insurance_type": "medical", "from_region_code": "450102", "to_region_code": "320115"}"#, WORKERS),
     ("listMyTransfers", "GET /api/v1/si-transfers", "", WORKERS),
     ("getMyTransfer", "GET /api/v1/si-transfers/{TRANSFER}", "", WORKER_A_ONLY),
+    // Worker A holds the case's ID number and claims it; worker B has no ID number (400).
+    ("claimTransfer", "POST /api/v1/si-transfers/claim", r#"{"code": "{CLAIM_CODE}"}"#, WORKERS),
+    ("linkMyTransfers", "POST /api/v1/si-transfers/link", "", WORKERS),
+    // After the claim worker A's number is proven: administrators over 450102 get 409.
+    ("releaseIdNumber", "POST /api/v1/admin/id-number-releases", r#"{"id_number": "450102198801011235", "reason": "矩阵"}"#, ADMINS_OVER_A),
     ("listTransfersForStaff", "GET /api/v1/staff/si-transfers", "", STAFF_BUT_EDITORS_AND_FINANCE),
     ("agencyOpenTransfer", "POST /api/v1/integrations/si-transfers", r#"{"id_number": "450103199002022342", "insurance_type": "medical", "from_region_code": "450103", "to_region_code": "320115"}"#, WRITE_SCOPE),
     ("agencyTransferFeed", "GET /api/v1/integrations/si-transfers", "", INTEGRATORS),
@@ -175,7 +181,9 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 13])] = &[
     ("exportWageReportsCsv", "GET /api/v1/staff/exports/wage-reports.csv", "", STAFF_BUT_EDITORS_AND_FINANCE),
     ("exportWageReportsXlsx", "GET /api/v1/staff/exports/wage-reports.xlsx", "", STAFF_BUT_EDITORS_AND_FINANCE),
     ("withdrawMyApplication", "POST /api/v1/applications/{APPLICATION}/withdraw", "", WORKER_A_ONLY),
-    ("logout", "POST /api/v1/auth/logout", "", [U, Y, Y, Y, Y, Y, Y, Y, Y, Y, U, U, U]),
+    ("closeMyAccount", "DELETE /api/v1/me", "", WORKERS),
+    // The workers closed their accounts just before, which ended their sessions.
+    ("logout", "POST /api/v1/auth/logout", "", STAFF),
 ];
 
 const PROGRAM_BODY: &str = r#"{"name": "矩阵测试补助", "kind": "employment_subsidy", "region_code": "450102", "description": "示例", "period": "2026", "amount_rule": {"type": "fixed", "amount_fen": 80000}, "criteria": [], "required_documents": [], "form_fields": []}"#;
@@ -291,6 +299,16 @@ async fn fixtures(app: &TestApp) -> Fixtures {
     let with_scopes = integrator(app, &admin.access_token, &both_scopes, Some("450000")).await;
     let read_only = integrator(app, &admin.access_token, &["si_transfer:read"], None).await;
     let other_province = integrator(app, &admin.access_token, &both_scopes, Some("330000")).await;
+    let agency_case: Value = app
+        .post_json(
+            "/api/v1/integrations/si-transfers",
+            &serde_json::json!({"id_number": "450102198801011235", "insurance_type": "medical", "from_region_code": "450102", "to_region_code": "320115"}),
+            Some(&with_scopes),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let spare_client: Value = send(
         app,
         &admin.access_token,
@@ -345,6 +363,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
             ("POLICY", policy),
             ("STAFF", spare["id"].as_str().unwrap().to_owned()),
             ("CLIENT", spare_client["id"].as_str().unwrap().to_owned()),
+            ("CLAIM_CODE", agency_case["claim_code"].as_str().unwrap().to_owned()),
         ]),
     }
 }

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod accounts;
 mod administration;
 mod applications;
 mod authorization;

@@ -1,5 +1,9 @@
+use chrono::{Duration, Utc};
 use reqwest::StatusCode;
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::{
+    ConnectionTrait, Statement,
+    sea_query::{Alias, Expr, ExprTrait, Query},
+};
 use serde_json::{Value, json};
 
 use crate::{
@@ -238,32 +242,348 @@ async fn a_worker_opens_a_pension_transfer_and_agencies_move_it_step_by_step() {
     app.stop().await;
 }
 
+/// The owner's ID number in the tests below (南宁市青秀区).
+const OWNER_ID: &str = "450103199002022342";
+/// The phone the agency recorded for the owner, and the owner's WeChat code for it.
+const OWNER_PHONE: &str = "13800000002";
+
+/// An agency opens a medical-insurance case for `id_number`, perhaps with a phone.
+async fn agency_case(app: &TestApp, writer: &str, id_number: &str, phone: Option<&str>) -> Value {
+    let mut body = json!({"id_number": id_number, "insurance_type": "medical", "from_region_code": "450103", "to_region_code": "320115"});
+    if let Some(phone) = phone {
+        body["phone"] = json!(phone);
+    }
+    let opened = app
+        .post_json("/api/v1/integrations/si-transfers", &body, Some(writer))
+        .await;
+    assert_eq!(opened.status(), StatusCode::CREATED);
+    opened.json().await.unwrap()
+}
+
+async fn set_id_number(app: &TestApp, worker: &Session, id_number: &str) -> reqwest::Response {
+    app.client
+        .put(app.url("/api/v1/me/profile"))
+        .bearer_auth(&worker.access_token)
+        .json(&json!({"id_number": id_number, "consent_version": "2026-11"}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn worker_post(app: &TestApp, worker: &Session, path: &str, body: &Value) -> reqwest::Response {
+    app.post_json(path, body, Some(&worker.access_token)).await
+}
+
+async fn claim(app: &TestApp, worker: &Session, code: &str) -> reqwest::Response {
+    worker_post(app, worker, "/api/v1/si-transfers/claim", &json!({"code": code})).await
+}
+
+async fn link(app: &TestApp, worker: &Session) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/si-transfers/link"))
+        .bearer_auth(&worker.access_token)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn my_transfers(app: &TestApp, worker: &Session) -> Vec<String> {
+    app.get_json_with("/api/v1/si-transfers", &worker.access_token)
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["transfer_no"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 #[tokio::test]
-async fn an_agency_case_appears_once_its_worker_registers() {
+async fn typing_a_strangers_id_number_brings_none_of_their_cases() {
     let app = TestApp::spawn().await;
     let admin = app.admin("000000").await;
     let writer = agency(&app, &admin.access_token, &["si_transfer:write"]).await;
-    let opened = app
-        .post_json(
-            "/api/v1/integrations/si-transfers",
-            &json!({"id_number": "450103199002022342", "insurance_type": "medical", "from_region_code": "450103", "to_region_code": "320115"}),
-            Some(&writer),
-        )
-        .await;
-    assert_eq!(opened.status(), StatusCode::CREATED);
-    let opened: Value = opened.json().await.unwrap();
+    let opened = agency_case(&app, &writer, OWNER_ID, Some(OWNER_PHONE)).await;
     assert_eq!(opened["source"], "agency");
     assert_eq!(step(&opened, "transfer_out_completed")["limit_days"], 10);
 
-    let newcomer = guangxi_worker(&app, "newcomer", "450103199002022342").await;
-    let mine = app.get_json_with("/api/v1/si-transfers", &newcomer.access_token).await;
-    assert_eq!(mine.as_array().unwrap().len(), 1);
-    assert_eq!(mine[0]["transfer_no"], opened["transfer_no"]);
-    let stranger = guangxi_worker(&app, "someone-else", "450102198801011235").await;
-    assert_eq!(
-        app.get_json_with("/api/v1/si-transfers", &stranger.access_token).await,
-        json!([])
+    let squatter = guangxi_worker(&app, "squatter", OWNER_ID).await;
+    assert!(
+        my_transfers(&app, &squatter).await.is_empty(),
+        "a typed number links nothing"
     );
+    assert_problem(link(&app, &squatter).await, StatusCode::CONFLICT, "IDENTITY_NOT_PROVEN").await;
+    let bound = worker_post(
+        &app,
+        &squatter,
+        "/api/v1/me/phone",
+        &json!({"code": "phone-13900000001"}),
+    )
+    .await;
+    assert_eq!(bound.status(), StatusCode::OK);
+    let linked = link(&app, &squatter).await;
+    assert_eq!(linked.status(), StatusCode::OK);
+    assert_eq!(
+        linked.json::<Value>().await.unwrap(),
+        json!([]),
+        "another phone than the agency's links nothing, and says nothing of the number's cases"
+    );
+    let back = set_id_number(&app, &squatter, "450102198801011235").await;
+    assert_eq!(
+        back.status(),
+        StatusCode::OK,
+        "a number without cases may still be corrected"
+    );
+    assert!(
+        my_transfers(&app, &squatter).await.is_empty(),
+        "switching back keeps nothing"
+    );
+
+    let owner = app.login_worker("owner").await;
+    assert_eq!(set_id_number(&app, &owner, OWNER_ID).await.status(), StatusCode::OK);
+    assert!(
+        my_transfers(&app, &owner).await.is_empty(),
+        "not before the owner proves it"
+    );
+    let bound = worker_post(
+        &app,
+        &owner,
+        "/api/v1/me/phone",
+        &json!({"code": format!("phone-{OWNER_PHONE}")}),
+    )
+    .await;
+    assert_eq!(bound.status(), StatusCode::OK);
+    let linked: Value = link(&app, &owner).await.json().await.unwrap();
+    assert_eq!(linked[0]["transfer_no"], opened["transfer_no"]);
+    assert_eq!(
+        my_transfers(&app, &owner).await,
+        [opened["transfer_no"].as_str().unwrap()]
+    );
+
+    let audited = app
+        .get_json_with("/api/v1/admin/audit-logs?action=si_transfer.link", &admin.access_token)
+        .await;
+    assert_eq!(audited["total"], 1);
+    assert_eq!(audited["items"][0]["actor_id"], owner_id(&app, &owner).await);
+    app.stop().await;
+}
+
+async fn owner_id(app: &TestApp, worker: &Session) -> Value {
+    app.get_json_with("/api/v1/me", &worker.access_token).await["id"].clone()
+}
+
+#[tokio::test]
+async fn the_owner_claims_a_case_once_with_the_agencys_code() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("000000").await;
+    let writer = agency(&app, &admin.access_token, &["si_transfer:write"]).await;
+    let opened = agency_case(&app, &writer, OWNER_ID, None).await;
+    let code = opened["claim_code"].as_str().unwrap();
+
+    let stranger = guangxi_worker(&app, "code-finder", "450102198801011235").await;
+    assert_problem(
+        claim(&app, &stranger, code).await,
+        StatusCode::NOT_FOUND,
+        "CLAIM_CODE_INVALID",
+    )
+    .await;
+    let owner = guangxi_worker(&app, "code-owner", OWNER_ID).await;
+    assert_problem(
+        claim(&app, &owner, "2345-6789-ABCD").await,
+        StatusCode::NOT_FOUND,
+        "CLAIM_CODE_INVALID",
+    )
+    .await;
+    let claimed = claim(&app, &owner, &code.to_lowercase().replace('-', " ")).await;
+    assert_eq!(claimed.status(), StatusCode::OK);
+    assert_eq!(
+        claimed.json::<Value>().await.unwrap()["transfer_no"],
+        opened["transfer_no"]
+    );
+    assert_problem(
+        claim(&app, &owner, code).await,
+        StatusCode::NOT_FOUND,
+        "CLAIM_CODE_INVALID",
+    )
+    .await;
+    assert_eq!(my_transfers(&app, &owner).await.len(), 1);
+    assert!(my_transfers(&app, &stranger).await.is_empty());
+
+    assert_problem(
+        set_id_number(&app, &owner, "450102198801011235").await,
+        StatusCode::CONFLICT,
+        "ID_NUMBER_LOCKED",
+    )
+    .await;
+    let next = agency_case(&app, &writer, OWNER_ID, None).await;
+    assert!(
+        next.get("claim_code").is_none(),
+        "a proven number's new cases join at once"
+    );
+    assert_eq!(my_transfers(&app, &owner).await.len(), 2);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn expired_codes_and_too_many_wrong_ones_are_refused() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("000000").await;
+    let writer = agency(&app, &admin.access_token, &["si_transfer:write"]).await;
+    let expired = agency_case(&app, &writer, OWNER_ID, None).await;
+    let db = app.db().await;
+    let backdate = Query::update()
+        .table(Alias::new("si_transfer"))
+        .value(Alias::new("claim_expires_at"), Utc::now() - Duration::minutes(1))
+        .and_where(Expr::col(Alias::new("transfer_no")).eq(expired["transfer_no"].as_str().unwrap()))
+        .to_owned();
+    db.execute(&backdate).await.unwrap();
+    let owner = guangxi_worker(&app, "late-owner", OWNER_ID).await;
+    assert_problem(
+        claim(&app, &owner, expired["claim_code"].as_str().unwrap()).await,
+        StatusCode::NOT_FOUND,
+        "CLAIM_CODE_INVALID",
+    )
+    .await;
+
+    let fresh = agency_case(&app, &writer, OWNER_ID, None).await;
+    for wrong in ["2345-6789-ABCD", "not a code", "2345-6789-ABCE", "2345-6789-ABCF"] {
+        assert_problem(
+            claim(&app, &owner, wrong).await,
+            StatusCode::NOT_FOUND,
+            "CLAIM_CODE_INVALID",
+        )
+        .await;
+    }
+    let tries = claim(&app, &owner, fresh["claim_code"].as_str().unwrap()).await;
+    assert_problem(tries, StatusCode::TOO_MANY_REQUESTS, "CLAIM_TRIES_EXHAUSTED").await;
+    assert!(my_transfers(&app, &owner).await.is_empty());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_identity_check_proves_the_number_and_links_its_cases() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("000000").await;
+    let writer = agency(&app, &admin.access_token, &["si_transfer:write"]).await;
+    let opened = agency_case(&app, &writer, OWNER_ID, None).await;
+    let owner = guangxi_worker(&app, "face-checked", OWNER_ID).await;
+    let check = async |token: &str| {
+        let body = json!({"result_token": token});
+        worker_post(&app, &owner, "/api/v1/me/identity-check", &body).await
+    };
+    assert_problem(
+        check("sandbox-fail").await,
+        StatusCode::BAD_REQUEST,
+        "IDENTITY_CHECK_FAILED",
+    )
+    .await;
+    assert!(my_transfers(&app, &owner).await.is_empty());
+    let passed = check("sandbox-pass").await;
+    assert_eq!(passed.status(), StatusCode::OK);
+    assert_eq!(passed.json::<Value>().await.unwrap()["id_number_proven"], true);
+    let linked: Value = link(&app, &owner).await.json().await.unwrap();
+    assert_eq!(linked[0]["transfer_no"], opened["transfer_no"]);
+    let audited = app
+        .get_json_with(
+            "/api/v1/admin/audit-logs?action=worker.identity.verify",
+            &admin.access_token,
+        )
+        .await;
+    assert_eq!(audited["total"], 2, "the failed check is audited too");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn staff_of_the_region_release_a_squatted_number_for_its_owner() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("000000").await;
+    let squatter = guangxi_worker(&app, "holder", OWNER_ID).await;
+    let opened = app
+        .client
+        .post(app.url("/api/v1/si-transfers"))
+        .bearer_auth(&squatter.access_token)
+        .header("Idempotency-Key", "squat")
+        .json(&json!({"insurance_type": "pension", "from_region_code": "450103", "to_region_code": "320115"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(opened.status(), StatusCode::CREATED);
+    assert_problem(
+        set_id_number(&app, &squatter, "450102198801011235").await,
+        StatusCode::CONFLICT,
+        "ID_NUMBER_LOCKED",
+    )
+    .await;
+
+    let owner = app.login_worker("rightful").await;
+    let refused = assert_problem(
+        set_id_number(&app, &owner, OWNER_ID).await,
+        StatusCode::CONFLICT,
+        "ID_NUMBER_IN_USE",
+    )
+    .await;
+    assert!(refused["message"].as_str().unwrap().contains("窗口"), "{refused}");
+
+    let release = json!({"id_number": OWNER_ID, "reason": "本人持身份证到窗口申请"});
+    let jiangsu = app.staff(&admin, "js.admin", &["admin"], "320000").await;
+    let elsewhere = app
+        .post_json(
+            "/api/v1/admin/id-number-releases",
+            &release,
+            Some(&jiangsu.access_token),
+        )
+        .await;
+    assert_problem(elsewhere, StatusCode::FORBIDDEN, "OUT_OF_REGION_SCOPE").await;
+    let reviewer = app.staff(&admin, "gx.reviewer", &["reviewer"], "450000").await;
+    let no_role = app
+        .post_json(
+            "/api/v1/admin/id-number-releases",
+            &release,
+            Some(&reviewer.access_token),
+        )
+        .await;
+    assert_problem(no_role, StatusCode::FORBIDDEN, "ROLE_REQUIRED").await;
+    let guangxi = app.staff(&admin, "gx.admin", &["admin"], "450000").await;
+    let released = app
+        .post_json(
+            "/api/v1/admin/id-number-releases",
+            &release,
+            Some(&guangxi.access_token),
+        )
+        .await;
+    assert_eq!(released.status(), StatusCode::NO_CONTENT);
+    let audited = app
+        .get_json_with(
+            "/api/v1/admin/audit-logs?action=worker.id_number.release",
+            &guangxi.access_token,
+        )
+        .await;
+    assert_eq!(audited["total"], 1, "the province's administrators see the release");
+
+    assert_eq!(set_id_number(&app, &owner, OWNER_ID).await.status(), StatusCode::OK);
+    assert_eq!(
+        my_transfers(&app, &squatter).await.len(),
+        1,
+        "the holder keeps their own case"
+    );
+    assert!(
+        my_transfers(&app, &owner).await.is_empty(),
+        "and it does not become the owner's"
+    );
+
+    let writer = agency(&app, &admin.access_token, &["si_transfer:write"]).await;
+    let case = agency_case(&app, &writer, OWNER_ID, None).await;
+    assert_eq!(
+        claim(&app, &owner, case["claim_code"].as_str().unwrap()).await.status(),
+        StatusCode::OK
+    );
+    let proven = app
+        .post_json(
+            "/api/v1/admin/id-number-releases",
+            &release,
+            Some(&guangxi.access_token),
+        )
+        .await;
+    assert_problem(proven, StatusCode::CONFLICT, "ID_NUMBER_PROVEN").await;
     app.stop().await;
 }
 

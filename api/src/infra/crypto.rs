@@ -48,6 +48,7 @@ pub enum Purpose {
     IdNumber,
     Phone,
     WebhookSecret,
+    ClaimCode,
 }
 
 impl Purpose {
@@ -56,6 +57,7 @@ impl Purpose {
             Purpose::IdNumber => b"id_number",
             Purpose::Phone => b"phone",
             Purpose::WebhookSecret => b"webhook_secret",
+            Purpose::ClaimCode => b"claim_code",
         }
     }
 }
@@ -66,6 +68,8 @@ pub enum Field {
     WorkerIdNumber,
     WorkerPhone,
     WageReportContactPhone,
+    /// The phone an agency recorded on a case it opened.
+    TransferAgencyPhone,
     /// Bound to the client's `client_id`, the id it signs in with.
     IntegratorWebhookSecret,
     /// The file of an upload, kept in the file store.
@@ -78,6 +82,7 @@ impl Field {
             Field::WorkerIdNumber => ("worker", "id_number_cipher"),
             Field::WorkerPhone => ("worker", "phone_cipher"),
             Field::WageReportContactPhone => ("wage_report", "contact_phone_cipher"),
+            Field::TransferAgencyPhone => ("si_transfer", "phone_cipher"),
             Field::IntegratorWebhookSecret => ("integrator_client", "webhook_secret"),
             Field::UploadFile => ("upload", "file"),
         }
@@ -89,7 +94,7 @@ impl Field {
             Field::WorkerIdNumber => Some(Purpose::IdNumber),
             Field::WorkerPhone | Field::WageReportContactPhone => Some(Purpose::Phone),
             Field::IntegratorWebhookSecret => Some(Purpose::WebhookSecret),
-            Field::UploadFile => None,
+            Field::TransferAgencyPhone | Field::UploadFile => None,
         }
     }
 

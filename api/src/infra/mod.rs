@@ -3,6 +3,7 @@
 pub mod crypto;
 pub mod db;
 pub mod files;
+pub mod identity;
 pub mod memory_store;
 pub mod outbound;
 pub mod redis_store;

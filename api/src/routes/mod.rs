@@ -5,6 +5,7 @@ pub mod applications;
 pub mod auth;
 pub mod exports;
 pub mod health;
+pub mod identity;
 pub mod integrations;
 pub mod me;
 pub mod policies;
@@ -59,6 +60,7 @@ pub type Apis = (
     auth::AuthApi,
     me::MeApi,
     admin::AdminApi,
+    identity::IdentityAdminApi,
     integrations::IntegrationsApi,
     policies::PolicyApi,
     programs::ProgramApi,
@@ -78,6 +80,7 @@ pub fn apis() -> Apis {
         auth::AuthApi,
         me::MeApi,
         admin::AdminApi,
+        identity::IdentityAdminApi,
         integrations::IntegrationsApi,
         policies::PolicyApi,
         programs::ProgramApi,

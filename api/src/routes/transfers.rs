@@ -4,13 +4,14 @@ use poem_openapi::{
     ApiResponse, Enum, Object, OpenApi,
     param::{Header, Path, Query},
     payload::Json,
+    types::Example,
 };
 use serde::{Deserialize, Serialize};
 
 use super::{ApiTags, Page, check_page, default_page_size, first_page};
 use crate::{
     auth::schemes::{IntegratorAuth, StaffAuth, WorkerAuth},
-    domain::{BoundedText, IdNumber, RegionCode},
+    domain::{BoundedText, IdNumber, PhoneNumber, RegionCode, TextType},
     http::{
         gateway::RequestContext,
         json_body::{JsonBody, present},
@@ -19,7 +20,7 @@ use crate::{
     services::{
         idempotency,
         transfers::{
-            self, Opening, StaffFilter, StepReport, Transfer,
+            self, AgencyOpening, Opening, StaffFilter, StepReport, Transfer, claims,
             process::{InsuranceType, Office},
         },
         webhooks::{self, DeliveryOutcome},
@@ -133,19 +134,68 @@ pub enum TransferOpened {
 }
 
 #[derive(Debug, Object, Deserialize)]
+#[oai(example)]
 pub struct AgencyTransferRequest {
-    /// The insured person's ID number; the case joins their account when they register.
+    /// The insured person's ID number. It does not link the case to an
+    /// account by itself: see `claim_code` and `phone`.
     pub id_number: IdNumber,
     pub insurance_type: InsuranceType,
     pub from_region_code: RegionCode,
     pub to_region_code: RegionCode,
+    /// The person's mobile number as the agency knows it (stored encrypted).
+    /// A worker whose phone, verified by WeChat, is this one links the case
+    /// without a code.
+    #[serde(default, deserialize_with = "present")]
+    pub phone: Option<PhoneNumber>,
+}
+
+impl Example for AgencyTransferRequest {
+    fn example() -> Self {
+        AgencyTransferRequest {
+            id_number: IdNumber::parse("450103199002022342").expect("a valid example"),
+            insurance_type: InsuranceType::Medical,
+            from_region_code: RegionCode::parse("450103").expect("a valid example"),
+            to_region_code: RegionCode::parse("320115").expect("a valid example"),
+            phone: PhoneNumber::parse("13812345678").ok(),
+        }
+    }
+}
+
+/// A case the agency opened, with the code to hand the person.
+#[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct AgencyTransferView {
+    #[oai(flatten)]
+    pub transfer: TransferView,
+    /// One-time code for the person to claim the case in the mini-program
+    /// (e.g. printed on the receipt). Shown this once; works once, until
+    /// `claim_expires_at`. Absent when the case already joined the account
+    /// of a worker who had proven this ID number.
+    pub claim_code: Option<String>,
+    pub claim_expires_at: Option<DateTime<Utc>>,
 }
 
 #[derive(ApiResponse)]
 pub enum AgencyTransferOpened {
     /// Opened.
     #[oai(status = 201)]
-    Created(Json<TransferView>),
+    Created(Json<AgencyTransferView>),
+}
+
+/// The claim code an agency handed the worker.
+#[derive(Debug, Object, Deserialize)]
+#[oai(example)]
+pub struct ClaimRequest {
+    /// As printed, e.g. `K7M2-Q9XP-4HTD`; spaces, dashes and small letters are fine.
+    pub code: BoundedText<1, 32>,
+}
+
+impl Example for ClaimRequest {
+    fn example() -> Self {
+        ClaimRequest {
+            code: BoundedText::parse("K7M2-Q9XP-4HTD").expect("a valid example"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Enum, Deserialize)]
@@ -222,7 +272,8 @@ impl TransferApi {
 
     /// List my transfers
     ///
-    /// Including cases an agency opened for my ID number.
+    /// The cases the worker opened and those they linked (`claimTransfer`,
+    /// `linkMyTransfers`); a typed ID number alone brings none.
     #[oai(path = "/si-transfers", method = "get", operation_id = "listMyTransfers")]
     async fn list(
         &self,
@@ -230,6 +281,45 @@ impl TransferApi {
         auth: WorkerAuth,
     ) -> ApiResult<Json<Vec<TransferView>>, { status::SIGNED_IN }> {
         let transfers = transfers::list_for_worker(&state, &auth.0).await?;
+        Ok(Json(transfers.into_iter().map(transfer_view).collect()))
+    }
+
+    /// Claim a transfer with the agency's code
+    ///
+    /// The social-insurance agency that opened the case gave the worker a
+    /// one-time code. The case joins the worker's account when the code is
+    /// right, unused and unexpired and the profile holds the case's ID
+    /// number; that number then counts as proven. Anything else is 404
+    /// `CLAIM_CODE_INVALID`, which says nothing about whose number has cases.
+    /// Five wrong codes a day, then 429 `CLAIM_TRIES_EXHAUSTED`.
+    #[oai(path = "/si-transfers/claim", method = "post", operation_id = "claimTransfer")]
+    async fn claim(
+        &self,
+        state: Data<&AppState>,
+        context: Data<&RequestContext>,
+        auth: WorkerAuth,
+        body: JsonBody<ClaimRequest>,
+    ) -> ApiResult<Json<TransferView>, { status::BODY | status::NOT_FOUND | status::SIGNED_IN }> {
+        let transfer = claims::claim(&state, &context, &auth.0, body.0.code.as_str()).await?;
+        Ok(Json(transfer_view(transfer)))
+    }
+
+    /// Link the transfers agencies opened for me
+    ///
+    /// Links the cases agencies opened for the ID number in the profile that
+    /// the worker's evidence covers: every one once the number is proven
+    /// (an identity check, or a case claimed with a code), otherwise those
+    /// for which the agency recorded the phone WeChat verified for the
+    /// worker (`POST /me/phone`). Answers the cases linked now (perhaps none).
+    /// With neither evidence: 409 `IDENTITY_NOT_PROVEN`.
+    #[oai(path = "/si-transfers/link", method = "post", operation_id = "linkMyTransfers")]
+    async fn link(
+        &self,
+        state: Data<&AppState>,
+        context: Data<&RequestContext>,
+        auth: WorkerAuth,
+    ) -> ApiResult<Json<Vec<TransferView>>, { status::BAD_REQUEST | status::CONFLICT | status::SIGNED_IN }> {
+        let transfers = claims::link(&state, &context, &auth.0).await?;
         Ok(Json(transfers.into_iter().map(transfer_view).collect()))
     }
 
@@ -290,9 +380,12 @@ impl TransferIntegrationApi {
     /// Open a transfer from the agency's side
     ///
     /// Scope `si_transfer:write`. The old or the new place must lie in the
-    /// client's region (403 `OUT_OF_REGION_SCOPE` otherwise). Matched to the
-    /// worker by the keyed hash of the ID number; kept for them if they have
-    /// not registered yet.
+    /// client's region (403 `OUT_OF_REGION_SCOPE` otherwise). The case joins
+    /// a worker's account at once only when the holder of the ID number has
+    /// proven it (an identity check, or an earlier case claimed). Otherwise it
+    /// waits, whoever has typed the number, until the person links it: with
+    /// the one-time `claim_code` in the answer (shown once, valid 30 days), or
+    /// with the `phone` given here matching the phone WeChat verified for them.
     #[oai(
         path = "/integrations/si-transfers",
         method = "post",
@@ -306,13 +399,21 @@ impl TransferIntegrationApi {
         body: JsonBody<AgencyTransferRequest>,
     ) -> ApiResult<AgencyTransferOpened, { status::BODY | status::FORBIDDEN | status::SIGNED_IN }> {
         let body = body.0;
-        let opening = Opening {
-            insurance_type: body.insurance_type,
-            from: body.from_region_code,
-            to: body.to_region_code,
+        let agency = AgencyOpening {
+            opening: Opening {
+                insurance_type: body.insurance_type,
+                from: body.from_region_code,
+                to: body.to_region_code,
+            },
+            id_number: body.id_number,
+            phone: body.phone,
         };
-        let transfer = transfers::open_for_agency(&state, &context, &auth.0, &body.id_number, opening).await?;
-        Ok(AgencyTransferOpened::Created(Json(transfer_view(transfer))))
+        let opened = transfers::open_for_agency(&state, &context, &auth.0, agency).await?;
+        Ok(AgencyTransferOpened::Created(Json(AgencyTransferView {
+            transfer: transfer_view(opened.transfer),
+            claim_code: opened.claim_code,
+            claim_expires_at: opened.claim_expires_at,
+        })))
     }
 
     /// Report a step of a transfer

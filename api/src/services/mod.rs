@@ -1,5 +1,6 @@
 //! Domain rules, one module per domain. Services know nothing of HTTP.
 
+pub mod accounts;
 pub mod allowances;
 pub mod applications;
 pub mod audit;

@@ -296,20 +296,35 @@ pub async fn rekey(
                         .lookup_hashes(Purpose::IdNumber, number)
                         .contains(&row.id_number_hash)
                 });
-                let Some(id_number) = id_number else {
-                    if row.anonymised_at.is_none() {
-                        summary.transfer_hashes_kept += 1;
-                    }
-                    continue;
-                };
                 let mut rewrite = Rewrite::new();
-                rewrite.hash(
+                match id_number {
+                    Some(id_number) => rewrite.hash(
+                        protector,
+                        si_transfer::Column::IdNumberHash,
+                        Purpose::IdNumber,
+                        &id_number,
+                        &Some(row.id_number_hash.clone()),
+                    ),
+                    None if row.anonymised_at.is_none() => summary.transfer_hashes_kept += 1,
+                    None => {}
+                }
+                let phone = rewrite.cipher(
                     protector,
-                    si_transfer::Column::IdNumberHash,
-                    Purpose::IdNumber,
-                    &id_number,
-                    &Some(row.id_number_hash.clone()),
+                    si_transfer::Column::PhoneCipher,
+                    Field::TransferAgencyPhone,
+                    &row.id,
+                    &row.phone_cipher,
+                    &mut summary.unreadable,
                 );
+                if let Some(phone) = phone {
+                    rewrite.hash(
+                        protector,
+                        si_transfer::Column::PhoneHash,
+                        Purpose::Phone,
+                        &phone,
+                        &row.phone_hash,
+                    );
+                }
                 if rewrite
                     .apply::<si_transfer::Entity>(&transaction, apply, si_transfer::Column::Id, &row.id)
                     .await?

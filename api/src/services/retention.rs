@@ -64,25 +64,35 @@ pub struct Summary {
     pub idempotency_keys: u64,
 }
 
-fn past_applications(cutoff: DateTime<Utc>) -> sea_orm::Select<application::Entity> {
+/// Closed cases that still hold personal data.
+fn closed_applications() -> sea_orm::Select<application::Entity> {
     application::Entity::find()
         .filter(application::Column::Status.is_in(CLOSED_APPLICATIONS.map(ApplicationStatus::as_str)))
-        .filter(application::Column::UpdatedAt.lt(cutoff))
         .filter(application::Column::AnonymisedAt.is_null())
 }
 
-fn past_reports(cutoff: DateTime<Utc>) -> sea_orm::Select<wage_report::Entity> {
+fn closed_reports() -> sea_orm::Select<wage_report::Entity> {
     wage_report::Entity::find()
         .filter(wage_report::Column::Status.is_in(CLOSED_REPORTS.map(ReportStatus::as_str)))
-        .filter(wage_report::Column::UpdatedAt.lt(cutoff))
         .filter(wage_report::Column::AnonymisedAt.is_null())
 }
 
-fn past_transfers(cutoff: DateTime<Utc>) -> sea_orm::Select<si_transfer::Entity> {
+fn closed_transfers() -> sea_orm::Select<si_transfer::Entity> {
     si_transfer::Entity::find()
         .filter(si_transfer::Column::Status.is_in(CLOSED_TRANSFERS))
-        .filter(si_transfer::Column::UpdatedAt.lt(cutoff))
         .filter(si_transfer::Column::AnonymisedAt.is_null())
+}
+
+fn past_applications(cutoff: DateTime<Utc>) -> sea_orm::Select<application::Entity> {
+    closed_applications().filter(application::Column::UpdatedAt.lt(cutoff))
+}
+
+fn past_reports(cutoff: DateTime<Utc>) -> sea_orm::Select<wage_report::Entity> {
+    closed_reports().filter(wage_report::Column::UpdatedAt.lt(cutoff))
+}
+
+fn past_transfers(cutoff: DateTime<Utc>) -> sea_orm::Select<si_transfer::Entity> {
+    closed_transfers().filter(si_transfer::Column::UpdatedAt.lt(cutoff))
 }
 
 /// Hands every case `past` finds to `anonymise`, a batch at a time, until
@@ -187,6 +197,62 @@ pub async fn purge(
     Ok(summary)
 }
 
+/// What closing an account removes at once: the personal data of the
+/// worker's closed cases, as the retention period would later, and their
+/// documents. Open cases keep theirs until they close and their retention
+/// period ends, because the offices must still finish them.
+pub async fn forget_closed_cases_of(
+    db: &DatabaseConnection,
+    files: &dyn FileStore,
+    worker_id: &str,
+) -> AppResult<Summary> {
+    let now = Utc::now();
+    let mut summary = Summary {
+        applied: true,
+        cutoff: now,
+        ..Summary::default()
+    };
+    let applications: Vec<String> = closed_applications()
+        .filter(application::Column::WorkerId.eq(worker_id))
+        .select_only()
+        .column(application::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    for id in applications {
+        if let Some(keys) = anonymise_application(db, &id, now).await? {
+            summary.applications += 1;
+            summary.uploads += remove_files(files, keys).await;
+        }
+    }
+    let reports: Vec<String> = closed_reports()
+        .filter(wage_report::Column::WorkerId.eq(worker_id))
+        .select_only()
+        .column(wage_report::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    for id in reports {
+        if let Some(keys) = anonymise_report(db, &id, now).await? {
+            summary.wage_reports += 1;
+            summary.uploads += remove_files(files, keys).await;
+        }
+    }
+    let transfers: Vec<String> = closed_transfers()
+        .filter(si_transfer::Column::WorkerId.eq(worker_id))
+        .select_only()
+        .column(si_transfer::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    for id in transfers {
+        if anonymise_transfer(db, &id, now).await? {
+            summary.si_transfers += 1;
+        }
+    }
+    Ok(summary)
+}
+
 async fn count(db: &DatabaseConnection, cutoff: DateTime<Utc>, now: DateTime<Utc>) -> AppResult<Summary> {
     let application_ids = past_applications(cutoff).select_only().column(application::Column::Id);
     let report_ids = past_reports(cutoff).select_only().column(wage_report::Column::Id);
@@ -269,11 +335,14 @@ async fn anonymise_report(db: &DatabaseConnection, id: &str, now: DateTime<Utc>)
 }
 
 /// The ID-number hash is what ties a transfer to a person: a random value
-/// takes its place, so it matches nobody. False when another run got there first.
+/// takes its place, so it matches nobody; the phone the agency recorded
+/// goes. False when another run got there first.
 async fn anonymise_transfer(db: &DatabaseConnection, id: &str, now: DateTime<Utc>) -> AppResult<bool> {
     let random_hash = hex::encode(rand::random::<[u8; 32]>());
     let unlinked = si_transfer::Entity::update_many()
         .col_expr(si_transfer::Column::IdNumberHash, Expr::value(random_hash))
+        .col_expr(si_transfer::Column::PhoneCipher, Expr::value(Option::<String>::None))
+        .col_expr(si_transfer::Column::PhoneHash, Expr::value(Option::<String>::None))
         .col_expr(si_transfer::Column::AnonymisedAt, Expr::value(now))
         .filter(si_transfer::Column::Id.eq(id))
         .filter(si_transfer::Column::AnonymisedAt.is_null())
@@ -303,7 +372,7 @@ async fn detach_uploads(
 
 /// Deletes the files of committed removals. A file that cannot be deleted is
 /// logged and left: no row points at it any more.
-async fn remove_files(files: &dyn FileStore, keys: Vec<String>) -> u64 {
+pub async fn remove_files(files: &dyn FileStore, keys: Vec<String>) -> u64 {
     let mut removed = 0;
     for key in keys {
         match files.delete(&key).await {

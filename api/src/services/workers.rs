@@ -2,25 +2,27 @@
 //! personal data, and the phone number bound through WeChat.
 
 use chrono::Utc;
-use entity::worker;
+use entity::{application, si_transfer, wage_report, worker};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
-    SqlErr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, SqlErr,
 };
 use serde_json::json;
 
 use crate::{
-    auth::{Audience, Principal, sessions::Issued},
+    auth::{Audience, Principal, Role, sessions::Issued},
     domain::{HukouType, IdNumber, PhoneNumber, RegionCode, TextType},
     error::{AppError, AppResult, ErrorCode, Localized},
     http::gateway::RequestContext,
     infra::{
         crypto::{DataProtector, Field, Purpose},
+        identity::{IdentityClaim, Verdict},
         wechat::WechatError,
     },
     services::{
         audit::{self, Actor, Event, Outcome},
         programs::rules::Facts,
+        staff::require_role,
     },
     state::AppState,
 };
@@ -61,6 +63,9 @@ pub struct Profile {
     pub residence_region_code: Option<RegionCode>,
     pub work_region_code: Option<RegionCode>,
     pub consent_version: Option<String>,
+    /// The ID number was proven: an identity check, or a case linked with
+    /// an agency's claim code or recorded phone.
+    pub id_number_proven: bool,
     pub created_at: chrono::DateTime<Utc>,
 }
 
@@ -102,6 +107,7 @@ fn profile_of(protector: &DataProtector, row: &worker::Model) -> Profile {
         residence_region_code: stored_region(&row.residence_region_code),
         work_region_code: stored_region(&row.work_region_code),
         consent_version: row.consent_version.clone(),
+        id_number_proven: row.id_verified_at.is_some(),
         created_at: row.created_at,
     }
 }
@@ -231,6 +237,154 @@ pub async fn profile(state: &AppState, worker_id: &str) -> AppResult<Profile> {
     Ok(profile_of(&state.protector, &load(&state.db, worker_id).await?))
 }
 
+/// True when the worker's ID number carries weight beyond their own
+/// profile: it was proven, or cases stand on it (applications, transfers,
+/// wage reports). Such a number is not the worker's alone to change.
+async fn number_is_settled(db: &impl ConnectionTrait, row: &worker::Model) -> AppResult<bool> {
+    if row.id_verified_at.is_some() {
+        return Ok(true);
+    }
+    let applications = application::Entity::find()
+        .filter(application::Column::WorkerId.eq(&row.id))
+        .count(db)
+        .await?;
+    let transfers = si_transfer::Entity::find()
+        .filter(si_transfer::Column::WorkerId.eq(&row.id))
+        .count(db)
+        .await?;
+    let reports = wage_report::Entity::find()
+        .filter(wage_report::Column::WorkerId.eq(&row.id))
+        .count(db)
+        .await?;
+    Ok(applications + transfers + reports > 0)
+}
+
+/// Checks that the worker is the person the profile's name and ID number
+/// belong to (人脸核身 / 实名核验, through `IdentityVerifier`); when the check
+/// confirms it, the number is proven: every case agencies open for it joins
+/// the account, and it is never released. Audited either way.
+pub async fn verify_identity(
+    state: &AppState,
+    request: &RequestContext,
+    principal: &Principal,
+    result_token: &str,
+) -> AppResult<Profile> {
+    let verifier = state
+        .identity
+        .as_ref()
+        .ok_or_else(|| AppError::new(ErrorCode::IdentityCheckUnavailable))?;
+    let row = load(&state.db, &principal.subject).await?;
+    let id_number = row
+        .id_number_cipher
+        .as_deref()
+        .and_then(|cipher| state.protector.decrypt(Field::WorkerIdNumber, &row.id, cipher).ok())
+        .and_then(|plain| IdNumber::parse(&plain).ok());
+    let (Some(real_name), Some(id_number)) = (row.real_name.as_deref(), id_number) else {
+        let missing: Vec<&str> = [
+            ("real_name", row.real_name.is_none()),
+            ("id_number", row.id_number_cipher.is_none()),
+        ]
+        .into_iter()
+        .filter_map(|(field, absent)| absent.then_some(field))
+        .collect();
+        return Err(AppError::new(ErrorCode::ProfileIncomplete).with_details(json!({ "missing": missing })));
+    };
+    let claim = IdentityClaim {
+        real_name,
+        id_number: &id_number,
+        result_token,
+    };
+    let verdict = verifier.verify(&claim).await.map_err(|error| AppError {
+        source: Some(error.into()),
+        ..AppError::new(ErrorCode::IdentityCheckUnavailable)
+    })?;
+    let confirmed = verdict == Verdict::Confirmed;
+    let transaction = crate::infra::db::begin_write(&state.db).await?;
+    let row = if confirmed {
+        let mut active = load(&transaction, &principal.subject).await?.into_active_model();
+        active.id_verified_at = Set(Some(Utc::now()));
+        active.updated_at = Set(Utc::now());
+        active.update(&transaction).await?
+    } else {
+        row
+    };
+    audit::record(
+        &transaction,
+        Some(request),
+        Event {
+            actor: Actor::Principal(principal),
+            action: "worker.identity.verify",
+            target: Some(("worker", &row.id)),
+            region: None,
+            outcome: if confirmed { Outcome::Success } else { Outcome::Failure },
+            details: None,
+        },
+    )
+    .await?;
+    transaction.commit().await?;
+    if !confirmed {
+        return Err(AppError::new(ErrorCode::IdentityCheckFailed));
+    }
+    Ok(profile_of(&state.protector, &row))
+}
+
+/// Why staff release an ID number from an account.
+pub struct Release {
+    pub id_number: IdNumber,
+    pub reason: String,
+}
+
+/// Staff take an ID number away from the account holding it, when that
+/// account never proved it (a squatter, or a typing mistake that cases now
+/// stand on), so that its owner can set it. An administrator of the region
+/// the number was issued in (its first six digits) decides; the release is
+/// audited with the reason. The account keeps its cases.
+pub async fn release_id_number(
+    state: &AppState,
+    request: &RequestContext,
+    staff: &Principal,
+    release: Release,
+) -> AppResult<()> {
+    require_role(staff, Role::Admin)?;
+    let issued_in = RegionCode::parse(&release.id_number.as_str()[..6])
+        .map_err(|_| AppError::invalid_field("id_number", ErrorCode::RegionNotFound.default_message()))?;
+    if !staff.covers(&state.regions, issued_in) {
+        return Err(AppError::new(ErrorCode::OutOfRegionScope).with_details(json!({ "region_code": issued_in })));
+    }
+    let hashes = state
+        .protector
+        .lookup_hashes(Purpose::IdNumber, release.id_number.as_str());
+    let transaction = crate::infra::db::begin_write(&state.db).await?;
+    let holder = worker::Entity::find()
+        .filter(worker::Column::IdNumberHash.is_in(hashes))
+        .one(&transaction)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+    if holder.id_verified_at.is_some() {
+        return Err(AppError::new(ErrorCode::IdNumberProven));
+    }
+    let mut active = holder.clone().into_active_model();
+    active.id_number_cipher = Set(None);
+    active.id_number_hash = Set(None);
+    active.updated_at = Set(Utc::now());
+    active.update(&transaction).await?;
+    audit::record(
+        &transaction,
+        Some(request),
+        Event {
+            actor: Actor::Principal(staff),
+            action: "worker.id_number.release",
+            target: Some(("worker", &holder.id)),
+            region: Some(issued_in),
+            outcome: Outcome::Success,
+            details: Some(json!({ "reason": release.reason })),
+        },
+    )
+    .await?;
+    transaction.commit().await?;
+    Ok(())
+}
+
 fn clean_name(name: &str) -> AppResult<String> {
     let name = name.trim();
     let length = name.chars().count();
@@ -278,6 +432,18 @@ pub async fn update_profile(
     let transaction = crate::infra::db::begin_write(&state.db).await?;
     let row = load(&transaction, &principal.subject).await?;
     let consented = change.consent_version.is_some() || row.consent_version.as_deref() == Some(CONSENT_VERSION);
+    // The stored hash may be under an older lookup key: the same number is
+    // no replacement whichever key hashed it.
+    let replaces_number = match (&row.id_number_hash, &change.id_number) {
+        (Some(stored), Some(id)) => !state
+            .protector
+            .lookup_hashes(Purpose::IdNumber, id.as_str())
+            .contains(stored),
+        _ => false,
+    };
+    if replaces_number && number_is_settled(&transaction, &row).await? {
+        return Err(AppError::new(ErrorCode::IdNumberLocked));
+    }
     let mut changed: Vec<&str> = Vec::new();
     let mut active = row.into_active_model();
     if let Some(id_number) = &change.id_number {

@@ -2,8 +2,9 @@
 //! `bad` (40029), `busy` (45011), `risky` (40226), `system` (-1), `http500`,
 //! `garbage` (malformed JSON), `huge` (a 10 MB body), `slow` (never answers in
 //! time); any other code signs in as openid `o_{code}` (with a unionid when the
-//! code starts with `u-`). Phone codes: `phone-ok`, `phone-foreign` (another
-//! app's watermark). Content checks refuse text with 违禁; a test can hold
+//! code starts with `u-`). Phone codes: `phone-ok` (`PHONE`), `phone-1…`
+//! (the eleven digits after `phone-`), `phone-foreign` (another app's
+//! watermark). Content checks refuse text with 违禁; a test can hold
 //! the next check until it lets it answer.
 
 use std::{
@@ -138,17 +139,18 @@ async fn phone_number(
     if state.lock().unwrap().expired.contains(&query.access_token) {
         return json_response(json!({"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"}));
     }
-    let appid = match body["code"].as_str() {
-        Some("phone-ok") => APP_ID,
-        Some("phone-foreign") => "wx-another-app",
+    let (appid, phone) = match body["code"].as_str() {
+        Some("phone-ok") => (APP_ID, PHONE),
+        Some("phone-foreign") => ("wx-another-app", PHONE),
+        Some(code) if code.strip_prefix("phone-1").is_some_and(|rest| rest.len() == 10) => (APP_ID, &code[6..]),
         _ => return json_response(json!({"errcode": 40029, "errmsg": "invalid code"})),
     };
     json_response(json!({
         "errcode": 0,
         "errmsg": "ok",
         "phone_info": {
-            "phoneNumber": PHONE,
-            "purePhoneNumber": PHONE,
+            "phoneNumber": phone,
+            "purePhoneNumber": phone,
             "countryCode": "86",
             "watermark": {"timestamp": 1_700_000_000, "appid": appid}
         }

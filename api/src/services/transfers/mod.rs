@@ -2,6 +2,7 @@
 //! agency, moved step by step by the agencies' systems, each step due within
 //! its legal limit in working days, every change in the agencies' feed.
 
+pub mod claims;
 pub mod process;
 
 use std::collections::HashMap;
@@ -18,10 +19,10 @@ use serde_json::json;
 use self::process::{InsuranceType, Office, StepSpec, steps};
 use crate::{
     auth::{Principal, Role, Scope},
-    domain::{IdNumber, RegionCode, TextType},
+    domain::{IdNumber, PhoneNumber, RegionCode, TextType},
     error::{AppError, AppResult, ErrorCode, Localized},
     http::gateway::RequestContext,
-    infra::crypto::{Field, Purpose},
+    infra::crypto::{DataProtector, Field, Purpose},
     services::{
         allowances::DailyAllowance,
         audit::{self, Actor, Event, Outcome},
@@ -226,17 +227,38 @@ pub struct Opening {
     pub to: RegionCode,
 }
 
+/// What an agency records when it opens a case, for the person to link it
+/// with (see `claims`): the phone's ciphertext and keyed hash, and the
+/// claim code's keyed hash.
+#[derive(Default)]
+struct AgencyEvidence {
+    phone: Option<PhoneNumber>,
+    claim_code_hash: Option<String>,
+}
+
 async fn open_case(
     transaction: &DatabaseTransaction,
+    protector: &DataProtector,
     opening: &Opening,
     worker_id: Option<String>,
     id_number_hash: String,
     source: &str,
     client_id: Option<String>,
+    evidence: AgencyEvidence,
 ) -> AppResult<si_transfer::Model> {
     let now = Utc::now();
+    let id = uuid::Uuid::new_v4().to_string();
+    let (phone_cipher, phone_hash) = evidence
+        .phone
+        .map(|phone| {
+            (
+                protector.encrypt(Field::TransferAgencyPhone, &id, phone.as_str()),
+                protector.lookup_hash(Purpose::Phone, phone.as_str()),
+            )
+        })
+        .unzip();
     let transfer = si_transfer::ActiveModel {
-        id: Set(uuid::Uuid::new_v4().to_string()),
+        id: Set(id),
         transfer_no: Set(counters::readable_number(transaction, NUMBER_PREFIX, opening.to.as_str()).await?),
         insurance_type: Set(opening.insurance_type.as_str().to_owned()),
         from_region_code: Set(opening.from.as_str().to_owned()),
@@ -249,6 +271,13 @@ async fn open_case(
         created_at: Set(now),
         updated_at: Set(now),
         anonymised_at: Set(None),
+        phone_cipher: Set(phone_cipher),
+        phone_hash: Set(phone_hash),
+        claim_expires_at: Set(evidence
+            .claim_code_hash
+            .as_ref()
+            .map(|_| now + claims::CLAIM_CODE_LIFETIME)),
+        claim_code_hash: Set(evidence.claim_code_hash),
     }
     .insert(transaction)
     .await
@@ -333,11 +362,13 @@ pub async fn open_for_worker(
         async |transaction| {
             let transfer = open_case(
                 transaction,
+                &state.protector,
                 &opening,
                 Some(worker.subject.clone()),
                 id_hash.clone(),
                 "worker",
                 None,
+                AgencyEvidence::default(),
             )
             .await?;
             webhooks::enqueue(
@@ -392,39 +423,60 @@ pub async fn open_for_worker(
     opened
 }
 
-/// An agency opens a case for an ID number; it joins the worker's list as
-/// soon as someone with that number registers and fills their profile.
+/// What an agency gives when it opens a case.
+pub struct AgencyOpening {
+    pub opening: Opening,
+    pub id_number: IdNumber,
+    /// The phone the agency knows for the person; a worker whose WeChat
+    /// phone is this one links the case without a code.
+    pub phone: Option<PhoneNumber>,
+}
+
+/// A case an agency opened, with the claim code to hand the person: shown
+/// this once, kept only as a keyed hash. None when the case joined its
+/// worker at once.
+pub struct AgencyOpened {
+    pub transfer: Transfer,
+    pub claim_code: Option<String>,
+    pub claim_expires_at: Option<DateTime<Utc>>,
+}
+
+/// An agency opens a case for an ID number. It joins an account at once
+/// only if the holder of that number has proven it; otherwise it waits for
+/// the person to link it with the claim code or the recorded phone
+/// (`claims`), whoever has typed the number.
 pub async fn open_for_agency(
     state: &AppState,
     request: &RequestContext,
     client: &Principal,
-    id_number: &IdNumber,
-    opening: Opening,
-) -> AppResult<Transfer> {
+    agency: AgencyOpening,
+) -> AppResult<AgencyOpened> {
     require_scope(client, Scope::SiTransferWrite)?;
-    opening_checks(state, &opening)?;
+    opening_checks(state, &agency.opening)?;
+    let opening = &agency.opening;
     if !client_reaches(state, client, opening.from, opening.to) {
         return Err(AppError::new(ErrorCode::OutOfRegionScope).with_details(json!({
             "from_region_code": opening.from,
             "to_region_code": opening.to,
         })));
     }
-    let id_hash = state.protector.lookup_hash(Purpose::IdNumber, id_number.as_str());
-    let matched = worker::Entity::find()
-        .filter(
-            worker::Column::IdNumberHash.is_in(state.protector.lookup_hashes(Purpose::IdNumber, id_number.as_str())),
-        )
-        .one(&state.db)
-        .await?
-        .map(|w| w.id);
+    let protector = &state.protector;
+    let id_hash = protector.lookup_hash(Purpose::IdNumber, agency.id_number.as_str());
+    let claim_code = claims::new_claim_code();
+    let evidence = AgencyEvidence {
+        phone: agency.phone.clone(),
+        claim_code_hash: claims::claim_code_hash(protector, &claim_code),
+    };
     let transaction = crate::infra::db::begin_write(&state.db).await?;
     let transfer = open_case(
         &transaction,
-        &opening,
-        matched,
+        protector,
+        &agency.opening,
+        None,
         id_hash,
         "agency",
         Some(client.subject.clone()),
+        evidence,
     )
     .await?;
     audit::record(
@@ -436,44 +488,31 @@ pub async fn open_for_agency(
             target: Some(("si_transfer", &transfer.id)),
             region: RegionCode::parse(&transfer.to_region_code).ok(),
             outcome: Outcome::Success,
-            details: Some(json!({ "transfer_no": transfer.transfer_no })),
+            details: Some(json!({ "transfer_no": transfer.transfer_no, "phone_recorded": agency.phone.is_some() })),
         },
     )
     .await?;
+    let holder_hashes = protector.lookup_hashes(Purpose::IdNumber, agency.id_number.as_str());
+    let linked = claims::link_if_proven(&transaction, request, client, &transfer, holder_hashes).await?;
+    let transfer = si_transfer::Entity::find_by_id(transfer.id.clone())
+        .one(&transaction)
+        .await?
+        .unwrap_or(transfer);
+    let claim_expires_at = transfer.claim_expires_at;
     let calendar = calendar::load(&transaction).await?;
     let view = hydrate(&transaction, &calendar, transfer).await?;
     transaction.commit().await?;
-    Ok(view)
+    Ok(AgencyOpened {
+        transfer: view,
+        claim_code: (!linked).then_some(claim_code),
+        claim_expires_at: claim_expires_at.filter(|_| !linked),
+    })
 }
 
-/// The worker's cases, including agency-opened ones for their ID number
-/// (claimed for the worker the first time they are seen).
+/// The worker's cases: those they opened and those they linked.
 pub async fn list_for_worker(state: &AppState, worker: &Principal) -> AppResult<Vec<Transfer>> {
-    let person = worker::Entity::find_by_id(worker.subject.clone())
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| AppError::new(ErrorCode::SessionEnded))?;
-    // Cases hashed under any lookup key still listed: agency cases keep the
-    // hash they were opened with until someone claims them.
-    let id_number = person
-        .id_number_cipher
-        .as_deref()
-        .and_then(|cipher| state.protector.decrypt(Field::WorkerIdNumber, &person.id, cipher).ok());
-    if let Some(id_number) = id_number {
-        si_transfer::Entity::update_many()
-            .set(si_transfer::ActiveModel {
-                worker_id: Set(Some(person.id.clone())),
-                ..Default::default()
-            })
-            .filter(si_transfer::Column::WorkerId.is_null())
-            .filter(
-                si_transfer::Column::IdNumberHash.is_in(state.protector.lookup_hashes(Purpose::IdNumber, &id_number)),
-            )
-            .exec(&state.db)
-            .await?;
-    }
     let rows = si_transfer::Entity::find()
-        .filter(si_transfer::Column::WorkerId.eq(&person.id))
+        .filter(si_transfer::Column::WorkerId.eq(&worker.subject))
         .order_by_desc(si_transfer::Column::CreatedAt)
         .all(&state.db)
         .await?;
