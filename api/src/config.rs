@@ -95,6 +95,8 @@ pub struct Config {
     /// How long closed cases keep their personal data, and audit rows their
     /// place, before `shiminhua purge` removes them.
     pub retention: Duration,
+    /// Password hashes (argon2, about 19 MiB each) evaluated at once; the rest wait.
+    pub password_hashing_concurrency: usize,
 }
 
 /// Audit rows are kept at least this long, whatever the retention setting;
@@ -331,6 +333,17 @@ impl Config {
             ));
         }
 
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let password_hashing_concurrency: usize = parse_or(
+            &var("SHIMINHUA_PASSWORD_HASHING_CONCURRENCY"),
+            &cores.to_string(),
+            "SHIMINHUA_PASSWORD_HASHING_CONCURRENCY",
+            &mut problems,
+        );
+        if password_hashing_concurrency == 0 {
+            problems.push("SHIMINHUA_PASSWORD_HASHING_CONCURRENCY must be at least 1".to_owned());
+        }
+
         let log_format = match var("SHIMINHUA_LOG_FORMAT").as_deref() {
             Some("json") => LogFormat::Json,
             Some("pretty") => LogFormat::Pretty,
@@ -371,6 +384,7 @@ impl Config {
                 wage_reports_per_day: wage_reports_per_day.max(1),
                 wage_alerts,
                 retention: Duration::from_secs(retention_days * 24 * 3600),
+                password_hashing_concurrency: password_hashing_concurrency.max(1),
             },
             warnings,
         })

@@ -13,7 +13,7 @@ use secrecy::ExposeSecret;
 use tokio::{sync::oneshot, task::JoinHandle};
 
 use crate::{
-    auth::{guard::Guard, sessions::Sessions, tokens::TokenIssuer},
+    auth::{guard::Guard, password::PasswordPool, sessions::Sessions, tokens::TokenIssuer},
     config::Config,
     http::{gateway::Gateway, route_table::RouteTable},
     infra::{
@@ -90,6 +90,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         regions = regions.len(),
         "state ready"
     );
+    let passwords = Arc::new(PasswordPool::new(config.password_hashing_concurrency));
     Ok(AppState {
         config: Arc::new(config),
         db,
@@ -101,6 +102,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         policies: Arc::new(PolicyIndex::new()),
         policy_answers: Arc::new(SearchAnswers::default()),
         files: Arc::new(LocalDirectory::new(upload_dir)),
+        passwords,
     })
 }
 

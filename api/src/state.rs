@@ -3,7 +3,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    auth::sessions::Sessions,
+    auth::{password::PasswordPool, sessions::Sessions},
     config::Config,
     infra::{crypto::DataProtector, files::FileStore, store::KeyValueStore, wechat::WechatClient},
     services::{
@@ -25,4 +25,6 @@ pub struct AppState {
     pub policies: Arc<PolicyIndex>,
     pub policy_answers: Arc<SearchAnswers>,
     pub files: Arc<dyn FileStore>,
+    /// Every argon2 hash and verification runs here.
+    pub passwords: Arc<PasswordPool>,
 }

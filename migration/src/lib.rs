@@ -18,6 +18,7 @@ mod m20261122_000013_wage_report_acceptance;
 mod m20261122_000014_export_order;
 mod m20261122_000015_anonymised_at;
 mod m20261122_000016_audit_region;
+mod m20261130_000019_sign_in_attempts;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000014_export_order::Migration),
             Box::new(m20261122_000015_anonymised_at::Migration),
             Box::new(m20261122_000016_audit_region::Migration),
+            Box::new(m20261130_000019_sign_in_attempts::Migration),
         ]
     }
 }

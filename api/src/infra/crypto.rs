@@ -35,6 +35,8 @@ pub enum Purpose {
     IdNumber,
     Phone,
     WebhookSecret,
+    /// A username typed at sign-in, counted whether or not the account exists.
+    SignInName,
 }
 
 impl Purpose {
@@ -43,6 +45,7 @@ impl Purpose {
             Purpose::IdNumber => b"id_number",
             Purpose::Phone => b"phone",
             Purpose::WebhookSecret => b"webhook_secret",
+            Purpose::SignInName => b"sign_in_name",
         }
     }
 }
