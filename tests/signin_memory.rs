@@ -60,7 +60,10 @@ async fn a_flood_of_sign_ins_hashes_in_bounded_memory() {
     let answers = futures_util::future::join_all((1..=SIGN_INS).map(sign_in)).await;
     let growth = (status_kib("VmHWM:") * 1024).saturating_sub(before);
     eprintln!("{SIGN_INS} concurrent sign-ins grew the peak resident size by {growth} bytes");
-    assert!(answers.iter().all(|status| *status == StatusCode::UNAUTHORIZED), "{answers:?}");
+    assert!(
+        answers.iter().all(|status| *status == StatusCode::UNAUTHORIZED),
+        "{answers:?}"
+    );
     assert!(
         growth < MEMORY_BOUND,
         "{SIGN_INS} concurrent sign-ins grew the peak resident size by {growth} bytes"

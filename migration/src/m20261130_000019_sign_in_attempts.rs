@@ -24,12 +24,7 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for column in [StaffAccount::FailedAttempts, StaffAccount::LockedUntil] {
             manager
-                .alter_table(
-                    Table::alter()
-                        .table(StaffAccount::Table)
-                        .drop_column(column)
-                        .to_owned(),
-                )
+                .alter_table(Table::alter().table(StaffAccount::Table).drop_column(column).to_owned())
                 .await?;
         }
         // One batch, so that it runs on one connection of the pool: the
@@ -65,12 +60,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         ] {
             manager
-                .alter_table(
-                    Table::alter()
-                        .table(StaffAccount::Table)
-                        .add_column(column)
-                        .to_owned(),
-                )
+                .alter_table(Table::alter().table(StaffAccount::Table).add_column(column).to_owned())
                 .await?;
         }
         Ok(())

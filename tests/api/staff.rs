@@ -25,7 +25,12 @@ async fn seen(response: reqwest::Response) -> (StatusCode, String, Vec<String>, 
         .as_object()
         .map(|details| details.keys().cloned().collect())
         .unwrap_or_default();
-    (status, body["code"].as_str().unwrap_or_default().to_owned(), details, retry_after)
+    (
+        status,
+        body["code"].as_str().unwrap_or_default().to_owned(),
+        details,
+        retry_after,
+    )
 }
 
 async fn staff_login_rows(app: &TestApp) -> Vec<(Option<String>, Option<String>, String, String)> {
@@ -188,13 +193,23 @@ async fn a_burst_of_wrong_passwords_evaluates_at_most_five_and_a_correct_one_ins
     burst.push(attempt("right-password-1"));
     let answers = futures_util::future::join_all(burst).await;
     let statuses: Vec<StatusCode> = answers.iter().map(|answer| answer.status()).collect();
-    assert_eq!(statuses[25], StatusCode::LOCKED, "the correct password inside the burst: {statuses:?}");
+    assert_eq!(
+        statuses[25],
+        StatusCode::LOCKED,
+        "the correct password inside the burst: {statuses:?}"
+    );
     assert!(
-        statuses.iter().all(|status| [StatusCode::UNAUTHORIZED, StatusCode::LOCKED].contains(status)),
+        statuses
+            .iter()
+            .all(|status| [StatusCode::UNAUTHORIZED, StatusCode::LOCKED].contains(status)),
         "{statuses:?}"
     );
     assert!(
-        statuses.iter().filter(|status| **status == StatusCode::UNAUTHORIZED).count() <= 4,
+        statuses
+            .iter()
+            .filter(|status| **status == StatusCode::UNAUTHORIZED)
+            .count()
+            <= 4,
         "{statuses:?}"
     );
     let evaluated = staff_login_rows(&app)
@@ -282,7 +297,11 @@ async fn failures_from_one_network_do_not_lock_the_account_for_another() {
     let attacker = login("127.0.0.1", "right-password-1").await;
     assert_problem(attacker, StatusCode::LOCKED, "ACCOUNT_LOCKED").await;
     let owner = login("[::1]", "right-password-1").await;
-    assert_eq!(owner.status(), StatusCode::OK, "the owner, on another network, signs in");
+    assert_eq!(
+        owner.status(),
+        StatusCode::OK,
+        "the owner, on another network, signs in"
+    );
     app.stop().await;
 }
 
@@ -293,7 +312,10 @@ async fn failed_sign_ins_keep_no_typed_username() {
     let admin_id = admin.body["staff"]["id"].as_str().unwrap().to_owned();
     for username in ["my-password-typed-here", "admin320000"] {
         let body = json!({"username": username, "password": "wrong-password-1"});
-        assert_eq!(app.post_json(LOGIN, &body, None).await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            app.post_json(LOGIN, &body, None).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
     let failures: Vec<_> = staff_login_rows(&app)
         .await
@@ -309,6 +331,10 @@ async fn failed_sign_ins_keep_no_typed_username() {
         }
     }
     assert_eq!(failures[0].1, None, "an unknown name names no account");
-    assert_eq!(failures[1].1.as_deref(), Some(admin_id.as_str()), "a real one names the account by id");
+    assert_eq!(
+        failures[1].1.as_deref(),
+        Some(admin_id.as_str()),
+        "a real one names the account by id"
+    );
     app.stop().await;
 }

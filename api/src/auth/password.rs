@@ -64,7 +64,13 @@ pub fn verify_in(password: &str, stored: &str, memory: &mut WorkingMemory) -> bo
 
 /// argon2 into `memory`, grown once to what the parameters need and then
 /// reused, instead of 19 MiB allocated and freed every time.
-fn compute(argon2: &Argon2, password: &str, salt: Salt, output_len: usize, memory: &mut WorkingMemory) -> Option<Output> {
+fn compute(
+    argon2: &Argon2,
+    password: &str,
+    salt: Salt,
+    output_len: usize,
+    memory: &mut WorkingMemory,
+) -> Option<Output> {
     let mut salt_bytes = [0u8; Salt::MAX_LENGTH];
     let salt = salt.decode_b64(&mut salt_bytes).ok()?;
     let blocks = argon2.params().block_count();
@@ -113,8 +119,7 @@ impl PasswordPool {
 
     /// Verifies against [`decoy_hash`], costing what a real verification costs.
     pub async fn verify_decoy(&self, password: String) -> AppResult<bool> {
-        self.run(move |memory| verify_in(&password, decoy_hash(), memory))
-            .await
+        self.run(move |memory| verify_in(&password, decoy_hash(), memory)).await
     }
 
     /// The permit moves into the blocking task, so a request abandoned by
@@ -123,15 +128,14 @@ impl PasswordPool {
         &self,
         work: impl FnOnce(&mut WorkingMemory) -> T + Send + 'static,
     ) -> AppResult<T> {
-        let permit = self
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(AppError::internal)?;
+        let permit = self.permits.clone().acquire_owned().await.map_err(AppError::internal)?;
         let idle = self.idle.clone();
         tokio::task::spawn_blocking(move || {
-            let mut memory = idle.lock().unwrap_or_else(PoisonError::into_inner).pop().unwrap_or_default();
+            let mut memory = idle
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .pop()
+                .unwrap_or_default();
             let answer = work(&mut memory);
             idle.lock().unwrap_or_else(PoisonError::into_inner).push(memory);
             drop(permit);
@@ -192,7 +196,11 @@ mod tests {
         assert!(!verify_in("stored before the poo1", &theirs, &mut memory));
         let ours = hash_in("hashed in the pool", &mut memory);
         let parsed = PasswordHash::new(&ours).unwrap();
-        assert!(Argon2::default().verify_password(b"hashed in the pool", &parsed).is_ok());
+        assert!(
+            Argon2::default()
+                .verify_password(b"hashed in the pool", &parsed)
+                .is_ok()
+        );
     }
 
     #[tokio::test]

@@ -240,7 +240,10 @@ async fn a_rotation_slides_the_session_itself(store: &dyn KeyValueStore) {
         RotationOutcome::Rotated { .. }
     ));
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(store.get("sess:s2").await.unwrap().is_some(), "the rotation slid the session");
+    assert!(
+        store.get("sess:s2").await.unwrap().is_some(),
+        "the rotation slid the session"
+    );
     store.delete("sess:s2").await.unwrap();
 }
 

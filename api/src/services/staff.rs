@@ -6,8 +6,8 @@ use std::net::{IpAddr, Ipv6Addr};
 use chrono::{DateTime, Utc};
 use entity::staff_account;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, SqlErr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, SqlErr,
 };
 use serde_json::json;
 
@@ -132,7 +132,14 @@ pub async fn login(
     let attempt = match budget.take(state).await? {
         Ok(attempt) => attempt,
         Err(until) => {
-            audit_login(state, request, row.as_ref(), Outcome::Denied, json!({ "reason": "locked" })).await?;
+            audit_login(
+                state,
+                request,
+                row.as_ref(),
+                Outcome::Denied,
+                json!({ "reason": "locked" }),
+            )
+            .await?;
             return Err(locked(until));
         }
     };
@@ -162,7 +169,14 @@ pub async fn login(
         }
     };
     if let Some(until) = budget.spent(state, &attempt).await? {
-        audit_login(state, request, Some(&row), Outcome::Denied, json!({ "reason": "locked" })).await?;
+        audit_login(
+            state,
+            request,
+            Some(&row),
+            Outcome::Denied,
+            json!({ "reason": "locked" }),
+        )
+        .await?;
         return Err(locked(until));
     }
     budget.succeeded(state).await?;
