@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use secrecy::ExposeSecret;
 
 use crate::{
-    auth::Role,
+    auth::{Role, password::PasswordPool},
     config::{Config, LogFormat},
     domain::{RegionCode, TextType, Username},
     error::Lang,
@@ -153,7 +153,7 @@ async fn create_admin(username: String, display_name: Option<String>, region: St
         roles: vec![Role::Admin],
         region_code,
     };
-    let member = staff::create(&connection, &regions, None, None, new)
+    let member = staff::create(&connection, &regions, &PasswordPool::new(1), None, None, new)
         .await
         .map_err(|error| anyhow::anyhow!("{}", error.message(Lang::En)))?;
     tracing::info!(username = %member.username, region = %member.region_code, "administrator created");

@@ -124,6 +124,8 @@ pub struct Config {
     pub metrics_bind: Option<SocketAddr>,
     /// The bearer token that opens `/metrics` on the public listener.
     pub metrics_token: Option<SecretString>,
+    /// Password hashes (argon2, about 19 MiB each) evaluated at once; the rest wait.
+    pub password_hashing_concurrency: usize,
 }
 
 /// Audit rows are kept at least this long, whatever the retention setting;
@@ -459,6 +461,16 @@ impl Config {
                 "SHIMINHUA_METRICS_TOKEN is too short: at least {MIN_METRICS_TOKEN_BYTES} bytes"
             ));
         }
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let password_hashing_concurrency: usize = parse_or(
+            &var("SHIMINHUA_PASSWORD_HASHING_CONCURRENCY"),
+            &cores.to_string(),
+            "SHIMINHUA_PASSWORD_HASHING_CONCURRENCY",
+            &mut problems,
+        );
+        if password_hashing_concurrency == 0 {
+            problems.push("SHIMINHUA_PASSWORD_HASHING_CONCURRENCY must be at least 1".to_owned());
+        }
 
         let log_format = match var("SHIMINHUA_LOG_FORMAT").as_deref() {
             Some("json") => LogFormat::Json,
@@ -508,6 +520,7 @@ impl Config {
                 trusted_proxies,
                 metrics_bind,
                 metrics_token: metrics_token.map(Into::into),
+                password_hashing_concurrency: password_hashing_concurrency.max(1),
             },
             warnings,
         })

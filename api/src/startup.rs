@@ -14,7 +14,7 @@ use secrecy::ExposeSecret;
 use tokio::{sync::oneshot, task::JoinHandle};
 
 use crate::{
-    auth::{guard::Guard, sessions::Sessions, tokens::TokenIssuer},
+    auth::{guard::Guard, password::PasswordPool, sessions::Sessions, tokens::TokenIssuer},
     config::{Config, IdentityVerifierMode},
     http::{
         body_limit::{BodyLimit, MAX_BODY_BYTES},
@@ -98,6 +98,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         "state ready"
     );
     let config_identity = config.identity_verifier;
+    let passwords = Arc::new(PasswordPool::new(config.password_hashing_concurrency));
     Ok(AppState {
         config: Arc::new(config),
         db,
@@ -114,6 +115,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         policy_answers: Arc::new(SearchAnswers::default()),
         files: Arc::new(LocalDirectory::new(upload_dir)),
         exports: ExportSlots::new(exports_at_once),
+        passwords,
     })
 }
 

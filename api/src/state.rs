@@ -3,7 +3,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    auth::sessions::Sessions,
+    auth::{password::PasswordPool, sessions::Sessions},
     config::Config,
     infra::{
         crypto::DataProtector, files::FileStore, identity::IdentityVerifier, store::KeyValueStore, wechat::WechatClient,
@@ -31,4 +31,6 @@ pub struct AppState {
     pub policy_answers: Arc<SearchAnswers>,
     pub files: Arc<dyn FileStore>,
     pub exports: ExportSlots,
+    /// Every argon2 hash and verification runs here.
+    pub passwords: Arc<PasswordPool>,
 }

@@ -15,9 +15,6 @@ pub struct Model {
     pub roles: String,
     pub region_code: String,
     pub disabled: bool,
-    /// Consecutive failed logins since the last success or lock.
-    pub failed_attempts: i32,
-    pub locked_until: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -20,6 +20,7 @@ mod m20261122_000015_anonymised_at;
 mod m20261122_000016_audit_region;
 mod m20261130_000017_client_region;
 mod m20261130_000018_identity_evidence;
+mod m20261130_000019_sign_in_attempts;
 mod m20261130_000021_webhook_outcomes;
 mod m20261130_000022_transfer_bounds;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000016_audit_region::Migration),
             Box::new(m20261130_000017_client_region::Migration),
             Box::new(m20261130_000018_identity_evidence::Migration),
+            Box::new(m20261130_000019_sign_in_attempts::Migration),
             Box::new(m20261130_000021_webhook_outcomes::Migration),
             Box::new(m20261130_000022_transfer_bounds::Migration),
         ]

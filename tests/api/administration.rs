@@ -39,7 +39,7 @@ async fn a_disabled_staff_members_token_is_refused_on_its_next_request() {
             None,
         )
         .await;
-    assert_problem(relogin, StatusCode::FORBIDDEN, "ACCOUNT_DISABLED").await;
+    assert_problem(relogin, StatusCode::UNAUTHORIZED, "INVALID_CREDENTIALS").await;
 
     let listed = app.get_json_with("/api/v1/admin/staff", &admin.access_token).await;
     assert_eq!(listed["total"], 2);

@@ -382,7 +382,9 @@ async fn send(app: &TestApp, token: &str, method: Method, path: &str, body: &str
 
 fn outcome_of(status: StatusCode) -> Option<Outcome> {
     match status.as_u16() {
-        401 => Some(U),
+        // Sign-in refused by the lockout (every caller's wrong password
+        // counts against the same username and address): still not signed in.
+        401 | 423 => Some(U),
         403 => Some(F),
         404 => Some(H),
         500.. => None,

@@ -108,7 +108,7 @@ async fn security_events_are_audited_and_audit_rows_cannot_be_changed() {
         .unwrap()
         .unwrap();
     let details: String = lock_row.try_get("", "details").unwrap();
-    assert!(details.contains("locked_now"), "{details}");
+    assert!(details.contains(r#""locked_now":true"#), "{details}");
 
     let tampering = db
         .execute_raw(Statement::from_string(

@@ -17,7 +17,7 @@ use poem::{
 use super::{Audience, tokens::TokenRefusal};
 use crate::{
     error::{AppError, ErrorCode},
-    http::{client_address::rate_limit_key, gateway::RequestContext, problem::render, route_table::RouteTable},
+    http::{gateway::RequestContext, problem::render, route_table::RouteTable},
     infra::store::{Quota, RateDecision},
     state::AppState,
 };
@@ -159,7 +159,7 @@ impl<E> GuardEndpoint<E> {
         } else {
             ("public-write", limits.public_write)
         };
-        let client = rate_limit_key(req.data::<RequestContext>().and_then(|c| c.client_ip));
+        let client = crate::domain::client_network(req.data::<RequestContext>().and_then(|c| c.client_ip));
         match self
             .state
             .store

@@ -145,12 +145,24 @@ impl Sessions {
         let replacement = format!("{session_id}.{}", random_token());
         let (presented_key, replacement_key) = (refresh_key(presented), refresh_key(&replacement));
         let session = session_key(session_id);
+        // Whether the session slides depends on its audience, which only the
+        // session names: read it first, so the rotation itself slides it and
+        // nothing writes the session afterwards (that write would undo a
+        // logout or a reuse-revocation landing in between).
+        let slide_to = self
+            .store
+            .get(&session)
+            .await?
+            .and_then(|value| StoredSession::decode(&value))
+            .and_then(|stored| serde_json::from_str::<Principal>(&stored.payload).ok())
+            .and_then(|principal| Self::lifetimes(principal.audience).1);
         let outcome = self
             .store
             .rotate_refresh(Rotation {
                 presented_key: &presented_key,
                 replacement_key: &replacement_key,
                 session_key: &session,
+                slide_to,
                 idle: REFRESH_IDLE_LIFETIME,
                 remember_rotated: ABSOLUTE_LIFETIME,
             })
@@ -173,9 +185,6 @@ impl Sessions {
         if !stored.valid_at(wall_clock_ms(), revoked_before) {
             self.close(&principal.session_id).await?;
             return Ok(Err(RefreshRefusal::Invalid));
-        }
-        if let (_, Some(idle)) = Self::lifetimes(principal.audience) {
-            self.store.set(&session, &stored.encode(), idle).await?;
         }
         Ok(Ok((principal, replacement)))
     }
@@ -218,5 +227,104 @@ impl Sessions {
                 ABSOLUTE_LIFETIME,
             )
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::infra::{
+        memory_store::MemoryStore,
+        store::{Quota, SessionVerdict},
+    };
+
+    /// The in-process store, where a logout lands right after every refresh
+    /// token rotation: the gap a concurrent logout or reuse-revocation finds.
+    #[derive(Default)]
+    struct LogoutAfterRotation(MemoryStore);
+
+    #[async_trait]
+    impl KeyValueStore for LogoutAfterRotation {
+        fn kind(&self) -> &'static str {
+            "test"
+        }
+        async fn ping(&self) -> Result<(), StoreError> {
+            self.0.ping().await
+        }
+        async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+            self.0.get(key).await
+        }
+        async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StoreError> {
+            self.0.set(key, value, ttl).await
+        }
+        async fn set_if_absent(&self, key: &str, value: &str, ttl: Duration) -> Result<bool, StoreError> {
+            self.0.set_if_absent(key, value, ttl).await
+        }
+        async fn delete(&self, key: &str) -> Result<bool, StoreError> {
+            self.0.delete(key).await
+        }
+        async fn increment(&self, key: &str, ttl: Duration) -> Result<i64, StoreError> {
+            self.0.increment(key, ttl).await
+        }
+        async fn count_in_window(&self, key: &str, window: Duration) -> Result<(i64, Duration), StoreError> {
+            self.0.count_in_window(key, window).await
+        }
+        async fn decrement(&self, key: &str) -> Result<i64, StoreError> {
+            self.0.decrement(key).await
+        }
+        async fn compare_and_set(
+            &self,
+            key: &str,
+            expected: Option<&str>,
+            new: &str,
+            ttl: Duration,
+        ) -> Result<bool, StoreError> {
+            self.0.compare_and_set(key, expected, new, ttl).await
+        }
+        async fn delete_if_equals(&self, key: &str, expected: &str) -> Result<bool, StoreError> {
+            self.0.delete_if_equals(key, expected).await
+        }
+        async fn rate_limit(&self, key: &str, quota: Quota) -> Result<RateDecision, StoreError> {
+            self.0.rate_limit(key, quota).await
+        }
+        async fn authorize(&self, check: SessionCheck<'_>) -> Result<SessionVerdict, StoreError> {
+            self.0.authorize(check).await
+        }
+        async fn rotate_refresh(&self, rotation: Rotation<'_>) -> Result<RotationOutcome, StoreError> {
+            let outcome = self.0.rotate_refresh(rotation).await?;
+            self.0.delete(rotation.session_key).await?;
+            Ok(outcome)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_logout_during_a_staff_refresh_stays_in_force() {
+        let store: Arc<dyn KeyValueStore> = Arc::new(LogoutAfterRotation::default());
+        let limits = RateLimits {
+            public_read: Quota::per_minute(10),
+            public_write: Quota::per_minute(10),
+            worker: Quota::per_minute(10),
+            staff: Quota::per_minute(10),
+            integrator: Quota::per_minute(10),
+        };
+        let secret = "a test secret of at least thirty-two bytes".to_owned().into();
+        let sessions = Sessions::new(store.clone(), TokenIssuer::new(&secret), limits);
+        let staff = Principal {
+            audience: Audience::Staff,
+            subject: "staff-1".to_owned(),
+            session_id: String::new(),
+            roles: Vec::new(),
+            region: None,
+            scopes: Vec::new(),
+        };
+        let (principal, issued) = sessions.open(staff).await.unwrap();
+        let refresh_token = issued.refresh_token.unwrap();
+
+        let refreshed = sessions.refresh(&refresh_token).await.unwrap();
+        assert!(refreshed.is_ok(), "the rotation itself went through");
+        assert_eq!(store.get(&session_key(&principal.session_id)).await.unwrap(), None);
+        assert_eq!(sessions.authorize(&principal).await.unwrap(), None);
     }
 }

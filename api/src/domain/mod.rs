@@ -2,6 +2,7 @@
 
 mod bounded_text;
 pub mod china_time;
+mod client_network;
 mod credit_code;
 mod field_issue;
 mod hukou;
@@ -14,6 +15,7 @@ mod text_type;
 mod username;
 
 pub use bounded_text::BoundedText;
+pub use client_network::client_network;
 pub use credit_code::CreditCode;
 pub use field_issue::FieldIssue;
 pub use hukou::HukouType;

@@ -2,7 +2,7 @@
 //! `X-Forwarded-For` only when the socket peer is a proxy the operator
 //! trusts, and the key an anonymous quota is counted under.
 
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 
 use ipnet::IpNet;
 use poem::http::{HeaderMap, HeaderName};
@@ -45,20 +45,6 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
         .or_else(|_| hop.parse::<SocketAddr>().map(|addr| addr.ip()))
         .ok()
         .map(|ip| ip.to_canonical())
-}
-
-/// The key an anonymous client's quota is counted under: its IPv4 address, or
-/// its IPv6 /64, the smallest network a subscriber is given; counting each
-/// IPv6 address apart would give one client 2⁶⁴ quotas.
-pub fn rate_limit_key(client: Option<IpAddr>) -> String {
-    match client.map(|ip| ip.to_canonical()) {
-        Some(IpAddr::V4(ip)) => ip.to_string(),
-        Some(IpAddr::V6(ip)) => {
-            let network = Ipv6Addr::from_bits(ip.to_bits() & (u128::MAX << 64));
-            format!("{network}/64")
-        }
-        None => "unknown".to_owned(),
-    }
 }
 
 #[cfg(test)]
@@ -121,17 +107,5 @@ mod tests {
             client_ip(ip("::ffff:127.0.0.1"), &headers, &trusted),
             ip("198.51.100.7")
         );
-    }
-
-    #[test]
-    fn ipv6_clients_share_a_key_per_64_and_ipv4_clients_have_their_own() {
-        let key = |text: &str| rate_limit_key(Some(ip(text)));
-        assert_eq!(key("2001:db8:1:2::1"), "2001:db8:1:2::/64");
-        assert_eq!(key("2001:db8:1:2:ffff:ffff:ffff:ffff"), key("2001:db8:1:2::1"));
-        assert_ne!(key("2001:db8:1:3::1"), key("2001:db8:1:2::1"));
-        assert_eq!(key("198.51.100.7"), "198.51.100.7");
-        assert_ne!(key("198.51.100.8"), key("198.51.100.7"));
-        assert_eq!(key("::ffff:198.51.100.7"), "198.51.100.7");
-        assert_eq!(rate_limit_key(None), "unknown");
     }
 }

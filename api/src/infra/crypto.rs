@@ -49,6 +49,8 @@ pub enum Purpose {
     Phone,
     WebhookSecret,
     ClaimCode,
+    /// A username typed at sign-in, counted whether or not the account exists.
+    SignInName,
 }
 
 impl Purpose {
@@ -58,6 +60,7 @@ impl Purpose {
             Purpose::Phone => b"phone",
             Purpose::WebhookSecret => b"webhook_secret",
             Purpose::ClaimCode => b"claim_code",
+            Purpose::SignInName => b"sign_in_name",
         }
     }
 }

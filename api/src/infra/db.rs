@@ -5,8 +5,8 @@ use std::{path::Path, time::Duration};
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait, sqlx::sqlite::SqliteJournalMode,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
+    Statement, TransactionOptions, TransactionTrait, sqlx::sqlite::SqliteJournalMode,
 };
 
 /// A pooled connection idle this long is pinged before it is handed out.
@@ -39,8 +39,26 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     Database::connect(options).await.context("connecting to the database")
 }
 
+/// Runs the migrations still to run. When none is, nothing is written, so the
+/// service starts under a role that may not create or alter tables (see the
+/// README: migrations run as the owner, the service as a role that is not).
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
-    Migrator::up(db, None).await.context("running database migrations")
+    if migrations_pending(db).await {
+        Migrator::up(db, None).await.context("running database migrations")?;
+    }
+    Ok(())
+}
+
+/// Read-only: the migrations table may not exist yet, and then all are pending.
+async fn migrations_pending(db: &DatabaseConnection) -> bool {
+    let listed = Statement::from_string(db.get_database_backend(), "SELECT version FROM seaql_migrations");
+    let Ok(rows) = db.query_all_raw(listed).await else {
+        return true;
+    };
+    let applied: Vec<String> = rows.iter().filter_map(|row| row.try_get("", "version").ok()).collect();
+    Migrator::migrations()
+        .iter()
+        .any(|migration| !applied.iter().any(|version| version == migration.name()))
 }
 
 fn create_sqlite_parent_dir(url: &str) -> anyhow::Result<()> {

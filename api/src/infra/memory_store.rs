@@ -98,19 +98,14 @@ impl KeyValueStore for MemoryStore {
     }
 
     async fn increment(&self, key: &str, ttl: Duration) -> Result<i64, StoreError> {
+        self.with_map(|map, now| add_one(map, now, key, ttl))
+    }
+
+    async fn count_in_window(&self, key: &str, window: Duration) -> Result<(i64, Duration), StoreError> {
         self.with_map(|map, now| {
-            let (current, expires_at) = match map.live(key, now) {
-                Some(entry) => (
-                    entry
-                        .value
-                        .parse::<i64>()
-                        .map_err(|_| StoreError::Protocol(format!("{key} does not hold a counter")))?,
-                    entry.expires_at,
-                ),
-                None => (0, now + ttl),
-            };
-            map.put(key, (current + 1).to_string(), expires_at, now);
-            Ok(current + 1)
+            let count = add_one(map, now, key, window)?;
+            let closes_at = map.live(key, now).map_or(now + window, |entry| entry.expires_at);
+            Ok((count, closes_at.saturating_duration_since(now)))
         })
     }
 
@@ -208,9 +203,28 @@ impl KeyValueStore for MemoryStore {
                 now + rotation.idle.min(remaining),
                 now,
             );
+            if let Some(idle) = rotation.slide_to {
+                slide(map, now, wall_ms, rotation.session_key, &session, idle);
+            }
             RotationOutcome::Rotated { session }
         }))
     }
+}
+
+/// Adds one to the counter under `key`; a new counter lives for `ttl`.
+fn add_one(map: &mut Map, now: Instant, key: &str, ttl: Duration) -> Result<i64, StoreError> {
+    let (current, expires_at) = match map.live(key, now) {
+        Some(entry) => (
+            entry
+                .value
+                .parse::<i64>()
+                .map_err(|_| StoreError::Protocol(format!("{key} does not hold a counter")))?,
+            entry.expires_at,
+        ),
+        None => (0, now + ttl),
+    };
+    map.put(key, (current + 1).to_string(), expires_at, now);
+    Ok(current + 1)
 }
 
 fn count_request(map: &mut Map, now: Instant, epoch: Instant, key: &str, quota: Quota) -> RateDecision {

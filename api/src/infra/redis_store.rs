@@ -24,6 +24,17 @@ local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return n";
 
+/// KEYS[1] counter; ARGV[1] window ms, opened by the first increment.
+/// Returns {count, ms until the window closes}.
+const COUNT_IN_WINDOW: &str = r"
+local n = redis.call('INCR', KEYS[1])
+local left = redis.call('PTTL', KEYS[1])
+if left < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  left = tonumber(ARGV[1])
+end
+return {n, left}";
+
 /// KEYS[1] counter. DECR on a missing key would create one without a TTL.
 const DECREMENT: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
@@ -108,7 +119,7 @@ return {1, session.payload, rate[1], rate[2], rate[3], rate[4]}"
 );
 
 /// KEYS[1] presented token, KEYS[2] replacement, KEYS[3] session;
-/// ARGV[1] idle ms, ARGV[2] remember-rotated ms.
+/// ARGV[1] idle ms, ARGV[2] remember-rotated ms, ARGV[3] session slide ms (0: none).
 /// Returns {1, stored session} rotated, {0, ''} unknown, {2, ''} reused (session revoked), {3, ''} ended.
 const ROTATE_REFRESH: &str = concat!(
     lua_prelude!(),
@@ -127,6 +138,8 @@ local idle = tonumber(ARGV[1])
 if idle < remaining then remaining = idle end
 redis.call('SET', KEYS[1], 'rotated', 'PX', ARGV[2])
 redis.call('SET', KEYS[2], 'current', 'PX', remaining)
+local slide_to = tonumber(ARGV[3])
+if slide_to > 0 then slide(KEYS[3], session, slide_to, now) end
 return {1, session.value}"
 );
 
@@ -141,6 +154,7 @@ pub struct RedisStore {
     connection: ConnectionManager,
     prefix: String,
     increment: Script,
+    count_in_window: Script,
     decrement: Script,
     compare_and_set: Script,
     delete_if_equals: Script,
@@ -164,6 +178,7 @@ impl RedisStore {
             connection,
             prefix: prefix.to_owned(),
             increment: Script::new(INCREMENT),
+            count_in_window: Script::new(COUNT_IN_WINDOW),
             decrement: Script::new(DECREMENT),
             compare_and_set: Script::new(COMPARE_AND_SET),
             delete_if_equals: Script::new(DELETE_IF_EQUALS),
@@ -262,6 +277,18 @@ impl KeyValueStore for RedisStore {
             .map_err(unavailable)
     }
 
+    async fn count_in_window(&self, key: &str, window: Duration) -> Result<(i64, Duration), StoreError> {
+        let mut connection = self.connection.clone();
+        let (count, left_ms): (i64, i64) = self
+            .count_in_window
+            .key(self.key(key))
+            .arg(millis(window))
+            .invoke_async(&mut connection)
+            .await
+            .map_err(unavailable)?;
+        Ok((count, Duration::from_millis(left_ms.max(0) as u64)))
+    }
+
     async fn decrement(&self, key: &str) -> Result<i64, StoreError> {
         let mut connection = self.connection.clone();
         self.decrement
@@ -345,6 +372,7 @@ impl KeyValueStore for RedisStore {
             .key(self.key(rotation.session_key))
             .arg(millis(rotation.idle))
             .arg(millis(rotation.remember_rotated))
+            .arg(rotation.slide_to.map_or(0, millis))
             .invoke_async(&mut connection)
             .await
             .map_err(unavailable)?;

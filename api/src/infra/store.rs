@@ -154,6 +154,9 @@ pub struct Rotation<'a> {
     pub presented_key: &'a str,
     pub replacement_key: &'a str,
     pub session_key: &'a str,
+    /// Staff sessions slide: the rotation extends the session to this idle
+    /// timeout, in the same atomic step, so nothing writes the session after it.
+    pub slide_to: Option<Duration>,
     /// How long an unused refresh token stays valid (idle lifetime).
     pub idle: Duration,
     /// How long a rotated token is remembered, to detect its reuse.
@@ -195,6 +198,10 @@ pub trait KeyValueStore: Send + Sync + 'static {
 
     /// Adds one; a new counter lives for `ttl` from its first increment.
     async fn increment(&self, key: &str, ttl: Duration) -> Result<i64, StoreError>;
+
+    /// Adds one to a counter whose window opens with its first increment and
+    /// lasts `window`: the count so far, and how long until the window closes.
+    async fn count_in_window(&self, key: &str, window: Duration) -> Result<(i64, Duration), StoreError>;
 
     /// Takes back one increment of a live counter, keeping its expiry; a
     /// counter already gone stays gone (0).

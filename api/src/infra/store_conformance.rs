@@ -182,6 +182,7 @@ fn rotation<'a>(presented: &'a str, replacement: &'a str) -> Rotation<'a> {
         presented_key: presented,
         replacement_key: replacement,
         session_key: "sess:s2",
+        slide_to: None,
         idle: Duration::from_secs(60),
         remember_rotated: Duration::from_secs(120),
     }
@@ -219,10 +220,51 @@ async fn refresh_tokens_rotate_once_and_reuse_revokes_the_session(store: &dyn Ke
     );
 }
 
+async fn a_rotation_slides_the_session_itself(store: &dyn KeyValueStore) {
+    let now = wall_clock_ms();
+    store
+        .set(
+            "sess:s2",
+            &session(now, Duration::from_secs(3600)),
+            Duration::from_millis(150),
+        )
+        .await
+        .unwrap();
+    store.set("rt:slide", "current", Duration::from_secs(60)).await.unwrap();
+    let sliding = Rotation {
+        slide_to: Some(Duration::from_secs(60)),
+        ..rotation("rt:slide", "rt:slid")
+    };
+    assert!(matches!(
+        store.rotate_refresh(sliding).await.unwrap(),
+        RotationOutcome::Rotated { .. }
+    ));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        store.get("sess:s2").await.unwrap().is_some(),
+        "the rotation slid the session"
+    );
+    store.delete("sess:s2").await.unwrap();
+}
+
+async fn attempts_count_in_a_window_that_opens_with_the_first(store: &dyn KeyValueStore) {
+    let window = Duration::from_millis(200);
+    let (first, closes_in) = store.count_in_window("attempts", window).await.unwrap();
+    assert_eq!(first, 1);
+    assert!(closes_in > Duration::ZERO && closes_in <= window);
+    let (second, later) = store.count_in_window("attempts", window).await.unwrap();
+    assert_eq!(second, 2);
+    assert!(later <= closes_in, "the second attempt does not extend the window");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(store.count_in_window("attempts", window).await.unwrap().0, 1);
+}
+
 async fn run_suite(store: Arc<dyn KeyValueStore>) {
     delete_if_equals_spares_a_replaced_value(store.as_ref()).await;
     authorize_checks_the_session_and_counts_the_request(store.as_ref()).await;
     refresh_tokens_rotate_once_and_reuse_revokes_the_session(store.as_ref()).await;
+    a_rotation_slides_the_session_itself(store.as_ref()).await;
+    attempts_count_in_a_window_that_opens_with_the_first(store.as_ref()).await;
     values_expire(store.as_ref()).await;
     set_if_absent_sets_once(store.as_ref()).await;
     counters_are_atomic(store.clone()).await;

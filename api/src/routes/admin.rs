@@ -204,7 +204,15 @@ impl AdminApi {
             roles: body.roles,
             region_code: body.region_code,
         };
-        let member = staff::create(&state.db, &state.regions, Some(&context), Some(&auth.0), new).await?;
+        let member = staff::create(
+            &state.db,
+            &state.regions,
+            &state.passwords,
+            Some(&context),
+            Some(&auth.0),
+            new,
+        )
+        .await?;
         Ok(StaffCreated::Created(Json(member.into())))
     }
 

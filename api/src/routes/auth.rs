@@ -280,18 +280,19 @@ impl AuthApi {
 
     /// Sign in a staff member
     ///
-    /// Five wrong passwords in a row lock the account for 30 minutes (423);
-    /// while it is locked even the right password is refused.
+    /// Five failed sign-ins on one username from one client network (an IPv4
+    /// address or an IPv6 /64) lock that username for that network until 30
+    /// minutes after the first (423, with `Retry-After`); fifty from all
+    /// networks together lock it for everyone. While it is locked even the
+    /// right password is refused. Unknown usernames and disabled accounts
+    /// answer exactly as a wrong password does.
     #[oai(path = "/staff/auth/login", method = "post", operation_id = "staffLogin")]
     async fn staff_login(
         &self,
         state: Data<&AppState>,
         context: Data<&RequestContext>,
         body: JsonBody<StaffLogin>,
-    ) -> ApiResult<
-        Json<StaffSignedIn>,
-        { status::BODY | status::UNAUTHORIZED | status::FORBIDDEN | status::LOCKED | status::ANY },
-    > {
+    ) -> ApiResult<Json<StaffSignedIn>, { status::BODY | status::UNAUTHORIZED | status::LOCKED | status::ANY }> {
         let (issued, member) =
             staff::login(&state, &context, body.0.username.as_str(), body.0.password.as_str()).await?;
         Ok(Json(StaffSignedIn {

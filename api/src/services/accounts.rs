@@ -263,7 +263,12 @@ pub async fn export(state: &AppState, request: &RequestContext, principal: &Prin
         .await?
         .into_iter()
         .map(|r| WageReportData {
-            contact_phone: clear(protector, Field::WageReportContactPhone, &r.id, r.contact_phone_cipher.as_deref()),
+            contact_phone: clear(
+                protector,
+                Field::WageReportContactPhone,
+                &r.id,
+                r.contact_phone_cipher.as_deref(),
+            ),
             id: r.id,
             report_no: r.report_no,
             employer_name: r.employer_name,
@@ -316,7 +321,12 @@ pub async fn export(state: &AppState, request: &RequestContext, principal: &Prin
         profile: ProfileData {
             id: row.id.clone(),
             real_name: row.real_name.clone(),
-            id_number: clear(protector, Field::WorkerIdNumber, &row.id, row.id_number_cipher.as_deref()),
+            id_number: clear(
+                protector,
+                Field::WorkerIdNumber,
+                &row.id,
+                row.id_number_cipher.as_deref(),
+            ),
             id_number_proven_at: row.id_verified_at,
             phone: clear(protector, Field::WorkerPhone, &row.id, row.phone_cipher.as_deref()),
             hukou_region_code: row.hukou_region_code.clone(),

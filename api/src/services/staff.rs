@@ -1,26 +1,34 @@
 //! Staff accounts: password sign-in with lockout, and creation by an
 //! administrator (or by `shiminhua create-admin` for the first one).
-
-use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use chrono::{DateTime, Utc};
 use entity::staff_account;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, SqlErr, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, SqlErr,
 };
 use serde_json::json;
 
 use crate::{
-    auth::{Audience, Principal, Role, password, sessions::Issued},
+    auth::{
+        Audience, Principal, Role,
+        password::{self, PasswordPool},
+        sessions::Issued,
+    },
     domain::{RegionCode, TextType, Username},
     error::{AppError, AppResult, ErrorCode},
     http::gateway::RequestContext,
+    infra::crypto::Purpose,
     services::audit::{self, Actor, Event, Outcome},
     state::AppState,
 };
 
-/// Consecutive failures that lock an account.
-pub const LOCK_AFTER_FAILURES: i32 = 5;
-pub const LOCK_DURATION: ChronoDuration = ChronoDuration::minutes(30);
+/// Sign-in attempts one client network may spend on one username in a window.
+pub const LOCK_AFTER_FAILURES: i64 = 5;
+/// Sign-in attempts every network together may spend on one username in a
+/// window: bounds a guesser who spreads over many networks.
+pub const ACCOUNT_CEILING: i64 = 50;
+/// The window the first attempt opens; a budget spent stays locked until it closes.
+pub const LOCK_DURATION: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 
 #[derive(Debug, Clone)]
 pub struct StaffMember {
@@ -70,39 +78,42 @@ pub fn principal_of(member: &StaffMember) -> Principal {
     }
 }
 
-async fn verify_password(password: String, hash: String) -> AppResult<bool> {
-    // argon2 is deliberately slow: keep it off the async workers.
-    tokio::task::spawn_blocking(move || password::verify(&password, &hash))
-        .await
-        .map_err(AppError::internal)
-}
-
 async fn audit_login(
     state: &AppState,
     request: &RequestContext,
-    username: &str,
+    account: Option<&staff_account::Model>,
     outcome: Outcome,
-    reason: &str,
+    details: serde_json::Value,
 ) -> AppResult<()> {
+    // What was typed as the username is never stored: people type their
+    // password there. The account, when there is one, is named by its id.
     audit::record(
         &state.db,
         Some(request),
         Event {
-            actor: Actor::Anonymous {
-                claimed: Some(username),
-            },
+            actor: Actor::Anonymous { claimed: None },
             action: "staff.login",
-            target: None,
-            region: None,
+            target: account.map(|row| ("staff", row.id.as_str())),
+            region: account.and_then(|row| RegionCode::parse(&row.region_code).ok()),
             outcome,
-            details: Some(json!({ "reason": reason })),
+            details: Some(details),
         },
     )
     .await
 }
 
-/// Signs a staff member in. Five wrong passwords in a row lock the account
-/// for 30 minutes; while locked, even the right password is refused.
+/// Signs a staff member in.
+///
+/// Every attempt is first taken from two budgets, before any password is
+/// looked at: five per username and client network, fifty per username from
+/// all networks, each for the 30 minutes the first attempt opens. A burst
+/// therefore evaluates at most five passwords, and a correct password is
+/// refused once a budget is spent, even when the burst spent it while this
+/// password was being checked. Unknown usernames are counted the same way
+/// and a disabled account answers as a wrong password does, so no answer
+/// tells whether an account exists. A lock holds only the network that
+/// caused it: someone else cannot lock a staff member out by failing on
+/// purpose, short of the ceiling across all networks.
 pub async fn login(
     state: &AppState,
     request: &RequestContext,
@@ -110,33 +121,62 @@ pub async fn login(
     password: &str,
 ) -> AppResult<(Issued, StaffMember)> {
     let username = username.trim().to_lowercase();
-    let Some(row) = staff_account::Entity::find()
+    let row = staff_account::Entity::find()
         .filter(staff_account::Column::Username.eq(&username))
         .one(&state.db)
-        .await?
-    else {
-        verify_password(password.to_owned(), password::decoy_hash().to_owned()).await?;
-        audit_login(state, request, &username, Outcome::Failure, "unknown_username").await?;
-        return Err(AppError::new(ErrorCode::InvalidCredentials));
+        .await?;
+    let budget = SignInBudget::of(state, request, &username);
+    let attempt = match budget.take(state).await? {
+        Ok(attempt) => attempt,
+        Err(until) => {
+            audit_login(
+                state,
+                request,
+                row.as_ref(),
+                Outcome::Denied,
+                json!({ "reason": "locked" }),
+            )
+            .await?;
+            return Err(locked(until));
+        }
     };
-    let now = Utc::now();
-    if let Some(until) = row.locked_until.filter(|until| *until > now) {
-        audit_login(state, request, &username, Outcome::Denied, "locked").await?;
+    let verified = match &row {
+        Some(row) => {
+            state
+                .passwords
+                .verify(password.to_owned(), row.password_hash.clone())
+                .await?
+        }
+        None => state.passwords.verify_decoy(password.to_owned()).await?,
+    };
+    let row = match row {
+        Some(row) if verified && !row.disabled => row,
+        refused => {
+            let reason = match &refused {
+                None => "unknown_username",
+                Some(row) if row.disabled => "disabled",
+                Some(_) => "wrong_password",
+            };
+            let details = json!({ "reason": reason, "locked_now": attempt.locks.is_some() });
+            audit_login(state, request, refused.as_ref(), Outcome::Failure, details).await?;
+            return Err(match attempt.locks {
+                Some(until) => locked(until),
+                None => AppError::new(ErrorCode::InvalidCredentials),
+            });
+        }
+    };
+    if let Some(until) = budget.spent(state, &attempt).await? {
+        audit_login(
+            state,
+            request,
+            Some(&row),
+            Outcome::Denied,
+            json!({ "reason": "locked" }),
+        )
+        .await?;
         return Err(locked(until));
     }
-    if !verify_password(password.to_owned(), row.password_hash.clone()).await? {
-        return Err(record_failure(state, request, &row).await?);
-    }
-    if row.disabled {
-        audit_login(state, request, &username, Outcome::Denied, "disabled").await?;
-        return Err(AppError::new(ErrorCode::AccountDisabled));
-    }
-    if row.failed_attempts != 0 || row.locked_until.is_some() {
-        let mut active = row.clone().into_active_model();
-        active.failed_attempts = Set(0);
-        active.locked_until = Set(None);
-        active.update(&state.db).await?;
-    }
+    budget.succeeded(state).await?;
     let member = member(&row)?;
     let (principal, issued) = state.sessions.open(principal_of(&member)).await?;
     audit::record(
@@ -162,40 +202,77 @@ fn locked(until: DateTime<Utc>) -> AppError {
         .with_retry_after(std::time::Duration::from_secs(seconds))
 }
 
-/// Counts a wrong password atomically (concurrent attempts all count) and
-/// locks the account at the fifth; returns what the client is told.
-async fn record_failure(state: &AppState, request: &RequestContext, row: &staff_account::Model) -> AppResult<AppError> {
-    let transaction = crate::infra::db::begin_write(&state.db).await?;
-    staff_account::Entity::update_many()
-        .col_expr(
-            staff_account::Column::FailedAttempts,
-            Expr::col(staff_account::Column::FailedAttempts).add(1),
-        )
-        .filter(staff_account::Column::Id.eq(&row.id))
-        .exec(&transaction)
-        .await?;
-    let current = staff_account::Entity::find_by_id(row.id.clone())
-        .one(&transaction)
-        .await?
-        .ok_or_else(|| AppError::new(ErrorCode::InvalidCredentials))?;
-    let error = if current.failed_attempts >= LOCK_AFTER_FAILURES {
-        let until = Utc::now() + LOCK_DURATION;
-        let mut active = current.into_active_model();
-        active.failed_attempts = Set(0);
-        active.locked_until = Set(Some(until));
-        active.update(&transaction).await?;
-        locked(until)
-    } else {
-        AppError::new(ErrorCode::InvalidCredentials)
-    };
-    let reason = if error.code == ErrorCode::AccountLocked {
-        "locked_now"
-    } else {
-        "wrong_password"
-    };
-    transaction.commit().await?;
-    audit_login(state, request, &row.username, Outcome::Failure, reason).await?;
-    Ok(error)
+/// The sign-in budgets of one username, real or not (both are counted under
+/// a keyed hash of the name), as seen from one client network.
+struct SignInBudget {
+    network_key: String,
+    account_key: String,
+}
+
+/// An attempt taken from both budgets: when each window closes, and whether
+/// this attempt was the last of a budget (a failure now locks until `locks`).
+struct Attempt {
+    network_until: DateTime<Utc>,
+    account_until: DateTime<Utc>,
+    locks: Option<DateTime<Utc>>,
+}
+
+fn count(value: Option<String>) -> i64 {
+    value.and_then(|v| v.parse().ok()).unwrap_or_default()
+}
+
+impl SignInBudget {
+    fn of(state: &AppState, request: &RequestContext, username: &str) -> Self {
+        let name = state.protector.lookup_hash(Purpose::SignInName, username);
+        Self {
+            network_key: format!("signin:{name}:{}", crate::domain::client_network(request.client_ip)),
+            account_key: format!("signin:{name}"),
+        }
+    }
+
+    /// Takes one attempt, atomically, from the network's budget and then the
+    /// account's; `Err` with the instant the spent budget's window closes.
+    async fn take(&self, state: &AppState) -> AppResult<Result<Attempt, DateTime<Utc>>> {
+        let (network, network_left) = state.store.count_in_window(&self.network_key, LOCK_DURATION).await?;
+        let network_until = Utc::now() + network_left;
+        if network > LOCK_AFTER_FAILURES {
+            return Ok(Err(network_until));
+        }
+        // A spent network budget takes nothing from the account's, so that
+        // one client's failures cannot lock the account for everyone.
+        let (account, account_left) = state.store.count_in_window(&self.account_key, LOCK_DURATION).await?;
+        let account_until = Utc::now() + account_left;
+        if account > ACCOUNT_CEILING {
+            return Ok(Err(account_until));
+        }
+        let locks = if network == LOCK_AFTER_FAILURES {
+            Some(network_until)
+        } else {
+            (account == ACCOUNT_CEILING).then_some(account_until)
+        };
+        Ok(Ok(Attempt {
+            network_until,
+            account_until,
+            locks,
+        }))
+    }
+
+    /// Whether a budget was spent while the password was being checked: a
+    /// burst around a correct password; `Some` with when its window closes.
+    async fn spent(&self, state: &AppState, attempt: &Attempt) -> AppResult<Option<DateTime<Utc>>> {
+        if count(state.store.get(&self.network_key).await?) > LOCK_AFTER_FAILURES {
+            return Ok(Some(attempt.network_until));
+        }
+        Ok((count(state.store.get(&self.account_key).await?) > ACCOUNT_CEILING).then_some(attempt.account_until))
+    }
+
+    /// A correct password: the network starts over, and the attempt is given
+    /// back to the account's budget.
+    async fn succeeded(&self, state: &AppState) -> AppResult<()> {
+        state.store.delete(&self.network_key).await?;
+        state.store.decrement(&self.account_key).await?;
+        Ok(())
+    }
 }
 
 /// Creates an account. `actor` is the administrator doing it, or `None` for
@@ -203,6 +280,7 @@ async fn record_failure(state: &AppState, request: &RequestContext, row: &staff_
 pub async fn create(
     db: &DatabaseConnection,
     regions: &crate::services::regions::RegionDirectory,
+    passwords: &PasswordPool,
     request: Option<&RequestContext>,
     actor: Option<&Principal>,
     new: NewStaff,
@@ -226,10 +304,7 @@ pub async fn create(
         return Err(AppError::invalid_field("password", weakness));
     }
     let display_name = new.display_name.trim().to_owned();
-    let password = new.password;
-    let hash = tokio::task::spawn_blocking(move || password::hash(&password))
-        .await
-        .map_err(AppError::internal)?;
+    let hash = passwords.hash(new.password).await?;
     let mut roles: Vec<&str> = new.roles.iter().map(|r| r.as_str()).collect();
     roles.sort_unstable();
     roles.dedup();
@@ -243,8 +318,6 @@ pub async fn create(
         roles: Set(roles.join(",")),
         region_code: Set(new.region_code.as_str().to_owned()),
         disabled: Set(false),
-        failed_attempts: Set(0),
-        locked_until: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -366,11 +439,7 @@ pub async fn change(
             if let Some(weakness) = password::weakness(&password, &row.username) {
                 return Err(AppError::invalid_field("password", weakness));
             }
-            Some(
-                tokio::task::spawn_blocking(move || password::hash(&password))
-                    .await
-                    .map_err(AppError::internal)?,
-            )
+            Some(state.passwords.hash(password).await?)
         }
         None => None,
     };
@@ -399,8 +468,6 @@ pub async fn change(
     }
     if let Some(hash) = hash {
         active.password_hash = Set(hash);
-        active.failed_attempts = Set(0);
-        active.locked_until = Set(None);
         changed.push("password");
     }
     active.updated_at = Set(Utc::now());

@@ -116,7 +116,10 @@ fn hashes_of(
 ) -> Vec<String> {
     cipher
         .and_then(|sealed| protector.decrypt(field, row_id, sealed).ok())
-        .map_or_else(|| vec![stored.to_owned()], |plain| protector.lookup_hashes(purpose, &plain))
+        .map_or_else(
+            || vec![stored.to_owned()],
+            |plain| protector.lookup_hashes(purpose, &plain),
+        )
 }
 
 /// The worker with the hashes of their ID number.
