@@ -228,28 +228,41 @@ pub struct Opening {
 }
 
 /// What an agency records when it opens a case, for the person to link it
-/// with (see `claims`): the phone's ciphertext and keyed hash, and the
-/// claim code's keyed hash.
-#[derive(Default)]
+/// with (see `claims`): the phone the agency has for them, and the claim
+/// code's keyed hash.
 struct AgencyEvidence {
     phone: Option<PhoneNumber>,
     claim_code_hash: Option<String>,
+}
+
+/// Who opens a case: the worker themself, or an agency for a person who
+/// links it later.
+enum Opener {
+    Worker {
+        worker_id: String,
+    },
+    Agency {
+        client_id: String,
+        evidence: AgencyEvidence,
+    },
 }
 
 async fn open_case(
     transaction: &DatabaseTransaction,
     protector: &DataProtector,
     opening: &Opening,
-    worker_id: Option<String>,
     id_number_hash: String,
-    source: &str,
-    client_id: Option<String>,
-    evidence: AgencyEvidence,
+    opener: Opener,
 ) -> AppResult<si_transfer::Model> {
     let now = Utc::now();
     let id = uuid::Uuid::new_v4().to_string();
+    let (source, worker_id, client_id, evidence) = match opener {
+        Opener::Worker { worker_id } => ("worker", Some(worker_id), None, None),
+        Opener::Agency { client_id, evidence } => ("agency", None, Some(client_id), Some(evidence)),
+    };
+    let claim_code_hash = evidence.as_ref().and_then(|e| e.claim_code_hash.clone());
     let (phone_cipher, phone_hash) = evidence
-        .phone
+        .and_then(|e| e.phone)
         .map(|phone| {
             (
                 protector.encrypt(Field::TransferAgencyPhone, &id, phone.as_str()),
@@ -273,11 +286,8 @@ async fn open_case(
         anonymised_at: Set(None),
         phone_cipher: Set(phone_cipher),
         phone_hash: Set(phone_hash),
-        claim_expires_at: Set(evidence
-            .claim_code_hash
-            .as_ref()
-            .map(|_| now + claims::CLAIM_CODE_LIFETIME)),
-        claim_code_hash: Set(evidence.claim_code_hash),
+        claim_expires_at: Set(claim_code_hash.as_ref().map(|_| now + claims::CLAIM_CODE_LIFETIME)),
+        claim_code_hash: Set(claim_code_hash),
     }
     .insert(transaction)
     .await
@@ -364,11 +374,10 @@ pub async fn open_for_worker(
                 transaction,
                 &state.protector,
                 &opening,
-                Some(worker.subject.clone()),
                 id_hash.clone(),
-                "worker",
-                None,
-                AgencyEvidence::default(),
+                Opener::Worker {
+                    worker_id: worker.subject.clone(),
+                },
             )
             .await?;
             webhooks::enqueue(
@@ -472,11 +481,11 @@ pub async fn open_for_agency(
         &transaction,
         protector,
         &agency.opening,
-        None,
         id_hash,
-        "agency",
-        Some(client.subject.clone()),
-        evidence,
+        Opener::Agency {
+            client_id: client.subject.clone(),
+            evidence,
+        },
     )
     .await?;
     audit::record(
