@@ -188,6 +188,16 @@ async fn a_client_is_created_inside_the_administrators_region_only() {
             .await;
         assert_problem(response, StatusCode::FORBIDDEN, "OUT_OF_REGION_SCOPE").await;
     }
+    // Left out means the administrator's own region; an explicit null is a
+    // wrong value, not a way to reach the default.
+    let null_region = app
+        .post_json(
+            "/api/v1/admin/clients",
+            &json!({"name": "江宁区社保中心", "scopes": ["si_transfer:read"], "region_code": null}),
+            Some(&county.access_token),
+        )
+        .await;
+    assert_problem(null_region, StatusCode::BAD_REQUEST, "VALIDATION_FAILED").await;
     let own: Value = app
         .post_json(
             "/api/v1/admin/clients",

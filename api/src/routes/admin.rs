@@ -50,7 +50,7 @@ pub struct ClientCreate {
     /// The region it serves, inside the administrator's own (which it is by
     /// default): it reads, changes and hears of the transfers with either end
     /// there. `000000` (national) only by a national administrator.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub region_code: Option<RegionCode>,
 }
 

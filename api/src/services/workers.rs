@@ -452,6 +452,18 @@ pub async fn update_profile(
                 AppError::new(ErrorCode::ConsentRequired).with_details(json!({ "current_version": CONSENT_VERSION }))
             );
         }
+        // The unique index sees only the active key's hash: during a key
+        // rotation another account may hold the number under an older one.
+        let held_elsewhere = worker::Entity::find()
+            .filter(
+                worker::Column::IdNumberHash.is_in(state.protector.lookup_hashes(Purpose::IdNumber, id_number.as_str())),
+            )
+            .filter(worker::Column::Id.ne(&principal.subject))
+            .one(&transaction)
+            .await?;
+        if held_elsewhere.is_some() {
+            return Err(AppError::new(ErrorCode::IdNumberInUse));
+        }
         active.id_number_cipher = Set(Some(state.protector.encrypt(
             Field::WorkerIdNumber,
             &principal.subject,
