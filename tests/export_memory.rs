@@ -2,12 +2,15 @@
 //! process's peak memory is this export's alone (cargo runs test binaries
 //! one after another).
 
+#[path = "api/support/memory.rs"]
+mod memory;
 #[allow(dead_code, unused_imports)]
 #[path = "api/support/mod.rs"]
 mod support;
 
 use std::io::Write;
 
+use memory::PeakGrowth;
 use reqwest::StatusCode;
 use sea_orm::ConnectionTrait;
 use serde_json::json;
@@ -19,20 +22,6 @@ const ROWS: usize = 100_000;
 /// before compression), so an export that held its rows or its output in
 /// memory could not pass.
 const MEMORY_BOUND: u64 = 48 * 1024 * 1024;
-
-fn status_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("this test reads Linux's /proc/self/status");
-    let line = status
-        .lines()
-        .find(|line| line.starts_with(field))
-        .unwrap_or_else(|| panic!("/proc/self/status has {field}"));
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
-}
-
-/// Resets the peak resident size to the current one (Linux's clear_refs).
-fn reset_peak() {
-    std::fs::write("/proc/self/clear_refs", "5").expect("resetting the peak resident size");
-}
 
 async fn seed(app: &TestApp) {
     let worker = app.login_worker("bulk-reporter").await;
@@ -85,8 +74,7 @@ async fn a_hundred_thousand_row_export_runs_in_bounded_memory() {
     let directory = tempfile::tempdir().unwrap();
 
     for format in ["csv", "xlsx"] {
-        reset_peak();
-        let before = status_kib("VmRSS:") * 1024;
+        let peak = PeakGrowth::start();
         let mut response = app
             .get_with(
                 &format!("/api/v1/staff/exports/wage-reports.{format}"),
@@ -103,7 +91,7 @@ async fn a_hundred_thousand_row_export_runs_in_bounded_memory() {
         }
         file.flush().unwrap();
         drop(file);
-        let growth = (status_kib("VmHWM:") * 1024).saturating_sub(before);
+        let growth = peak.bytes();
         eprintln!("{format}: {size} bytes sent, peak resident size grew by {growth} bytes");
         assert!(
             growth < MEMORY_BOUND,

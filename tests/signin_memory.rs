@@ -2,10 +2,13 @@
 //! own so that the process's peak memory is theirs alone (cargo runs test
 //! binaries one after another).
 
+#[path = "api/support/memory.rs"]
+mod memory;
 #[allow(dead_code, unused_imports)]
 #[path = "api/support/mod.rs"]
 mod support;
 
+use memory::PeakGrowth;
 use reqwest::StatusCode;
 use serde_json::json;
 use support::TestApp;
@@ -18,20 +21,6 @@ const ARGON2_MIB: u64 = 19;
 /// The pool's working memories and room to spare, far below the 30 × 19 MiB
 /// that thirty sign-ins hashing at once would hold.
 const MEMORY_BOUND: u64 = (POOL as u64 * ARGON2_MIB + 26) * 1024 * 1024;
-
-fn status_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("this test reads Linux's /proc/self/status");
-    let line = status
-        .lines()
-        .find(|line| line.starts_with(field))
-        .unwrap_or_else(|| panic!("/proc/self/status has {field}"));
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
-}
-
-/// Resets the peak resident size to the current one (Linux's clear_refs).
-fn reset_peak() {
-    std::fs::write("/proc/self/clear_refs", "5").expect("resetting the peak resident size");
-}
 
 #[tokio::test]
 async fn a_flood_of_sign_ins_hashes_in_bounded_memory() {
@@ -55,10 +44,9 @@ async fn a_flood_of_sign_ins_hashes_in_bounded_memory() {
     // Warms up what every process has once (the decoy hash, connections).
     assert_eq!(sign_in(0).await, StatusCode::UNAUTHORIZED);
 
-    reset_peak();
-    let before = status_kib("VmRSS:") * 1024;
+    let peak = PeakGrowth::start();
     let answers = futures_util::future::join_all((1..=SIGN_INS).map(sign_in)).await;
-    let growth = (status_kib("VmHWM:") * 1024).saturating_sub(before);
+    let growth = peak.bytes();
     eprintln!("{SIGN_INS} concurrent sign-ins grew the peak resident size by {growth} bytes");
     assert!(
         answers.iter().all(|status| *status == StatusCode::UNAUTHORIZED),

@@ -74,6 +74,24 @@ pub async fn record(db: &impl ConnectionTrait, request: Option<&RequestContext>,
     Ok(())
 }
 
+/// What a maintenance run of the system itself did (`retention`, `rekey`):
+/// no request, no target, no region, and `details` the run's summary.
+pub async fn record_system_run(db: &impl ConnectionTrait, action: &'static str, details: Value) -> AppResult<()> {
+    record(
+        db,
+        None,
+        Event {
+            actor: Actor::System,
+            action,
+            target: None,
+            region: None,
+            outcome: Outcome::Success,
+            details: Some(details),
+        },
+    )
+    .await
+}
+
 /// Filters of the audit-log query.
 #[derive(Debug, Default)]
 pub struct Filter {

@@ -15,7 +15,8 @@
 
 use entity::{integrator_client, si_transfer, upload, wage_report, worker};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
     sea_query::{Expr, SimpleExpr},
 };
 use serde::Serialize;
@@ -28,7 +29,7 @@ use crate::{
         db::begin_write,
         files::FileStore,
     },
-    services::audit::{self, Event, Outcome},
+    services::audit,
 };
 
 const BATCH: u64 = 200;
@@ -152,6 +153,32 @@ impl<C: ColumnTrait> Rewrite<C> {
     }
 }
 
+/// Visits every row of `E` as `each_batch` does, each batch in a transaction
+/// of its own: `rewrite` says what one row needs (it may read in the
+/// transaction), and `rewritten` counts the rows that needed it.
+async fn rewrite_each<E: EntityTrait>(
+    db: &DatabaseConnection,
+    apply: bool,
+    id: E::Column,
+    id_of: fn(&E::Model) -> &str,
+    rewritten: &mut u64,
+    mut rewrite: impl AsyncFnMut(&DatabaseTransaction, &E::Model, &mut Rewrite<E::Column>) -> AppResult<()>,
+) -> AppResult<()> {
+    each_batch::<E>(db, id, id_of, async |rows| {
+        let transaction = begin_write(db).await?;
+        for row in rows {
+            let mut changes = Rewrite::new();
+            rewrite(&transaction, &row, &mut changes).await?;
+            if changes.apply::<E>(&transaction, apply, id, id_of(&row)).await? {
+                *rewritten += 1;
+            }
+        }
+        transaction.commit().await?;
+        Ok(())
+    })
+    .await
+}
+
 /// Counts what is not under the active keys; with `apply`, rewrites it.
 pub async fn rekey(
     db: &DatabaseConnection,
@@ -164,175 +191,139 @@ pub async fn rekey(
         ..Summary::default()
     };
 
-    each_batch::<worker::Entity>(
+    rewrite_each::<worker::Entity>(
         db,
+        apply,
         worker::Column::Id,
         |w| &w.id,
-        async |rows| {
-            let transaction = begin_write(db).await?;
-            for row in rows {
-                let mut rewrite = Rewrite::new();
-                use worker::Column as C;
-                let id_number = rewrite.cipher(
+        &mut summary.workers,
+        async |_, row, rewrite| {
+            use worker::Column as C;
+            let id_number = rewrite.cipher(
+                protector,
+                C::IdNumberCipher,
+                Field::WorkerIdNumber,
+                &row.id,
+                &row.id_number_cipher,
+                &mut summary.unreadable,
+            );
+            if let Some(id_number) = id_number {
+                rewrite.hash(
                     protector,
-                    C::IdNumberCipher,
-                    Field::WorkerIdNumber,
-                    &row.id,
-                    &row.id_number_cipher,
-                    &mut summary.unreadable,
+                    C::IdNumberHash,
+                    Purpose::IdNumber,
+                    &id_number,
+                    &row.id_number_hash,
                 );
-                if let Some(id_number) = id_number {
-                    rewrite.hash(
-                        protector,
-                        C::IdNumberHash,
-                        Purpose::IdNumber,
-                        &id_number,
-                        &row.id_number_hash,
-                    );
-                }
-                let phone = rewrite.cipher(
-                    protector,
-                    C::PhoneCipher,
-                    Field::WorkerPhone,
-                    &row.id,
-                    &row.phone_cipher,
-                    &mut summary.unreadable,
-                );
-                if let Some(phone) = phone {
-                    rewrite.hash(protector, C::PhoneHash, Purpose::Phone, &phone, &row.phone_hash);
-                }
-                if rewrite
-                    .apply::<worker::Entity>(&transaction, apply, C::Id, &row.id)
-                    .await?
-                {
-                    summary.workers += 1;
-                }
             }
-            transaction.commit().await?;
+            let phone = rewrite.cipher(
+                protector,
+                C::PhoneCipher,
+                Field::WorkerPhone,
+                &row.id,
+                &row.phone_cipher,
+                &mut summary.unreadable,
+            );
+            if let Some(phone) = phone {
+                rewrite.hash(protector, C::PhoneHash, Purpose::Phone, &phone, &row.phone_hash);
+            }
             Ok(())
         },
     )
     .await?;
 
-    each_batch::<wage_report::Entity>(
+    rewrite_each::<wage_report::Entity>(
         db,
+        apply,
         wage_report::Column::Id,
         |r| &r.id,
-        async |rows| {
-            let transaction = begin_write(db).await?;
-            for row in rows {
-                let mut rewrite = Rewrite::new();
-                rewrite.cipher(
-                    protector,
-                    wage_report::Column::ContactPhoneCipher,
-                    Field::WageReportContactPhone,
-                    &row.id,
-                    &row.contact_phone_cipher,
-                    &mut summary.unreadable,
-                );
-                if rewrite
-                    .apply::<wage_report::Entity>(&transaction, apply, wage_report::Column::Id, &row.id)
-                    .await?
-                {
-                    summary.wage_reports += 1;
-                }
-            }
-            transaction.commit().await?;
+        &mut summary.wage_reports,
+        async |_, row, rewrite| {
+            rewrite.cipher(
+                protector,
+                wage_report::Column::ContactPhoneCipher,
+                Field::WageReportContactPhone,
+                &row.id,
+                &row.contact_phone_cipher,
+                &mut summary.unreadable,
+            );
             Ok(())
         },
     )
     .await?;
 
-    each_batch::<integrator_client::Entity>(
+    rewrite_each::<integrator_client::Entity>(
         db,
+        apply,
         integrator_client::Column::Id,
         |c| &c.id,
-        async |rows| {
-            let transaction = begin_write(db).await?;
-            for row in rows {
-                let mut rewrite = Rewrite::new();
-                rewrite.cipher(
-                    protector,
-                    integrator_client::Column::WebhookSecret,
-                    Field::IntegratorWebhookSecret,
-                    &row.client_id,
-                    &row.webhook_secret,
-                    &mut summary.unreadable,
-                );
-                if rewrite
-                    .apply::<integrator_client::Entity>(&transaction, apply, integrator_client::Column::Id, &row.id)
-                    .await?
-                {
-                    summary.integrator_clients += 1;
-                }
-            }
-            transaction.commit().await?;
+        &mut summary.integrator_clients,
+        async |_, row, rewrite| {
+            rewrite.cipher(
+                protector,
+                integrator_client::Column::WebhookSecret,
+                Field::IntegratorWebhookSecret,
+                &row.client_id,
+                &row.webhook_secret,
+                &mut summary.unreadable,
+            );
             Ok(())
         },
     )
     .await?;
 
     // After the workers, whose ID numbers are now readable under the active key.
-    each_batch::<si_transfer::Entity>(
+    rewrite_each::<si_transfer::Entity>(
         db,
+        apply,
         si_transfer::Column::Id,
         |t| &t.id,
-        async |rows| {
-            let transaction = begin_write(db).await?;
-            for row in rows {
-                let id_number = match &row.worker_id {
-                    Some(worker_id) => worker::Entity::find_by_id(worker_id.clone())
-                        .one(&transaction)
-                        .await?
-                        .and_then(|person| {
-                            let sealed = person.id_number_cipher.as_deref()?;
-                            protector.decrypt(Field::WorkerIdNumber, &person.id, sealed).ok()
-                        }),
-                    None => None,
-                };
-                // The worker's number is the case's only if the case's hash is one of its hashes.
-                let id_number = id_number.filter(|number| {
-                    protector
-                        .lookup_hashes(Purpose::IdNumber, number)
-                        .contains(&row.id_number_hash)
-                });
-                let mut rewrite = Rewrite::new();
-                match id_number {
-                    Some(id_number) => rewrite.hash(
-                        protector,
-                        si_transfer::Column::IdNumberHash,
-                        Purpose::IdNumber,
-                        &id_number,
-                        &Some(row.id_number_hash.clone()),
-                    ),
-                    None if row.anonymised_at.is_none() => summary.transfer_hashes_kept += 1,
-                    None => {}
-                }
-                let phone = rewrite.cipher(
-                    protector,
-                    si_transfer::Column::PhoneCipher,
-                    Field::TransferAgencyPhone,
-                    &row.id,
-                    &row.phone_cipher,
-                    &mut summary.unreadable,
-                );
-                if let Some(phone) = phone {
-                    rewrite.hash(
-                        protector,
-                        si_transfer::Column::PhoneHash,
-                        Purpose::Phone,
-                        &phone,
-                        &row.phone_hash,
-                    );
-                }
-                if rewrite
-                    .apply::<si_transfer::Entity>(&transaction, apply, si_transfer::Column::Id, &row.id)
+        &mut summary.si_transfers,
+        async |transaction, row, rewrite| {
+            let id_number = match &row.worker_id {
+                Some(worker_id) => worker::Entity::find_by_id(worker_id.clone())
+                    .one(transaction)
                     .await?
-                {
-                    summary.si_transfers += 1;
-                }
+                    .and_then(|person| {
+                        let sealed = person.id_number_cipher.as_deref()?;
+                        protector.decrypt(Field::WorkerIdNumber, &person.id, sealed).ok()
+                    }),
+                None => None,
+            };
+            // The worker's number is the case's only if the case's hash is one of its hashes.
+            let id_number = id_number.filter(|number| {
+                protector
+                    .lookup_hashes(Purpose::IdNumber, number)
+                    .contains(&row.id_number_hash)
+            });
+            match id_number {
+                Some(id_number) => rewrite.hash(
+                    protector,
+                    si_transfer::Column::IdNumberHash,
+                    Purpose::IdNumber,
+                    &id_number,
+                    &Some(row.id_number_hash.clone()),
+                ),
+                None if row.anonymised_at.is_none() => summary.transfer_hashes_kept += 1,
+                None => {}
             }
-            transaction.commit().await?;
+            let phone = rewrite.cipher(
+                protector,
+                si_transfer::Column::PhoneCipher,
+                Field::TransferAgencyPhone,
+                &row.id,
+                &row.phone_cipher,
+                &mut summary.unreadable,
+            );
+            if let Some(phone) = phone {
+                rewrite.hash(
+                    protector,
+                    si_transfer::Column::PhoneHash,
+                    Purpose::Phone,
+                    &phone,
+                    &row.phone_hash,
+                );
+            }
             Ok(())
         },
     )
@@ -370,19 +361,7 @@ pub async fn rekey(
     .await?;
 
     if apply {
-        audit::record(
-            db,
-            None,
-            Event {
-                actor: audit::Actor::System,
-                action: "crypto.rekey",
-                target: None,
-                region: None,
-                outcome: Outcome::Success,
-                details: Some(json!(summary)),
-            },
-        )
-        .await?;
+        audit::record_system_run(db, "crypto.rekey", json!(summary)).await?;
     }
     Ok(summary)
 }

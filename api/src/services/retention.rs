@@ -22,12 +22,7 @@ use serde_json::json;
 use crate::{
     error::{AppError, AppResult},
     infra::{db::begin_write, files::FileStore},
-    services::{
-        applications::status::ApplicationStatus,
-        audit::{self, Event, Outcome},
-        idempotency,
-        wage_reports::ReportStatus,
-    },
+    services::{applications::status::ApplicationStatus, audit, idempotency, wage_reports::ReportStatus},
 };
 
 /// What replaces free text a worker wrote.
@@ -95,29 +90,52 @@ fn past_transfers(cutoff: DateTime<Utc>) -> sea_orm::Select<si_transfer::Entity>
     closed_transfers().filter(si_transfer::Column::UpdatedAt.lt(cutoff))
 }
 
-/// Hands every case `past` finds to `anonymise`, a batch at a time, until
-/// none is left: an anonymised case no longer matches, so each batch is new.
-async fn each_past<E: EntityTrait>(
+/// The next batch of the cases `cases` finds, or `None` when none is left:
+/// an anonymised case no longer matches, so each batch is new.
+async fn next_batch<E: EntityTrait>(
     db: &DatabaseConnection,
-    past: impl Fn() -> sea_orm::Select<E>,
+    cases: sea_orm::Select<E>,
     id: E::Column,
-    mut anonymise: impl AsyncFnMut(String) -> AppResult<()>,
+) -> AppResult<Option<Vec<String>>> {
+    let batch: Vec<String> = cases.select_only().column(id).limit(BATCH).into_tuple().all(db).await?;
+    Ok((!batch.is_empty()).then_some(batch))
+}
+
+/// Anonymises every case the three queries find, a batch at a time, and
+/// counts in `summary` the cases anonymised and their documents removed.
+async fn anonymise_cases(
+    db: &DatabaseConnection,
+    files: &dyn FileStore,
+    now: DateTime<Utc>,
+    applications: sea_orm::Select<application::Entity>,
+    reports: sea_orm::Select<wage_report::Entity>,
+    transfers: sea_orm::Select<si_transfer::Entity>,
+    summary: &mut Summary,
 ) -> AppResult<()> {
-    loop {
-        let batch: Vec<String> = past()
-            .select_only()
-            .column(id)
-            .limit(BATCH)
-            .into_tuple()
-            .all(db)
-            .await?;
-        if batch.is_empty() {
-            return Ok(());
-        }
-        for case in batch {
-            anonymise(case).await?;
+    while let Some(batch) = next_batch(db, applications.clone(), application::Column::Id).await? {
+        for id in batch {
+            if let Some(keys) = anonymise_application(db, &id, now).await? {
+                summary.applications += 1;
+                summary.uploads += remove_files(files, keys).await;
+            }
         }
     }
+    while let Some(batch) = next_batch(db, reports.clone(), wage_report::Column::Id).await? {
+        for id in batch {
+            if let Some(keys) = anonymise_report(db, &id, now).await? {
+                summary.wage_reports += 1;
+                summary.uploads += remove_files(files, keys).await;
+            }
+        }
+    }
+    while let Some(batch) = next_batch(db, transfers.clone(), si_transfer::Column::Id).await? {
+        for id in batch {
+            if anonymise_transfer(db, &id, now).await? {
+                summary.si_transfers += 1;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Counts what is past retention; with `apply`, removes it.
@@ -137,42 +155,14 @@ pub async fn purge(
         cutoff,
         ..Summary::default()
     };
-    each_past(
+    anonymise_cases(
         db,
-        || past_applications(cutoff),
-        application::Column::Id,
-        async |id| {
-            if let Some(keys) = anonymise_application(db, &id, now).await? {
-                summary.applications += 1;
-                summary.uploads += remove_files(files, keys).await;
-            }
-            Ok(())
-        },
-    )
-    .await?;
-    each_past(
-        db,
-        || past_reports(cutoff),
-        wage_report::Column::Id,
-        async |id| {
-            if let Some(keys) = anonymise_report(db, &id, now).await? {
-                summary.wage_reports += 1;
-                summary.uploads += remove_files(files, keys).await;
-            }
-            Ok(())
-        },
-    )
-    .await?;
-    each_past(
-        db,
-        || past_transfers(cutoff),
-        si_transfer::Column::Id,
-        async |id| {
-            if anonymise_transfer(db, &id, now).await? {
-                summary.si_transfers += 1;
-            }
-            Ok(())
-        },
+        files,
+        now,
+        past_applications(cutoff),
+        past_reports(cutoff),
+        past_transfers(cutoff),
+        &mut summary,
     )
     .await?;
     summary.audit_rows = audit_log::Entity::delete_many()
@@ -181,19 +171,7 @@ pub async fn purge(
         .await?
         .rows_affected;
     summary.idempotency_keys = idempotency::forget_expired(db, now, true).await?;
-    audit::record(
-        db,
-        None,
-        Event {
-            actor: audit::Actor::System,
-            action: "retention.purge",
-            target: None,
-            region: None,
-            outcome: Outcome::Success,
-            details: Some(json!(summary)),
-        },
-    )
-    .await?;
+    audit::record_system_run(db, "retention.purge", json!(summary)).await?;
     Ok(summary)
 }
 
@@ -212,44 +190,16 @@ pub async fn forget_closed_cases_of(
         cutoff: now,
         ..Summary::default()
     };
-    let applications: Vec<String> = closed_applications()
-        .filter(application::Column::WorkerId.eq(worker_id))
-        .select_only()
-        .column(application::Column::Id)
-        .into_tuple()
-        .all(db)
-        .await?;
-    for id in applications {
-        if let Some(keys) = anonymise_application(db, &id, now).await? {
-            summary.applications += 1;
-            summary.uploads += remove_files(files, keys).await;
-        }
-    }
-    let reports: Vec<String> = closed_reports()
-        .filter(wage_report::Column::WorkerId.eq(worker_id))
-        .select_only()
-        .column(wage_report::Column::Id)
-        .into_tuple()
-        .all(db)
-        .await?;
-    for id in reports {
-        if let Some(keys) = anonymise_report(db, &id, now).await? {
-            summary.wage_reports += 1;
-            summary.uploads += remove_files(files, keys).await;
-        }
-    }
-    let transfers: Vec<String> = closed_transfers()
-        .filter(si_transfer::Column::WorkerId.eq(worker_id))
-        .select_only()
-        .column(si_transfer::Column::Id)
-        .into_tuple()
-        .all(db)
-        .await?;
-    for id in transfers {
-        if anonymise_transfer(db, &id, now).await? {
-            summary.si_transfers += 1;
-        }
-    }
+    anonymise_cases(
+        db,
+        files,
+        now,
+        closed_applications().filter(application::Column::WorkerId.eq(worker_id)),
+        closed_reports().filter(wage_report::Column::WorkerId.eq(worker_id)),
+        closed_transfers().filter(si_transfer::Column::WorkerId.eq(worker_id)),
+        &mut summary,
+    )
+    .await?;
     Ok(summary)
 }
 
