@@ -193,3 +193,40 @@ async fn rekey_brings_personal_data_and_files_under_new_keys_so_old_ones_can_go(
     renewed.stop().await;
     app.stop().await;
 }
+
+/// Between adding a lookup key and running `rekey`, a number saved before is
+/// hashed under the old key, which the unique index cannot compare with the
+/// new key's hash: the profile looks under every listed key instead.
+#[tokio::test]
+async fn a_number_held_under_an_older_lookup_key_is_still_taken() {
+    const NEW_LOOKUP_KEY: &str = "h2:YGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6e3x9fn8=";
+    let app = TestApp::spawn().await;
+    guangxi_worker(&app, "first-holder", "450102198801011235").await;
+    let rotating = TestApp::spawn_beside_with(&app, |vars| {
+        vars.insert("SHIMINHUA_LOOKUP_KEY", format!("{NEW_LOOKUP_KEY},{LOOKUP_KEY}"));
+    })
+    .await;
+    let squatter = rotating.login_worker("second-typist").await;
+    let taken = rotating
+        .client
+        .put(rotating.url("/api/v1/me/profile"))
+        .bearer_auth(&squatter.access_token)
+        .json(&json!({ "id_number": "450102198801011235", "consent_version": "2026-11" }))
+        .send()
+        .await
+        .unwrap();
+    crate::support::assert_problem(taken, StatusCode::CONFLICT, "ID_NUMBER_IN_USE").await;
+    // The holder keeps saving their own number under the new key.
+    let holder = rotating.login_worker("first-holder").await;
+    let kept = rotating
+        .client
+        .put(rotating.url("/api/v1/me/profile"))
+        .bearer_auth(&holder.access_token)
+        .json(&json!({ "id_number": "450102198801011235" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(kept.status(), StatusCode::OK);
+    rotating.stop().await;
+    app.stop().await;
+}

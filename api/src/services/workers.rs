@@ -456,7 +456,8 @@ pub async fn update_profile(
         // rotation another account may hold the number under an older one.
         let held_elsewhere = worker::Entity::find()
             .filter(
-                worker::Column::IdNumberHash.is_in(state.protector.lookup_hashes(Purpose::IdNumber, id_number.as_str())),
+                worker::Column::IdNumberHash
+                    .is_in(state.protector.lookup_hashes(Purpose::IdNumber, id_number.as_str())),
             )
             .filter(worker::Column::Id.ne(&principal.subject))
             .one(&transaction)
