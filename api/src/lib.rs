@@ -1,8 +1,10 @@
 //! The Shiminhua application: configuration, start-up, routes, services, infrastructure.
 
+pub mod access;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod context;
 pub mod domain;
 pub mod error;
 pub mod http;

@@ -9,12 +9,10 @@ use poem_openapi::{
 use super::ApiTags;
 use crate::{
     auth::schemes::{WorkerAuth, WorkerOrStaffAuth},
+    context::RequestContext,
     domain::BoundedText,
     error::AppError,
-    http::{
-        gateway::RequestContext,
-        problem::{ApiResult, status},
-    },
+    http::problem::{ApiResult, status},
     services::uploads::{self, MAX_UPLOAD_BYTES},
     state::AppState,
 };

@@ -25,23 +25,23 @@ use serde_json::json;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use crate::{
+    access,
     auth::{Principal, Role},
+    context::RequestContext,
     domain::{
         IdNumber, PhoneNumber, RegionCode, TextType,
         china_time::{self, DaySpan},
         masked_name,
     },
     error::{AppError, AppResult, ErrorCode},
-    http::gateway::RequestContext,
     infra::{
         crypto::Field,
-        spreadsheet::{BATCHES_IN_FLIGHT, Batches, Cell, Format},
+        spreadsheet::{BATCHES_IN_FLIGHT, Batches, ByteStream, Cell, Format},
     },
     services::{
         applications::status::ApplicationStatus,
         audit::{self, Event, Outcome},
         calendar, programs,
-        staff::{require_any_role, require_role},
         wage_reports::{self, ReportStatus},
     },
     state::AppState,
@@ -112,13 +112,14 @@ impl Drop for ExportSlot {
     }
 }
 
-/// The body of a download that keeps `slot` until the body is dropped: sent
-/// to the end, or given up by a client that went away.
-fn holding(body: poem::Body, slot: ExportSlot) -> poem::Body {
-    poem::Body::from_bytes_stream(body.into_bytes_stream().map(move |chunk| {
+/// The bytes of a download that keep `slot` until the stream is dropped:
+/// sent to the end, or given up by a client that went away.
+fn holding(body: ByteStream, slot: ExportSlot) -> ByteStream {
+    body.map(move |chunk| {
         let _running = &slot;
         chunk
-    }))
+    })
+    .boxed()
 }
 
 /// Which cases to export.
@@ -135,7 +136,8 @@ pub struct Filter<S> {
 /// A file on its way to the caller.
 pub struct Export {
     pub file_name: String,
-    pub body: poem::Body,
+    /// Written while it is sent; the route adapts it to its response.
+    pub body: ByteStream,
 }
 
 const APPLICATION_HEADERS: &[&str] = &[
@@ -183,7 +185,7 @@ pub async fn applications(
     format: Format,
     filter: Filter<ApplicationStatus>,
 ) -> AppResult<Export> {
-    require_any_role(staff, &[Role::Reviewer, Role::Finance, Role::Admin])?;
+    access::require_any_role(staff, &[Role::Reviewer, Role::Finance, Role::Admin])?;
     let regions = prepare(state, staff, &filter)?;
     let slot = state.exports.take(&staff.subject)?;
     let mut query = application::Entity::find()
@@ -230,7 +232,7 @@ pub async fn wage_reports(
     format: Format,
     filter: Filter<ReportStatus>,
 ) -> AppResult<Export> {
-    require_any_role(staff, &[Role::Inspector, Role::Admin])?;
+    access::require_any_role(staff, &[Role::Inspector, Role::Admin])?;
     let regions = prepare(state, staff, &filter)?;
     let slot = state.exports.take(&staff.subject)?;
     let mut query = wage_report::Entity::find().filter(filter.span.condition(wage_report::Column::CreatedAt));
@@ -270,9 +272,9 @@ pub async fn wage_reports(
 /// permission is checked.
 fn prepare<S>(state: &AppState, staff: &Principal, filter: &Filter<S>) -> AppResult<Option<Vec<String>>> {
     if filter.reveal {
-        require_role(staff, Role::PersonalData)?;
+        access::require_role(staff, Role::PersonalData)?;
     }
-    let mut regions = state.regions.staff_scope(staff, filter.region)?;
+    let mut regions = access::staff_scope(&state.regions, staff, filter.region)?;
     if let Some(regions) = &mut regions {
         regions.sort();
     }

@@ -14,9 +14,9 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     auth::{Audience, Principal},
+    context::RequestContext,
     domain::{RegionCode, TextType},
     error::{AppError, AppResult, ErrorCode, Localized},
-    http::gateway::RequestContext,
     services::{
         applications,
         audit::{self, Actor, Event, Outcome},
