@@ -13,7 +13,10 @@ use crate::{
     domain::BoundedText,
     error::AppError,
     http::problem::{ApiResult, status},
-    services::uploads::{self, MAX_UPLOAD_BYTES},
+    services::{
+        documents,
+        uploads::{self, MAX_UPLOAD_BYTES},
+    },
     state::AppState,
 };
 
@@ -118,7 +121,7 @@ impl UploadApi {
         #[oai(validator(max_length = 36))] id: Path<String>,
     ) -> ApiResult<DocumentFile, { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN }>
     {
-        let document = uploads::fetch(&state, &context, auth.principal(), &id.0).await?;
+        let document = documents::fetch(&state, &context, auth.principal(), &id.0).await?;
         Ok(DocumentFile::Ok(
             Binary(document.bytes),
             document.content_type,

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod calendar;
 pub mod clients;
 pub mod counters;
+pub mod documents;
 pub mod exports;
 pub mod health;
 pub mod idempotency;
