@@ -27,7 +27,7 @@ use crate::{
     },
     routes::{self, Apis},
     services::{
-        exports::ExportSlots,
+        export_slots::ExportSlots,
         health, notifications,
         policies::{answers::SearchAnswers, index::PolicyIndex, sync as policy_sync},
         regions::RegionDirectory,

@@ -9,7 +9,7 @@ use crate::{
         crypto::DataProtector, files::FileStore, identity::IdentityVerifier, store::KeyValueStore, wechat::WechatClient,
     },
     services::{
-        exports::ExportSlots,
+        export_slots::ExportSlots,
         policies::{answers::SearchAnswers, index::PolicyIndex},
         regions::RegionDirectory,
     },

@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod clients;
 pub mod counters;
 pub mod documents;
+pub mod export_slots;
 pub mod exports;
 pub mod health;
 pub mod idempotency;
