@@ -9,7 +9,7 @@ use crate::{
     auth::{Principal, Role, Scope},
     domain::RegionCode,
     error::{AppError, AppResult, ErrorCode},
-    services::regions::RegionDirectory,
+    regions::RegionDirectory,
 };
 
 // ---- roles and scopes ------------------------------------------------------
@@ -189,7 +189,7 @@ mod tests {
     use crate::{
         auth::Audience,
         domain::TextType,
-        services::regions::{Region, RegionLevel},
+        regions::{Region, RegionLevel},
     };
 
     fn code(text: &str) -> RegionCode {

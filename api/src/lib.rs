@@ -9,6 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod infra;
+pub mod regions;
 pub mod routes;
 pub mod services;
 pub mod startup;

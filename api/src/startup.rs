@@ -25,12 +25,12 @@ use crate::{
         crypto::DataProtector, db, files::LocalDirectory, identity::SandboxVerifier, memory_store::MemoryStore,
         redis_store::RedisStore, store::KeyValueStore, wechat::WechatClient,
     },
+    regions::RegionDirectory,
     routes::{self, Apis},
     services::{
         export_slots::ExportSlots,
         health, notifications,
         policies::{answers::SearchAnswers, index::PolicyIndex, sync as policy_sync},
-        regions::RegionDirectory,
         uploads, webhooks,
     },
     state::AppState,

@@ -18,10 +18,8 @@ use crate::{
         problem::{ApiResult, status},
         rendered_json::RenderedJson,
     },
-    services::{
-        policies::{self, Policy, PolicyCategory, PolicyDraft, PolicyStatus, Search, index::Hit},
-        regions::RegionDirectory,
-    },
+    regions::RegionDirectory,
+    services::policies::{self, Policy, PolicyCategory, PolicyDraft, PolicyStatus, Search, index::Hit},
     state::AppState,
 };
 

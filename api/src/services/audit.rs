@@ -6,8 +6,7 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 use serde_json::Value;
 
 use crate::{
-    access, auth::Principal, context::RequestContext, domain::RegionCode, error::AppResult,
-    services::regions::RegionDirectory,
+    access, auth::Principal, context::RequestContext, domain::RegionCode, error::AppResult, regions::RegionDirectory,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

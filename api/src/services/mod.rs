@@ -15,7 +15,6 @@ pub mod idempotency;
 pub mod notifications;
 pub mod policies;
 pub mod programs;
-pub mod regions;
 pub mod rekey;
 pub mod retention;
 pub mod sessions;

@@ -280,7 +280,7 @@ impl SignInBudget {
 /// the command line; an administrator may only create staff inside their region.
 pub async fn create(
     db: &DatabaseConnection,
-    regions: &crate::services::regions::RegionDirectory,
+    regions: &crate::regions::RegionDirectory,
     passwords: &PasswordPool,
     request: Option<&RequestContext>,
     actor: Option<&Principal>,

@@ -23,13 +23,12 @@ use crate::{
     domain::{CreditCode, PhoneNumber, RegionCode, TextType},
     error::{AppError, AppResult, ErrorCode, Localized},
     infra::crypto::Field,
+    regions::RegionLevel,
     services::{
         allowances::DailyAllowance,
         audit::{self, Actor, Event, Outcome},
         calendar::{self, Calendar},
-        counters, idempotency, notifications,
-        regions::RegionLevel,
-        uploads,
+        counters, idempotency, notifications, uploads,
     },
     state::AppState,
 };

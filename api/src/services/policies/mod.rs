@@ -24,10 +24,8 @@ use crate::{
     context::RequestContext,
     domain::{RegionCode, TextType},
     error::{AppError, AppResult, ErrorCode, Localized},
-    services::{
-        audit::{self, Actor, Event, Outcome},
-        regions::{RegionDirectory, RegionLevel},
-    },
+    regions::{RegionDirectory, RegionLevel},
+    services::audit::{self, Actor, Event, Outcome},
     state::AppState,
 };
 

@@ -1,5 +1,6 @@
 //! The administrative divisions, held in memory: the table is fixed between
-//! releases and every region-scoped rule (queues, policy inheritance) asks it.
+//! releases and every region-scoped rule (queues, policy inheritance, the
+//! access rules) asks it. Below the services: it knows no caller.
 
 use std::collections::HashMap;
 
