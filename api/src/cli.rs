@@ -12,8 +12,8 @@ use crate::{
     domain::{RegionCode, TextType, Username},
     error::Lang,
     infra::{crypto::DataProtector, db, files::LocalDirectory},
+    regions::RegionDirectory,
     services::{
-        regions::RegionDirectory,
         rekey, retention,
         staff::{self, NewStaff},
     },

@@ -8,10 +8,10 @@ use crate::{
     infra::{
         crypto::DataProtector, files::FileStore, identity::IdentityVerifier, store::KeyValueStore, wechat::WechatClient,
     },
+    regions::RegionDirectory,
     services::{
-        exports::ExportSlots,
+        export_slots::ExportSlots,
         policies::{answers::SearchAnswers, index::PolicyIndex},
-        regions::RegionDirectory,
     },
 };
 

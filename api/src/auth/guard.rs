@@ -16,8 +16,9 @@ use poem::{
 
 use super::{Audience, tokens::TokenRefusal};
 use crate::{
+    context::RequestContext,
     error::{AppError, ErrorCode},
-    http::{gateway::RequestContext, problem::render, route_table::RouteTable},
+    http::{problem::render, route_table::RouteTable},
     infra::store::{Quota, RateDecision},
     state::AppState,
 };

@@ -8,7 +8,7 @@ pub mod tokens;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{domain::RegionCode, services::regions::RegionDirectory};
+use crate::domain::RegionCode;
 
 /// The three kinds of caller, each with its own tokens and routes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -87,10 +87,5 @@ impl Principal {
 
     pub fn has_scope(&self, scope: Scope) -> bool {
         self.scopes.contains(&scope)
-    }
-
-    /// True when the principal's region scope includes `region`.
-    pub fn covers(&self, regions: &RegionDirectory, region: RegionCode) -> bool {
-        self.region.is_some_and(|scope| regions.covers(scope, region))
     }
 }

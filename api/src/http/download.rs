@@ -11,7 +11,7 @@ use poem_openapi::{
     registry::{MetaHeader, MetaMediaType, MetaResponse, MetaResponses, MetaSchema, MetaSchemaRef, Registry},
 };
 
-use crate::infra::spreadsheet::Format;
+use crate::infra::spreadsheet::{ByteStream, Format};
 
 /// The file type of a download, known when the route is declared so that the
 /// OpenAPI document names the right media type.
@@ -42,10 +42,11 @@ pub struct Download<F> {
 }
 
 impl<F: SheetFile> Download<F> {
-    pub fn new(file_name: String, body: Body) -> Self {
+    /// The download of `bytes`, sent as they are written.
+    pub fn new(file_name: String, bytes: ByteStream) -> Self {
         Self {
             file_name,
-            body,
+            body: Body::from_bytes_stream(bytes),
             format: PhantomData,
         }
     }

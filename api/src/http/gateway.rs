@@ -20,18 +20,13 @@ use super::{
     problem::{from_poem_error, render},
     route_table::RouteTable,
 };
-use crate::error::{AppError, Lang};
+use crate::{
+    context::RequestContext,
+    error::{AppError, Lang},
+};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const MAX_CLIENT_REQUEST_ID_LEN: usize = 128;
-
-/// Who is asking, for services that record it (audit, rate limits).
-#[derive(Debug, Clone)]
-pub struct RequestContext {
-    pub request_id: String,
-    pub lang: Lang,
-    pub client_ip: Option<IpAddr>,
-}
 
 pub struct Gateway {
     routes: Arc<RouteTable>,

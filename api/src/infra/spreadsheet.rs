@@ -7,13 +7,16 @@
 use std::io::{self, Write};
 
 use bytes::Bytes;
-use futures_util::{StreamExt, stream};
-use poem::Body;
+use futures_util::{StreamExt, stream, stream::BoxStream};
 use rust_xlsxwriter::{Format as CellFormat, Workbook};
 use tokio::sync::mpsc;
 
 /// Rows sent from the query to the writer, a batch at a time.
 pub type Batches = mpsc::Receiver<io::Result<Vec<Vec<Cell>>>>;
+
+/// A file's bytes as they are written, for the caller to send; an error
+/// part-way ends the stream with it.
+pub type ByteStream = BoxStream<'static, io::Result<Bytes>>;
 
 /// How many batches may wait between the query and the writer.
 pub const BATCHES_IN_FLIGHT: usize = 2;
@@ -61,10 +64,10 @@ impl Format {
         }
     }
 
-    /// The file as a body that is written while it is sent. A failure after
+    /// The file as a stream that is written while it is sent. A failure after
     /// the first byte ends the body with an error, so the client sees a
     /// broken download rather than a short file.
-    pub fn render(self, sheet_name: &'static str, headers: &'static [&'static str], rows: Batches) -> Body {
+    pub fn render(self, sheet_name: &'static str, headers: &'static [&'static str], rows: Batches) -> ByteStream {
         match self {
             Format::Csv => csv(headers, rows),
             Format::Xlsx => xlsx(sheet_name, headers, rows),
@@ -74,14 +77,14 @@ impl Format {
 
 const BYTE_ORDER_MARK: &[u8] = "\u{feff}".as_bytes();
 
-fn csv(headers: &'static [&'static str], rows: Batches) -> Body {
+fn csv(headers: &'static [&'static str], rows: Batches) -> ByteStream {
     let header = encode_csv(BYTE_ORDER_MARK, [headers.iter().map(|h| (*h).to_owned()).collect()]);
     let body = stream::once(async move { header }).chain(stream::unfold(rows, |mut rows| async move {
         let batch = rows.recv().await?;
         let encoded = batch.and_then(|batch| encode_csv(&[], batch.into_iter().map(csv_record)));
         Some((encoded, rows))
     }));
-    Body::from_bytes_stream(body)
+    body.boxed()
 }
 
 fn encode_csv(prefix: &[u8], records: impl IntoIterator<Item = Vec<String>>) -> io::Result<Bytes> {
@@ -124,7 +127,7 @@ fn yuan(fen: i64) -> String {
 
 /// XLSX is a zip archive: the rows go to the worksheet's temporary file as
 /// they arrive, and the archive is streamed out once the last row is in.
-fn xlsx(sheet_name: &'static str, headers: &'static [&'static str], mut rows: Batches) -> Body {
+fn xlsx(sheet_name: &'static str, headers: &'static [&'static str], mut rows: Batches) -> ByteStream {
     let (chunks, body) = mpsc::channel::<io::Result<Bytes>>(BATCHES_IN_FLIGHT);
     tokio::task::spawn_blocking(move || {
         let outcome = write_xlsx(sheet_name, headers, &mut rows, ChunkWriter::new(chunks.clone()));
@@ -133,9 +136,11 @@ fn xlsx(sheet_name: &'static str, headers: &'static [&'static str], mut rows: Ba
             let _ = chunks.blocking_send(Err(err));
         }
     });
-    Body::from_bytes_stream(stream::unfold(body, |mut body| async move {
-        body.recv().await.map(|chunk| (chunk, body))
-    }))
+    stream::unfold(
+        body,
+        |mut body| async move { body.recv().await.map(|chunk| (chunk, body)) },
+    )
+    .boxed()
 }
 
 fn write_xlsx(sheet_name: &str, headers: &[&str], rows: &mut Batches, output: ChunkWriter) -> io::Result<()> {
@@ -237,6 +242,15 @@ mod tests {
         assert_eq!(neutralise_formula("南京某建筑公司".to_owned()), "南京某建筑公司");
     }
 
+    /// The whole file, or the error that broke it.
+    async fn into_vec(mut body: ByteStream) -> io::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        while let Some(chunk) = body.next().await {
+            bytes.extend_from_slice(&chunk?);
+        }
+        Ok(bytes)
+    }
+
     #[tokio::test]
     async fn csv_starts_with_a_byte_order_mark_and_quotes_commas() {
         let (sender, rows) = mpsc::channel(1);
@@ -250,7 +264,7 @@ mod tests {
             .unwrap();
         drop(sender);
         let body = Format::Csv.render("表", &["姓名", "金额（元）", "备注"], rows);
-        let bytes = body.into_vec().await.unwrap();
+        let bytes = into_vec(body).await.unwrap();
         assert!(bytes.starts_with(BYTE_ORDER_MARK));
         let text = String::from_utf8(bytes[BYTE_ORDER_MARK.len()..].to_vec()).unwrap();
         assert_eq!(text, "姓名,金额（元）,备注\n\"张三,李四\",1.50,\n");
@@ -262,6 +276,6 @@ mod tests {
         sender.send(Err(io::Error::other("database gone"))).await.unwrap();
         drop(sender);
         let body = Format::Csv.render("表", &["姓名"], rows);
-        assert!(body.into_vec().await.is_err());
+        assert!(into_vec(body).await.is_err());
     }
 }

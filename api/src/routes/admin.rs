@@ -10,10 +10,10 @@ use serde::Deserialize;
 use super::{ApiTags, Page, auth::StaffView, check_page, default_page_size, first_page};
 use crate::{
     auth::{Role, Scope, schemes::StaffAuth},
+    context::RequestContext,
     domain::{BoundedText, RegionCode, TextType, Username},
     error::AppResult,
     http::{
-        gateway::RequestContext,
         json_body::{JsonBody, present},
         problem::{ApiResult, status},
     },

@@ -13,9 +13,9 @@ use serde_json::{Map, Value};
 use super::{ApiTags, Page, check_page, default_page_size, first_page};
 use crate::{
     auth::schemes::{StaffAuth, WorkerAuth},
+    context::RequestContext,
     domain::{BoundedText, RegionCode},
     http::{
-        gateway::RequestContext,
         json_body::{JsonBody, present},
         problem::{ApiResult, status},
     },

@@ -5,10 +5,10 @@ use serde::Deserialize;
 use super::{ApiTags, me::WorkerProfile};
 use crate::{
     auth::{Scope, schemes::WorkerOrStaffAuth, sessions::Issued},
+    context::RequestContext,
     domain::BoundedText,
     error::{ErrorCode, Lang},
     http::{
-        gateway::RequestContext,
         json_body::JsonBody,
         problem::{ApiResult, status},
     },

@@ -5,10 +5,10 @@ use poem_openapi::{OpenApi, param::Query};
 use super::ApiTags;
 use crate::{
     auth::schemes::StaffAuth,
+    context::RequestContext,
     domain::{RegionCode, china_time::DaySpan},
     http::{
         download::{Csv, Download, SheetFile, Xlsx},
-        gateway::RequestContext,
         problem::{ApiResult, status},
     },
     services::{

@@ -5,9 +5,9 @@ use serde::Deserialize;
 use super::ApiTags;
 use crate::{
     auth::schemes::StaffAuth,
+    context::RequestContext,
     domain::{BoundedText, IdNumber, TextType},
     http::{
-        gateway::RequestContext,
         json_body::JsonBody,
         problem::{ApiResult, status},
     },

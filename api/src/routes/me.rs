@@ -7,9 +7,9 @@ use serde::Deserialize;
 use super::{ApiTags, Page, check_page, default_page_size, first_page};
 use crate::{
     auth::schemes::WorkerAuth,
+    context::RequestContext,
     domain::{BoundedText, HukouType, IdNumber, RegionCode},
     http::{
-        gateway::RequestContext,
         json_body::{JsonBody, present},
         problem::{ApiResult, status},
     },

@@ -10,18 +10,16 @@ use serde::Deserialize;
 use super::{ApiTags, Page, check_page, default_page_size, first_page};
 use crate::{
     auth::schemes::{OptionalStaffAuth, StaffAuth},
+    context::RequestContext,
     domain::{BoundedText, RegionCode},
     error::{AppError, Localized},
     http::{
-        gateway::RequestContext,
         json_body::{JsonBody, present},
         problem::{ApiResult, status},
         rendered_json::RenderedJson,
     },
-    services::{
-        policies::{self, Policy, PolicyCategory, PolicyDraft, PolicyStatus, Search, index::Hit},
-        regions::RegionDirectory,
-    },
+    regions::RegionDirectory,
+    services::policies::{self, Policy, PolicyCategory, PolicyDraft, PolicyStatus, Search, index::Hit},
     state::AppState,
 };
 

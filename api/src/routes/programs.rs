@@ -10,10 +10,10 @@ use serde::Deserialize;
 use super::ApiTags;
 use crate::{
     auth::schemes::{StaffAuth, WorkerAuth},
+    context::RequestContext,
     domain::{BoundedText, RegionCode},
     error::{AppError, Localized},
     http::{
-        gateway::RequestContext,
         json_body::{JsonBody, present},
         problem::{ApiResult, status},
     },

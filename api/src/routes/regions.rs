@@ -10,7 +10,7 @@ use super::{ApiTags, MAX_PAGE_SIZE, Page, check_page, default_page_size, first_p
 use crate::{
     domain::{RegionCode, TextType},
     http::problem::{ApiResult, status},
-    services::regions::Region,
+    regions::Region,
     state::AppState,
 };
 

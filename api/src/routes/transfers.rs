@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use super::{ApiTags, Page, check_page, default_page_size, first_page};
 use crate::{
     auth::schemes::{IntegratorAuth, StaffAuth, WorkerAuth},
+    context::RequestContext,
     domain::{BoundedText, IdNumber, PhoneNumber, RegionCode, TextType},
     http::{
-        gateway::RequestContext,
         json_body::{JsonBody, present},
         problem::{ApiResult, status},
     },

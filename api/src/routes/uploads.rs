@@ -9,13 +9,14 @@ use poem_openapi::{
 use super::ApiTags;
 use crate::{
     auth::schemes::{WorkerAuth, WorkerOrStaffAuth},
+    context::RequestContext,
     domain::BoundedText,
     error::AppError,
-    http::{
-        gateway::RequestContext,
-        problem::{ApiResult, status},
+    http::problem::{ApiResult, status},
+    services::{
+        documents,
+        uploads::{self, MAX_UPLOAD_BYTES},
     },
-    services::uploads::{self, MAX_UPLOAD_BYTES},
     state::AppState,
 };
 
@@ -120,7 +121,7 @@ impl UploadApi {
         #[oai(validator(max_length = 36))] id: Path<String>,
     ) -> ApiResult<DocumentFile, { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN }>
     {
-        let document = uploads::fetch(&state, &context, auth.principal(), &id.0).await?;
+        let document = documents::fetch(&state, &context, auth.principal(), &id.0).await?;
         Ok(DocumentFile::Ok(
             Binary(document.bytes),
             document.content_type,

@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use super::{ApiTags, Page, check_page, default_page_size, first_page};
 use crate::{
     auth::schemes::{StaffAuth, WorkerAuth},
+    context::RequestContext,
     domain::{BoundedText, CreditCode, PhoneNumber, RegionCode, TextType},
     http::{
-        gateway::RequestContext,
         json_body::{JsonBody, present},
         problem::{ApiResult, status},
     },

@@ -23,8 +23,8 @@ use serde_json::{Value, json};
 
 use crate::{
     auth::{Audience, Principal},
+    context::RequestContext,
     error::{AppError, AppResult, ErrorCode},
-    http::gateway::RequestContext,
     infra::crypto::{DataProtector, Field},
     services::{
         audit::{self, Actor, Event, Outcome},

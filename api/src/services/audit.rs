@@ -6,8 +6,7 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 use serde_json::Value;
 
 use crate::{
-    auth::Principal, domain::RegionCode, error::AppResult, http::gateway::RequestContext,
-    services::regions::RegionDirectory,
+    access, auth::Principal, context::RequestContext, domain::RegionCode, error::AppResult, regions::RegionDirectory,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,9 +110,9 @@ pub async fn query(
     page_size: u32,
 ) -> AppResult<(Vec<audit_log::Model>, u64)> {
     use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder};
-    crate::services::staff::require_role(admin, crate::auth::Role::Admin)?;
+    access::require_role(admin, crate::auth::Role::Admin)?;
     let mut select = audit_log::Entity::find().order_by_desc(audit_log::Column::Id);
-    if let Some(codes) = regions.staff_scope(admin, None)? {
+    if let Some(codes) = access::staff_scope(regions, admin, None)? {
         select = select.filter(audit_log::Column::RegionCode.is_in(codes));
     }
     if let Some(actor) = filter.actor {

@@ -14,15 +14,12 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::{
+    access,
     auth::{Principal, Role},
-    domain::RegionCode,
-    error::{AppError, AppResult, ErrorCode},
-    http::gateway::RequestContext,
+    context::RequestContext,
+    error::AppResult,
     infra::db::begin_write,
-    services::{
-        audit::{self, Event, Outcome},
-        staff::require_role,
-    },
+    services::audit::{self, Event, Outcome},
 };
 
 crate::text_enum! {
@@ -97,7 +94,7 @@ pub async fn load(db: &impl ConnectionTrait) -> AppResult<Calendar> {
 }
 
 pub async fn list_year(db: &impl ConnectionTrait, admin: &Principal, year: i32) -> AppResult<Vec<calendar_day::Model>> {
-    require_role(admin, Role::Admin)?;
+    access::require_role(admin, Role::Admin)?;
     let first = NaiveDate::from_ymd_opt(year, 1, 1).expect("a valid year");
     let last = NaiveDate::from_ymd_opt(year, 12, 31).expect("a valid year");
     Ok(calendar_day::Entity::find()
@@ -105,17 +102,6 @@ pub async fn list_year(db: &impl ConnectionTrait, admin: &Principal, year: i32) 
         .order_by_asc(calendar_day::Column::Day)
         .all(db)
         .await?)
-}
-
-/// The calendar sets every legal deadline in the country, so only national
-/// administrators change it.
-fn require_calendar_keeper(admin: &Principal) -> AppResult<()> {
-    require_role(admin, Role::Admin)?;
-    if admin.region.is_some_and(|region| region.is_national()) {
-        Ok(())
-    } else {
-        Err(AppError::new(ErrorCode::OutOfRegionScope).with_details(json!({ "region_code": RegionCode::NATIONAL })))
-    }
 }
 
 /// Records (or replaces) an exception. It moves every deadline that spans
@@ -128,7 +114,7 @@ pub async fn set_day(
     kind: DayKind,
     name: &str,
 ) -> AppResult<()> {
-    require_calendar_keeper(admin)?;
+    access::require_calendar_keeper(admin)?;
     let transaction = begin_write(db).await?;
     calendar_day::Entity::insert(calendar_day::ActiveModel {
         day: Set(day),
@@ -162,7 +148,7 @@ pub async fn clear_day(
     admin: &Principal,
     day: NaiveDate,
 ) -> AppResult<bool> {
-    require_calendar_keeper(admin)?;
+    access::require_calendar_keeper(admin)?;
     let transaction = begin_write(db).await?;
     let removed = calendar_day::Entity::delete_by_id(day)
         .exec(&transaction)

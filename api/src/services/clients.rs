@@ -12,14 +12,12 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::{
+    access,
     auth::{Audience, Principal, Role, Scope, sessions::Issued},
+    context::RequestContext,
     domain::{RegionCode, TextType},
     error::{AppError, AppResult, ErrorCode},
-    http::gateway::RequestContext,
-    services::{
-        audit::{self, Actor, Event, Outcome},
-        staff::require_role,
-    },
+    services::audit::{self, Actor, Event, Outcome},
     state::AppState,
 };
 
@@ -97,14 +95,7 @@ pub async fn create(
     admin: &Principal,
     new: NewClient,
 ) -> AppResult<CreatedClient> {
-    require_role(admin, Role::Admin)?;
-    let region = new
-        .region_code
-        .or(admin.region)
-        .ok_or_else(|| AppError::new(ErrorCode::OutOfRegionScope))?;
-    if !admin.covers(&state.regions, region) {
-        return Err(AppError::new(ErrorCode::OutOfRegionScope).with_details(json!({ "region_code": region })));
-    }
+    let region = access::new_client_region(&state.regions, admin, new.region_code)?;
     if !region.is_national() {
         state.regions.require(region)?;
     }
@@ -240,9 +231,9 @@ pub async fn issue_token(
 
 /// The integrator clients of the administrator's region and below.
 pub async fn list(state: &AppState, admin: &Principal) -> AppResult<Vec<integrator_client::Model>> {
-    require_role(admin, Role::Admin)?;
+    access::require_role(admin, Role::Admin)?;
     let mut query = integrator_client::Entity::find().order_by_asc(integrator_client::Column::CreatedAt);
-    if let Some(codes) = state.regions.staff_scope(admin, None)? {
+    if let Some(codes) = access::staff_scope(&state.regions, admin, None)? {
         query = query.filter(integrator_client::Column::RegionCode.is_in(codes));
     }
     Ok(query.all(&state.db).await?)
@@ -251,11 +242,11 @@ pub async fn list(state: &AppState, admin: &Principal) -> AppResult<Vec<integrat
 /// A client the administrator manages; one of another region is not found,
 /// like one that does not exist.
 async fn find_managed(state: &AppState, admin: &Principal, id: &str) -> AppResult<integrator_client::Model> {
-    require_role(admin, Role::Admin)?;
+    access::require_role(admin, Role::Admin)?;
     integrator_client::Entity::find_by_id(id.to_owned())
         .one(&state.db)
         .await?
-        .filter(|client| region_of(client).is_ok_and(|region| admin.covers(&state.regions, region)))
+        .filter(|client| region_of(client).is_ok_and(|region| access::covers(&state.regions, admin, region)))
         .ok_or_else(|| AppError::new(ErrorCode::NotFound))
 }
 

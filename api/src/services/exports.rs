@@ -5,13 +5,7 @@
 //! [`Role::PersonalData`] and asks for it; every export is audited, with
 //! whether it revealed anything.
 
-use std::{
-    collections::{HashMap, HashSet},
-    future::Future,
-    io,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{collections::HashMap, future::Future, io};
 
 use chrono::{DateTime, Utc};
 use entity::{application, wage_report, worker};
@@ -22,26 +16,28 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait},
 };
 use serde_json::json;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::mpsc;
 
 use crate::{
+    access,
     auth::{Principal, Role},
+    context::RequestContext,
     domain::{
         IdNumber, PhoneNumber, RegionCode, TextType,
         china_time::{self, DaySpan},
         masked_name,
     },
     error::{AppError, AppResult, ErrorCode},
-    http::gateway::RequestContext,
     infra::{
         crypto::Field,
-        spreadsheet::{BATCHES_IN_FLIGHT, Batches, Cell, Format},
+        spreadsheet::{BATCHES_IN_FLIGHT, Batches, ByteStream, Cell, Format},
     },
     services::{
         applications::status::ApplicationStatus,
         audit::{self, Event, Outcome},
-        calendar, programs,
-        staff::{require_any_role, require_role},
+        calendar,
+        export_slots::ExportSlot,
+        programs,
         wage_reports::{self, ReportStatus},
     },
     state::AppState,
@@ -54,71 +50,14 @@ const BATCH: u64 = 500;
 /// An XLSX sheet holds 1,048,576 rows; beyond a million, narrow the query.
 const MAX_ROWS: u64 = 1_000_000;
 
-/// What a refused caller is told to wait before trying again.
-const RETRY_AFTER: Duration = Duration::from_secs(30);
-
-/// The exports running on this instance. Each holds a task, a few batches of
-/// rows and, while it reads, a database connection, for as long as its
-/// client takes to download: a few at a time per instance, and one at a
-/// time per staff member.
-#[derive(Clone)]
-pub struct ExportSlots {
-    instance: Arc<Semaphore>,
-    /// The staff members with an export running.
-    staff: Arc<Mutex<HashSet<String>>>,
-}
-
-/// One running export's place; dropped when its download ends, however it ends.
-pub struct ExportSlot {
-    _permit: OwnedSemaphorePermit,
-    staff: Arc<Mutex<HashSet<String>>>,
-    subject: String,
-}
-
-impl ExportSlots {
-    pub fn new(per_instance: usize) -> Self {
-        Self {
-            instance: Arc::new(Semaphore::new(per_instance)),
-            staff: Arc::default(),
-        }
-    }
-
-    /// A place for the export of `staff` (a staff id): 429
-    /// `EXPORT_IN_PROGRESS` while they have one running, 503 `EXPORTS_BUSY`
-    /// while the instance is full.
-    fn take(&self, staff: &str) -> AppResult<ExportSlot> {
-        let running = || self.staff.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if !running().insert(staff.to_owned()) {
-            return Err(AppError::new(ErrorCode::ExportInProgress).with_retry_after(RETRY_AFTER));
-        }
-        let Ok(permit) = self.instance.clone().try_acquire_owned() else {
-            running().remove(staff);
-            return Err(AppError::new(ErrorCode::ExportsBusy).with_retry_after(RETRY_AFTER));
-        };
-        Ok(ExportSlot {
-            _permit: permit,
-            staff: self.staff.clone(),
-            subject: staff.to_owned(),
-        })
-    }
-}
-
-impl Drop for ExportSlot {
-    fn drop(&mut self) {
-        self.staff
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .remove(&self.subject);
-    }
-}
-
-/// The body of a download that keeps `slot` until the body is dropped: sent
-/// to the end, or given up by a client that went away.
-fn holding(body: poem::Body, slot: ExportSlot) -> poem::Body {
-    poem::Body::from_bytes_stream(body.into_bytes_stream().map(move |chunk| {
+/// The bytes of a download that keep `slot` until the stream is dropped:
+/// sent to the end, or given up by a client that went away.
+fn holding(body: ByteStream, slot: ExportSlot) -> ByteStream {
+    body.map(move |chunk| {
         let _running = &slot;
         chunk
-    }))
+    })
+    .boxed()
 }
 
 /// Which cases to export.
@@ -135,7 +74,8 @@ pub struct Filter<S> {
 /// A file on its way to the caller.
 pub struct Export {
     pub file_name: String,
-    pub body: poem::Body,
+    /// Written while it is sent; the route adapts it to its response.
+    pub body: ByteStream,
 }
 
 const APPLICATION_HEADERS: &[&str] = &[
@@ -183,7 +123,7 @@ pub async fn applications(
     format: Format,
     filter: Filter<ApplicationStatus>,
 ) -> AppResult<Export> {
-    require_any_role(staff, &[Role::Reviewer, Role::Finance, Role::Admin])?;
+    access::require_any_role(staff, &[Role::Reviewer, Role::Finance, Role::Admin])?;
     let regions = prepare(state, staff, &filter)?;
     let slot = state.exports.take(&staff.subject)?;
     let mut query = application::Entity::find()
@@ -230,7 +170,7 @@ pub async fn wage_reports(
     format: Format,
     filter: Filter<ReportStatus>,
 ) -> AppResult<Export> {
-    require_any_role(staff, &[Role::Inspector, Role::Admin])?;
+    access::require_any_role(staff, &[Role::Inspector, Role::Admin])?;
     let regions = prepare(state, staff, &filter)?;
     let slot = state.exports.take(&staff.subject)?;
     let mut query = wage_report::Entity::find().filter(filter.span.condition(wage_report::Column::CreatedAt));
@@ -270,9 +210,9 @@ pub async fn wage_reports(
 /// permission is checked.
 fn prepare<S>(state: &AppState, staff: &Principal, filter: &Filter<S>) -> AppResult<Option<Vec<String>>> {
     if filter.reveal {
-        require_role(staff, Role::PersonalData)?;
+        access::require_role(staff, Role::PersonalData)?;
     }
-    let mut regions = state.regions.staff_scope(staff, filter.region)?;
+    let mut regions = access::staff_scope(&state.regions, staff, filter.region)?;
     if let Some(regions) = &mut regions {
         regions.sort();
     }
@@ -579,28 +519,5 @@ impl WageReportRows {
             })
             .collect::<AppResult<Vec<_>>>()?;
         Ok(Some((cells, next)))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn refusal(slots: &ExportSlots, staff: &str) -> ErrorCode {
-        slots.take(staff).err().expect("refused").code
-    }
-
-    #[test]
-    fn one_export_per_staff_member_and_a_few_per_instance() {
-        let slots = ExportSlots::new(2);
-        let first = slots.take("a").unwrap();
-        assert_eq!(refusal(&slots, "a"), ErrorCode::ExportInProgress);
-        let second = slots.take("b").unwrap();
-        assert_eq!(refusal(&slots, "c"), ErrorCode::ExportsBusy);
-        drop(first);
-        let third = slots.take("a").unwrap();
-        assert_eq!(refusal(&slots, "b"), ErrorCode::ExportInProgress);
-        drop((second, third));
-        assert!(slots.take("c").is_ok(), "a refusal for a full instance leaves no trace");
     }
 }

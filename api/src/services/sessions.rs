@@ -10,8 +10,8 @@ use crate::{
         sessions::{Issued, RefreshRefusal},
         tokens::ACCESS_TOKEN_LIFETIME,
     },
+    context::RequestContext,
     error::{AppError, AppResult, ErrorCode},
-    http::gateway::RequestContext,
     services::{
         audit::{self, Actor, Event, Outcome},
         staff,

@@ -9,14 +9,15 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::{
+    access,
     auth::{
         Audience, Principal, Role,
         password::{self, PasswordPool},
         sessions::Issued,
     },
+    context::RequestContext,
     domain::{RegionCode, TextType, Username},
     error::{AppError, AppResult, ErrorCode},
-    http::gateway::RequestContext,
     infra::crypto::Purpose,
     services::audit::{self, Actor, Event, Outcome},
     state::AppState,
@@ -279,15 +280,15 @@ impl SignInBudget {
 /// the command line; an administrator may only create staff inside their region.
 pub async fn create(
     db: &DatabaseConnection,
-    regions: &crate::services::regions::RegionDirectory,
+    regions: &crate::regions::RegionDirectory,
     passwords: &PasswordPool,
     request: Option<&RequestContext>,
     actor: Option<&Principal>,
     new: NewStaff,
 ) -> AppResult<StaffMember> {
     if let Some(actor) = actor {
-        require_role(actor, Role::Admin)?;
-        if !actor.covers(regions, new.region_code) {
+        access::require_role(actor, Role::Admin)?;
+        if !access::covers(regions, actor, new.region_code) {
             return Err(AppError::new(ErrorCode::OutOfRegionScope));
         }
     }
@@ -344,24 +345,6 @@ pub async fn create(
     member(&row)
 }
 
-pub fn require_role(principal: &Principal, role: Role) -> AppResult<()> {
-    if principal.has_role(role) {
-        Ok(())
-    } else {
-        Err(AppError::new(ErrorCode::RoleRequired).with_details(json!({ "role": role.as_str() })))
-    }
-}
-
-/// Passes when the principal holds at least one of `roles`.
-pub fn require_any_role(principal: &Principal, roles: &[Role]) -> AppResult<()> {
-    if roles.iter().any(|role| principal.has_role(*role)) {
-        Ok(())
-    } else {
-        let names: Vec<&str> = roles.iter().map(|role| role.as_str()).collect();
-        Err(AppError::new(ErrorCode::RoleRequired).with_details(json!({ "role": names.join(" | ") })))
-    }
-}
-
 /// The account behind a refreshed staff session, refused if it was disabled meanwhile.
 pub async fn active_member(db: &impl ConnectionTrait, staff_id: &str) -> AppResult<StaffMember> {
     let row = staff_account::Entity::find_by_id(staff_id.to_owned())
@@ -381,9 +364,9 @@ pub async fn list(
     page: u32,
     page_size: u32,
 ) -> AppResult<(Vec<StaffMember>, u64)> {
-    require_role(admin, Role::Admin)?;
+    access::require_role(admin, Role::Admin)?;
     let mut query = staff_account::Entity::find().order_by_asc(staff_account::Column::Username);
-    if let Some(codes) = state.regions.staff_scope(admin, None)? {
+    if let Some(codes) = access::staff_scope(&state.regions, admin, None)? {
         query = query.filter(staff_account::Column::RegionCode.is_in(codes));
     }
     let paginator = query.paginate(&state.db, u64::from(page_size));
@@ -411,17 +394,17 @@ pub async fn change(
     staff_id: &str,
     change: StaffChange,
 ) -> AppResult<StaffMember> {
-    require_role(admin, Role::Admin)?;
+    access::require_role(admin, Role::Admin)?;
     let row = staff_account::Entity::find_by_id(staff_id.to_owned())
         .one(&state.db)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
     let current = member(&row)?;
-    if !admin.covers(&state.regions, current.region_code) {
+    if !access::covers(&state.regions, admin, current.region_code) {
         return Err(AppError::new(ErrorCode::NotFound));
     }
     if let Some(region) = change.region_code {
-        if !admin.covers(&state.regions, region) {
+        if !access::covers(&state.regions, admin, region) {
             return Err(AppError::new(ErrorCode::OutOfRegionScope));
         }
         if !region.is_national() {

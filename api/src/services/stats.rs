@@ -10,10 +10,11 @@ use sea_orm::{
 };
 
 use crate::{
-    auth::{Principal, Role},
+    access,
+    auth::Principal,
     domain::{RegionCode, china_time::DaySpan},
     error::{AppError, AppResult, ErrorCode},
-    services::{calendar, programs, staff::require_any_role},
+    services::{calendar, programs},
     state::AppState,
 };
 
@@ -62,13 +63,6 @@ fn count() -> Expr {
     Expr::expr(Func::count(Expr::cust("*")))
 }
 
-/// Who reads the overview: the staff who run the region or work its cases
-/// (administrators, reviewers, inspectors, finance); a policy editor has no
-/// part in the figures.
-fn require_overview_reader(staff: &Principal) -> AppResult<()> {
-    require_any_role(staff, &[Role::Admin, Role::Reviewer, Role::Inspector, Role::Finance])
-}
-
 pub async fn overview(
     state: &AppState,
     staff: &Principal,
@@ -76,9 +70,9 @@ pub async fn overview(
     from: NaiveDate,
     to: NaiveDate,
 ) -> AppResult<Overview> {
-    require_overview_reader(staff)?;
+    access::require_overview_reader(staff)?;
     let span = DaySpan::new(Some(from), Some(to))?;
-    let codes = state.regions.staff_scope(staff, region)?;
+    let codes = access::staff_scope(&state.regions, staff, region)?;
     let root = match region {
         Some(region) => region,
         None => staff.region.ok_or_else(|| AppError::new(ErrorCode::OutOfRegionScope))?,

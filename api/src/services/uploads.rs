@@ -1,27 +1,18 @@
 //! Documents workers upload with `wx.uploadFile`: JPEG, PNG or PDF judged by
-//! their content, at most 10 MB, encrypted on disk, fetched only by their
-//! owner or by staff whose role works the case they belong to, in their
-//! region. Uploads never attached to an application are removed after 24
-//! hours.
+//! their content, at most 10 MB, encrypted on disk. Uploads never attached to
+//! an application are removed after 24 hours. Who may fetch one is in
+//! `services/documents.rs`, which asks the case it belongs to.
 
 use std::time::Duration;
 
 use chrono::Utc;
 use entity::upload;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
-use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::{
-    auth::{Audience, Principal},
-    domain::{RegionCode, TextType},
+    auth::Principal,
     error::{AppError, AppResult, ErrorCode, Localized},
-    http::gateway::RequestContext,
-    services::{
-        applications,
-        audit::{self, Actor, Event, Outcome},
-        wage_reports,
-    },
     state::AppState,
 };
 
@@ -51,7 +42,7 @@ pub struct Stored {
     pub content_type: &'static str,
 }
 
-fn valid_purpose(purpose: &str) -> bool {
+pub(crate) fn valid_purpose(purpose: &str) -> bool {
     (1..=32).contains(&purpose.len()) && purpose.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
 }
 
@@ -115,89 +106,6 @@ pub async fn store(state: &AppState, worker: &Principal, purpose: &str, bytes: V
         sha256,
         size: bytes.len() as u64,
         content_type,
-    })
-}
-
-/// A document as it is handed out.
-#[derive(Debug)]
-pub struct Document {
-    pub content_type: String,
-    /// Safe to put in a header: the document kind, part of its id, the extension.
-    pub file_name: String,
-    pub bytes: Vec<u8>,
-}
-
-fn file_name(row: &upload::Model) -> String {
-    let extension = match row.content_type.as_str() {
-        "image/jpeg" => "jpg",
-        "image/png" => "png",
-        "application/pdf" => "pdf",
-        _ => "bin",
-    };
-    let purpose = if valid_purpose(&row.purpose) {
-        row.purpose.as_str()
-    } else {
-        "document"
-    };
-    let short_id: String = row.id.chars().filter(char::is_ascii_alphanumeric).take(8).collect();
-    format!("{purpose}-{short_id}.{extension}")
-}
-
-/// The file, for its owner, or for staff whose role works the case it
-/// belongs to, by the rule that guards the case's personal data: a reviewer
-/// the documents of an application past its draft
-/// (`applications::case_for_personal_data`, as for revealing the applicant),
-/// an inspector those of a wage report, each in their region. Every staff
-/// download is audited. Anyone else: 404 (403 to staff without the role),
-/// as if it did not exist.
-pub async fn fetch(state: &AppState, request: &RequestContext, principal: &Principal, id: &str) -> AppResult<Document> {
-    let not_found = || AppError::new(ErrorCode::NotFound);
-    let row = upload::Entity::find_by_id(id.to_owned())
-        .one(&state.db)
-        .await?
-        .ok_or_else(not_found)?;
-    match principal.audience {
-        Audience::Worker if row.worker_id == principal.subject => {}
-        Audience::Staff => {
-            let region = match (&row.application_id, &row.wage_report_id) {
-                (Some(application_id), _) => {
-                    applications::case_for_personal_data(state, principal, application_id)
-                        .await?
-                        .region_code
-                }
-                (None, Some(report_id)) => {
-                    wage_reports::report_for_inspector(state, principal, report_id)
-                        .await?
-                        .region_code
-                }
-                (None, None) => return Err(not_found()),
-            };
-            audit::record(
-                &state.db,
-                Some(request),
-                Event {
-                    actor: Actor::Principal(principal),
-                    action: "document.download",
-                    target: Some(("upload", &row.id)),
-                    region: RegionCode::parse(&region).ok(),
-                    outcome: Outcome::Success,
-                    details: Some(json!({
-                        "purpose": row.purpose,
-                        "application_id": row.application_id,
-                        "wage_report_id": row.wage_report_id,
-                    })),
-                },
-            )
-            .await?;
-        }
-        _ => return Err(not_found()),
-    }
-    let stored = state.files.get(&row.storage_key).await.map_err(AppError::internal)?;
-    let bytes = state.protector.open_file(&row.id, stored).map_err(AppError::internal)?;
-    Ok(Document {
-        file_name: file_name(&row),
-        content_type: row.content_type,
-        bytes,
     })
 }
 

@@ -17,19 +17,18 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::{
+    access,
     auth::{Principal, Role},
+    context::RequestContext,
     domain::{CreditCode, PhoneNumber, RegionCode, TextType},
     error::{AppError, AppResult, ErrorCode, Localized},
-    http::gateway::RequestContext,
     infra::crypto::Field,
+    regions::RegionLevel,
     services::{
         allowances::DailyAllowance,
         audit::{self, Actor, Event, Outcome},
         calendar::{self, Calendar},
-        counters, idempotency, notifications,
-        regions::RegionLevel,
-        staff::require_role,
-        uploads,
+        counters, idempotency, notifications, uploads,
     },
     state::AppState,
 };
@@ -551,10 +550,10 @@ pub async fn queue(
     page: u32,
     page_size: u32,
 ) -> AppResult<(Vec<Report>, u64)> {
-    require_role(inspector, Role::Inspector)?;
+    access::require_role(inspector, Role::Inspector)?;
     let calendar = calendar::load(&state.db).await?;
     let mut query = wage_report::Entity::find().order_by_asc(wage_report::Column::CreatedAt);
-    if let Some(codes) = state.regions.staff_scope(inspector, region)? {
+    if let Some(codes) = access::staff_scope(&state.regions, inspector, region)? {
         query = query.filter(wage_report::Column::RegionCode.is_in(codes));
     }
     if let Some(status) = status {
@@ -602,7 +601,7 @@ pub async fn get_for_inspector(
 /// A report an inspector works: in their region. The rule for reading it and
 /// the documents attached to it.
 pub async fn report_for_inspector(state: &AppState, inspector: &Principal, id: &str) -> AppResult<wage_report::Model> {
-    require_role(inspector, Role::Inspector)?;
+    access::require_role(inspector, Role::Inspector)?;
     in_scope(&state.db, state, inspector, id).await
 }
 
@@ -617,7 +616,7 @@ async fn in_scope(
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
     let region = RegionCode::parse(&row.region_code).map_err(|_| AppError::new(ErrorCode::NotFound))?;
-    if !inspector.covers(&state.regions, region) {
+    if !access::covers(&state.regions, inspector, region) {
         return Err(AppError::new(ErrorCode::NotFound));
     }
     Ok(row)
@@ -646,7 +645,7 @@ pub async fn act(
     id: &str,
     decision: Decision,
 ) -> AppResult<Report> {
-    require_role(inspector, Role::Inspector)?;
+    access::require_role(inspector, Role::Inspector)?;
     use InspectorAction as A;
     let comment = decision.comment.as_deref().map(str::trim).filter(|c| !c.is_empty());
     match decision.action {
@@ -791,9 +790,9 @@ pub struct Alert {
 /// in open reports, inside the inspector's region. Two grouped queries on
 /// indexes find them; only their reports are read.
 pub async fn alerts(state: &AppState, inspector: &Principal) -> AppResult<Vec<Alert>> {
-    require_role(inspector, Role::Inspector)?;
+    access::require_role(inspector, Role::Inspector)?;
     let thresholds = state.config.wage_alerts;
-    let scope = state.regions.staff_scope(inspector, None)?;
+    let scope = access::staff_scope(&state.regions, inspector, None)?;
     let since = Utc::now() - chrono::Duration::days(30);
     let in_scope = |query: sea_orm::Select<wage_report::Entity>| match &scope {
         Some(codes) => query.filter(wage_report::Column::RegionCode.is_in(codes.clone())),

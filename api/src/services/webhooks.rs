@@ -138,7 +138,7 @@ pub async fn register(state: &AppState, client: &Principal, url: &str) -> AppRes
 /// transfer, either end): a client hears only of its own region's cases.
 pub async fn enqueue(
     db: &impl ConnectionTrait,
-    regions: &crate::services::regions::RegionDirectory,
+    regions: &crate::regions::RegionDirectory,
     scope: Scope,
     event: &str,
     concerns: &[crate::domain::RegionCode],

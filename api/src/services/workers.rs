@@ -10,10 +10,11 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::{
+    access,
     auth::{Audience, Principal, Role, sessions::Issued},
+    context::RequestContext,
     domain::{HukouType, IdNumber, PhoneNumber, RegionCode, TextType},
     error::{AppError, AppResult, ErrorCode, Localized},
-    http::gateway::RequestContext,
     infra::{
         crypto::{DataProtector, Field, Purpose},
         identity::{IdentityClaim, Verdict},
@@ -22,7 +23,6 @@ use crate::{
     services::{
         audit::{self, Actor, Event, Outcome},
         programs::rules::Facts,
-        staff::require_role,
     },
     state::AppState,
 };
@@ -345,12 +345,10 @@ pub async fn release_id_number(
     staff: &Principal,
     release: Release,
 ) -> AppResult<()> {
-    require_role(staff, Role::Admin)?;
+    access::require_role(staff, Role::Admin)?;
     let issued_in = RegionCode::parse(&release.id_number.as_str()[..6])
         .map_err(|_| AppError::invalid_field("id_number", ErrorCode::RegionNotFound.default_message()))?;
-    if !staff.covers(&state.regions, issued_in) {
-        return Err(AppError::new(ErrorCode::OutOfRegionScope).with_details(json!({ "region_code": issued_in })));
-    }
+    access::require_region(&state.regions, staff, issued_in)?;
     let hashes = state
         .protector
         .lookup_hashes(Purpose::IdNumber, release.id_number.as_str());

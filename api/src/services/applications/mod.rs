@@ -17,16 +17,16 @@ use serde_json::{Map, Value, json};
 
 use self::status::{Action, ApplicationStatus};
 use crate::{
+    access,
     auth::{Principal, Role},
+    context::RequestContext,
     domain::{IdNumber, PhoneNumber, RegionCode, TextType, masked_name},
     error::{AppError, AppResult, ErrorCode, Localized},
-    http::gateway::RequestContext,
     infra::crypto::Field,
     services::{
         audit::{self, Event, Outcome},
         counters, idempotency, notifications,
         programs::{self, Program, rules},
-        staff::{require_any_role, require_role},
         uploads, workers,
     },
     state::AppState,
@@ -758,12 +758,6 @@ pub struct QueueFilter {
     pub region: Option<RegionCode>,
 }
 
-/// The staff who work applications: reviewers decide them, finance pays
-/// them. Nobody else reads a case or the queue.
-fn require_case_worker(staff: &Principal) -> AppResult<()> {
-    require_any_role(staff, &[Role::Reviewer, Role::Finance])
-}
-
 /// Cases in the reviewer's region, oldest submission first.
 pub async fn queue(
     state: &AppState,
@@ -772,12 +766,12 @@ pub async fn queue(
     page: u32,
     page_size: u32,
 ) -> AppResult<(Vec<Application>, u64)> {
-    require_case_worker(staff)?;
+    access::require_case_worker(staff)?;
     let mut query = application::Entity::find()
         .filter(application::Column::Status.ne(ApplicationStatus::Draft.as_str()))
         .order_by_asc(application::Column::SubmittedAt)
         .order_by_asc(application::Column::CreatedAt);
-    if let Some(codes) = state.regions.staff_scope(staff, filter.region)? {
+    if let Some(codes) = access::staff_scope(&state.regions, staff, filter.region)? {
         query = query.filter(application::Column::RegionCode.is_in(codes));
     }
     if let Some(status) = filter.status {
@@ -803,13 +797,14 @@ async fn case_in_scope(
     staff: &Principal,
     id: &str,
 ) -> AppResult<application::Model> {
-    require_case_worker(staff)?;
+    access::require_case_worker(staff)?;
     let row = application::Entity::find_by_id(id.to_owned())
         .one(db)
         .await?
         .ok_or_else(not_found)?;
     let region = RegionCode::parse(&row.region_code).map_err(|_| not_found())?;
-    if row.status == ApplicationStatus::Draft.as_str() || !staff.covers(&state.regions, region) {
+    let draft = row.status == ApplicationStatus::Draft.as_str();
+    if !access::reaches_application(&state.regions, staff, region, draft) {
         return Err(not_found());
     }
     Ok(row)
@@ -872,7 +867,7 @@ pub async fn get_for_staff(
 /// in their region, past its draft. The one rule for revealing the applicant
 /// and for fetching the documents they attached (the ID-card image).
 pub async fn case_for_personal_data(state: &AppState, staff: &Principal, id: &str) -> AppResult<application::Model> {
-    require_role(staff, Role::Reviewer)?;
+    access::require_applicant_reader(staff)?;
     case_in_scope(&state.db, state, staff, id).await
 }
 
@@ -947,7 +942,7 @@ pub async fn review(
         expected_version,
         approved_amount_fen,
     } = review;
-    require_role(reviewer, Role::Reviewer)?;
+    access::require_role(reviewer, Role::Reviewer)?;
     if decision != Decision::Approve && comment.as_deref().is_none_or(|c| c.trim().is_empty()) {
         return Err(AppError::invalid_field(
             "comment",
@@ -1081,7 +1076,7 @@ pub async fn disburse(
     reference: String,
     expected_version: i32,
 ) -> AppResult<Application> {
-    require_role(finance, Role::Finance)?;
+    access::require_role(finance, Role::Finance)?;
     let transaction = crate::infra::db::begin_write(&state.db).await?;
     let row = case_in_scope(&transaction, state, finance, id).await?;
     if row.approved_amount_fen.is_some_and(|approved| amount_fen != approved) {

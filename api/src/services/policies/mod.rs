@@ -19,15 +19,13 @@ use self::{
     index::{IndexedPolicy, Query, Results},
 };
 use crate::{
+    access,
     auth::{Principal, Role},
+    context::RequestContext,
     domain::{RegionCode, TextType},
     error::{AppError, AppResult, ErrorCode, Localized},
-    http::gateway::RequestContext,
-    services::{
-        audit::{self, Actor, Event, Outcome},
-        regions::{RegionDirectory, RegionLevel},
-        staff::require_role,
-    },
+    regions::{RegionDirectory, RegionLevel},
+    services::audit::{self, Actor, Event, Outcome},
     state::AppState,
 };
 
@@ -224,30 +222,18 @@ async fn load(db: &impl ConnectionTrait, id: &str) -> AppResult<Policy> {
     decode(row)
 }
 
-/// Who reads a policy: everyone once it is published; before (a draft) and
-/// after (archived), only the policy editors whose region covers it.
-fn may_read(state: &AppState, reader: Option<&Principal>, policy: &Policy) -> bool {
-    policy.status == PolicyStatus::Published
-        || reader
-            .is_some_and(|staff| staff.has_role(Role::PolicyEditor) && staff.covers(&state.regions, policy.region_code))
-}
-
 /// A policy by id, if the caller may read it; otherwise not found.
 pub async fn get(state: &AppState, id: &str, staff: Option<&Principal>) -> AppResult<Policy> {
     let policy = load(&state.db, id).await?;
-    if !may_read(state, staff, &policy) {
+    if !access::may_read_policy(
+        &state.regions,
+        staff,
+        policy.status == PolicyStatus::Published,
+        policy.region_code,
+    ) {
         return Err(AppError::new(ErrorCode::NotFound));
     }
     Ok(policy)
-}
-
-fn require_editor(state: &AppState, editor: &Principal, region: RegionCode) -> AppResult<()> {
-    require_role(editor, Role::PolicyEditor)?;
-    if editor.covers(&state.regions, region) {
-        Ok(())
-    } else {
-        Err(AppError::new(ErrorCode::OutOfRegionScope).with_details(json!({ "region_code": region })))
-    }
 }
 
 async fn check_draft(db: &impl ConnectionTrait, state: &AppState, draft: &PolicyDraft) -> AppResult<()> {
@@ -334,7 +320,7 @@ pub async fn create(
     editor: &Principal,
     draft: PolicyDraft,
 ) -> AppResult<Policy> {
-    require_editor(state, editor, draft.region_code)?;
+    access::require_policy_editor(&state.regions, editor, draft.region_code)?;
     let transaction = crate::infra::db::begin_write(&state.db).await?;
     check_draft(&transaction, state, &draft).await?;
     let now = Utc::now();
@@ -366,7 +352,7 @@ async fn for_change(
     expected_version: i32,
 ) -> AppResult<Policy> {
     let current = load(db, id).await?;
-    require_editor(state, editor, current.region_code)?;
+    access::require_policy_editor(&state.regions, editor, current.region_code)?;
     if current.version != expected_version {
         return Err(
             AppError::new(ErrorCode::VersionConflict).with_details(json!({ "current_version": current.version }))
@@ -413,7 +399,7 @@ pub async fn update(
     expected_version: i32,
     draft: PolicyDraft,
 ) -> AppResult<Policy> {
-    require_editor(state, editor, draft.region_code)?;
+    access::require_policy_editor(&state.regions, editor, draft.region_code)?;
     let transaction = crate::infra::db::begin_write(&state.db).await?;
     let current = for_change(&transaction, state, editor, id, expected_version).await?;
     if current.status == PolicyStatus::Archived {
@@ -485,12 +471,12 @@ pub async fn list_for_staff(
     page: u32,
     page_size: u32,
 ) -> AppResult<(Vec<Policy>, u64)> {
-    require_role(staff, Role::PolicyEditor)?;
+    access::require_role(staff, Role::PolicyEditor)?;
     let mut query = policy::Entity::find().order_by_desc(policy::Column::UpdatedAt);
     if let Some(status) = status {
         query = query.filter(policy::Column::Status.eq(status.as_str()));
     }
-    if let Some(codes) = state.regions.staff_scope(staff, None)? {
+    if let Some(codes) = access::staff_scope(&state.regions, staff, None)? {
         query = query.filter(policy::Column::RegionCode.is_in(codes));
     }
     let paginator = query.paginate(&state.db, u64::from(page_size));

@@ -13,13 +13,13 @@ use serde_json::json;
 
 use self::rules::{AmountRule, Check, Criterion, DocumentRequirement, Facts, FormField};
 use crate::{
-    auth::{Principal, Role},
+    access,
+    auth::Principal,
+    context::RequestContext,
     domain::{RegionCode, TextType},
     error::{AppError, AppResult, ErrorCode, Localized},
-    http::gateway::RequestContext,
     services::{
         audit::{self, Actor, Event, Outcome},
-        staff::require_role,
         workers,
     },
     state::AppState,
@@ -195,15 +195,6 @@ pub struct ProgramDraft {
     pub quota: Option<i32>,
 }
 
-fn require_admin_of(state: &AppState, admin: &Principal, region: RegionCode) -> AppResult<()> {
-    require_role(admin, Role::Admin)?;
-    if admin.covers(&state.regions, region) {
-        Ok(())
-    } else {
-        Err(AppError::new(ErrorCode::OutOfRegionScope).with_details(json!({ "region_code": region })))
-    }
-}
-
 fn check_draft(state: &AppState, draft: &ProgramDraft) -> AppResult<()> {
     if !draft.region_code.is_national() {
         state
@@ -285,7 +276,7 @@ pub async fn create(
     admin: &Principal,
     draft: ProgramDraft,
 ) -> AppResult<Program> {
-    require_admin_of(state, admin, draft.region_code)?;
+    access::require_admin_of(&state.regions, admin, draft.region_code)?;
     check_draft(state, &draft)?;
     let now = Utc::now();
     let mut active = program::ActiveModel {
@@ -320,7 +311,7 @@ async fn change(
 ) -> AppResult<Program> {
     let transaction = crate::infra::db::begin_write(&state.db).await?;
     let current = load(&transaction, id).await?;
-    require_admin_of(state, admin, current.region_code)?;
+    access::require_admin_of(&state.regions, admin, current.region_code)?;
     let conflict =
         || AppError::new(ErrorCode::VersionConflict).with_details(json!({ "current_version": current.version }));
     // Compared first, so that the next version counts from a stored one.
@@ -357,7 +348,7 @@ pub async fn update(
     expected_version: i32,
     draft: ProgramDraft,
 ) -> AppResult<Program> {
-    require_admin_of(state, admin, draft.region_code)?;
+    access::require_admin_of(&state.regions, admin, draft.region_code)?;
     check_draft(state, &draft)?;
     change(
         state,

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::{
     domain::{HukouType, RegionCode},
-    services::regions::RegionDirectory,
+    regions::RegionDirectory,
 };
 
 /// Answers of the form that criteria and amount rules read.

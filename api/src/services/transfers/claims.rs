@@ -28,9 +28,9 @@ use serde_json::json;
 use super::{Transfer, hydrate};
 use crate::{
     auth::Principal,
+    context::RequestContext,
     domain::{RegionCode, TextType},
     error::{AppError, AppResult, ErrorCode},
-    http::gateway::RequestContext,
     infra::crypto::{DataProtector, Field, Purpose},
     services::{
         audit::{self, Actor, Event, Outcome},

@@ -18,18 +18,17 @@ use serde_json::json;
 
 use self::process::{InsuranceType, Office, StepSpec, steps};
 use crate::{
-    auth::{Principal, Role, Scope},
+    access,
+    auth::{Principal, Scope},
+    context::RequestContext,
     domain::{IdNumber, PhoneNumber, RegionCode, TextType},
     error::{AppError, AppResult, ErrorCode, Localized},
-    http::gateway::RequestContext,
     infra::crypto::{DataProtector, Field, Purpose},
     services::{
         allowances::DailyAllowance,
         audit::{self, Actor, Event, Outcome},
         calendar::{self, Calendar},
-        counters, idempotency, notifications,
-        staff::require_any_role,
-        webhooks,
+        counters, idempotency, notifications, webhooks,
     },
     state::AppState,
 };
@@ -79,20 +78,6 @@ pub struct Transfer {
     pub updated_at: DateTime<Utc>,
 }
 
-pub fn require_scope(principal: &Principal, scope: Scope) -> AppResult<()> {
-    if principal.has_scope(scope) {
-        Ok(())
-    } else {
-        Err(AppError::new(ErrorCode::InsufficientScope).with_details(json!({ "scope": scope.as_str() })))
-    }
-}
-
-/// An integrator reaches the cases with either end in its region: it opens,
-/// reads, moves and hears of those only.
-fn client_reaches(state: &AppState, client: &Principal, from: RegionCode, to: RegionCode) -> bool {
-    client.covers(&state.regions, from) || client.covers(&state.regions, to)
-}
-
 /// The case if the integrator reaches it; one outside its region is not
 /// found, like one that does not exist.
 fn reached(state: &AppState, client: &Principal, row: Option<si_transfer::Model>) -> AppResult<si_transfer::Model> {
@@ -101,7 +86,7 @@ fn reached(state: &AppState, client: &Principal, row: Option<si_transfer::Model>
             RegionCode::parse(&t.from_region_code),
             RegionCode::parse(&t.to_region_code),
         ) {
-            (Ok(from), Ok(to)) => client_reaches(state, client, from, to),
+            (Ok(from), Ok(to)) => access::client_reaches(&state.regions, client, from, to),
             _ => false,
         }
     })
@@ -113,12 +98,6 @@ fn with_an_end_in(codes: Vec<String>) -> Condition {
     Condition::any()
         .add(si_transfer::Column::FromRegionCode.is_in(codes.clone()))
         .add(si_transfer::Column::ToRegionCode.is_in(codes))
-}
-
-/// Staff who follow the transfers of their region: administrators,
-/// reviewers and inspectors (finance and policy editors have no part in them).
-fn require_transfer_follower(staff: &Principal) -> AppResult<()> {
-    require_any_role(staff, &[Role::Admin, Role::Reviewer, Role::Inspector])
 }
 
 fn spec_of(insurance: InsuranceType, step: &str) -> Option<&'static StepSpec> {
@@ -460,10 +439,10 @@ pub async fn open_for_agency(
     client: &Principal,
     agency: AgencyOpening,
 ) -> AppResult<AgencyOpened> {
-    require_scope(client, Scope::SiTransferWrite)?;
+    access::require_scope(client, Scope::SiTransferWrite)?;
     opening_checks(state, &agency.opening)?;
     let opening = &agency.opening;
-    if !client_reaches(state, client, opening.from, opening.to) {
+    if !access::client_reaches(&state.regions, client, opening.from, opening.to) {
         return Err(AppError::new(ErrorCode::OutOfRegionScope).with_details(json!({
             "from_region_code": opening.from,
             "to_region_code": opening.to,
@@ -544,7 +523,7 @@ pub async fn get_for_worker(state: &AppState, worker: &Principal, id: &str) -> A
 }
 
 pub async fn get_for_agency(state: &AppState, client: &Principal, transfer_no: &str) -> AppResult<Transfer> {
-    require_scope(client, Scope::SiTransferRead)?;
+    access::require_scope(client, Scope::SiTransferRead)?;
     let row = si_transfer::Entity::find()
         .filter(si_transfer::Column::TransferNo.eq(transfer_no))
         .one(&state.db)
@@ -570,7 +549,7 @@ pub async fn record_step(
     step: &str,
     report: StepReport,
 ) -> AppResult<Transfer> {
-    require_scope(client, Scope::SiTransferWrite)?;
+    access::require_scope(client, Scope::SiTransferWrite)?;
     if report.occurred_at > Utc::now() + chrono::Duration::minutes(5) {
         return Err(AppError::invalid_field(
             "occurred_at",
@@ -698,12 +677,12 @@ pub struct Change {
 /// last `seq` is the next cursor (the sequence is shared by every region, so
 /// a client sees gaps where other regions' entries are).
 pub async fn changes(state: &AppState, client: &Principal, cursor: i64, limit: u64) -> AppResult<Vec<Change>> {
-    require_scope(client, Scope::SiTransferRead)?;
+    access::require_scope(client, Scope::SiTransferRead)?;
     let mut query = si_transfer_change::Entity::find()
         .filter(si_transfer_change::Column::Seq.gt(cursor))
         .order_by_asc(si_transfer_change::Column::Seq)
         .limit(limit);
-    if let Some(codes) = state.regions.staff_scope(client, None)? {
+    if let Some(codes) = access::staff_scope(&state.regions, client, None)? {
         query = query.filter(
             si_transfer_change::Column::TransferId.in_subquery(
                 Query::select()
@@ -740,12 +719,12 @@ pub async fn list_for_staff(
     page: u32,
     page_size: u32,
 ) -> AppResult<(Vec<Transfer>, u64)> {
-    require_transfer_follower(staff)?;
+    access::require_transfer_follower(staff)?;
     let calendar = calendar::load(&state.db).await?;
     let mut query = si_transfer::Entity::find()
         .order_by_asc(si_transfer::Column::CreatedAt)
         .order_by_asc(si_transfer::Column::Id);
-    if let Some(codes) = state.regions.staff_scope(staff, filter.region)? {
+    if let Some(codes) = access::staff_scope(&state.regions, staff, filter.region)? {
         query = query.filter(
             Condition::any()
                 .add(si_transfer::Column::FromRegionCode.is_in(codes.clone()))

@@ -1,5 +1,6 @@
 //! The administrative divisions, held in memory: the table is fixed between
-//! releases and every region-scoped rule (queues, policy inheritance) asks it.
+//! releases and every region-scoped rule (queues, policy inheritance, the
+//! access rules) asks it. Below the services: it knows no caller.
 
 use std::collections::HashMap;
 
@@ -7,7 +8,6 @@ use entity::region;
 use sea_orm::{DatabaseConnection, EntityTrait};
 
 use crate::{
-    auth::Principal,
     domain::{RegionCode, TextType},
     error::{AppError, AppResult, ErrorCode},
 };
@@ -144,28 +144,6 @@ impl RegionDirectory {
             }
         }
         found
-    }
-
-    /// The region codes a staff member's query covers: `wanted` (which must
-    /// lie inside the member's region) or, by default, the member's whole
-    /// region, each with everything below it. `None` means everywhere (a
-    /// national scope), so no filter at all.
-    pub fn staff_scope(&self, staff: &Principal, wanted: Option<RegionCode>) -> AppResult<Option<Vec<String>>> {
-        let scope = staff.region.ok_or_else(|| AppError::new(ErrorCode::OutOfRegionScope))?;
-        let root = match wanted {
-            Some(region) if !self.covers(scope, region) => {
-                return Err(AppError::new(ErrorCode::OutOfRegionScope)
-                    .with_details(serde_json::json!({ "region_code": region })));
-            }
-            Some(region) => region,
-            None => scope,
-        };
-        if root.is_national() {
-            return Ok(None);
-        }
-        let mut codes = vec![root.as_str().to_owned()];
-        codes.extend(self.descendants(root).into_iter().map(|r| r.code.as_str().to_owned()));
-        Ok(Some(codes))
     }
 
     /// True when `scope` is `region` itself or one of its ancestors; the
