@@ -6,7 +6,7 @@
 use serde_json::json;
 
 use crate::{
-    auth::{Principal, Role, Scope},
+    auth::{Audience, Principal, Role, Scope},
     domain::RegionCode,
     error::{AppError, AppResult, ErrorCode},
     regions::RegionDirectory,
@@ -39,6 +39,26 @@ pub fn require_scope(principal: &Principal, scope: Scope) -> AppResult<()> {
         Ok(())
     } else {
         Err(AppError::new(ErrorCode::InsufficientScope).with_details(json!({ "scope": scope.as_str() })))
+    }
+}
+
+/// Who takes an action on a case. Each lifecycle's `status.rs` names the
+/// taker of every action; `require_taker` is the one check of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Taker {
+    /// The worker whose case it is (ownership is checked when the case is loaded).
+    Worker,
+    Staff(Role),
+    Agency(Scope),
+}
+
+/// 403 unless the caller is the kind of principal that takes the action.
+pub fn require_taker(principal: &Principal, taker: Taker) -> AppResult<()> {
+    match taker {
+        Taker::Worker if principal.audience == Audience::Worker => Ok(()),
+        Taker::Worker => Err(AppError::new(ErrorCode::Forbidden)),
+        Taker::Staff(role) => require_role(principal, role),
+        Taker::Agency(scope) => require_scope(principal, scope),
     }
 }
 

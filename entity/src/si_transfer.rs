@@ -36,6 +36,11 @@ pub struct Model {
     #[sea_orm(unique)]
     pub claim_code_hash: Option<String>,
     pub claim_expires_at: Option<DateTimeUtc>,
+    /// Raised by every change; a change made on an older view is refused.
+    pub version: i32,
+    /// The version of the step table (`transfers::process`) the case was
+    /// opened under, which gives its working-day limits.
+    pub process_version: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

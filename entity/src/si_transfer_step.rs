@@ -13,8 +13,6 @@ pub struct Model {
     pub office: String,
     /// pending | done
     pub status: String,
-    /// The legal limit in working days, counted from the previous step.
-    pub limit_days: Option<i32>,
     pub due_on: Option<Date>,
     pub occurred_at: Option<DateTimeUtc>,
     pub note: Option<String>,

@@ -23,6 +23,7 @@ mod m20261130_000018_identity_evidence;
 mod m20261130_000019_sign_in_attempts;
 mod m20261130_000021_webhook_outcomes;
 mod m20261130_000022_transfer_bounds;
+mod m20261130_000023_case_versions;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000019_sign_in_attempts::Migration),
             Box::new(m20261130_000021_webhook_outcomes::Migration),
             Box::new(m20261130_000022_transfer_bounds::Migration),
+            Box::new(m20261130_000023_case_versions::Migration),
         ]
     }
 }

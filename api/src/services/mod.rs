@@ -5,6 +5,7 @@ pub mod allowances;
 pub mod applications;
 pub mod audit;
 pub mod calendar;
+pub mod case_log;
 pub mod clients;
 pub mod counters;
 pub mod documents;

@@ -132,7 +132,7 @@ fn assemble(calendar: &Calendar, row: si_transfer::Model, stored: Vec<si_transfe
                 office,
                 step: s.step,
                 status: s.status,
-                limit_days: s.limit_days,
+                limit_days: spec.and_then(|spec| spec.limit_days).map(|d| d as i32),
                 due_on: s.due_on,
                 occurred_at: s.occurred_at,
                 note: s.note,
@@ -267,6 +267,8 @@ async fn open_case(
         phone_hash: Set(phone_hash),
         claim_expires_at: Set(claim_code_hash.as_ref().map(|_| now + claims::CLAIM_CODE_LIFETIME)),
         claim_code_hash: Set(claim_code_hash),
+        version: Set(1),
+        process_version: Set(1),
     }
     .insert(transaction)
     .await
@@ -282,7 +284,6 @@ async fn open_case(
             step: Set(spec.key.to_owned()),
             office: Set(spec.office.as_str().to_owned()),
             status: Set(PENDING.to_owned()),
-            limit_days: Set(spec.limit_days.map(|d| d as i32)),
             due_on: Set(None),
             occurred_at: Set(None),
             note: Set(None),
@@ -609,9 +610,9 @@ pub async fn record_step(
         .await?;
     let calendar = calendar::load(&transaction).await?;
     if let Some(next) = stored.get(position + 1) {
-        let due = next
+        let due = process[position + 1]
             .limit_days
-            .map(|days| calendar.add_working_days(crate::domain::china_time::date_of(report.occurred_at), days as u32));
+            .map(|days| calendar.add_working_days(crate::domain::china_time::date_of(report.occurred_at), days));
         si_transfer_step::Entity::update_many()
             .set(si_transfer_step::ActiveModel {
                 due_on: Set(due),
