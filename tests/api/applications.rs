@@ -190,7 +190,20 @@ async fn a_worker_applies_and_follows_the_case_to_payment() {
     let case = app
         .get_json_with(&format!("/api/v1/staff/applications/{id}"), &reviewer.access_token)
         .await;
+    assert_eq!(case["status"], "submitted");
+    let started = app
+        .post_json(
+            &format!("/api/v1/staff/applications/{id}/start-review"),
+            &json!({"expected_version": case["version"]}),
+            Some(&reviewer.access_token),
+        )
+        .await;
+    assert_eq!(started.status(), StatusCode::OK);
+    let case: Value = started.json().await.unwrap();
     assert_eq!(case["status"], "under_review");
+    let case = app
+        .get_json_with(&format!("/api/v1/staff/applications/{id}"), &reviewer.access_token)
+        .await;
     assert_eq!(case["applicant"]["id_number"], "4501**********1235");
     assert_eq!(case["applicant"]["name"], "韦**");
     let revealed = app
@@ -334,6 +347,63 @@ async fn nobody_reaches_another_workers_application() {
         .get_with(&format!("/api/v1/uploads/{document}"), &intruder.access_token)
         .await;
     assert_problem(fetch, StatusCode::NOT_FOUND, "NOT_FOUND").await;
+    app.stop().await;
+}
+
+/// Opening a case is reading it: the worker's timeline, the status and the
+/// version stay as they were. A reviewer takes the case up as an action of
+/// its own, on the version they saw; finance cannot.
+#[tokio::test]
+async fn opening_a_case_changes_nothing_and_taking_it_up_is_a_reviewers_action() {
+    let app = TestApp::spawn().await;
+    let worker = guangxi_worker(&app, "opened", "450102198801011235").await;
+    let body = complete_application(&app, &worker).await;
+    let created: Value = apply(&app, &worker, "k", &body).await.json().await.unwrap();
+    let id = created["id"].as_str().unwrap();
+    let admin = app.admin("450000").await;
+    let reviewer = app.staff(&admin, "xingning.reviewer", &["reviewer"], "450102").await;
+    let finance = app.staff(&admin, "nanning.finance", &["finance"], "450100").await;
+    let case_url = format!("/api/v1/staff/applications/{id}");
+    let before = app.get_json_with(&case_url, &reviewer.access_token).await;
+    let again = app.get_json_with(&case_url, &reviewer.access_token).await;
+    let by_finance = app.get_json_with(&case_url, &finance.access_token).await;
+    for seen in [&before, &again, &by_finance] {
+        assert_eq!(
+            (seen["status"].as_str(), &seen["version"]),
+            (Some("submitted"), &before["version"])
+        );
+    }
+    let timeline = |detail: Value| -> Vec<String> {
+        detail["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let own = app
+        .get_json_with(&format!("/api/v1/applications/{id}"), &worker.access_token)
+        .await;
+    assert_eq!(timeline(own), ["create", "submit"]);
+
+    let start_url = format!("/api/v1/staff/applications/{id}/start-review");
+    let current = json!({"expected_version": before["version"]});
+    let refused = app.post_json(&start_url, &current, Some(&finance.access_token)).await;
+    assert_problem(refused, StatusCode::FORBIDDEN, "ROLE_REQUIRED").await;
+    let stale = json!({"expected_version": before["version"].as_i64().unwrap() + 1});
+    let refused = app.post_json(&start_url, &stale, Some(&reviewer.access_token)).await;
+    assert_problem(refused, StatusCode::CONFLICT, "VERSION_CONFLICT").await;
+    let started = app.post_json(&start_url, &current, Some(&reviewer.access_token)).await;
+    assert_eq!(started.status(), StatusCode::OK);
+    let started: Value = started.json().await.unwrap();
+    assert_eq!(started["status"], "under_review");
+    let twice = json!({"expected_version": started["version"]});
+    let refused = app.post_json(&start_url, &twice, Some(&reviewer.access_token)).await;
+    assert_problem(refused, StatusCode::CONFLICT, "INVALID_STATE").await;
+    let own = app
+        .get_json_with(&format!("/api/v1/applications/{id}"), &worker.access_token)
+        .await;
+    assert_eq!(timeline(own), ["create", "submit", "start_review"]);
     app.stop().await;
 }
 

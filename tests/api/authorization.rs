@@ -146,6 +146,7 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 13])] = &[
     ("listApplicationsForReview", "GET /api/v1/staff/applications", "", APPLICATION_WORKERS),
     ("getApplicationForReview", "GET /api/v1/staff/applications/{APPLICATION}", "", [U, U, U, Y, H, F, F, F, F, Y, U, U, U]),
     ("revealApplicant", "POST /api/v1/staff/applications/{APPLICATION}/reveal", "", [U, U, U, Y, H, F, F, F, F, F, U, U, U]),
+    ("startApplicationReview", "POST /api/v1/staff/applications/{APPLICATION}/start-review", r#"{"expected_version": 99}"#, [U, U, U, Y, H, F, F, F, F, F, U, U, U]),
     ("reviewApplication", "POST /api/v1/staff/applications/{APPLICATION}/review", r#"{"decision": "return", "comment": "请补充", "expected_version": 99}"#, [U, U, U, Y, H, F, F, F, F, F, U, U, U]),
     ("disburseApplication", "POST /api/v1/staff/applications/{APPLICATION}/disburse", r#"{"amount_fen": 100, "reference": "PAY-1", "expected_version": 99}"#, FINANCE_OF_A),
     ("uploadDocument", "POST /api/v1/uploads", "upload", WORKERS),

@@ -21,7 +21,8 @@ use crate::{
     },
     services::{
         applications::{
-            self, Application, Decision, NewApplication, QueueFilter, Review, TimelineEntry, status::ApplicationStatus,
+            self, Application, Decision, NewApplication, Payment, QueueFilter, Review, TimelineEntry,
+            status::ApplicationStatus,
         },
         idempotency,
     },
@@ -235,6 +236,13 @@ pub struct ReviewBody {
 }
 
 #[derive(Debug, Object, Deserialize)]
+pub struct StartReviewBody {
+    /// The version the reviewer saw; a stale one gets 409.
+    #[oai(validator(minimum(value = "1"), maximum(value = "2147483647")))]
+    pub expected_version: i32,
+}
+
+#[derive(Debug, Object, Deserialize)]
 pub struct DisburseBody {
     /// The approved amount.
     #[oai(validator(minimum(value = "1"), maximum(value = "100000000000")))]
@@ -329,6 +337,7 @@ impl ApplicationApi {
     async fn update(
         &self,
         state: Data<&AppState>,
+        context: Data<&RequestContext>,
         auth: WorkerAuth,
         #[oai(validator(max_length = 36))] id: Path<String>,
         body: JsonBody<ApplicationUpdate>,
@@ -337,6 +346,7 @@ impl ApplicationApi {
         let body = body.0;
         let application = applications::edit(
             &state,
+            &context,
             &auth.0,
             &id.0,
             body.expected_version,
@@ -438,8 +448,9 @@ impl ApplicationApi {
     /// A case, for staff
     ///
     /// For reviewers and finance (403 `ROLE_REQUIRED` otherwise), inside
-    /// their region. The applicant's personal data is masked. A reviewer
-    /// opening a submitted case starts its review.
+    /// their region. The applicant's personal data is masked. Reading a
+    /// case never changes it: a reviewer takes it up with
+    /// `POST /staff/applications/{id}/start-review`.
     #[oai(
         path = "/staff/applications/:id",
         method = "get",
@@ -448,14 +459,13 @@ impl ApplicationApi {
     async fn staff_get(
         &self,
         state: Data<&AppState>,
-        context: Data<&RequestContext>,
         auth: StaffAuth,
         #[oai(validator(max_length = 36))] id: Path<String>,
     ) -> ApiResult<
         Json<StaffApplicationDetail>,
         { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN },
     > {
-        let (application, applicant, timeline) = applications::get_for_staff(&state, &context, &auth.0, &id.0).await?;
+        let (application, applicant, timeline) = applications::get_for_staff(&state, &auth.0, &id.0).await?;
         Ok(Json(StaffApplicationDetail {
             application: application_view(application),
             applicant: ApplicantView {
@@ -483,8 +493,38 @@ impl ApplicationApi {
         #[oai(validator(max_length = 36))] id: Path<String>,
     ) -> ApiResult<Json<Revealed>, { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN }>
     {
-        let (name, id_number, phone) = applications::reveal(&state, &context, &auth.0, &id.0).await?;
-        Ok(Json(Revealed { name, id_number, phone }))
+        let applicant = applications::reveal(&state, &context, &auth.0, &id.0).await?;
+        Ok(Json(Revealed {
+            name: applicant.name,
+            id_number: applicant.id_number,
+            phone: applicant.phone,
+        }))
+    }
+
+    /// Take a case up for review
+    ///
+    /// For reviewers: a submitted case becomes `under_review`, and the
+    /// worker's timeline says that someone is on it. Opening a case does not
+    /// do this; taking it up is a decision of its own. A stale
+    /// `expected_version` gets 409, as does a case that is not `submitted`.
+    #[oai(
+        path = "/staff/applications/:id/start-review",
+        method = "post",
+        operation_id = "startApplicationReview"
+    )]
+    async fn start_review(
+        &self,
+        state: Data<&AppState>,
+        context: Data<&RequestContext>,
+        auth: StaffAuth,
+        #[oai(validator(max_length = 36))] id: Path<String>,
+        body: JsonBody<StartReviewBody>,
+    ) -> ApiResult<
+        Json<ApplicationView>,
+        { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
+    > {
+        let application = applications::start_review(&state, &context, &auth.0, &id.0, body.0.expected_version).await?;
+        Ok(Json(application_view(application)))
     }
 
     /// Decide a case
@@ -542,17 +582,12 @@ impl ApplicationApi {
         Json<ApplicationView>,
         { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
     > {
-        let body = body.0;
-        let application = applications::disburse(
-            &state,
-            &context,
-            &auth.0,
-            &id.0,
-            body.amount_fen,
-            body.reference.into_inner(),
-            body.expected_version,
-        )
-        .await?;
+        let payment = Payment {
+            amount_fen: body.0.amount_fen,
+            reference: body.0.reference.into_inner(),
+            expected_version: body.0.expected_version,
+        };
+        let application = applications::disburse(&state, &context, &auth.0, &id.0, payment).await?;
         Ok(Json(application_view(application)))
     }
 }

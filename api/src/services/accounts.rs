@@ -385,6 +385,9 @@ pub async fn close(state: &AppState, request: &RequestContext, principal: &Princ
     // retries, and no token outlives a closed account.
     state.sessions.revoke_all(Audience::Worker, &id).await?;
     state.store.delete(&format!("wechat:session_key:{id}")).await?;
+    // Closed cases lose their personal data first, each in its own
+    // transaction; should the closing below fail, a retry finds them done.
+    let forgotten = retention::forget_closed_cases_of(&state.db, state.files.as_ref(), &id).await?;
     let now = Utc::now();
     let transaction = crate::infra::db::begin_write(&state.db).await?;
     let row = open_account(&transaction, &id).await?;
@@ -427,17 +430,15 @@ pub async fn close(state: &AppState, request: &RequestContext, principal: &Princ
         .filter(upload::Column::WageReportId.is_null())
         .exec(&transaction)
         .await?;
-    transaction.commit().await?;
-    retention::remove_files(state.files.as_ref(), loose_keys).await;
-    let forgotten = retention::forget_closed_cases_of(&state.db, state.files.as_ref(), &id).await?;
-    let open_cases_kept = open_cases(state, &id).await?;
+    let open_cases_kept = open_cases(&transaction, &id).await?;
     let closure = Closure {
         closed_at: now,
         open_cases_kept,
         closed_cases_anonymised: forgotten.applications + forgotten.wage_reports + forgotten.si_transfers,
     };
+    // The audit row commits with the closing, or neither does.
     audit::record(
-        &state.db,
+        &transaction,
         Some(request),
         Event {
             actor: Actor::Principal(principal),
@@ -449,25 +450,27 @@ pub async fn close(state: &AppState, request: &RequestContext, principal: &Princ
         },
     )
     .await?;
+    transaction.commit().await?;
+    retention::remove_files(state.files.as_ref(), loose_keys).await;
     Ok(closure)
 }
 
 /// The worker's cases that still hold personal data.
-async fn open_cases(state: &AppState, worker_id: &str) -> AppResult<u64> {
+async fn open_cases(db: &impl sea_orm::ConnectionTrait, worker_id: &str) -> AppResult<u64> {
     let applications = application::Entity::find()
         .filter(application::Column::WorkerId.eq(worker_id))
         .filter(application::Column::AnonymisedAt.is_null())
-        .count(&state.db)
+        .count(db)
         .await?;
     let reports = wage_report::Entity::find()
         .filter(wage_report::Column::WorkerId.eq(worker_id))
         .filter(wage_report::Column::AnonymisedAt.is_null())
-        .count(&state.db)
+        .count(db)
         .await?;
     let transfers = si_transfer::Entity::find()
         .filter(si_transfer::Column::WorkerId.eq(worker_id))
         .filter(si_transfer::Column::AnonymisedAt.is_null())
-        .count(&state.db)
+        .count(db)
         .await?;
     Ok(applications + reports + transfers)
 }

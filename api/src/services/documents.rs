@@ -63,11 +63,11 @@ pub async fn fetch(state: &AppState, request: &RequestContext, principal: &Princ
         Audience::Worker if row.worker_id == principal.subject => {}
         Audience::Staff => {
             let region = match (&row.application_id, &row.wage_report_id) {
-                (Some(application_id), _) => {
-                    applications::case_for_personal_data(state, principal, application_id)
-                        .await?
-                        .region_code
-                }
+                (Some(application_id), _) => applications::case_for_personal_data(state, principal, application_id)
+                    .await?
+                    .region
+                    .as_str()
+                    .to_owned(),
                 (None, Some(report_id)) => {
                     wage_reports::report_for_inspector(state, principal, report_id)
                         .await?

@@ -1,4 +1,14 @@
-//! The one state machine of an application's life.
+//! The one state machine of an application's life, and every rule of it
+//! that needs no database: what each action leads to, who takes it, what it
+//! needs. `mod.rs` loads the case, asks these, and records the answer.
+
+use serde_json::json;
+
+use crate::{
+    access::Taker,
+    auth::Role,
+    error::{AppError, AppResult, ErrorCode, Localized},
+};
 
 crate::text_enum! {
     /// Where an application is.
@@ -30,33 +40,31 @@ impl ApplicationStatus {
     }
 }
 
-/// What can happen to an application, and who does it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    /// The worker sends a draft or a returned application in.
-    Submit,
-    /// The worker takes it back before a decision.
-    Withdraw,
-    /// A reviewer opens it.
-    StartReview,
-    Approve,
-    Reject,
-    /// A reviewer sends it back to the worker for changes.
-    Return,
-    /// Finance records the payment.
-    Disburse,
+crate::text_enum! {
+    /// What can happen to an application.
+    Action {
+        /// The worker sends a draft or a returned application in.
+        Submit => "submit",
+        /// The worker takes it back before a decision.
+        Withdraw => "withdraw",
+        /// A reviewer takes the case up; the worker sees that someone is on it.
+        StartReview => "start_review",
+        Approve => "approve",
+        Reject => "reject",
+        /// A reviewer sends it back to the worker for changes.
+        Return => "return",
+        /// Finance records the payment.
+        Disburse => "disburse",
+    }
 }
 
 impl Action {
-    pub fn as_str(self) -> &'static str {
+    /// Who takes the action: the worker on their own case, a reviewer, or finance.
+    pub fn taker(self) -> Taker {
         match self {
-            Action::Submit => "submit",
-            Action::Withdraw => "withdraw",
-            Action::StartReview => "start_review",
-            Action::Approve => "approve",
-            Action::Reject => "reject",
-            Action::Return => "return",
-            Action::Disburse => "disburse",
+            Action::Submit | Action::Withdraw => Taker::Worker,
+            Action::StartReview | Action::Approve | Action::Reject | Action::Return => Taker::Staff(Role::Reviewer),
+            Action::Disburse => Taker::Staff(Role::Finance),
         }
     }
 
@@ -71,6 +79,11 @@ impl Action {
             Action::Return => "退回修改，请按意见补充后重新提交",
             Action::Disburse => "补贴已发放",
         }
+    }
+
+    /// A refusal or a return tells the worker why.
+    fn needs_comment(self) -> bool {
+        matches!(self, Action::Reject | Action::Return)
     }
 }
 
@@ -90,24 +103,108 @@ impl ApplicationStatus {
         }
     }
 
+    /// As `after`, or 409 `INVALID_STATE` naming the status and the action.
+    pub fn decide(self, action: Action) -> AppResult<ApplicationStatus> {
+        self.after(action).ok_or_else(|| {
+            AppError::new(ErrorCode::InvalidState)
+                .with_details(json!({ "status": self.as_str(), "action": action.as_str() }))
+        })
+    }
+
     /// The worker may change answers and documents.
     pub fn editable(self) -> bool {
         matches!(self, ApplicationStatus::Draft | ApplicationStatus::Returned)
     }
+
+    /// 409 unless the worker may change answers and documents now.
+    pub fn require_editable(self) -> AppResult<()> {
+        if self.editable() {
+            Ok(())
+        } else {
+            Err(AppError::new(ErrorCode::InvalidState).with_message(Localized::fixed(
+                "申请已提交，现在不能修改。如需修改，请先撤回或等待退回。",
+                "Only drafts and returned applications can change.",
+            )))
+        }
+    }
+
+    /// Staff see a case once it has left the worker's drafts.
+    pub fn visible_to_staff(self) -> bool {
+        self != ApplicationStatus::Draft
+    }
+}
+
+/// 422 when the action needs a comment the reviewer did not write.
+pub fn check_comment(action: Action, comment: Option<&str>) -> AppResult<()> {
+    if action.needs_comment() && comment.is_none_or(|c| c.trim().is_empty()) {
+        return Err(AppError::invalid_field(
+            "comment",
+            Localized::fixed(
+                "不通过或退回时，请写明原因。",
+                "A comment is required to reject or return.",
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The amount an approval commits: the reviewer's figure, by default what
+/// the program's rule entitles the worker to, never more and never nothing.
+pub fn approved_amount(chosen: Option<i64>, entitled: i64) -> AppResult<i64> {
+    let amount = chosen.unwrap_or(entitled);
+    if amount <= 0 || amount > entitled {
+        return Err(AppError::invalid_field(
+            "approved_amount_fen",
+            Localized::new(
+                format!("核定金额应在1分到{entitled}分之间（按补贴标准）。"),
+                format!("approved_amount_fen must be between 1 and {entitled} under the program's rule."),
+            ),
+        ));
+    }
+    Ok(amount)
+}
+
+/// Finance pays exactly what was approved.
+pub fn check_disbursement(approved: Option<i64>, paid: i64) -> AppResult<()> {
+    if approved.is_some_and(|approved| paid != approved) {
+        return Err(AppError::invalid_field(
+            "amount_fen",
+            Localized::fixed("发放金额应等于核定金额。", "amount_fen must equal the approved amount."),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{Action::*, ApplicationStatus::*};
+    use super::{Action::*, ApplicationStatus::*, *};
 
+    /// Every status and action: where it leads, or `None` where it is refused.
     #[test]
-    fn the_happy_path_and_the_return_loop() {
-        assert_eq!(Draft.after(Submit), Some(Submitted));
-        assert_eq!(Submitted.after(StartReview), Some(UnderReview));
-        assert_eq!(UnderReview.after(Return), Some(Returned));
-        assert_eq!(Returned.after(Submit), Some(Submitted));
-        assert_eq!(Submitted.after(Approve), Some(Approved));
-        assert_eq!(Approved.after(Disburse), Some(Disbursed));
+    fn every_transition_allowed_and_refused() {
+        let expected = |status: ApplicationStatus, action: Action| match (status, action) {
+            (Draft | Returned, Submit) => Some(Submitted),
+            (Draft | Submitted | UnderReview | Returned, Withdraw) => Some(Withdrawn),
+            (Submitted, StartReview) => Some(UnderReview),
+            (Submitted | UnderReview, Approve) => Some(Approved),
+            (Submitted | UnderReview, Reject) => Some(Rejected),
+            (Submitted | UnderReview, Return) => Some(Returned),
+            (Approved, Disburse) => Some(Disbursed),
+            _ => None,
+        };
+        let mut allowed = 0;
+        for status in ApplicationStatus::ALL {
+            for action in Action::ALL {
+                let after = status.after(*action);
+                assert_eq!(after, expected(*status, *action), "{status:?} {action:?}");
+                assert_eq!(status.decide(*action).ok(), after);
+                if let Err(refused) = status.decide(*action) {
+                    assert_eq!(refused.code, ErrorCode::InvalidState);
+                }
+                allowed += usize::from(after.is_some());
+            }
+        }
+        assert_eq!(allowed, 14);
     }
 
     #[test]
@@ -116,8 +213,54 @@ mod tests {
             for action in [Submit, Withdraw, StartReview, Approve, Reject, Return] {
                 assert_eq!(status.after(action), None, "{status:?} {action:?}");
             }
+            assert!(status.require_editable().is_err());
         }
-        assert_eq!(Draft.after(Approve), None);
-        assert_eq!(Submitted.after(Disburse), None);
+        assert!(Draft.require_editable().is_ok() && Returned.require_editable().is_ok());
+        assert!(Submitted.require_editable().is_err() && UnderReview.require_editable().is_err());
+    }
+
+    #[test]
+    fn the_worker_submits_and_withdraws_reviewers_decide_finance_pays() {
+        for action in Action::ALL {
+            let taker = match action {
+                Submit | Withdraw => Taker::Worker,
+                Disburse => Taker::Staff(Role::Finance),
+                _ => Taker::Staff(Role::Reviewer),
+            };
+            assert_eq!(action.taker(), taker, "{action:?}");
+        }
+    }
+
+    #[test]
+    fn a_refusal_or_a_return_needs_a_reason() {
+        for action in Action::ALL {
+            let needs = matches!(action, Reject | Return);
+            assert_eq!(check_comment(*action, None).is_err(), needs, "{action:?}");
+            assert_eq!(check_comment(*action, Some("  ")).is_err(), needs, "{action:?}");
+            assert!(check_comment(*action, Some("材料不全")).is_ok());
+        }
+    }
+
+    #[test]
+    fn approval_stays_within_the_entitlement() {
+        assert_eq!(approved_amount(None, 500_000).ok(), Some(500_000));
+        assert_eq!(approved_amount(Some(300_000), 500_000).ok(), Some(300_000));
+        assert!(approved_amount(Some(500_001), 500_000).is_err());
+        assert!(approved_amount(Some(0), 500_000).is_err());
+        assert!(approved_amount(None, 0).is_err());
+    }
+
+    #[test]
+    fn finance_pays_the_approved_amount() {
+        assert!(check_disbursement(Some(500_000), 500_000).is_ok());
+        assert!(check_disbursement(Some(500_000), 400_000).is_err());
+        assert!(check_disbursement(None, 1).is_ok());
+    }
+
+    #[test]
+    fn staff_do_not_see_drafts() {
+        for status in ApplicationStatus::ALL {
+            assert_eq!(status.visible_to_staff(), *status != Draft);
+        }
     }
 }
