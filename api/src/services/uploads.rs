@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use chrono::Utc;
 use entity::upload;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    sea_query::Expr,
+};
 use sha2::{Digest, Sha256};
 
 use crate::{
@@ -109,21 +112,51 @@ pub async fn store(state: &AppState, worker: &Principal, purpose: &str, bytes: V
     })
 }
 
-/// Attaches the worker's uploads to an application and returns every upload
-/// it now has. Someone else's upload, or one attached elsewhere, is refused
-/// as unknown.
+/// The case documents are attached to.
+#[derive(Debug, Clone, Copy)]
+pub enum CaseFile<'a> {
+    Application(&'a str),
+    WageReport(&'a str),
+}
+
+impl CaseFile<'_> {
+    fn column(self) -> upload::Column {
+        match self {
+            CaseFile::Application(_) => upload::Column::ApplicationId,
+            CaseFile::WageReport(_) => upload::Column::WageReportId,
+        }
+    }
+
+    fn id(self) -> String {
+        match self {
+            CaseFile::Application(id) | CaseFile::WageReport(id) => id.to_owned(),
+        }
+    }
+
+    /// The upload is the worker's and on no other case.
+    fn may_take(self, upload: &upload::Model, worker_id: &str) -> bool {
+        let (here, elsewhere, id) = match self {
+            CaseFile::Application(id) => (&upload.application_id, &upload.wage_report_id, id),
+            CaseFile::WageReport(id) => (&upload.wage_report_id, &upload.application_id, id),
+        };
+        upload.worker_id == worker_id && elsewhere.is_none() && here.as_deref().is_none_or(|h| h == id)
+    }
+}
+
+/// Attaches the worker's uploads `ids` to `case` and returns the purposes of
+/// every document the case now has. An upload of someone else, or one on
+/// another case, is refused as unknown.
 pub async fn attach(
     db: &impl ConnectionTrait,
     worker_id: &str,
-    application_id: &str,
+    case: CaseFile<'_>,
     ids: &[String],
-) -> AppResult<Vec<upload::Model>> {
+) -> AppResult<Vec<String>> {
     for id in ids {
-        let usable = upload::Entity::find_by_id(id.clone()).one(db).await?.is_some_and(|u| {
-            u.worker_id == worker_id
-                && u.wage_report_id.is_none()
-                && u.application_id.as_deref().is_none_or(|a| a == application_id)
-        });
+        let usable = upload::Entity::find_by_id(id.clone())
+            .one(db)
+            .await?
+            .is_some_and(|u| case.may_take(&u, worker_id));
         if !usable {
             return Err(AppError::invalid_field(
                 "attachment_ids",
@@ -133,51 +166,18 @@ pub async fn attach(
     }
     if !ids.is_empty() {
         upload::Entity::update_many()
-            .set(upload::ActiveModel {
-                application_id: Set(Some(application_id.to_owned())),
-                ..Default::default()
-            })
+            .col_expr(case.column(), Expr::value(case.id()))
             .filter(upload::Column::Id.is_in(ids.to_vec()))
             .exec(db)
             .await?;
     }
     Ok(upload::Entity::find()
-        .filter(upload::Column::ApplicationId.eq(application_id))
+        .filter(case.column().eq(case.id()))
+        .select_only()
+        .column(upload::Column::Purpose)
+        .into_tuple()
         .all(db)
         .await?)
-}
-
-/// Attaches the worker's unattached uploads to a wage report.
-pub async fn attach_to_report(
-    db: &impl ConnectionTrait,
-    worker_id: &str,
-    report_id: &str,
-    ids: &[String],
-) -> AppResult<()> {
-    for id in ids {
-        let usable = upload::Entity::find_by_id(id.clone()).one(db).await?.is_some_and(|u| {
-            u.worker_id == worker_id
-                && u.application_id.is_none()
-                && u.wage_report_id.as_deref().is_none_or(|r| r == report_id)
-        });
-        if !usable {
-            return Err(AppError::invalid_field(
-                "attachment_ids",
-                Localized::fixed("有材料找不到了，请重新上传。", "An attachment id is unknown."),
-            ));
-        }
-    }
-    if !ids.is_empty() {
-        upload::Entity::update_many()
-            .set(upload::ActiveModel {
-                wage_report_id: Set(Some(report_id.to_owned())),
-                ..Default::default()
-            })
-            .filter(upload::Column::Id.is_in(ids.to_vec()))
-            .exec(db)
-            .await?;
-    }
-    Ok(())
 }
 
 /// Removes uploads no application or report took within 24 hours.

@@ -28,7 +28,8 @@ use crate::{
         allowances::DailyAllowance,
         audit::{self, Actor, Event, Outcome},
         calendar::{self, Calendar},
-        counters, idempotency, notifications, uploads,
+        counters, idempotency, notifications,
+        uploads::{self, CaseFile},
     },
     state::AppState,
 };
@@ -386,7 +387,7 @@ pub async fn submit(
             }
             .insert(transaction)
             .await?;
-            uploads::attach_to_report(transaction, &person.id, &id, &new.attachment_ids).await?;
+            uploads::attach(transaction, &person.id, CaseFile::WageReport(&id), &new.attachment_ids).await?;
             record(
                 transaction,
                 &row,
@@ -496,7 +497,13 @@ pub async fn supplement(
         ReportStatus::Submitted
     };
     let row = update(&transaction, &row, back, |_| {}).await?;
-    uploads::attach_to_report(&transaction, &worker.subject, &row.id, attachment_ids).await?;
+    uploads::attach(
+        &transaction,
+        &worker.subject,
+        CaseFile::WageReport(&row.id),
+        attachment_ids,
+    )
+    .await?;
     record(
         &transaction,
         &row,

@@ -31,7 +31,8 @@ use crate::{
         case_log::{self, By, Change, Notice},
         counters, idempotency, notifications,
         programs::{self, Program, rules},
-        uploads, workers,
+        uploads::{self, CaseFile},
+        workers,
     },
     state::AppState,
 };
@@ -80,7 +81,7 @@ async fn admissible(
     program: &Program,
     worker_id: &str,
     answers: &Map<String, Value>,
-    attached: &[entity::upload::Model],
+    attached: &[String],
 ) -> AppResult<i64> {
     let today = crate::domain::china_time::today();
     if !program.accepting(today) {
@@ -103,7 +104,7 @@ async fn admissible(
     let missing: Vec<&str> = program
         .required_documents
         .iter()
-        .filter(|doc| !attached.iter().any(|u| u.purpose == doc.kind))
+        .filter(|doc| !attached.contains(&doc.kind))
         .map(|doc| doc.label.as_str())
         .collect();
     if !missing.is_empty() {
@@ -205,7 +206,13 @@ pub async fn create(
     let region = routing_region(state, &program, &facts);
     idempotency::once(&state.db, worker, idempotency_key, request_hash, async |transaction| {
         let case = insert_draft(transaction, request, worker, &program, region, &new.answers).await?;
-        let attached = uploads::attach(transaction, &worker.subject, &case.id, &new.attachment_ids).await?;
+        let attached = uploads::attach(
+            transaction,
+            &worker.subject,
+            CaseFile::Application(&case.id),
+            &new.attachment_ids,
+        )
+        .await?;
         let mut status = case.status;
         if new.submit {
             let amount = admissible(state, &program, &worker.subject, &new.answers, &attached).await?;
@@ -363,7 +370,13 @@ pub async fn edit(
             ..Default::default()
         };
         case_log::update_versioned::<application::Entity>(transaction, &case.id, case.version, changes).await?;
-        uploads::attach(transaction, &worker.subject, &case.id, &attachment_ids).await?;
+        uploads::attach(
+            transaction,
+            &worker.subject,
+            CaseFile::Application(&case.id),
+            &attachment_ids,
+        )
+        .await?;
         let change = Change {
             action: "edit",
             from: Some(case.status.as_str()),
@@ -388,7 +401,7 @@ pub async fn submit(
     worker_step(state, worker, id, async |transaction, case| {
         case.status.decide(Action::Submit)?;
         let program = programs::load(transaction, &case.program_id).await?;
-        let attached = uploads::attach(transaction, &worker.subject, &case.id, &[]).await?;
+        let attached = uploads::attach(transaction, &worker.subject, CaseFile::Application(&case.id), &[]).await?;
         let amount = admissible(state, &program, &worker.subject, &case.answers, &attached).await?;
         let step = Step::by_worker(Action::Submit);
         take(
