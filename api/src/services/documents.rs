@@ -68,11 +68,11 @@ pub async fn fetch(state: &AppState, request: &RequestContext, principal: &Princ
                         .await?
                         .region_code
                 }
-                (None, Some(report_id)) => {
-                    wage_reports::report_for_inspector(state, principal, report_id)
-                        .await?
-                        .region_code
-                }
+                (None, Some(report_id)) => wage_reports::report_for_inspector(state, principal, report_id)
+                    .await?
+                    .region
+                    .as_str()
+                    .to_owned(),
                 (None, None) => return Err(not_found()),
             };
             audit::record(

@@ -14,7 +14,7 @@ use crate::{
     auth::Principal,
     domain::{RegionCode, china_time::DaySpan},
     error::{AppError, AppResult, ErrorCode},
-    services::{calendar, programs},
+    services::{calendar, programs, wage_reports},
     state::AppState,
 };
 
@@ -183,23 +183,8 @@ pub async fn overview(
             .count(db)
     };
     let (on_time, late) = (accepted(false).await? as i64, accepted(true).await? as i64);
-    let open = ["submitted", "accepted", "info_requested", "in_progress"];
     let wage_reports_overdue = wage_report::Entity::find()
-        .filter(wage_scope(
-            Condition::all().add(wage_report::Column::Status.is_in(open)).add(
-                Condition::any()
-                    .add(
-                        Condition::all()
-                            .add(wage_report::Column::AcceptedAt.is_null())
-                            .add(wage_report::Column::AcceptDeadline.lt(cutoff)),
-                    )
-                    .add(
-                        Condition::all()
-                            .add(wage_report::Column::AcceptedAt.is_not_null())
-                            .add(wage_report::Column::CloseDeadline.lt(cutoff)),
-                    ),
-            ),
-        ))
+        .filter(wage_scope(wage_reports::read::overdue(cutoff)))
         .count(db)
         .await? as i64;
 
