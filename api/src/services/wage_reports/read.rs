@@ -5,13 +5,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{wage_report, wage_report_event};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
-    sea_query::{Alias, Expr, ExprTrait, Func},
+    sea_query::{Expr, ExprTrait, Func},
 };
 
 use super::status::{Deadlines, Facts, ReportStatus};
 use crate::{
-    domain::{RegionCode, TextType},
+    domain::{RegionCode, TextType, china_time::DaySpan},
     error::{AppError, AppResult, ErrorCode},
+    infra::db::sum_i64,
     services::calendar::Calendar,
 };
 
@@ -227,11 +228,6 @@ pub async fn queue(
     Ok((decode_all(calendar, rows)?, total))
 }
 
-/// SUM as a 64-bit integer on both databases (PostgreSQL sums bigints as numeric).
-fn total(column: wage_report::Column) -> Expr {
-    Func::cast_as(Func::sum(Expr::col(column)), Alias::new("BIGINT")).into()
-}
-
 /// The employers (by key) with at least `at_least` reports since `since`.
 pub async fn employers_reported_since(
     db: &impl ConnectionTrait,
@@ -263,11 +259,11 @@ pub struct OpenTotals {
 
 /// The open reports' totals, employer by employer.
 pub async fn open_totals(db: &impl ConnectionTrait, regions: Option<&[String]>) -> AppResult<Vec<OpenTotals>> {
-    let sums: Vec<(String, Option<i64>, Option<i64>)> = in_regions(wage_report::Entity::find(), regions)
+    let sums: Vec<(String, i64, i64)> = in_regions(wage_report::Entity::find(), regions)
         .select_only()
         .column(wage_report::Column::EmployerKey)
-        .column_as(total(wage_report::Column::WorkersAffected), "workers")
-        .column_as(total(wage_report::Column::AmountOwedFen), "owed")
+        .column_as(sum_i64(wage_report::Column::WorkersAffected), "workers")
+        .column_as(sum_i64(wage_report::Column::AmountOwedFen), "owed")
         .filter(open())
         .group_by(wage_report::Column::EmployerKey)
         .into_tuple()
@@ -277,8 +273,8 @@ pub async fn open_totals(db: &impl ConnectionTrait, regions: Option<&[String]>) 
         .into_iter()
         .map(|(employer_key, workers, owed)| OpenTotals {
             employer_key,
-            workers_affected: workers.unwrap_or(0),
-            amount_owed_fen: owed.unwrap_or(0),
+            workers_affected: workers,
+            amount_owed_fen: owed,
         })
         .collect())
 }
@@ -302,4 +298,63 @@ pub async fn of_employer(
         .all(db)
         .await?;
     decode_all(calendar, rows)
+}
+
+/// The reports filed in a period with one status, and what they add up to.
+#[derive(Debug, Clone, Default)]
+pub struct StatusFigures {
+    pub status: String,
+    pub count: i64,
+    pub owed_fen: i64,
+    pub recovered_fen: i64,
+}
+
+/// The reports filed in a period, for the overview.
+#[derive(Debug, Clone, Default)]
+pub struct Figures {
+    pub by_status: Vec<StatusFigures>,
+    pub accepted_on_time: i64,
+    pub accepted_late: i64,
+    /// Past the deadline that applies now, `cutoff` being
+    /// `Calendar::overdue_before` today.
+    pub overdue: i64,
+}
+
+/// The figures of the reports filed in `span` in `regions`, by grouped
+/// queries: rows are never loaded to be counted.
+pub async fn figures(
+    db: &impl ConnectionTrait,
+    span: DaySpan,
+    regions: Option<&[String]>,
+    cutoff: NaiveDate,
+) -> AppResult<Figures> {
+    let filed =
+        || in_regions(wage_report::Entity::find(), regions).filter(span.condition(wage_report::Column::CreatedAt));
+    let by_status: Vec<(String, i64, i64, i64)> = filed()
+        .select_only()
+        .column(wage_report::Column::Status)
+        .column_as(Expr::expr(Func::count(Expr::cust("*"))), "count")
+        .column_as(sum_i64(wage_report::Column::AmountOwedFen), "owed")
+        .column_as(sum_i64(wage_report::Column::AmountRecoveredFen), "recovered")
+        .group_by(wage_report::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let accepted = |late: bool| filed().filter(wage_report::Column::AcceptedLate.eq(late)).count(db);
+    let (on_time, late) = (accepted(false).await?, accepted(true).await?);
+    let overdue = filed().filter(overdue(cutoff)).count(db).await?;
+    Ok(Figures {
+        by_status: by_status
+            .into_iter()
+            .map(|(status, count, owed_fen, recovered_fen)| StatusFigures {
+                status,
+                count,
+                owed_fen,
+                recovered_fen,
+            })
+            .collect(),
+        accepted_on_time: on_time as i64,
+        accepted_late: late as i64,
+        overdue: overdue as i64,
+    })
 }
