@@ -167,13 +167,13 @@ pub async fn timeline(db: &impl ConnectionTrait, report_id: &str) -> AppResult<V
 }
 
 /// Reports in one of the open statuses.
-pub fn open() -> Condition {
+fn open() -> Condition {
     Condition::all().add(wage_report::Column::Status.is_in(ReportStatus::OPEN.iter().map(|s| s.as_str())))
 }
 
 /// Open reports whose deadline that applies now is before `cutoff`
 /// (`Calendar::overdue_before`): the query form of `Deadlines::overdue`.
-pub fn overdue(cutoff: NaiveDate) -> Condition {
+fn overdue(cutoff: NaiveDate) -> Condition {
     open().add(
         Condition::any()
             .add(

@@ -336,7 +336,7 @@ impl Deadlines {
 #[cfg(test)]
 mod tests {
     use super::{Action::Inspector as I, InspectorAction as A, ReportStatus as S, *};
-    use crate::{access::Taker, auth::Role, domain::TextType};
+    use crate::domain::TextType;
 
     /// Every move the lifecycle allows, as (from, action, accepted, to).
     /// Whatever is not listed is refused.
