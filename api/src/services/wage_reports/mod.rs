@@ -172,13 +172,15 @@ async fn move_to(
     read::load(transaction, calendar, &report.id).await
 }
 
-/// The row of a new report, waiting for acceptance from `day`.
+/// The row of a new report, waiting for acceptance by `accept_deadline`;
+/// `contact_phone_cipher` is the contact phone sealed to the report's id.
 fn new_row(
     id: &str,
     report_no: String,
     worker_id: &str,
     new: &NewReport,
     accept_deadline: NaiveDate,
+    contact_phone_cipher: Option<String>,
 ) -> wage_report::ActiveModel {
     let now = Utc::now();
     wage_report::ActiveModel {
@@ -196,7 +198,7 @@ fn new_row(
         owed_to: Set(new.owed_to),
         workers_affected: Set(new.workers_affected),
         description: Set(new.description.clone()),
-        contact_phone_cipher: Set(None),
+        contact_phone_cipher: Set(contact_phone_cipher),
         status: Set(ReportStatus::Submitted.as_str().to_owned()),
         accept_deadline: Set(accept_deadline),
         close_deadline: Set(None),
@@ -228,15 +230,15 @@ async fn file(
     let id = uuid::Uuid::new_v4().to_string();
     let report_no = counters::readable_number(transaction, NUMBER_PREFIX, new.work_region.as_str()).await?;
     let today = crate::domain::china_time::today();
-    let mut row = new_row(
+    let sealed = contact.map(|phone| state.protector.encrypt(Field::WageReportContactPhone, &id, phone));
+    let row = new_row(
         &id,
         report_no,
         &worker.subject,
         new,
         status::accept_deadline(&calendar, today),
+        sealed,
     );
-    row.contact_phone_cipher =
-        Set(contact.map(|phone| state.protector.encrypt(Field::WageReportContactPhone, &id, phone)));
     let report = read::decode(&calendar, row.insert(transaction).await?)?;
     uploads::attach_to_report(transaction, &worker.subject, &id, &new.attachment_ids).await?;
     let step = Step {
