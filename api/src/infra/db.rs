@@ -6,7 +6,9 @@ use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
-    Statement, TransactionOptions, TransactionTrait, sqlx::sqlite::SqliteJournalMode,
+    Statement, TransactionOptions, TransactionTrait,
+    sea_query::{Alias, Expr, Func, IntoColumnRef},
+    sqlx::sqlite::SqliteJournalMode,
 };
 
 /// A pooled connection idle this long is pinged before it is handed out.
@@ -88,4 +90,11 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
         ..Default::default()
     })
     .await
+}
+
+/// SUM of `column` as a 64-bit integer on both databases (PostgreSQL sums
+/// bigints as numeric), and 0 where there is nothing to sum.
+pub fn sum_i64(column: impl IntoColumnRef) -> Expr {
+    let sum: Expr = Func::sum(Expr::col(column)).into();
+    Func::cast_as(Func::coalesce([sum, Expr::val(0)]), Alias::new("BIGINT")).into()
 }

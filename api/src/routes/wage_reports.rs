@@ -11,7 +11,7 @@ use super::{ApiTags, Page, check_page, default_page_size, first_page};
 use crate::{
     auth::schemes::{StaffAuth, WorkerAuth},
     context::RequestContext,
-    domain::{BoundedText, CreditCode, PhoneNumber, RegionCode, TextType},
+    domain::{BoundedText, CreditCode, PhoneNumber, RegionCode},
     http::{
         json_body::{JsonBody, present},
         problem::{ApiResult, status},
@@ -66,6 +66,25 @@ pub struct WageReportCreate {
     pub contact_phone: Option<PhoneNumber>,
 }
 
+impl From<WageReportCreate> for NewReport {
+    fn from(body: WageReportCreate) -> Self {
+        NewReport {
+            employer_name: body.employer_name.into_inner(),
+            credit_code: body.employer_credit_code,
+            project_name: body.project_name.map(BoundedText::into_inner),
+            work_region: body.work_region_code,
+            sector: body.sector.as_str().to_owned(),
+            amount_owed_fen: body.amount_owed_fen,
+            owed_from: body.owed_from,
+            owed_to: body.owed_to,
+            workers_affected: body.workers_affected,
+            description: body.description.into_inner(),
+            attachment_ids: BoundedText::into_strings(body.attachment_ids),
+            contact_phone: body.contact_phone,
+        }
+    }
+}
+
 #[derive(Debug, Object)]
 pub struct WageReportCreated {
     pub id: String,
@@ -118,32 +137,31 @@ pub struct WageReportView {
 }
 
 fn report_view(report: Report) -> WageReportView {
-    let row = report.row;
     WageReportView {
-        region_code: RegionCode::parse(&row.region_code).unwrap_or(RegionCode::NATIONAL),
-        id: row.id,
-        report_no: row.report_no,
+        id: report.id,
+        report_no: report.report_no,
         status: report.status,
-        employer_name: row.employer_name,
-        employer_credit_code: row.credit_code,
-        project_name: row.project_name,
-        sector: row.sector,
-        amount_owed_fen: row.amount_owed_fen,
-        owed_from: row.owed_from,
-        owed_to: row.owed_to,
-        workers_affected: row.workers_affected,
-        description: row.description,
-        accept_deadline: row.accept_deadline,
-        close_deadline: row.close_deadline,
-        extended: row.extended,
+        employer_name: report.employer_name,
+        employer_credit_code: report.credit_code,
+        project_name: report.project_name,
+        region_code: report.region,
+        sector: report.sector,
+        amount_owed_fen: report.amount_owed_fen,
+        owed_from: report.owed_from,
+        owed_to: report.owed_to,
+        workers_affected: report.workers_affected,
+        description: report.description,
+        accept_deadline: report.accept_deadline,
+        close_deadline: report.close_deadline,
+        extended: report.extended,
         overdue: report.overdue,
-        amount_recovered_fen: row.amount_recovered_fen,
-        workers_paid: row.workers_paid,
-        outcome: row.outcome,
-        version: row.version,
-        created_at: row.created_at,
-        accepted_at: row.accepted_at,
-        closed_at: row.closed_at,
+        amount_recovered_fen: report.amount_recovered_fen,
+        workers_paid: report.workers_paid,
+        outcome: report.outcome,
+        version: report.version,
+        created_at: report.created_at,
+        accepted_at: report.accepted_at,
+        closed_at: report.closed_at,
     }
 }
 
@@ -212,6 +230,20 @@ pub struct InspectorActionBody {
     pub close_reason: Option<CloseReason>,
 }
 
+impl From<InspectorActionBody> for Decision {
+    fn from(body: InspectorActionBody) -> Self {
+        Decision {
+            action: body.action,
+            comment: body.comment.map(BoundedText::into_inner),
+            expected_version: body.expected_version,
+            amount_recovered_fen: body.amount_recovered_fen,
+            workers_paid: body.workers_paid,
+            to_region: body.to_region_code,
+            close_reason: body.close_reason,
+        }
+    }
+}
+
 #[derive(Debug, Object)]
 pub struct WageAlert {
     /// The credit code (`code:…`) or normalised name (`name:…`) reports are grouped by.
@@ -241,21 +273,7 @@ impl WageReportApi {
         body: JsonBody<WageReportCreate>,
     ) -> ApiResult<ReportFiled, { status::BODY | status::CONFLICT | status::UNPROCESSABLE | status::SIGNED_IN }> {
         let hash = idempotency::request_hash("fileWageReport", &body.0);
-        let body = body.0;
-        let new = NewReport {
-            employer_name: body.employer_name.into_inner(),
-            credit_code: body.employer_credit_code,
-            project_name: body.project_name.map(BoundedText::into_inner),
-            work_region: body.work_region_code,
-            sector: body.sector.as_str().to_owned(),
-            amount_owed_fen: body.amount_owed_fen,
-            owed_from: body.owed_from,
-            owed_to: body.owed_to,
-            workers_affected: body.workers_affected,
-            description: body.description.into_inner(),
-            attachment_ids: BoundedText::into_strings(body.attachment_ids),
-            contact_phone: body.contact_phone,
-        };
+        let new = NewReport::from(body.0);
         let created = wage_reports::submit(&state, &context, &auth.0, &idempotency_key.0, hash, new).await?;
         Ok(ReportFiled::Created(Json(WageReportCreated {
             id: created.id,
@@ -305,6 +323,7 @@ impl WageReportApi {
     async fn supplement(
         &self,
         state: Data<&AppState>,
+        context: Data<&RequestContext>,
         auth: WorkerAuth,
         #[oai(validator(max_length = 36))] id: Path<String>,
         body: JsonBody<Supplement>,
@@ -313,6 +332,7 @@ impl WageReportApi {
         let body = body.0;
         let report = wage_reports::supplement(
             &state,
+            &context,
             &auth.0,
             &id.0,
             body.text.as_str(),
@@ -401,16 +421,7 @@ impl WageReportApi {
         Json<WageReportView>,
         { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
     > {
-        let body = body.0;
-        let decision = Decision {
-            action: body.action,
-            comment: body.comment.map(BoundedText::into_inner),
-            expected_version: body.expected_version,
-            amount_recovered_fen: body.amount_recovered_fen,
-            workers_paid: body.workers_paid,
-            to_region: body.to_region_code,
-            close_reason: body.close_reason,
-        };
+        let decision = Decision::from(body.0);
         Ok(Json(report_view(
             wage_reports::act(&state, &context, &auth.0, &id.0, decision).await?,
         )))

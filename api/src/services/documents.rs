@@ -10,7 +10,6 @@ use serde_json::json;
 use crate::{
     auth::{Audience, Principal},
     context::RequestContext,
-    domain::{RegionCode, TextType},
     error::{AppError, AppResult, ErrorCode},
     services::{
         applications,
@@ -63,15 +62,15 @@ pub async fn fetch(state: &AppState, request: &RequestContext, principal: &Princ
         Audience::Worker if row.worker_id == principal.subject => {}
         Audience::Staff => {
             let region = match (&row.application_id, &row.wage_report_id) {
-                (Some(application_id), _) => applications::case_for_personal_data(state, principal, application_id)
-                    .await?
-                    .region
-                    .as_str()
-                    .to_owned(),
+                (Some(application_id), _) => {
+                    applications::case_for_personal_data(state, principal, application_id)
+                        .await?
+                        .region
+                }
                 (None, Some(report_id)) => {
                     wage_reports::report_for_inspector(state, principal, report_id)
                         .await?
-                        .region_code
+                        .region
                 }
                 (None, None) => return Err(not_found()),
             };
@@ -82,7 +81,7 @@ pub async fn fetch(state: &AppState, request: &RequestContext, principal: &Princ
                     actor: Actor::Principal(principal),
                     action: "document.download",
                     target: Some(("upload", &row.id)),
-                    region: RegionCode::parse(&region).ok(),
+                    region: Some(region),
                     outcome: Outcome::Success,
                     details: Some(json!({
                         "purpose": row.purpose,

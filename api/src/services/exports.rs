@@ -485,36 +485,35 @@ impl WageReportRows {
         let cells = rows
             .into_iter()
             .map(|row| {
-                let report = wage_reports::view(&self.calendar, row)?;
-                let row = report.row;
-                let region = self.state.regions.full_name(&row.region_code);
+                let report = wage_reports::read::decode(&self.calendar, row)?;
+                let region = self.state.regions.full_name(report.region.as_str());
                 let date = |day: Option<chrono::NaiveDate>| Cell::from(day.map(|d| d.to_string()));
                 Ok(vec![
-                    Cell::Text(row.report_no),
+                    Cell::Text(report.report_no),
                     Cell::Text(report.status.label().to_owned()),
                     Cell::Text(region),
-                    Cell::Text(row.employer_name),
-                    row.credit_code.into(),
-                    row.project_name.into(),
-                    Cell::Text(row.sector),
-                    Cell::Yuan(row.amount_owed_fen),
-                    Cell::Count(i64::from(row.workers_affected)),
-                    date(Some(row.owed_from)),
-                    date(Some(row.owed_to)),
+                    Cell::Text(report.employer_name),
+                    report.credit_code.into(),
+                    report.project_name.into(),
+                    Cell::Text(report.sector),
+                    Cell::Yuan(report.amount_owed_fen),
+                    Cell::Count(i64::from(report.workers_affected)),
+                    date(Some(report.owed_from)),
+                    date(Some(report.owed_to)),
                     reveal_or_mask(
                         &self.state,
                         self.reveal,
                         Field::WageReportContactPhone,
-                        &row.id,
-                        row.contact_phone_cipher.as_deref(),
+                        &report.id,
+                        report.contact_phone_cipher.as_deref(),
                     ),
-                    china_minutes(Some(row.created_at)),
-                    date(Some(row.accept_deadline)),
-                    date(row.close_deadline),
+                    china_minutes(Some(report.created_at)),
+                    date(Some(report.accept_deadline)),
+                    date(report.close_deadline),
                     Cell::Text(if report.overdue { "是" } else { "否" }.to_owned()),
-                    row.amount_recovered_fen.map(Cell::Yuan).into(),
-                    row.workers_paid.map(|paid| Cell::Count(i64::from(paid))).into(),
-                    row.outcome.into(),
+                    report.amount_recovered_fen.map(Cell::Yuan).into(),
+                    report.workers_paid.map(|paid| Cell::Count(i64::from(paid))).into(),
+                    report.outcome.into(),
                 ])
             })
             .collect::<AppResult<Vec<_>>>()?;

@@ -37,8 +37,6 @@ const CLOSED_APPLICATIONS: [ApplicationStatus; 4] = [
     ApplicationStatus::Draft,
 ];
 
-const CLOSED_REPORTS: [ReportStatus; 3] = [ReportStatus::Refused, ReportStatus::Resolved, ReportStatus::Closed];
-
 const CLOSED_TRANSFERS: [&str; 1] = ["completed"];
 
 const BATCH: u64 = 200;
@@ -68,7 +66,7 @@ fn closed_applications() -> sea_orm::Select<application::Entity> {
 
 fn closed_reports() -> sea_orm::Select<wage_report::Entity> {
     wage_report::Entity::find()
-        .filter(wage_report::Column::Status.is_in(CLOSED_REPORTS.map(ReportStatus::as_str)))
+        .filter(wage_report::Column::Status.is_in(ReportStatus::finished().map(ReportStatus::as_str)))
         .filter(wage_report::Column::AnonymisedAt.is_null())
 }
 

@@ -3,10 +3,10 @@
 //! rows are never loaded to be counted.
 
 use chrono::NaiveDate;
-use entity::{application, si_transfer, si_transfer_step, wage_report, worker};
+use entity::{application, si_transfer, si_transfer_step, worker};
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-    sea_query::{Alias, Expr, Func, Query},
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    sea_query::{Expr, Func, Query},
 };
 
 use crate::{
@@ -14,7 +14,8 @@ use crate::{
     auth::Principal,
     domain::{RegionCode, china_time::DaySpan},
     error::{AppError, AppResult, ErrorCode},
-    services::{calendar, programs},
+    infra::db::sum_i64,
+    services::{calendar, programs, wage_reports},
     state::AppState,
 };
 
@@ -29,13 +30,7 @@ pub struct ApplicationFigures {
     pub disbursed_fen: i64,
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct WageFigures {
-    pub status: String,
-    pub count: i64,
-    pub owed_fen: i64,
-    pub recovered_fen: i64,
-}
+pub use super::wage_reports::read::StatusFigures as WageFigures;
 
 #[derive(Debug, Clone)]
 pub struct Overview {
@@ -50,13 +45,6 @@ pub struct Overview {
     pub wage_reports_accepted_late: i64,
     pub wage_reports_overdue: i64,
     pub active_workers: i64,
-}
-
-/// SUM as a 64-bit integer on both databases (PostgreSQL sums bigints as numeric).
-fn total(column: impl sea_orm::sea_query::IntoColumnRef) -> Expr {
-    let sum: Expr = Func::sum(Expr::col(column)).into();
-    let zero: Expr = Expr::val(0);
-    Func::cast_as(Func::coalesce([sum, zero]), Alias::new("BIGINT")).into()
 }
 
 fn count() -> Expr {
@@ -79,36 +67,7 @@ pub async fn overview(
     };
     let db = &state.db;
 
-    let mut applications = application::Entity::find()
-        .select_only()
-        .column(application::Column::ProgramId)
-        .column(application::Column::Status)
-        .column_as(count(), "count")
-        .column_as(total(application::Column::RequestedAmountFen), "requested")
-        .column_as(total(application::Column::ApprovedAmountFen), "approved")
-        .column_as(total(application::Column::DisbursedAmountFen), "disbursed")
-        .filter(span.condition(application::Column::CreatedAt))
-        .group_by(application::Column::ProgramId)
-        .group_by(application::Column::Status);
-    if let Some(codes) = &codes {
-        applications = applications.filter(application::Column::RegionCode.is_in(codes.clone()));
-    }
-    let rows: Vec<(String, String, i64, i64, i64, i64)> = applications.into_tuple().all(db).await?;
-    let names = programs::names(db).await?;
-    let applications = rows
-        .into_iter()
-        .map(
-            |(program_id, status, count, requested, approved, disbursed)| ApplicationFigures {
-                program_name: names.get(&program_id).cloned().unwrap_or_default(),
-                program_id,
-                status,
-                count,
-                requested_fen: requested,
-                approved_fen: approved,
-                disbursed_fen: disbursed,
-            },
-        )
-        .collect();
+    let applications = application_figures(db, span, codes.as_deref()).await?;
 
     let transfer_scope = |condition: Condition| match &codes {
         Some(codes) => condition.add(
@@ -129,10 +88,7 @@ pub async fn overview(
         .all(db)
         .await?;
     let calendar = calendar::load(db).await?;
-    let mut cutoff = crate::domain::china_time::today();
-    while !calendar.is_working_day(cutoff) {
-        cutoff = cutoff.pred_opt().expect("dates stay far from the calendar's start");
-    }
+    let cutoff = calendar.overdue_before(crate::domain::china_time::today());
     let mut cases_in_scope = Query::select();
     cases_in_scope
         .column(si_transfer::Column::Id)
@@ -148,70 +104,9 @@ pub async fn overview(
         .count(db)
         .await? as i64;
 
-    let wage_scope = |mut condition: Condition| {
-        condition = condition.add(span.condition(wage_report::Column::CreatedAt));
-        match &codes {
-            Some(codes) => condition.add(wage_report::Column::RegionCode.is_in(codes.clone())),
-            None => condition,
-        }
-    };
-    let wage_rows: Vec<(String, i64, i64, i64)> = wage_report::Entity::find()
-        .select_only()
-        .column(wage_report::Column::Status)
-        .column_as(count(), "count")
-        .column_as(total(wage_report::Column::AmountOwedFen), "owed")
-        .column_as(total(wage_report::Column::AmountRecoveredFen), "recovered")
-        .filter(wage_scope(Condition::all()))
-        .group_by(wage_report::Column::Status)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let wage_reports = wage_rows
-        .into_iter()
-        .map(|(status, count, owed, recovered)| WageFigures {
-            status,
-            count,
-            owed_fen: owed,
-            recovered_fen: recovered,
-        })
-        .collect();
-    let accepted = |late: bool| {
-        wage_report::Entity::find()
-            .filter(wage_scope(
-                Condition::all().add(wage_report::Column::AcceptedLate.eq(late)),
-            ))
-            .count(db)
-    };
-    let (on_time, late) = (accepted(false).await? as i64, accepted(true).await? as i64);
-    let open = ["submitted", "accepted", "info_requested", "in_progress"];
-    let wage_reports_overdue = wage_report::Entity::find()
-        .filter(wage_scope(
-            Condition::all().add(wage_report::Column::Status.is_in(open)).add(
-                Condition::any()
-                    .add(
-                        Condition::all()
-                            .add(wage_report::Column::AcceptedAt.is_null())
-                            .add(wage_report::Column::AcceptDeadline.lt(cutoff)),
-                    )
-                    .add(
-                        Condition::all()
-                            .add(wage_report::Column::AcceptedAt.is_not_null())
-                            .add(wage_report::Column::CloseDeadline.lt(cutoff)),
-                    ),
-            ),
-        ))
-        .count(db)
-        .await? as i64;
+    let wage_reports = wage_reports::read::figures(db, span, codes.as_deref(), cutoff).await?;
 
-    let mut active = worker::Entity::find().filter(span.condition(worker::Column::LastLoginAt));
-    if let Some(codes) = &codes {
-        active = active.filter(
-            Condition::any()
-                .add(worker::Column::WorkRegionCode.is_in(codes.clone()))
-                .add(worker::Column::ResidenceRegionCode.is_in(codes.clone())),
-        );
-    }
-    let active_workers = active.count(db).await? as i64;
+    let active_workers = active_workers(db, span, codes.as_deref()).await?;
 
     Ok(Overview {
         region_code: root,
@@ -220,10 +115,61 @@ pub async fn overview(
         applications,
         transfers_by_status,
         transfers_overdue,
-        wage_reports,
-        wage_reports_accepted_on_time: on_time,
-        wage_reports_accepted_late: late,
-        wage_reports_overdue,
+        wage_reports: wage_reports.by_status,
+        wage_reports_accepted_on_time: wage_reports.accepted_on_time,
+        wage_reports_accepted_late: wage_reports.accepted_late,
+        wage_reports_overdue: wage_reports.overdue,
         active_workers,
     })
+}
+
+/// Applications filed in the period, by programme and status.
+async fn application_figures(
+    db: &DatabaseConnection,
+    span: DaySpan,
+    codes: Option<&[String]>,
+) -> AppResult<Vec<ApplicationFigures>> {
+    let mut applications = application::Entity::find()
+        .select_only()
+        .column(application::Column::ProgramId)
+        .column(application::Column::Status)
+        .column_as(count(), "count")
+        .column_as(sum_i64(application::Column::RequestedAmountFen), "requested")
+        .column_as(sum_i64(application::Column::ApprovedAmountFen), "approved")
+        .column_as(sum_i64(application::Column::DisbursedAmountFen), "disbursed")
+        .filter(span.condition(application::Column::CreatedAt))
+        .group_by(application::Column::ProgramId)
+        .group_by(application::Column::Status);
+    if let Some(codes) = codes {
+        applications = applications.filter(application::Column::RegionCode.is_in(codes.iter().map(String::as_str)));
+    }
+    let rows: Vec<(String, String, i64, i64, i64, i64)> = applications.into_tuple().all(db).await?;
+    let names = programs::names(db).await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(program_id, status, count, requested, approved, disbursed)| ApplicationFigures {
+                program_name: names.get(&program_id).cloned().unwrap_or_default(),
+                program_id,
+                status,
+                count,
+                requested_fen: requested,
+                approved_fen: approved,
+                disbursed_fen: disbursed,
+            },
+        )
+        .collect())
+}
+
+/// Workers who signed in during the period, working or living in the region.
+async fn active_workers(db: &DatabaseConnection, span: DaySpan, codes: Option<&[String]>) -> AppResult<i64> {
+    let mut active = worker::Entity::find().filter(span.condition(worker::Column::LastLoginAt));
+    if let Some(codes) = codes {
+        active = active.filter(
+            Condition::any()
+                .add(worker::Column::WorkRegionCode.is_in(codes.iter().map(String::as_str)))
+                .add(worker::Column::ResidenceRegionCode.is_in(codes.iter().map(String::as_str))),
+        );
+    }
+    Ok(active.count(db).await? as i64)
 }

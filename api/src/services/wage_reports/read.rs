@@ -1,0 +1,360 @@
+//! Every query of reports and their history, and their decoding into
+//! [`Report`]: the rows never leave this file.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{wage_report, wage_report_event};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    sea_query::{Expr, ExprTrait, Func},
+};
+
+use super::status::{Deadlines, Facts, ReportStatus};
+use crate::{
+    domain::{RegionCode, TextType, china_time::DaySpan},
+    error::{AppError, AppResult, ErrorCode},
+    infra::db::sum_i64,
+    services::calendar::Calendar,
+};
+
+/// A report as the lifecycle knows it.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub id: String,
+    pub report_no: String,
+    pub worker_id: String,
+    pub status: ReportStatus,
+    pub employer_name: String,
+    pub credit_code: Option<String>,
+    pub project_name: Option<String>,
+    /// The queue it is in: where the work was done, or where it was transferred.
+    pub region: RegionCode,
+    pub sector: String,
+    pub amount_owed_fen: i64,
+    pub owed_from: NaiveDate,
+    pub owed_to: NaiveDate,
+    pub workers_affected: i32,
+    pub description: String,
+    /// The contact phone, sealed to the report (`Field::WageReportContactPhone`).
+    pub contact_phone_cipher: Option<String>,
+    pub accept_deadline: NaiveDate,
+    pub close_deadline: Option<NaiveDate>,
+    pub extended: bool,
+    /// A working day has begun after the deadline that applies now.
+    pub overdue: bool,
+    pub amount_recovered_fen: Option<i64>,
+    pub workers_paid: Option<i32>,
+    pub outcome: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+impl Report {
+    pub fn deadlines(&self) -> Deadlines {
+        Deadlines {
+            accept: self.accept_deadline,
+            close: self.close_deadline,
+            accepted: self.accepted_at.is_some(),
+        }
+    }
+
+    /// What the lifecycle needs to know besides the status.
+    pub fn facts(&self) -> Facts {
+        Facts {
+            accepted: self.accepted_at.is_some(),
+            extended: self.extended,
+        }
+    }
+}
+
+/// One entry of a report's history, as its worker and the inspectors read it.
+#[derive(Debug, Clone)]
+pub struct TimelineEntry {
+    pub at: DateTime<Utc>,
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    /// 本人 or 劳动保障监察员: never a name.
+    pub by: &'static str,
+    pub comment: Option<String>,
+}
+
+/// Decodes a stored report; `calendar` tells whether it is overdue today.
+pub fn decode(calendar: &Calendar, row: wage_report::Model) -> AppResult<Report> {
+    let malformed = |what: &str| AppError::internal(anyhow::anyhow!("report {} has a malformed {what}", row.id));
+    let status = ReportStatus::parse(&row.status).ok_or_else(|| malformed("status"))?;
+    let region = RegionCode::parse(&row.region_code).map_err(|_| malformed("region"))?;
+    let mut report = Report {
+        id: row.id,
+        report_no: row.report_no,
+        worker_id: row.worker_id,
+        status,
+        employer_name: row.employer_name,
+        credit_code: row.credit_code,
+        project_name: row.project_name,
+        region,
+        sector: row.sector,
+        amount_owed_fen: row.amount_owed_fen,
+        owed_from: row.owed_from,
+        owed_to: row.owed_to,
+        workers_affected: row.workers_affected,
+        description: row.description,
+        contact_phone_cipher: row.contact_phone_cipher,
+        accept_deadline: row.accept_deadline,
+        close_deadline: row.close_deadline,
+        extended: row.extended,
+        overdue: false,
+        amount_recovered_fen: row.amount_recovered_fen,
+        workers_paid: row.workers_paid,
+        outcome: row.outcome,
+        version: row.version,
+        created_at: row.created_at,
+        accepted_at: row.accepted_at,
+        closed_at: row.closed_at,
+    };
+    report.overdue = report
+        .deadlines()
+        .overdue(calendar, status, crate::domain::china_time::today());
+    Ok(report)
+}
+
+fn decode_all(calendar: &Calendar, rows: Vec<wage_report::Model>) -> AppResult<Vec<Report>> {
+    rows.into_iter().map(|row| decode(calendar, row)).collect()
+}
+
+/// The report `id`; 404 when there is none.
+pub async fn load(db: &impl ConnectionTrait, calendar: &Calendar, id: &str) -> AppResult<Report> {
+    let row = wage_report::Entity::find_by_id(id.to_owned())
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+    decode(calendar, row)
+}
+
+/// A worker's latest reports, newest first.
+pub async fn of_worker(db: &impl ConnectionTrait, calendar: &Calendar, worker_id: &str) -> AppResult<Vec<Report>> {
+    let rows = wage_report::Entity::find()
+        .filter(wage_report::Column::WorkerId.eq(worker_id))
+        .order_by_desc(wage_report::Column::CreatedAt)
+        .limit(200)
+        .all(db)
+        .await?;
+    decode_all(calendar, rows)
+}
+
+/// A report's history, oldest first.
+pub async fn timeline(db: &impl ConnectionTrait, report_id: &str) -> AppResult<Vec<TimelineEntry>> {
+    Ok(wage_report_event::Entity::find()
+        .filter(wage_report_event::Column::ReportId.eq(report_id))
+        .order_by_asc(wage_report_event::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| TimelineEntry {
+            at: e.at,
+            by: if e.actor_type == "worker" {
+                "本人"
+            } else {
+                "劳动保障监察员"
+            },
+            action: e.action,
+            from_status: e.from_status,
+            to_status: e.to_status,
+            comment: e.comment,
+        })
+        .collect())
+}
+
+/// Reports in one of the open statuses.
+fn open() -> Condition {
+    Condition::all().add(wage_report::Column::Status.is_in(ReportStatus::OPEN.iter().map(|s| s.as_str())))
+}
+
+/// Open reports whose deadline that applies now is before `cutoff`
+/// (`Calendar::overdue_before`): the query form of `Deadlines::overdue`.
+fn overdue(cutoff: NaiveDate) -> Condition {
+    open().add(
+        Condition::any()
+            .add(
+                Condition::all()
+                    .add(wage_report::Column::AcceptedAt.is_null())
+                    .add(wage_report::Column::AcceptDeadline.lt(cutoff)),
+            )
+            .add(
+                Condition::all()
+                    .add(wage_report::Column::AcceptedAt.is_not_null())
+                    .add(wage_report::Column::CloseDeadline.lt(cutoff)),
+            ),
+    )
+}
+
+/// Reports in these region codes (`None`: everywhere, no filter at all).
+fn in_regions(query: Select<wage_report::Entity>, codes: Option<&[String]>) -> Select<wage_report::Entity> {
+    match codes {
+        Some(codes) => query.filter(wage_report::Column::RegionCode.is_in(codes.iter().map(String::as_str))),
+        None => query,
+    }
+}
+
+/// Which reports a queue shows.
+#[derive(Debug, Clone)]
+pub struct QueueFilter {
+    /// The region codes it covers (`access::staff_scope`).
+    pub regions: Option<Vec<String>>,
+    pub status: Option<ReportStatus>,
+    pub overdue_only: bool,
+}
+
+/// One page of a queue, oldest first, and how many reports it holds.
+pub async fn queue(
+    db: &impl ConnectionTrait,
+    calendar: &Calendar,
+    filter: QueueFilter,
+    page: u32,
+    page_size: u32,
+) -> AppResult<(Vec<Report>, u64)> {
+    let mut query =
+        in_regions(wage_report::Entity::find(), filter.regions.as_deref()).order_by_asc(wage_report::Column::CreatedAt);
+    if let Some(status) = filter.status {
+        query = query.filter(wage_report::Column::Status.eq(status.as_str()));
+    }
+    if filter.overdue_only {
+        query = query.filter(overdue(calendar.overdue_before(crate::domain::china_time::today())));
+    }
+    let paginator = query.paginate(db, u64::from(page_size));
+    let total = paginator.num_items().await?;
+    let rows = paginator.fetch_page(u64::from(page.saturating_sub(1))).await?;
+    Ok((decode_all(calendar, rows)?, total))
+}
+
+/// The employers (by key) with at least `at_least` reports since `since`.
+pub async fn employers_reported_since(
+    db: &impl ConnectionTrait,
+    regions: Option<&[String]>,
+    since: DateTime<Utc>,
+    at_least: u32,
+) -> AppResult<Vec<String>> {
+    let reports = || Expr::expr(Func::count(Expr::col(wage_report::Column::Id)));
+    let employers: Vec<(String, i64)> = in_regions(wage_report::Entity::find(), regions)
+        .select_only()
+        .column(wage_report::Column::EmployerKey)
+        .column_as(reports(), "reports")
+        .filter(wage_report::Column::CreatedAt.gte(since))
+        .group_by(wage_report::Column::EmployerKey)
+        .having(reports().gte(i64::from(at_least)))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(employers.into_iter().map(|(key, _)| key).collect())
+}
+
+/// What an employer's open reports add up to.
+#[derive(Debug, Clone)]
+pub struct OpenTotals {
+    pub employer_key: String,
+    pub workers_affected: i64,
+    pub amount_owed_fen: i64,
+}
+
+/// The open reports' totals, employer by employer.
+pub async fn open_totals(db: &impl ConnectionTrait, regions: Option<&[String]>) -> AppResult<Vec<OpenTotals>> {
+    let sums: Vec<(String, i64, i64)> = in_regions(wage_report::Entity::find(), regions)
+        .select_only()
+        .column(wage_report::Column::EmployerKey)
+        .column_as(sum_i64(wage_report::Column::WorkersAffected), "workers")
+        .column_as(sum_i64(wage_report::Column::AmountOwedFen), "owed")
+        .filter(open())
+        .group_by(wage_report::Column::EmployerKey)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(sums
+        .into_iter()
+        .map(|(employer_key, workers, owed)| OpenTotals {
+            employer_key,
+            workers_affected: workers,
+            amount_owed_fen: owed,
+        })
+        .collect())
+}
+
+/// An employer's reports filed since `since` or still open, oldest first.
+pub async fn of_employer(
+    db: &impl ConnectionTrait,
+    calendar: &Calendar,
+    regions: Option<&[String]>,
+    employer_key: &str,
+    since: DateTime<Utc>,
+) -> AppResult<Vec<Report>> {
+    let rows = in_regions(wage_report::Entity::find(), regions)
+        .filter(wage_report::Column::EmployerKey.eq(employer_key))
+        .filter(
+            Condition::any()
+                .add(wage_report::Column::CreatedAt.gte(since))
+                .add(open()),
+        )
+        .order_by_asc(wage_report::Column::CreatedAt)
+        .all(db)
+        .await?;
+    decode_all(calendar, rows)
+}
+
+/// The reports filed in a period with one status, and what they add up to.
+#[derive(Debug, Clone, Default)]
+pub struct StatusFigures {
+    pub status: String,
+    pub count: i64,
+    pub owed_fen: i64,
+    pub recovered_fen: i64,
+}
+
+/// The reports filed in a period, for the overview.
+#[derive(Debug, Clone, Default)]
+pub struct Figures {
+    pub by_status: Vec<StatusFigures>,
+    pub accepted_on_time: i64,
+    pub accepted_late: i64,
+    /// Past the deadline that applies now, `cutoff` being
+    /// `Calendar::overdue_before` today.
+    pub overdue: i64,
+}
+
+/// The figures of the reports filed in `span` in `regions`, by grouped
+/// queries: rows are never loaded to be counted.
+pub async fn figures(
+    db: &impl ConnectionTrait,
+    span: DaySpan,
+    regions: Option<&[String]>,
+    cutoff: NaiveDate,
+) -> AppResult<Figures> {
+    let filed =
+        || in_regions(wage_report::Entity::find(), regions).filter(span.condition(wage_report::Column::CreatedAt));
+    let by_status: Vec<(String, i64, i64, i64)> = filed()
+        .select_only()
+        .column(wage_report::Column::Status)
+        .column_as(Expr::expr(Func::count(Expr::cust("*"))), "count")
+        .column_as(sum_i64(wage_report::Column::AmountOwedFen), "owed")
+        .column_as(sum_i64(wage_report::Column::AmountRecoveredFen), "recovered")
+        .group_by(wage_report::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let accepted = |late: bool| filed().filter(wage_report::Column::AcceptedLate.eq(late)).count(db);
+    let (on_time, late) = (accepted(false).await?, accepted(true).await?);
+    let overdue = filed().filter(overdue(cutoff)).count(db).await?;
+    Ok(Figures {
+        by_status: by_status
+            .into_iter()
+            .map(|(status, count, owed_fen, recovered_fen)| StatusFigures {
+                status,
+                count,
+                owed_fen,
+                recovered_fen,
+            })
+            .collect(),
+        accepted_on_time: on_time as i64,
+        accepted_late: late as i64,
+        overdue: overdue as i64,
+    })
+}
