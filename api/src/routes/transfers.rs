@@ -22,7 +22,6 @@ use crate::{
         transfers::{
             self, AgencyOpening, Opening, StaffFilter, StepReport, Transfer, claims,
             process::{InsuranceType, Office},
-            status::TransferStatus,
         },
         webhooks::{self, DeliveryOutcome},
     },
@@ -332,9 +331,8 @@ impl TransferApi {
         auth: WorkerAuth,
         #[oai(validator(max_length = 36))] id: Path<String>,
     ) -> ApiResult<Json<TransferView>, { status::BAD_REQUEST | status::NOT_FOUND | status::SIGNED_IN }> {
-        Ok(Json(transfer_view(
-            transfers::get_for_worker(&state, &auth.0, &id.0).await?,
-        )))
+        let transfer = transfers::get_for_worker(&state, &auth.0, &id.0).await?;
+        Ok(Json(transfer_view(transfer)))
     }
 
     /// Transfers of my region
@@ -350,7 +348,7 @@ impl TransferApi {
         state: Data<&AppState>,
         auth: StaffAuth,
         /// `in_progress` or `completed`.
-        status: Query<Option<TransferStatus>>,
+        status: Query<Option<transfers::status::TransferStatus>>,
         #[oai(default)] overdue: Query<bool>,
         /// Only cases whose old or new place is in this region (inside the staff member's).
         region_code: Query<Option<RegionCode>>,
@@ -368,12 +366,7 @@ impl TransferApi {
             overdue_only: overdue.0,
         };
         let (transfers, total) = transfers::list_for_staff(&state, &auth.0, filter, page.0, page_size.0).await?;
-        Ok(Json(Page {
-            items: transfers.into_iter().map(transfer_view).collect(),
-            total,
-            page: page.0,
-            page_size: page_size.0,
-        }))
+        Ok(Json(Page::of(transfers, total, page.0, page_size.0, transfer_view)))
     }
 }
 
@@ -467,9 +460,8 @@ impl TransferIntegrationApi {
         Json<TransferView>,
         { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN },
     > {
-        Ok(Json(transfer_view(
-            transfers::get_for_agency(&state, &auth.0, &transfer_no.0).await?,
-        )))
+        let transfer = transfers::get_for_agency(&state, &auth.0, &transfer_no.0).await?;
+        Ok(Json(transfer_view(transfer)))
     }
 
     /// Set my webhook endpoint
