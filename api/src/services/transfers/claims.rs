@@ -259,9 +259,7 @@ pub(super) async fn link_if_proven(
 async fn views(transaction: &sea_orm::DatabaseTransaction, cases: Vec<si_transfer::Model>) -> AppResult<Vec<Transfer>> {
     let mut transfers = Vec::with_capacity(cases.len());
     for case in cases {
-        let view = read::by_id(transaction, &case.id)
-            .await?
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("a linked case vanished")))?;
+        let view = read::by_id(transaction, &case.id).await?.ok_or_else(super::vanished)?;
         transfers.push(view.transfer);
     }
     Ok(transfers)

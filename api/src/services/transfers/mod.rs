@@ -125,18 +125,18 @@ impl NewCase {
             region: Some(self.to),
         }
     }
+}
 
-    /// The opening as the feed, the worker and the audit log see it.
-    fn change(&self, notice: Option<Notice>, audit_details: Value) -> case_log::Change<'static> {
-        case_log::Change {
-            action: "open",
-            from: None,
-            to: TransferStatus::InProgress.as_str(),
-            comment: None,
-            notice,
-            audit_action: "si_transfer.open",
-            audit_details,
-        }
+/// An opening as the feed, the worker and the audit log see it.
+fn opened_change(notice: Option<Notice>, audit_details: Value) -> case_log::Change<'static> {
+    case_log::Change {
+        action: "open",
+        from: None,
+        to: TransferStatus::InProgress.as_str(),
+        comment: None,
+        notice,
+        audit_action: "si_transfer.open",
+        audit_details,
     }
 }
 
@@ -198,9 +198,26 @@ async fn open_case(
         Some(SqlErr::UniqueConstraintViolation(_)) => AppError::new(ErrorCode::TransferAlreadyOpen),
         _ => err.into(),
     })?;
-    for (position, spec) in process::current(opening.insurance_type).iter().enumerate() {
+    insert_steps(transaction, &id, opening.insurance_type, now).await?;
+    Ok(NewCase {
+        id,
+        transfer_no,
+        to: opening.to,
+        worker_id,
+        created_at: row.created_at,
+    })
+}
+
+/// The case's steps under the current process, all pending.
+async fn insert_steps(
+    transaction: &DatabaseTransaction,
+    id: &str,
+    insurance: InsuranceType,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    for (position, spec) in process::current(insurance).iter().enumerate() {
         si_transfer_step::ActiveModel {
-            transfer_id: Set(id.clone()),
+            transfer_id: Set(id.to_owned()),
             position: Set(position as i32),
             step: Set(spec.key.to_owned()),
             office: Set(spec.office.as_str().to_owned()),
@@ -215,13 +232,7 @@ async fn open_case(
         .insert(transaction)
         .await?;
     }
-    Ok(NewCase {
-        id,
-        transfer_no,
-        to: opening.to,
-        worker_id,
-        created_at: row.created_at,
-    })
+    Ok(())
 }
 
 fn opening_checks(state: &AppState, opening: &Opening) -> AppResult<()> {
@@ -314,7 +325,7 @@ async fn open_and_announce(
             link: detail_link(&case.id),
         },
     };
-    let change = case.change(Some(notice), json!({ "transfer_no": case.transfer_no }));
+    let change = opened_change(Some(notice), json!({ "transfer_no": case.transfer_no }));
     case_log::record(transaction, request, case.case_ref(), By::Worker(worker), change).await?;
     Ok(Created {
         id: case.id,
@@ -378,7 +389,7 @@ pub async fn open_for_agency(
         request,
         opened.case_ref(),
         By::Agency(client),
-        opened.change(None, details),
+        opened_change(None, details),
     )
     .await?;
     let holder_hashes = protector.lookup_hashes(Purpose::IdNumber, agency.id_number.as_str());

@@ -136,7 +136,7 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::services::transfers::process::{CURRENT_VERSION, InsuranceType, steps};
+    use crate::services::transfers::process::{self, InsuranceType};
 
     fn at(hour: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 30, hour, 0, 0).unwrap()
@@ -193,7 +193,7 @@ mod tests {
     fn every_step_report_in_every_state_of_every_process() {
         assert_eq!(EXPECTED.len(), InsuranceType::ALL.len());
         for (insurance, rows) in EXPECTED {
-            let process = steps(*insurance, CURRENT_VERSION).unwrap();
+            let process = process::current(*insurance);
             let keys: Vec<&str> = process.iter().map(|s| s.key).chain(["teleported"]).collect();
             assert_eq!(rows.len(), process.len() + 1, "{insurance:?}");
             for (done, expected) in rows.iter().enumerate() {
@@ -210,7 +210,7 @@ mod tests {
     #[test]
     fn the_same_report_again_changes_nothing() {
         for insurance in InsuranceType::ALL {
-            let process = steps(*insurance, CURRENT_VERSION).unwrap();
+            let process = process::current(*insurance);
             for done in 1..=process.len() {
                 let (status, progress) = case(process.len(), done);
                 for (position, step) in process[..done].iter().enumerate() {
@@ -223,7 +223,7 @@ mod tests {
 
     #[test]
     fn a_step_cannot_happen_before_its_predecessor() {
-        let process = steps(InsuranceType::Medical, CURRENT_VERSION).unwrap();
+        let process = process::current(InsuranceType::Medical);
         let (status, progress) = case(process.len(), 1);
         let earlier = report_step(process, status, &progress, process[1].key, at(0));
         assert_eq!(outcome(earlier), 'O');
@@ -233,7 +233,7 @@ mod tests {
 
     #[test]
     fn the_finishing_step_completes_the_case() {
-        let process = steps(InsuranceType::Pension, CURRENT_VERSION).unwrap();
+        let process = process::current(InsuranceType::Pension);
         let (status, progress) = case(process.len(), process.len() - 1);
         let last = process.last().unwrap().key;
         assert_eq!(
@@ -263,7 +263,7 @@ mod tests {
     #[test]
     fn the_next_step_is_due_within_its_limit_in_working_days() {
         let calendar = Calendar::new([]);
-        let process = steps(InsuranceType::Medical, CURRENT_VERSION).unwrap();
+        let process = process::current(InsuranceType::Medical);
         // Accepted on Monday 30 November (China time): ten working days
         // later is Monday 14 December, five after that Monday 21 December.
         let accepted = at(1);
