@@ -767,3 +767,50 @@ async fn the_staff_list_pages_and_filters_overdue_cases_in_the_query() {
     assert_eq!(list("overdue=true&page=3&page_size=1").await["items"], json!([]));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn two_agencies_reporting_one_step_at_once_move_the_case_once() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("000000").await;
+    let scopes = ["si_transfer:read", "si_transfer:write"];
+    let writers = [
+        agency(&app, &admin.access_token, &scopes).await,
+        agency(&app, &admin.access_token, &scopes).await,
+    ];
+    let opened = agency_case(&app, &writers[0], OWNER_ID, None).await;
+    let transfer_no = opened["transfer_no"].as_str().unwrap();
+    // Different reports of the same pending step, all at once: each reads the
+    // step as pending before any of them has written.
+    let reports = (0..16).map(|n| {
+        let at = format!("2026-09-30T09:{n:02}:00+08:00");
+        let writer = &writers[n % 2];
+        let app = &app;
+        async move { report(app, writer, transfer_no, "application_accepted", &at).await }
+    });
+    let answers = futures_util::future::join_all(reports).await;
+    let statuses: Vec<StatusCode> = answers.iter().map(reqwest::Response::status).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        1,
+        "exactly one report moves the case: {statuses:?}"
+    );
+    for answer in answers.into_iter().filter(|a| a.status() != StatusCode::OK) {
+        assert_eq!(answer.status(), StatusCode::CONFLICT);
+        let problem: Value = answer.json().await.unwrap();
+        assert!(
+            ["STEP_ALREADY_DONE", "VERSION_CONFLICT"].contains(&problem["code"].as_str().unwrap()),
+            "{problem}"
+        );
+    }
+    let feed = app
+        .get_json_with("/api/v1/integrations/si-transfers?cursor=0&limit=500", &writers[1])
+        .await;
+    let steps: Vec<&Value> = feed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["transfer_no"] == transfer_no && c["kind"] == "step")
+        .collect();
+    assert_eq!(steps.len(), 1, "{steps:?}");
+    app.stop().await;
+}

@@ -144,4 +144,14 @@ impl<T: Type + ParseFromJSON + ToJSON> Page<T> {
             page_size,
         }
     }
+
+    /// A page the service has already cut, with how many match in all.
+    pub fn of<S>(items: Vec<S>, total: u64, page: u32, page_size: u32, map: impl FnMut(S) -> T) -> Self {
+        Page {
+            items: items.into_iter().map(map).collect(),
+            total,
+            page,
+            page_size,
+        }
+    }
 }

@@ -89,7 +89,7 @@ fn transfer_view(transfer: Transfer) -> TransferView {
                 label: s.label.to_owned(),
                 office: s.office,
                 office_region_code: s.office_region,
-                status: s.status,
+                status: s.status.as_str().to_owned(),
                 limit_days: s.limit_days,
                 due_on: s.due_on,
                 overdue: s.overdue,
@@ -103,7 +103,7 @@ fn transfer_view(transfer: Transfer) -> TransferView {
         from_region_code: transfer.from_region_code,
         to_region_code: transfer.to_region_code,
         source: transfer.source,
-        status: transfer.status,
+        status: transfer.status.as_str().to_owned(),
         overdue: transfer.overdue,
         created_at: transfer.created_at,
         updated_at: transfer.updated_at,
@@ -266,7 +266,7 @@ impl TransferApi {
         Ok(TransferOpened::Created(Json(TransferCreated {
             id: created.id,
             transfer_no: created.transfer_no,
-            status: created.status,
+            status: created.status.as_str().to_owned(),
         })))
     }
 
@@ -331,9 +331,8 @@ impl TransferApi {
         auth: WorkerAuth,
         #[oai(validator(max_length = 36))] id: Path<String>,
     ) -> ApiResult<Json<TransferView>, { status::BAD_REQUEST | status::NOT_FOUND | status::SIGNED_IN }> {
-        Ok(Json(transfer_view(
-            transfers::get_for_worker(&state, &auth.0, &id.0).await?,
-        )))
+        let transfer = transfers::get_for_worker(&state, &auth.0, &id.0).await?;
+        Ok(Json(transfer_view(transfer)))
     }
 
     /// Transfers of my region
@@ -348,7 +347,8 @@ impl TransferApi {
         &self,
         state: Data<&AppState>,
         auth: StaffAuth,
-        #[oai(validator(pattern = "^(in_progress|completed)$"))] status: Query<Option<String>>,
+        /// `in_progress` or `completed`.
+        status: Query<Option<transfers::status::TransferStatus>>,
         #[oai(default)] overdue: Query<bool>,
         /// Only cases whose old or new place is in this region (inside the staff member's).
         region_code: Query<Option<RegionCode>>,
@@ -362,16 +362,11 @@ impl TransferApi {
         check_page(page.0, page_size.0)?;
         let filter = StaffFilter {
             region: region_code.0,
-            status: status.0.as_deref(),
+            status: status.0,
             overdue_only: overdue.0,
         };
         let (transfers, total) = transfers::list_for_staff(&state, &auth.0, filter, page.0, page_size.0).await?;
-        Ok(Json(Page {
-            items: transfers.into_iter().map(transfer_view).collect(),
-            total,
-            page: page.0,
-            page_size: page_size.0,
-        }))
+        Ok(Json(Page::of(transfers, total, page.0, page_size.0, transfer_view)))
     }
 }
 
@@ -465,9 +460,8 @@ impl TransferIntegrationApi {
         Json<TransferView>,
         { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN },
     > {
-        Ok(Json(transfer_view(
-            transfers::get_for_agency(&state, &auth.0, &transfer_no.0).await?,
-        )))
+        let transfer = transfers::get_for_agency(&state, &auth.0, &transfer_no.0).await?;
+        Ok(Json(transfer_view(transfer)))
     }
 
     /// Set my webhook endpoint

@@ -22,20 +22,21 @@ use std::time::Duration;
 use chrono::Utc;
 use entity::{si_transfer, worker};
 use rand::Rng;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    sea_query::{Expr, ExprTrait},
+};
 use serde_json::json;
 
-use super::{Transfer, hydrate};
+use super::{Transfer, read};
 use crate::{
     auth::Principal,
     context::RequestContext,
     domain::{RegionCode, TextType},
     error::{AppError, AppResult, ErrorCode},
     infra::crypto::{DataProtector, Field, Purpose},
-    services::{
-        audit::{self, Actor, Event, Outcome},
-        calendar,
-    },
+    services::audit::{self, Actor, Event, Outcome},
     state::AppState,
 };
 
@@ -146,14 +147,33 @@ async fn profile_with_id_number(
     Ok((person, hashes))
 }
 
-/// Gives `case` to the worker, unless someone was faster; marks their ID
-/// number proven (the agency's evidence names it) and audits the link.
+/// A case no worker has yet, as a link names it.
+pub(super) struct Unclaimed<'a> {
+    pub id: &'a str,
+    pub transfer_no: &'a str,
+    /// The new place, where the link is audited.
+    pub region: Option<RegionCode>,
+}
+
+impl<'a> From<&'a si_transfer::Model> for Unclaimed<'a> {
+    fn from(case: &'a si_transfer::Model) -> Self {
+        Unclaimed {
+            id: &case.id,
+            transfer_no: &case.transfer_no,
+            region: RegionCode::parse(&case.to_region_code).ok(),
+        }
+    }
+}
+
+/// Gives `case` to the worker, unless someone was faster, and audits the
+/// link. The link is no step of the process, so it is not in the agencies'
+/// feed; it raises the case's version like every change.
 async fn link_case(
     transaction: &sea_orm::DatabaseTransaction,
     request: Option<&RequestContext>,
     actor: Actor<'_>,
     person: &worker::Model,
-    case: &si_transfer::Model,
+    case: Unclaimed<'_>,
     evidence: Evidence,
 ) -> AppResult<bool> {
     let linked = si_transfer::Entity::update_many()
@@ -164,7 +184,11 @@ async fn link_case(
             updated_at: Set(Utc::now()),
             ..Default::default()
         })
-        .filter(si_transfer::Column::Id.eq(&case.id))
+        .col_expr(
+            si_transfer::Column::Version,
+            Expr::col(si_transfer::Column::Version).add(1),
+        )
+        .filter(si_transfer::Column::Id.eq(case.id))
         .filter(si_transfer::Column::WorkerId.is_null())
         .exec(transaction)
         .await?;
@@ -177,8 +201,8 @@ async fn link_case(
         Event {
             actor,
             action: "si_transfer.link",
-            target: Some(("si_transfer", &case.id)),
-            region: RegionCode::parse(&case.to_region_code).ok(),
+            target: Some(("si_transfer", case.id)),
+            region: case.region,
             outcome: Outcome::Success,
             details: Some(json!({
                 "transfer_no": case.transfer_no,
@@ -207,7 +231,7 @@ pub(super) async fn link_if_proven(
     transaction: &sea_orm::DatabaseTransaction,
     request: &RequestContext,
     client: &Principal,
-    case: &si_transfer::Model,
+    case: Unclaimed<'_>,
     id_number_hashes: Vec<String>,
 ) -> AppResult<bool> {
     let holder = worker::Entity::find()
@@ -231,15 +255,12 @@ pub(super) async fn link_if_proven(
     }
 }
 
+/// The cases as they are after linking.
 async fn views(transaction: &sea_orm::DatabaseTransaction, cases: Vec<si_transfer::Model>) -> AppResult<Vec<Transfer>> {
-    let calendar = calendar::load(transaction).await?;
     let mut transfers = Vec::with_capacity(cases.len());
     for case in cases {
-        let fresh = si_transfer::Entity::find_by_id(case.id.clone())
-            .one(transaction)
-            .await?
-            .unwrap_or(case);
-        transfers.push(hydrate(transaction, &calendar, fresh).await?);
+        let view = read::by_id(transaction, &case.id).await?.ok_or_else(super::vanished)?;
+        transfers.push(view.transfer);
     }
     Ok(transfers)
 }
@@ -274,7 +295,7 @@ pub async fn claim(state: &AppState, request: &RequestContext, worker: &Principa
                 Some(request),
                 Actor::Principal(worker),
                 &person,
-                case,
+                case.into(),
                 Evidence::ClaimCode,
             )
             .await?
@@ -340,7 +361,7 @@ pub async fn link(state: &AppState, request: &RequestContext, worker: &Principal
             Some(request),
             Actor::Principal(worker),
             &person,
-            &case,
+            (&case).into(),
             evidence,
         )
         .await?

@@ -1,184 +1,65 @@
 //! Social-insurance transfers (社保关系转移接续): opened by a worker or by an
 //! agency, moved step by step by the agencies' systems, each step due within
 //! its legal limit in working days, every change in the agencies' feed.
+//!
+//! Each command loads the case (`read`), checks who may act (`access`),
+//! asks the rule (`status`) and records the change (`case_log`).
 
 pub mod claims;
 pub mod process;
+mod read;
+pub mod status;
 
-use std::collections::HashMap;
-
-use chrono::{DateTime, NaiveDate, Utc};
-use entity::{si_transfer, si_transfer_change, si_transfer_step, worker};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr, sea_query::Query,
-};
+use chrono::{DateTime, Utc};
+use entity::{si_transfer, si_transfer_step};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, SqlErr};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Value, json};
 
-use self::process::{InsuranceType, Office, StepSpec, steps};
+pub use self::read::{Change, Step, Transfer};
+use self::{
+    process::InsuranceType,
+    read::{Case, StaffQuery},
+    status::{Advance, Decision, StepStatus, TransferStatus},
+};
 use crate::{
     access,
     auth::{Principal, Scope},
     context::RequestContext,
-    domain::{IdNumber, PhoneNumber, RegionCode, TextType},
+    domain::{IdNumber, PhoneNumber, RegionCode},
     error::{AppError, AppResult, ErrorCode, Localized},
     infra::crypto::{DataProtector, Field, Purpose},
     services::{
         allowances::DailyAllowance,
-        audit::{self, Actor, Event, Outcome},
-        calendar::{self, Calendar},
+        calendar,
+        case_log::{self, By, CaseKind, CaseRef, Notice},
         counters, idempotency, notifications, webhooks,
     },
     state::AppState,
 };
 
 const NUMBER_PREFIX: &str = "ZJ";
-const FEED_COUNTER: &str = "si_transfer_feed";
-const IN_PROGRESS: &str = "in_progress";
-const COMPLETED: &str = "completed";
-const DONE: &str = "done";
-const PENDING: &str = "pending";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Created {
     pub id: String,
     pub transfer_no: String,
-    pub status: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct Step {
-    pub step: String,
-    pub label: &'static str,
-    pub office: Office,
-    pub office_region: RegionCode,
-    pub status: String,
-    pub limit_days: Option<i32>,
-    pub due_on: Option<NaiveDate>,
-    pub overdue: bool,
-    pub occurred_at: Option<DateTime<Utc>>,
-    pub note: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Transfer {
-    pub id: String,
-    pub transfer_no: String,
-    pub insurance_type: InsuranceType,
-    pub from_region_code: RegionCode,
-    pub to_region_code: RegionCode,
-    pub source: String,
-    pub status: String,
-    pub overdue: bool,
-    /// The office that holds the case now (the next pending step's); none when completed.
-    pub responsible: Option<(Office, RegionCode)>,
-    pub steps: Vec<Step>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub status: TransferStatus,
 }
 
 /// The case if the integrator reaches it; one outside its region is not
 /// found, like one that does not exist.
-fn reached(state: &AppState, client: &Principal, row: Option<si_transfer::Model>) -> AppResult<si_transfer::Model> {
-    row.filter(|t| {
-        match (
-            RegionCode::parse(&t.from_region_code),
-            RegionCode::parse(&t.to_region_code),
-        ) {
-            (Ok(from), Ok(to)) => access::client_reaches(&state.regions, client, from, to),
-            _ => false,
-        }
+fn reached(state: &AppState, client: &Principal, case: Option<Case>) -> AppResult<Case> {
+    case.filter(|case| {
+        let transfer = &case.transfer;
+        access::client_reaches(
+            &state.regions,
+            client,
+            transfer.from_region_code,
+            transfer.to_region_code,
+        )
     })
     .ok_or_else(|| AppError::new(ErrorCode::NotFound))
-}
-
-/// The cases with either end in one of `codes`, as a condition on `si_transfer`.
-fn with_an_end_in(codes: Vec<String>) -> Condition {
-    Condition::any()
-        .add(si_transfer::Column::FromRegionCode.is_in(codes.clone()))
-        .add(si_transfer::Column::ToRegionCode.is_in(codes))
-}
-
-fn spec_of(insurance: InsuranceType, step: &str) -> Option<&'static StepSpec> {
-    steps(insurance).iter().find(|s| s.key == step)
-}
-
-async fn hydrate(db: &impl ConnectionTrait, calendar: &Calendar, row: si_transfer::Model) -> AppResult<Transfer> {
-    let stored = si_transfer_step::Entity::find()
-        .filter(si_transfer_step::Column::TransferId.eq(&row.id))
-        .order_by_asc(si_transfer_step::Column::Position)
-        .all(db)
-        .await?;
-    assemble(calendar, row, stored)
-}
-
-/// A case with its stored steps (in position order) as the API shows it.
-fn assemble(calendar: &Calendar, row: si_transfer::Model, stored: Vec<si_transfer_step::Model>) -> AppResult<Transfer> {
-    let corrupt = |what: &str| AppError::internal(anyhow::anyhow!("transfer {} has a malformed {what}", row.id));
-    let insurance = InsuranceType::parse(&row.insurance_type).ok_or_else(|| corrupt("insurance type"))?;
-    let from = RegionCode::parse(&row.from_region_code).map_err(|_| corrupt("region"))?;
-    let to = RegionCode::parse(&row.to_region_code).map_err(|_| corrupt("region"))?;
-    let today = crate::domain::china_time::today();
-    let steps: Vec<Step> = stored
-        .into_iter()
-        .map(|s| {
-            let spec = spec_of(insurance, &s.step);
-            let office = spec.map_or(Office::To, |spec| spec.office);
-            Step {
-                overdue: s.status == PENDING && s.due_on.is_some_and(|due| calendar.is_overdue(due, today)),
-                label: spec.map_or("", |spec| spec.label),
-                office_region: if office == Office::From { from } else { to },
-                office,
-                step: s.step,
-                status: s.status,
-                limit_days: spec.and_then(|spec| spec.limit_days).map(|d| d as i32),
-                due_on: s.due_on,
-                occurred_at: s.occurred_at,
-                note: s.note,
-            }
-        })
-        .collect();
-    Ok(Transfer {
-        overdue: steps.iter().any(|s| s.overdue),
-        responsible: steps
-            .iter()
-            .find(|s| s.status == PENDING)
-            .map(|s| (s.office, s.office_region)),
-        steps,
-        insurance_type: insurance,
-        from_region_code: from,
-        to_region_code: to,
-        id: row.id,
-        transfer_no: row.transfer_no,
-        source: row.source,
-        status: row.status,
-        created_at: row.created_at,
-        updated_at: row.updated_at,
-    })
-}
-
-/// Appends to the agencies' feed. The sequence comes from a counter whose row
-/// stays locked until the transaction commits, so entries become visible in
-/// sequence order: a reader never sees 11 before 10 (no gaps, no repeats).
-async fn feed(
-    transaction: &DatabaseTransaction,
-    transfer: &si_transfer::Model,
-    kind: &str,
-    step: Option<&str>,
-) -> AppResult<()> {
-    let seq = counters::next(transaction, FEED_COUNTER).await?;
-    si_transfer_change::ActiveModel {
-        seq: Set(seq),
-        transfer_id: Set(transfer.id.clone()),
-        transfer_no: Set(transfer.transfer_no.clone()),
-        kind: Set(kind.to_owned()),
-        step: Set(step.map(str::to_owned)),
-        at: Set(Utc::now()),
-    }
-    .insert(transaction)
-    .await?;
-    Ok(())
 }
 
 fn known_region(state: &AppState, field: &str, code: RegionCode) -> AppResult<()> {
@@ -190,11 +71,10 @@ fn known_region(state: &AppState, field: &str, code: RegionCode) -> AppResult<()
 }
 
 /// Which cases a staff list shows.
-pub struct StaffFilter<'a> {
+pub struct StaffFilter {
     /// Inside the staff member's region; by default all of it.
     pub region: Option<RegionCode>,
-    /// `in_progress` or `completed`.
-    pub status: Option<&'a str>,
+    pub status: Option<TransferStatus>,
     /// Only cases with a step past its due day.
     pub overdue_only: bool,
 }
@@ -226,13 +106,53 @@ enum Opener {
     },
 }
 
+/// A case just opened.
+struct NewCase {
+    id: String,
+    transfer_no: String,
+    to: RegionCode,
+    worker_id: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl NewCase {
+    fn case_ref(&self) -> CaseRef<'_> {
+        CaseRef {
+            kind: CaseKind::Transfer,
+            id: &self.id,
+            number: &self.transfer_no,
+            worker_id: self.worker_id.as_deref(),
+            region: Some(self.to),
+        }
+    }
+}
+
+/// An opening as the feed, the worker and the audit log see it.
+fn opened_change(notice: Option<Notice>, audit_details: Value) -> case_log::Change<'static> {
+    case_log::Change {
+        action: "open",
+        from: None,
+        to: TransferStatus::InProgress.as_str(),
+        comment: None,
+        notice,
+        audit_action: "si_transfer.open",
+        audit_details,
+    }
+}
+
+/// The mini-program page of a case, for the worker's messages.
+fn detail_link(id: &str) -> Option<String> {
+    Some(format!("pages/transfers/detail?id={id}"))
+}
+
+/// Inserts the case, under the current process, and its pending steps.
 async fn open_case(
     transaction: &DatabaseTransaction,
     protector: &DataProtector,
     opening: &Opening,
     id_number_hash: String,
     opener: Opener,
-) -> AppResult<si_transfer::Model> {
+) -> AppResult<NewCase> {
     let now = Utc::now();
     let id = uuid::Uuid::new_v4().to_string();
     let (source, worker_id, client_id, evidence) = match opener {
@@ -249,17 +169,18 @@ async fn open_case(
             )
         })
         .unzip();
-    let transfer = si_transfer::ActiveModel {
-        id: Set(id),
-        transfer_no: Set(counters::readable_number(transaction, NUMBER_PREFIX, opening.to.as_str()).await?),
+    let transfer_no = counters::readable_number(transaction, NUMBER_PREFIX, opening.to.as_str()).await?;
+    let row = si_transfer::ActiveModel {
+        id: Set(id.clone()),
+        transfer_no: Set(transfer_no.clone()),
         insurance_type: Set(opening.insurance_type.as_str().to_owned()),
         from_region_code: Set(opening.from.as_str().to_owned()),
         to_region_code: Set(opening.to.as_str().to_owned()),
-        worker_id: Set(worker_id),
+        worker_id: Set(worker_id.clone()),
         id_number_hash: Set(id_number_hash),
         source: Set(source.to_owned()),
         client_id: Set(client_id),
-        status: Set(IN_PROGRESS.to_owned()),
+        status: Set(TransferStatus::InProgress.as_str().to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
         anonymised_at: Set(None),
@@ -268,7 +189,7 @@ async fn open_case(
         claim_expires_at: Set(claim_code_hash.as_ref().map(|_| now + claims::CLAIM_CODE_LIFETIME)),
         claim_code_hash: Set(claim_code_hash),
         version: Set(1),
-        process_version: Set(1),
+        process_version: Set(process::CURRENT_VERSION),
     }
     .insert(transaction)
     .await
@@ -277,13 +198,30 @@ async fn open_case(
         Some(SqlErr::UniqueConstraintViolation(_)) => AppError::new(ErrorCode::TransferAlreadyOpen),
         _ => err.into(),
     })?;
-    for (position, spec) in steps(opening.insurance_type).iter().enumerate() {
+    insert_steps(transaction, &id, opening.insurance_type, now).await?;
+    Ok(NewCase {
+        id,
+        transfer_no,
+        to: opening.to,
+        worker_id,
+        created_at: row.created_at,
+    })
+}
+
+/// The case's steps under the current process, all pending.
+async fn insert_steps(
+    transaction: &DatabaseTransaction,
+    id: &str,
+    insurance: InsuranceType,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    for (position, spec) in process::current(insurance).iter().enumerate() {
         si_transfer_step::ActiveModel {
-            transfer_id: Set(transfer.id.clone()),
+            transfer_id: Set(id.to_owned()),
             position: Set(position as i32),
             step: Set(spec.key.to_owned()),
             office: Set(spec.office.as_str().to_owned()),
-            status: Set(PENDING.to_owned()),
+            status: Set(StepStatus::Pending.as_str().to_owned()),
             due_on: Set(None),
             occurred_at: Set(None),
             note: Set(None),
@@ -294,8 +232,7 @@ async fn open_case(
         .insert(transaction)
         .await?;
     }
-    feed(transaction, &transfer, "created", None).await?;
-    Ok(transfer)
+    Ok(())
 }
 
 fn opening_checks(state: &AppState, opening: &Opening) -> AppResult<()> {
@@ -321,16 +258,10 @@ pub async fn open_for_worker(
     opening: Opening,
 ) -> AppResult<Created> {
     opening_checks(state, &opening)?;
-    let person = worker::Entity::find_by_id(worker.subject.clone())
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| AppError::new(ErrorCode::SessionEnded))?;
-    let id_hash = person
-        .id_number_hash
-        .ok_or_else(|| AppError::new(ErrorCode::ProfileIncomplete).with_details(json!({ "missing": ["id_number"] })))?;
+    let id_hash = read::id_number_hash(&state.db, &worker.subject).await?;
     // Each case goes out to every agency's feed and webhook: a worker opens
     // a few a day at most.
-    let allowance = DailyAllowance::new(state.store.as_ref(), "si_transfers", &person.id);
+    let allowance = DailyAllowance::new(state.store.as_ref(), "si_transfers", &worker.subject);
     let limit = state.config.transfers_per_day;
     let check = async || {
         allowance
@@ -349,67 +280,58 @@ pub async fn open_for_worker(
         idempotency_key,
         request_hash,
         check,
-        async |transaction| {
-            let transfer = open_case(
-                transaction,
-                &state.protector,
-                &opening,
-                id_hash.clone(),
-                Opener::Worker {
-                    worker_id: worker.subject.clone(),
-                },
-            )
-            .await?;
-            webhooks::enqueue(
-                transaction,
-                &state.regions,
-                Scope::SiTransferRead,
-                "si_transfer.created",
-                &[opening.from, opening.to],
-                &json!({
-                    "event": "si_transfer.created",
-                    "transfer_no": transfer.transfer_no,
-                    "insurance_type": transfer.insurance_type,
-                    "from_region_code": transfer.from_region_code,
-                    "to_region_code": transfer.to_region_code,
-                    "created_at": transfer.created_at.to_rfc3339(),
-                }),
-            )
-            .await?;
-            notifications::enqueue(
-                transaction,
-                &worker.subject,
-                "si_transfer.created",
-                &notifications::Message {
-                    title: "社保转移接续".to_owned(),
-                    body: format!("已收到您的转移申请{}，请等待转入地受理。", transfer.transfer_no),
-                    link: Some(format!("pages/transfers/detail?id={}", transfer.id)),
-                },
-            )
-            .await?;
-            audit::record(
-                transaction,
-                Some(request),
-                Event {
-                    actor: Actor::Principal(worker),
-                    action: "si_transfer.open",
-                    target: Some(("si_transfer", &transfer.id)),
-                    region: RegionCode::parse(&transfer.to_region_code).ok(),
-                    outcome: Outcome::Success,
-                    details: Some(json!({ "transfer_no": transfer.transfer_no })),
-                },
-            )
-            .await?;
-            Ok(Created {
-                id: transfer.id,
-                transfer_no: transfer.transfer_no,
-                status: transfer.status,
-            })
-        },
+        async |transaction| open_and_announce(transaction, state, request, worker, &opening, id_hash.clone()).await,
     )
     .await;
     allowance.settle(&opened).await;
     opened
+}
+
+/// The worker's case: opened, announced to the agencies' webhooks, and
+/// recorded.
+async fn open_and_announce(
+    transaction: &DatabaseTransaction,
+    state: &AppState,
+    request: &RequestContext,
+    worker: &Principal,
+    opening: &Opening,
+    id_hash: String,
+) -> AppResult<Created> {
+    let opener = Opener::Worker {
+        worker_id: worker.subject.clone(),
+    };
+    let case = open_case(transaction, &state.protector, opening, id_hash, opener).await?;
+    webhooks::enqueue(
+        transaction,
+        &state.regions,
+        Scope::SiTransferRead,
+        "si_transfer.created",
+        &[opening.from, opening.to],
+        &json!({
+            "event": "si_transfer.created",
+            "transfer_no": case.transfer_no,
+            "insurance_type": opening.insurance_type.as_str(),
+            "from_region_code": opening.from.as_str(),
+            "to_region_code": opening.to.as_str(),
+            "created_at": case.created_at.to_rfc3339(),
+        }),
+    )
+    .await?;
+    let notice = Notice {
+        topic: "si_transfer.created",
+        message: notifications::Message {
+            title: "社保转移接续".to_owned(),
+            body: format!("已收到您的转移申请{}，请等待转入地受理。", case.transfer_no),
+            link: detail_link(&case.id),
+        },
+    };
+    let change = opened_change(Some(notice), json!({ "transfer_no": case.transfer_no }));
+    case_log::record(transaction, request, case.case_ref(), By::Worker(worker), change).await?;
+    Ok(Created {
+        id: case.id,
+        transfer_no: case.transfer_no,
+        status: TransferStatus::InProgress,
+    })
 }
 
 /// What an agency gives when it opens a case.
@@ -440,7 +362,7 @@ pub async fn open_for_agency(
     client: &Principal,
     agency: AgencyOpening,
 ) -> AppResult<AgencyOpened> {
-    access::require_scope(client, Scope::SiTransferWrite)?;
+    access::require_taker(client, status::AGENCY)?;
     opening_checks(state, &agency.opening)?;
     let opening = &agency.opening;
     if !access::client_reaches(&state.regions, client, opening.from, opening.to) {
@@ -452,86 +374,60 @@ pub async fn open_for_agency(
     let protector = &state.protector;
     let id_hash = protector.lookup_hash(Purpose::IdNumber, agency.id_number.as_str());
     let claim_code = claims::new_claim_code();
-    let evidence = AgencyEvidence {
-        phone: agency.phone.clone(),
-        claim_code_hash: claims::claim_code_hash(protector, &claim_code),
+    let opener = Opener::Agency {
+        client_id: client.subject.clone(),
+        evidence: AgencyEvidence {
+            phone: agency.phone.clone(),
+            claim_code_hash: claims::claim_code_hash(protector, &claim_code),
+        },
     };
     let transaction = crate::infra::db::begin_write(&state.db).await?;
-    let transfer = open_case(
+    let opened = open_case(&transaction, protector, opening, id_hash, opener).await?;
+    let details = json!({ "transfer_no": opened.transfer_no, "phone_recorded": agency.phone.is_some() });
+    case_log::record(
         &transaction,
-        protector,
-        &agency.opening,
-        id_hash,
-        Opener::Agency {
-            client_id: client.subject.clone(),
-            evidence,
-        },
-    )
-    .await?;
-    audit::record(
-        &transaction,
-        Some(request),
-        Event {
-            actor: Actor::Principal(client),
-            action: "si_transfer.open",
-            target: Some(("si_transfer", &transfer.id)),
-            region: RegionCode::parse(&transfer.to_region_code).ok(),
-            outcome: Outcome::Success,
-            details: Some(json!({ "transfer_no": transfer.transfer_no, "phone_recorded": agency.phone.is_some() })),
-        },
+        request,
+        opened.case_ref(),
+        By::Agency(client),
+        opened_change(None, details),
     )
     .await?;
     let holder_hashes = protector.lookup_hashes(Purpose::IdNumber, agency.id_number.as_str());
-    let linked = claims::link_if_proven(&transaction, request, client, &transfer, holder_hashes).await?;
-    let transfer = si_transfer::Entity::find_by_id(transfer.id.clone())
-        .one(&transaction)
-        .await?
-        .unwrap_or(transfer);
-    let claim_expires_at = transfer.claim_expires_at;
-    let calendar = calendar::load(&transaction).await?;
-    let view = hydrate(&transaction, &calendar, transfer).await?;
+    let unclaimed = claims::Unclaimed {
+        id: &opened.id,
+        transfer_no: &opened.transfer_no,
+        region: Some(opened.to),
+    };
+    let linked = claims::link_if_proven(&transaction, request, client, unclaimed, holder_hashes).await?;
+    let case = read::by_id(&transaction, &opened.id).await?.ok_or_else(vanished)?;
     transaction.commit().await?;
     Ok(AgencyOpened {
-        transfer: view,
+        transfer: case.transfer,
         claim_code: (!linked).then_some(claim_code),
-        claim_expires_at: claim_expires_at.filter(|_| !linked),
+        claim_expires_at: case.claim_expires_at.filter(|_| !linked),
     })
+}
+
+fn vanished() -> AppError {
+    AppError::internal(anyhow::anyhow!("a transfer vanished inside its transaction"))
 }
 
 /// The worker's cases: those they opened and those they linked.
 pub async fn list_for_worker(state: &AppState, worker: &Principal) -> AppResult<Vec<Transfer>> {
-    let rows = si_transfer::Entity::find()
-        .filter(si_transfer::Column::WorkerId.eq(&worker.subject))
-        .order_by_desc(si_transfer::Column::CreatedAt)
-        .all(&state.db)
-        .await?;
-    let calendar = calendar::load(&state.db).await?;
-    let mut transfers = Vec::with_capacity(rows.len());
-    for row in rows {
-        transfers.push(hydrate(&state.db, &calendar, row).await?);
-    }
-    Ok(transfers)
+    read::all_of_worker(&state.db, &worker.subject).await
 }
 
 pub async fn get_for_worker(state: &AppState, worker: &Principal, id: &str) -> AppResult<Transfer> {
-    let row = si_transfer::Entity::find_by_id(id.to_owned())
-        .one(&state.db)
+    read::of_worker(&state.db, &worker.subject, id)
         .await?
-        .filter(|t| t.worker_id.as_deref() == Some(worker.subject.as_str()))
-        .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
-    let calendar = calendar::load(&state.db).await?;
-    hydrate(&state.db, &calendar, row).await
+        .map(|case| case.transfer)
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound))
 }
 
 pub async fn get_for_agency(state: &AppState, client: &Principal, transfer_no: &str) -> AppResult<Transfer> {
     access::require_scope(client, Scope::SiTransferRead)?;
-    let row = si_transfer::Entity::find()
-        .filter(si_transfer::Column::TransferNo.eq(transfer_no))
-        .one(&state.db)
-        .await?;
-    let row = reached(state, client, row)?;
-    let calendar = calendar::load(&state.db).await?;
-    hydrate(&state.db, &calendar, row).await
+    let case = read::by_number(&state.db, transfer_no).await?;
+    Ok(reached(state, client, case)?.transfer)
 }
 
 /// An agency's report that a step happened.
@@ -541,7 +437,8 @@ pub struct StepReport {
 }
 
 /// Records a step. The same report twice changes nothing the second time;
-/// a step before its predecessor, or a different report of a done step, is 409.
+/// a step before its predecessor, or a different report of a done step, is
+/// 409, and so is the second of two reports made at once.
 pub async fn record_step(
     state: &AppState,
     request: &RequestContext,
@@ -550,128 +447,101 @@ pub async fn record_step(
     step: &str,
     report: StepReport,
 ) -> AppResult<Transfer> {
-    access::require_scope(client, Scope::SiTransferWrite)?;
-    if report.occurred_at > Utc::now() + chrono::Duration::minutes(5) {
-        return Err(AppError::invalid_field(
-            "occurred_at",
-            Localized::fixed("办理时间不能晚于现在。", "occurred_at is in the future."),
-        ));
-    }
+    access::require_taker(client, status::AGENCY)?;
+    status::check_occurred_at(report.occurred_at, Utc::now())?;
     let transaction = crate::infra::db::begin_write(&state.db).await?;
-    let transfer = si_transfer::Entity::find()
-        .filter(si_transfer::Column::TransferNo.eq(transfer_no))
-        .one(&transaction)
-        .await?;
-    let transfer = reached(state, client, transfer)?;
-    let insurance = InsuranceType::parse(&transfer.insurance_type)
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("bad insurance type")))?;
-    let process = steps(insurance);
-    let Some(position) = process.iter().position(|s| s.key == step) else {
-        return Err(AppError::new(ErrorCode::StepNotInProcess).with_details(json!({
-            "step": step,
-            "steps": process.iter().map(|s| s.key).collect::<Vec<_>>(),
-        })));
+    let case = reached(state, client, read::by_number(&transaction, transfer_no).await?)?;
+    let progress: Vec<_> = case.transfer.steps.iter().map(Step::progress).collect();
+    let decision = status::report_step(case.process, case.transfer.status, &progress, step, report.occurred_at)?;
+    let Decision::Advance(advance) = decision else {
+        return Ok(case.transfer);
     };
-    let stored = si_transfer_step::Entity::find()
-        .filter(si_transfer_step::Column::TransferId.eq(&transfer.id))
-        .order_by_asc(si_transfer_step::Column::Position)
-        .all(&transaction)
-        .await?;
-    let current = &stored[position];
-    if current.status == DONE {
-        if current.occurred_at == Some(report.occurred_at) {
-            let calendar = calendar::load(&transaction).await?;
-            return hydrate(&transaction, &calendar, transfer).await;
-        }
-        return Err(AppError::new(ErrorCode::StepAlreadyDone).with_details(json!({ "step": step })));
+    advance_case(&transaction, &case, advance, client, &report).await?;
+    let spec = &case.process[advance.position];
+    let change = case_log::Change {
+        action: spec.key,
+        from: Some(advance.from.as_str()),
+        to: advance.to.as_str(),
+        comment: report.note.as_deref(),
+        notice: Some(Notice {
+            topic: "si_transfer.step",
+            message: notifications::Message {
+                title: "社保转移接续进度".to_owned(),
+                body: format!("{}：{}", case.transfer.transfer_no, spec.label),
+                link: detail_link(&case.transfer.id),
+            },
+        }),
+        audit_action: "si_transfer.step",
+        audit_details: json!({ "step": spec.key, "occurred_at": report.occurred_at.to_rfc3339() }),
+    };
+    case_log::record(&transaction, request, case_ref(&case), By::Agency(client), change).await?;
+    let view = read::by_id(&transaction, &case.transfer.id)
+        .await?
+        .ok_or_else(vanished)?;
+    transaction.commit().await?;
+    Ok(view.transfer)
+}
+
+fn case_ref(case: &Case) -> CaseRef<'_> {
+    CaseRef {
+        kind: CaseKind::Transfer,
+        id: &case.transfer.id,
+        number: &case.transfer.transfer_no,
+        worker_id: case.worker_id.as_deref(),
+        region: Some(case.transfer.to_region_code),
     }
-    if let Some(previous) = position.checked_sub(1).map(|p| &stored[p]) {
-        let in_order = previous.status == DONE && previous.occurred_at.is_none_or(|at| at <= report.occurred_at);
-        if !in_order {
-            return Err(AppError::new(ErrorCode::StepOutOfOrder).with_details(json!({
-                "step": step,
-                "waiting_for": previous.step,
-            })));
-        }
-    }
+}
+
+/// Writes a step done: the case first, only if nobody moved it since it was
+/// loaded (so of two agencies reporting at once the second gets 409), then
+/// the step and the next step's due day from the case's process.
+async fn advance_case(
+    transaction: &DatabaseTransaction,
+    case: &Case,
+    advance: Advance,
+    client: &Principal,
+    report: &StepReport,
+) -> AppResult<()> {
     let now = Utc::now();
-    si_transfer_step::Entity::update_many()
+    let id = &case.transfer.id;
+    let changes = si_transfer::ActiveModel {
+        status: Set(advance.to.as_str().to_owned()),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    case_log::update_versioned::<si_transfer::Entity>(transaction, id, case.version, changes).await?;
+    let done = si_transfer_step::Entity::update_many()
         .set(si_transfer_step::ActiveModel {
-            status: Set(DONE.to_owned()),
+            status: Set(StepStatus::Done.as_str().to_owned()),
             occurred_at: Set(Some(report.occurred_at)),
             note: Set(report.note.clone()),
             recorded_by: Set(Some(client.subject.clone())),
             updated_at: Set(now),
             ..Default::default()
         })
-        .filter(si_transfer_step::Column::Id.eq(current.id))
-        .filter(si_transfer_step::Column::Status.eq(PENDING))
-        .exec(&transaction)
+        .filter(si_transfer_step::Column::TransferId.eq(id))
+        .filter(si_transfer_step::Column::Position.eq(advance.position as i32))
+        .filter(si_transfer_step::Column::Status.eq(StepStatus::Pending.as_str()))
+        .exec(transaction)
         .await?;
-    let calendar = calendar::load(&transaction).await?;
-    if let Some(next) = stored.get(position + 1) {
-        let due = process[position + 1]
-            .limit_days
-            .map(|days| calendar.add_working_days(crate::domain::china_time::date_of(report.occurred_at), days));
+    if done.rows_affected == 0 {
+        return Err(case_log::stale(case.version));
+    }
+    let next = advance.position + 1;
+    if next < case.transfer.steps.len() {
+        let calendar = calendar::load(transaction).await?;
         si_transfer_step::Entity::update_many()
             .set(si_transfer_step::ActiveModel {
-                due_on: Set(due),
+                due_on: Set(status::due_on(case.process, next, report.occurred_at, &calendar)),
                 updated_at: Set(now),
                 ..Default::default()
             })
-            .filter(si_transfer_step::Column::Id.eq(next.id))
-            .exec(&transaction)
+            .filter(si_transfer_step::Column::TransferId.eq(id))
+            .filter(si_transfer_step::Column::Position.eq(next as i32))
+            .exec(transaction)
             .await?;
     }
-    let finished = position + 1 == process.len();
-    let transfer = {
-        let mut active: si_transfer::ActiveModel = transfer.clone().into();
-        active.updated_at = Set(now);
-        if finished {
-            active.status = Set(COMPLETED.to_owned());
-        }
-        active.update(&transaction).await?
-    };
-    feed(&transaction, &transfer, "step", Some(step)).await?;
-    if let Some(worker_id) = &transfer.worker_id {
-        notifications::enqueue(
-            &transaction,
-            worker_id,
-            "si_transfer.step",
-            &notifications::Message {
-                title: "社保转移接续进度".to_owned(),
-                body: format!("{}：{}", transfer.transfer_no, process[position].label),
-                link: Some(format!("pages/transfers/detail?id={}", transfer.id)),
-            },
-        )
-        .await?;
-    }
-    audit::record(
-        &transaction,
-        Some(request),
-        Event {
-            actor: Actor::Principal(client),
-            action: "si_transfer.step",
-            target: Some(("si_transfer", &transfer.id)),
-            region: RegionCode::parse(&transfer.to_region_code).ok(),
-            outcome: Outcome::Success,
-            details: Some(json!({ "step": step, "occurred_at": report.occurred_at.to_rfc3339() })),
-        },
-    )
-    .await?;
-    let view = hydrate(&transaction, &calendar, transfer).await?;
-    transaction.commit().await?;
-    Ok(view)
-}
-
-/// One entry of the feed.
-#[derive(Debug, Clone)]
-pub struct Change {
-    pub seq: i64,
-    pub transfer_no: String,
-    pub kind: String,
-    pub step: Option<String>,
-    pub at: DateTime<Utc>,
+    Ok(())
 }
 
 /// The feed of the cases the client reaches after `cursor`, in order; the
@@ -679,98 +549,27 @@ pub struct Change {
 /// a client sees gaps where other regions' entries are).
 pub async fn changes(state: &AppState, client: &Principal, cursor: i64, limit: u64) -> AppResult<Vec<Change>> {
     access::require_scope(client, Scope::SiTransferRead)?;
-    let mut query = si_transfer_change::Entity::find()
-        .filter(si_transfer_change::Column::Seq.gt(cursor))
-        .order_by_asc(si_transfer_change::Column::Seq)
-        .limit(limit);
-    if let Some(codes) = access::staff_scope(&state.regions, client, None)? {
-        query = query.filter(
-            si_transfer_change::Column::TransferId.in_subquery(
-                Query::select()
-                    .column(si_transfer::Column::Id)
-                    .from(si_transfer::Entity)
-                    .cond_where(with_an_end_in(codes))
-                    .to_owned(),
-            ),
-        );
-    }
-    Ok(query
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|c| Change {
-            seq: c.seq,
-            transfer_no: c.transfer_no,
-            kind: c.kind,
-            step: c.step,
-            at: c.at,
-        })
-        .collect())
+    let codes = access::staff_scope(&state.regions, client, None)?;
+    read::changes(&state.db, codes, cursor, limit).await
 }
 
 /// Cases whose old or new place is in `region` (by default the staff
 /// member's whole region), which must lie inside the staff member's scope;
-/// one page, oldest first, with how many match. Every filter is part of the
-/// query, and the page's steps come in one more: four queries whatever the
-/// page size.
+/// one page, oldest first, with how many match.
 pub async fn list_for_staff(
     state: &AppState,
     staff: &Principal,
-    filter: StaffFilter<'_>,
+    filter: StaffFilter,
     page: u32,
     page_size: u32,
 ) -> AppResult<(Vec<Transfer>, u64)> {
     access::require_transfer_follower(staff)?;
-    let calendar = calendar::load(&state.db).await?;
-    let mut query = si_transfer::Entity::find()
-        .order_by_asc(si_transfer::Column::CreatedAt)
-        .order_by_asc(si_transfer::Column::Id);
-    if let Some(codes) = access::staff_scope(&state.regions, staff, filter.region)? {
-        query = query.filter(
-            Condition::any()
-                .add(si_transfer::Column::FromRegionCode.is_in(codes.clone()))
-                .add(si_transfer::Column::ToRegionCode.is_in(codes)),
-        );
-    }
-    if let Some(status) = filter.status {
-        query = query.filter(si_transfer::Column::Status.eq(status));
-    }
-    if filter.overdue_only {
-        // A pending step is overdue once its due day lies before the latest
-        // working day (`Calendar::overdue_before`); a completed case has none.
-        let cutoff = calendar.overdue_before(crate::domain::china_time::today());
-        query = query.filter(
-            si_transfer::Column::Id.in_subquery(
-                sea_orm::sea_query::Query::select()
-                    .column(si_transfer_step::Column::TransferId)
-                    .from(si_transfer_step::Entity)
-                    .and_where(si_transfer_step::Column::Status.eq(PENDING))
-                    .and_where(si_transfer_step::Column::DueOn.lt(cutoff))
-                    .to_owned(),
-            ),
-        );
-    }
-    let paginator = query.paginate(&state.db, u64::from(page_size));
-    let total = paginator.num_items().await?;
-    let rows = paginator.fetch_page(u64::from(page.saturating_sub(1))).await?;
-    let mut steps: HashMap<String, Vec<si_transfer_step::Model>> = HashMap::new();
-    if !rows.is_empty() {
-        for step in si_transfer_step::Entity::find()
-            .filter(si_transfer_step::Column::TransferId.is_in(rows.iter().map(|row| row.id.clone())))
-            .order_by_asc(si_transfer_step::Column::TransferId)
-            .order_by_asc(si_transfer_step::Column::Position)
-            .all(&state.db)
-            .await?
-        {
-            steps.entry(step.transfer_id.clone()).or_default().push(step);
-        }
-    }
-    let transfers = rows
-        .into_iter()
-        .map(|row| {
-            let stored = steps.remove(&row.id).unwrap_or_default();
-            assemble(&calendar, row, stored)
-        })
-        .collect::<AppResult<Vec<_>>>()?;
-    Ok((transfers, total))
+    let query = StaffQuery {
+        codes: access::staff_scope(&state.regions, staff, filter.region)?,
+        status: filter.status,
+        overdue_only: filter.overdue_only,
+        page,
+        page_size,
+    };
+    read::staff_page(&state.db, query).await
 }

@@ -1,4 +1,7 @@
-//! The legal steps of each kind of transfer and their time limits.
+//! The legal steps of each kind of transfer and their time limits, by
+//! version: a case is opened under the current version and keeps that
+//! version's limits when the law changes (a new version is added, the old
+//! ones stay).
 
 crate::text_enum! {
     /// Which insurance moves.
@@ -107,12 +110,43 @@ const UNEMPLOYMENT: &[StepSpec] = &[
     },
 ];
 
-pub fn steps(insurance: InsuranceType) -> &'static [StepSpec] {
-    match insurance {
-        InsuranceType::Pension => PENSION,
-        InsuranceType::Medical => MEDICAL,
-        InsuranceType::Unemployment => UNEMPLOYMENT,
-    }
+/// The version new cases are opened under.
+pub const CURRENT_VERSION: i32 = 1;
+
+/// One version of the law: the steps of each insurance.
+struct Process {
+    version: i32,
+    pension: &'static [StepSpec],
+    medical: &'static [StepSpec],
+    unemployment: &'static [StepSpec],
+}
+
+/// Every version a case may have been opened under, oldest first.
+const VERSIONS: &[Process] = &[Process {
+    version: 1,
+    pension: PENSION,
+    medical: MEDICAL,
+    unemployment: UNEMPLOYMENT,
+}];
+
+/// The steps of `insurance` under process `version`; none for a version
+/// this build does not know.
+pub fn steps(insurance: InsuranceType, version: i32) -> Option<&'static [StepSpec]> {
+    steps_in(VERSIONS, insurance, version)
+}
+
+/// The steps of a case opened now.
+pub fn current(insurance: InsuranceType) -> &'static [StepSpec] {
+    steps(insurance, CURRENT_VERSION).expect("the current version is in the table")
+}
+
+fn steps_in(versions: &[Process], insurance: InsuranceType, version: i32) -> Option<&'static [StepSpec]> {
+    let process = versions.iter().find(|p| p.version == version)?;
+    Some(match insurance {
+        InsuranceType::Pension => process.pension,
+        InsuranceType::Medical => process.medical,
+        InsuranceType::Unemployment => process.unemployment,
+    })
 }
 
 #[cfg(test)]
@@ -122,12 +156,46 @@ mod tests {
     #[test]
     fn every_process_starts_with_acceptance_and_ends_with_continuation() {
         for insurance in InsuranceType::ALL {
-            let process = steps(*insurance);
+            let process = current(*insurance);
             assert_eq!(process[0].key, ACCEPTED);
             assert_eq!(process[0].limit_days, None);
             assert_eq!(process.last().unwrap().key, "continuation_completed");
             assert!(process[1..].iter().all(|s| s.limit_days.is_some()));
         }
-        assert_eq!(steps(InsuranceType::Medical)[1].limit_days, Some(10));
+        assert_eq!(steps(InsuranceType::Medical, 1).unwrap()[1].limit_days, Some(10));
+    }
+
+    #[test]
+    fn a_case_keeps_the_limits_of_the_version_it_was_opened_under() {
+        const SHORTER_MEDICAL: &[StepSpec] = &[
+            MEDICAL[0],
+            StepSpec {
+                limit_days: Some(7),
+                ..MEDICAL[1]
+            },
+            MEDICAL[2],
+        ];
+        let amended = [
+            Process {
+                version: 1,
+                pension: PENSION,
+                medical: MEDICAL,
+                unemployment: UNEMPLOYMENT,
+            },
+            Process {
+                version: 2,
+                pension: PENSION,
+                medical: SHORTER_MEDICAL,
+                unemployment: UNEMPLOYMENT,
+            },
+        ];
+        let limit = |version| steps_in(&amended, InsuranceType::Medical, version).unwrap()[1].limit_days;
+        assert_eq!(limit(1), Some(10), "a case opened before the change");
+        assert_eq!(limit(2), Some(7), "a case opened after it");
+        assert_eq!(
+            steps_in(&amended, InsuranceType::Medical, 3),
+            None,
+            "no version is guessed"
+        );
     }
 }

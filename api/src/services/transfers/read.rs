@@ -1,0 +1,317 @@
+//! Every query of transfers and how their rows become the cases the API
+//! shows: limits and due days read through the process version each case
+//! was opened under.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{si_transfer, si_transfer_change, si_transfer_step, worker};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::Query,
+};
+use serde_json::json;
+
+use super::{
+    process::{self, InsuranceType, Office, StepSpec},
+    status::{Progress, StepStatus, TransferStatus},
+};
+use crate::{
+    domain::{RegionCode, TextType, china_time},
+    error::{AppError, AppResult, ErrorCode},
+    services::calendar::{self, Calendar},
+};
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub step: String,
+    pub label: &'static str,
+    pub office: Office,
+    pub office_region: RegionCode,
+    pub status: StepStatus,
+    /// The limit of the case's process version.
+    pub limit_days: Option<i32>,
+    pub due_on: Option<NaiveDate>,
+    pub overdue: bool,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub note: Option<String>,
+}
+
+impl Step {
+    pub fn progress(&self) -> Progress {
+        Progress {
+            status: self.status,
+            occurred_at: self.occurred_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Transfer {
+    pub id: String,
+    pub transfer_no: String,
+    pub insurance_type: InsuranceType,
+    pub from_region_code: RegionCode,
+    pub to_region_code: RegionCode,
+    pub source: String,
+    pub status: TransferStatus,
+    pub overdue: bool,
+    /// The office that holds the case now (the next pending step's); none when completed.
+    pub responsible: Option<(Office, RegionCode)>,
+    pub steps: Vec<Step>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A case as a command sees it: what the API shows, and what a change
+/// checks and records.
+pub(super) struct Case {
+    pub transfer: Transfer,
+    /// None until the person links an agency's case.
+    pub worker_id: Option<String>,
+    pub version: i32,
+    /// The steps of the process version the case was opened under.
+    pub process: &'static [StepSpec],
+    /// Until when the agency's claim code works; none once claimed.
+    pub claim_expires_at: Option<DateTime<Utc>>,
+}
+
+/// One entry of the feed.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub seq: i64,
+    pub transfer_no: String,
+    pub kind: String,
+    pub step: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// A case with its stored steps (in position order) as the API shows it.
+fn assemble(calendar: &Calendar, row: si_transfer::Model, stored: Vec<si_transfer_step::Model>) -> AppResult<Case> {
+    let corrupt = |what: &str| AppError::internal(anyhow::anyhow!("transfer {} has a malformed {what}", row.id));
+    let insurance = InsuranceType::parse(&row.insurance_type).ok_or_else(|| corrupt("insurance type"))?;
+    let process = process::steps(insurance, row.process_version).ok_or_else(|| corrupt("process version"))?;
+    let from = RegionCode::parse(&row.from_region_code).map_err(|_| corrupt("region"))?;
+    let to = RegionCode::parse(&row.to_region_code).map_err(|_| corrupt("region"))?;
+    let status = TransferStatus::parse(&row.status).ok_or_else(|| corrupt("status"))?;
+    let today = china_time::today();
+    let steps = stored
+        .into_iter()
+        .map(|s| {
+            let spec = process.iter().find(|spec| spec.key == s.step);
+            let office = spec.map_or(Office::To, |spec| spec.office);
+            let status = StepStatus::parse(&s.status).ok_or_else(|| corrupt("step status"))?;
+            Ok(Step {
+                overdue: status == StepStatus::Pending && s.due_on.is_some_and(|due| calendar.is_overdue(due, today)),
+                label: spec.map_or("", |spec| spec.label),
+                office_region: if office == Office::From { from } else { to },
+                office,
+                step: s.step,
+                status,
+                limit_days: spec.and_then(|spec| spec.limit_days).map(|d| d as i32),
+                due_on: s.due_on,
+                occurred_at: s.occurred_at,
+                note: s.note,
+            })
+        })
+        .collect::<AppResult<Vec<Step>>>()?;
+    let transfer = Transfer {
+        overdue: steps.iter().any(|s| s.overdue),
+        responsible: steps
+            .iter()
+            .find(|s| s.status == StepStatus::Pending)
+            .map(|s| (s.office, s.office_region)),
+        steps,
+        insurance_type: insurance,
+        from_region_code: from,
+        to_region_code: to,
+        id: row.id,
+        transfer_no: row.transfer_no,
+        source: row.source,
+        status,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    };
+    Ok(Case {
+        transfer,
+        worker_id: row.worker_id,
+        version: row.version,
+        process,
+        claim_expires_at: row.claim_expires_at,
+    })
+}
+
+async fn hydrate(db: &impl ConnectionTrait, calendar: &Calendar, row: si_transfer::Model) -> AppResult<Case> {
+    let stored = si_transfer_step::Entity::find()
+        .filter(si_transfer_step::Column::TransferId.eq(&row.id))
+        .order_by_asc(si_transfer_step::Column::Position)
+        .all(db)
+        .await?;
+    assemble(calendar, row, stored)
+}
+
+async fn first(db: &impl ConnectionTrait, condition: Condition) -> AppResult<Option<Case>> {
+    let Some(row) = si_transfer::Entity::find().filter(condition).one(db).await? else {
+        return Ok(None);
+    };
+    let calendar = calendar::load(db).await?;
+    hydrate(db, &calendar, row).await.map(Some)
+}
+
+pub(super) async fn by_number(db: &impl ConnectionTrait, transfer_no: &str) -> AppResult<Option<Case>> {
+    first(
+        db,
+        Condition::all().add(si_transfer::Column::TransferNo.eq(transfer_no)),
+    )
+    .await
+}
+
+pub(super) async fn by_id(db: &impl ConnectionTrait, id: &str) -> AppResult<Option<Case>> {
+    first(db, Condition::all().add(si_transfer::Column::Id.eq(id))).await
+}
+
+/// The worker's case `id`; none when it is someone else's.
+pub(super) async fn of_worker(db: &impl ConnectionTrait, worker_id: &str, id: &str) -> AppResult<Option<Case>> {
+    first(
+        db,
+        Condition::all()
+            .add(si_transfer::Column::Id.eq(id))
+            .add(si_transfer::Column::WorkerId.eq(worker_id)),
+    )
+    .await
+}
+
+/// The worker's cases, newest first.
+pub(super) async fn all_of_worker(db: &impl ConnectionTrait, worker_id: &str) -> AppResult<Vec<Transfer>> {
+    let rows = si_transfer::Entity::find()
+        .filter(si_transfer::Column::WorkerId.eq(worker_id))
+        .order_by_desc(si_transfer::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let calendar = calendar::load(db).await?;
+    let mut transfers = Vec::with_capacity(rows.len());
+    for row in rows {
+        transfers.push(hydrate(db, &calendar, row).await?.transfer);
+    }
+    Ok(transfers)
+}
+
+/// The keyed hash of the ID number in the worker's profile, which the
+/// agencies match a case by.
+pub(super) async fn id_number_hash(db: &impl ConnectionTrait, worker_id: &str) -> AppResult<String> {
+    let person = worker::Entity::find_by_id(worker_id.to_owned())
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::SessionEnded))?;
+    person
+        .id_number_hash
+        .ok_or_else(|| AppError::new(ErrorCode::ProfileIncomplete).with_details(json!({ "missing": ["id_number"] })))
+}
+
+/// The cases with either end in one of `codes`, as a condition on `si_transfer`.
+fn with_an_end_in(codes: Vec<String>) -> Condition {
+    Condition::any()
+        .add(si_transfer::Column::FromRegionCode.is_in(codes.clone()))
+        .add(si_transfer::Column::ToRegionCode.is_in(codes))
+}
+
+/// The feed after `cursor`, in order, of the cases with an end in `codes`
+/// (all cases when none).
+pub(super) async fn changes(
+    db: &impl ConnectionTrait,
+    codes: Option<Vec<String>>,
+    cursor: i64,
+    limit: u64,
+) -> AppResult<Vec<Change>> {
+    let mut query = si_transfer_change::Entity::find()
+        .filter(si_transfer_change::Column::Seq.gt(cursor))
+        .order_by_asc(si_transfer_change::Column::Seq)
+        .limit(limit);
+    if let Some(codes) = codes {
+        query = query.filter(
+            si_transfer_change::Column::TransferId.in_subquery(
+                Query::select()
+                    .column(si_transfer::Column::Id)
+                    .from(si_transfer::Entity)
+                    .cond_where(with_an_end_in(codes))
+                    .to_owned(),
+            ),
+        );
+    }
+    Ok(query
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| Change {
+            seq: c.seq,
+            transfer_no: c.transfer_no,
+            kind: c.kind,
+            step: c.step,
+            at: c.at,
+        })
+        .collect())
+}
+
+/// Which cases a staff list shows, as the query sees them.
+pub(super) struct StaffQuery {
+    /// Cases with an end in these regions; all when none.
+    pub codes: Option<Vec<String>>,
+    pub status: Option<TransferStatus>,
+    pub overdue_only: bool,
+    pub page: u32,
+    pub page_size: u32,
+}
+
+/// One page of a staff list, oldest first, with how many match. Every
+/// filter is part of the query, and the page's steps come in one more:
+/// four queries whatever the page size.
+pub(super) async fn staff_page(db: &impl ConnectionTrait, filter: StaffQuery) -> AppResult<(Vec<Transfer>, u64)> {
+    let calendar = calendar::load(db).await?;
+    let mut query = si_transfer::Entity::find()
+        .order_by_asc(si_transfer::Column::CreatedAt)
+        .order_by_asc(si_transfer::Column::Id);
+    if let Some(codes) = filter.codes {
+        query = query.filter(with_an_end_in(codes));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(si_transfer::Column::Status.eq(status.as_str()));
+    }
+    if filter.overdue_only {
+        // A pending step is overdue once its due day lies before the latest
+        // working day (`Calendar::overdue_before`); a completed case has none.
+        let cutoff = calendar.overdue_before(china_time::today());
+        query = query.filter(
+            si_transfer::Column::Id.in_subquery(
+                Query::select()
+                    .column(si_transfer_step::Column::TransferId)
+                    .from(si_transfer_step::Entity)
+                    .and_where(si_transfer_step::Column::Status.eq(StepStatus::Pending.as_str()))
+                    .and_where(si_transfer_step::Column::DueOn.lt(cutoff))
+                    .to_owned(),
+            ),
+        );
+    }
+    let paginator = query.paginate(db, u64::from(filter.page_size));
+    let total = paginator.num_items().await?;
+    let rows = paginator.fetch_page(u64::from(filter.page.saturating_sub(1))).await?;
+    let mut steps: HashMap<String, Vec<si_transfer_step::Model>> = HashMap::new();
+    if !rows.is_empty() {
+        for step in si_transfer_step::Entity::find()
+            .filter(si_transfer_step::Column::TransferId.is_in(rows.iter().map(|row| row.id.clone())))
+            .order_by_asc(si_transfer_step::Column::TransferId)
+            .order_by_asc(si_transfer_step::Column::Position)
+            .all(db)
+            .await?
+        {
+            steps.entry(step.transfer_id.clone()).or_default().push(step);
+        }
+    }
+    let transfers = rows
+        .into_iter()
+        .map(|row| {
+            let stored = steps.remove(&row.id).unwrap_or_default();
+            assemble(&calendar, row, stored).map(|case| case.transfer)
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok((transfers, total))
+}
