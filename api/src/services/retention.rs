@@ -22,7 +22,10 @@ use serde_json::json;
 use crate::{
     error::{AppError, AppResult},
     infra::{db::begin_write, files::FileStore},
-    services::{applications::status::ApplicationStatus, audit, idempotency, wage_reports::ReportStatus},
+    services::{
+        applications::status::ApplicationStatus, audit, idempotency, transfers::status::TransferStatus,
+        wage_reports::ReportStatus,
+    },
 };
 
 /// What replaces free text a worker wrote.
@@ -36,8 +39,6 @@ const CLOSED_APPLICATIONS: [ApplicationStatus; 4] = [
     ApplicationStatus::Disbursed,
     ApplicationStatus::Draft,
 ];
-
-const CLOSED_TRANSFERS: [&str; 1] = ["completed"];
 
 const BATCH: u64 = 200;
 
@@ -72,7 +73,7 @@ fn closed_reports() -> sea_orm::Select<wage_report::Entity> {
 
 fn closed_transfers() -> sea_orm::Select<si_transfer::Entity> {
     si_transfer::Entity::find()
-        .filter(si_transfer::Column::Status.is_in(CLOSED_TRANSFERS))
+        .filter(si_transfer::Column::Status.eq(TransferStatus::Completed.as_str()))
         .filter(si_transfer::Column::AnonymisedAt.is_null())
 }
 
