@@ -3,6 +3,7 @@
 //! loads the case (`read`), checks the caller (`access`), asks the state
 //! machine (`status`) and records the change (`case_log`), in one transaction.
 
+mod admission;
 pub mod read;
 pub mod status;
 
@@ -17,6 +18,7 @@ use serde_json::{Map, Value, json};
 
 pub use self::read::{Applicant, ApplicantInClear, Application, Attachment, Case, TimelineEntry};
 use self::{
+    admission::{admissible, invalid_answers, routing_region},
     read::Listing,
     status::{Action, ApplicationStatus},
 };
@@ -55,67 +57,6 @@ pub struct NewApplication {
 
 fn not_found() -> AppError {
     AppError::new(ErrorCode::NotFound)
-}
-
-fn invalid_answers((field, reason): (String, String)) -> AppError {
-    AppError::invalid_field(
-        &field,
-        Localized::new(reason, format!("{field} is not valid for this program's form.")),
-    )
-}
-
-/// Where the case is reviewed: where the worker works or lives inside the
-/// program's region, else the program's region itself.
-fn routing_region(state: &AppState, program: &Program, facts: &rules::Facts<'_>) -> RegionCode {
-    [facts.work, facts.residence]
-        .into_iter()
-        .flatten()
-        .find(|r| state.regions.covers(program.region_code, *r))
-        .unwrap_or(program.region_code)
-}
-
-/// The checks a submission must pass: program open, form complete, every
-/// criterion met, every required document attached. Returns the amount asked.
-async fn admissible(
-    state: &AppState,
-    program: &Program,
-    worker_id: &str,
-    answers: &Map<String, Value>,
-    attached: &[String],
-) -> AppResult<i64> {
-    let today = crate::domain::china_time::today();
-    if !program.accepting(today) {
-        return Err(AppError::new(ErrorCode::ProgramClosed));
-    }
-    rules::validate_answers(&program.form_fields, answers, true).map_err(invalid_answers)?;
-    let facts = workers::facts(state, worker_id).await?;
-    let facts = rules::Facts {
-        answers: Some(answers),
-        ..facts
-    };
-    let checks = rules::evaluate(&program.criteria, program.region_code, &facts, &state.regions, today);
-    if checks.iter().any(|c| !c.passed) {
-        let details: Vec<Value> = checks
-            .iter()
-            .map(|c| json!({ "criterion": c.criterion, "passed": c.passed, "detail": c.detail }))
-            .collect();
-        return Err(AppError::new(ErrorCode::NotEligible).with_details(json!({ "checks": details })));
-    }
-    let missing: Vec<&str> = program
-        .required_documents
-        .iter()
-        .filter(|doc| !attached.contains(&doc.kind))
-        .map(|doc| doc.label.as_str())
-        .collect();
-    if !missing.is_empty() {
-        return Err(AppError::new(ErrorCode::DocumentsMissing).with_details(json!({ "missing": missing })));
-    }
-    program.amount_rule.amount(answers).map_err(|reason| {
-        AppError::invalid_field(
-            "answers",
-            Localized::new(reason, "The amount cannot be worked out from the answers."),
-        )
-    })
 }
 
 /// One step through the state machine, as someone asked for it.

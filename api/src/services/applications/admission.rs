@@ -1,0 +1,76 @@
+//! What a submission must pass before an application enters review, and
+//! where it is reviewed: the program open, the form complete, every
+//! criterion met, every required document attached.
+
+use serde_json::{Map, Value, json};
+
+use crate::{
+    domain::RegionCode,
+    error::{AppError, AppResult, ErrorCode, Localized},
+    services::{
+        programs::{Program, rules},
+        workers,
+    },
+    state::AppState,
+};
+
+pub fn invalid_answers((field, reason): (String, String)) -> AppError {
+    AppError::invalid_field(
+        &field,
+        Localized::new(reason, format!("{field} is not valid for this program's form.")),
+    )
+}
+
+/// Where the case is reviewed: where the worker works or lives inside the
+/// program's region, else the program's region itself.
+pub fn routing_region(state: &AppState, program: &Program, facts: &rules::Facts<'_>) -> RegionCode {
+    [facts.work, facts.residence]
+        .into_iter()
+        .flatten()
+        .find(|r| state.regions.covers(program.region_code, *r))
+        .unwrap_or(program.region_code)
+}
+
+/// The checks a submission must pass: program open, form complete, every
+/// criterion met, every required document attached. Returns the amount asked.
+pub async fn admissible(
+    state: &AppState,
+    program: &Program,
+    worker_id: &str,
+    answers: &Map<String, Value>,
+    attached: &[String],
+) -> AppResult<i64> {
+    let today = crate::domain::china_time::today();
+    if !program.accepting(today) {
+        return Err(AppError::new(ErrorCode::ProgramClosed));
+    }
+    rules::validate_answers(&program.form_fields, answers, true).map_err(invalid_answers)?;
+    let facts = workers::facts(state, worker_id).await?;
+    let facts = rules::Facts {
+        answers: Some(answers),
+        ..facts
+    };
+    let checks = rules::evaluate(&program.criteria, program.region_code, &facts, &state.regions, today);
+    if checks.iter().any(|c| !c.passed) {
+        let details: Vec<Value> = checks
+            .iter()
+            .map(|c| json!({ "criterion": c.criterion, "passed": c.passed, "detail": c.detail }))
+            .collect();
+        return Err(AppError::new(ErrorCode::NotEligible).with_details(json!({ "checks": details })));
+    }
+    let missing: Vec<&str> = program
+        .required_documents
+        .iter()
+        .filter(|doc| !attached.contains(&doc.kind))
+        .map(|doc| doc.label.as_str())
+        .collect();
+    if !missing.is_empty() {
+        return Err(AppError::new(ErrorCode::DocumentsMissing).with_details(json!({ "missing": missing })));
+    }
+    program.amount_rule.amount(answers).map_err(|reason| {
+        AppError::invalid_field(
+            "answers",
+            Localized::new(reason, "The amount cannot be worked out from the answers."),
+        )
+    })
+}
