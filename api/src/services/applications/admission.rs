@@ -8,7 +8,7 @@ use crate::{
     domain::RegionCode,
     error::{AppError, AppResult, ErrorCode, Localized},
     services::{
-        programs::{Program, rules},
+        programs::{self, Program, rules},
         workers,
     },
     state::AppState,
@@ -73,4 +73,24 @@ pub async fn admissible(
             Localized::new(reason, "The amount cannot be worked out from the answers."),
         )
     })
+}
+
+/// The program a new application is for: published, taking applications,
+/// and the answers so far fitting its form.
+pub async fn program_to_apply_for(state: &AppState, id: &str, answers: &Map<String, Value>) -> AppResult<Program> {
+    let program = programs::get_public(state, id).await.map_err(|err| {
+        if err.code == ErrorCode::NotFound {
+            AppError::invalid_field(
+                "program_id",
+                Localized::fixed("没有这项补贴。", "No program has this id."),
+            )
+        } else {
+            err
+        }
+    })?;
+    if !program.accepting(crate::domain::china_time::today()) {
+        return Err(AppError::new(ErrorCode::ProgramClosed));
+    }
+    rules::validate_answers(&program.form_fields, answers, false).map_err(invalid_answers)?;
+    Ok(program)
 }

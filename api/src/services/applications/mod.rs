@@ -27,7 +27,7 @@ use crate::{
     auth::Principal,
     context::RequestContext,
     domain::RegionCode,
-    error::{AppError, AppResult, ErrorCode, Localized},
+    error::{AppError, AppResult, ErrorCode},
     services::{
         audit::{self, Actor, Event, Outcome},
         case_log::{self, By, Change, Notice},
@@ -61,18 +61,29 @@ fn not_found() -> AppError {
 
 /// One step through the state machine, as someone asked for it.
 struct Step<'a> {
+    by: By<'a>,
     action: Action,
     /// The version the actor last saw, where a stale view must be refused.
     expected_version: Option<i32>,
     comment: Option<&'a str>,
 }
 
-impl Step<'_> {
-    fn by_worker(action: Action) -> Step<'static> {
+impl<'a> Step<'a> {
+    fn by_worker(worker: &'a Principal, action: Action) -> Step<'a> {
         Step {
+            by: By::Worker(worker),
             action,
             expected_version: None,
             comment: None,
+        }
+    }
+
+    fn by_staff(staff: &'a Principal, action: Action, expected_version: i32, comment: Option<&'a str>) -> Step<'a> {
+        Step {
+            by: By::Staff(staff),
+            action,
+            expected_version: Some(expected_version),
+            comment,
         }
     }
 }
@@ -83,7 +94,6 @@ impl Step<'_> {
 async fn take(
     transaction: &DatabaseTransaction,
     request: &RequestContext,
-    by: By<'_>,
     case: &Case,
     step: Step<'_>,
     mut changes: application::ActiveModel,
@@ -109,7 +119,7 @@ async fn take(
         audit_action: "application.transition",
         audit_details: json!({ "action": step.action.as_str(), "from": case.status.as_str(), "to": to.as_str() }),
     };
-    case_log::record(transaction, request, case.reference(), by, change).await
+    case_log::record(transaction, request, case.reference(), step.by, change).await
 }
 
 /// The row changes of a submission: the amount asked and when.
@@ -129,20 +139,7 @@ pub async fn create(
     request_hash: String,
     new: NewApplication,
 ) -> AppResult<Created> {
-    let program = programs::get_public(state, &new.program_id).await.map_err(|err| {
-        if err.code == ErrorCode::NotFound {
-            AppError::invalid_field(
-                "program_id",
-                Localized::fixed("没有这项补贴。", "No program has this id."),
-            )
-        } else {
-            err
-        }
-    })?;
-    if !program.accepting(crate::domain::china_time::today()) {
-        return Err(AppError::new(ErrorCode::ProgramClosed));
-    }
-    rules::validate_answers(&program.form_fields, &new.answers, false).map_err(invalid_answers)?;
+    let program = admission::program_to_apply_for(state, &new.program_id, &new.answers).await?;
     let facts = workers::facts(state, &worker.subject).await?;
     let region = routing_region(state, &program, &facts);
     idempotency::once(&state.db, worker, idempotency_key, request_hash, async |transaction| {
@@ -157,16 +154,8 @@ pub async fn create(
         let mut status = case.status;
         if new.submit {
             let amount = admissible(state, &program, &worker.subject, &new.answers, &attached).await?;
-            let step = Step::by_worker(Action::Submit);
-            take(
-                transaction,
-                request,
-                By::Worker(worker),
-                &case,
-                step,
-                submission(amount),
-            )
-            .await?;
+            let step = Step::by_worker(worker, Action::Submit);
+            take(transaction, request, &case, step, submission(amount)).await?;
             status = ApplicationStatus::Submitted;
         }
         Ok(Created {
@@ -344,16 +333,8 @@ pub async fn submit(
         let program = programs::load(transaction, &case.program_id).await?;
         let attached = uploads::attach(transaction, &worker.subject, CaseFile::Application(&case.id), &[]).await?;
         let amount = admissible(state, &program, &worker.subject, &case.answers, &attached).await?;
-        let step = Step::by_worker(Action::Submit);
-        take(
-            transaction,
-            request,
-            By::Worker(worker),
-            &case,
-            step,
-            submission(amount),
-        )
-        .await
+        let step = Step::by_worker(worker, Action::Submit);
+        take(transaction, request, &case, step, submission(amount)).await
     })
     .await
 }
@@ -365,16 +346,8 @@ pub async fn withdraw(
     id: &str,
 ) -> AppResult<Application> {
     worker_step(state, worker, id, async |transaction, case| {
-        let step = Step::by_worker(Action::Withdraw);
-        take(
-            transaction,
-            request,
-            By::Worker(worker),
-            &case,
-            step,
-            Default::default(),
-        )
-        .await
+        let step = Step::by_worker(worker, Action::Withdraw);
+        take(transaction, request, &case, step, Default::default()).await
     })
     .await
 }
@@ -485,20 +458,8 @@ pub async fn start_review(
     expected_version: i32,
 ) -> AppResult<Application> {
     staff_step(state, reviewer, id, Action::StartReview, async |transaction, case| {
-        let step = Step {
-            action: Action::StartReview,
-            expected_version: Some(expected_version),
-            comment: None,
-        };
-        take(
-            transaction,
-            request,
-            By::Staff(reviewer),
-            &case,
-            step,
-            Default::default(),
-        )
-        .await
+        let step = Step::by_staff(reviewer, Action::StartReview, expected_version, None);
+        take(transaction, request, &case, step, Default::default()).await
     })
     .await
 }
@@ -544,15 +505,10 @@ pub async fn review(
     access::require_taker(reviewer, action.taker())?;
     status::check_comment(action, review.comment.as_deref())?;
     staff_step(state, reviewer, id, action, async |transaction, case| {
-        let step = Step {
-            action,
-            expected_version: Some(review.expected_version),
-            comment: review.comment.as_deref(),
-        };
-        let by = By::Staff(reviewer);
+        let step = Step::by_staff(reviewer, action, review.expected_version, review.comment.as_deref());
         match review.decision {
-            Decision::Return => take(transaction, request, by, &case, step, Default::default()).await,
-            Decision::Reject => take(transaction, request, by, &case, step, decided(None)).await,
+            Decision::Return => take(transaction, request, &case, step, Default::default()).await,
+            Decision::Reject => take(transaction, request, &case, step, decided(None)).await,
             Decision::Approve => {
                 let program = programs::load(transaction, &case.program_id).await?;
                 let entitled = program
@@ -560,7 +516,7 @@ pub async fn review(
                     .amount(&case.answers)
                     .unwrap_or_else(|_| program.amount_rule.ceiling());
                 let amount = status::approved_amount(review.approved_amount_fen, entitled)?;
-                take(transaction, request, by, &case, step, decided(Some(amount))).await?;
+                take(transaction, request, &case, step, decided(Some(amount))).await?;
                 commit_budget(transaction, &program, amount).await
             }
         }
@@ -632,17 +588,13 @@ pub async fn disburse(
 ) -> AppResult<Application> {
     staff_step(state, finance, id, Action::Disburse, async |transaction, case| {
         status::check_disbursement(case.approved_amount_fen, payment.amount_fen)?;
-        let step = Step {
-            action: Action::Disburse,
-            expected_version: Some(payment.expected_version),
-            comment: None,
-        };
+        let step = Step::by_staff(finance, Action::Disburse, payment.expected_version, None);
         let paid = application::ActiveModel {
             disbursed_amount_fen: Set(Some(payment.amount_fen)),
             disbursement_reference: Set(Some(payment.reference.clone())),
             ..Default::default()
         };
-        take(transaction, request, By::Staff(finance), &case, step, paid).await
+        take(transaction, request, &case, step, paid).await
     })
     .await
 }
