@@ -7,7 +7,8 @@ use poem_openapi::{
 };
 use serde::Deserialize;
 
-use super::{ApiTags, Page, auth::StaffView, check_page, default_page_size, first_page};
+use super::{ApiTags, Page, auth::StaffView};
+use crate::http::params::{PageNumber, PageSize, Paging, RecordId};
 use crate::{
     auth::{Role, Scope, schemes::StaffAuth},
     context::RequestContext,
@@ -224,21 +225,16 @@ impl AdminApi {
         &self,
         state: Data<&AppState>,
         auth: StaffAuth,
-        #[oai(default = "first_page", validator(minimum(value = "1"), maximum(value = "100000")))] page: Query<u32>,
-        #[oai(
-            default = "default_page_size",
-            validator(minimum(value = "1"), maximum(value = "100"))
-        )]
-        page_size: Query<u32>,
+        page: Query<PageNumber>,
+        page_size: Query<PageSize>,
     ) -> ApiResult<Json<Page<StaffView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
-        check_page(page.0, page_size.0)?;
-        let (members, total) = staff::list(&state, &auth.0, page.0, page_size.0).await?;
-        Ok(Json(Page {
-            items: members.into_iter().map(StaffView::from).collect(),
+        let paging = Paging::new(page.0, page_size.0)?;
+        let (members, total) = staff::list(&state, &auth.0, paging.page, paging.page_size).await?;
+        Ok(Json(Page::new(
+            members.into_iter().map(StaffView::from).collect(),
             total,
-            page: page.0,
-            page_size: page_size.0,
-        }))
+            paging,
+        )))
     }
 
     /// Change a staff account
@@ -252,7 +248,7 @@ impl AdminApi {
         state: Data<&AppState>,
         context: Data<&RequestContext>,
         auth: StaffAuth,
-        #[oai(validator(max_length = 36))] id: Path<String>,
+        id: Path<RecordId>,
         body: JsonBody<StaffPatch>,
     ) -> ApiResult<Json<StaffView>, { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN }> {
         let body = body.0;
@@ -315,7 +311,7 @@ impl AdminApi {
         state: Data<&AppState>,
         context: Data<&RequestContext>,
         auth: StaffAuth,
-        #[oai(validator(max_length = 36))] id: Path<String>,
+        id: Path<RecordId>,
     ) -> ApiResult<
         Json<ClientSecret>,
         { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
@@ -337,7 +333,7 @@ impl AdminApi {
         state: Data<&AppState>,
         context: Data<&RequestContext>,
         auth: StaffAuth,
-        #[oai(validator(max_length = 36))] id: Path<String>,
+        id: Path<RecordId>,
     ) -> ApiResult<ClientRevoked, { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN }>
     {
         clients::revoke(&state, &context, &auth.0, &id.0).await?;
@@ -357,24 +353,27 @@ impl AdminApi {
         #[oai(validator(max_length = 64))] action: Query<Option<String>>,
         from: Query<Option<chrono::DateTime<chrono::Utc>>>,
         to: Query<Option<chrono::DateTime<chrono::Utc>>>,
-        #[oai(default = "first_page", validator(minimum(value = "1"), maximum(value = "100000")))] page: Query<u32>,
-        #[oai(
-            default = "default_page_size",
-            validator(minimum(value = "1"), maximum(value = "100"))
-        )]
-        page_size: Query<u32>,
+        page: Query<PageNumber>,
+        page_size: Query<PageSize>,
     ) -> ApiResult<Json<Page<AuditRecord>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
-        check_page(page.0, page_size.0)?;
+        let paging = Paging::new(page.0, page_size.0)?;
         let filter = audit::Filter {
             actor: actor.0,
             action: action.0,
             from: from.0,
             to: to.0,
         };
-        let (rows, total) = audit::query(&state.db, &state.regions, &auth.0, filter, page.0, page_size.0).await?;
-        Ok(Json(Page {
-            items: rows
-                .into_iter()
+        let (rows, total) = audit::query(
+            &state.db,
+            &state.regions,
+            &auth.0,
+            filter,
+            paging.page,
+            paging.page_size,
+        )
+        .await?;
+        Ok(Json(Page::new(
+            rows.into_iter()
                 .map(|r| AuditRecord {
                     id: r.id,
                     at: r.at,
@@ -391,9 +390,8 @@ impl AdminApi {
                 })
                 .collect(),
             total,
-            page: page.0,
-            page_size: page_size.0,
-        }))
+            paging,
+        )))
     }
 
     /// The working-day calendar of a year

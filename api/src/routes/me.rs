@@ -4,7 +4,8 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, param::Query, types::Example};
 use serde::Deserialize;
 
-use super::{ApiTags, Page, check_page, default_page_size, first_page};
+use super::{ApiTags, Page};
+use crate::http::params::{PageNumber, PageSize, Paging};
 use crate::{
     auth::schemes::WorkerAuth,
     context::RequestContext,
@@ -531,17 +532,13 @@ impl MeApi {
         &self,
         state: Data<&AppState>,
         auth: WorkerAuth,
-        #[oai(default = "first_page", validator(minimum(value = "1"), maximum(value = "100000")))] page: Query<u32>,
-        #[oai(
-            default = "default_page_size",
-            validator(minimum(value = "1"), maximum(value = "100"))
-        )]
-        page_size: Query<u32>,
+        page: Query<PageNumber>,
+        page_size: Query<PageSize>,
     ) -> ApiResult<Json<Page<NotificationView>>, { status::BAD_REQUEST | status::SIGNED_IN }> {
-        check_page(page.0, page_size.0)?;
-        let (items, total) = notifications::inbox(&state, &auth.0.subject, page.0, page_size.0).await?;
-        Ok(Json(Page {
-            items: items
+        let paging = Paging::new(page.0, page_size.0)?;
+        let (items, total) = notifications::inbox(&state, &auth.0.subject, paging.page, paging.page_size).await?;
+        Ok(Json(Page::new(
+            items
                 .into_iter()
                 .map(|n| NotificationView {
                     id: n.id,
@@ -553,9 +550,8 @@ impl MeApi {
                 })
                 .collect(),
             total,
-            page: page.0,
-            page_size: page_size.0,
-        }))
+            paging,
+        )))
     }
 
     /// Bind my phone number through WeChat

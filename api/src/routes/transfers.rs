@@ -8,7 +8,8 @@ use poem_openapi::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{ApiTags, Page, check_page, default_page_size, first_page};
+use super::{ApiTags, Page, idempotent};
+use crate::http::params::{IdempotencyKey, PageNumber, PageSize, Paging, RecordId};
 use crate::{
     auth::schemes::{IntegratorAuth, StaffAuth, WorkerAuth},
     context::RequestContext,
@@ -18,7 +19,6 @@ use crate::{
         problem::{ApiResult, status},
     },
     services::{
-        idempotency,
         transfers::{
             self, AgencyOpening, Opening, StaffFilter, StepReport, Transfer, claims,
             process::{InsuranceType, Office},
@@ -251,18 +251,18 @@ impl TransferApi {
         context: Data<&RequestContext>,
         auth: WorkerAuth,
         /// 1 to 255 characters, new for every new request (e.g. a UUID).
-        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
-        idempotency_key: Header<String>,
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<IdempotencyKey>,
         body: JsonBody<TransferRequest>,
     ) -> ApiResult<TransferOpened, { status::BODY | status::CONFLICT | status::UNPROCESSABLE | status::SIGNED_IN }>
     {
-        let hash = idempotency::request_hash("openTransfer", &body.0);
+        let (once, body) = idempotent("openTransfer", idempotency_key, body);
         let opening = Opening {
-            insurance_type: body.0.insurance_type,
-            from: body.0.from_region_code,
-            to: body.0.to_region_code,
+            insurance_type: body.insurance_type,
+            from: body.from_region_code,
+            to: body.to_region_code,
         };
-        let created = transfers::open_for_worker(&state, &context, &auth.0, &idempotency_key.0, hash, opening).await?;
+        let created = transfers::open_for_worker(&state, &context, &auth.0, &once.key, once.hash, opening).await?;
         Ok(TransferOpened::Created(Json(TransferCreated {
             id: created.id,
             transfer_no: created.transfer_no,
@@ -329,7 +329,7 @@ impl TransferApi {
         &self,
         state: Data<&AppState>,
         auth: WorkerAuth,
-        #[oai(validator(max_length = 36))] id: Path<String>,
+        id: Path<RecordId>,
     ) -> ApiResult<Json<TransferView>, { status::BAD_REQUEST | status::NOT_FOUND | status::SIGNED_IN }> {
         Ok(Json(transfer_view(
             transfers::get_for_worker(&state, &auth.0, &id.0).await?,
@@ -352,26 +352,22 @@ impl TransferApi {
         #[oai(default)] overdue: Query<bool>,
         /// Only cases whose old or new place is in this region (inside the staff member's).
         region_code: Query<Option<RegionCode>>,
-        #[oai(default = "first_page", validator(minimum(value = "1"), maximum(value = "100000")))] page: Query<u32>,
-        #[oai(
-            default = "default_page_size",
-            validator(minimum(value = "1"), maximum(value = "100"))
-        )]
-        page_size: Query<u32>,
+        page: Query<PageNumber>,
+        page_size: Query<PageSize>,
     ) -> ApiResult<Json<Page<TransferView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
-        check_page(page.0, page_size.0)?;
+        let paging = Paging::new(page.0, page_size.0)?;
         let filter = StaffFilter {
             region: region_code.0,
             status: status.0.as_deref(),
             overdue_only: overdue.0,
         };
-        let (transfers, total) = transfers::list_for_staff(&state, &auth.0, filter, page.0, page_size.0).await?;
-        Ok(Json(Page {
-            items: transfers.into_iter().map(transfer_view).collect(),
+        let (transfers, total) =
+            transfers::list_for_staff(&state, &auth.0, filter, paging.page, paging.page_size).await?;
+        Ok(Json(Page::new(
+            transfers.into_iter().map(transfer_view).collect(),
             total,
-            page: page.0,
-            page_size: page_size.0,
-        }))
+            paging,
+        )))
     }
 }
 
