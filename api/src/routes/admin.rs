@@ -13,15 +13,14 @@ use crate::{
     auth::{Role, Scope, schemes::StaffAuth},
     context::RequestContext,
     domain::{BoundedText, RegionCode, TextType, Username},
-    error::AppResult,
     http::{
         json_body::{JsonBody, present},
         problem::{ApiResult, status},
     },
     services::{
-        audit,
-        calendar::{self, DayKind},
-        clients::{self, NewClient},
+        audit::{self, AuditEntry},
+        calendar::{self, CalendarDay, DayKind},
+        clients::{self, Client, NewClient},
         staff::{self, NewStaff, StaffChange},
     },
     state::AppState,
@@ -106,6 +105,16 @@ pub struct CalendarDayView {
     pub name: String,
 }
 
+impl From<CalendarDay> for CalendarDayView {
+    fn from(day: CalendarDay) -> Self {
+        CalendarDayView {
+            day: day.day,
+            kind: day.kind,
+            name: day.name,
+        }
+    }
+}
+
 #[derive(ApiResponse)]
 pub enum CalendarChanged {
     /// Recorded (or, for DELETE, removed).
@@ -146,6 +155,21 @@ pub struct ClientView {
     pub webhook_url: Option<String>,
 }
 
+impl From<Client> for ClientView {
+    fn from(client: Client) -> Self {
+        ClientView {
+            id: client.id,
+            client_id: client.client_id,
+            name: client.name,
+            scopes: client.scopes,
+            region_code: client.region_code,
+            created_at: client.created_at,
+            revoked_at: client.revoked_at,
+            webhook_url: client.webhook_url,
+        }
+    }
+}
+
 #[derive(Debug, Object)]
 pub struct ClientSecret {
     pub client_id: String,
@@ -179,6 +203,25 @@ pub struct AuditRecord {
     pub ip: Option<String>,
     pub request_id: Option<String>,
     pub details: Option<serde_json::Value>,
+}
+
+impl From<AuditEntry> for AuditRecord {
+    fn from(entry: AuditEntry) -> Self {
+        AuditRecord {
+            id: entry.id,
+            at: entry.at,
+            actor_type: entry.actor_type,
+            actor_id: entry.actor_id,
+            action: entry.action,
+            target_type: entry.target_type,
+            target_id: entry.target_id,
+            region_code: entry.region_code,
+            outcome: entry.outcome,
+            ip: entry.ip,
+            request_id: entry.request_id,
+            details: entry.details,
+        }
+    }
 }
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Administration")]
@@ -273,28 +316,8 @@ impl AdminApi {
         state: Data<&AppState>,
         auth: StaffAuth,
     ) -> ApiResult<Json<Vec<ClientView>>, { status::FORBIDDEN | status::SIGNED_IN }> {
-        let rows = clients::list(&state, &auth.0).await?;
-        Ok(Json(
-            rows.into_iter()
-                .map(|c| {
-                    Ok(ClientView {
-                        region_code: clients::region_of(&c)?,
-                        id: c.id,
-                        client_id: c.client_id,
-                        name: c.name,
-                        scopes: c
-                            .scopes
-                            .split(' ')
-                            .filter(|s| !s.is_empty())
-                            .map(str::to_owned)
-                            .collect(),
-                        created_at: c.created_at,
-                        revoked_at: c.revoked_at,
-                        webhook_url: c.webhook_url,
-                    })
-                })
-                .collect::<AppResult<_>>()?,
-        ))
+        let clients = clients::list(&state, &auth.0).await?;
+        Ok(Json(clients.into_iter().map(ClientView::from).collect()))
     }
 
     /// Rotate a client's secret
@@ -373,22 +396,7 @@ impl AdminApi {
         )
         .await?;
         Ok(Json(Page::new(
-            rows.into_iter()
-                .map(|r| AuditRecord {
-                    id: r.id,
-                    at: r.at,
-                    actor_type: r.actor_type,
-                    actor_id: r.actor_id,
-                    action: r.action,
-                    target_type: r.target_type,
-                    target_id: r.target_id,
-                    region_code: r.region_code.and_then(|code| RegionCode::parse(&code).ok()),
-                    outcome: r.outcome,
-                    ip: r.ip,
-                    request_id: r.request_id,
-                    details: r.details.and_then(|d| serde_json::from_str(&d).ok()),
-                })
-                .collect(),
+            rows.into_iter().map(AuditRecord::from).collect(),
             total,
             paging,
         )))
@@ -405,17 +413,7 @@ impl AdminApi {
         #[oai(validator(minimum(value = "2000"), maximum(value = "2100")))] year: Query<i32>,
     ) -> ApiResult<Json<Vec<CalendarDayView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
         let days = calendar::list_year(&state.db, &auth.0, year.0).await?;
-        Ok(Json(
-            days.into_iter()
-                .filter_map(|d| {
-                    DayKind::parse(&d.kind).map(|kind| CalendarDayView {
-                        day: d.day,
-                        kind,
-                        name: d.name,
-                    })
-                })
-                .collect(),
-        ))
+        Ok(Json(days.into_iter().map(CalendarDayView::from).collect()))
     }
 
     /// Record a holiday or an adjusted working day

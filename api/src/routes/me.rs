@@ -16,7 +16,7 @@ use crate::{
     },
     services::{
         accounts::{self, PersonalData},
-        notifications,
+        notifications::{self, InboxMessage},
         workers::{self, CONSENT_VERSION, Profile, ProfileChange},
     },
     state::AppState,
@@ -127,6 +127,19 @@ pub struct NotificationView {
     /// Whether WeChat also delivered it: `sent`, `refused` (not subscribed),
     /// `pending`, `failed`, or `skipped` (no template configured).
     pub wechat_status: String,
+}
+
+impl From<InboxMessage> for NotificationView {
+    fn from(message: InboxMessage) -> Self {
+        NotificationView {
+            id: message.id,
+            title: message.title,
+            body: message.body,
+            link: message.link,
+            created_at: message.created_at,
+            wechat_status: message.wechat_status,
+        }
+    }
 }
 
 /// The profile with personal data in clear: this copy is for the worker themself.
@@ -538,17 +551,7 @@ impl MeApi {
         let paging = Paging::new(page.0, page_size.0)?;
         let (items, total) = notifications::inbox(&state, &auth.0.subject, paging.page, paging.page_size).await?;
         Ok(Json(Page::new(
-            items
-                .into_iter()
-                .map(|n| NotificationView {
-                    id: n.id,
-                    title: n.title,
-                    body: n.body,
-                    link: n.link,
-                    created_at: n.created_at,
-                    wechat_status: n.wechat_status,
-                })
-                .collect(),
+            items.into_iter().map(NotificationView::from).collect(),
             total,
             paging,
         )))

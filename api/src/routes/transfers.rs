@@ -23,7 +23,7 @@ use crate::{
             self, AgencyOpening, Opening, StaffFilter, StepReport, Transfer, claims,
             process::{InsuranceType, Office},
         },
-        webhooks::{self, DeliveryOutcome},
+        webhooks::{self, Delivery, DeliveryOutcome},
     },
     state::AppState,
 };
@@ -505,20 +505,8 @@ impl TransferIntegrationApi {
         state: Data<&AppState>,
         auth: IntegratorAuth,
     ) -> ApiResult<Json<Vec<DeliveryView>>, { status::SIGNED_IN }> {
-        let rows = webhooks::log(&state, &auth.0, 100).await?;
-        Ok(Json(
-            rows.into_iter()
-                .map(|d| DeliveryView {
-                    id: d.id,
-                    event: d.event,
-                    created_at: d.created_at,
-                    attempts: d.attempts,
-                    delivered_at: d.delivered_at,
-                    last_status: d.last_status,
-                    last_outcome: d.last_outcome.as_deref().and_then(DeliveryOutcome::parse),
-                })
-                .collect(),
-        ))
+        let deliveries = webhooks::log(&state, &auth.0, 100).await?;
+        Ok(Json(deliveries.into_iter().map(DeliveryView::from).collect()))
     }
 
     /// The change feed of transfers
@@ -588,6 +576,20 @@ pub struct DeliveryView {
     pub last_status: Option<i32>,
     /// What became of the last attempt; absent before the first.
     pub last_outcome: Option<DeliveryOutcome>,
+}
+
+impl From<Delivery> for DeliveryView {
+    fn from(delivery: Delivery) -> Self {
+        DeliveryView {
+            id: delivery.id,
+            event: delivery.event,
+            created_at: delivery.created_at,
+            attempts: delivery.attempts,
+            delivered_at: delivery.delivered_at,
+            last_status: delivery.last_status,
+            last_outcome: delivery.last_outcome,
+        }
+    }
 }
 
 fn feed_limit() -> u64 {

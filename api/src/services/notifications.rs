@@ -274,19 +274,42 @@ pub fn spawn_deliverer(state: AppState) -> tokio::task::JoinHandle<()> {
     })
 }
 
+/// A message of a worker's inbox.
+#[derive(Debug, Clone)]
+pub struct InboxMessage {
+    pub id: String,
+    pub title: String,
+    pub body: String,
+    pub link: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// pending | sent | refused | failed | skipped
+    pub wechat_status: String,
+}
+
 /// The worker's inbox, newest first.
 pub async fn inbox(
     state: &AppState,
     worker_id: &str,
     page: u32,
     page_size: u32,
-) -> AppResult<(Vec<notification::Model>, u64)> {
+) -> AppResult<(Vec<InboxMessage>, u64)> {
     let paginator = notification::Entity::find()
         .filter(notification::Column::WorkerId.eq(worker_id))
         .order_by_desc(notification::Column::CreatedAt)
         .order_by_desc(notification::Column::OutboxId)
         .paginate(&state.db, u64::from(page_size));
     let total = paginator.num_items().await?;
-    let items = paginator.fetch_page(u64::from(page.saturating_sub(1))).await?;
+    let rows = paginator.fetch_page(u64::from(page.saturating_sub(1))).await?;
+    let items = rows
+        .into_iter()
+        .map(|row| InboxMessage {
+            id: row.id,
+            title: row.title,
+            body: row.body,
+            link: row.link,
+            created_at: row.created_at,
+            wechat_status: row.wechat_status,
+        })
+        .collect();
     Ok((items, total))
 }
