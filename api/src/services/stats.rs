@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use entity::{application, si_transfer, si_transfer_step, wage_report, worker};
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
     sea_query::{Alias, Expr, Func, Query},
 };
 
@@ -63,6 +63,14 @@ fn count() -> Expr {
     Expr::expr(Func::count(Expr::cust("*")))
 }
 
+/// What the figures cover: the creation days, and the region codes (all
+/// regions when `None`).
+#[derive(Clone, Copy)]
+struct Scope<'a> {
+    span: DaySpan,
+    codes: Option<&'a [String]>,
+}
+
 pub async fn overview(
     state: &AppState,
     staff: &Principal,
@@ -78,7 +86,41 @@ pub async fn overview(
         None => staff.region.ok_or_else(|| AppError::new(ErrorCode::OutOfRegionScope))?,
     };
     let db = &state.db;
+    let scope = Scope {
+        span,
+        codes: codes.as_deref(),
+    };
+    let cutoff = overdue_cutoff(db).await?;
+    let (transfers_by_status, transfers_overdue) = transfer_figures(db, scope, cutoff).await?;
+    let wages = wage_figures(db, scope, cutoff).await?;
+    Ok(Overview {
+        region_code: root,
+        from,
+        to,
+        applications: application_figures(db, scope).await?,
+        transfers_by_status,
+        transfers_overdue,
+        wage_reports: wages.by_status,
+        wage_reports_accepted_on_time: wages.accepted_on_time,
+        wage_reports_accepted_late: wages.accepted_late,
+        wage_reports_overdue: wages.overdue,
+        active_workers: active_workers(db, scope).await?,
+    })
+}
 
+/// The last working day before today, China time: a step or a deadline due
+/// before it is overdue.
+async fn overdue_cutoff(db: &DatabaseConnection) -> AppResult<NaiveDate> {
+    let calendar = calendar::load(db).await?;
+    let mut cutoff = crate::domain::china_time::today();
+    while !calendar.is_working_day(cutoff) {
+        cutoff = cutoff.pred_opt().expect("dates stay far from the calendar's start");
+    }
+    Ok(cutoff)
+}
+
+/// Applications per program and status, with their amounts.
+async fn application_figures(db: &DatabaseConnection, scope: Scope<'_>) -> AppResult<Vec<ApplicationFigures>> {
     let mut applications = application::Entity::find()
         .select_only()
         .column(application::Column::ProgramId)
@@ -87,15 +129,15 @@ pub async fn overview(
         .column_as(total(application::Column::RequestedAmountFen), "requested")
         .column_as(total(application::Column::ApprovedAmountFen), "approved")
         .column_as(total(application::Column::DisbursedAmountFen), "disbursed")
-        .filter(span.condition(application::Column::CreatedAt))
+        .filter(scope.span.condition(application::Column::CreatedAt))
         .group_by(application::Column::ProgramId)
         .group_by(application::Column::Status);
-    if let Some(codes) = &codes {
-        applications = applications.filter(application::Column::RegionCode.is_in(codes.clone()));
+    if let Some(codes) = scope.codes {
+        applications = applications.filter(application::Column::RegionCode.is_in(codes.to_vec()));
     }
     let rows: Vec<(String, String, i64, i64, i64, i64)> = applications.into_tuple().all(db).await?;
     let names = programs::names(db).await?;
-    let applications = rows
+    Ok(rows
         .into_iter()
         .map(
             |(program_id, status, count, requested, approved, disbursed)| ApplicationFigures {
@@ -108,18 +150,25 @@ pub async fn overview(
                 disbursed_fen: disbursed,
             },
         )
-        .collect();
+        .collect())
+}
 
-    let transfer_scope = |condition: Condition| match &codes {
+/// Transfers per status, and how many have a step overdue.
+async fn transfer_figures(
+    db: &DatabaseConnection,
+    scope: Scope<'_>,
+    cutoff: NaiveDate,
+) -> AppResult<(Vec<(String, i64)>, i64)> {
+    let transfer_scope = |condition: Condition| match scope.codes {
         Some(codes) => condition.add(
             Condition::any()
-                .add(si_transfer::Column::FromRegionCode.is_in(codes.clone()))
-                .add(si_transfer::Column::ToRegionCode.is_in(codes.clone())),
+                .add(si_transfer::Column::FromRegionCode.is_in(codes.to_vec()))
+                .add(si_transfer::Column::ToRegionCode.is_in(codes.to_vec())),
         ),
         None => condition,
     };
-    let in_period = Condition::all().add(span.condition(si_transfer::Column::CreatedAt));
-    let transfers_by_status: Vec<(String, i64)> = si_transfer::Entity::find()
+    let in_period = Condition::all().add(scope.span.condition(si_transfer::Column::CreatedAt));
+    let by_status: Vec<(String, i64)> = si_transfer::Entity::find()
         .select_only()
         .column(si_transfer::Column::Status)
         .column_as(count(), "count")
@@ -128,17 +177,12 @@ pub async fn overview(
         .into_tuple()
         .all(db)
         .await?;
-    let calendar = calendar::load(db).await?;
-    let mut cutoff = crate::domain::china_time::today();
-    while !calendar.is_working_day(cutoff) {
-        cutoff = cutoff.pred_opt().expect("dates stay far from the calendar's start");
-    }
     let mut cases_in_scope = Query::select();
     cases_in_scope
         .column(si_transfer::Column::Id)
         .from(si_transfer::Entity)
         .cond_where(transfer_scope(in_period));
-    let transfers_overdue = si_transfer_step::Entity::find()
+    let overdue = si_transfer_step::Entity::find()
         .select_only()
         .column(si_transfer_step::Column::TransferId)
         .distinct()
@@ -147,15 +191,27 @@ pub async fn overview(
         .filter(si_transfer_step::Column::TransferId.in_subquery(cases_in_scope))
         .count(db)
         .await? as i64;
+    Ok((by_status, overdue))
+}
 
+struct WageSummary {
+    by_status: Vec<WageFigures>,
+    accepted_on_time: i64,
+    accepted_late: i64,
+    overdue: i64,
+}
+
+/// Wage reports per status with their amounts, how many were accepted in
+/// time, and how many open ones are past a deadline.
+async fn wage_figures(db: &DatabaseConnection, scope: Scope<'_>, cutoff: NaiveDate) -> AppResult<WageSummary> {
     let wage_scope = |mut condition: Condition| {
-        condition = condition.add(span.condition(wage_report::Column::CreatedAt));
-        match &codes {
-            Some(codes) => condition.add(wage_report::Column::RegionCode.is_in(codes.clone())),
+        condition = condition.add(scope.span.condition(wage_report::Column::CreatedAt));
+        match scope.codes {
+            Some(codes) => condition.add(wage_report::Column::RegionCode.is_in(codes.to_vec())),
             None => condition,
         }
     };
-    let wage_rows: Vec<(String, i64, i64, i64)> = wage_report::Entity::find()
+    let rows: Vec<(String, i64, i64, i64)> = wage_report::Entity::find()
         .select_only()
         .column(wage_report::Column::Status)
         .column_as(count(), "count")
@@ -166,7 +222,7 @@ pub async fn overview(
         .into_tuple()
         .all(db)
         .await?;
-    let wage_reports = wage_rows
+    let by_status = rows
         .into_iter()
         .map(|(status, count, owed, recovered)| WageFigures {
             status,
@@ -182,9 +238,9 @@ pub async fn overview(
             ))
             .count(db)
     };
-    let (on_time, late) = (accepted(false).await? as i64, accepted(true).await? as i64);
+    let (accepted_on_time, accepted_late) = (accepted(false).await? as i64, accepted(true).await? as i64);
     let open = ["submitted", "accepted", "info_requested", "in_progress"];
-    let wage_reports_overdue = wage_report::Entity::find()
+    let overdue = wage_report::Entity::find()
         .filter(wage_scope(
             Condition::all().add(wage_report::Column::Status.is_in(open)).add(
                 Condition::any()
@@ -202,28 +258,23 @@ pub async fn overview(
         ))
         .count(db)
         .await? as i64;
+    Ok(WageSummary {
+        by_status,
+        accepted_on_time,
+        accepted_late,
+        overdue,
+    })
+}
 
-    let mut active = worker::Entity::find().filter(span.condition(worker::Column::LastLoginAt));
-    if let Some(codes) = &codes {
+/// Workers who signed in during the period, living or working in the scope.
+async fn active_workers(db: &DatabaseConnection, scope: Scope<'_>) -> AppResult<i64> {
+    let mut active = worker::Entity::find().filter(scope.span.condition(worker::Column::LastLoginAt));
+    if let Some(codes) = scope.codes {
         active = active.filter(
             Condition::any()
-                .add(worker::Column::WorkRegionCode.is_in(codes.clone()))
-                .add(worker::Column::ResidenceRegionCode.is_in(codes.clone())),
+                .add(worker::Column::WorkRegionCode.is_in(codes.to_vec()))
+                .add(worker::Column::ResidenceRegionCode.is_in(codes.to_vec())),
         );
     }
-    let active_workers = active.count(db).await? as i64;
-
-    Ok(Overview {
-        region_code: root,
-        from,
-        to,
-        applications,
-        transfers_by_status,
-        transfers_overdue,
-        wage_reports,
-        wage_reports_accepted_on_time: on_time,
-        wage_reports_accepted_late: late,
-        wage_reports_overdue,
-        active_workers,
-    })
+    Ok(active.count(db).await? as i64)
 }
