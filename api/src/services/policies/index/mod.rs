@@ -24,6 +24,7 @@ use self::words::{EXTRA_WORDS, SYNONYMS};
 use super::PolicyCategory;
 use crate::domain::RegionCode;
 
+/// What the index holds of one published policy.
 #[derive(Debug, Clone)]
 pub struct IndexedPolicy {
     pub id: String,

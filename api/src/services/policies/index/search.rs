@@ -8,7 +8,6 @@ const B: f32 = 0.75;
 const TITLE_WEIGHT: f32 = 3.0;
 const TAG_WEIGHT: f32 = 2.0;
 const TEXT_WEIGHT: f32 = 1.0;
-/// A synonym counts a little less than the word the worker typed.
 
 impl PolicyIndex {
     pub fn search(&self, query: &Query<'_>) -> Results {
