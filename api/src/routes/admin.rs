@@ -224,6 +224,18 @@ impl From<AuditEntry> for AuditRecord {
     }
 }
 
+impl From<StaffCreate> for NewStaff {
+    fn from(body: StaffCreate) -> Self {
+        NewStaff {
+            username: body.username,
+            display_name: body.display_name.into_inner(),
+            password: body.password.into_inner(),
+            roles: body.roles,
+            region_code: body.region_code,
+        }
+    }
+}
+
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Administration")]
 impl AdminApi {
     /// Create a staff account
@@ -240,14 +252,7 @@ impl AdminApi {
         StaffCreated,
         { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
     > {
-        let body = body.0;
-        let new = NewStaff {
-            username: body.username,
-            display_name: body.display_name.into_inner(),
-            password: body.password.into_inner(),
-            roles: body.roles,
-            region_code: body.region_code,
-        };
+        let new = NewStaff::from(body.0);
         let member = staff::create(
             &state.db,
             &state.regions,
@@ -386,20 +391,9 @@ impl AdminApi {
             from: from.0,
             to: to.0,
         };
-        let (rows, total) = audit::query(
-            &state.db,
-            &state.regions,
-            &auth.0,
-            filter,
-            paging.page,
-            paging.page_size,
-        )
-        .await?;
-        Ok(Json(Page::new(
-            rows.into_iter().map(AuditRecord::from).collect(),
-            total,
-            paging,
-        )))
+        let (rows, total) = audit::query(&state, &auth.0, filter, paging.page, paging.page_size).await?;
+        let items = rows.into_iter().map(AuditRecord::from).collect();
+        Ok(Json(Page::new(items, total, paging)))
     }
 
     /// The working-day calendar of a year

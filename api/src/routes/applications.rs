@@ -239,6 +239,13 @@ pub struct DisburseBody {
     pub expected_version: Version,
 }
 
+fn queue_item(application: Application, now: DateTime<Utc>) -> QueueItem {
+    QueueItem {
+        age_days: application.submitted_at.map_or(0, |at| (now - at).num_days()),
+        application: application_view(application),
+    }
+}
+
 fn answers(map: BTreeMap<String, Value>) -> Map<String, Value> {
     map.into_iter().collect()
 }
@@ -405,17 +412,8 @@ impl ApplicationApi {
         };
         let (items, total) = applications::queue(&state, &auth.0, filter, paging.page, paging.page_size).await?;
         let now = Utc::now();
-        Ok(Json(Page::new(
-            items
-                .into_iter()
-                .map(|a| QueueItem {
-                    age_days: a.submitted_at.map_or(0, |at| (now - at).num_days()),
-                    application: application_view(a),
-                })
-                .collect(),
-            total,
-            paging,
-        )))
+        let items = items.into_iter().map(|a| queue_item(a, now)).collect();
+        Ok(Json(Page::new(items, total, paging)))
     }
 
     /// A case, for staff

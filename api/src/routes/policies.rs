@@ -20,7 +20,10 @@ use crate::{
         rendered_json::RenderedJson,
     },
     regions::RegionDirectory,
-    services::policies::{self, Policy, PolicyCategory, PolicyDraft, PolicyStatus, Search, index::Hit},
+    services::policies::{
+        self, Policy, PolicyCategory, PolicyDraft, PolicyStatus, Search,
+        index::{Hit, Results},
+    },
     state::AppState,
 };
 
@@ -55,6 +58,11 @@ pub struct PolicyHit {
     pub audience_tags: Vec<String>,
     /// Relevance (BM25F); 0 when no words were searched.
     pub score: f32,
+}
+
+fn hits_page(results: Results, regions: &RegionDirectory, paging: Paging) -> Page<PolicyHit> {
+    let hits = results.hits.into_iter().map(|hit| hit_view(hit, regions)).collect();
+    Page::new(hits, results.total as u64, paging)
 }
 
 fn hit_view(hit: Hit, regions: &RegionDirectory) -> PolicyHit {
@@ -272,17 +280,7 @@ impl PolicyApi {
                 page: paging.page,
                 page_size: paging.page_size,
             },
-            |results| {
-                RenderedJson::render(&Page::new(
-                    results
-                        .hits
-                        .into_iter()
-                        .map(|hit| hit_view(hit, &state.regions))
-                        .collect(),
-                    results.total as u64,
-                    paging,
-                ))
-            },
+            |results| RenderedJson::render(&hits_page(results, &state.regions, paging)),
         )?;
         Ok(RenderedJson::from_rendered(body))
     }

@@ -351,11 +351,8 @@ impl WageReportApi {
             paging.page_size,
         )
         .await?;
-        Ok(Json(Page::new(
-            reports.into_iter().map(report_view).collect(),
-            total,
-            paging,
-        )))
+        let items = reports.into_iter().map(report_view).collect();
+        Ok(Json(Page::new(items, total, paging)))
     }
 
     /// A report, for inspectors

@@ -11,7 +11,7 @@ use crate::{
     context::RequestContext,
     domain::{RegionCode, TextType},
     error::AppResult,
-    regions::RegionDirectory,
+    state::AppState,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,8 +143,7 @@ impl From<audit_log::Model> for AuditEntry {
 
 /// The audit log, newest first, for administrators.
 pub async fn query(
-    db: &sea_orm::DatabaseConnection,
-    regions: &RegionDirectory,
+    state: &AppState,
     admin: &Principal,
     filter: Filter,
     page: u32,
@@ -153,7 +152,7 @@ pub async fn query(
     use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder};
     access::require_role(admin, crate::auth::Role::Admin)?;
     let mut select = audit_log::Entity::find().order_by_desc(audit_log::Column::Id);
-    if let Some(codes) = access::staff_scope(regions, admin, None)? {
+    if let Some(codes) = access::staff_scope(&state.regions, admin, None)? {
         select = select.filter(audit_log::Column::RegionCode.is_in(codes));
     }
     if let Some(actor) = filter.actor {
@@ -168,7 +167,7 @@ pub async fn query(
     if let Some(to) = filter.to {
         select = select.filter(audit_log::Column::At.lt(to));
     }
-    let paginator = select.paginate(db, u64::from(page_size));
+    let paginator = select.paginate(&state.db, u64::from(page_size));
     let total = paginator.num_items().await?;
     let rows = paginator.fetch_page(u64::from(page.saturating_sub(1))).await?;
     Ok((rows.into_iter().map(AuditEntry::from).collect(), total))
