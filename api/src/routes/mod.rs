@@ -8,6 +8,7 @@ pub mod health;
 pub mod identity;
 pub mod integrations;
 pub mod me;
+pub mod personal_data;
 pub mod policies;
 pub mod programs;
 pub mod regions;
