@@ -42,8 +42,6 @@ const STOPWORDS: &[&str] = &[
     "的", "了", "和", "与", "及", "或", "在", "是", "等", "对", "为", "把", "被", "将", "其", "之",
 ];
 
-/// What the index holds of one published policy.
-
 impl PolicyIndex {
     /// What a policy is indexed under: search-mode segments (a long word and
     /// the words inside it), lower-cased, without punctuation and stopwords.
