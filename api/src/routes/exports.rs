@@ -25,49 +25,16 @@ pub struct ExportApi;
 
 type ExportResult<F> = ApiResult<Download<F>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }>;
 
-/// The cases a status type belongs to, and the export of those cases.
-trait Cases: Sized {
-    fn export(
-        state: &AppState,
-        context: &RequestContext,
-        staff: &Principal,
-        format: Format,
-        filter: Filter<Self>,
-    ) -> impl Future<Output = AppResult<Export>> + Send;
-}
-
-impl Cases for ApplicationStatus {
-    fn export(
-        state: &AppState,
-        context: &RequestContext,
-        staff: &Principal,
-        format: Format,
-        filter: Filter<Self>,
-    ) -> impl Future<Output = AppResult<Export>> + Send {
-        exports::applications(state, context, staff, format, filter)
-    }
-}
-
-impl Cases for ReportStatus {
-    fn export(
-        state: &AppState,
-        context: &RequestContext,
-        staff: &Principal,
-        format: Format,
-        filter: Filter<Self>,
-    ) -> impl Future<Output = AppResult<Export>> + Send {
-        exports::wage_reports(state, context, staff, format, filter)
-    }
-}
-
-/// What every export handler does with its filters, whatever the cases and the file type.
-async fn export<F: SheetFile, S: Cases>(
+/// What every export handler does with its filters, whatever the cases
+/// (`run`, the service's export) and the file type.
+async fn export<F: SheetFile, S>(
     state: &AppState,
     context: &RequestContext,
     auth: &StaffAuth,
     filter: Filter<S>,
+    run: impl AsyncFnOnce(&AppState, &RequestContext, &Principal, Format, Filter<S>) -> AppResult<Export>,
 ) -> ExportResult<F> {
-    let export = S::export(state, context, &auth.0, F::FORMAT, filter).await?;
+    let export = run(state, context, &auth.0, F::FORMAT, filter).await?;
     Ok(Download::new(export.file_name, export.body))
 }
 
@@ -120,7 +87,7 @@ impl ExportApi {
         #[oai(default)] reveal: Query<bool>,
     ) -> ExportResult<Csv> {
         let filter = filter(region_code.0, status.0, from.0, to.0, reveal.0)?;
-        export(&state, &context, &auth, filter).await
+        export(&state, &context, &auth, filter, exports::applications).await
     }
 
     /// Export applications as XLSX
@@ -148,7 +115,7 @@ impl ExportApi {
         #[oai(default)] reveal: Query<bool>,
     ) -> ExportResult<Xlsx> {
         let filter = filter(region_code.0, status.0, from.0, to.0, reveal.0)?;
-        export(&state, &context, &auth, filter).await
+        export(&state, &context, &auth, filter, exports::applications).await
     }
 
     /// Export wage reports as CSV
@@ -179,7 +146,7 @@ impl ExportApi {
         #[oai(default)] reveal: Query<bool>,
     ) -> ExportResult<Csv> {
         let filter = filter(region_code.0, status.0, from.0, to.0, reveal.0)?;
-        export(&state, &context, &auth, filter).await
+        export(&state, &context, &auth, filter, exports::wage_reports).await
     }
 
     /// Export wage reports as XLSX
@@ -207,6 +174,6 @@ impl ExportApi {
         #[oai(default)] reveal: Query<bool>,
     ) -> ExportResult<Xlsx> {
         let filter = filter(region_code.0, status.0, from.0, to.0, reveal.0)?;
-        export(&state, &context, &auth, filter).await
+        export(&state, &context, &auth, filter, exports::wage_reports).await
     }
 }
