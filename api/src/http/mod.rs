@@ -5,6 +5,7 @@ pub mod client_address;
 pub mod download;
 pub mod gateway;
 pub mod json_body;
+pub mod params;
 pub mod problem;
 pub mod rendered_json;
 pub mod route_table;

@@ -7,20 +7,20 @@ use poem_openapi::{
 };
 use serde::Deserialize;
 
-use super::{ApiTags, Page, auth::StaffView, check_page, default_page_size, first_page};
+use super::{ApiTags, Page, auth::StaffView};
+use crate::http::params::{PageNumber, PageSize, Paging, RecordId};
 use crate::{
     auth::{Role, Scope, schemes::StaffAuth},
     context::RequestContext,
     domain::{BoundedText, RegionCode, TextType, Username},
-    error::AppResult,
     http::{
         json_body::{JsonBody, present},
         problem::{ApiResult, status},
     },
     services::{
-        audit,
-        calendar::{self, DayKind},
-        clients::{self, NewClient},
+        audit::{self, AuditEntry},
+        calendar::{self, CalendarDay, DayKind},
+        clients::{self, Client, NewClient},
         staff::{self, NewStaff, StaffChange},
     },
     state::AppState,
@@ -105,6 +105,16 @@ pub struct CalendarDayView {
     pub name: String,
 }
 
+impl From<CalendarDay> for CalendarDayView {
+    fn from(day: CalendarDay) -> Self {
+        CalendarDayView {
+            day: day.day,
+            kind: day.kind,
+            name: day.name,
+        }
+    }
+}
+
 #[derive(ApiResponse)]
 pub enum CalendarChanged {
     /// Recorded (or, for DELETE, removed).
@@ -145,6 +155,21 @@ pub struct ClientView {
     pub webhook_url: Option<String>,
 }
 
+impl From<Client> for ClientView {
+    fn from(client: Client) -> Self {
+        ClientView {
+            id: client.id,
+            client_id: client.client_id,
+            name: client.name,
+            scopes: client.scopes,
+            region_code: client.region_code,
+            created_at: client.created_at,
+            revoked_at: client.revoked_at,
+            webhook_url: client.webhook_url,
+        }
+    }
+}
+
 #[derive(Debug, Object)]
 pub struct ClientSecret {
     pub client_id: String,
@@ -180,6 +205,37 @@ pub struct AuditRecord {
     pub details: Option<serde_json::Value>,
 }
 
+impl From<AuditEntry> for AuditRecord {
+    fn from(entry: AuditEntry) -> Self {
+        AuditRecord {
+            id: entry.id,
+            at: entry.at,
+            actor_type: entry.actor_type,
+            actor_id: entry.actor_id,
+            action: entry.action,
+            target_type: entry.target_type,
+            target_id: entry.target_id,
+            region_code: entry.region_code,
+            outcome: entry.outcome,
+            ip: entry.ip,
+            request_id: entry.request_id,
+            details: entry.details,
+        }
+    }
+}
+
+impl From<StaffCreate> for NewStaff {
+    fn from(body: StaffCreate) -> Self {
+        NewStaff {
+            username: body.username,
+            display_name: body.display_name.into_inner(),
+            password: body.password.into_inner(),
+            roles: body.roles,
+            region_code: body.region_code,
+        }
+    }
+}
+
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Administration")]
 impl AdminApi {
     /// Create a staff account
@@ -196,14 +252,7 @@ impl AdminApi {
         StaffCreated,
         { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
     > {
-        let body = body.0;
-        let new = NewStaff {
-            username: body.username,
-            display_name: body.display_name.into_inner(),
-            password: body.password.into_inner(),
-            roles: body.roles,
-            region_code: body.region_code,
-        };
+        let new = NewStaff::from(body.0);
         let member = staff::create(
             &state.db,
             &state.regions,
@@ -224,21 +273,16 @@ impl AdminApi {
         &self,
         state: Data<&AppState>,
         auth: StaffAuth,
-        #[oai(default = "first_page", validator(minimum(value = "1"), maximum(value = "100000")))] page: Query<u32>,
-        #[oai(
-            default = "default_page_size",
-            validator(minimum(value = "1"), maximum(value = "100"))
-        )]
-        page_size: Query<u32>,
+        page: Query<PageNumber>,
+        page_size: Query<PageSize>,
     ) -> ApiResult<Json<Page<StaffView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
-        check_page(page.0, page_size.0)?;
-        let (members, total) = staff::list(&state, &auth.0, page.0, page_size.0).await?;
-        Ok(Json(Page {
-            items: members.into_iter().map(StaffView::from).collect(),
+        let paging = Paging::new(page.0, page_size.0)?;
+        let (members, total) = staff::list(&state, &auth.0, paging.page, paging.page_size).await?;
+        Ok(Json(Page::new(
+            members.into_iter().map(StaffView::from).collect(),
             total,
-            page: page.0,
-            page_size: page_size.0,
-        }))
+            paging,
+        )))
     }
 
     /// Change a staff account
@@ -252,7 +296,7 @@ impl AdminApi {
         state: Data<&AppState>,
         context: Data<&RequestContext>,
         auth: StaffAuth,
-        #[oai(validator(max_length = 36))] id: Path<String>,
+        id: Path<RecordId>,
         body: JsonBody<StaffPatch>,
     ) -> ApiResult<Json<StaffView>, { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN }> {
         let body = body.0;
@@ -277,28 +321,8 @@ impl AdminApi {
         state: Data<&AppState>,
         auth: StaffAuth,
     ) -> ApiResult<Json<Vec<ClientView>>, { status::FORBIDDEN | status::SIGNED_IN }> {
-        let rows = clients::list(&state, &auth.0).await?;
-        Ok(Json(
-            rows.into_iter()
-                .map(|c| {
-                    Ok(ClientView {
-                        region_code: clients::region_of(&c)?,
-                        id: c.id,
-                        client_id: c.client_id,
-                        name: c.name,
-                        scopes: c
-                            .scopes
-                            .split(' ')
-                            .filter(|s| !s.is_empty())
-                            .map(str::to_owned)
-                            .collect(),
-                        created_at: c.created_at,
-                        revoked_at: c.revoked_at,
-                        webhook_url: c.webhook_url,
-                    })
-                })
-                .collect::<AppResult<_>>()?,
-        ))
+        let clients = clients::list(&state, &auth.0).await?;
+        Ok(Json(clients.into_iter().map(ClientView::from).collect()))
     }
 
     /// Rotate a client's secret
@@ -315,7 +339,7 @@ impl AdminApi {
         state: Data<&AppState>,
         context: Data<&RequestContext>,
         auth: StaffAuth,
-        #[oai(validator(max_length = 36))] id: Path<String>,
+        id: Path<RecordId>,
     ) -> ApiResult<
         Json<ClientSecret>,
         { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
@@ -337,7 +361,7 @@ impl AdminApi {
         state: Data<&AppState>,
         context: Data<&RequestContext>,
         auth: StaffAuth,
-        #[oai(validator(max_length = 36))] id: Path<String>,
+        id: Path<RecordId>,
     ) -> ApiResult<ClientRevoked, { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN }>
     {
         clients::revoke(&state, &context, &auth.0, &id.0).await?;
@@ -357,43 +381,19 @@ impl AdminApi {
         #[oai(validator(max_length = 64))] action: Query<Option<String>>,
         from: Query<Option<chrono::DateTime<chrono::Utc>>>,
         to: Query<Option<chrono::DateTime<chrono::Utc>>>,
-        #[oai(default = "first_page", validator(minimum(value = "1"), maximum(value = "100000")))] page: Query<u32>,
-        #[oai(
-            default = "default_page_size",
-            validator(minimum(value = "1"), maximum(value = "100"))
-        )]
-        page_size: Query<u32>,
+        page: Query<PageNumber>,
+        page_size: Query<PageSize>,
     ) -> ApiResult<Json<Page<AuditRecord>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
-        check_page(page.0, page_size.0)?;
+        let paging = Paging::new(page.0, page_size.0)?;
         let filter = audit::Filter {
             actor: actor.0,
             action: action.0,
             from: from.0,
             to: to.0,
         };
-        let (rows, total) = audit::query(&state.db, &state.regions, &auth.0, filter, page.0, page_size.0).await?;
-        Ok(Json(Page {
-            items: rows
-                .into_iter()
-                .map(|r| AuditRecord {
-                    id: r.id,
-                    at: r.at,
-                    actor_type: r.actor_type,
-                    actor_id: r.actor_id,
-                    action: r.action,
-                    target_type: r.target_type,
-                    target_id: r.target_id,
-                    region_code: r.region_code.and_then(|code| RegionCode::parse(&code).ok()),
-                    outcome: r.outcome,
-                    ip: r.ip,
-                    request_id: r.request_id,
-                    details: r.details.and_then(|d| serde_json::from_str(&d).ok()),
-                })
-                .collect(),
-            total,
-            page: page.0,
-            page_size: page_size.0,
-        }))
+        let (rows, total) = audit::query(&state, &auth.0, filter, paging.page, paging.page_size).await?;
+        let items = rows.into_iter().map(AuditRecord::from).collect();
+        Ok(Json(Page::new(items, total, paging)))
     }
 
     /// The working-day calendar of a year
@@ -407,17 +407,7 @@ impl AdminApi {
         #[oai(validator(minimum(value = "2000"), maximum(value = "2100")))] year: Query<i32>,
     ) -> ApiResult<Json<Vec<CalendarDayView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
         let days = calendar::list_year(&state.db, &auth.0, year.0).await?;
-        Ok(Json(
-            days.into_iter()
-                .filter_map(|d| {
-                    DayKind::parse(&d.kind).map(|kind| CalendarDayView {
-                        day: d.day,
-                        kind,
-                        name: d.name,
-                    })
-                })
-                .collect(),
-        ))
+        Ok(Json(days.into_iter().map(CalendarDayView::from).collect()))
     }
 
     /// Record a holiday or an adjusted working day

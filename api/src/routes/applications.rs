@@ -10,7 +10,8 @@ use poem_openapi::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{ApiTags, Page, check_page, default_page_size, first_page};
+use super::{ApiTags, Page, idempotent};
+use crate::http::params::{IdempotencyKey, PageNumber, PageSize, Paging, RecordId, Version};
 use crate::{
     auth::schemes::{StaffAuth, WorkerAuth},
     context::RequestContext,
@@ -19,12 +20,9 @@ use crate::{
         json_body::{JsonBody, present},
         problem::{ApiResult, status},
     },
-    services::{
-        applications::{
-            self, Application, Decision, NewApplication, Payment, QueueFilter, Review, TimelineEntry,
-            status::ApplicationStatus,
-        },
-        idempotency,
+    services::applications::{
+        self, Application, Decision, NewApplication, Payment, QueueFilter, Review, TimelineEntry,
+        status::ApplicationStatus,
     },
     state::AppState,
 };
@@ -134,8 +132,7 @@ pub struct ApplicationDetail {
 
 #[derive(Debug, Object, Deserialize, Serialize)]
 pub struct ApplicationCreate {
-    #[oai(validator(min_length = 1, max_length = 36))]
-    pub program_id: String,
+    pub program_id: RecordId,
     /// Answers to the program's form, by field key.
     #[serde(default)]
     #[oai(default)]
@@ -166,8 +163,7 @@ pub enum CreatedResponse {
 
 #[derive(Debug, Object, Deserialize)]
 pub struct ApplicationUpdate {
-    #[oai(validator(minimum(value = "1"), maximum(value = "2147483647")))]
-    pub expected_version: i32,
+    pub expected_version: Version,
     #[serde(default)]
     #[oai(default)]
     pub answers: BTreeMap<String, Value>,
@@ -227,8 +223,7 @@ pub struct ReviewBody {
     #[serde(default, deserialize_with = "present")]
     pub comment: Option<BoundedText<1, 1000>>,
     /// The version the reviewer saw; a stale one gets 409.
-    #[oai(validator(minimum(value = "1"), maximum(value = "2147483647")))]
-    pub expected_version: i32,
+    pub expected_version: Version,
     /// Defaults to the amount the program's rule gives; never more.
     #[serde(default, deserialize_with = "present")]
     #[oai(validator(minimum(value = "1"), maximum(value = "100000000000")))]
@@ -238,8 +233,7 @@ pub struct ReviewBody {
 #[derive(Debug, Object, Deserialize)]
 pub struct StartReviewBody {
     /// The version the reviewer saw; a stale one gets 409.
-    #[oai(validator(minimum(value = "1"), maximum(value = "2147483647")))]
-    pub expected_version: i32,
+    pub expected_version: Version,
 }
 
 #[derive(Debug, Object, Deserialize)]
@@ -249,8 +243,14 @@ pub struct DisburseBody {
     pub amount_fen: i64,
     /// The payment's reference in the finance system.
     pub reference: BoundedText<1, 64>,
-    #[oai(validator(minimum(value = "1"), maximum(value = "2147483647")))]
-    pub expected_version: i32,
+    pub expected_version: Version,
+}
+
+fn queue_item(application: Application, now: DateTime<Utc>) -> QueueItem {
+    QueueItem {
+        age_days: application.submitted_at.map_or(0, |at| (now - at).num_days()),
+        application: application_view(application),
+    }
 }
 
 fn answers(map: BTreeMap<String, Value>) -> Map<String, Value> {
@@ -273,20 +273,19 @@ impl ApplicationApi {
         context: Data<&RequestContext>,
         auth: WorkerAuth,
         /// 1 to 255 characters, new for every new application (e.g. a UUID).
-        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
-        idempotency_key: Header<String>,
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<IdempotencyKey>,
         body: JsonBody<ApplicationCreate>,
     ) -> ApiResult<CreatedResponse, { status::BODY | status::CONFLICT | status::UNPROCESSABLE | status::SIGNED_IN }>
     {
-        let hash = idempotency::request_hash("createApplication", &body.0);
-        let body = body.0;
+        let (once, body) = idempotent("createApplication", idempotency_key, body);
         let new = NewApplication {
-            program_id: body.program_id,
+            program_id: body.program_id.into_inner(),
             answers: answers(body.answers),
             attachment_ids: BoundedText::into_strings(body.attachment_ids),
             submit: body.submit,
         };
-        let created = applications::create(&state, &context, &auth.0, &idempotency_key.0, hash, new).await?;
+        let created = applications::create(&state, &context, &auth.0, &once.key, once.hash, new).await?;
         Ok(CreatedResponse::Created(Json(ApplicationCreated {
             id: created.id,
             application_no: created.application_no,
@@ -300,21 +299,16 @@ impl ApplicationApi {
         &self,
         state: Data<&AppState>,
         auth: WorkerAuth,
-        #[oai(default = "first_page", validator(minimum(value = "1"), maximum(value = "100000")))] page: Query<u32>,
-        #[oai(
-            default = "default_page_size",
-            validator(minimum(value = "1"), maximum(value = "100"))
-        )]
-        page_size: Query<u32>,
+        page: Query<PageNumber>,
+        page_size: Query<PageSize>,
     ) -> ApiResult<Json<Page<ApplicationView>>, { status::BAD_REQUEST | status::SIGNED_IN }> {
-        check_page(page.0, page_size.0)?;
-        let (items, total) = applications::list_own(&state, &auth.0, page.0, page_size.0).await?;
-        Ok(Json(Page {
-            items: items.into_iter().map(application_view).collect(),
+        let paging = Paging::new(page.0, page_size.0)?;
+        let (items, total) = applications::list_own(&state, &auth.0, paging.page, paging.page_size).await?;
+        Ok(Json(Page::new(
+            items.into_iter().map(application_view).collect(),
             total,
-            page: page.0,
-            page_size: page_size.0,
-        }))
+            paging,
+        )))
     }
 
     /// Get my application with its timeline
@@ -323,7 +317,7 @@ impl ApplicationApi {
         &self,
         state: Data<&AppState>,
         auth: WorkerAuth,
-        #[oai(validator(max_length = 36))] id: Path<String>,
+        id: Path<RecordId>,
     ) -> ApiResult<Json<ApplicationDetail>, { status::BAD_REQUEST | status::NOT_FOUND | status::SIGNED_IN }> {
         let (application, timeline) = applications::get_own(&state, &auth.0, &id.0).await?;
         Ok(Json(ApplicationDetail {
@@ -339,7 +333,7 @@ impl ApplicationApi {
         state: Data<&AppState>,
         context: Data<&RequestContext>,
         auth: WorkerAuth,
-        #[oai(validator(max_length = 36))] id: Path<String>,
+        id: Path<RecordId>,
         body: JsonBody<ApplicationUpdate>,
     ) -> ApiResult<Json<ApplicationView>, { status::BODY | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN }>
     {
@@ -349,7 +343,7 @@ impl ApplicationApi {
             &context,
             &auth.0,
             &id.0,
-            body.expected_version,
+            body.expected_version.get(),
             answers(body.answers),
             BoundedText::into_strings(body.attachment_ids),
         )
@@ -368,7 +362,7 @@ impl ApplicationApi {
         state: Data<&AppState>,
         context: Data<&RequestContext>,
         auth: WorkerAuth,
-        #[oai(validator(max_length = 36))] id: Path<String>,
+        id: Path<RecordId>,
     ) -> ApiResult<
         Json<ApplicationView>,
         { status::BAD_REQUEST | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
@@ -389,7 +383,7 @@ impl ApplicationApi {
         state: Data<&AppState>,
         context: Data<&RequestContext>,
         auth: WorkerAuth,
-        #[oai(validator(max_length = 36))] id: Path<String>,
+        id: Path<RecordId>,
     ) -> ApiResult<
         Json<ApplicationView>,
         { status::BAD_REQUEST | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
@@ -414,35 +408,21 @@ impl ApplicationApi {
         state: Data<&AppState>,
         auth: StaffAuth,
         status: Query<Option<ApplicationStatus>>,
-        #[oai(validator(max_length = 36))] program_id: Query<Option<String>>,
+        program_id: Query<Option<RecordId>>,
         region_code: Query<Option<RegionCode>>,
-        #[oai(default = "first_page", validator(minimum(value = "1"), maximum(value = "100000")))] page: Query<u32>,
-        #[oai(
-            default = "default_page_size",
-            validator(minimum(value = "1"), maximum(value = "100"))
-        )]
-        page_size: Query<u32>,
+        page: Query<PageNumber>,
+        page_size: Query<PageSize>,
     ) -> ApiResult<Json<Page<QueueItem>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
-        check_page(page.0, page_size.0)?;
+        let paging = Paging::new(page.0, page_size.0)?;
         let filter = QueueFilter {
             status: status.0,
-            program_id: program_id.0,
+            program_id: program_id.0.map(RecordId::into_inner),
             region: region_code.0,
         };
-        let (items, total) = applications::queue(&state, &auth.0, filter, page.0, page_size.0).await?;
+        let (items, total) = applications::queue(&state, &auth.0, filter, paging.page, paging.page_size).await?;
         let now = Utc::now();
-        Ok(Json(Page {
-            items: items
-                .into_iter()
-                .map(|a| QueueItem {
-                    age_days: a.submitted_at.map_or(0, |at| (now - at).num_days()),
-                    application: application_view(a),
-                })
-                .collect(),
-            total,
-            page: page.0,
-            page_size: page_size.0,
-        }))
+        let items = items.into_iter().map(|a| queue_item(a, now)).collect();
+        Ok(Json(Page::new(items, total, paging)))
     }
 
     /// A case, for staff
@@ -460,7 +440,7 @@ impl ApplicationApi {
         &self,
         state: Data<&AppState>,
         auth: StaffAuth,
-        #[oai(validator(max_length = 36))] id: Path<String>,
+        id: Path<RecordId>,
     ) -> ApiResult<
         Json<StaffApplicationDetail>,
         { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN },
@@ -490,7 +470,7 @@ impl ApplicationApi {
         state: Data<&AppState>,
         context: Data<&RequestContext>,
         auth: StaffAuth,
-        #[oai(validator(max_length = 36))] id: Path<String>,
+        id: Path<RecordId>,
     ) -> ApiResult<Json<Revealed>, { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN }>
     {
         let applicant = applications::reveal(&state, &context, &auth.0, &id.0).await?;
@@ -517,13 +497,14 @@ impl ApplicationApi {
         state: Data<&AppState>,
         context: Data<&RequestContext>,
         auth: StaffAuth,
-        #[oai(validator(max_length = 36))] id: Path<String>,
+        id: Path<RecordId>,
         body: JsonBody<StartReviewBody>,
     ) -> ApiResult<
         Json<ApplicationView>,
         { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
     > {
-        let application = applications::start_review(&state, &context, &auth.0, &id.0, body.0.expected_version).await?;
+        let application =
+            applications::start_review(&state, &context, &auth.0, &id.0, body.0.expected_version.get()).await?;
         Ok(Json(application_view(application)))
     }
 
@@ -543,7 +524,7 @@ impl ApplicationApi {
         state: Data<&AppState>,
         context: Data<&RequestContext>,
         auth: StaffAuth,
-        #[oai(validator(max_length = 36))] id: Path<String>,
+        id: Path<RecordId>,
         body: JsonBody<ReviewBody>,
     ) -> ApiResult<
         Json<ApplicationView>,
@@ -557,7 +538,7 @@ impl ApplicationApi {
                 DecisionName::Return => Decision::Return,
             },
             comment: body.comment.map(BoundedText::into_inner),
-            expected_version: body.expected_version,
+            expected_version: body.expected_version.get(),
             approved_amount_fen: body.approved_amount_fen,
         };
         Ok(Json(application_view(
@@ -576,7 +557,7 @@ impl ApplicationApi {
         state: Data<&AppState>,
         context: Data<&RequestContext>,
         auth: StaffAuth,
-        #[oai(validator(max_length = 36))] id: Path<String>,
+        id: Path<RecordId>,
         body: JsonBody<DisburseBody>,
     ) -> ApiResult<
         Json<ApplicationView>,
@@ -585,7 +566,7 @@ impl ApplicationApi {
         let payment = Payment {
             amount_fen: body.0.amount_fen,
             reference: body.0.reference.into_inner(),
-            expected_version: body.0.expected_version,
+            expected_version: body.0.expected_version.get(),
         };
         let application = applications::disburse(&state, &context, &auth.0, &id.0, payment).await?;
         Ok(Json(application_view(application)))

@@ -180,6 +180,34 @@ pub enum LoggedOut {
 
 /// HTTP Basic credentials (RFC 6749 §2.3.1), percent-decoding not needed for
 /// the client ids and secrets this service issues.
+/// The grant's fields, the client's id and secret from HTTP Basic when it sent them.
+fn token_request<'a>(basic: Option<&'a (String, String)>, form: &'a ClientCredentialsForm) -> TokenRequest<'a> {
+    TokenRequest {
+        grant_type: Some(form.grant_type.as_str()).filter(|g| !g.is_empty()),
+        client_id: basic.map(|(id, _)| id.as_str()).or(form.client_id.as_deref()),
+        client_secret: basic.map(|(_, s)| s.as_str()).or(form.client_secret.as_deref()),
+        scope: form.scope.as_deref(),
+    }
+}
+
+fn token_response(outcome: Result<(Issued, Vec<Scope>), TokenRefusal>, context: &RequestContext) -> TokenResponse {
+    match outcome {
+        Ok((issued, scopes)) => TokenResponse::Issued(
+            Json(ClientToken {
+                access_token: issued.access_token,
+                token_type: BEARER.to_owned(),
+                expires_in: issued.expires_in,
+                scope: scopes.iter().map(|s: &Scope| s.as_str()).collect::<Vec<_>>().join(" "),
+            }),
+            "no-store".to_owned(),
+        ),
+        Err(TokenRefusal::InvalidClient) => {
+            TokenResponse::InvalidClient(Json(oauth_error(TokenRefusal::InvalidClient, context)))
+        }
+        Err(refusal) => TokenResponse::BadRequest(Json(oauth_error(refusal, context))),
+    }
+}
+
 fn basic_credentials(req: &Request) -> Option<(String, String)> {
     use base64::Engine;
     let value = req.headers().get(poem::http::header::AUTHORIZATION)?.to_str().ok()?;
@@ -314,32 +342,7 @@ impl AuthApi {
         form: Form<ClientCredentialsForm>,
     ) -> ApiResult<TokenResponse, { status::PAYLOAD_TOO_LARGE | status::UNSUPPORTED_MEDIA_TYPE | status::ANY }> {
         let basic = basic_credentials(req);
-        let request = TokenRequest {
-            grant_type: Some(form.0.grant_type.as_str()).filter(|g| !g.is_empty()),
-            client_id: basic
-                .as_ref()
-                .map(|(id, _)| id.as_str())
-                .or(form.0.client_id.as_deref()),
-            client_secret: basic
-                .as_ref()
-                .map(|(_, s)| s.as_str())
-                .or(form.0.client_secret.as_deref()),
-            scope: form.0.scope.as_deref(),
-        };
-        Ok(match clients::issue_token(&state, &context, request).await? {
-            Ok((issued, scopes)) => TokenResponse::Issued(
-                Json(ClientToken {
-                    access_token: issued.access_token,
-                    token_type: BEARER.to_owned(),
-                    expires_in: issued.expires_in,
-                    scope: scopes.iter().map(|s: &Scope| s.as_str()).collect::<Vec<_>>().join(" "),
-                }),
-                "no-store".to_owned(),
-            ),
-            Err(TokenRefusal::InvalidClient) => {
-                TokenResponse::InvalidClient(Json(oauth_error(TokenRefusal::InvalidClient, &context)))
-            }
-            Err(refusal) => TokenResponse::BadRequest(Json(oauth_error(refusal, &context))),
-        })
+        let outcome = clients::issue_token(&state, &context, token_request(basic.as_ref(), &form.0)).await?;
+        Ok(token_response(outcome, &context))
     }
 }

@@ -4,16 +4,18 @@ use poem_openapi::{OpenApi, param::Query};
 
 use super::ApiTags;
 use crate::{
-    auth::schemes::StaffAuth,
+    auth::{Principal, schemes::StaffAuth},
     context::RequestContext,
     domain::{RegionCode, china_time::DaySpan},
+    error::AppResult,
     http::{
         download::{Csv, Download, SheetFile, Xlsx},
         problem::{ApiResult, status},
     },
+    infra::spreadsheet::Format,
     services::{
         applications::status::ApplicationStatus,
-        exports::{self, Filter},
+        exports::{self, Export, Filter},
         wage_reports::ReportStatus,
     },
     state::AppState,
@@ -23,39 +25,32 @@ pub struct ExportApi;
 
 type ExportResult<F> = ApiResult<Download<F>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }>;
 
+/// What every export handler does with its filters, whatever the cases
+/// (`run`, the service's export) and the file type.
+async fn export<F: SheetFile, S>(
+    state: &AppState,
+    context: &RequestContext,
+    auth: &StaffAuth,
+    filter: Filter<S>,
+    run: impl AsyncFnOnce(&AppState, &RequestContext, &Principal, Format, Filter<S>) -> AppResult<Export>,
+) -> ExportResult<F> {
+    let export = run(state, context, &auth.0, F::FORMAT, filter).await?;
+    Ok(Download::new(export.file_name, export.body))
+}
+
 fn filter<S>(
     region_code: Option<RegionCode>,
     status: Option<S>,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
     reveal: bool,
-) -> Result<Filter<S>, crate::error::AppError> {
+) -> AppResult<Filter<S>> {
     Ok(Filter {
         region: region_code,
         status,
         span: DaySpan::new(from, to)?,
         reveal,
     })
-}
-
-async fn applications<F: SheetFile>(
-    state: &AppState,
-    context: &RequestContext,
-    auth: &StaffAuth,
-    filter: Filter<ApplicationStatus>,
-) -> ExportResult<F> {
-    let export = exports::applications(state, context, &auth.0, F::FORMAT, filter).await?;
-    Ok(Download::new(export.file_name, export.body))
-}
-
-async fn wage_reports<F: SheetFile>(
-    state: &AppState,
-    context: &RequestContext,
-    auth: &StaffAuth,
-    filter: Filter<ReportStatus>,
-) -> ExportResult<F> {
-    let export = exports::wage_reports(state, context, &auth.0, F::FORMAT, filter).await?;
-    Ok(Download::new(export.file_name, export.body))
 }
 
 /// Each export takes the same filters: `region_code` inside the caller's
@@ -92,7 +87,7 @@ impl ExportApi {
         #[oai(default)] reveal: Query<bool>,
     ) -> ExportResult<Csv> {
         let filter = filter(region_code.0, status.0, from.0, to.0, reveal.0)?;
-        applications(&state, &context, &auth, filter).await
+        export(&state, &context, &auth, filter, exports::applications).await
     }
 
     /// Export applications as XLSX
@@ -120,7 +115,7 @@ impl ExportApi {
         #[oai(default)] reveal: Query<bool>,
     ) -> ExportResult<Xlsx> {
         let filter = filter(region_code.0, status.0, from.0, to.0, reveal.0)?;
-        applications(&state, &context, &auth, filter).await
+        export(&state, &context, &auth, filter, exports::applications).await
     }
 
     /// Export wage reports as CSV
@@ -151,7 +146,7 @@ impl ExportApi {
         #[oai(default)] reveal: Query<bool>,
     ) -> ExportResult<Csv> {
         let filter = filter(region_code.0, status.0, from.0, to.0, reveal.0)?;
-        wage_reports(&state, &context, &auth, filter).await
+        export(&state, &context, &auth, filter, exports::wage_reports).await
     }
 
     /// Export wage reports as XLSX
@@ -179,6 +174,6 @@ impl ExportApi {
         #[oai(default)] reveal: Query<bool>,
     ) -> ExportResult<Xlsx> {
         let filter = filter(region_code.0, status.0, from.0, to.0, reveal.0)?;
-        wage_reports(&state, &context, &auth, filter).await
+        export(&state, &context, &auth, filter, exports::wage_reports).await
     }
 }

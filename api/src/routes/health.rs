@@ -53,6 +53,22 @@ impl Example for Ready {
     }
 }
 
+/// 503 naming the dependencies that did not answer, with every check.
+fn not_ready(readiness: &health::Readiness, checks: std::collections::BTreeMap<String, String>) -> AppError {
+    let failed: Vec<_> = readiness
+        .checks
+        .iter()
+        .filter(|c| !c.up)
+        .map(|c| c.dependency.as_str())
+        .collect();
+    AppError::new(ErrorCode::DependencyUnavailable)
+        .with_message(Localized::new(
+            format!("服务暂不可用：{} 无响应。", failed.join("、")),
+            format!("Not ready: {} not answering.", failed.join(", ")),
+        ))
+        .with_details(serde_json::json!({ "checks": checks }))
+}
+
 #[OpenApi(tag = "ApiTags::Operations")]
 impl HealthApi {
     /// Liveness: 200 while the process runs.
@@ -78,19 +94,7 @@ impl HealthApi {
                 checks,
             }));
         }
-        let failed: Vec<_> = readiness
-            .checks
-            .iter()
-            .filter(|c| !c.up)
-            .map(|c| c.dependency.as_str())
-            .collect();
-        Err(AppError::new(ErrorCode::DependencyUnavailable)
-            .with_message(Localized::new(
-                format!("服务暂不可用：{} 无响应。", failed.join("、")),
-                format!("Not ready: {} not answering.", failed.join(", ")),
-            ))
-            .with_details(serde_json::json!({ "checks": checks }))
-            .into())
+        Err(not_ready(&readiness, checks).into())
     }
 
     /// Metrics in the Prometheus text format.

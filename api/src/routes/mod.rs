@@ -8,6 +8,7 @@ pub mod health;
 pub mod identity;
 pub mod integrations;
 pub mod me;
+pub mod personal_data;
 pub mod policies;
 pub mod programs;
 pub mod regions;
@@ -18,10 +19,18 @@ pub mod wage_reports;
 
 use poem_openapi::{
     Object, Tags,
+    param::Header,
     types::{ParseFromJSON, ToJSON, Type},
 };
+use serde::Serialize;
 
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::{
+    http::{
+        json_body::JsonBody,
+        params::{IdempotencyKey, Paging},
+    },
+    services::idempotency,
+};
 
 #[derive(Tags)]
 pub enum ApiTags {
@@ -94,33 +103,18 @@ pub fn apis() -> Apis {
     )
 }
 
-pub fn first_page() -> u32 {
-    1
+/// A create made idempotent: its key, and the hash of what it asks, which a
+/// retry with the same key must match.
+pub struct Idempotent {
+    pub key: IdempotencyKey,
+    pub hash: String,
 }
 
-pub fn default_page_size() -> u32 {
-    DEFAULT_PAGE_SIZE
-}
-
-pub const DEFAULT_PAGE_SIZE: u32 = 20;
-pub const MAX_PAGE_SIZE: u32 = 100;
-
-/// How deep a list pages: its pages reach the first 10,000 rows. A deeper
-/// page makes the database step over every row before it; narrower filters
-/// reach the same rows for the cost of page 1.
-pub const MAX_PAGED_ROWS: u64 = 10_000;
-
-/// The check every paged list makes of its `page` and `page_size` before it
-/// queries (their single ranges are in each route's validators).
-pub fn check_page(page: u32, page_size: u32) -> AppResult<()> {
-    if u64::from(page) * u64::from(page_size) > MAX_PAGED_ROWS {
-        return Err(AppError::new(ErrorCode::PageTooDeep).with_details(serde_json::json!({
-            "max_rows": MAX_PAGED_ROWS,
-            "page": page,
-            "page_size": page_size,
-        })));
-    }
-    Ok(())
+/// Takes a create's `Idempotency-Key` and body apart: the key with the hash of
+/// the operation and body, and the body itself.
+pub fn idempotent<T: Serialize>(operation: &str, key: Header<IdempotencyKey>, body: JsonBody<T>) -> (Idempotent, T) {
+    let hash = idempotency::request_hash(operation, &body.0);
+    (Idempotent { key: key.0, hash }, body.0)
 }
 
 /// One page of a list.
@@ -134,24 +128,30 @@ pub struct Page<T: Type + ParseFromJSON + ToJSON> {
 }
 
 impl<T: Type + ParseFromJSON + ToJSON> Page<T> {
-    /// Cuts one page out of a list already held in memory.
-    pub fn slice<S>(all: &[S], page: u32, page_size: u32, map: impl Fn(&S) -> T) -> Self {
-        let start = (page.saturating_sub(1) as usize).saturating_mul(page_size as usize);
+    /// The page `paging` asked for, holding `items` of `total`.
+    pub fn new(items: Vec<T>, total: u64, paging: Paging) -> Self {
         Page {
-            items: all.iter().skip(start).take(page_size as usize).map(map).collect(),
-            total: all.len() as u64,
-            page,
-            page_size,
+            items,
+            total,
+            page: paging.page,
+            page_size: paging.page_size,
         }
     }
 
     /// A page the service has already cut, with how many match in all.
-    pub fn of<S>(items: Vec<S>, total: u64, page: u32, page_size: u32, map: impl FnMut(S) -> T) -> Self {
-        Page {
-            items: items.into_iter().map(map).collect(),
-            total,
-            page,
-            page_size,
-        }
+    pub fn of<S>(items: Vec<S>, total: u64, paging: Paging, map: impl FnMut(S) -> T) -> Self {
+        Page::new(items.into_iter().map(map).collect(), total, paging)
+    }
+
+    /// Cuts one page out of a list already held in memory.
+    pub fn slice<S>(all: &[S], paging: Paging, map: impl Fn(&S) -> T) -> Self {
+        let start = (paging.page.saturating_sub(1) as usize).saturating_mul(paging.page_size as usize);
+        let items = all
+            .iter()
+            .skip(start)
+            .take(paging.page_size as usize)
+            .map(map)
+            .collect();
+        Page::new(items, all.len() as u64, paging)
     }
 }

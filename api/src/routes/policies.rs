@@ -7,7 +7,8 @@ use poem_openapi::{
 };
 use serde::Deserialize;
 
-use super::{ApiTags, Page, check_page, default_page_size, first_page};
+use super::{ApiTags, Page};
+use crate::http::params::{PageNumber, PageSize, Paging, RecordId, Version};
 use crate::{
     auth::schemes::{OptionalStaffAuth, StaffAuth},
     context::RequestContext,
@@ -19,7 +20,10 @@ use crate::{
         rendered_json::RenderedJson,
     },
     regions::RegionDirectory,
-    services::policies::{self, Policy, PolicyCategory, PolicyDraft, PolicyStatus, Search, index::Hit},
+    services::policies::{
+        self, Policy, PolicyCategory, PolicyDraft, PolicyStatus, Search,
+        index::{Hit, Results},
+    },
     state::AppState,
 };
 
@@ -54,6 +58,11 @@ pub struct PolicyHit {
     pub audience_tags: Vec<String>,
     /// Relevance (BM25F); 0 when no words were searched.
     pub score: f32,
+}
+
+fn hits_page(results: Results, regions: &RegionDirectory, paging: Paging) -> Page<PolicyHit> {
+    let hits = results.hits.into_iter().map(|hit| hit_view(hit, regions)).collect();
+    Page::new(hits, results.total as u64, paging)
 }
 
 fn hit_view(hit: Hit, regions: &RegionDirectory) -> PolicyHit {
@@ -168,8 +177,7 @@ pub struct PolicyWrite {
     pub audience_tags: Vec<BoundedText<1, 40>>,
     /// The policy this one implements.
     #[serde(default, deserialize_with = "present")]
-    #[oai(validator(min_length = 1, max_length = 36))]
-    pub parent_id: Option<String>,
+    pub parent_id: Option<RecordId>,
 }
 
 impl PolicyWrite {
@@ -190,7 +198,7 @@ impl PolicyWrite {
             other => other,
         };
         Ok(PolicyDraft {
-            parent_id: self.parent_id,
+            parent_id: self.parent_id.map(RecordId::into_inner),
             title: self.title.into_inner(),
             summary: self.summary.into_inner(),
             body: self.body.into_inner(),
@@ -211,8 +219,7 @@ impl PolicyWrite {
 #[derive(Debug, Object, Deserialize)]
 pub struct PolicyUpdate {
     /// The `version` last read; a stale one gets 409 `VERSION_CONFLICT`.
-    #[oai(validator(minimum(value = "1"), maximum(value = "2147483647")))]
-    pub expected_version: i32,
+    pub expected_version: Version,
     #[oai(flatten)]
     #[serde(flatten)]
     pub policy: PolicyWrite,
@@ -221,8 +228,7 @@ pub struct PolicyUpdate {
 #[derive(Debug, Object, Deserialize)]
 pub struct VersionCheck {
     /// The `version` last read; a stale one gets 409 `VERSION_CONFLICT`.
-    #[oai(validator(minimum(value = "1"), maximum(value = "2147483647")))]
-    pub expected_version: i32,
+    pub expected_version: Version,
 }
 
 #[derive(ApiResponse)]
@@ -259,14 +265,10 @@ impl PolicyApi {
         /// Also show policies not (or no longer) in force.
         #[oai(default)]
         include_inactive: Query<bool>,
-        #[oai(default = "first_page", validator(minimum(value = "1"), maximum(value = "100000")))] page: Query<u32>,
-        #[oai(
-            default = "default_page_size",
-            validator(minimum(value = "1"), maximum(value = "100"))
-        )]
-        page_size: Query<u32>,
+        page: Query<PageNumber>,
+        page_size: Query<PageSize>,
     ) -> ApiResult<RenderedJson<Page<PolicyHit>>, { status::BAD_REQUEST | status::NOT_FOUND | status::ANY }> {
-        check_page(page.0, page_size.0)?;
+        let paging = Paging::new(page.0, page_size.0)?;
         let body = policies::search(
             &state,
             Search {
@@ -275,21 +277,10 @@ impl PolicyApi {
                 category: category.0,
                 tag: tag.0.as_deref(),
                 include_inactive: include_inactive.0,
-                page: page.0,
-                page_size: page_size.0,
+                page: paging.page,
+                page_size: paging.page_size,
             },
-            |results| {
-                RenderedJson::render(&Page {
-                    items: results
-                        .hits
-                        .into_iter()
-                        .map(|hit| hit_view(hit, &state.regions))
-                        .collect(),
-                    total: results.total as u64,
-                    page: page.0,
-                    page_size: page_size.0,
-                })
-            },
+            |results| RenderedJson::render(&hits_page(results, &state.regions, paging)),
         )?;
         Ok(RenderedJson::from_rendered(body))
     }
@@ -303,7 +294,7 @@ impl PolicyApi {
         &self,
         state: Data<&AppState>,
         auth: OptionalStaffAuth,
-        #[oai(validator(max_length = 36))] id: Path<String>,
+        id: Path<RecordId>,
     ) -> ApiResult<Json<PolicyView>, { status::BAD_REQUEST | status::NOT_FOUND | status::SIGNED_IN }> {
         let policy = policies::get(&state, &id.0, auth.principal()).await?;
         Ok(Json(view(policy, &state.regions)))
@@ -319,21 +310,16 @@ impl PolicyApi {
         state: Data<&AppState>,
         auth: StaffAuth,
         status: Query<Option<PolicyStatus>>,
-        #[oai(default = "first_page", validator(minimum(value = "1"), maximum(value = "100000")))] page: Query<u32>,
-        #[oai(
-            default = "default_page_size",
-            validator(minimum(value = "1"), maximum(value = "100"))
-        )]
-        page_size: Query<u32>,
+        page: Query<PageNumber>,
+        page_size: Query<PageSize>,
     ) -> ApiResult<Json<Page<PolicyView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
-        check_page(page.0, page_size.0)?;
-        let (items, total) = policies::list_for_staff(&state, &auth.0, status.0, page.0, page_size.0).await?;
-        Ok(Json(Page {
-            items: items.into_iter().map(|p| view(p, &state.regions)).collect(),
+        let paging = Paging::new(page.0, page_size.0)?;
+        let (items, total) = policies::list_for_staff(&state, &auth.0, status.0, paging.page, paging.page_size).await?;
+        Ok(Json(Page::new(
+            items.into_iter().map(|p| view(p, &state.regions)).collect(),
             total,
-            page: page.0,
-            page_size: page_size.0,
-        }))
+            paging,
+        )))
     }
 
     /// Create a policy draft
@@ -362,13 +348,13 @@ impl PolicyApi {
         state: Data<&AppState>,
         context: Data<&RequestContext>,
         auth: StaffAuth,
-        #[oai(validator(max_length = 36))] id: Path<String>,
+        id: Path<RecordId>,
         body: JsonBody<PolicyUpdate>,
     ) -> ApiResult<
         Json<PolicyView>,
         { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
     > {
-        let expected = body.0.expected_version;
+        let expected = body.0.expected_version.get();
         let draft = body.0.policy.into_draft()?;
         let policy = policies::update(&state, &context, &auth.0, &id.0, expected, draft).await?;
         Ok(Json(view(policy, &state.regions)))
@@ -385,7 +371,7 @@ impl PolicyApi {
         state: Data<&AppState>,
         context: Data<&RequestContext>,
         auth: StaffAuth,
-        #[oai(validator(max_length = 36))] id: Path<String>,
+        id: Path<RecordId>,
         body: JsonBody<VersionCheck>,
     ) -> ApiResult<
         Json<PolicyView>,
@@ -396,7 +382,7 @@ impl PolicyApi {
             &context,
             &auth.0,
             &id.0,
-            body.0.expected_version,
+            body.0.expected_version.get(),
             PolicyStatus::Published,
         )
         .await?;
@@ -416,7 +402,7 @@ impl PolicyApi {
         state: Data<&AppState>,
         context: Data<&RequestContext>,
         auth: StaffAuth,
-        #[oai(validator(max_length = 36))] id: Path<String>,
+        id: Path<RecordId>,
         body: JsonBody<VersionCheck>,
     ) -> ApiResult<
         Json<PolicyView>,
@@ -427,7 +413,7 @@ impl PolicyApi {
             &context,
             &auth.0,
             &id.0,
-            body.0.expected_version,
+            body.0.expected_version.get(),
             PolicyStatus::Archived,
         )
         .await?;

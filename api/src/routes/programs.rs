@@ -8,6 +8,7 @@ use poem_openapi::{
 use serde::Deserialize;
 
 use super::ApiTags;
+use crate::http::params::{RecordId, Version};
 use crate::{
     auth::schemes::{StaffAuth, WorkerAuth},
     context::RequestContext,
@@ -171,8 +172,7 @@ pub struct ProgramWrite {
     pub region_code: RegionCode,
     pub description: BoundedText<1, 4000>,
     #[serde(default, deserialize_with = "present")]
-    #[oai(validator(min_length = 1, max_length = 36))]
-    pub policy_id: Option<String>,
+    pub policy_id: Option<RecordId>,
     /// `{"type": "fixed", "amount_fen": 500000}`, `{"type": "by_certificate_level", "amounts_fen": {"5": 100000}}` or `{"type": "up_to", "max_fen": 1000000}`.
     pub amount_rule: serde_json::Value,
     /// e.g. `[{"type": "age_between", "min": 16, "max": 60}, {"type": "returning_worker"}]`.
@@ -218,7 +218,7 @@ impl ProgramWrite {
             kind: self.kind,
             region_code: self.region_code,
             description: self.description.into_inner(),
-            policy_id: self.policy_id,
+            policy_id: self.policy_id.map(RecordId::into_inner),
             opens_on: self.opens_on,
             closes_on: self.closes_on,
             period: self.period.into_inner(),
@@ -231,8 +231,7 @@ impl ProgramWrite {
 #[derive(Debug, Object, Deserialize)]
 pub struct ProgramUpdate {
     /// The `version` last read; a stale one gets 409 `VERSION_CONFLICT`.
-    #[oai(validator(minimum(value = "1"), maximum(value = "2147483647")))]
-    pub expected_version: i32,
+    pub expected_version: Version,
     #[oai(flatten)]
     #[serde(flatten)]
     pub program: ProgramWrite,
@@ -269,7 +268,7 @@ impl ProgramApi {
     async fn get(
         &self,
         state: Data<&AppState>,
-        #[oai(validator(max_length = 36))] id: Path<String>,
+        id: Path<RecordId>,
     ) -> ApiResult<Json<ProgramView>, { status::BAD_REQUEST | status::NOT_FOUND | status::ANY }> {
         Ok(Json(program_view(programs::get_public(&state, &id.0).await?)))
     }
@@ -287,7 +286,7 @@ impl ProgramApi {
         &self,
         state: Data<&AppState>,
         auth: WorkerAuth,
-        #[oai(validator(max_length = 36))] id: Path<String>,
+        id: Path<RecordId>,
     ) -> ApiResult<Json<Eligibility>, { status::BAD_REQUEST | status::NOT_FOUND | status::SIGNED_IN }> {
         let checks = programs::eligibility(&state, &auth.0.subject, &id.0).await?;
         Ok(Json(Eligibility {
@@ -326,13 +325,13 @@ impl ProgramApi {
         state: Data<&AppState>,
         context: Data<&RequestContext>,
         auth: StaffAuth,
-        #[oai(validator(max_length = 36))] id: Path<String>,
+        id: Path<RecordId>,
         body: JsonBody<ProgramUpdate>,
     ) -> ApiResult<
         Json<ProgramView>,
         { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
     > {
-        let expected = body.0.expected_version;
+        let expected = body.0.expected_version.get();
         let draft = body.0.program.into_draft()?;
         Ok(Json(program_view(
             programs::update(&state, &context, &auth.0, &id.0, expected, draft).await?,
@@ -346,7 +345,7 @@ impl ProgramApi {
         state: Data<&AppState>,
         context: Data<&RequestContext>,
         auth: StaffAuth,
-        #[oai(validator(max_length = 36))] id: Path<String>,
+        id: Path<RecordId>,
         body: JsonBody<VersionCheck>,
     ) -> ApiResult<
         Json<ProgramView>,
@@ -357,7 +356,7 @@ impl ProgramApi {
             &context,
             &auth.0,
             &id.0,
-            body.0.expected_version,
+            body.0.expected_version.get(),
             ProgramStatus::Open,
         )
         .await?;
@@ -371,7 +370,7 @@ impl ProgramApi {
         state: Data<&AppState>,
         context: Data<&RequestContext>,
         auth: StaffAuth,
-        #[oai(validator(max_length = 36))] id: Path<String>,
+        id: Path<RecordId>,
         body: JsonBody<VersionCheck>,
     ) -> ApiResult<
         Json<ProgramView>,
@@ -382,7 +381,7 @@ impl ProgramApi {
             &context,
             &auth.0,
             &id.0,
-            body.0.expected_version,
+            body.0.expected_version.get(),
             ProgramStatus::Closed,
         )
         .await?;

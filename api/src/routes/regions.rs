@@ -6,7 +6,8 @@ use poem_openapi::{
     types::Example,
 };
 
-use super::{ApiTags, MAX_PAGE_SIZE, Page, check_page, default_page_size, first_page};
+use super::{ApiTags, Page};
+use crate::http::params::{PageNumber, PageSize, Paging};
 use crate::{
     domain::{RegionCode, TextType},
     http::problem::{ApiResult, status},
@@ -76,23 +77,13 @@ impl RegionApi {
         /// The region whose subdivisions to list.
         parent: Query<Option<RegionCode>>,
         /// Page number, from 1.
-        #[oai(default = "first_page", validator(minimum(value = "1"), maximum(value = "100000")))]
-        page: Query<u32>,
+        page: Query<PageNumber>,
         /// Items per page, at most 100.
-        #[oai(
-            default = "default_page_size",
-            validator(minimum(value = "1"), maximum(value = "100"))
-        )]
-        page_size: Query<u32>,
+        page_size: Query<PageSize>,
     ) -> ApiResult<Json<Page<RegionView>>, { status::BAD_REQUEST | status::NOT_FOUND | status::ANY }> {
-        check_page(page.0, page_size.0)?;
+        let paging = Paging::new(page.0, page_size.0)?;
         let children = state.regions.children(parent.0)?;
-        Ok(Json(Page::slice(
-            &children,
-            page.0,
-            page_size.0.min(MAX_PAGE_SIZE),
-            |r| RegionView::from(*r),
-        )))
+        Ok(Json(Page::slice(&children, paging, |r| RegionView::from(*r))))
     }
 
     /// Get a region with its ancestors

@@ -69,6 +69,57 @@ pub struct Overview {
     pub active_workers: i64,
 }
 
+impl From<stats::ApplicationFigures> for ApplicationCount {
+    fn from(a: stats::ApplicationFigures) -> Self {
+        ApplicationCount {
+            program_id: a.program_id,
+            program_name: a.program_name,
+            status: a.status,
+            count: a.count,
+            requested_fen: a.requested_fen,
+            approved_fen: a.approved_fen,
+            disbursed_fen: a.disbursed_fen,
+        }
+    }
+}
+
+impl From<stats::WageFigures> for WageReportCount {
+    fn from(w: stats::WageFigures) -> Self {
+        WageReportCount {
+            status: w.status,
+            count: w.count,
+            owed_fen: w.owed_fen,
+            recovered_fen: w.recovered_fen,
+        }
+    }
+}
+
+impl From<stats::Overview> for Overview {
+    fn from(figures: stats::Overview) -> Self {
+        Overview {
+            region_code: figures.region_code,
+            from: figures.from,
+            to: figures.to,
+            applications: figures.applications.into_iter().map(ApplicationCount::from).collect(),
+            si_transfers: TransferFigures {
+                by_status: figures
+                    .transfers_by_status
+                    .into_iter()
+                    .map(|(status, count)| StatusCount { status, count })
+                    .collect(),
+                overdue: figures.transfers_overdue,
+            },
+            wage_reports: WageFigures {
+                by_status: figures.wage_reports.into_iter().map(WageReportCount::from).collect(),
+                accepted_on_time: figures.wage_reports_accepted_on_time,
+                accepted_late: figures.wage_reports_accepted_late,
+                overdue: figures.wage_reports_overdue,
+            },
+            active_workers: figures.active_workers,
+        }
+    }
+}
+
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Statistics")]
 impl StatsApi {
     /// Overview of a region and period
@@ -90,47 +141,6 @@ impl StatsApi {
         to: Query<NaiveDate>,
     ) -> ApiResult<Json<Overview>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
         let figures = stats::overview(&state, &auth.0, region_code.0, from.0, to.0).await?;
-        Ok(Json(Overview {
-            region_code: figures.region_code,
-            from: figures.from,
-            to: figures.to,
-            applications: figures
-                .applications
-                .into_iter()
-                .map(|a| ApplicationCount {
-                    program_id: a.program_id,
-                    program_name: a.program_name,
-                    status: a.status,
-                    count: a.count,
-                    requested_fen: a.requested_fen,
-                    approved_fen: a.approved_fen,
-                    disbursed_fen: a.disbursed_fen,
-                })
-                .collect(),
-            si_transfers: TransferFigures {
-                by_status: figures
-                    .transfers_by_status
-                    .into_iter()
-                    .map(|(status, count)| StatusCount { status, count })
-                    .collect(),
-                overdue: figures.transfers_overdue,
-            },
-            wage_reports: WageFigures {
-                by_status: figures
-                    .wage_reports
-                    .into_iter()
-                    .map(|w| WageReportCount {
-                        status: w.status,
-                        count: w.count,
-                        owed_fen: w.owed_fen,
-                        recovered_fen: w.recovered_fen,
-                    })
-                    .collect(),
-                accepted_on_time: figures.wage_reports_accepted_on_time,
-                accepted_late: figures.wage_reports_accepted_late,
-                overdue: figures.wage_reports_overdue,
-            },
-            active_workers: figures.active_workers,
-        }))
+        Ok(Json(figures.into()))
     }
 }

@@ -8,7 +8,8 @@ use poem_openapi::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{ApiTags, Page, check_page, default_page_size, first_page};
+use super::{ApiTags, Page, idempotent};
+use crate::http::params::{IdempotencyKey, PageNumber, PageSize, Paging, RecordId};
 use crate::{
     auth::schemes::{IntegratorAuth, StaffAuth, WorkerAuth},
     context::RequestContext,
@@ -18,12 +19,11 @@ use crate::{
         problem::{ApiResult, status},
     },
     services::{
-        idempotency,
         transfers::{
             self, AgencyOpening, Opening, StaffFilter, StepReport, Transfer, claims,
             process::{InsuranceType, Office},
         },
-        webhooks::{self, DeliveryOutcome},
+        webhooks::{self, Delivery, DeliveryOutcome},
     },
     state::AppState,
 };
@@ -251,18 +251,18 @@ impl TransferApi {
         context: Data<&RequestContext>,
         auth: WorkerAuth,
         /// 1 to 255 characters, new for every new request (e.g. a UUID).
-        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
-        idempotency_key: Header<String>,
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<IdempotencyKey>,
         body: JsonBody<TransferRequest>,
     ) -> ApiResult<TransferOpened, { status::BODY | status::CONFLICT | status::UNPROCESSABLE | status::SIGNED_IN }>
     {
-        let hash = idempotency::request_hash("openTransfer", &body.0);
+        let (once, body) = idempotent("openTransfer", idempotency_key, body);
         let opening = Opening {
-            insurance_type: body.0.insurance_type,
-            from: body.0.from_region_code,
-            to: body.0.to_region_code,
+            insurance_type: body.insurance_type,
+            from: body.from_region_code,
+            to: body.to_region_code,
         };
-        let created = transfers::open_for_worker(&state, &context, &auth.0, &idempotency_key.0, hash, opening).await?;
+        let created = transfers::open_for_worker(&state, &context, &auth.0, &once.key, once.hash, opening).await?;
         Ok(TransferOpened::Created(Json(TransferCreated {
             id: created.id,
             transfer_no: created.transfer_no,
@@ -329,7 +329,7 @@ impl TransferApi {
         &self,
         state: Data<&AppState>,
         auth: WorkerAuth,
-        #[oai(validator(max_length = 36))] id: Path<String>,
+        id: Path<RecordId>,
     ) -> ApiResult<Json<TransferView>, { status::BAD_REQUEST | status::NOT_FOUND | status::SIGNED_IN }> {
         let transfer = transfers::get_for_worker(&state, &auth.0, &id.0).await?;
         Ok(Json(transfer_view(transfer)))
@@ -352,21 +352,18 @@ impl TransferApi {
         #[oai(default)] overdue: Query<bool>,
         /// Only cases whose old or new place is in this region (inside the staff member's).
         region_code: Query<Option<RegionCode>>,
-        #[oai(default = "first_page", validator(minimum(value = "1"), maximum(value = "100000")))] page: Query<u32>,
-        #[oai(
-            default = "default_page_size",
-            validator(minimum(value = "1"), maximum(value = "100"))
-        )]
-        page_size: Query<u32>,
+        page: Query<PageNumber>,
+        page_size: Query<PageSize>,
     ) -> ApiResult<Json<Page<TransferView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
-        check_page(page.0, page_size.0)?;
+        let paging = Paging::new(page.0, page_size.0)?;
         let filter = StaffFilter {
             region: region_code.0,
             status: status.0,
             overdue_only: overdue.0,
         };
-        let (transfers, total) = transfers::list_for_staff(&state, &auth.0, filter, page.0, page_size.0).await?;
-        Ok(Json(Page::of(transfers, total, page.0, page_size.0, transfer_view)))
+        let (transfers, total) =
+            transfers::list_for_staff(&state, &auth.0, filter, paging.page, paging.page_size).await?;
+        Ok(Json(Page::of(transfers, total, paging, transfer_view)))
     }
 }
 
@@ -503,20 +500,8 @@ impl TransferIntegrationApi {
         state: Data<&AppState>,
         auth: IntegratorAuth,
     ) -> ApiResult<Json<Vec<DeliveryView>>, { status::SIGNED_IN }> {
-        let rows = webhooks::log(&state, &auth.0, 100).await?;
-        Ok(Json(
-            rows.into_iter()
-                .map(|d| DeliveryView {
-                    id: d.id,
-                    event: d.event,
-                    created_at: d.created_at,
-                    attempts: d.attempts,
-                    delivered_at: d.delivered_at,
-                    last_status: d.last_status,
-                    last_outcome: d.last_outcome.as_deref().and_then(DeliveryOutcome::parse),
-                })
-                .collect(),
-        ))
+        let deliveries = webhooks::log(&state, &auth.0, 100).await?;
+        Ok(Json(deliveries.into_iter().map(DeliveryView::from).collect()))
     }
 
     /// The change feed of transfers
@@ -586,6 +571,20 @@ pub struct DeliveryView {
     pub last_status: Option<i32>,
     /// What became of the last attempt; absent before the first.
     pub last_outcome: Option<DeliveryOutcome>,
+}
+
+impl From<Delivery> for DeliveryView {
+    fn from(delivery: Delivery) -> Self {
+        DeliveryView {
+            id: delivery.id,
+            event: delivery.event,
+            created_at: delivery.created_at,
+            attempts: delivery.attempts,
+            delivered_at: delivery.delivered_at,
+            last_status: delivery.last_status,
+            last_outcome: delivery.last_outcome,
+        }
+    }
 }
 
 fn feed_limit() -> u64 {

@@ -7,6 +7,7 @@ use poem_openapi::{
 };
 
 use super::ApiTags;
+use crate::http::params::RecordId;
 use crate::{
     auth::schemes::{WorkerAuth, WorkerOrStaffAuth},
     context::RequestContext,
@@ -118,7 +119,7 @@ impl UploadApi {
         state: Data<&AppState>,
         context: Data<&RequestContext>,
         auth: WorkerOrStaffAuth,
-        #[oai(validator(max_length = 36))] id: Path<String>,
+        id: Path<RecordId>,
     ) -> ApiResult<DocumentFile, { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN }>
     {
         let document = documents::fetch(&state, &context, auth.principal(), &id.0).await?;

@@ -7,7 +7,8 @@ use poem_openapi::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{ApiTags, Page, check_page, default_page_size, first_page};
+use super::{ApiTags, Page, idempotent};
+use crate::http::params::{IdempotencyKey, PageNumber, PageSize, Paging, RecordId, Version};
 use crate::{
     auth::schemes::{StaffAuth, WorkerAuth},
     context::RequestContext,
@@ -16,9 +17,8 @@ use crate::{
         json_body::{JsonBody, present},
         problem::{ApiResult, status},
     },
-    services::{
-        idempotency,
-        wage_reports::{self, CloseReason, Decision, InspectorAction, NewReport, Report, ReportStatus, TimelineEntry},
+    services::wage_reports::{
+        self, CloseReason, Decision, InspectorAction, NewReport, Report, ReportStatus, TimelineEntry,
     },
     state::AppState,
 };
@@ -212,8 +212,7 @@ pub struct InspectorActionBody {
     /// Required to refuse, request information, transfer or extend.
     #[serde(default, deserialize_with = "present")]
     pub comment: Option<BoundedText<1, 2000>>,
-    #[oai(validator(minimum(value = "1"), maximum(value = "2147483647")))]
-    pub expected_version: i32,
+    pub expected_version: Version,
     /// To resolve: the wages recovered, in fen.
     #[serde(default, deserialize_with = "present")]
     #[oai(validator(minimum(value = "0"), maximum(value = "10000000000")))]
@@ -235,7 +234,7 @@ impl From<InspectorActionBody> for Decision {
         Decision {
             action: body.action,
             comment: body.comment.map(BoundedText::into_inner),
-            expected_version: body.expected_version,
+            expected_version: body.expected_version.get(),
             amount_recovered_fen: body.amount_recovered_fen,
             workers_paid: body.workers_paid,
             to_region: body.to_region_code,
@@ -268,13 +267,13 @@ impl WageReportApi {
         context: Data<&RequestContext>,
         auth: WorkerAuth,
         /// 1 to 255 characters, new for every new report (e.g. a UUID).
-        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
-        idempotency_key: Header<String>,
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<IdempotencyKey>,
         body: JsonBody<WageReportCreate>,
     ) -> ApiResult<ReportFiled, { status::BODY | status::CONFLICT | status::UNPROCESSABLE | status::SIGNED_IN }> {
-        let hash = idempotency::request_hash("fileWageReport", &body.0);
-        let new = NewReport::from(body.0);
-        let created = wage_reports::submit(&state, &context, &auth.0, &idempotency_key.0, hash, new).await?;
+        let (once, body) = idempotent("fileWageReport", idempotency_key, body);
+        let created =
+            wage_reports::submit(&state, &context, &auth.0, &once.key, once.hash, NewReport::from(body)).await?;
         Ok(ReportFiled::Created(Json(WageReportCreated {
             id: created.id,
             report_no: created.report_no,
@@ -305,7 +304,7 @@ impl WageReportApi {
         &self,
         state: Data<&AppState>,
         auth: WorkerAuth,
-        #[oai(validator(max_length = 36))] id: Path<String>,
+        id: Path<RecordId>,
     ) -> ApiResult<Json<WageReportDetail>, { status::BAD_REQUEST | status::NOT_FOUND | status::SIGNED_IN }> {
         let (report, timeline) = wage_reports::get_own(&state, &auth.0, &id.0).await?;
         Ok(Json(WageReportDetail {
@@ -325,7 +324,7 @@ impl WageReportApi {
         state: Data<&AppState>,
         context: Data<&RequestContext>,
         auth: WorkerAuth,
-        #[oai(validator(max_length = 36))] id: Path<String>,
+        id: Path<RecordId>,
         body: JsonBody<Supplement>,
     ) -> ApiResult<Json<WageReportView>, { status::BODY | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN }>
     {
@@ -359,22 +358,22 @@ impl WageReportApi {
         status: Query<Option<ReportStatus>>,
         region_code: Query<Option<RegionCode>>,
         #[oai(default)] overdue: Query<bool>,
-        #[oai(default = "first_page", validator(minimum(value = "1"), maximum(value = "100000")))] page: Query<u32>,
-        #[oai(
-            default = "default_page_size",
-            validator(minimum(value = "1"), maximum(value = "100"))
-        )]
-        page_size: Query<u32>,
+        page: Query<PageNumber>,
+        page_size: Query<PageSize>,
     ) -> ApiResult<Json<Page<WageReportView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
-        check_page(page.0, page_size.0)?;
-        let (reports, total) =
-            wage_reports::queue(&state, &auth.0, status.0, region_code.0, overdue.0, page.0, page_size.0).await?;
-        Ok(Json(Page {
-            items: reports.into_iter().map(report_view).collect(),
-            total,
-            page: page.0,
-            page_size: page_size.0,
-        }))
+        let paging = Paging::new(page.0, page_size.0)?;
+        let (reports, total) = wage_reports::queue(
+            &state,
+            &auth.0,
+            status.0,
+            region_code.0,
+            overdue.0,
+            paging.page,
+            paging.page_size,
+        )
+        .await?;
+        let items = reports.into_iter().map(report_view).collect();
+        Ok(Json(Page::new(items, total, paging)))
     }
 
     /// A report, for inspectors
@@ -387,7 +386,7 @@ impl WageReportApi {
         &self,
         state: Data<&AppState>,
         auth: StaffAuth,
-        #[oai(validator(max_length = 36))] id: Path<String>,
+        id: Path<RecordId>,
     ) -> ApiResult<
         Json<WageReportDetail>,
         { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN },
@@ -415,7 +414,7 @@ impl WageReportApi {
         state: Data<&AppState>,
         context: Data<&RequestContext>,
         auth: StaffAuth,
-        #[oai(validator(max_length = 36))] id: Path<String>,
+        id: Path<RecordId>,
         body: JsonBody<InspectorActionBody>,
     ) -> ApiResult<
         Json<WageReportView>,

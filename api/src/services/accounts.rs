@@ -181,8 +181,44 @@ pub async fn export(state: &AppState, request: &RequestContext, principal: &Prin
     let protector = &state.protector;
     let row = open_account(db, &principal.subject).await?;
     let id = row.id.clone();
-    let applications = application::Entity::find()
-        .filter(application::Column::WorkerId.eq(&id))
+    let data = PersonalData {
+        exported_at: Utc::now(),
+        profile: profile_of(protector, &row),
+        consents: row
+            .consent_version
+            .clone()
+            .map(|version| ConsentData {
+                version,
+                accepted_at: row.consented_at,
+            })
+            .into_iter()
+            .collect(),
+        applications: applications_of(db, &id).await?,
+        documents: documents_of(db, &id).await?,
+        si_transfers: transfers_of(db, protector, &id).await?,
+        wage_reports: wage_reports_of(db, protector, &id).await?,
+        notifications: notifications_of(db, &id).await?,
+        sign_ins: sign_ins_of(db, &id).await?,
+    };
+    audit::record(
+        db,
+        Some(request),
+        Event {
+            actor: Actor::Principal(principal),
+            action: "worker.data.export",
+            target: Some(("worker", &id)),
+            region: None,
+            outcome: Outcome::Success,
+            details: None,
+        },
+    )
+    .await?;
+    Ok(data)
+}
+
+async fn applications_of(db: &sea_orm::DatabaseConnection, id: &str) -> AppResult<Vec<ApplicationData>> {
+    Ok(application::Entity::find()
+        .filter(application::Column::WorkerId.eq(id))
         .order_by_asc(application::Column::CreatedAt)
         .all(db)
         .await?
@@ -203,9 +239,12 @@ pub async fn export(state: &AppState, request: &RequestContext, principal: &Prin
             created_at: a.created_at,
             updated_at: a.updated_at,
         })
-        .collect();
-    let documents = upload::Entity::find()
-        .filter(upload::Column::WorkerId.eq(&id))
+        .collect())
+}
+
+async fn documents_of(db: &sea_orm::DatabaseConnection, id: &str) -> AppResult<Vec<DocumentData>> {
+    Ok(upload::Entity::find()
+        .filter(upload::Column::WorkerId.eq(id))
         .order_by_asc(upload::Column::CreatedAt)
         .all(db)
         .await?
@@ -220,10 +259,17 @@ pub async fn export(state: &AppState, request: &RequestContext, principal: &Prin
             wage_report_id: u.wage_report_id,
             created_at: u.created_at,
         })
-        .collect();
+        .collect())
+}
+
+async fn transfers_of(
+    db: &sea_orm::DatabaseConnection,
+    protector: &DataProtector,
+    id: &str,
+) -> AppResult<Vec<TransferData>> {
     let mut si_transfers = Vec::new();
     for t in si_transfer::Entity::find()
-        .filter(si_transfer::Column::WorkerId.eq(&id))
+        .filter(si_transfer::Column::WorkerId.eq(id))
         .order_by_asc(si_transfer::Column::CreatedAt)
         .all(db)
         .await?
@@ -256,8 +302,16 @@ pub async fn export(state: &AppState, request: &RequestContext, principal: &Prin
             updated_at: t.updated_at,
         });
     }
-    let wage_reports = wage_report::Entity::find()
-        .filter(wage_report::Column::WorkerId.eq(&id))
+    Ok(si_transfers)
+}
+
+async fn wage_reports_of(
+    db: &sea_orm::DatabaseConnection,
+    protector: &DataProtector,
+    id: &str,
+) -> AppResult<Vec<WageReportData>> {
+    Ok(wage_report::Entity::find()
+        .filter(wage_report::Column::WorkerId.eq(id))
         .order_by_asc(wage_report::Column::CreatedAt)
         .all(db)
         .await?
@@ -286,9 +340,12 @@ pub async fn export(state: &AppState, request: &RequestContext, principal: &Prin
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
-        .collect();
-    let notifications = notification::Entity::find()
-        .filter(notification::Column::WorkerId.eq(&id))
+        .collect())
+}
+
+async fn notifications_of(db: &sea_orm::DatabaseConnection, id: &str) -> AppResult<Vec<NotificationData>> {
+    Ok(notification::Entity::find()
+        .filter(notification::Column::WorkerId.eq(id))
         .order_by_asc(notification::Column::CreatedAt)
         .all(db)
         .await?
@@ -301,10 +358,14 @@ pub async fn export(state: &AppState, request: &RequestContext, principal: &Prin
             created_at: n.created_at,
             read_at: n.read_at,
         })
-        .collect();
-    let sign_ins = audit_log::Entity::find()
+        .collect())
+}
+
+/// The worker's sign-ins, from the audit log.
+async fn sign_ins_of(db: &sea_orm::DatabaseConnection, id: &str) -> AppResult<Vec<SignInData>> {
+    Ok(audit_log::Entity::find()
         .filter(audit_log::Column::ActorType.eq(Audience::Worker.as_str()))
-        .filter(audit_log::Column::ActorId.eq(&id))
+        .filter(audit_log::Column::ActorId.eq(id))
         .filter(audit_log::Column::Action.eq("worker.login"))
         .order_by_asc(audit_log::Column::At)
         .all(db)
@@ -315,57 +376,28 @@ pub async fn export(state: &AppState, request: &RequestContext, principal: &Prin
             outcome: a.outcome,
             ip: a.ip,
         })
-        .collect();
-    let data = PersonalData {
-        exported_at: Utc::now(),
-        profile: ProfileData {
-            id: row.id.clone(),
-            real_name: row.real_name.clone(),
-            id_number: clear(
-                protector,
-                Field::WorkerIdNumber,
-                &row.id,
-                row.id_number_cipher.as_deref(),
-            ),
-            id_number_proven_at: row.id_verified_at,
-            phone: clear(protector, Field::WorkerPhone, &row.id, row.phone_cipher.as_deref()),
-            hukou_region_code: row.hukou_region_code.clone(),
-            hukou_type: row.hukou_type.clone(),
-            residence_region_code: row.residence_region_code.clone(),
-            work_region_code: row.work_region_code.clone(),
-            created_at: row.created_at,
-            last_login_at: row.last_login_at,
-        },
-        consents: row
-            .consent_version
-            .clone()
-            .map(|version| ConsentData {
-                version,
-                accepted_at: row.consented_at,
-            })
-            .into_iter()
-            .collect(),
-        applications,
-        documents,
-        si_transfers,
-        wage_reports,
-        notifications,
-        sign_ins,
-    };
-    audit::record(
-        db,
-        Some(request),
-        Event {
-            actor: Actor::Principal(principal),
-            action: "worker.data.export",
-            target: Some(("worker", &id)),
-            region: None,
-            outcome: Outcome::Success,
-            details: None,
-        },
-    )
-    .await?;
-    Ok(data)
+        .collect())
+}
+
+fn profile_of(protector: &DataProtector, row: &worker::Model) -> ProfileData {
+    ProfileData {
+        id: row.id.clone(),
+        real_name: row.real_name.clone(),
+        id_number: clear(
+            protector,
+            Field::WorkerIdNumber,
+            &row.id,
+            row.id_number_cipher.as_deref(),
+        ),
+        id_number_proven_at: row.id_verified_at,
+        phone: clear(protector, Field::WorkerPhone, &row.id, row.phone_cipher.as_deref()),
+        hukou_region_code: row.hukou_region_code.clone(),
+        hukou_type: row.hukou_type.clone(),
+        residence_region_code: row.residence_region_code.clone(),
+        work_region_code: row.work_region_code.clone(),
+        created_at: row.created_at,
+        last_login_at: row.last_login_at,
+    }
 }
 
 /// What closing kept and removed, for the answer and the audit row.

@@ -6,7 +6,12 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 use serde_json::Value;
 
 use crate::{
-    access, auth::Principal, context::RequestContext, domain::RegionCode, error::AppResult, regions::RegionDirectory,
+    access,
+    auth::Principal,
+    context::RequestContext,
+    domain::{RegionCode, TextType},
+    error::AppResult,
+    state::AppState,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,19 +105,54 @@ pub struct Filter {
     pub to: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+/// One row of the audit log, as administrators read it.
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub actor_type: String,
+    pub actor_id: Option<String>,
+    pub action: String,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    pub region_code: Option<RegionCode>,
+    pub outcome: String,
+    pub ip: Option<String>,
+    pub request_id: Option<String>,
+    pub details: Option<Value>,
+}
+
+impl From<audit_log::Model> for AuditEntry {
+    fn from(row: audit_log::Model) -> Self {
+        AuditEntry {
+            id: row.id,
+            at: row.at,
+            actor_type: row.actor_type,
+            actor_id: row.actor_id,
+            action: row.action,
+            target_type: row.target_type,
+            target_id: row.target_id,
+            region_code: row.region_code.and_then(|code| RegionCode::parse(&code).ok()),
+            outcome: row.outcome,
+            ip: row.ip,
+            request_id: row.request_id,
+            details: row.details.and_then(|d| serde_json::from_str(&d).ok()),
+        }
+    }
+}
+
 /// The audit log, newest first, for administrators.
 pub async fn query(
-    db: &sea_orm::DatabaseConnection,
-    regions: &RegionDirectory,
+    state: &AppState,
     admin: &Principal,
     filter: Filter,
     page: u32,
     page_size: u32,
-) -> AppResult<(Vec<audit_log::Model>, u64)> {
+) -> AppResult<(Vec<AuditEntry>, u64)> {
     use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder};
     access::require_role(admin, crate::auth::Role::Admin)?;
     let mut select = audit_log::Entity::find().order_by_desc(audit_log::Column::Id);
-    if let Some(codes) = access::staff_scope(regions, admin, None)? {
+    if let Some(codes) = access::staff_scope(&state.regions, admin, None)? {
         select = select.filter(audit_log::Column::RegionCode.is_in(codes));
     }
     if let Some(actor) = filter.actor {
@@ -127,7 +167,8 @@ pub async fn query(
     if let Some(to) = filter.to {
         select = select.filter(audit_log::Column::At.lt(to));
     }
-    let paginator = select.paginate(db, u64::from(page_size));
+    let paginator = select.paginate(&state.db, u64::from(page_size));
     let total = paginator.num_items().await?;
-    Ok((paginator.fetch_page(u64::from(page.saturating_sub(1))).await?, total))
+    let rows = paginator.fetch_page(u64::from(page.saturating_sub(1))).await?;
+    Ok((rows.into_iter().map(AuditEntry::from).collect(), total))
 }

@@ -93,15 +93,33 @@ pub async fn load(db: &impl ConnectionTrait) -> AppResult<Calendar> {
     ))
 }
 
-pub async fn list_year(db: &impl ConnectionTrait, admin: &Principal, year: i32) -> AppResult<Vec<calendar_day::Model>> {
+/// A recorded exception to the weekday rule.
+#[derive(Debug, Clone)]
+pub struct CalendarDay {
+    pub day: NaiveDate,
+    pub kind: DayKind,
+    pub name: String,
+}
+
+pub async fn list_year(db: &impl ConnectionTrait, admin: &Principal, year: i32) -> AppResult<Vec<CalendarDay>> {
     access::require_role(admin, Role::Admin)?;
     let first = NaiveDate::from_ymd_opt(year, 1, 1).expect("a valid year");
     let last = NaiveDate::from_ymd_opt(year, 12, 31).expect("a valid year");
-    Ok(calendar_day::Entity::find()
+    let rows = calendar_day::Entity::find()
         .filter(calendar_day::Column::Day.between(first, last))
         .order_by_asc(calendar_day::Column::Day)
         .all(db)
-        .await?)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            DayKind::parse(&row.kind).map(|kind| CalendarDay {
+                day: row.day,
+                kind,
+                name: row.name,
+            })
+        })
+        .collect())
 }
 
 /// Records (or replaces) an exception. It moves every deadline that spans

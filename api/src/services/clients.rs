@@ -4,7 +4,7 @@
 //! region and below, and a client's token carries its region.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::integrator_client;
 use rand::RngCore;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -36,6 +36,40 @@ pub struct CreatedClient {
     pub name: String,
     pub scopes: Vec<Scope>,
     pub region_code: RegionCode,
+}
+
+/// A stored client, without its secrets.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub id: String,
+    pub client_id: String,
+    pub name: String,
+    /// The scopes as stored, words unknown to this version included.
+    pub scopes: Vec<String>,
+    pub region_code: RegionCode,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub webhook_url: Option<String>,
+}
+
+impl Client {
+    fn from_row(row: integrator_client::Model) -> AppResult<Self> {
+        Ok(Client {
+            region_code: region_of(&row)?,
+            scopes: row
+                .scopes
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            id: row.id,
+            client_id: row.client_id,
+            name: row.name,
+            created_at: row.created_at,
+            revoked_at: row.revoked_at,
+            webhook_url: row.webhook_url,
+        })
+    }
 }
 
 /// Why a token request is refused, in RFC 6749 §5.2 terms.
@@ -143,7 +177,7 @@ pub async fn create(
 }
 
 /// The region a stored client serves.
-pub fn region_of(client: &integrator_client::Model) -> AppResult<RegionCode> {
+fn region_of(client: &integrator_client::Model) -> AppResult<RegionCode> {
     RegionCode::parse(&client.region_code)
         .map_err(|_| AppError::internal(anyhow::anyhow!("client {} has a malformed region", client.id)))
 }
@@ -230,13 +264,13 @@ pub async fn issue_token(
 }
 
 /// The integrator clients of the administrator's region and below.
-pub async fn list(state: &AppState, admin: &Principal) -> AppResult<Vec<integrator_client::Model>> {
+pub async fn list(state: &AppState, admin: &Principal) -> AppResult<Vec<Client>> {
     access::require_role(admin, Role::Admin)?;
     let mut query = integrator_client::Entity::find().order_by_asc(integrator_client::Column::CreatedAt);
     if let Some(codes) = access::staff_scope(&state.regions, admin, None)? {
         query = query.filter(integrator_client::Column::RegionCode.is_in(codes));
     }
-    Ok(query.all(&state.db).await?)
+    query.all(&state.db).await?.into_iter().map(Client::from_row).collect()
 }
 
 /// A client the administrator manages; one of another region is not found,

@@ -108,21 +108,7 @@ where
             return Err(in_flight_error());
         }
         // The first request died mid-way; this one takes its place.
-        claimed_at = Utc::now().trunc_subsecs(6);
-        let taken = idempotency_record::Entity::update_many()
-            .set(idempotency_record::ActiveModel {
-                created_at: Set(claimed_at),
-                ..Default::default()
-            })
-            .filter(idempotency_record::Column::Principal.eq(&owner))
-            .filter(idempotency_record::Column::IdempotencyKey.eq(key))
-            .filter(idempotency_record::Column::State.eq(IN_FLIGHT))
-            .filter(idempotency_record::Column::CreatedAt.eq(existing.created_at))
-            .exec(db)
-            .await?;
-        if taken.rows_affected == 0 {
-            return Err(in_flight_error());
-        }
+        claimed_at = take_over(db, &owner, key, existing.created_at).await?;
     }
 
     let outcome = async {
@@ -149,6 +135,33 @@ where
         release(db, owner, key.to_owned(), claimed_at).await;
     }
     outcome
+}
+
+/// Claims anew an in-flight key whose claim (made at `abandoned_at`) was
+/// abandoned; 409 when another request took it over first. Returns the new
+/// claim's instant.
+async fn take_over(
+    db: &DatabaseConnection,
+    owner: &str,
+    key: &str,
+    abandoned_at: DateTime<Utc>,
+) -> AppResult<DateTime<Utc>> {
+    let claimed_at = Utc::now().trunc_subsecs(6);
+    let taken = idempotency_record::Entity::update_many()
+        .set(idempotency_record::ActiveModel {
+            created_at: Set(claimed_at),
+            ..Default::default()
+        })
+        .filter(idempotency_record::Column::Principal.eq(owner))
+        .filter(idempotency_record::Column::IdempotencyKey.eq(key))
+        .filter(idempotency_record::Column::State.eq(IN_FLIGHT))
+        .filter(idempotency_record::Column::CreatedAt.eq(abandoned_at))
+        .exec(db)
+        .await?;
+    if taken.rows_affected == 0 {
+        return Err(in_flight_error());
+    }
+    Ok(claimed_at)
 }
 
 /// The keys claimed more than `KEPT_FOR` before `now`: forgotten with

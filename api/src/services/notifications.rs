@@ -114,27 +114,8 @@ struct Outcome {
     error: Option<String>,
 }
 
-/// Delivers claimed rows: inbox first (once, whatever happens after), then
-/// WeChat; marks each done or schedules its next try. A batch costs a handful
-/// of statements, not four a message.
-async fn deliver(state: &AppState, claimed: Vec<outbox::Model>) -> AppResult<()> {
-    let mut outcomes: HashMap<Outcome, Vec<i64>> = HashMap::new();
-    let mut rows = Vec::with_capacity(claimed.len());
-    for row in claimed {
-        match serde_json::from_str::<Message>(&row.payload) {
-            Ok(message) => rows.push((row, message)),
-            // Nothing to show or send: trying again would not change that.
-            Err(err) => outcomes
-                .entry(Outcome {
-                    wechat_status: "failed",
-                    attempts: row.attempts + 1,
-                    done: true,
-                    error: Some(format!("malformed payload: {err}")),
-                })
-                .or_default()
-                .push(row.id),
-        }
-    }
+/// Each message in its worker's inbox, once however often it is delivered.
+async fn put_in_inbox(state: &AppState, rows: &[(outbox::Model, Message)]) -> AppResult<()> {
     let inbox = rows.iter().map(|(row, message)| notification::ActiveModel {
         id: Set(uuid::Uuid::new_v4().to_string()),
         outbox_id: Set(row.id),
@@ -156,6 +137,31 @@ async fn deliver(state: &AppState, claimed: Vec<outbox::Model>) -> AppResult<()>
             .exec_without_returning(&state.db)
             .await?;
     }
+    Ok(())
+}
+
+/// Delivers claimed rows: inbox first (once, whatever happens after), then
+/// WeChat; marks each done or schedules its next try. A batch costs a handful
+/// of statements, not four a message.
+async fn deliver(state: &AppState, claimed: Vec<outbox::Model>) -> AppResult<()> {
+    let mut outcomes: HashMap<Outcome, Vec<i64>> = HashMap::new();
+    let mut rows = Vec::with_capacity(claimed.len());
+    for row in claimed {
+        match serde_json::from_str::<Message>(&row.payload) {
+            Ok(message) => rows.push((row, message)),
+            // Nothing to show or send: trying again would not change that.
+            Err(err) => outcomes
+                .entry(Outcome {
+                    wechat_status: "failed",
+                    attempts: row.attempts + 1,
+                    done: true,
+                    error: Some(format!("malformed payload: {err}")),
+                })
+                .or_default()
+                .push(row.id),
+        }
+    }
+    put_in_inbox(state, &rows).await?;
 
     let openids = openids(state, &rows).await?;
     for (row, message) in &rows {
@@ -274,19 +280,42 @@ pub fn spawn_deliverer(state: AppState) -> tokio::task::JoinHandle<()> {
     })
 }
 
+/// A message of a worker's inbox.
+#[derive(Debug, Clone)]
+pub struct InboxMessage {
+    pub id: String,
+    pub title: String,
+    pub body: String,
+    pub link: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// pending | sent | refused | failed | skipped
+    pub wechat_status: String,
+}
+
 /// The worker's inbox, newest first.
 pub async fn inbox(
     state: &AppState,
     worker_id: &str,
     page: u32,
     page_size: u32,
-) -> AppResult<(Vec<notification::Model>, u64)> {
+) -> AppResult<(Vec<InboxMessage>, u64)> {
     let paginator = notification::Entity::find()
         .filter(notification::Column::WorkerId.eq(worker_id))
         .order_by_desc(notification::Column::CreatedAt)
         .order_by_desc(notification::Column::OutboxId)
         .paginate(&state.db, u64::from(page_size));
     let total = paginator.num_items().await?;
-    let items = paginator.fetch_page(u64::from(page.saturating_sub(1))).await?;
+    let rows = paginator.fetch_page(u64::from(page.saturating_sub(1))).await?;
+    let items = rows
+        .into_iter()
+        .map(|row| InboxMessage {
+            id: row.id,
+            title: row.title,
+            body: row.body,
+            link: row.link,
+            created_at: row.created_at,
+            wechat_status: row.wechat_status,
+        })
+        .collect();
     Ok((items, total))
 }

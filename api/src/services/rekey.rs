@@ -190,7 +190,25 @@ pub async fn rekey(
         applied: apply,
         ..Summary::default()
     };
+    rekey_workers(db, protector, apply, &mut summary).await?;
+    rekey_wage_reports(db, protector, apply, &mut summary).await?;
+    rekey_clients(db, protector, apply, &mut summary).await?;
+    // After the workers, whose ID numbers are now readable under the active key.
+    rekey_transfers(db, protector, apply, &mut summary).await?;
+    rekey_uploads(db, protector, files, apply, &mut summary).await?;
+    if apply {
+        audit::record_system_run(db, "crypto.rekey", json!(summary)).await?;
+    }
+    Ok(summary)
+}
 
+/// Workers' ID numbers and phones, and their lookup hashes.
+async fn rekey_workers(
+    db: &DatabaseConnection,
+    protector: &DataProtector,
+    apply: bool,
+    summary: &mut Summary,
+) -> AppResult<()> {
     rewrite_each::<worker::Entity>(
         db,
         apply,
@@ -230,8 +248,16 @@ pub async fn rekey(
             Ok(())
         },
     )
-    .await?;
+    .await
+}
 
+/// Wage reports' contact phones.
+async fn rekey_wage_reports(
+    db: &DatabaseConnection,
+    protector: &DataProtector,
+    apply: bool,
+    summary: &mut Summary,
+) -> AppResult<()> {
     rewrite_each::<wage_report::Entity>(
         db,
         apply,
@@ -250,8 +276,16 @@ pub async fn rekey(
             Ok(())
         },
     )
-    .await?;
+    .await
+}
 
+/// Integrator clients' webhook secrets.
+async fn rekey_clients(
+    db: &DatabaseConnection,
+    protector: &DataProtector,
+    apply: bool,
+    summary: &mut Summary,
+) -> AppResult<()> {
     rewrite_each::<integrator_client::Entity>(
         db,
         apply,
@@ -270,9 +304,17 @@ pub async fn rekey(
             Ok(())
         },
     )
-    .await?;
+    .await
+}
 
-    // After the workers, whose ID numbers are now readable under the active key.
+/// Transfers' agency phones and hashes; the ID number's hash only where the
+/// worker's number is known to be the case's.
+async fn rekey_transfers(
+    db: &DatabaseConnection,
+    protector: &DataProtector,
+    apply: bool,
+    summary: &mut Summary,
+) -> AppResult<()> {
     rewrite_each::<si_transfer::Entity>(
         db,
         apply,
@@ -327,8 +369,17 @@ pub async fn rekey(
             Ok(())
         },
     )
-    .await?;
+    .await
+}
 
+/// Uploaded documents, re-sealed under the active key.
+async fn rekey_uploads(
+    db: &DatabaseConnection,
+    protector: &DataProtector,
+    files: &dyn FileStore,
+    apply: bool,
+    summary: &mut Summary,
+) -> AppResult<()> {
     each_batch::<upload::Entity>(
         db,
         upload::Column::Id,
@@ -358,10 +409,5 @@ pub async fn rekey(
             Ok(())
         },
     )
-    .await?;
-
-    if apply {
-        audit::record_system_run(db, "crypto.rekey", json!(summary)).await?;
-    }
-    Ok(summary)
+    .await
 }

@@ -385,6 +385,26 @@ pub struct StaffChange {
     pub password: Option<String>,
 }
 
+/// The new region is the administrator's to give and exists; roles, when
+/// given, are at least one.
+fn check_change(state: &AppState, admin: &Principal, change: &StaffChange) -> AppResult<()> {
+    if let Some(region) = change.region_code {
+        if !access::covers(&state.regions, admin, region) {
+            return Err(AppError::new(ErrorCode::OutOfRegionScope));
+        }
+        if !region.is_national() {
+            state.regions.require(region)?;
+        }
+    }
+    if change.roles.as_ref().is_some_and(Vec::is_empty) {
+        return Err(AppError::invalid_field(
+            "roles",
+            crate::error::Localized::fixed("请至少选择一个角色。", "Give at least one role."),
+        ));
+    }
+    Ok(())
+}
+
 /// Changes an account inside the administrator's region. Disabling it, or
 /// changing its roles, region or password, ends every session it has at once.
 pub async fn change(
@@ -403,20 +423,7 @@ pub async fn change(
     if !access::covers(&state.regions, admin, current.region_code) {
         return Err(AppError::new(ErrorCode::NotFound));
     }
-    if let Some(region) = change.region_code {
-        if !access::covers(&state.regions, admin, region) {
-            return Err(AppError::new(ErrorCode::OutOfRegionScope));
-        }
-        if !region.is_national() {
-            state.regions.require(region)?;
-        }
-    }
-    if change.roles.as_ref().is_some_and(Vec::is_empty) {
-        return Err(AppError::invalid_field(
-            "roles",
-            crate::error::Localized::fixed("请至少选择一个角色。", "Give at least one role."),
-        ));
-    }
+    check_change(state, admin, &change)?;
     let hash = match change.password {
         Some(password) => {
             if let Some(weakness) = password::weakness(&password, &row.username) {

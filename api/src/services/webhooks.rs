@@ -341,14 +341,38 @@ pub fn spawn_deliverer(state: AppState) -> anyhow::Result<tokio::task::JoinHandl
     }))
 }
 
+/// One delivery of an event to a client, as the client reads it.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub id: i64,
+    pub event: String,
+    pub created_at: DateTime<Utc>,
+    pub attempts: i32,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub last_status: Option<i32>,
+    pub last_outcome: Option<DeliveryOutcome>,
+}
+
 /// The calling client's deliveries, newest first.
-pub async fn log(state: &AppState, client: &Principal, limit: u64) -> AppResult<Vec<webhook_delivery::Model>> {
-    Ok(webhook_delivery::Entity::find()
+pub async fn log(state: &AppState, client: &Principal, limit: u64) -> AppResult<Vec<Delivery>> {
+    let rows = webhook_delivery::Entity::find()
         .filter(webhook_delivery::Column::ClientId.eq(&client.subject))
         .order_by_desc(webhook_delivery::Column::Id)
         .limit(limit)
         .all(&state.db)
-        .await?)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| Delivery {
+            last_outcome: row.last_outcome.as_deref().and_then(DeliveryOutcome::parse),
+            id: row.id,
+            event: row.event,
+            created_at: row.created_at,
+            attempts: row.attempts,
+            delivered_at: row.delivered_at,
+            last_status: row.last_status,
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -398,12 +398,9 @@ fn clean_name(name: &str) -> AppResult<String> {
     Ok(name.to_owned())
 }
 
-pub async fn update_profile(
-    state: &AppState,
-    request: &RequestContext,
-    principal: &Principal,
-    change: ProfileChange,
-) -> AppResult<Profile> {
+/// The regions exist, the consent is to the current notice, the name is
+/// clean: checked before the transaction. Returns the cleaned name.
+fn check_change(state: &AppState, change: &ProfileChange) -> AppResult<Option<String>> {
     for (field, code) in [
         ("hukou_region_code", change.hukou_region_code),
         ("residence_region_code", change.residence_region_code),
@@ -425,61 +422,33 @@ pub async fn update_profile(
             AppError::new(ErrorCode::ConsentRequired).with_details(json!({ "current_version": CONSENT_VERSION }))
         );
     }
-    let real_name = change.real_name.as_deref().map(clean_name).transpose()?;
+    change.real_name.as_deref().map(clean_name).transpose()
+}
 
-    let transaction = crate::infra::db::begin_write(&state.db).await?;
-    let row = load(&transaction, &principal.subject).await?;
-    let consented = change.consent_version.is_some() || row.consent_version.as_deref() == Some(CONSENT_VERSION);
-    // The stored hash may be under an older lookup key: the same number is
-    // no replacement whichever key hashed it.
-    let replaces_number = match (&row.id_number_hash, &change.id_number) {
-        (Some(stored), Some(id)) => !state
-            .protector
-            .lookup_hashes(Purpose::IdNumber, id.as_str())
-            .contains(stored),
-        _ => false,
-    };
-    if replaces_number && number_is_settled(&transaction, &row).await? {
-        return Err(AppError::new(ErrorCode::IdNumberLocked));
+/// 409 `ID_NUMBER_IN_USE` when another account holds the number.
+async fn ensure_number_free(
+    state: &AppState,
+    transaction: &sea_orm::DatabaseTransaction,
+    worker_id: &str,
+    id_number: &IdNumber,
+) -> AppResult<()> {
+    // The unique index sees only the active key's hash: during a key
+    // rotation another account may hold the number under an older one.
+    let held_elsewhere = worker::Entity::find()
+        .filter(
+            worker::Column::IdNumberHash.is_in(state.protector.lookup_hashes(Purpose::IdNumber, id_number.as_str())),
+        )
+        .filter(worker::Column::Id.ne(worker_id))
+        .one(transaction)
+        .await?;
+    if held_elsewhere.is_some() {
+        return Err(AppError::new(ErrorCode::IdNumberInUse));
     }
-    let mut changed: Vec<&str> = Vec::new();
-    let mut active = row.into_active_model();
-    if let Some(id_number) = &change.id_number {
-        if !consented {
-            return Err(
-                AppError::new(ErrorCode::ConsentRequired).with_details(json!({ "current_version": CONSENT_VERSION }))
-            );
-        }
-        // The unique index sees only the active key's hash: during a key
-        // rotation another account may hold the number under an older one.
-        let held_elsewhere = worker::Entity::find()
-            .filter(
-                worker::Column::IdNumberHash
-                    .is_in(state.protector.lookup_hashes(Purpose::IdNumber, id_number.as_str())),
-            )
-            .filter(worker::Column::Id.ne(&principal.subject))
-            .one(&transaction)
-            .await?;
-        if held_elsewhere.is_some() {
-            return Err(AppError::new(ErrorCode::IdNumberInUse));
-        }
-        active.id_number_cipher = Set(Some(state.protector.encrypt(
-            Field::WorkerIdNumber,
-            &principal.subject,
-            id_number.as_str(),
-        )));
-        active.id_number_hash = Set(Some(state.protector.lookup_hash(Purpose::IdNumber, id_number.as_str())));
-        changed.push("id_number");
-    }
-    if let Some(version) = change.consent_version {
-        active.consent_version = Set(Some(version));
-        active.consented_at = Set(Some(Utc::now()));
-        changed.push("consent_version");
-    }
-    if let Some(name) = real_name {
-        active.real_name = Set(Some(name));
-        changed.push("real_name");
-    }
+    Ok(())
+}
+
+/// The regions and hukou type the change gives, noting each in `changed`.
+fn set_places(active: &mut worker::ActiveModel, change: &ProfileChange, changed: &mut Vec<&str>) {
     let regions = [
         (
             change.hukou_region_code,
@@ -507,6 +476,58 @@ pub async fn update_profile(
         active.hukou_type = Set(Some(hukou_type.as_str().to_owned()));
         changed.push("hukou_type");
     }
+}
+
+pub async fn update_profile(
+    state: &AppState,
+    request: &RequestContext,
+    principal: &Principal,
+    change: ProfileChange,
+) -> AppResult<Profile> {
+    let real_name = check_change(state, &change)?;
+
+    let transaction = crate::infra::db::begin_write(&state.db).await?;
+    let row = load(&transaction, &principal.subject).await?;
+    let consented = change.consent_version.is_some() || row.consent_version.as_deref() == Some(CONSENT_VERSION);
+    // The stored hash may be under an older lookup key: the same number is
+    // no replacement whichever key hashed it.
+    let replaces_number = match (&row.id_number_hash, &change.id_number) {
+        (Some(stored), Some(id)) => !state
+            .protector
+            .lookup_hashes(Purpose::IdNumber, id.as_str())
+            .contains(stored),
+        _ => false,
+    };
+    if replaces_number && number_is_settled(&transaction, &row).await? {
+        return Err(AppError::new(ErrorCode::IdNumberLocked));
+    }
+    let mut changed: Vec<&str> = Vec::new();
+    let mut active = row.into_active_model();
+    if let Some(id_number) = &change.id_number {
+        if !consented {
+            return Err(
+                AppError::new(ErrorCode::ConsentRequired).with_details(json!({ "current_version": CONSENT_VERSION }))
+            );
+        }
+        ensure_number_free(state, &transaction, &principal.subject, id_number).await?;
+        active.id_number_cipher = Set(Some(state.protector.encrypt(
+            Field::WorkerIdNumber,
+            &principal.subject,
+            id_number.as_str(),
+        )));
+        active.id_number_hash = Set(Some(state.protector.lookup_hash(Purpose::IdNumber, id_number.as_str())));
+        changed.push("id_number");
+    }
+    if let Some(version) = change.consent_version.clone() {
+        active.consent_version = Set(Some(version));
+        active.consented_at = Set(Some(Utc::now()));
+        changed.push("consent_version");
+    }
+    if let Some(name) = real_name {
+        active.real_name = Set(Some(name));
+        changed.push("real_name");
+    }
+    set_places(&mut active, &change, &mut changed);
     active.updated_at = Set(Utc::now());
     let row = match active.update(&transaction).await {
         Ok(row) => row,

@@ -5,8 +5,12 @@
 //! follows changes in the database (see `sync`), so a search never touches
 //! the database.
 
+mod search;
+mod snippet;
+mod words;
+
 use std::{
-    collections::{HashMap, HashSet},
+    collections::HashMap,
     sync::{
         Arc, RwLock,
         atomic::{AtomicU64, Ordering},
@@ -16,53 +20,9 @@ use std::{
 use chrono::NaiveDate;
 use jieba_rs::Jieba;
 
+use self::words::{EXTRA_WORDS, SYNONYMS};
 use super::PolicyCategory;
 use crate::domain::RegionCode;
-
-/// BM25 saturation and length normalisation.
-const K1: f32 = 1.2;
-const B: f32 = 0.75;
-const TITLE_WEIGHT: f32 = 3.0;
-const TAG_WEIGHT: f32 = 2.0;
-const TEXT_WEIGHT: f32 = 1.0;
-/// A synonym counts a little less than the word the worker typed.
-const SYNONYM_WEIGHT: f32 = 0.8;
-const SNIPPET_CHARS: usize = 80;
-const SNIPPET_LEAD: usize = 16;
-
-/// Words a worker types for the same thing. Each group is searched together.
-const SYNONYMS: &[&[&str]] = &[
-    &["欠薪", "拖欠工资", "讨薪", "欠工资", "工资拖欠", "讨要工资"],
-    &["社保", "社会保险"],
-    &["补贴", "补助", "资助"],
-    &["落户", "户口", "户籍"],
-    &["租房", "住房", "住房保障"],
-    &["上学", "入学", "就学", "读书"],
-    &["找工作", "求职", "就业"],
-    &["培训", "技能培训", "职业技能培训"],
-];
-
-/// Words jieba should keep whole, so that both the whole and its parts match.
-const EXTRA_WORDS: &[&str] = &[
-    "欠薪",
-    "讨薪",
-    "拖欠工资",
-    "工资拖欠",
-    "社保",
-    "随迁子女",
-    "保障性租赁住房",
-    "返乡创业",
-    "创业担保贷款",
-    "零工市场",
-    "点对点",
-    "市民化",
-    "农民工",
-    "工资专用账户",
-];
-
-const STOPWORDS: &[&str] = &[
-    "的", "了", "和", "与", "及", "或", "在", "是", "等", "对", "为", "把", "被", "将", "其", "之",
-];
 
 /// What the index holds of one published policy.
 #[derive(Debug, Clone)]
@@ -202,23 +162,6 @@ impl PolicyIndex {
         }
     }
 
-    /// What a policy is indexed under: search-mode segments (a long word and
-    /// the words inside it), lower-cased, without punctuation and stopwords.
-    fn terms(&self, text: &str) -> Vec<String> {
-        clean(
-            self.jieba
-                .cut_for_search(text, true)
-                .into_iter()
-                .map(|token| token.word),
-        )
-    }
-
-    /// What a query looks for: precise-mode segments, so that a long word a
-    /// worker types (保障性租赁住房) is looked for whole, not as its parts.
-    fn query_words(&self, text: &str) -> Vec<String> {
-        clean(self.jieba.cut(text, true).into_iter().map(|token| token.word))
-    }
-
     /// Read it before searching: an answer is then never filed under a
     /// generation newer than what it was computed from.
     pub fn generation(&self) -> u64 {
@@ -328,93 +271,6 @@ impl PolicyIndex {
         inner.vocabulary.shrink_to_fit();
         inner.by_id.shrink_to_fit();
     }
-
-    /// The query's words with their weights: each word typed, and its synonyms.
-    fn query_terms(&self, text: &str) -> Vec<(String, f32)> {
-        let mut weighted: HashMap<String, f32> = HashMap::new();
-        let mut add = |word: String, weight: f32| {
-            let entry = weighted.entry(word).or_insert(0.0);
-            *entry = entry.max(weight);
-        };
-        for word in self.query_words(text) {
-            if let Some(group) = self.synonyms.get(word.as_str()) {
-                for synonym in group.iter().filter(|s| **s != word) {
-                    add((*synonym).to_owned(), SYNONYM_WEIGHT);
-                }
-            }
-            add(word, 1.0);
-        }
-        weighted.into_iter().collect()
-    }
-
-    pub fn search(&self, query: &Query<'_>) -> Results {
-        let words = query.text.map(|t| self.query_terms(t)).filter(|w| !w.is_empty());
-        let inner = self.read();
-        let passes = |slot: u32| {
-            inner.facts[slot as usize].is_some_and(|f| {
-                query.regions.as_ref().is_none_or(|regions| regions.contains(&f.region))
-                    && query.category.is_none_or(|c| c == f.category)
-                    && query.in_force_on.is_none_or(|day| {
-                        f.effective_from.is_none_or(|from| from <= day)
-                            && f.effective_until.is_none_or(|until| until >= day)
-                    })
-            }) && query.tag.is_none_or(|tag| {
-                inner.slots[slot as usize]
-                    .as_ref()
-                    .is_some_and(|e| e.policy.tags.iter().chain(&e.policy.audience_tags).any(|x| x == tag))
-            })
-        };
-        let mut ranked: Vec<(u32, f32)> = match &words {
-            Some(words) => inner.score(words),
-            None => (0..inner.slots.len() as u32).map(|slot| (slot, 0.0)).collect(),
-        };
-        ranked.retain(|(slot, _)| passes(*slot));
-        let policy_of = |slot: u32| {
-            &inner.slots[slot as usize]
-                .as_ref()
-                .expect("retained slots are live")
-                .policy
-        };
-        let facts_of = |slot: u32| inner.facts[slot as usize].expect("retained slots are live");
-        // Ids are unique, so the order is total and the same on every
-        // instance: a page boundary never depends on which one answers.
-        let order = |(a, score_a): &(u32, f32), (b, score_b): &(u32, f32)| {
-            let (fa, fb) = (facts_of(*a), facts_of(*b));
-            score_b
-                .total_cmp(score_a)
-                .then(fb.locality.cmp(&fa.locality))
-                .then(fb.issued_on.cmp(&fa.issued_on))
-                .then(fa.id_prefix.cmp(&fb.id_prefix))
-                .then_with(|| policy_of(*a).id.cmp(&policy_of(*b).id))
-        };
-        let total = ranked.len();
-        // Only the requested page is ordered: select it, then sort it.
-        let wanted = (query.offset + query.limit).min(total);
-        if wanted > 0 && wanted < total {
-            ranked.select_nth_unstable_by(wanted - 1, order);
-            ranked.truncate(wanted);
-        }
-        ranked.sort_unstable_by(order);
-        let highlight: Vec<&str> = words.iter().flatten().map(|(w, _)| w.as_str()).collect();
-        let hits = ranked
-            .into_iter()
-            .skip(query.offset)
-            .take(query.limit)
-            .map(|(slot, score)| {
-                let policy = policy_of(slot).clone();
-                let snippet = snippet(&policy.text, &highlight);
-                Hit { policy, score, snippet }
-            })
-            .collect();
-        Results { total, hits }
-    }
-}
-
-fn clean<'a>(words: impl Iterator<Item = &'a str>) -> Vec<String> {
-    words
-        .map(|word| word.trim().to_lowercase())
-        .filter(|word| word.chars().any(char::is_alphanumeric) && !STOPWORDS.contains(&word.as_str()))
-        .collect()
 }
 
 impl Inner {
@@ -444,117 +300,6 @@ impl Inner {
         self.text_len_sum -= text_len;
         self.free.push(slot);
     }
-
-    /// BM25F over title, tags and text: one score per slot that matches any
-    /// word, accumulated in a dense array (slots are small integers).
-    fn score(&self, words: &[(String, f32)]) -> Vec<(u32, f32)> {
-        let documents = self.by_id.len().max(1) as f32;
-        let average_title = (self.title_len_sum / documents).max(1.0);
-        let average_text = (self.text_len_sum / documents).max(1.0);
-        let mut scores = vec![0.0f32; self.slots.len()];
-        let mut touched: Vec<u32> = Vec::new();
-        for (word, weight) in words {
-            let Some(postings) = self.vocabulary.get(word).map(|id| &self.postings[*id as usize]) else {
-                continue;
-            };
-            if postings.is_empty() {
-                continue;
-            }
-            let frequency = postings.len() as f32;
-            let idf = (1.0 + (documents - frequency + 0.5) / (frequency + 0.5)).ln();
-            for posting in postings {
-                let (title_len, text_len) = self.lengths[posting.slot as usize];
-                let title = f32::from(posting.title) / (1.0 - B + B * title_len / average_title);
-                let text = f32::from(posting.text) / (1.0 - B + B * text_len / average_text);
-                let tf = TITLE_WEIGHT * title + TAG_WEIGHT * f32::from(posting.tags) + TEXT_WEIGHT * text;
-                let score = &mut scores[posting.slot as usize];
-                if *score == 0.0 {
-                    touched.push(posting.slot);
-                }
-                *score += weight * idf * tf * (K1 + 1.0) / (tf + K1);
-            }
-        }
-        touched.into_iter().map(|slot| (slot, scores[slot as usize])).collect()
-    }
-}
-
-fn escape_into(out: &mut String, c: char) {
-    match c {
-        '<' => out.push_str("&lt;"),
-        '>' => out.push_str("&gt;"),
-        '&' => out.push_str("&amp;"),
-        '"' => out.push_str("&quot;"),
-        '\'' => out.push_str("&#39;"),
-        '\n' | '\r' | '\t' => out.push(' '),
-        c => out.push(c),
-    }
-}
-
-/// About 80 characters of `text` around the first matched word, HTML-escaped,
-/// with every matched word wrapped in `<em>`. The start of the text when
-/// nothing matches there (the words were in the title).
-pub fn snippet(text: &str, words: &[&str]) -> String {
-    // Words are indexed lower-cased; Chinese has no case, Latin letters match
-    // ignoring it. Lower-casing ASCII keeps every byte where it was, so a
-    // position in one is the same position in the other.
-    let haystack = text.to_ascii_lowercase();
-    let needles: Vec<&str> = {
-        let mut unique: HashSet<&str> = HashSet::new();
-        let mut needles: Vec<&str> = words
-            .iter()
-            .copied()
-            .filter(|w| !w.is_empty() && unique.insert(w))
-            .collect();
-        // The longest word matching at a position is the one highlighted.
-        needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
-        needles
-    };
-    let match_at = |at: usize| {
-        let lead = haystack.as_bytes()[at];
-        needles
-            .iter()
-            .find(|n| n.as_bytes()[0] == lead && haystack[at..].starts_with(**n))
-            .map(|n| n.len())
-    };
-    // A word is valid UTF-8, so where it is found a character starts.
-    let first = needles.iter().filter_map(|n| haystack.find(n)).min();
-    let start = first.map_or(0, |at| {
-        text[..at]
-            .char_indices()
-            .rev()
-            .nth(SNIPPET_LEAD - 1)
-            .map_or(0, |(i, _)| i)
-    });
-    let end = text[start..]
-        .char_indices()
-        .nth(SNIPPET_CHARS)
-        .map_or(text.len(), |(i, _)| start + i);
-    let mut out = String::with_capacity((end - start) + 32);
-    if start > 0 {
-        out.push('…');
-    }
-    let mut at = start;
-    while at < end {
-        match match_at(at) {
-            Some(length) => {
-                out.push_str("<em>");
-                for c in text[at..at + length].chars() {
-                    escape_into(&mut out, c);
-                }
-                out.push_str("</em>");
-                at += length;
-            }
-            None => {
-                let c = text[at..].chars().next().expect("at is inside the text");
-                escape_into(&mut out, c);
-                at += c.len_utf8();
-            }
-        }
-    }
-    if end < text.len() {
-        out.push('…');
-    }
-    out
 }
 
 #[cfg(test)]
@@ -664,27 +409,5 @@ mod tests {
         };
         let found: Vec<_> = index.search(&query).hits.iter().map(|h| h.policy.id.clone()).collect();
         assert_eq!(found, ["js"]);
-    }
-
-    #[test]
-    fn snippets_escape_html_and_highlight_words() {
-        let text = "前面的一些内容。用人单位<script>拖欠工资</script>的，可以投诉。";
-        let snippet = snippet(text, &["拖欠工资", "拖欠"]);
-        assert!(snippet.contains("<em>拖欠工资</em>"), "{snippet}");
-        assert!(snippet.contains("&lt;script&gt;"), "{snippet}");
-        assert!(!snippet.contains("<script>"));
-        assert_eq!(super::snippet("没有匹配", &["欠薪"]), "没有匹配");
-    }
-
-    #[test]
-    fn snippets_start_shortly_before_the_first_match_and_ignore_latin_case() {
-        let text = format!("{}请拨打12333或登录APP办理。{}", "前".repeat(40), "后".repeat(100));
-        let snippet = snippet(&text, &["app", "12333", ""]);
-        assert!(snippet.starts_with('…') && snippet.ends_with('…'), "{snippet}");
-        assert!(snippet.contains("<em>12333</em>或登录<em>APP</em>办理"), "{snippet}");
-        let lead: String = snippet.chars().skip(1).take_while(|c| *c == '前').collect();
-        assert_eq!(lead.chars().count(), SNIPPET_LEAD - "请拨打".chars().count());
-        let visible = snippet.replace("<em>", "").replace("</em>", "");
-        assert_eq!(visible.chars().count(), SNIPPET_CHARS + 2, "{visible}");
     }
 }

@@ -8,10 +8,11 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::{
-    domain::{HukouType, RegionCode},
-    regions::RegionDirectory,
-};
+use crate::domain::{HukouType, RegionCode};
+
+mod checks;
+
+pub use checks::evaluate;
 
 /// Answers of the form that criteria and amount rules read.
 pub mod answer {
@@ -208,148 +209,6 @@ fn date(answers: &Map<String, Value>, key: &str) -> Option<NaiveDate> {
         .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
 }
 
-/// Applies every criterion; a program is open to the worker when none fails.
-pub fn evaluate(
-    criteria: &[Criterion],
-    program_region: RegionCode,
-    facts: &Facts<'_>,
-    regions: &RegionDirectory,
-    today: NaiveDate,
-) -> Vec<Check> {
-    criteria
-        .iter()
-        .map(|criterion| check(criterion, program_region, facts, regions, today))
-        .collect()
-}
-
-fn check(
-    criterion: &Criterion,
-    program_region: RegionCode,
-    facts: &Facts<'_>,
-    regions: &RegionDirectory,
-    today: NaiveDate,
-) -> Check {
-    let verdict = |passed: bool, detail: String| Check {
-        criterion: criterion.key(),
-        passed,
-        pending: false,
-        detail,
-    };
-    let missing = |what: &str| Check {
-        criterion: criterion.key(),
-        passed: false,
-        pending: false,
-        detail: format!("还不知道您的{what}，请先在“我的资料”里填写。"),
-    };
-    let asked = |question: &str| match facts.answers {
-        None => Some(Check {
-            criterion: criterion.key(),
-            passed: false,
-            pending: true,
-            detail: format!("申请时需要填写：{question}。"),
-        }),
-        Some(_) => None,
-    };
-    let answers = facts.answers.cloned().unwrap_or_default();
-    let unanswered = |question: &str| verdict(false, format!("请在申请表里填写：{question}。"));
-    match criterion {
-        Criterion::AgeBetween { min, max } => match facts.birth_date {
-            None => missing("身份证号（用来确定年龄）"),
-            Some(birth) => {
-                let age = age_on(birth, today);
-                let passed = (i64::from(*min)..=i64::from(*max)).contains(&age);
-                let detail = if passed {
-                    format!("您{age}岁，符合{min}到{max}周岁的要求。")
-                } else {
-                    format!("您{age}岁，不在{min}到{max}周岁的范围内。")
-                };
-                verdict(passed, detail)
-            }
-        },
-        Criterion::HukouType { allowed } => match facts.hukou_type {
-            None => missing("户口性质"),
-            Some(hukou) if allowed.contains(&hukou) => {
-                verdict(true, format!("户口性质符合（{}）。", hukou_names(&[hukou])))
-            }
-            Some(hukou) => verdict(
-                false,
-                format!("要求{}，您是{}。", hukou_names(allowed), hukou_names(&[hukou])),
-            ),
-        },
-        Criterion::LivesOrWorksInRegion => {
-            if facts.residence.is_none() && facts.work.is_none() {
-                return missing("居住地或工作地");
-            }
-            let inside = [facts.residence, facts.work]
-                .into_iter()
-                .flatten()
-                .any(|r| regions.covers(program_region, r));
-            let place = regions.get(program_region).map_or("本地", |r| r.name.as_str());
-            if inside {
-                verdict(true, format!("您在{place}居住或工作，符合要求。"))
-            } else {
-                verdict(false, format!("这项补贴只面向在{place}居住或工作的人。"))
-            }
-        }
-        Criterion::ReturningWorker => asked("是否返乡农民工").unwrap_or_else(|| {
-            match answers.get(answer::RETURNING_WORKER).and_then(Value::as_bool) {
-                Some(true) => verdict(true, "您是返乡农民工，符合要求。".to_owned()),
-                Some(false) => verdict(false, "这项补贴只面向返乡农民工。".to_owned()),
-                None => unanswered("是否返乡农民工"),
-            }
-        }),
-        Criterion::BusinessRegisteredWithinMonths { months } => {
-            asked("企业（个体户）登记日期").unwrap_or_else(|| match date(&answers, answer::BUSINESS_REGISTERED_ON) {
-                Some(on) if on > today => verdict(false, "登记日期不能晚于今天。".to_owned()),
-                Some(on) => {
-                    let age = months_between(on, today);
-                    let passed = age <= i64::from(*months);
-                    verdict(passed, format!("登记已满{age}个月，要求不超过{months}个月。"))
-                }
-                None => unanswered("企业（个体户）登记日期"),
-            })
-        }
-        Criterion::BusinessRunningAtLeastMonths { months } => {
-            asked("企业（个体户）登记日期").unwrap_or_else(|| match date(&answers, answer::BUSINESS_REGISTERED_ON) {
-                Some(on) => {
-                    let age = months_between(on, today);
-                    let passed = age >= i64::from(*months);
-                    verdict(passed, format!("已经营{}个月，要求至少{months}个月。", age.max(0)))
-                }
-                None => unanswered("企业（个体户）登记日期"),
-            })
-        }
-        Criterion::EmployeesAtLeast { count } => {
-            asked("带动就业人数").unwrap_or_else(|| match integer(&answers, answer::EMPLOYEES) {
-                Some(n) => verdict(n >= i64::from(*count), format!("带动就业{n}人，要求至少{count}人。")),
-                None => unanswered("带动就业人数"),
-            })
-        }
-        Criterion::SocialInsuranceMonthsAtLeast { months } => {
-            asked("社会保险缴费月数").unwrap_or_else(|| match integer(&answers, answer::SOCIAL_INSURANCE_MONTHS) {
-                Some(n) => verdict(
-                    n >= i64::from(*months),
-                    format!("已缴社保{n}个月，要求至少{months}个月。"),
-                ),
-                None => unanswered("社会保险缴费月数"),
-            })
-        }
-        Criterion::CertificateAtLeastLevel { level } => {
-            asked("证书等级").unwrap_or_else(|| match integer(&answers, answer::CERTIFICATE_LEVEL) {
-                Some(held @ 1..=5) => verdict(
-                    held <= i64::from(*level),
-                    format!(
-                        "您的证书是{}，要求{}或以上。",
-                        level_name(held as u8),
-                        level_name(*level)
-                    ),
-                ),
-                _ => unanswered("证书等级（1到5级）"),
-            })
-        }
-    }
-}
-
 impl AmountRule {
     /// The amount an application is worth under the rule, in fen, or why it
     /// cannot be worked out (in Chinese).
@@ -462,7 +321,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::domain::TextType;
+    use crate::{domain::TextType, regions::RegionDirectory};
 
     fn day(text: &str) -> NaiveDate {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
