@@ -230,6 +230,21 @@ pub struct ReviewBody {
     pub approved_amount_fen: Option<i64>,
 }
 
+impl From<ReviewBody> for Review {
+    fn from(body: ReviewBody) -> Self {
+        Review {
+            decision: match body.decision {
+                DecisionName::Approve => Decision::Approve,
+                DecisionName::Reject => Decision::Reject,
+                DecisionName::Return => Decision::Return,
+            },
+            comment: body.comment.map(BoundedText::into_inner),
+            expected_version: body.expected_version.get(),
+            approved_amount_fen: body.approved_amount_fen,
+        }
+    }
+}
+
 #[derive(Debug, Object, Deserialize)]
 pub struct StartReviewBody {
     /// The version the reviewer saw; a stale one gets 409.
@@ -530,20 +545,8 @@ impl ApplicationApi {
         Json<ApplicationView>,
         { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
     > {
-        let body = body.0;
-        let review = Review {
-            decision: match body.decision {
-                DecisionName::Approve => Decision::Approve,
-                DecisionName::Reject => Decision::Reject,
-                DecisionName::Return => Decision::Return,
-            },
-            comment: body.comment.map(BoundedText::into_inner),
-            expected_version: body.expected_version.get(),
-            approved_amount_fen: body.approved_amount_fen,
-        };
-        Ok(Json(application_view(
-            applications::review(&state, &context, &auth.0, &id.0, review).await?,
-        )))
+        let application = applications::review(&state, &context, &auth.0, &id.0, Review::from(body.0)).await?;
+        Ok(Json(application_view(application)))
     }
 
     /// Record the payment of an approved case

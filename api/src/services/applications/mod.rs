@@ -8,11 +8,8 @@ pub mod read;
 pub mod status;
 
 use chrono::Utc;
-use entity::{application, program};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, ExprTrait,
-    QueryFilter, SqlErr, sea_query::Expr,
-};
+use entity::application;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseTransaction, SqlErr};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -517,7 +514,7 @@ pub async fn review(
                     .unwrap_or_else(|_| program.amount_rule.ceiling());
                 let amount = status::approved_amount(review.approved_amount_fen, entitled)?;
                 take(transaction, request, &case, step, decided(Some(amount))).await?;
-                commit_budget(transaction, &program, amount).await
+                programs::commit_budget(transaction, &program, amount).await
             }
         }
     })
@@ -534,39 +531,6 @@ fn decided(approved_amount_fen: Option<i64>) -> application::ActiveModel {
         changes.approved_amount_fen = Set(approved_amount_fen);
     }
     changes
-}
-
-/// Takes `amount` and one place from the program's budget and quota, in one
-/// conditional update: concurrent approvals cannot overspend.
-async fn commit_budget(transaction: &DatabaseTransaction, program: &Program, amount: i64) -> AppResult<()> {
-    let mut update = program::Entity::update_many()
-        .col_expr(
-            program::Column::ApprovedFen,
-            Expr::col(program::Column::ApprovedFen).add(amount),
-        )
-        .col_expr(
-            program::Column::ApprovedCount,
-            Expr::col(program::Column::ApprovedCount).add(1),
-        )
-        .filter(program::Column::Id.eq(&program.id));
-    if program.budget_fen.is_some() {
-        update = update.filter(
-            Expr::col(program::Column::ApprovedFen)
-                .add(amount)
-                .lte(Expr::col(program::Column::BudgetFen)),
-        );
-    }
-    if program.quota.is_some() {
-        update = update.filter(
-            Expr::col(program::Column::ApprovedCount)
-                .add(1)
-                .lte(Expr::col(program::Column::Quota)),
-        );
-    }
-    if update.exec(transaction).await?.rows_affected == 0 {
-        return Err(AppError::new(ErrorCode::BudgetExhausted));
-    }
-    Ok(())
 }
 
 /// What finance records of a payment.

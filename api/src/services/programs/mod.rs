@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, Utc};
 use entity::program;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, ExprTrait,
+    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 use serde_json::json;
 
@@ -394,4 +395,37 @@ pub async fn set_status(
         },
     )
     .await
+}
+
+/// Takes `amount` and one place from the program's budget and quota, in one
+/// conditional update: concurrent approvals cannot overspend.
+pub async fn commit_budget(transaction: &DatabaseTransaction, program: &Program, amount: i64) -> AppResult<()> {
+    let mut update = program::Entity::update_many()
+        .col_expr(
+            program::Column::ApprovedFen,
+            Expr::col(program::Column::ApprovedFen).add(amount),
+        )
+        .col_expr(
+            program::Column::ApprovedCount,
+            Expr::col(program::Column::ApprovedCount).add(1),
+        )
+        .filter(program::Column::Id.eq(&program.id));
+    if program.budget_fen.is_some() {
+        update = update.filter(
+            Expr::col(program::Column::ApprovedFen)
+                .add(amount)
+                .lte(Expr::col(program::Column::BudgetFen)),
+        );
+    }
+    if program.quota.is_some() {
+        update = update.filter(
+            Expr::col(program::Column::ApprovedCount)
+                .add(1)
+                .lte(Expr::col(program::Column::Quota)),
+        );
+    }
+    if update.exec(transaction).await?.rows_affected == 0 {
+        return Err(AppError::new(ErrorCode::BudgetExhausted));
+    }
+    Ok(())
 }
