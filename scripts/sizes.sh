@@ -14,6 +14,12 @@ import re
 import sys
 
 MAX_FN, MAX_HANDLER, MAX_FILE = 80, 25, 600
+# Where a limit is knowingly exceeded, and why; printed on every run.
+EXCEPTIONS = {
+    ("api/src/routes/policies.rs", "search"): "its seven query parameters are each documented in the "
+    "contract (20 lines of signature), and poem-openapi has no extractor that gathers query "
+    "parameters into one documented struct",
+}
 FN = re.compile(r"\bfn\s+([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -127,7 +133,12 @@ def check(path, findings):
         handler = any(a < m.start() < b for a, b in handler_blocks)
         limit, kind = (MAX_HANDLER, "handler") if handler else (MAX_FN, "fn")
         if length > limit:
-            findings.append(f"{path}:{first}: {kind} {m.group(1)} of {length} lines (over {limit})")
+            finding = f"{path}:{first}: {kind} {m.group(1)} of {length} lines (over {limit})"
+            reason = EXCEPTIONS.get((path, m.group(1)))
+            if reason:
+                print(f"allowed: {finding}: {reason}")
+            else:
+                findings.append(finding)
 
 
 findings = []

@@ -29,6 +29,9 @@ cargo fmt --all -- --check
 say "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+say "the shape of the code (scripts/structure.sh)"
+scripts/structure.sh
+
 # The suites' logs are kept and searched for the personal data the tests
 # use (tests/pii_canaries.txt): none of it may ever reach a log line.
 logs=$(mktemp -d)

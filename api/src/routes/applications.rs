@@ -22,7 +22,7 @@ use crate::{
     },
     services::applications::{
         self, Application, Decision, NewApplication, Payment, QueueFilter, Review, TimelineEntry,
-        status::ApplicationStatus,
+        status::{Action, ApplicationStatus},
     },
     state::AppState,
 };
@@ -383,7 +383,7 @@ impl ApplicationApi {
         { status::BAD_REQUEST | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
     > {
         Ok(Json(application_view(
-            applications::submit(&state, &context, &auth.0, &id.0).await?,
+            applications::worker_action(&state, &context, &auth.0, &id.0, Action::Submit).await?,
         )))
     }
 
@@ -404,7 +404,7 @@ impl ApplicationApi {
         { status::BAD_REQUEST | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
     > {
         Ok(Json(application_view(
-            applications::withdraw(&state, &context, &auth.0, &id.0).await?,
+            applications::worker_action(&state, &context, &auth.0, &id.0, Action::Withdraw).await?,
         )))
     }
 

@@ -227,22 +227,23 @@ impl From<StepData> for StepRecord {
 }
 
 impl From<WageReportData> for WageReportRecord {
-    fn from(r: WageReportData) -> Self {
+    fn from(data: WageReportData) -> Self {
+        let r = data.report;
         WageReportRecord {
             id: r.id,
             report_no: r.report_no,
             employer_name: r.employer_name,
             credit_code: r.credit_code,
             project_name: r.project_name,
-            region_code: r.region_code,
+            region_code: r.region.as_str().to_owned(),
             sector: r.sector,
             amount_owed_fen: r.amount_owed_fen,
             owed_from: r.owed_from,
             owed_to: r.owed_to,
             workers_affected: r.workers_affected,
             description: r.description,
-            contact_phone: r.contact_phone,
-            status: r.status,
+            contact_phone: data.contact_phone,
+            status: r.status.as_str().to_owned(),
             outcome: r.outcome,
             created_at: r.created_at,
             updated_at: r.updated_at,

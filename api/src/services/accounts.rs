@@ -28,7 +28,7 @@ use crate::{
     infra::crypto::{DataProtector, Field},
     services::{
         audit::{self, Actor, Event, Outcome},
-        retention,
+        calendar, retention, wage_reports,
     },
     state::AppState,
 };
@@ -111,25 +111,12 @@ pub struct TransferData {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A wage report as its worker filed and follows it, with the contact phone
+/// they gave in clear.
 #[derive(Debug)]
 pub struct WageReportData {
-    pub id: String,
-    pub report_no: String,
-    pub employer_name: String,
-    pub credit_code: Option<String>,
-    pub project_name: Option<String>,
-    pub region_code: String,
-    pub sector: String,
-    pub amount_owed_fen: i64,
-    pub owed_from: NaiveDate,
-    pub owed_to: NaiveDate,
-    pub workers_affected: i32,
-    pub description: String,
+    pub report: wage_reports::Report,
     pub contact_phone: Option<String>,
-    pub status: String,
-    pub outcome: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
 }
 
 #[derive(Debug)]
@@ -310,35 +297,18 @@ async fn wage_reports_of(
     protector: &DataProtector,
     id: &str,
 ) -> AppResult<Vec<WageReportData>> {
-    Ok(wage_report::Entity::find()
-        .filter(wage_report::Column::WorkerId.eq(id))
-        .order_by_asc(wage_report::Column::CreatedAt)
-        .all(db)
-        .await?
+    let calendar = calendar::load(db).await?;
+    let reports = wage_reports::read::of_worker(db, &calendar, id, None).await?;
+    Ok(reports
         .into_iter()
-        .map(|r| WageReportData {
+        .map(|report| WageReportData {
             contact_phone: clear(
                 protector,
                 Field::WageReportContactPhone,
-                &r.id,
-                r.contact_phone_cipher.as_deref(),
+                &report.id,
+                report.contact_phone_cipher.as_deref(),
             ),
-            id: r.id,
-            report_no: r.report_no,
-            employer_name: r.employer_name,
-            credit_code: r.credit_code,
-            project_name: r.project_name,
-            region_code: r.region_code,
-            sector: r.sector,
-            amount_owed_fen: r.amount_owed_fen,
-            owed_from: r.owed_from,
-            owed_to: r.owed_to,
-            workers_affected: r.workers_affected,
-            description: r.description,
-            status: r.status,
-            outcome: r.outcome,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
+            report,
         })
         .collect())
 }

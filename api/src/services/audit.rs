@@ -54,6 +54,26 @@ pub struct Event<'a> {
     pub details: Option<Value>,
 }
 
+impl<'a> Event<'a> {
+    /// A principal's successful act on one thing: most rows are this.
+    pub fn success(
+        principal: &'a Principal,
+        action: &'static str,
+        target: (&'static str, &'a str),
+        region: Option<RegionCode>,
+        details: Option<Value>,
+    ) -> Self {
+        Event {
+            actor: Actor::Principal(principal),
+            action,
+            target: Some(target),
+            region,
+            outcome: Outcome::Success,
+            details,
+        }
+    }
+}
+
 pub async fn record(db: &impl ConnectionTrait, request: Option<&RequestContext>, event: Event<'_>) -> AppResult<()> {
     let (actor_type, actor_id) = match event.actor {
         Actor::Principal(p) => (p.audience.as_str(), Some(p.subject.clone())),

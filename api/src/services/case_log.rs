@@ -17,7 +17,7 @@ use crate::{
     domain::RegionCode,
     error::{AppError, AppResult, ErrorCode},
     services::{
-        audit::{self, Actor, Event, Outcome},
+        audit::{self, Event},
         counters, notifications,
     },
 };
@@ -173,19 +173,15 @@ pub async fn record(
     if let (Some(worker_id), Some(notice)) = (case.worker_id, &change.notice) {
         notifications::enqueue(transaction, worker_id, notice.topic, &notice.message).await?;
     }
-    audit::record(
-        transaction,
-        Some(request),
-        Event {
-            actor: Actor::Principal(by.principal()),
-            action: change.audit_action,
-            target: Some((case.kind.audit_target(), case.id)),
-            region: case.region,
-            outcome: Outcome::Success,
-            details: Some(change.audit_details),
-        },
-    )
-    .await
+    let target = (case.kind.audit_target(), case.id);
+    let event = Event::success(
+        by.principal(),
+        change.audit_action,
+        target,
+        case.region,
+        Some(change.audit_details),
+    );
+    audit::record(transaction, Some(request), event).await
 }
 
 async fn write_history(

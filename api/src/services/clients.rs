@@ -247,19 +247,15 @@ pub async fn issue_token(
             scopes: scopes.clone(),
         })
         .await?;
-    audit::record(
-        &state.db,
-        Some(request),
-        Event {
-            actor: Actor::Principal(&principal),
-            action: "client.token",
-            target: Some(("client", &client.client_id)),
-            region: Some(region),
-            outcome: Outcome::Success,
-            details: Some(json!({ "scopes": scopes_text(&scopes) })),
-        },
-    )
-    .await?;
+    let details = json!({ "scopes": scopes_text(&scopes) });
+    let token = Event::success(
+        &principal,
+        "client.token",
+        ("client", &client.client_id),
+        Some(region),
+        Some(details),
+    );
+    audit::record(&state.db, Some(request), token).await?;
     Ok(Ok((issued, scopes)))
 }
 

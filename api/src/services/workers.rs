@@ -192,19 +192,8 @@ pub async fn login(state: &AppState, request: &RequestContext, code: &str) -> Ap
             scopes: Vec::new(),
         })
         .await?;
-    audit::record(
-        &state.db,
-        Some(request),
-        Event {
-            actor: Actor::Principal(&principal),
-            action: "worker.login",
-            target: Some(("worker", &row.id)),
-            region: None,
-            outcome: Outcome::Success,
-            details: None,
-        },
-    )
-    .await?;
+    let login = Event::success(&principal, "worker.login", ("worker", &row.id), None, None);
+    audit::record(&state.db, Some(request), login).await?;
     Ok((issued, profile_of(&state.protector, &row)))
 }
 

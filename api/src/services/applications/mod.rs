@@ -26,7 +26,7 @@ use crate::{
     domain::RegionCode,
     error::{AppError, AppResult, ErrorCode},
     services::{
-        audit::{self, Actor, Event, Outcome},
+        audit::{self, Event},
         case_log::{self, By, Change, Notice},
         counters, idempotency, notifications,
         programs::{self, Program, rules},
@@ -318,33 +318,26 @@ pub async fn edit(
     .await
 }
 
-/// The worker sends in a draft or a returned application, checked in full.
-pub async fn submit(
+/// The worker's own steps on their case: submitting a draft or a returned
+/// application (checked in full), or withdrawing it.
+pub async fn worker_action(
     state: &AppState,
     request: &RequestContext,
     worker: &Principal,
     id: &str,
+    action: Action,
 ) -> AppResult<Application> {
+    access::require_taker(worker, action.taker())?;
     worker_step(state, worker, id, async |transaction, case| {
-        case.status.decide(Action::Submit)?;
-        let program = programs::load(transaction, &case.program_id).await?;
-        let attached = uploads::attach(transaction, &worker.subject, CaseFile::Application(&case.id), &[]).await?;
-        let amount = admissible(state, &program, &worker.subject, &case.answers, &attached).await?;
-        let step = Step::by_worker(worker, Action::Submit);
-        take(transaction, request, &case, step, submission(amount)).await
-    })
-    .await
-}
-
-pub async fn withdraw(
-    state: &AppState,
-    request: &RequestContext,
-    worker: &Principal,
-    id: &str,
-) -> AppResult<Application> {
-    worker_step(state, worker, id, async |transaction, case| {
-        let step = Step::by_worker(worker, Action::Withdraw);
-        take(transaction, request, &case, step, Default::default()).await
+        let changes = if action == Action::Submit {
+            case.status.decide(action)?;
+            let program = programs::load(transaction, &case.program_id).await?;
+            let attached = uploads::attach(transaction, &worker.subject, CaseFile::Application(&case.id), &[]).await?;
+            submission(admissible(state, &program, &worker.subject, &case.answers, &attached).await?)
+        } else {
+            Default::default()
+        };
+        take(transaction, request, &case, Step::by_worker(worker, action), changes).await
     })
     .await
 }
@@ -418,19 +411,15 @@ pub async fn reveal(
 ) -> AppResult<ApplicantInClear> {
     let case = case_for_personal_data(state, staff, id).await?;
     let applicant = read::applicant_in_clear(&state.db, &state.protector, &case.worker_id).await?;
-    audit::record(
-        &state.db,
-        Some(request),
-        Event {
-            actor: Actor::Principal(staff),
-            action: "personal_data.reveal",
-            target: Some(("application", &case.id)),
-            region: Some(case.region),
-            outcome: Outcome::Success,
-            details: Some(json!({ "worker_id": case.worker_id })),
-        },
-    )
-    .await?;
+    let details = json!({ "worker_id": case.worker_id });
+    let reveal = Event::success(
+        staff,
+        "personal_data.reveal",
+        ("application", &case.id),
+        Some(case.region),
+        Some(details),
+    );
+    audit::record(&state.db, Some(request), reveal).await?;
     Ok(applicant)
 }
 

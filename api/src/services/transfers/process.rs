@@ -34,81 +34,48 @@ pub struct StepSpec {
 
 const ACCEPTED: &str = "application_accepted";
 
+const fn step(key: &'static str, office: Office, limit_days: Option<u32>, label: &'static str) -> StepSpec {
+    StepSpec {
+        key,
+        office,
+        limit_days,
+        label,
+    }
+}
+
 /// Pension (国办发〔2009〕66号): the new place accepts, issues the contact
 /// letter within 15 working days; the old place sends the funds and the
 /// information sheet within 15; the new place completes within 15.
 const PENSION: &[StepSpec] = &[
-    StepSpec {
-        key: ACCEPTED,
-        office: Office::To,
-        limit_days: None,
-        label: "新参保地受理转移申请",
-    },
-    StepSpec {
-        key: "contact_letter_issued",
-        office: Office::To,
-        limit_days: Some(15),
-        label: "新参保地出具联系函",
-    },
-    StepSpec {
-        key: "funds_transferred",
-        office: Office::From,
-        limit_days: Some(15),
-        label: "原参保地转出基金和参保信息表",
-    },
-    StepSpec {
-        key: "continuation_completed",
-        office: Office::To,
-        limit_days: Some(15),
-        label: "新参保地办结接续",
-    },
+    step(ACCEPTED, Office::To, None, "新参保地受理转移申请"),
+    step("contact_letter_issued", Office::To, Some(15), "新参保地出具联系函"),
+    step(
+        "funds_transferred",
+        Office::From,
+        Some(15),
+        "原参保地转出基金和参保信息表",
+    ),
+    step("continuation_completed", Office::To, Some(15), "新参保地办结接续"),
 ];
+
+/// The steps of an insurance that moves in two offices' acts: the new place
+/// accepts, the old place completes the transfer out within `out_days`
+/// working days, the new place the continuation within `in_days`.
+const fn out_then_in(out_days: u32, in_days: u32) -> [StepSpec; 3] {
+    [
+        step(ACCEPTED, Office::To, None, "转入地受理转移申请"),
+        step("transfer_out_completed", Office::From, Some(out_days), "转出地办结转出"),
+        step("continuation_completed", Office::To, Some(in_days), "转入地办结接续"),
+    ]
+}
 
 /// Medical insurance (医保办发〔2021〕43号): the old place completes the
 /// transfer out within 10 working days, the new place the continuation within 5.
-const MEDICAL: &[StepSpec] = &[
-    StepSpec {
-        key: ACCEPTED,
-        office: Office::To,
-        limit_days: None,
-        label: "转入地受理转移申请",
-    },
-    StepSpec {
-        key: "transfer_out_completed",
-        office: Office::From,
-        limit_days: Some(10),
-        label: "转出地办结转出",
-    },
-    StepSpec {
-        key: "continuation_completed",
-        office: Office::To,
-        limit_days: Some(5),
-        label: "转入地办结接续",
-    },
-];
+const MEDICAL: &[StepSpec] = &out_then_in(10, 5);
 
 /// Unemployment insurance: no national limits are stated in the programme's
 /// documents; 15 working days per office are used until a region sets its own.
-const UNEMPLOYMENT: &[StepSpec] = &[
-    StepSpec {
-        key: ACCEPTED,
-        office: Office::To,
-        limit_days: None,
-        label: "转入地受理转移申请",
-    },
-    StepSpec {
-        key: "transfer_out_completed",
-        office: Office::From,
-        limit_days: Some(15),
-        label: "转出地办结转出",
-    },
-    StepSpec {
-        key: "continuation_completed",
-        office: Office::To,
-        limit_days: Some(15),
-        label: "转入地办结接续",
-    },
-];
+const UNEMPLOYMENT: &[StepSpec] = &out_then_in(15, 15);
 
 /// The version new cases are opened under.
 pub const CURRENT_VERSION: i32 = 1;

@@ -341,7 +341,7 @@ async fn own(db: &impl ConnectionTrait, calendar: &Calendar, worker: &Principal,
 
 pub async fn list_own(state: &AppState, worker: &Principal) -> AppResult<Vec<Report>> {
     let calendar = calendar::load(&state.db).await?;
-    read::of_worker(&state.db, &calendar, &worker.subject).await
+    read::of_worker(&state.db, &calendar, &worker.subject, Some(200)).await
 }
 
 pub async fn get_own(state: &AppState, worker: &Principal, id: &str) -> AppResult<(Report, Vec<TimelineEntry>)> {

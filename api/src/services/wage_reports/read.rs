@@ -46,6 +46,7 @@ pub struct Report {
     pub outcome: Option<String>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
     pub accepted_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
 }
@@ -110,6 +111,7 @@ pub fn decode(calendar: &Calendar, row: wage_report::Model) -> AppResult<Report>
         outcome: row.outcome,
         version: row.version,
         created_at: row.created_at,
+        updated_at: row.updated_at,
         accepted_at: row.accepted_at,
         closed_at: row.closed_at,
     };
@@ -132,12 +134,17 @@ pub async fn load(db: &impl ConnectionTrait, calendar: &Calendar, id: &str) -> A
     decode(calendar, row)
 }
 
-/// A worker's latest reports, newest first.
-pub async fn of_worker(db: &impl ConnectionTrait, calendar: &Calendar, worker_id: &str) -> AppResult<Vec<Report>> {
+/// A worker's reports, newest first: the latest `most`, or all of them.
+pub async fn of_worker(
+    db: &impl ConnectionTrait,
+    calendar: &Calendar,
+    worker_id: &str,
+    most: Option<u64>,
+) -> AppResult<Vec<Report>> {
     let rows = wage_report::Entity::find()
         .filter(wage_report::Column::WorkerId.eq(worker_id))
         .order_by_desc(wage_report::Column::CreatedAt)
-        .limit(200)
+        .limit(most)
         .all(db)
         .await?;
     decode_all(calendar, rows)

@@ -327,6 +327,12 @@ mod tests {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
     }
 
+    /// The checks of a Guangxi program's `criteria` on 2026-11-22.
+    fn guangxi_checks(criteria: &[Criterion], facts: &Facts<'_>) -> Vec<Check> {
+        let guangxi = RegionCode::parse("450000").unwrap();
+        evaluate(criteria, guangxi, facts, &RegionDirectory::default(), day("2026-11-22"))
+    }
+
     #[test]
     fn ages_and_months_count_whole_units() {
         assert_eq!(age_on(day("1990-11-23"), day("2026-11-22")), 35);
@@ -350,13 +356,7 @@ mod tests {
             answers: answers.as_object(),
             ..Default::default()
         };
-        let checks = evaluate(
-            &criteria,
-            RegionCode::parse("450000").unwrap(),
-            &facts,
-            &RegionDirectory::default(),
-            day("2026-11-22"),
-        );
+        let checks = guangxi_checks(&criteria, &facts);
         assert!(checks.iter().all(|c| c.passed), "{checks:?}");
         assert!(checks[3].detail.contains("38岁"));
 
@@ -365,13 +365,7 @@ mod tests {
             answers: short.as_object(),
             ..facts
         };
-        let checks = evaluate(
-            &criteria,
-            RegionCode::parse("450000").unwrap(),
-            &facts,
-            &RegionDirectory::default(),
-            day("2026-11-22"),
-        );
+        let checks = guangxi_checks(&criteria, &facts);
         assert_eq!(checks.iter().filter(|c| !c.passed).count(), 2);
     }
 
