@@ -21,7 +21,7 @@ use crate::{
     },
     regions::RegionDirectory,
     services::policies::{
-        self, Policy, PolicyCategory, PolicyDraft, PolicyStatus, Search,
+        self, Policy, PolicyCategory, PolicyContent, PolicyStatus, Search,
         index::{Hit, Results},
     },
     state::AppState,
@@ -118,22 +118,22 @@ pub struct PolicyView {
 
 fn view(policy: Policy, regions: &RegionDirectory) -> PolicyView {
     PolicyView {
-        region_name: region_name(regions, policy.region_code),
+        region_name: region_name(regions, policy.content.region_code),
         id: policy.id,
-        parent_id: policy.parent_id,
-        title: policy.title,
-        summary: policy.summary,
-        body: policy.body,
-        category: policy.category,
-        region_code: policy.region_code,
-        issuer: policy.issuer,
-        doc_number: policy.doc_number,
-        issued_on: policy.issued_on,
-        effective_from: policy.effective_from,
-        effective_until: policy.effective_until,
-        source_url: policy.source_url,
-        tags: policy.tags,
-        audience_tags: policy.audience_tags,
+        parent_id: policy.content.parent_id,
+        title: policy.content.title,
+        summary: policy.content.summary,
+        body: policy.content.body,
+        category: policy.content.category,
+        region_code: policy.content.region_code,
+        issuer: policy.content.issuer,
+        doc_number: policy.content.doc_number,
+        issued_on: policy.content.issued_on,
+        effective_from: policy.content.effective_from,
+        effective_until: policy.content.effective_until,
+        source_url: policy.content.source_url,
+        tags: policy.content.tags,
+        audience_tags: policy.content.audience_tags,
         status: policy.status,
         version: policy.version,
         updated_at: policy.updated_at,
@@ -181,7 +181,7 @@ pub struct PolicyWrite {
 }
 
 impl PolicyWrite {
-    fn into_draft(self) -> Result<PolicyDraft, AppError> {
+    fn into_content(self) -> Result<PolicyContent, AppError> {
         let source_url = match self.source_url {
             Some(url)
                 if !(url.starts_with("https://") || url.starts_with("http://"))
@@ -197,7 +197,7 @@ impl PolicyWrite {
             }
             other => other,
         };
-        Ok(PolicyDraft {
+        Ok(PolicyContent {
             parent_id: self.parent_id.map(RecordId::into_inner),
             title: self.title.into_inner(),
             summary: self.summary.into_inner(),
@@ -333,7 +333,7 @@ impl PolicyApi {
         auth: StaffAuth,
         body: JsonBody<PolicyWrite>,
     ) -> ApiResult<PolicyCreated, { status::BODY | status::FORBIDDEN | status::SIGNED_IN }> {
-        let draft = body.0.into_draft()?;
+        let draft = body.0.into_content()?;
         let policy = policies::create(&state, &context, &auth.0, draft).await?;
         Ok(PolicyCreated::Created(Json(view(policy, &state.regions))))
     }
@@ -355,7 +355,7 @@ impl PolicyApi {
         { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
     > {
         let expected = body.0.expected_version.get();
-        let draft = body.0.policy.into_draft()?;
+        let draft = body.0.policy.into_content()?;
         let policy = policies::update(&state, &context, &auth.0, &id.0, expected, draft).await?;
         Ok(Json(view(policy, &state.regions)))
     }

@@ -20,7 +20,7 @@ use crate::{
     },
     routes::policies::VersionCheck,
     services::programs::{
-        self, Program, ProgramDraft, ProgramKind, ProgramStatus,
+        self, Program, ProgramKind, ProgramStatus, ProgramTerms,
         rules::{AmountRule, Criterion, DocumentRequirement, FormField},
     },
     state::AppState,
@@ -94,10 +94,11 @@ pub struct ProgramView {
 
 pub fn program_view(program: Program) -> ProgramView {
     ProgramView {
-        amount: program.amount_rule.describe(),
-        max_amount_fen: program.amount_rule.ceiling(),
-        amount_rule: serde_json::to_value(&program.amount_rule).unwrap_or_default(),
+        amount: program.terms.amount_rule.describe(),
+        max_amount_fen: program.terms.amount_rule.ceiling(),
+        amount_rule: serde_json::to_value(&program.terms.amount_rule).unwrap_or_default(),
         criteria: program
+            .terms
             .criteria
             .iter()
             .map(|c| CriterionView {
@@ -107,6 +108,7 @@ pub fn program_view(program: Program) -> ProgramView {
             })
             .collect(),
         required_documents: program
+            .terms
             .required_documents
             .into_iter()
             .map(|d| DocumentView {
@@ -115,6 +117,7 @@ pub fn program_view(program: Program) -> ProgramView {
             })
             .collect(),
         form_fields: program
+            .terms
             .form_fields
             .into_iter()
             .map(|f| FormFieldView {
@@ -130,17 +133,17 @@ pub fn program_view(program: Program) -> ProgramView {
             })
             .collect(),
         id: program.id,
-        name: program.name,
-        kind: program.kind,
-        region_code: program.region_code,
-        description: program.description,
-        policy_id: program.policy_id,
+        name: program.terms.name,
+        kind: program.terms.kind,
+        region_code: program.terms.region_code,
+        description: program.terms.description,
+        policy_id: program.terms.policy_id,
         amounts_are_examples: program.amounts_are_examples,
-        opens_on: program.opens_on,
-        closes_on: program.closes_on,
-        period: program.period,
-        budget_fen: program.budget_fen,
-        quota: program.quota,
+        opens_on: program.terms.opens_on,
+        closes_on: program.terms.closes_on,
+        period: program.terms.period,
+        budget_fen: program.terms.budget_fen,
+        quota: program.terms.quota,
         status: program.status,
         version: program.version,
     }
@@ -208,8 +211,8 @@ fn rule<T: serde::de::DeserializeOwned>(field: &str, value: serde_json::Value) -
 }
 
 impl ProgramWrite {
-    fn into_draft(self) -> Result<ProgramDraft, AppError> {
-        Ok(ProgramDraft {
+    fn into_terms(self) -> Result<ProgramTerms, AppError> {
+        Ok(ProgramTerms {
             amount_rule: rule::<AmountRule>("amount_rule", self.amount_rule)?,
             criteria: rule::<Vec<Criterion>>("criteria", self.criteria)?,
             required_documents: rule::<Vec<DocumentRequirement>>("required_documents", self.required_documents)?,
@@ -314,7 +317,7 @@ impl ProgramApi {
         auth: StaffAuth,
         body: JsonBody<ProgramWrite>,
     ) -> ApiResult<ProgramCreated, { status::BODY | status::FORBIDDEN | status::SIGNED_IN }> {
-        let program = programs::create(&state, &context, &auth.0, body.0.into_draft()?).await?;
+        let program = programs::create(&state, &context, &auth.0, body.0.into_terms()?).await?;
         Ok(ProgramCreated::Created(Json(program_view(program))))
     }
 
@@ -332,7 +335,7 @@ impl ProgramApi {
         { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
     > {
         let expected = body.0.expected_version.get();
-        let draft = body.0.program.into_draft()?;
+        let draft = body.0.program.into_terms()?;
         Ok(Json(program_view(
             programs::update(&state, &context, &auth.0, &id.0, expected, draft).await?,
         )))

@@ -1,21 +1,19 @@
-//! How every case changes, whatever its kind: the case row is updated only
-//! if nobody changed it since it was read (409 otherwise), and the change is
-//! written to the case's history, to the worker's message outbox and to the
-//! audit log, all in the caller's transaction. A change is recorded whole or
-//! not at all.
+//! How every case change is recorded, whatever its kind: written to the
+//! case's history, to the worker's message outbox and to the audit log, all
+//! in the transaction that changed the case row (through `versioned`, which
+//! refuses a change made on a stale view). A change is recorded whole or not
+//! at all.
 
 use chrono::Utc;
-use entity::{application, application_event, si_transfer, si_transfer_change, wage_report, wage_report_event};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, sea_query::Expr,
-};
-use serde_json::{Value, json};
+use entity::{application_event, si_transfer_change, wage_report_event};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseTransaction};
+use serde_json::Value;
 
 use crate::{
     auth::Principal,
     context::RequestContext,
     domain::RegionCode,
-    error::{AppError, AppResult, ErrorCode},
+    error::AppResult,
     services::{
         audit::{self, Event},
         counters, notifications,
@@ -24,65 +22,6 @@ use crate::{
 
 /// The feed agencies read: one sequence over every transfer.
 const TRANSFER_FEED: &str = "si_transfer_feed";
-
-/// A table of cases: rows with an id and a version that every change raises.
-pub trait CaseTable: EntityTrait {
-    const ID: Self::Column;
-    const VERSION: Self::Column;
-}
-
-impl CaseTable for application::Entity {
-    const ID: Self::Column = application::Column::Id;
-    const VERSION: Self::Column = application::Column::Version;
-}
-
-impl CaseTable for wage_report::Entity {
-    const ID: Self::Column = wage_report::Column::Id;
-    const VERSION: Self::Column = wage_report::Column::Version;
-}
-
-impl CaseTable for si_transfer::Entity {
-    const ID: Self::Column = si_transfer::Column::Id;
-    const VERSION: Self::Column = si_transfer::Column::Version;
-}
-
-/// Writes `changes` to the case `id` if its version is still `seen`, and
-/// raises the version. Of two people acting on the same view, the second
-/// gets 409 and the case's current version.
-pub async fn update_versioned<E: CaseTable>(
-    transaction: &DatabaseTransaction,
-    id: &str,
-    seen: i32,
-    changes: E::ActiveModel,
-) -> AppResult<()>
-where
-    E::ActiveModel: ActiveModelTrait<Entity = E>,
-{
-    let updated = E::update_many()
-        .set(changes)
-        .col_expr(E::VERSION, Expr::value(seen + 1))
-        .filter(E::ID.eq(id))
-        .filter(E::VERSION.eq(seen))
-        .exec(transaction)
-        .await?;
-    if updated.rows_affected == 0 {
-        return Err(stale(seen));
-    }
-    Ok(())
-}
-
-/// 409 for a change made on a view older than the case.
-pub fn stale(current_version: i32) -> AppError {
-    AppError::new(ErrorCode::VersionConflict).with_details(json!({ "current_version": current_version }))
-}
-
-/// Refuses a change prepared on a version other than the case's.
-pub fn check_version(expected: Option<i32>, current: i32) -> AppResult<()> {
-    match expected {
-        Some(expected) if expected != current => Err(stale(current)),
-        _ => Ok(()),
-    }
-}
 
 /// Which lifecycle a case belongs to, and so where its history is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

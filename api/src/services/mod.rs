@@ -23,6 +23,7 @@ pub mod staff;
 pub mod stats;
 pub mod transfers;
 pub mod uploads;
+pub mod versioned;
 pub mod wage_reports;
 pub mod webhooks;
 pub mod workers;

@@ -27,8 +27,8 @@ pub fn routing_region(state: &AppState, program: &Program, facts: &rules::Facts<
     [facts.work, facts.residence]
         .into_iter()
         .flatten()
-        .find(|r| state.regions.covers(program.region_code, *r))
-        .unwrap_or(program.region_code)
+        .find(|r| state.regions.covers(program.terms.region_code, *r))
+        .unwrap_or(program.terms.region_code)
 }
 
 /// The checks a submission must pass: program open, form complete, every
@@ -44,13 +44,19 @@ pub async fn admissible(
     if !program.accepting(today) {
         return Err(AppError::new(ErrorCode::ProgramClosed));
     }
-    rules::validate_answers(&program.form_fields, answers, true).map_err(invalid_answers)?;
+    rules::validate_answers(&program.terms.form_fields, answers, true).map_err(invalid_answers)?;
     let facts = workers::facts(state, worker_id).await?;
     let facts = rules::Facts {
         answers: Some(answers),
         ..facts
     };
-    let checks = rules::evaluate(&program.criteria, program.region_code, &facts, &state.regions, today);
+    let checks = rules::evaluate(
+        &program.terms.criteria,
+        program.terms.region_code,
+        &facts,
+        &state.regions,
+        today,
+    );
     if checks.iter().any(|c| !c.passed) {
         let details: Vec<Value> = checks
             .iter()
@@ -59,6 +65,7 @@ pub async fn admissible(
         return Err(AppError::new(ErrorCode::NotEligible).with_details(json!({ "checks": details })));
     }
     let missing: Vec<&str> = program
+        .terms
         .required_documents
         .iter()
         .filter(|doc| !attached.contains(&doc.kind))
@@ -67,7 +74,7 @@ pub async fn admissible(
     if !missing.is_empty() {
         return Err(AppError::new(ErrorCode::DocumentsMissing).with_details(json!({ "missing": missing })));
     }
-    program.amount_rule.amount(answers).map_err(|reason| {
+    program.terms.amount_rule.amount(answers).map_err(|reason| {
         AppError::invalid_field(
             "answers",
             Localized::new(reason, "The amount cannot be worked out from the answers."),
@@ -91,6 +98,6 @@ pub async fn program_to_apply_for(state: &AppState, id: &str, answers: &Map<Stri
     if !program.accepting(crate::domain::china_time::today()) {
         return Err(AppError::new(ErrorCode::ProgramClosed));
     }
-    rules::validate_answers(&program.form_fields, answers, false).map_err(invalid_answers)?;
+    rules::validate_answers(&program.terms.form_fields, answers, false).map_err(invalid_answers)?;
     Ok(program)
 }

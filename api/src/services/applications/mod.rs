@@ -31,7 +31,7 @@ use crate::{
         counters, idempotency, notifications,
         programs::{self, Program, rules},
         uploads::{self, CaseFile},
-        workers,
+        versioned, workers,
     },
     state::AppState,
 };
@@ -96,10 +96,10 @@ async fn take(
     mut changes: application::ActiveModel,
 ) -> AppResult<()> {
     let to = case.status.decide(step.action)?;
-    case_log::check_version(step.expected_version, case.version)?;
+    versioned::check(step.expected_version, case.version)?;
     changes.status = Set(to.as_str().to_owned());
     changes.updated_at = Set(Utc::now());
-    case_log::update_versioned::<application::Entity>(transaction, &case.id, case.version, changes).await?;
+    versioned::update::<application::Entity>(transaction, &case.id, case.version, changes).await?;
     let change = Change {
         action: step.action.as_str(),
         from: Some(case.status.as_str()),
@@ -181,7 +181,7 @@ async fn insert_draft(
         application_no: Set(application_no.clone()),
         program_id: Set(program.id.clone()),
         worker_id: Set(worker.subject.clone()),
-        period: Set(program.period.clone()),
+        period: Set(program.terms.period.clone()),
         region_code: Set(region.as_str().to_owned()),
         status: Set(ApplicationStatus::Draft.as_str().to_owned()),
         answers: Set(Value::Object(answers.clone()).to_string()),
@@ -288,15 +288,15 @@ pub async fn edit(
 ) -> AppResult<Application> {
     worker_step(state, worker, id, async |transaction, case| {
         case.status.require_editable()?;
-        case_log::check_version(Some(expected_version), case.version)?;
+        versioned::check(Some(expected_version), case.version)?;
         let program = programs::load(transaction, &case.program_id).await?;
-        rules::validate_answers(&program.form_fields, &answers, false).map_err(invalid_answers)?;
+        rules::validate_answers(&program.terms.form_fields, &answers, false).map_err(invalid_answers)?;
         let changes = application::ActiveModel {
             answers: Set(Value::Object(answers).to_string()),
             updated_at: Set(Utc::now()),
             ..Default::default()
         };
-        case_log::update_versioned::<application::Entity>(transaction, &case.id, case.version, changes).await?;
+        versioned::update::<application::Entity>(transaction, &case.id, case.version, changes).await?;
         uploads::attach(
             transaction,
             &worker.subject,
@@ -498,9 +498,10 @@ pub async fn review(
             Decision::Approve => {
                 let program = programs::load(transaction, &case.program_id).await?;
                 let entitled = program
+                    .terms
                     .amount_rule
                     .amount(&case.answers)
-                    .unwrap_or_else(|_| program.amount_rule.ceiling());
+                    .unwrap_or_else(|_| program.terms.amount_rule.ceiling());
                 let amount = status::approved_amount(review.approved_amount_fen, entitled)?;
                 take(transaction, request, &case, step, decided(Some(amount))).await?;
                 programs::commit_budget(transaction, &program, amount).await

@@ -9,8 +9,8 @@ use bytes::Bytes;
 use chrono::{NaiveDate, Utc};
 use entity::policy;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder,
 };
 use serde_json::json;
 
@@ -25,7 +25,10 @@ use crate::{
     domain::{RegionCode, TextType},
     error::{AppError, AppResult, ErrorCode, Localized},
     regions::{RegionDirectory, RegionLevel},
-    services::audit::{self, Actor, Event, Outcome},
+    services::{
+        audit::{self, Actor, Event, Outcome},
+        versioned,
+    },
     state::AppState,
 };
 
@@ -57,20 +60,8 @@ crate::text_enum! {
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub id: String,
-    pub parent_id: Option<String>,
-    pub title: String,
-    pub summary: String,
-    pub body: String,
-    pub category: PolicyCategory,
-    pub region_code: RegionCode,
-    pub issuer: String,
-    pub doc_number: Option<String>,
-    pub issued_on: Option<NaiveDate>,
-    pub effective_from: Option<NaiveDate>,
-    pub effective_until: Option<NaiveDate>,
-    pub source_url: Option<String>,
-    pub tags: Vec<String>,
-    pub audience_tags: Vec<String>,
+    /// What the editor wrote.
+    pub content: PolicyContent,
     pub status: PolicyStatus,
     pub version: i32,
     pub created_at: chrono::DateTime<Utc>,
@@ -80,7 +71,7 @@ pub struct Policy {
 
 /// What an editor writes.
 #[derive(Debug, Clone)]
-pub struct PolicyDraft {
+pub struct PolicyContent {
     pub parent_id: Option<String>,
     pub title: String,
     pub summary: String,
@@ -100,22 +91,24 @@ pub struct PolicyDraft {
 fn decode(row: policy::Model) -> AppResult<Policy> {
     let corrupt = |what: &str| AppError::internal(anyhow::anyhow!("policy {} has a malformed {what}", row.id));
     Ok(Policy {
-        category: PolicyCategory::parse(&row.category).ok_or_else(|| corrupt("category"))?,
+        content: PolicyContent {
+            category: PolicyCategory::parse(&row.category).ok_or_else(|| corrupt("category"))?,
+            region_code: RegionCode::parse(&row.region_code).map_err(|_| corrupt("region"))?,
+            tags: serde_json::from_str(&row.tags).map_err(|_| corrupt("tag list"))?,
+            audience_tags: serde_json::from_str(&row.audience_tags).map_err(|_| corrupt("audience list"))?,
+            parent_id: row.parent_id,
+            title: row.title,
+            summary: row.summary,
+            body: row.body,
+            issuer: row.issuer,
+            doc_number: row.doc_number,
+            issued_on: row.issued_on,
+            effective_from: row.effective_from,
+            effective_until: row.effective_until,
+            source_url: row.source_url,
+        },
         status: PolicyStatus::parse(&row.status).ok_or_else(|| corrupt("status"))?,
-        region_code: RegionCode::parse(&row.region_code).map_err(|_| corrupt("region"))?,
-        tags: serde_json::from_str(&row.tags).map_err(|_| corrupt("tag list"))?,
-        audience_tags: serde_json::from_str(&row.audience_tags).map_err(|_| corrupt("audience list"))?,
         id: row.id,
-        parent_id: row.parent_id,
-        title: row.title,
-        summary: row.summary,
-        body: row.body,
-        issuer: row.issuer,
-        doc_number: row.doc_number,
-        issued_on: row.issued_on,
-        effective_from: row.effective_from,
-        effective_until: row.effective_until,
-        source_url: row.source_url,
         version: row.version,
         created_at: row.created_at,
         updated_at: row.updated_at,
@@ -138,8 +131,8 @@ fn plain_text(markdown: &str) -> String {
 }
 
 pub fn indexed(policy: &Policy, regions: &RegionDirectory) -> IndexedPolicy {
-    let locality = match regions.get(policy.region_code).map(|r| r.level) {
-        _ if policy.region_code.is_national() => 0,
+    let locality = match regions.get(policy.content.region_code).map(|r| r.level) {
+        _ if policy.content.region_code.is_national() => 0,
         Some(RegionLevel::Province) => 1,
         Some(RegionLevel::City) => 2,
         Some(RegionLevel::County) => 3,
@@ -148,18 +141,18 @@ pub fn indexed(policy: &Policy, regions: &RegionDirectory) -> IndexedPolicy {
     IndexedPolicy {
         id: policy.id.clone(),
         version: policy.version,
-        title: policy.title.clone(),
-        summary: policy.summary.clone(),
-        text: format!("{} {}", policy.summary, plain_text(&policy.body)),
-        category: policy.category,
-        region: policy.region_code,
-        issuer: policy.issuer.clone(),
-        doc_number: policy.doc_number.clone(),
-        issued_on: policy.issued_on,
-        effective_from: policy.effective_from,
-        effective_until: policy.effective_until,
-        tags: policy.tags.clone(),
-        audience_tags: policy.audience_tags.clone(),
+        title: policy.content.title.clone(),
+        summary: policy.content.summary.clone(),
+        text: format!("{} {}", policy.content.summary, plain_text(&policy.content.body)),
+        category: policy.content.category,
+        region: policy.content.region_code,
+        issuer: policy.content.issuer.clone(),
+        doc_number: policy.content.doc_number.clone(),
+        issued_on: policy.content.issued_on,
+        effective_from: policy.content.effective_from,
+        effective_until: policy.content.effective_until,
+        tags: policy.content.tags.clone(),
+        audience_tags: policy.content.audience_tags.clone(),
         locality,
     }
 }
@@ -229,14 +222,14 @@ pub async fn get(state: &AppState, id: &str, staff: Option<&Principal>) -> AppRe
         &state.regions,
         staff,
         policy.status == PolicyStatus::Published,
-        policy.region_code,
+        policy.content.region_code,
     ) {
         return Err(AppError::new(ErrorCode::NotFound));
     }
     Ok(policy)
 }
 
-async fn check_draft(db: &impl ConnectionTrait, state: &AppState, draft: &PolicyDraft) -> AppResult<()> {
+async fn check_content(db: &impl ConnectionTrait, state: &AppState, draft: &PolicyContent) -> AppResult<()> {
     if !draft.region_code.is_national() {
         state
             .regions
@@ -265,7 +258,7 @@ async fn check_draft(db: &impl ConnectionTrait, state: &AppState, draft: &Policy
     Ok(())
 }
 
-fn apply(active: &mut policy::ActiveModel, draft: PolicyDraft) {
+fn apply(active: &mut policy::ActiveModel, draft: PolicyContent) {
     active.parent_id = Set(draft.parent_id);
     active.title = Set(draft.title);
     active.summary = Set(draft.summary);
@@ -296,7 +289,7 @@ async fn audit_change(
             actor: Actor::Principal(editor),
             action,
             target: Some(("policy", &policy.id)),
-            region: Some(policy.region_code),
+            region: Some(policy.content.region_code),
             outcome: Outcome::Success,
             details: Some(json!({ "version": policy.version, "status": policy.status.as_str() })),
         },
@@ -318,11 +311,11 @@ pub async fn create(
     state: &AppState,
     request: &RequestContext,
     editor: &Principal,
-    draft: PolicyDraft,
+    draft: PolicyContent,
 ) -> AppResult<Policy> {
     access::require_policy_editor(&state.regions, editor, draft.region_code)?;
     let transaction = crate::infra::db::begin_write(&state.db).await?;
-    check_draft(&transaction, state, &draft).await?;
+    check_content(&transaction, state, &draft).await?;
     let now = Utc::now();
     let mut active = policy::ActiveModel {
         id: Set(uuid::Uuid::new_v4().to_string()),
@@ -352,43 +345,23 @@ async fn for_change(
     expected_version: i32,
 ) -> AppResult<Policy> {
     let current = load(db, id).await?;
-    access::require_policy_editor(&state.regions, editor, current.region_code)?;
-    if current.version != expected_version {
-        return Err(
-            AppError::new(ErrorCode::VersionConflict).with_details(json!({ "current_version": current.version }))
-        );
-    }
+    access::require_policy_editor(&state.regions, editor, current.content.region_code)?;
+    versioned::check(Some(expected_version), current.version)?;
     Ok(current)
 }
 
-/// Saves `active` only if the row is still at `expected_version` (optimistic
-/// locking in the database, so two editors cannot both win).
+/// Saves `active` to the policy `id` only if it is still at
+/// `expected_version` (optimistic locking in the database, so two editors
+/// cannot both win).
 async fn save_versioned(
-    db: &impl ConnectionTrait,
+    transaction: &DatabaseTransaction,
+    id: &str,
     mut active: policy::ActiveModel,
     expected_version: i32,
 ) -> AppResult<Policy> {
-    let id = match &active.id {
-        sea_orm::ActiveValue::Set(id) | sea_orm::ActiveValue::Unchanged(id) => id.clone(),
-        sea_orm::ActiveValue::NotSet => {
-            return Err(AppError::internal(anyhow::anyhow!("a policy change without an id")));
-        }
-    };
-    active.version = Set(expected_version + 1);
     active.updated_at = Set(Utc::now());
-    let updated = policy::Entity::update_many()
-        .set(active)
-        .filter(policy::Column::Id.eq(&id))
-        .filter(policy::Column::Version.eq(expected_version))
-        .exec(db)
-        .await?;
-    if updated.rows_affected == 0 {
-        let current = load(db, &id).await?;
-        return Err(
-            AppError::new(ErrorCode::VersionConflict).with_details(json!({ "current_version": current.version }))
-        );
-    }
-    load(db, &id).await
+    versioned::update::<policy::Entity>(transaction, id, expected_version, active).await?;
+    load(transaction, id).await
 }
 
 pub async fn update(
@@ -397,7 +370,7 @@ pub async fn update(
     editor: &Principal,
     id: &str,
     expected_version: i32,
-    draft: PolicyDraft,
+    draft: PolicyContent,
 ) -> AppResult<Policy> {
     access::require_policy_editor(&state.regions, editor, draft.region_code)?;
     let transaction = crate::infra::db::begin_write(&state.db).await?;
@@ -408,13 +381,10 @@ pub async fn update(
             "An archived policy cannot be changed.",
         )));
     }
-    check_draft(&transaction, state, &draft).await?;
-    let mut active = policy::ActiveModel {
-        id: Set(current.id.clone()),
-        ..Default::default()
-    };
+    check_content(&transaction, state, &draft).await?;
+    let mut active = policy::ActiveModel { ..Default::default() };
     apply(&mut active, draft);
-    let policy = save_versioned(&transaction, active, expected_version).await?;
+    let policy = save_versioned(&transaction, &current.id, active, expected_version).await?;
     audit_change(&transaction, request, editor, "policy.update", &policy).await?;
     transaction.commit().await?;
     reindex(state, &policy);
@@ -444,14 +414,13 @@ pub async fn transition(
         })));
     }
     let mut active = policy::ActiveModel {
-        id: Set(current.id.clone()),
         status: Set(to.as_str().to_owned()),
         ..Default::default()
     };
     if to == PolicyStatus::Published {
         active.published_at = Set(Some(Utc::now()));
     }
-    let policy = save_versioned(&transaction, active, expected_version).await?;
+    let policy = save_versioned(&transaction, &current.id, active, expected_version).await?;
     let action = if to == PolicyStatus::Published {
         "policy.publish"
     } else {

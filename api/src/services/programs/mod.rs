@@ -21,7 +21,7 @@ use crate::{
     error::{AppError, AppResult, ErrorCode, Localized},
     services::{
         audit::{self, Actor, Event, Outcome},
-        workers,
+        versioned, workers,
     },
     state::AppState,
 };
@@ -49,20 +49,8 @@ crate::text_enum! {
 #[derive(Debug, Clone)]
 pub struct Program {
     pub id: String,
-    pub name: String,
-    pub kind: ProgramKind,
-    pub region_code: RegionCode,
-    pub description: String,
-    pub policy_id: Option<String>,
-    pub amount_rule: AmountRule,
-    pub criteria: Vec<Criterion>,
-    pub required_documents: Vec<DocumentRequirement>,
-    pub form_fields: Vec<FormField>,
-    pub opens_on: Option<NaiveDate>,
-    pub closes_on: Option<NaiveDate>,
-    pub period: String,
-    pub budget_fen: Option<i64>,
-    pub quota: Option<i32>,
+    /// What the administrator wrote.
+    pub terms: ProgramTerms,
     pub approved_fen: i64,
     pub approved_count: i32,
     pub status: ProgramStatus,
@@ -74,30 +62,32 @@ impl Program {
     /// Open for applications today: open, and inside its window.
     pub fn accepting(&self, today: NaiveDate) -> bool {
         self.status == ProgramStatus::Open
-            && self.opens_on.is_none_or(|from| from <= today)
-            && self.closes_on.is_none_or(|until| until >= today)
+            && self.terms.opens_on.is_none_or(|from| from <= today)
+            && self.terms.closes_on.is_none_or(|until| until >= today)
     }
 }
 
 pub fn decode(row: program::Model) -> AppResult<Program> {
     let corrupt = |what: &str| AppError::internal(anyhow::anyhow!("program {} has a malformed {what}", row.id));
     Ok(Program {
-        kind: ProgramKind::parse(&row.kind).ok_or_else(|| corrupt("kind"))?,
+        terms: ProgramTerms {
+            kind: ProgramKind::parse(&row.kind).ok_or_else(|| corrupt("kind"))?,
+            region_code: RegionCode::parse(&row.region_code).map_err(|_| corrupt("region"))?,
+            amount_rule: serde_json::from_str(&row.amount_rule).map_err(|_| corrupt("amount rule"))?,
+            criteria: serde_json::from_str(&row.criteria).map_err(|_| corrupt("criteria"))?,
+            required_documents: serde_json::from_str(&row.required_documents).map_err(|_| corrupt("document list"))?,
+            form_fields: serde_json::from_str(&row.form_fields).map_err(|_| corrupt("form"))?,
+            name: row.name,
+            description: row.description,
+            policy_id: row.policy_id,
+            opens_on: row.opens_on,
+            closes_on: row.closes_on,
+            period: row.period,
+            budget_fen: row.budget_fen,
+            quota: row.quota,
+        },
         status: ProgramStatus::parse(&row.status).ok_or_else(|| corrupt("status"))?,
-        region_code: RegionCode::parse(&row.region_code).map_err(|_| corrupt("region"))?,
-        amount_rule: serde_json::from_str(&row.amount_rule).map_err(|_| corrupt("amount rule"))?,
-        criteria: serde_json::from_str(&row.criteria).map_err(|_| corrupt("criteria"))?,
-        required_documents: serde_json::from_str(&row.required_documents).map_err(|_| corrupt("document list"))?,
-        form_fields: serde_json::from_str(&row.form_fields).map_err(|_| corrupt("form"))?,
         id: row.id,
-        name: row.name,
-        description: row.description,
-        policy_id: row.policy_id,
-        opens_on: row.opens_on,
-        closes_on: row.closes_on,
-        period: row.period,
-        budget_fen: row.budget_fen,
-        quota: row.quota,
         approved_fen: row.approved_fen,
         approved_count: row.approved_count,
         amounts_are_examples: row.amounts_are_examples,
@@ -169,17 +159,17 @@ pub async fn eligibility(state: &AppState, worker_id: &str, program_id: &str) ->
     let program = get_public(state, program_id).await?;
     let facts = workers::facts(state, worker_id).await?;
     Ok(rules::evaluate(
-        &program.criteria,
-        program.region_code,
+        &program.terms.criteria,
+        program.terms.region_code,
         &Facts { answers: None, ..facts },
         &state.regions,
         crate::domain::china_time::today(),
     ))
 }
 
-/// What an administrator writes about a program.
+/// What an administrator writes about a program: its terms.
 #[derive(Debug, Clone)]
-pub struct ProgramDraft {
+pub struct ProgramTerms {
     pub name: String,
     pub kind: ProgramKind,
     pub region_code: RegionCode,
@@ -196,7 +186,7 @@ pub struct ProgramDraft {
     pub quota: Option<i32>,
 }
 
-fn check_draft(state: &AppState, draft: &ProgramDraft) -> AppResult<()> {
+fn check_terms(state: &AppState, draft: &ProgramTerms) -> AppResult<()> {
     if !draft.region_code.is_national() {
         state
             .regions
@@ -231,7 +221,7 @@ fn check_draft(state: &AppState, draft: &ProgramDraft) -> AppResult<()> {
     Ok(())
 }
 
-fn apply(active: &mut program::ActiveModel, draft: ProgramDraft) {
+fn apply(active: &mut program::ActiveModel, draft: ProgramTerms) {
     let json = |value: serde_json::Value| value.to_string();
     active.name = Set(draft.name);
     active.kind = Set(draft.kind.as_str().to_owned());
@@ -263,7 +253,7 @@ async fn audit_change(
             actor: Actor::Principal(admin),
             action,
             target: Some(("program", &program.id)),
-            region: Some(program.region_code),
+            region: Some(program.terms.region_code),
             outcome: Outcome::Success,
             details: Some(json!({ "version": program.version, "status": program.status.as_str() })),
         },
@@ -275,10 +265,10 @@ pub async fn create(
     state: &AppState,
     request: &RequestContext,
     admin: &Principal,
-    draft: ProgramDraft,
+    draft: ProgramTerms,
 ) -> AppResult<Program> {
     access::require_admin_of(&state.regions, admin, draft.region_code)?;
-    check_draft(state, &draft)?;
+    check_terms(state, &draft)?;
     let now = Utc::now();
     let mut active = program::ActiveModel {
         id: Set(uuid::Uuid::new_v4().to_string()),
@@ -300,43 +290,35 @@ pub async fn create(
     Ok(program)
 }
 
+/// An administrator's change of a program: which, on the version they saw,
+/// and its name in the audit log.
+struct Edit<'a> {
+    id: &'a str,
+    expected_version: i32,
+    action: &'static str,
+}
+
 /// Changes a program if it is still at `expected_version`.
 async fn change(
     state: &AppState,
     request: &RequestContext,
     admin: &Principal,
-    id: &str,
-    expected_version: i32,
-    action: &'static str,
-    edit: impl FnOnce(&Program, &mut program::ActiveModel) -> AppResult<()>,
+    edit: Edit<'_>,
+    apply_to: impl FnOnce(&Program, &mut program::ActiveModel) -> AppResult<()>,
 ) -> AppResult<Program> {
     let transaction = crate::infra::db::begin_write(&state.db).await?;
-    let current = load(&transaction, id).await?;
-    access::require_admin_of(&state.regions, admin, current.region_code)?;
-    let conflict =
-        || AppError::new(ErrorCode::VersionConflict).with_details(json!({ "current_version": current.version }));
+    let current = load(&transaction, edit.id).await?;
+    access::require_admin_of(&state.regions, admin, current.terms.region_code)?;
     // Compared first, so that the next version counts from a stored one.
-    if current.version != expected_version {
-        return Err(conflict());
-    }
+    versioned::check(Some(edit.expected_version), current.version)?;
     let mut active = program::ActiveModel {
-        id: Set(current.id.clone()),
-        version: Set(current.version + 1),
         updated_at: Set(Utc::now()),
         ..Default::default()
     };
-    edit(&current, &mut active)?;
-    let updated = program::Entity::update_many()
-        .set(active)
-        .filter(program::Column::Id.eq(id))
-        .filter(program::Column::Version.eq(expected_version))
-        .exec(&transaction)
-        .await?;
-    if updated.rows_affected == 0 {
-        return Err(conflict());
-    }
-    let program = load(&transaction, id).await?;
-    audit_change(&transaction, request, admin, action, &program).await?;
+    apply_to(&current, &mut active)?;
+    versioned::update::<program::Entity>(&transaction, edit.id, current.version, active).await?;
+    let program = load(&transaction, edit.id).await?;
+    audit_change(&transaction, request, admin, edit.action, &program).await?;
     transaction.commit().await?;
     Ok(program)
 }
@@ -347,22 +329,19 @@ pub async fn update(
     admin: &Principal,
     id: &str,
     expected_version: i32,
-    draft: ProgramDraft,
+    draft: ProgramTerms,
 ) -> AppResult<Program> {
     access::require_admin_of(&state.regions, admin, draft.region_code)?;
-    check_draft(state, &draft)?;
-    change(
-        state,
-        request,
-        admin,
+    check_terms(state, &draft)?;
+    let edit = Edit {
         id,
         expected_version,
-        "program.update",
-        |_, active| {
-            apply(active, draft);
-            Ok(())
-        },
-    )
+        action: "program.update",
+    };
+    change(state, request, admin, edit, |_, active| {
+        apply(active, draft);
+        Ok(())
+    })
     .await
 }
 
@@ -379,21 +358,18 @@ pub async fn set_status(
     } else {
         "program.close"
     };
-    change(
-        state,
-        request,
-        admin,
+    let edit = Edit {
         id,
         expected_version,
         action,
-        |current, active| {
-            if current.status == to {
-                return Err(AppError::new(ErrorCode::InvalidState).with_details(json!({ "status": to.as_str() })));
-            }
-            active.status = Set(to.as_str().to_owned());
-            Ok(())
-        },
-    )
+    };
+    change(state, request, admin, edit, |current, active| {
+        if current.status == to {
+            return Err(AppError::new(ErrorCode::InvalidState).with_details(json!({ "status": to.as_str() })));
+        }
+        active.status = Set(to.as_str().to_owned());
+        Ok(())
+    })
     .await
 }
 
@@ -410,14 +386,14 @@ pub async fn commit_budget(transaction: &DatabaseTransaction, program: &Program,
             Expr::col(program::Column::ApprovedCount).add(1),
         )
         .filter(program::Column::Id.eq(&program.id));
-    if program.budget_fen.is_some() {
+    if program.terms.budget_fen.is_some() {
         update = update.filter(
             Expr::col(program::Column::ApprovedFen)
                 .add(amount)
                 .lte(Expr::col(program::Column::BudgetFen)),
         );
     }
-    if program.quota.is_some() {
+    if program.terms.quota.is_some() {
         update = update.filter(
             Expr::col(program::Column::ApprovedCount)
                 .add(1)

@@ -33,7 +33,7 @@ use crate::{
         allowances::DailyAllowance,
         calendar,
         case_log::{self, By, CaseKind, CaseRef, Notice},
-        counters, idempotency, notifications, webhooks,
+        counters, idempotency, notifications, versioned, webhooks,
     },
     state::AppState,
 };
@@ -509,7 +509,7 @@ async fn advance_case(
         updated_at: Set(now),
         ..Default::default()
     };
-    case_log::update_versioned::<si_transfer::Entity>(transaction, id, case.version, changes).await?;
+    versioned::update::<si_transfer::Entity>(transaction, id, case.version, changes).await?;
     let done = si_transfer_step::Entity::update_many()
         .set(si_transfer_step::ActiveModel {
             status: Set(StepStatus::Done.as_str().to_owned()),
@@ -525,7 +525,7 @@ async fn advance_case(
         .exec(transaction)
         .await?;
     if done.rows_affected == 0 {
-        return Err(case_log::stale(case.version));
+        return Err(versioned::stale(case.version));
     }
     let next = advance.position + 1;
     if next < case.transfer.steps.len() {

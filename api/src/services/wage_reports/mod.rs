@@ -38,6 +38,7 @@ use crate::{
         case_log::{self, By, CaseKind, CaseRef, Change, Notice},
         counters, idempotency, notifications,
         uploads::{self, CaseFile},
+        versioned,
     },
     state::AppState,
 };
@@ -169,7 +170,7 @@ async fn move_to(
 ) -> AppResult<Report> {
     changes.status = Set(to.as_str().to_owned());
     changes.updated_at = Set(Utc::now());
-    case_log::update_versioned::<wage_report::Entity>(transaction, &report.id, report.version, changes).await?;
+    versioned::update::<wage_report::Entity>(transaction, &report.id, report.version, changes).await?;
     read::load(transaction, calendar, &report.id).await
 }
 
@@ -522,7 +523,7 @@ pub async fn act(
     let transaction = crate::infra::db::begin_write(&state.db).await?;
     let calendar = calendar::load(&transaction).await?;
     let report = in_region(&transaction, &calendar, state, inspector, id).await?;
-    case_log::check_version(Some(decision.expected_version), report.version)?;
+    versioned::check(Some(decision.expected_version), report.version)?;
     let to = status::decide(report.status, action, report.facts())?;
     let changes = changes(state, &calendar, &report, &decision)?;
     let acted = move_to(&transaction, &calendar, &report, to, changes).await?;
