@@ -9,6 +9,9 @@ use std::{borrow::Cow, fmt, time::Duration};
 use poem::http::StatusCode;
 use serde_json::Value;
 
+/// How long a client waits after a 429 or 503 that names no time of its own.
+pub const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
+
 /// A message in the two languages the API speaks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Localized {
@@ -316,6 +319,17 @@ impl AppError {
     pub fn with_retry_after(mut self, retry_after: Duration) -> Self {
         self.retry_after = Some(retry_after);
         self
+    }
+
+    /// When the client may try again: what the error says, or, for a refusal
+    /// that is only for now (429, 503) and says nothing, a few seconds, so
+    /// that the mini-program and integrators always know when to retry.
+    pub fn retry_after(&self) -> Option<Duration> {
+        let for_now = matches!(
+            self.code.status(),
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+        );
+        self.retry_after.or(for_now.then_some(DEFAULT_RETRY_AFTER))
     }
 
     /// An unexpected failure: the client learns nothing of it, the log does.

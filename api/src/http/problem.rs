@@ -75,7 +75,7 @@ pub fn render(error: &AppError, lang: Lang, request_id: &str) -> Response {
         .status(error.code.status())
         .content_type(PROBLEM_CONTENT_TYPE)
         .body(bytes);
-    if let Some(retry_after) = error.retry_after {
+    if let Some(retry_after) = error.retry_after() {
         let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
         response
             .headers_mut()
@@ -268,7 +268,7 @@ impl<const S: u32> ApiResponse for Problem<S> {
                     content_type: PROBLEM_CONTENT_TYPE,
                     schema: ProblemBody::schema_ref(),
                 }],
-                headers: if bit == status::TOO_MANY_REQUESTS {
+                headers: if bit == status::TOO_MANY_REQUESTS || bit == status::UNAVAILABLE {
                     vec![MetaHeader {
                         name: "Retry-After".to_owned(),
                         description: Some("Seconds until a request may be sent again.".to_owned()),

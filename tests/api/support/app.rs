@@ -392,6 +392,16 @@ impl TestApp {
 /// that nothing internal leaks. Returns the body for further checks.
 pub async fn assert_problem(response: Response, status: StatusCode, code: &str) -> Value {
     assert_eq!(response.status(), status);
+    if [StatusCode::TOO_MANY_REQUESTS, StatusCode::SERVICE_UNAVAILABLE].contains(&status) {
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned());
+        assert!(
+            retry_after.is_some_and(|seconds| seconds.parse::<u64>().is_ok_and(|s| s >= 1)),
+            "a {status} says when to retry"
+        );
+    }
     let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
     assert_eq!(content_type, "application/problem+json");
     let header_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
