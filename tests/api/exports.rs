@@ -155,12 +155,14 @@ async fn wage_report_exports_stay_inside_the_inspectors_county() {
     let app = TestApp::spawn().await;
     let admin = app.admin("000000").await;
     let worker = app.login_worker("export-reporter").await;
+    let mut ids = Vec::new();
     for (key, region, employer) in [
         ("w-1", "320115", "=HYPERLINK(\"http://example.com\")"),
         ("w-2", "320116", "六合某劳务公司"),
     ] {
         let filed = file(&app, &worker, key, &wage_report(region, employer)).await;
         assert_eq!(filed.status(), StatusCode::CREATED);
+        ids.push(filed.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned());
     }
     let jiangning = app.staff(&admin, "jn.inspector", &["inspector"], "320115").await;
 
@@ -176,6 +178,19 @@ async fn wage_report_exports_stay_inside_the_inspectors_county() {
     assert_eq!(column(&rows, "联系电话"), ["138****5678"]);
     assert_eq!(column(&rows, "欠薪金额（元）"), ["12345.50"]);
     assert_eq!(column(&rows, "状态"), ["待受理"]);
+    assert_eq!(column(&rows, "行业"), ["建筑业"], "labels, not API codes");
+    let refuse = json!({"action": "refuse", "comment": "不属于欠薪", "expected_version": 1});
+    let refused = app
+        .post_json(
+            &format!("/api/v1/staff/wage-reports/{}/actions", ids[0]),
+            &refuse,
+            Some(&jiangning.access_token),
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::OK);
+    let response = download(&app, "/api/v1/staff/exports/wage-reports.csv", &jiangning).await;
+    let rows = rows_of_csv(&response.bytes().await.unwrap());
+    assert_eq!(column(&rows, "处理结果"), ["不予受理"]);
 
     let xlsx = download(&app, "/api/v1/staff/exports/wage-reports.xlsx", &jiangning).await;
     assert_eq!(xlsx.status(), StatusCode::OK);

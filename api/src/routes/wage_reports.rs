@@ -12,7 +12,7 @@ use crate::http::params::{IdempotencyKey, PageNumber, PageSize, Paging, RecordId
 use crate::{
     auth::schemes::{StaffAuth, WorkerAuth},
     context::RequestContext,
-    domain::{BoundedText, CreditCode, PhoneNumber, RegionCode},
+    domain::{BoundedText, CreditCode, PhoneNumber, RegionCode, Sector},
     http::{
         json_body::{JsonBody, present},
         problem::{ApiResult, status},
@@ -24,18 +24,6 @@ use crate::{
 };
 
 pub struct WageReportApi;
-
-crate::text_enum! {
-    /// The trade the work was in.
-    Sector {
-        Construction => "construction",
-        Manufacturing => "manufacturing",
-        Services => "services",
-        Agriculture => "agriculture",
-        Transport => "transport",
-        Other => "other",
-    }
-}
 
 #[derive(Debug, Object, Deserialize, Serialize)]
 pub struct WageReportCreate {

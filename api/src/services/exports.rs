@@ -23,7 +23,7 @@ use crate::{
     auth::{Principal, Role},
     context::RequestContext,
     domain::{
-        IdNumber, PhoneNumber, RegionCode, TextType,
+        IdNumber, PhoneNumber, RegionCode, Sector, TextType,
         china_time::{self, DaySpan},
         masked_name,
     },
@@ -38,7 +38,7 @@ use crate::{
         calendar,
         export_slots::ExportSlot,
         programs,
-        wage_reports::{self, ReportStatus},
+        wage_reports::{self, CloseReason, ReportStatus},
     },
     state::AppState,
 };
@@ -477,6 +477,14 @@ struct WageReportRows {
     reveal: bool,
 }
 
+/// A finished report's outcome as people read it: refused, or its close reason.
+fn outcome_label(outcome: &str) -> Option<&'static str> {
+    match outcome {
+        _ if outcome == ReportStatus::Refused.as_str() => Some(ReportStatus::Refused.label()),
+        other => CloseReason::parse(other).map(CloseReason::label),
+    }
+}
+
 impl WageReportRows {
     async fn batch(&self, position: Position) -> AppResult<Batch> {
         let Some((rows, next)) = self.pages.next(&self.state.db, position).await? else {
@@ -495,7 +503,7 @@ impl WageReportRows {
                     Cell::Text(report.employer_name),
                     report.credit_code.into(),
                     report.project_name.into(),
-                    Cell::Text(report.sector),
+                    Cell::Text(Sector::parse(&report.sector).map_or(report.sector, |s| s.label().to_owned())),
                     Cell::Yuan(report.amount_owed_fen),
                     Cell::Count(i64::from(report.workers_affected)),
                     date(Some(report.owed_from)),
@@ -513,10 +521,28 @@ impl WageReportRows {
                     Cell::Text(if report.overdue { "是" } else { "否" }.to_owned()),
                     report.amount_recovered_fen.map(Cell::Yuan).into(),
                     report.workers_paid.map(|paid| Cell::Count(i64::from(paid))).into(),
-                    report.outcome.into(),
+                    report
+                        .outcome
+                        .map(|o| outcome_label(&o).map_or(o, str::to_owned))
+                        .into(),
                 ])
             })
             .collect::<AppResult<Vec<_>>>()?;
         Ok(Some((cells, next)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_are_written_in_chinese() {
+        assert_eq!(outcome_label("refused"), Some("不予受理"));
+        for reason in CloseReason::ALL {
+            assert_eq!(outcome_label(reason.as_str()), Some(reason.label()));
+            assert!(!reason.label().is_ascii());
+        }
+        assert_eq!(outcome_label("something else"), None);
     }
 }

@@ -490,7 +490,7 @@ fn changes(
             active.closed_at = Set(Some(Utc::now()));
         }
         A::Refuse => {
-            active.outcome = Set(Some("refused".to_owned()));
+            active.outcome = Set(Some(ReportStatus::Refused.as_str().to_owned()));
             active.closed_at = Set(Some(Utc::now()));
         }
         A::Transfer => {

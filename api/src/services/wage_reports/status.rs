@@ -88,6 +88,17 @@ crate::text_enum! {
     }
 }
 
+impl CloseReason {
+    /// What people read in exports.
+    pub fn label(self) -> &'static str {
+        match self {
+            CloseReason::Unfounded => "查无实据",
+            CloseReason::Withdrawn => "反映人撤回",
+            CloseReason::SentToArbitration => "转劳动人事争议仲裁",
+        }
+    }
+}
+
 /// Everything that happens to a report: the worker's two steps and the
 /// inspectors' actions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -336,6 +347,7 @@ impl Deadlines {
 #[cfg(test)]
 mod tests {
     use super::{Action::Inspector as I, InspectorAction as A, ReportStatus as S, *};
+
     use crate::domain::TextType;
 
     /// Every move the lifecycle allows, as (from, action, accepted, to).
