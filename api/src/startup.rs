@@ -28,10 +28,11 @@ use crate::{
     regions::RegionDirectory,
     routes::{self, Apis},
     services::{
+        applications,
         export_slots::ExportSlots,
         health, notifications,
         policies::{answers::SearchAnswers, index::PolicyIndex, sync as policy_sync},
-        uploads, webhooks,
+        transfers, uploads, wage_reports, webhooks,
     },
     state::AppState,
     telemetry,
@@ -76,9 +77,19 @@ pub fn spec_yaml() -> String {
     openapi_service().spec_yaml()
 }
 
+/// The subscribe templates against the events the lifecycles raise: a
+/// template named for no event, or showing an amount its events lack, stops
+/// the start rather than failing silently on every message.
+fn check_templates(config: &Config) -> anyhow::Result<()> {
+    let events = [applications::events(), wage_reports::events(), transfers::events()].concat();
+    notifications::check_templates(&config.wechat.templates, &events)
+        .map_err(|problems| anyhow::anyhow!("SHIMINHUA_WECHAT_TEMPLATES: {}", problems.join("; ")))
+}
+
 /// Connects to the database and the store, migrates, and loads what stays in memory.
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     telemetry::metrics_handle();
+    check_templates(&config)?;
     let db = db::connect(config.database_url.expose_secret()).await?;
     db::migrate(&db).await?;
     let store: Arc<dyn KeyValueStore> = match &config.redis_url {

@@ -109,6 +109,9 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 13])] = &[
     ("getMe", "GET /api/v1/me", "", WORKERS),
     ("updateMyProfile", "PUT /api/v1/me/profile", r#"{"residence_region_code": "450102"}"#, WORKERS),
     ("listMyNotifications", "GET /api/v1/me/notifications", "", WORKERS),
+    ("countMyUnreadNotifications", "GET /api/v1/me/notifications/unread-count", "", WORKERS),
+    ("markMyNotificationRead", "POST /api/v1/me/notifications/{NOTIFICATION}/read", "", WORKER_A_ONLY),
+    ("markAllMyNotificationsRead", "POST /api/v1/me/notifications/read-all", "", WORKERS),
     ("bindMyPhone", "POST /api/v1/me/phone", r#"{"code": "matrix-phone"}"#, WORKERS),
     ("exportMyData", "GET /api/v1/me/data", "", WORKERS),
     ("verifyMyIdentity", "POST /api/v1/me/identity-check", r#"{"result_token": "sandbox-refuses-this"}"#, WORKERS),
@@ -336,6 +339,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         .as_str()
         .unwrap()
         .to_owned();
+    let notification = first_notification(app, &worker_a).await;
     let token = |session: &Session| Some(session.access_token.clone());
     Fixtures {
         tokens: [
@@ -365,8 +369,23 @@ async fn fixtures(app: &TestApp) -> Fixtures {
             ("STAFF", spare["id"].as_str().unwrap().to_owned()),
             ("CLIENT", spare_client["id"].as_str().unwrap().to_owned()),
             ("CLAIM_CODE", agency_case["claim_code"].as_str().unwrap().to_owned()),
+            ("NOTIFICATION", notification),
         ]),
     }
+}
+
+/// The id of a message in the worker's inbox, once the outbox delivered one.
+async fn first_notification(app: &TestApp, worker: &Session) -> String {
+    for _ in 0..100 {
+        let inbox = app
+            .get_json_with("/api/v1/me/notifications", &worker.access_token)
+            .await;
+        if let Some(id) = inbox["items"][0]["id"].as_str() {
+            return id.to_owned();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the worker's inbox stayed empty");
 }
 
 async fn send(app: &TestApp, token: &str, method: Method, path: &str, body: &str) -> reqwest::Response {
@@ -397,6 +416,7 @@ fn outcome_of(status: StatusCode) -> Option<Outcome> {
 async fn every_caller_gets_what_the_matrix_declares() {
     let app = TestApp::spawn_with(|vars| {
         vars.insert("SHIMINHUA_RATE_PUBLIC_WRITE", "100000".to_owned());
+        vars.insert("SHIMINHUA_OUTBOX_INTERVAL_MS", "100".to_owned());
     })
     .await;
     let fixtures = fixtures(&app).await;

@@ -56,6 +56,26 @@ fn a_short_secret_is_refused_without_being_printed() {
 }
 
 #[test]
+fn subscribe_templates_for_no_event_stop_the_start() {
+    // A database nobody answers: should the check be skipped, the start
+    // fails there instead, without the message asserted below.
+    let output = shiminhua()
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .env(
+            "SHIMINHUA_WECHAT_TEMPLATES",
+            r#"{"application.approved": {"template_id": "T", "fields": {"phrase1": "status"}},
+                "wage_report": {"template_id": "T", "fields": {"amount1": "amount"}}}"#,
+        )
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("application.approved is not an event"), "{stderr}");
+    assert!(stderr.contains("wage_report: an amount field"), "{stderr}");
+}
+
+#[test]
 fn help_explains_the_commands() {
     let output = shiminhua().arg("--help").output().unwrap();
     assert!(output.status.success());

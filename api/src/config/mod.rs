@@ -8,7 +8,7 @@ use std::{fmt, net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 
-use crate::infra::{outbound::AddressPolicy, store::Quota};
+use crate::infra::{outbound::AddressPolicy, store::Quota, subscribe_message::Templates};
 
 mod integrations;
 mod limits;
@@ -71,8 +71,8 @@ pub struct WechatConfig {
     pub api_base: String,
     /// The longest a WeChat call may take, connection included.
     pub timeout: Duration,
-    /// The subscribe-message template for status changes; unset: in-app inbox only.
-    pub status_template_id: Option<String>,
+    /// The subscribe-message templates by event; none: in-app inbox only.
+    pub templates: Templates,
 }
 
 /// Requests per minute, per caller.

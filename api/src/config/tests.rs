@@ -172,3 +172,31 @@ fn debug_output_never_shows_secrets() {
     assert!(!debug.contains("super-secret-value"));
     assert!(!debug.contains("hunter2"));
 }
+
+#[test]
+fn subscribe_templates_are_read_per_event_and_every_problem_named() {
+    let templates = r#"{"application.approve": {"template_id": "T1", "fields": {"phrase1": "status"}}}"#;
+    let loaded = load(&[("SHIMINHUA_WECHAT_TEMPLATES", templates)]).unwrap();
+    let template = loaded.config.wechat.templates.for_event("application.approve").unwrap();
+    assert_eq!(template.template_id, "T1");
+
+    let problems = load(&[
+        ("SHIMINHUA_WECHAT_TEMPLATE_ID", "old-style"),
+        (
+            "SHIMINHUA_WECHAT_TEMPLATES",
+            r#"{"a": {"template_id": "T", "fields": {"phrase1": "next_step", "thing2": "case_no", "bogus3": "status"}}}"#,
+        ),
+    ])
+    .unwrap_err()
+    .0;
+    let all = problems.join("\n");
+    assert!(all.contains("SHIMINHUA_WECHAT_TEMPLATE_ID is replaced"), "{all}");
+    assert!(
+        all.contains("SHIMINHUA_WECHAT_TEMPLATES a: field phrase1 cannot show NextStep"),
+        "{all}"
+    );
+    assert!(
+        all.contains("SHIMINHUA_WECHAT_TEMPLATES a: field bogus3 is not a supported type"),
+        "{all}"
+    );
+}

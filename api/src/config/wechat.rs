@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::{WechatConfig, WechatMode, parse_or};
+use crate::infra::subscribe_message::{Templates, parse_templates};
 
 pub(super) fn mode(var: &dyn Fn(&str) -> Option<String>, production: bool, problems: &mut Vec<String>) -> WechatMode {
     let wechat_mode = match var("SHIMINHUA_WECHAT_MODE").as_deref() {
@@ -59,6 +60,27 @@ pub(super) fn wechat(
         app_secret: app_secret.map(Into::into),
         api_base,
         timeout: Duration::from_millis(wechat_timeout_ms.clamp(100, 60_000)),
-        status_template_id: var("SHIMINHUA_WECHAT_TEMPLATE_ID"),
+        templates: templates(var, problems),
     }
+}
+
+/// The subscribe-message templates by event (see the README).
+fn templates(var: &dyn Fn(&str) -> Option<String>, problems: &mut Vec<String>) -> Templates {
+    if var("SHIMINHUA_WECHAT_TEMPLATE_ID").is_some() {
+        problems.push(
+            "SHIMINHUA_WECHAT_TEMPLATE_ID is replaced by SHIMINHUA_WECHAT_TEMPLATES, a template and its fields per event"
+                .to_owned(),
+        );
+    }
+    let Some(text) = var("SHIMINHUA_WECHAT_TEMPLATES") else {
+        return Templates::default();
+    };
+    parse_templates(&text).unwrap_or_else(|found| {
+        problems.extend(
+            found
+                .into_iter()
+                .map(|problem| format!("SHIMINHUA_WECHAT_TEMPLATES {problem}")),
+        );
+        Templates::default()
+    })
 }

@@ -9,6 +9,7 @@ pub mod outbound;
 pub mod redis_store;
 pub mod spreadsheet;
 pub mod store;
+pub mod subscribe_message;
 pub mod wechat;
 
 #[cfg(test)]

@@ -459,7 +459,7 @@ mod tests {
             app_secret: None,
             api_base: "http://127.0.0.1:1".to_owned(),
             timeout: Duration::from_secs(1),
-            status_template_id: None,
+            templates: Default::default(),
         };
         WechatClient::new(&config, Arc::new(MemoryStore::default())).unwrap()
     }

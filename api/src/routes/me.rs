@@ -1,10 +1,9 @@
 use poem::web::Data;
 use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi, param::Query, types::Example};
+use poem_openapi::{Object, OpenApi, types::Example};
 use serde::Deserialize;
 
-use super::{ApiTags, Page, personal_data::MyData};
-use crate::http::params::{PageNumber, PageSize, Paging};
+use super::{ApiTags, personal_data::MyData};
 use crate::{
     auth::schemes::WorkerAuth,
     context::RequestContext,
@@ -15,7 +14,6 @@ use crate::{
     },
     services::{
         accounts,
-        notifications::{self, InboxMessage},
         workers::{self, CONSENT_VERSION, Profile, ProfileChange},
     },
     state::AppState,
@@ -109,34 +107,6 @@ impl Example for IdentityCheck {
     fn example() -> Self {
         IdentityCheck {
             result_token: BoundedText::parse("sandbox-pass").expect("a valid example"),
-        }
-    }
-}
-
-/// A message in the worker's inbox.
-#[derive(Debug, Object)]
-#[oai(skip_serializing_if_is_none)]
-pub struct NotificationView {
-    pub id: String,
-    pub title: String,
-    pub body: String,
-    /// The mini-program page to open.
-    pub link: Option<String>,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    /// Whether WeChat also delivered it: `sent`, `refused` (not subscribed),
-    /// `pending`, `failed`, or `skipped` (no template configured).
-    pub wechat_status: String,
-}
-
-impl From<InboxMessage> for NotificationView {
-    fn from(message: InboxMessage) -> Self {
-        NotificationView {
-            id: message.id,
-            title: message.title,
-            body: message.body,
-            link: message.link,
-            created_at: message.created_at,
-            wechat_status: message.wechat_status,
         }
     }
 }
@@ -255,26 +225,6 @@ impl MeApi {
         Ok(Json(
             workers::update_profile(&state, &context, &auth.0, change).await?.into(),
         ))
-    }
-
-    /// My notifications
-    ///
-    /// Every status change of my applications, newest first.
-    #[oai(path = "/me/notifications", method = "get", operation_id = "listMyNotifications")]
-    async fn notifications(
-        &self,
-        state: Data<&AppState>,
-        auth: WorkerAuth,
-        page: Query<PageNumber>,
-        page_size: Query<PageSize>,
-    ) -> ApiResult<Json<Page<NotificationView>>, { status::BAD_REQUEST | status::SIGNED_IN }> {
-        let paging = Paging::new(page.0, page_size.0)?;
-        let (items, total) = notifications::inbox(&state, &auth.0.subject, paging.page, paging.page_size).await?;
-        Ok(Json(Page::new(
-            items.into_iter().map(NotificationView::from).collect(),
-            total,
-            paging,
-        )))
     }
 
     /// Bind my phone number through WeChat

@@ -8,6 +8,7 @@ pub mod health;
 pub mod identity;
 pub mod integrations;
 pub mod me;
+pub mod notifications;
 pub mod personal_data;
 pub mod policies;
 pub mod programs;
@@ -67,7 +68,7 @@ pub type Apis = (
     health::HealthApi,
     regions::RegionApi,
     auth::AuthApi,
-    me::MeApi,
+    (me::MeApi, notifications::NotificationApi),
     admin::AdminApi,
     identity::IdentityAdminApi,
     integrations::IntegrationsApi,
@@ -87,7 +88,7 @@ pub fn apis() -> Apis {
         health::HealthApi,
         regions::RegionApi,
         auth::AuthApi,
-        me::MeApi,
+        (me::MeApi, notifications::NotificationApi),
         admin::AdminApi,
         identity::IdentityAdminApi,
         integrations::IntegrationsApi,

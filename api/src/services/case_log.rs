@@ -80,7 +80,8 @@ impl<'a> By<'a> {
 /// What the worker is told about a change, through the outbox.
 #[derive(Debug, Clone)]
 pub struct Notice {
-    pub topic: &'static str,
+    /// The event, `lifecycle.action`: which subscribe template it goes with.
+    pub topic: String,
     pub message: notifications::Message,
 }
 
@@ -110,7 +111,7 @@ pub async fn record(
 ) -> AppResult<()> {
     write_history(transaction, case, by, &change).await?;
     if let (Some(worker_id), Some(notice)) = (case.worker_id, &change.notice) {
-        notifications::enqueue(transaction, worker_id, notice.topic, &notice.message).await?;
+        notifications::enqueue(transaction, worker_id, &notice.topic, &notice.message).await?;
     }
     let target = (case.kind.audit_target(), case.id);
     let event = Event::success(

@@ -35,8 +35,8 @@ pub struct FakeState {
     pub tokens_issued: u32,
     /// Tokens WeChat now answers 40001 for.
     pub expired: HashSet<String>,
-    /// Subscribe messages asked for, by openid (refused ones too).
-    pub messages: Vec<String>,
+    /// Subscribe messages asked for, whole (refused ones too).
+    pub messages: Vec<Value>,
     /// The next content check waits at this gate.
     pub held_check: Option<CheckGate>,
 }
@@ -169,11 +169,41 @@ async fn subscribe_send(
         return json_response(json!({"errcode": 40001, "errmsg": "invalid credential"}));
     }
     let touser = body["touser"].as_str().unwrap_or_default().to_owned();
-    state.messages.push(touser.clone());
+    state.messages.push(body.clone());
     if touser == "o_refuser" {
         return json_response(json!({"errcode": 43101, "errmsg": "user refuse to accept the msg"}));
     }
+    if let Some(field) = invalid_field(&body["data"]) {
+        return json_response(
+            json!({"errcode": 47003, "errmsg": format!("argument invalid! data.{field}.value invalid")}),
+        );
+    }
     json_response(json!({"errcode": 0, "errmsg": "ok"}))
+}
+
+/// The first field whose value WeChat would refuse for its type (the key's
+/// prefix): `thing` 20 characters, `phrase` 5 Chinese characters,
+/// `character_string` 32 letters, digits and symbols, `time` and `date` in
+/// Chinese date form, `amount` a number with at most two decimals and 元.
+fn invalid_field(data: &Value) -> Option<String> {
+    let fields = data.as_object()?;
+    fields.iter().find_map(|(key, field)| {
+        let value = field["value"].as_str().unwrap_or_default();
+        let chars = value.chars().count();
+        let kind = key.trim_end_matches(|c: char| c.is_ascii_digit());
+        let valid = match kind {
+            "thing" => (1..=20).contains(&chars),
+            "phrase" => (1..=5).contains(&chars) && value.chars().all(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "character_string" => (1..=32).contains(&chars) && value.is_ascii(),
+            "time" | "date" => value.contains('年') && value.contains('月') && value.contains('日'),
+            "amount" => value.strip_suffix('元').is_some_and(|number| {
+                number.parse::<f64>().is_ok_and(|yuan| yuan >= 0.0)
+                    && number.split('.').nth(1).is_none_or(|cents| cents.len() <= 2)
+            }),
+            _ => false,
+        };
+        (!valid).then(|| key.clone())
+    })
 }
 
 /// The content check: text containing 违禁 is risky.
@@ -226,13 +256,19 @@ impl FakeWechat {
 
     /// How many subscribe messages were asked for `openid`.
     pub fn messages_to(&self, openid: &str) -> usize {
+        self.messages_sent_to(openid).len()
+    }
+
+    /// The subscribe messages asked for `openid`, as sent, oldest first.
+    pub fn messages_sent_to(&self, openid: &str) -> Vec<Value> {
         self.state
             .lock()
             .unwrap()
             .messages
             .iter()
-            .filter(|m| *m == openid)
-            .count()
+            .filter(|m| m["touser"] == openid)
+            .cloned()
+            .collect()
     }
 
     /// Holds the next content check at the gate returned.

@@ -4,6 +4,7 @@
 //! machine (`status`) and records the change (`case_log`), in one transaction.
 
 mod admission;
+mod notice;
 pub mod read;
 pub mod status;
 
@@ -13,6 +14,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseTrans
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+pub use self::notice::events;
 pub use self::read::{Applicant, ApplicantInClear, Application, Attachment, Case, TimelineEntry};
 use self::{
     admission::{admissible, invalid_answers, routing_region},
@@ -27,8 +29,8 @@ use crate::{
     error::{AppError, AppResult, ErrorCode},
     services::{
         audit::{self, Event},
-        case_log::{self, By, Change, Notice},
-        counters, idempotency, notifications,
+        case_log::{self, By, Change},
+        counters, idempotency,
         programs::{self, Program, rules},
         uploads::{self, CaseFile},
         versioned, workers,
@@ -63,6 +65,8 @@ struct Step<'a> {
     /// The version the actor last saw, where a stale view must be refused.
     expected_version: Option<i32>,
     comment: Option<&'a str>,
+    /// What the step settles: the amount approved or paid.
+    amount_fen: Option<i64>,
 }
 
 impl<'a> Step<'a> {
@@ -72,6 +76,7 @@ impl<'a> Step<'a> {
             action,
             expected_version: None,
             comment: None,
+            amount_fen: None,
         }
     }
 
@@ -81,6 +86,14 @@ impl<'a> Step<'a> {
             action,
             expected_version: Some(expected_version),
             comment,
+            amount_fen: None,
+        }
+    }
+
+    fn settling(self, amount_fen: i64) -> Step<'a> {
+        Step {
+            amount_fen: Some(amount_fen),
+            ..self
         }
     }
 }
@@ -105,14 +118,13 @@ async fn take(
         from: Some(case.status.as_str()),
         to: to.as_str(),
         comment: step.comment,
-        notice: Some(Notice {
-            topic: "application.status",
-            message: notifications::Message {
-                title: "补贴申请进度".to_owned(),
-                body: format!("您的申请{}：{}", case.application_no, step.action.describe()),
-                link: Some(format!("pages/applications/detail?id={}", case.id)),
-            },
-        }),
+        notice: Some(notice::notice(
+            &case.id,
+            &case.application_no,
+            step.action,
+            to,
+            step.amount_fen,
+        )),
         audit_action: "application.transition",
         audit_details: json!({ "action": step.action.as_str(), "from": case.status.as_str(), "to": to.as_str() }),
     };
@@ -503,7 +515,14 @@ pub async fn review(
                     .amount(&case.answers)
                     .unwrap_or_else(|_| program.terms.amount_rule.ceiling());
                 let amount = status::approved_amount(review.approved_amount_fen, entitled)?;
-                take(transaction, request, &case, step, decided(Some(amount))).await?;
+                take(
+                    transaction,
+                    request,
+                    &case,
+                    step.settling(amount),
+                    decided(Some(amount)),
+                )
+                .await?;
                 programs::commit_budget(transaction, &program, amount).await
             }
         }
@@ -542,7 +561,8 @@ pub async fn disburse(
 ) -> AppResult<Application> {
     staff_step(state, finance, id, Action::Disburse, async |transaction, case| {
         status::check_disbursement(case.approved_amount_fen, payment.amount_fen)?;
-        let step = Step::by_staff(finance, Action::Disburse, payment.expected_version, None);
+        let step =
+            Step::by_staff(finance, Action::Disburse, payment.expected_version, None).settling(payment.amount_fen);
         let paid = application::ActiveModel {
             disbursed_amount_fen: Set(Some(payment.amount_fen)),
             disbursement_reference: Set(Some(payment.reference.clone())),

@@ -6,6 +6,7 @@
 //! asks the rule (`status`) and records the change (`case_log`).
 
 pub mod claims;
+mod notice;
 pub mod process;
 mod read;
 pub mod status;
@@ -16,7 +17,10 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransacti
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-pub use self::read::{Change, Step, Transfer};
+pub use self::{
+    notice::events,
+    read::{Change, Step, Transfer},
+};
 use self::{
     process::InsuranceType,
     read::{Case, StaffQuery},
@@ -33,7 +37,7 @@ use crate::{
         allowances::DailyAllowance,
         calendar,
         case_log::{self, By, CaseKind, CaseRef, Notice},
-        counters, idempotency, notifications, versioned, webhooks,
+        counters, idempotency, versioned, webhooks,
     },
     state::AppState,
 };
@@ -138,11 +142,6 @@ fn opened_change(notice: Option<Notice>, audit_details: Value) -> case_log::Chan
         audit_action: "si_transfer.open",
         audit_details,
     }
-}
-
-/// The mini-program page of a case, for the worker's messages.
-fn detail_link(id: &str) -> Option<String> {
-    Some(format!("pages/transfers/detail?id={id}"))
 }
 
 /// Inserts the case, under the current process, and its pending steps.
@@ -317,14 +316,11 @@ async fn open_and_announce(
         }),
     )
     .await?;
-    let notice = Notice {
-        topic: "si_transfer.created",
-        message: notifications::Message {
-            title: "社保转移接续".to_owned(),
-            body: format!("已收到您的转移申请{}，请等待转入地受理。", case.transfer_no),
-            link: detail_link(&case.id),
-        },
-    };
+    let notice = notice::opened(
+        &case.id,
+        &case.transfer_no,
+        &process::current(opening.insurance_type)[0],
+    );
     let change = opened_change(Some(notice), json!({ "transfer_no": case.transfer_no }));
     case_log::record(transaction, request, case.case_ref(), By::Worker(worker), change).await?;
     Ok(Created {
@@ -463,14 +459,12 @@ pub async fn record_step(
         from: Some(advance.from.as_str()),
         to: advance.to.as_str(),
         comment: report.note.as_deref(),
-        notice: Some(Notice {
-            topic: "si_transfer.step",
-            message: notifications::Message {
-                title: "社保转移接续进度".to_owned(),
-                body: format!("{}：{}", case.transfer.transfer_no, spec.label),
-                link: detail_link(&case.transfer.id),
-            },
-        }),
+        notice: Some(notice::step_done(
+            &case.transfer.id,
+            &case.transfer.transfer_no,
+            advance.to,
+            case.process.get(advance.position + 1),
+        )),
         audit_action: "si_transfer.step",
         audit_details: json!({ "step": spec.key, "occurred_at": report.occurred_at.to_rfc3339() }),
     };

@@ -9,6 +9,7 @@
 //! change (`case_log`).
 
 mod alerts;
+mod notice;
 pub mod read;
 pub mod status;
 
@@ -21,6 +22,7 @@ use serde_json::json;
 use self::status::{Action, Given};
 pub use self::{
     alerts::{Alert, alerts, employer_key},
+    notice::events,
     read::{Report, TimelineEntry},
     status::{CloseReason, InspectorAction, ReportStatus},
 };
@@ -35,8 +37,8 @@ use crate::{
     services::{
         allowances::DailyAllowance,
         calendar::{self, Calendar},
-        case_log::{self, By, CaseKind, CaseRef, Change, Notice},
-        counters, idempotency, notifications,
+        case_log::{self, By, CaseKind, CaseRef, Change},
+        counters, idempotency,
         uploads::{self, CaseFile},
         versioned,
     },
@@ -132,11 +134,6 @@ async fn record(
         Action::Supplement => ("wage_report.supplement", moved()),
         Action::Inspector(_) => ("wage_report.action", moved()),
     };
-    let message = notifications::Message {
-        title: "欠薪线索处理进度".to_owned(),
-        body: format!("您反映的欠薪线索{}：{}", report.report_no, step.action.describe()),
-        link: Some(format!("pages/wage-reports/detail?id={}", report.id)),
-    };
     let case = CaseRef {
         kind: CaseKind::WageReport,
         id: &report.id,
@@ -149,10 +146,7 @@ async fn record(
         from: step.from.map(ReportStatus::as_str),
         to: step.to.as_str(),
         comment: step.comment,
-        notice: Some(Notice {
-            topic: "wage_report.status",
-            message,
-        }),
+        notice: Some(notice::notice(&report.id, &report.report_no, step.action, step.to)),
         audit_action,
         audit_details,
     };

@@ -142,23 +142,6 @@ impl Action {
         }
     }
 
-    /// What the worker is told happened.
-    pub fn describe(self) -> &'static str {
-        use InspectorAction as A;
-        match self {
-            Action::Submit => "已收到，5个工作日内决定是否受理",
-            Action::Supplement => "已补充材料",
-            Action::Inspector(A::Accept) => "已受理，正在调查处理",
-            Action::Inspector(A::Refuse) => "不予受理，请查看原因",
-            Action::Inspector(A::RequestInfo) => "需要您补充材料",
-            Action::Inspector(A::Start) => "正在调查处理",
-            Action::Inspector(A::Resolve) => "已处理完毕",
-            Action::Inspector(A::Transfer) => "已转交工作所在地的监察机构",
-            Action::Inspector(A::Close) => "已结案",
-            Action::Inspector(A::Extend) => "办理期限已延长",
-        }
-    }
-
     /// Refuses the action when the request lacks what it needs: a reason to
     /// refuse, ask, transfer or extend; the outcome to resolve; the reason
     /// to close.

@@ -13,26 +13,27 @@ use std::{
 use chrono::{DateTime, Utc};
 use entity::{notification, outbox, worker};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, sea_query::OnConflict,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, sea_query::OnConflict,
 };
-use serde::{Deserialize, Serialize};
-use serde_json::json;
 
-use crate::{error::AppResult, infra::wechat::WechatError, state::AppState};
+pub use self::{
+    inbox::{InboxMessage, inbox, mark_all_read, mark_read, unread_count},
+    message::{CaseNews, Event, Message, check_templates},
+};
+use crate::{
+    error::AppResult,
+    infra::{subscribe_message::Template, wechat::WechatError},
+    state::AppState,
+};
+
+mod inbox;
+mod message;
 
 const CLAIM_FOR: chrono::Duration = chrono::Duration::seconds(60);
 const BATCH: u64 = 50;
 /// After this many failed sends the WeChat message is given up (the inbox has it).
 const MAX_ATTEMPTS: i32 = 8;
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Message {
-    pub title: String,
-    pub body: String,
-    /// A mini-program page, e.g. `pages/applications/detail?id=…`.
-    pub link: Option<String>,
-}
 
 /// Puts a message for a worker in the outbox, inside the caller's transaction.
 pub async fn enqueue(db: &impl ConnectionTrait, worker_id: &str, topic: &str, message: &Message) -> AppResult<()> {
@@ -60,27 +61,31 @@ enum Sent {
     Retry(String),
 }
 
-/// The subscribe-message template status changes are sent with, when they
-/// go to WeChat at all.
-fn status_template(state: &AppState) -> Option<&str> {
-    state
-        .config
-        .wechat
-        .status_template_id
-        .as_deref()
-        .filter(|_| state.wechat.is_live())
+/// Whether messages go to WeChat at all: templates configured, live mode.
+fn sends_to_wechat(state: &AppState) -> bool {
+    !state.config.wechat.templates.is_empty() && state.wechat.is_live()
 }
 
-async fn send_wechat(state: &AppState, openid: Option<&str>, message: &Message) -> Sent {
-    let (Some(template), Some(openid)) = (status_template(state), openid) else {
+/// The subscribe-message template an event is sent with, if any.
+fn template_of<'a>(state: &'a AppState, event: &str) -> Option<&'a Template> {
+    sends_to_wechat(state)
+        .then(|| state.config.wechat.templates.for_event(event))
+        .flatten()
+}
+
+async fn send_wechat(state: &AppState, event: &str, openid: Option<&str>, message: &Message) -> Sent {
+    let (Some(template), Some(openid), Some(news)) = (template_of(state, event), openid, &message.news) else {
         return Sent::Done("skipped");
     };
-    let data = json!({
-        "thing1": { "value": message.title.chars().take(20).collect::<String>() },
-        "thing2": { "value": message.body.chars().take(20).collect::<String>() },
-    });
+    let Some(data) = template.render(&news.facts()) else {
+        return Sent::Done("skipped");
+    };
     let page = message.link.as_deref().unwrap_or("pages/index/index");
-    match state.wechat.send_subscribe_message(openid, template, page, data).await {
+    match state
+        .wechat
+        .send_subscribe_message(openid, &template.template_id, page, data)
+        .await
+    {
         Ok(true) => Sent::Done("sent"),
         Ok(false) => Sent::Done("refused"),
         Err(WechatError::Unavailable(reason)) => Sent::Retry(reason),
@@ -91,7 +96,7 @@ async fn send_wechat(state: &AppState, openid: Option<&str>, message: &Message) 
 /// The openids of the workers the rows are for, read only when messages go
 /// to WeChat at all.
 async fn openids(state: &AppState, rows: &[(outbox::Model, Message)]) -> AppResult<HashMap<String, String>> {
-    if status_template(state).is_none() {
+    if !sends_to_wechat(state) {
         return Ok(HashMap::new());
     }
     let worker_ids: HashSet<&str> = rows.iter().map(|(row, _)| row.worker_id.as_str()).collect();
@@ -166,12 +171,18 @@ async fn deliver(state: &AppState, claimed: Vec<outbox::Model>) -> AppResult<()>
     let openids = openids(state, &rows).await?;
     for (row, message) in &rows {
         let attempts = row.attempts + 1;
-        let (wechat_status, done, error) =
-            match send_wechat(state, openids.get(&row.worker_id).map(String::as_str), message).await {
-                Sent::Done(status) => (status, true, None),
-                Sent::Retry(error) if attempts >= MAX_ATTEMPTS => ("failed", true, Some(error)),
-                Sent::Retry(error) => ("pending", false, Some(error)),
-            };
+        let (wechat_status, done, error) = match send_wechat(
+            state,
+            &row.topic,
+            openids.get(&row.worker_id).map(String::as_str),
+            message,
+        )
+        .await
+        {
+            Sent::Done(status) => (status, true, None),
+            Sent::Retry(error) if attempts >= MAX_ATTEMPTS => ("failed", true, Some(error)),
+            Sent::Retry(error) => ("pending", false, Some(error)),
+        };
         outcomes
             .entry(Outcome {
                 wechat_status,
@@ -278,44 +289,4 @@ pub fn spawn_deliverer(state: AppState) -> tokio::task::JoinHandle<()> {
             }
         }
     })
-}
-
-/// A message of a worker's inbox.
-#[derive(Debug, Clone)]
-pub struct InboxMessage {
-    pub id: String,
-    pub title: String,
-    pub body: String,
-    pub link: Option<String>,
-    pub created_at: DateTime<Utc>,
-    /// pending | sent | refused | failed | skipped
-    pub wechat_status: String,
-}
-
-/// The worker's inbox, newest first.
-pub async fn inbox(
-    state: &AppState,
-    worker_id: &str,
-    page: u32,
-    page_size: u32,
-) -> AppResult<(Vec<InboxMessage>, u64)> {
-    let paginator = notification::Entity::find()
-        .filter(notification::Column::WorkerId.eq(worker_id))
-        .order_by_desc(notification::Column::CreatedAt)
-        .order_by_desc(notification::Column::OutboxId)
-        .paginate(&state.db, u64::from(page_size));
-    let total = paginator.num_items().await?;
-    let rows = paginator.fetch_page(u64::from(page.saturating_sub(1))).await?;
-    let items = rows
-        .into_iter()
-        .map(|row| InboxMessage {
-            id: row.id,
-            title: row.title,
-            body: row.body,
-            link: row.link,
-            created_at: row.created_at,
-            wechat_status: row.wechat_status,
-        })
-        .collect();
-    Ok((items, total))
 }

@@ -1,0 +1,108 @@
+//! What the worker's phone says when their transfer moves: the case, its
+//! status in a subscribe message's five characters, and the step that comes
+//! next. Opening and each step done are events of their own.
+
+use chrono::Utc;
+
+use super::{process::StepSpec, status::TransferStatus};
+use crate::services::{
+    case_log::Notice,
+    notifications::{CaseNews, Event, Message},
+};
+
+const CASE_KIND: &str = "社保转移接续";
+const OPENED: &str = "si_transfer.open";
+const STEP_DONE: &str = "si_transfer.step";
+
+/// The events a transfer raises, for checking the configured templates.
+pub fn events() -> Vec<Event> {
+    [OPENED, STEP_DONE]
+        .into_iter()
+        .map(|name| Event {
+            name: name.to_owned(),
+            carries_amount: false,
+        })
+        .collect()
+}
+
+fn status_label(status: TransferStatus) -> &'static str {
+    match status {
+        TransferStatus::InProgress => "办理中",
+        TransferStatus::Completed => "已办结",
+    }
+}
+
+fn news(transfer_no: &str, status: TransferStatus, next_step: String) -> CaseNews {
+    CaseNews {
+        case_kind: CASE_KIND.to_owned(),
+        case_no: transfer_no.to_owned(),
+        status: status_label(status).to_owned(),
+        next_step,
+        amount_fen: None,
+        changed_at: Utc::now(),
+    }
+}
+
+fn link(id: &str) -> String {
+    format!("pages/transfers/detail?id={id}")
+}
+
+/// The worker opened the case: the first step waits on the receiving office.
+pub fn opened(id: &str, transfer_no: &str, first: &StepSpec) -> Notice {
+    let news = news(transfer_no, TransferStatus::InProgress, format!("等待{}", first.label));
+    Notice {
+        topic: OPENED.to_owned(),
+        message: Message::about(news, link(id)),
+    }
+}
+
+/// A step is done: the next one is named, or the transfer is complete.
+pub fn step_done(id: &str, transfer_no: &str, to: TransferStatus, next: Option<&StepSpec>) -> Notice {
+    let next_step = next.map_or_else(
+        || "转移接续已全部完成".to_owned(),
+        |step| format!("下一步：{}", step.label),
+    );
+    Notice {
+        topic: STEP_DONE.to_owned(),
+        message: Message::about(news(transfer_no, to, next_step), link(id)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::transfers::process::{InsuranceType, current};
+
+    #[test]
+    fn every_status_fits_a_phrase_and_every_step_a_thing() {
+        for &status in TransferStatus::ALL {
+            assert!(status_label(status).chars().count() <= 5);
+        }
+        for &insurance in InsuranceType::ALL {
+            for step in current(insurance) {
+                assert!(
+                    format!("下一步：{}", step.label).chars().count() <= 20,
+                    "{}",
+                    step.label
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_step_names_the_next_one_and_the_last_says_it_is_complete() {
+        let pension = current(InsuranceType::Pension);
+        let middle = step_done("t1", "ZJ-1", TransferStatus::InProgress, pension.get(1));
+        assert!(
+            middle.message.body.contains("办理中。下一步：新参保地出具联系函。"),
+            "{}",
+            middle.message.body
+        );
+        let last = step_done("t1", "ZJ-1", TransferStatus::Completed, None);
+        assert!(
+            last.message.body.contains("已办结。转移接续已全部完成。"),
+            "{}",
+            last.message.body
+        );
+    }
+}
