@@ -645,3 +645,59 @@ async fn an_accepted_report_past_its_close_deadline_is_overdue_until_it_is_close
     assert_eq!(overdue_queue().await["total"], 0);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_county_a_report_is_transferred_to_may_extend_its_own_deadline_once() {
+    let app = TestApp::spawn().await;
+    let people = inspectors(&app).await;
+    let worker = app.login_worker("moved-late").await;
+    let days = WorkingDays::of(&app).await;
+    let id = filed(&app, &worker, "moved-late", &report(650_000)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let report = inspected(&app, &people.county, &id).await;
+    let accepted = acted(&app, &people.county, &report, "accept", json!({})).await;
+    let extended = acted(
+        &app,
+        &people.county,
+        &accepted,
+        "extend",
+        json!({"comment": "案情复杂"}),
+    )
+    .await;
+    let moved = acted(
+        &app,
+        &people.county,
+        &extended,
+        "transfer",
+        json!({"comment": "用工单位在六合区", "to_region_code": "320116"}),
+    )
+    .await;
+    assert_eq!(moved["extended"], false, "the receiving county's case starts afresh");
+
+    // The receiving county opens its own case: 60 working days from its
+    // acceptance, and its own one extension of 30.
+    let theirs = acted(&app, &people.neighbour, &moved, "accept", json!({})).await;
+    let due = days.after(china_today(), 60);
+    assert_eq!(theirs["close_deadline"], due);
+    let longer = acted(
+        &app,
+        &people.neighbour,
+        &theirs,
+        "extend",
+        json!({"comment": "需要延期"}),
+    )
+    .await;
+    let due = NaiveDate::parse_from_str(&due, "%Y-%m-%d").unwrap();
+    assert_eq!(longer["close_deadline"], days.after(due, 30));
+    let twice = act(
+        &app,
+        &people.neighbour,
+        &id,
+        json!({"action": "extend", "comment": "还要延期", "expected_version": longer["version"]}),
+    )
+    .await;
+    assert_problem(twice, StatusCode::CONFLICT, "INVALID_STATE").await;
+    app.stop().await;
+}

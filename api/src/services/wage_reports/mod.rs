@@ -516,10 +516,13 @@ fn changes(
                 .to_region
                 .filter(|r| state.regions.get(*r).is_some_and(|x| x.level == RegionLevel::County));
             let region = status::transfer_target(county, report.region)?;
+            // The receiving county opens a case of its own (立案): its own
+            // acceptance, its own 60 working days and its own one extension.
             active.region_code = Set(region.as_str().to_owned());
             active.accepted_at = Set(None);
             active.accepted_late = Set(None);
             active.close_deadline = Set(None);
+            active.extended = Set(false);
             active.accept_deadline = Set(status::accept_deadline(calendar, today));
         }
         A::RequestInfo | A::Start => {}
