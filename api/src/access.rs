@@ -163,6 +163,21 @@ pub fn require_applicant_reader(staff: &Principal) -> AppResult<()> {
     require_role(staff, Role::Reviewer)
 }
 
+// ---- wage reports ----------------------------------------------------------------
+
+/// Whether an inspector reaches a wage report: it is in the queue of their
+/// region or one below (where the work was done, or where it was
+/// transferred). One they do not reach is not found.
+pub fn reaches_wage_report(regions: &RegionDirectory, inspector: &Principal, region: RegionCode) -> bool {
+    inspector.has_role(Role::Inspector) && covers(regions, inspector, region)
+}
+
+/// Who sees a reporter in clear (and the documents attached to the
+/// report): the labour inspectors, for the reports they reach.
+pub fn require_reporter_reader(staff: &Principal) -> AppResult<()> {
+    require_role(staff, Role::Inspector)
+}
+
 // ---- transfers -------------------------------------------------------------------
 
 /// Staff who follow the transfers of their region: administrators,
@@ -393,6 +408,25 @@ mod tests {
         assert!(!reaches_application(&d, &reviewer, code("320116"), false));
         assert!(require_applicant_reader(&reviewer).is_ok());
         assert_eq!(refused(require_applicant_reader(&finance)), ErrorCode::RoleRequired);
+    }
+
+    #[test]
+    fn a_reporter_is_seen_by_the_inspectors_who_reach_the_report() {
+        let d = jiangsu();
+        let county = staff(&[Role::Inspector], Some("320115"));
+        let city = staff(&[Role::Inspector], Some("320100"));
+        let reviewer = staff(&[Role::Reviewer], Some("320115"));
+        assert!(reaches_wage_report(&d, &county, code("320115")));
+        assert!(reaches_wage_report(&d, &city, code("320115")));
+        assert!(!reaches_wage_report(&d, &county, code("320116")));
+        assert!(!reaches_wage_report(&d, &reviewer, code("320115")));
+        assert!(require_reporter_reader(&county).is_ok());
+        for role in [Role::Reviewer, Role::Admin, Role::Finance, Role::PolicyEditor] {
+            assert_eq!(
+                refused(require_reporter_reader(&staff(&[role], Some("320115")))),
+                ErrorCode::RoleRequired
+            );
+        }
     }
 
     #[test]

@@ -177,6 +177,7 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 13])] = &[
     ("supplementWageReport", "POST /api/v1/wage-reports/{REPORT}/supplement", r#"{"text": "补充材料"}"#, WORKER_A_ONLY),
     ("listWageReportsForInspection", "GET /api/v1/staff/wage-reports", "", REVIEWERS),
     ("getWageReportForInspection", "GET /api/v1/staff/wage-reports/{REPORT}", "", [U, U, U, Y, H, F, F, F, F, F, U, U, U]),
+    ("revealWageReporter", "POST /api/v1/staff/wage-reports/{REPORT}/reveal", "", [U, U, U, Y, H, F, F, F, F, F, U, U, U]),
     ("actOnWageReport", "POST /api/v1/staff/wage-reports/{REPORT}/actions", r#"{"action": "accept", "expected_version": 99}"#, [U, U, U, Y, H, F, F, F, F, F, U, U, U]),
     ("listWageAlerts", "GET /api/v1/staff/wage-alerts", "", REVIEWERS),
     ("statsOverview", "GET /api/v1/staff/stats/overview?from=2026-01-01&to=2026-12-31", "", STAFF_BUT_EDITORS),

@@ -14,6 +14,7 @@ mod documents;
 mod errors;
 mod exports;
 mod health;
+mod inspection;
 mod integrators;
 mod integrators_guide;
 mod notifications;

@@ -155,21 +155,83 @@ async fn three_reports_against_one_employer_raise_one_alert() {
     let alerts = app
         .get_json_with("/api/v1/staff/wage-alerts", &inspector.access_token)
         .await;
-    assert_eq!(alerts.as_array().unwrap().len(), 1, "{alerts}");
-    assert_eq!(alerts[0]["employer_key"], format!("code:{CREDIT_CODE}"));
-    assert_eq!(alerts[0]["reports"].as_array().unwrap().len(), 3);
+    assert_eq!(alerts["total"], 1, "{alerts}");
+    let alert = &alerts["items"][0];
+    assert_eq!(alert["employer_key"], format!("code:{CREDIT_CODE}"));
+    assert_eq!(alert["reports"].as_array().unwrap().len(), 3);
     assert!(
-        alerts[0]["reasons"]
+        alert["reasons"]
             .as_array()
             .unwrap()
             .contains(&json!("repeated_reports"))
     );
     let elsewhere = app.staff(&admin, "gulou.inspector", &["inspector"], "320106").await;
-    assert_eq!(
-        app.get_json_with("/api/v1/staff/wage-alerts", &elsewhere.access_token)
-            .await,
-        json!([])
-    );
+    let none = app
+        .get_json_with("/api/v1/staff/wage-alerts", &elsewhere.access_token)
+        .await;
+    assert_eq!((none["total"].as_u64(), none["items"].clone()), (Some(0), json!([])));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn alerts_come_a_page_at_a_time_by_employer_with_their_total() {
+    let app = TestApp::spawn_with(|vars| {
+        vars.insert("SHIMINHUA_ALERT_WORKERS", "10".to_owned());
+    })
+    .await;
+    let worker = app.login_worker("many-employers").await;
+    // Three employers owing 12 workers each in open reports, one owing 4.
+    let names = ["甲建筑公司", "乙建筑公司", "丙建筑公司", "丁建筑公司"];
+    for (n, name) in names.iter().enumerate() {
+        let mut body = report(100_000);
+        body["employer_name"] = json!(name);
+        body.as_object_mut().unwrap().remove("employer_credit_code");
+        body["workers_affected"] = json!(if n == 3 { 4 } else { 12 });
+        assert_eq!(
+            file(&app, &worker, &format!("e-{n}"), &body).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    let admin = app.admin("320000").await;
+    let inspector = app.staff(&admin, "paging.inspector", &["inspector"], "320115").await;
+    let page = async |n: u32| {
+        app.get_json_with(
+            &format!("/api/v1/staff/wage-alerts?page={n}&page_size=2"),
+            &inspector.access_token,
+        )
+        .await
+    };
+    let (first, second, third) = (page(1).await, page(2).await, page(3).await);
+    for (body, n) in [(&first, 1), (&second, 2), (&third, 3)] {
+        assert_eq!(
+            (
+                body["total"].as_u64(),
+                body["page"].as_u64(),
+                body["page_size"].as_u64()
+            ),
+            (Some(3), Some(n), Some(2))
+        );
+    }
+    let keys: Vec<Value> = [&first, &second]
+        .iter()
+        .flat_map(|body| {
+            body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["employer_key"].clone())
+        })
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort_by_key(|k| k.as_str().unwrap().to_owned());
+    assert_eq!(keys.len(), 3, "{first} {second}");
+    assert_eq!(keys, sorted, "by employer key");
+    assert!(!keys.contains(&json!("name:丁建筑公司")));
+    assert_eq!(third["items"], json!([]));
+    for alert in first["items"].as_array().unwrap() {
+        assert_eq!(alert["reasons"], json!(["many_workers"]));
+        assert_eq!(alert["reports"].as_array().unwrap().len(), 1);
+    }
     app.stop().await;
 }
 
@@ -242,13 +304,17 @@ async fn a_worker_files_a_few_reports_a_day_at_most() {
     let third = file(&app, &worker, "d-3", &report(100_000)).await;
     assert!(third.headers().contains_key("retry-after"));
     assert_problem(third, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED").await;
-    assert_eq!(
-        app.get_json_with("/api/v1/wage-reports", &worker.access_token)
-            .await
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    let mine = app.get_json_with("/api/v1/wage-reports", &worker.access_token).await;
+    assert_eq!(mine["total"], 2);
+    let first = app
+        .get_json_with("/api/v1/wage-reports?page=1&page_size=1", &worker.access_token)
+        .await;
+    let second = app
+        .get_json_with("/api/v1/wage-reports?page=2&page_size=1", &worker.access_token)
+        .await;
+    assert_eq!((first["total"].as_u64(), second["total"].as_u64()), (Some(2), Some(2)));
+    assert_eq!(first["items"][0], mine["items"][0], "newest first");
+    assert_eq!(second["items"][0], mine["items"][1]);
+    assert_ne!(first["items"][0]["id"], second["items"][0]["id"]);
     app.stop().await;
 }

@@ -17,8 +17,12 @@ use crate::{
         json_body::{JsonBody, present},
         problem::{ApiResult, status},
     },
-    services::wage_reports::{
-        self, CloseReason, Decision, InspectorAction, NewReport, Report, ReportStatus, TimelineEntry,
+    services::{
+        uploads::Attached,
+        wage_reports::{
+            self, CloseReason, Decision, Inspection, InspectorAction, NewReport, Report, ReportStatus, ReporterInClear,
+            TimelineEntry,
+        },
     },
     state::AppState,
 };
@@ -186,6 +190,89 @@ pub struct WageReportDetail {
     pub timeline: Vec<ReportStep>,
 }
 
+/// A document attached to a report: fetch it at `GET /api/v1/uploads/{id}`
+/// (audited).
+#[derive(Debug, Object)]
+pub struct ReportDocumentView {
+    pub id: String,
+    /// The document kind the worker gave, e.g. `pay_slip`.
+    pub purpose: String,
+    pub content_type: String,
+    /// In bytes.
+    pub size: i64,
+    pub uploaded_at: DateTime<Utc>,
+}
+
+impl From<Attached> for ReportDocumentView {
+    fn from(document: Attached) -> Self {
+        ReportDocumentView {
+            id: document.id,
+            purpose: document.purpose,
+            content_type: document.content_type,
+            size: document.size,
+            uploaded_at: document.uploaded_at,
+        }
+    }
+}
+
+/// The reporter, masked: `POST /api/v1/staff/wage-reports/{id}/reveal`
+/// shows them in clear.
+#[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct ReporterView {
+    /// Masked, e.g. 韦*宝.
+    pub name: Option<String>,
+    /// The contact phone given with the report, else the bound one; masked,
+    /// e.g. 138****5678.
+    pub phone: Option<String>,
+}
+
+/// A report as the inspectors who work it see it.
+#[derive(Debug, Object)]
+pub struct WageReportInspection {
+    #[oai(flatten)]
+    pub report: WageReportView,
+    pub reporter: ReporterView,
+    /// Attached with the report and with supplements, oldest first.
+    pub documents: Vec<ReportDocumentView>,
+    pub timeline: Vec<ReportStep>,
+}
+
+impl From<Inspection> for WageReportInspection {
+    fn from(inspection: Inspection) -> Self {
+        WageReportInspection {
+            report: report_view(inspection.report),
+            reporter: ReporterView {
+                name: inspection.reporter.name_masked,
+                phone: inspection.reporter.phone_masked,
+            },
+            documents: inspection.documents.into_iter().map(ReportDocumentView::from).collect(),
+            timeline: steps(inspection.timeline),
+        }
+    }
+}
+
+/// The reporter in clear. Each reveal is audited.
+#[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct RevealedReporter {
+    pub name: Option<String>,
+    /// The contact phone given with the report, else the phone the worker
+    /// bound (verified by WeChat).
+    pub phone: Option<String>,
+    pub id_number: Option<String>,
+}
+
+impl From<ReporterInClear> for RevealedReporter {
+    fn from(reporter: ReporterInClear) -> Self {
+        RevealedReporter {
+            name: reporter.name,
+            phone: reporter.phone,
+            id_number: reporter.id_number,
+        }
+    }
+}
+
 #[derive(Debug, Object, Deserialize)]
 pub struct Supplement {
     pub text: BoundedText<1, 2000>,
@@ -271,19 +358,19 @@ impl WageReportApi {
     }
 
     /// List my wage reports
+    ///
+    /// Newest first, a page at a time.
     #[oai(path = "/wage-reports", method = "get", operation_id = "listMyWageReports")]
     async fn list(
         &self,
         state: Data<&AppState>,
         auth: WorkerAuth,
-    ) -> ApiResult<Json<Vec<WageReportView>>, { status::SIGNED_IN }> {
-        Ok(Json(
-            wage_reports::list_own(&state, &auth.0)
-                .await?
-                .into_iter()
-                .map(report_view)
-                .collect(),
-        ))
+        page: Query<PageNumber>,
+        page_size: Query<PageSize>,
+    ) -> ApiResult<Json<Page<WageReportView>>, { status::BAD_REQUEST | status::SIGNED_IN }> {
+        let paging = Paging::new(page.0, page_size.0)?;
+        let (reports, total) = wage_reports::list_own(&state, &auth.0, paging.page, paging.page_size).await?;
+        Ok(Json(Page::of(reports, total, paging, report_view)))
     }
 
     /// Get my wage report with its timeline
@@ -365,6 +452,11 @@ impl WageReportApi {
     }
 
     /// A report, for inspectors
+    ///
+    /// For inspectors whose region covers the report's queue (404 for
+    /// others, 403 `ROLE_REQUIRED` to staff without the role): the report,
+    /// the documents attached to it (each at `GET /api/v1/uploads/{id}`),
+    /// the reporter's name and phone masked, and the timeline.
     #[oai(
         path = "/staff/wage-reports/:id",
         method = "get",
@@ -376,14 +468,36 @@ impl WageReportApi {
         auth: StaffAuth,
         id: Path<RecordId>,
     ) -> ApiResult<
-        Json<WageReportDetail>,
+        Json<WageReportInspection>,
         { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN },
     > {
-        let (report, timeline) = wage_reports::get_for_inspector(&state, &auth.0, &id.0).await?;
-        Ok(Json(WageReportDetail {
-            report: report_view(report),
-            timeline: steps(timeline),
-        }))
+        let inspection = wage_reports::get_for_inspector(&state, &auth.0, &id.0).await?;
+        Ok(Json(WageReportInspection::from(inspection)))
+    }
+
+    /// Reveal the reporter
+    ///
+    /// The reporter's name, phone (the contact phone given with the report,
+    /// else the phone the worker bound) and ID number in clear, for an
+    /// inspector whose region covers the report, who must reach them. Each
+    /// reveal writes a `personal_data.reveal` audit row for the report.
+    #[oai(
+        path = "/staff/wage-reports/:id/reveal",
+        method = "post",
+        operation_id = "revealWageReporter"
+    )]
+    async fn reveal(
+        &self,
+        state: Data<&AppState>,
+        context: Data<&RequestContext>,
+        auth: StaffAuth,
+        id: Path<RecordId>,
+    ) -> ApiResult<
+        Json<RevealedReporter>,
+        { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN },
+    > {
+        let reporter = wage_reports::reveal(&state, &context, &auth.0, &id.0).await?;
+        Ok(Json(RevealedReporter::from(reporter)))
     }
 
     /// Act on a report
@@ -417,24 +531,23 @@ impl WageReportApi {
     /// Early warnings
     ///
     /// Employers with several reports in 30 days, or many workers or a large
-    /// sum owed in open reports, each with its reports.
+    /// sum owed in open reports, each with its reports; by employer key, a
+    /// page at a time.
     #[oai(path = "/staff/wage-alerts", method = "get", operation_id = "listWageAlerts")]
     async fn alerts(
         &self,
         state: Data<&AppState>,
         auth: StaffAuth,
-    ) -> ApiResult<Json<Vec<WageAlert>>, { status::FORBIDDEN | status::SIGNED_IN }> {
-        let alerts = wage_reports::alerts(&state, &auth.0).await?;
-        Ok(Json(
-            alerts
-                .into_iter()
-                .map(|a| WageAlert {
-                    employer_key: a.employer_key,
-                    employer_name: a.employer_name,
-                    reasons: a.reasons.into_iter().map(str::to_owned).collect(),
-                    reports: a.reports.into_iter().map(report_view).collect(),
-                })
-                .collect(),
-        ))
+        page: Query<PageNumber>,
+        page_size: Query<PageSize>,
+    ) -> ApiResult<Json<Page<WageAlert>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
+        let paging = Paging::new(page.0, page_size.0)?;
+        let (alerts, total) = wage_reports::alerts(&state, &auth.0, paging.page, paging.page_size).await?;
+        Ok(Json(Page::of(alerts, total, paging, |a| WageAlert {
+            employer_key: a.employer_key,
+            employer_name: a.employer_name,
+            reasons: a.reasons.into_iter().map(str::to_owned).collect(),
+            reports: a.reports.into_iter().map(report_view).collect(),
+        })))
     }
 }

@@ -298,7 +298,7 @@ async fn wage_reports_of(
     id: &str,
 ) -> AppResult<Vec<WageReportData>> {
     let calendar = calendar::load(db).await?;
-    let reports = wage_reports::read::of_worker(db, &calendar, id, None).await?;
+    let reports = wage_reports::read::of_worker(db, &calendar, id).await?;
     Ok(reports
         .into_iter()
         .map(|report| WageReportData {

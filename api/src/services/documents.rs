@@ -49,7 +49,8 @@ fn file_name(row: &upload::Model) -> String {
 /// belongs to, by the rule that guards the case's personal data: a reviewer
 /// the documents of an application past its draft
 /// (`applications::case_for_personal_data`, as for revealing the applicant),
-/// an inspector those of a wage report, each in their region. Every staff
+/// an inspector those of a wage report (`wage_reports::report_for_personal_data`,
+/// as for revealing the reporter), each in their region. Every staff
 /// download is audited. Anyone else: 404 (403 to staff without the role),
 /// as if it did not exist.
 pub async fn fetch(state: &AppState, request: &RequestContext, principal: &Principal, id: &str) -> AppResult<Document> {
@@ -68,7 +69,7 @@ pub async fn fetch(state: &AppState, request: &RequestContext, principal: &Princ
                         .region
                 }
                 (None, Some(report_id)) => {
-                    wage_reports::report_for_inspector(state, principal, report_id)
+                    wage_reports::report_for_personal_data(state, principal, report_id)
                         .await?
                         .region
                 }

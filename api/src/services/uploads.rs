@@ -5,11 +5,11 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::upload;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
-    sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, sea_query::Expr,
 };
 use sha2::{Digest, Sha256};
 
@@ -178,6 +178,46 @@ pub async fn attach(
         .into_tuple()
         .all(db)
         .await?)
+}
+
+/// A document attached to a case, as the staff who work it see it listed.
+#[derive(Debug, Clone)]
+pub struct Attached {
+    pub id: String,
+    /// The document kind, e.g. `id_card`, `pay_slip`.
+    pub purpose: String,
+    pub content_type: String,
+    pub size: i64,
+    pub uploaded_at: DateTime<Utc>,
+}
+
+/// The documents attached to `case`, in the order they were uploaded.
+pub async fn attached(db: &impl ConnectionTrait, case: CaseFile<'_>) -> AppResult<Vec<Attached>> {
+    let rows: Vec<(String, String, String, i64, DateTime<Utc>)> = upload::Entity::find()
+        .filter(case.column().eq(case.id()))
+        .select_only()
+        .columns([
+            upload::Column::Id,
+            upload::Column::Purpose,
+            upload::Column::ContentType,
+            upload::Column::SizeBytes,
+            upload::Column::CreatedAt,
+        ])
+        .order_by_asc(upload::Column::CreatedAt)
+        .order_by_asc(upload::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, purpose, content_type, size, uploaded_at)| Attached {
+            id,
+            purpose,
+            content_type,
+            size,
+            uploaded_at,
+        })
+        .collect())
 }
 
 /// Removes uploads no application or report took within 24 hours.

@@ -2,14 +2,15 @@
 //! owing many workers or a large sum in open reports, draws one warning with
 //! its reports.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use chrono::Utc;
 
-use super::read::{self, Report};
+use super::read::{self, EmployerFigures, Report};
 use crate::{
     access,
     auth::{Principal, Role},
+    config::WageAlertThresholds,
     domain::CreditCode,
     error::AppResult,
     services::calendar,
@@ -46,42 +47,59 @@ pub struct Alert {
     pub reports: Vec<Report>,
 }
 
-/// Employers with repeated reports in 30 days, or many workers or a large sum
-/// in open reports, inside the inspector's region. Two grouped queries on
-/// indexes find them; only their reports are read.
-pub async fn alerts(state: &AppState, inspector: &Principal) -> AppResult<Vec<Alert>> {
+/// Why an employer's figures draw a warning, in a fixed order.
+fn reasons(figures: &EmployerFigures, thresholds: WageAlertThresholds) -> Vec<&'static str> {
+    [
+        (
+            figures.recent_reports >= i64::from(thresholds.reports_in_30_days),
+            "repeated_reports",
+        ),
+        (
+            figures.workers_affected >= i64::from(thresholds.workers_affected),
+            "many_workers",
+        ),
+        (figures.amount_owed_fen >= thresholds.amount_owed_fen, "large_amount"),
+    ]
+    .into_iter()
+    .filter_map(|(reached, reason)| reached.then_some(reason))
+    .collect()
+}
+
+/// One page of the employers, by key, with repeated reports in 30 days, or
+/// many workers or a large sum in open reports, inside the inspector's
+/// region, and how many there are. One grouped query finds and counts them;
+/// only the reports of the page's employers are read.
+pub async fn alerts(
+    state: &AppState,
+    inspector: &Principal,
+    page: u32,
+    page_size: u32,
+) -> AppResult<(Vec<Alert>, u64)> {
     access::require_role(inspector, Role::Inspector)?;
     let thresholds = state.config.wage_alerts;
     let regions = access::staff_scope(&state.regions, inspector, None)?;
     let regions = regions.as_deref();
     let since = Utc::now() - chrono::Duration::days(30);
-    let mut flagged: BTreeMap<String, Vec<&'static str>> = BTreeMap::new();
-    for key in read::employers_reported_since(&state.db, regions, since, thresholds.reports_in_30_days).await? {
-        flagged.entry(key).or_default().push("repeated_reports");
-    }
-    for totals in read::open_totals(&state.db, regions).await? {
-        if totals.workers_affected >= i64::from(thresholds.workers_affected) {
-            flagged
-                .entry(totals.employer_key.clone())
-                .or_default()
-                .push("many_workers");
-        }
-        if totals.amount_owed_fen >= thresholds.amount_owed_fen {
-            flagged.entry(totals.employer_key).or_default().push("large_amount");
-        }
-    }
+    let (flagged, total) = read::flagged_employers(&state.db, regions, since, thresholds, page, page_size).await?;
+    let keys: Vec<String> = flagged.iter().map(|f| f.employer_key.clone()).collect();
     let calendar = calendar::load(&state.db).await?;
-    let mut alerts = Vec::new();
-    for (key, reasons) in flagged {
-        let reports = read::of_employer(&state.db, &calendar, regions, &key, since).await?;
-        alerts.push(Alert {
-            employer_name: reports.first().map(|r| r.employer_name.clone()).unwrap_or_default(),
-            employer_key: key,
-            reasons,
-            reports,
-        });
+    let mut reports: HashMap<String, Vec<Report>> = HashMap::new();
+    for report in read::of_employers(&state.db, &calendar, regions, &keys, since).await? {
+        reports.entry(report.employer_key.clone()).or_default().push(report);
     }
-    Ok(alerts)
+    let alerts = flagged
+        .into_iter()
+        .map(|figures| {
+            let reports = reports.remove(&figures.employer_key).unwrap_or_default();
+            Alert {
+                employer_name: reports.first().map(|r| r.employer_name.clone()).unwrap_or_default(),
+                reasons: reasons(&figures, thresholds),
+                employer_key: figures.employer_key,
+                reports,
+            }
+        })
+        .collect();
+    Ok((alerts, total))
 }
 
 #[cfg(test)]
@@ -97,5 +115,28 @@ mod tests {
         );
         let code = CreditCode::parse("91350100M000100Y43").ok();
         assert!(code.is_none() || employer_key("x", code.as_ref()).starts_with("code:"));
+    }
+
+    #[test]
+    fn each_threshold_reached_is_a_reason() {
+        let thresholds = WageAlertThresholds {
+            reports_in_30_days: 3,
+            workers_affected: 30,
+            amount_owed_fen: 50_000_000,
+        };
+        let figures = |recent_reports, workers_affected, amount_owed_fen| EmployerFigures {
+            employer_key: "code:x".to_owned(),
+            recent_reports,
+            workers_affected,
+            amount_owed_fen,
+        };
+        assert_eq!(reasons(&figures(3, 0, 0), thresholds), ["repeated_reports"]);
+        assert_eq!(reasons(&figures(2, 30, 0), thresholds), ["many_workers"]);
+        assert_eq!(reasons(&figures(0, 0, 50_000_000), thresholds), ["large_amount"]);
+        assert_eq!(
+            reasons(&figures(5, 40, 60_000_000), thresholds),
+            ["repeated_reports", "many_workers", "large_amount"]
+        );
+        assert!(reasons(&figures(2, 29, 49_999_999), thresholds).is_empty());
     }
 }

@@ -11,6 +11,7 @@
 mod alerts;
 mod notice;
 pub mod read;
+mod reporter;
 pub mod status;
 
 use chrono::{NaiveDate, Utc};
@@ -24,6 +25,7 @@ pub use self::{
     alerts::{Alert, alerts, employer_key},
     notice::events,
     read::{Report, TimelineEntry},
+    reporter::{Reporter, ReporterInClear, report_for_personal_data, reveal},
     status::{CloseReason, InspectorAction, ReportStatus},
 };
 use crate::{
@@ -39,7 +41,7 @@ use crate::{
         calendar::{self, Calendar},
         case_log::{self, By, CaseKind, CaseRef, Change},
         counters, idempotency,
-        uploads::{self, CaseFile},
+        uploads::{self, Attached, CaseFile},
         versioned,
     },
     state::AppState,
@@ -334,9 +336,15 @@ async fn own(db: &impl ConnectionTrait, calendar: &Calendar, worker: &Principal,
     Ok(report)
 }
 
-pub async fn list_own(state: &AppState, worker: &Principal) -> AppResult<Vec<Report>> {
+/// One page of the worker's reports, newest first, and how many they have.
+pub async fn list_own(
+    state: &AppState,
+    worker: &Principal,
+    page: u32,
+    page_size: u32,
+) -> AppResult<(Vec<Report>, u64)> {
     let calendar = calendar::load(&state.db).await?;
-    read::of_worker(&state.db, &calendar, &worker.subject, Some(200)).await
+    read::page_of_worker(&state.db, &calendar, &worker.subject, page, page_size).await
 }
 
 pub async fn get_own(state: &AppState, worker: &Principal, id: &str) -> AppResult<(Report, Vec<TimelineEntry>)> {
@@ -402,28 +410,38 @@ async fn in_region(
     id: &str,
 ) -> AppResult<Report> {
     let report = read::load(db, calendar, id).await?;
-    if !access::covers(&state.regions, inspector, report.region) {
+    if !access::reaches_wage_report(&state.regions, inspector, report.region) {
         return Err(AppError::new(ErrorCode::NotFound));
     }
     Ok(report)
 }
 
-pub async fn get_for_inspector(
-    state: &AppState,
-    inspector: &Principal,
-    id: &str,
-) -> AppResult<(Report, Vec<TimelineEntry>)> {
-    let report = report_for_inspector(state, inspector, id).await?;
-    let events = read::timeline(&state.db, &report.id).await?;
-    Ok((report, events))
+/// A report as the inspectors who work it see it.
+#[derive(Debug, Clone)]
+pub struct Inspection {
+    pub report: Report,
+    pub timeline: Vec<TimelineEntry>,
+    /// What the reporter attached, with the report and with supplements.
+    pub documents: Vec<Attached>,
+    /// Masked: `reveal` shows them in clear, audited.
+    pub reporter: Reporter,
 }
 
-/// A report an inspector works: in their region. The rule for reading it and
-/// the documents attached to it.
-pub async fn report_for_inspector(state: &AppState, inspector: &Principal, id: &str) -> AppResult<Report> {
+/// A report in the inspector's region, with its history, its documents
+/// and the reporter masked.
+pub async fn get_for_inspector(state: &AppState, inspector: &Principal, id: &str) -> AppResult<Inspection> {
     access::require_role(inspector, Role::Inspector)?;
     let calendar = calendar::load(&state.db).await?;
-    in_region(&state.db, &calendar, state, inspector, id).await
+    let report = in_region(&state.db, &calendar, state, inspector, id).await?;
+    let timeline = read::timeline(&state.db, &report.id).await?;
+    let documents = uploads::attached(&state.db, CaseFile::WageReport(&report.id)).await?;
+    let reporter = reporter::in_clear(&state.db, &state.protector, &report).await?.masked();
+    Ok(Inspection {
+        report,
+        timeline,
+        documents,
+        reporter,
+    })
 }
 
 /// What an inspector does, with what it needs.
@@ -492,10 +510,13 @@ fn changes(
                 .to_region
                 .filter(|r| state.regions.get(*r).is_some_and(|x| x.level == RegionLevel::County));
             let region = status::transfer_target(county, report.region)?;
+            // The receiving county opens a case of its own (立案): its own
+            // acceptance, its own 60 working days and its own one extension.
             active.region_code = Set(region.as_str().to_owned());
             active.accepted_at = Set(None);
             active.accepted_late = Set(None);
             active.close_deadline = Set(None);
+            active.extended = Set(false);
             active.accept_deadline = Set(status::accept_deadline(calendar, today));
         }
         A::RequestInfo | A::Start => {}

@@ -5,11 +5,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{wage_report, wage_report_event};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
-    sea_query::{Expr, ExprTrait, Func},
+    sea_query::{Alias, Expr, ExprTrait, Func},
 };
 
 use super::status::{Deadlines, Facts, ReportStatus};
 use crate::{
+    config::WageAlertThresholds,
     domain::{RegionCode, TextType, china_time::DaySpan},
     error::{AppError, AppResult, ErrorCode},
     infra::db::sum_i64,
@@ -24,6 +25,8 @@ pub struct Report {
     pub worker_id: String,
     pub status: ReportStatus,
     pub employer_name: String,
+    /// What early warnings group the employer by (`alerts::employer_key`).
+    pub employer_key: String,
     pub credit_code: Option<String>,
     pub project_name: Option<String>,
     /// The queue it is in: where the work was done, or where it was transferred.
@@ -92,6 +95,7 @@ pub fn decode(calendar: &Calendar, row: wage_report::Model) -> AppResult<Report>
         worker_id: row.worker_id,
         status,
         employer_name: row.employer_name,
+        employer_key: row.employer_key,
         credit_code: row.credit_code,
         project_name: row.project_name,
         region,
@@ -134,20 +138,41 @@ pub async fn load(db: &impl ConnectionTrait, calendar: &Calendar, id: &str) -> A
     decode(calendar, row)
 }
 
-/// A worker's reports, newest first: the latest `most`, or all of them.
-pub async fn of_worker(
+fn of_worker_newest_first(worker_id: &str) -> Select<wage_report::Entity> {
+    wage_report::Entity::find()
+        .filter(wage_report::Column::WorkerId.eq(worker_id))
+        .order_by_desc(wage_report::Column::CreatedAt)
+        .order_by_desc(wage_report::Column::Id)
+}
+
+/// Every report of a worker, newest first (their copy of their data).
+pub async fn of_worker(db: &impl ConnectionTrait, calendar: &Calendar, worker_id: &str) -> AppResult<Vec<Report>> {
+    decode_all(calendar, of_worker_newest_first(worker_id).all(db).await?)
+}
+
+/// One page of a worker's reports, newest first, and how many they have.
+pub async fn page_of_worker(
     db: &impl ConnectionTrait,
     calendar: &Calendar,
     worker_id: &str,
-    most: Option<u64>,
-) -> AppResult<Vec<Report>> {
-    let rows = wage_report::Entity::find()
-        .filter(wage_report::Column::WorkerId.eq(worker_id))
-        .order_by_desc(wage_report::Column::CreatedAt)
-        .limit(most)
-        .all(db)
-        .await?;
-    decode_all(calendar, rows)
+    page: u32,
+    page_size: u32,
+) -> AppResult<(Vec<Report>, u64)> {
+    one_page(db, calendar, of_worker_newest_first(worker_id), page, page_size).await
+}
+
+/// Page `page` of `query` (from 1) and how many rows it holds, both in SQL.
+async fn one_page(
+    db: &impl ConnectionTrait,
+    calendar: &Calendar,
+    query: Select<wage_report::Entity>,
+    page: u32,
+    page_size: u32,
+) -> AppResult<(Vec<Report>, u64)> {
+    let paginator = query.paginate(db, u64::from(page_size));
+    let total = paginator.num_items().await?;
+    let rows = paginator.fetch_page(u64::from(page.saturating_sub(1))).await?;
+    Ok((decode_all(calendar, rows)?, total))
 }
 
 /// A report's history, oldest first.
@@ -229,79 +254,96 @@ pub async fn queue(
     if filter.overdue_only {
         query = query.filter(overdue(calendar.overdue_before(crate::domain::china_time::today())));
     }
-    let paginator = query.paginate(db, u64::from(page_size));
-    let total = paginator.num_items().await?;
-    let rows = paginator.fetch_page(u64::from(page.saturating_sub(1))).await?;
-    Ok((decode_all(calendar, rows)?, total))
+    one_page(db, calendar, query, page, page_size).await
 }
 
-/// The employers (by key) with at least `at_least` reports since `since`.
-pub async fn employers_reported_since(
-    db: &impl ConnectionTrait,
-    regions: Option<&[String]>,
-    since: DateTime<Utc>,
-    at_least: u32,
-) -> AppResult<Vec<String>> {
-    let reports = || Expr::expr(Func::count(Expr::col(wage_report::Column::Id)));
-    let employers: Vec<(String, i64)> = in_regions(wage_report::Entity::find(), regions)
-        .select_only()
-        .column(wage_report::Column::EmployerKey)
-        .column_as(reports(), "reports")
-        .filter(wage_report::Column::CreatedAt.gte(since))
-        .group_by(wage_report::Column::EmployerKey)
-        .having(reports().gte(i64::from(at_least)))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(employers.into_iter().map(|(key, _)| key).collect())
-}
-
-/// What an employer's open reports add up to.
-#[derive(Debug, Clone)]
-pub struct OpenTotals {
+/// What an employer's reports add up to, as the early warnings weigh them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmployerFigures {
     pub employer_key: String,
+    /// Reports filed since the window began, whatever became of them.
+    pub recent_reports: i64,
+    /// Workers affected across the employer's open reports.
     pub workers_affected: i64,
+    /// Wages owed across the employer's open reports.
     pub amount_owed_fen: i64,
 }
 
-/// The open reports' totals, employer by employer.
-pub async fn open_totals(db: &impl ConnectionTrait, regions: Option<&[String]>) -> AppResult<Vec<OpenTotals>> {
-    let sums: Vec<(String, i64, i64)> = in_regions(wage_report::Entity::find(), regions)
-        .select_only()
-        .column(wage_report::Column::EmployerKey)
-        .column_as(sum_i64(wage_report::Column::WorkersAffected), "workers")
-        .column_as(sum_i64(wage_report::Column::AmountOwedFen), "owed")
-        .filter(open())
-        .group_by(wage_report::Column::EmployerKey)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(sums
-        .into_iter()
-        .map(|(employer_key, workers, owed)| OpenTotals {
-            employer_key,
-            workers_affected: workers,
-            amount_owed_fen: owed,
-        })
-        .collect())
+/// `expr` as a 64-bit integer on both databases (PostgreSQL sums bigints
+/// as numeric).
+fn bigint(expr: impl Into<Expr>) -> Expr {
+    Func::cast_as(expr.into(), Alias::new("BIGINT")).into()
 }
 
-/// An employer's reports filed since `since` or still open, oldest first.
-pub async fn of_employer(
+/// One page of the employers, by key, whose reports in `regions` reach a
+/// threshold: `thresholds.reports_in_30_days` filed since `since`, or the
+/// workers or wages of their open reports; and how many such employers
+/// there are. One grouped query with HAVING, paged in SQL.
+pub async fn flagged_employers(
+    db: &impl ConnectionTrait,
+    regions: Option<&[String]>,
+    since: DateTime<Utc>,
+    thresholds: WageAlertThresholds,
+    page: u32,
+    page_size: u32,
+) -> AppResult<(Vec<EmployerFigures>, u64)> {
+    let filed_since = || wage_report::Column::CreatedAt.gte(since);
+    let sum_where = |condition: Condition, value: Expr| bigint(Func::sum(Expr::case(condition, value).finally(0)));
+    let recent = || sum_where(Condition::all().add(filed_since()), Expr::val(1));
+    let workers = || sum_where(open(), Expr::col(wage_report::Column::WorkersAffected));
+    let owed = || sum_where(open(), Expr::col(wage_report::Column::AmountOwedFen));
+    let paginator = in_regions(wage_report::Entity::find(), regions)
+        .select_only()
+        .column(wage_report::Column::EmployerKey)
+        .column_as(recent(), "recent")
+        .column_as(workers(), "workers")
+        .column_as(owed(), "owed")
+        .filter(Condition::any().add(filed_since()).add(open()))
+        .group_by(wage_report::Column::EmployerKey)
+        .having(
+            Condition::any()
+                .add(recent().gte(i64::from(thresholds.reports_in_30_days)))
+                .add(workers().gte(i64::from(thresholds.workers_affected)))
+                .add(owed().gte(thresholds.amount_owed_fen)),
+        )
+        .order_by_asc(wage_report::Column::EmployerKey)
+        .into_tuple::<(String, i64, i64, i64)>()
+        .paginate(db, u64::from(page_size));
+    let total = paginator.num_items().await?;
+    let employers = paginator
+        .fetch_page(u64::from(page.saturating_sub(1)))
+        .await?
+        .into_iter()
+        .map(
+            |(employer_key, recent_reports, workers_affected, amount_owed_fen)| EmployerFigures {
+                employer_key,
+                recent_reports,
+                workers_affected,
+                amount_owed_fen,
+            },
+        )
+        .collect();
+    Ok((employers, total))
+}
+
+/// The reports of `employers` (by key) filed since `since` or still open,
+/// oldest first.
+pub async fn of_employers(
     db: &impl ConnectionTrait,
     calendar: &Calendar,
     regions: Option<&[String]>,
-    employer_key: &str,
+    employers: &[String],
     since: DateTime<Utc>,
 ) -> AppResult<Vec<Report>> {
     let rows = in_regions(wage_report::Entity::find(), regions)
-        .filter(wage_report::Column::EmployerKey.eq(employer_key))
+        .filter(wage_report::Column::EmployerKey.is_in(employers.iter().map(String::as_str)))
         .filter(
             Condition::any()
                 .add(wage_report::Column::CreatedAt.gte(since))
                 .add(open()),
         )
         .order_by_asc(wage_report::Column::CreatedAt)
+        .order_by_asc(wage_report::Column::Id)
         .all(db)
         .await?;
     decode_all(calendar, rows)

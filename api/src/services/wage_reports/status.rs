@@ -182,7 +182,8 @@ pub struct Given {
 pub struct Facts {
     /// Accepted (and not transferred since): the close deadline runs.
     pub accepted: bool,
-    /// The close deadline has been extended once already.
+    /// The close deadline has been extended once already (in the county
+    /// that holds the report now: a transfer starts the count afresh).
     pub extended: bool,
 }
 
