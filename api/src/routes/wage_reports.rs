@@ -26,6 +26,7 @@ use crate::{
 pub struct WageReportApi;
 
 #[derive(Debug, Object, Deserialize, Serialize)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct WageReportCreate {
     pub employer_name: BoundedText<1, 200>,
     /// 统一社会信用代码, if known (check character validated).
@@ -187,6 +188,7 @@ pub struct WageReportDetail {
 }
 
 #[derive(Debug, Object, Deserialize)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct Supplement {
     pub text: BoundedText<1, 2000>,
     #[serde(default)]
@@ -195,6 +197,7 @@ pub struct Supplement {
 }
 
 #[derive(Debug, Object, Deserialize)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct InspectorActionBody {
     pub action: InspectorAction,
     /// Required to refuse, request information, transfer or extend.
@@ -271,6 +274,8 @@ impl WageReportApi {
     }
 
     /// List my wage reports
+    ///
+    /// The reports the signed-in worker filed, newest first.
     #[oai(path = "/wage-reports", method = "get", operation_id = "listMyWageReports")]
     async fn list(
         &self,
@@ -287,6 +292,9 @@ impl WageReportApi {
     }
 
     /// Get my wage report with its timeline
+    ///
+    /// The report with every change in order, the inspectors' questions
+    /// included; another worker's is 404.
     #[oai(path = "/wage-reports/:id", method = "get", operation_id = "getMyWageReport")]
     async fn get(
         &self,
@@ -302,6 +310,9 @@ impl WageReportApi {
     }
 
     /// Add the information the inspectors asked for
+    ///
+    /// Answers a request for information; the case goes back to the
+    /// inspectors. Only while information is asked for (409 otherwise).
     #[oai(
         path = "/wage-reports/:id/supplement",
         method = "post",
@@ -365,6 +376,9 @@ impl WageReportApi {
     }
 
     /// A report, for inspectors
+    ///
+    /// For inspectors of the report's region; the reporter's personal data
+    /// stays masked.
     #[oai(
         path = "/staff/wage-reports/:id",
         method = "get",
