@@ -1,5 +1,6 @@
 //! The OpenAPI document as it is served and committed: poem-openapi's, with
-//! the wrappers it puts around described references taken out.
+//! the wrappers it puts around described references taken out and its own
+//! name for dates replaced by the standard one.
 //!
 //! A field whose type is a named schema (an enum, say) and that has a doc
 //! comment comes out of poem-openapi as
@@ -8,7 +9,11 @@
 //! composition and refuse it around an enum (openapi-python-client dropped
 //! five schemas for it), so the repeated member goes, leaving
 //! `{description, allOf: [{$ref}]}`, which every generator reads as the
-//! reference and which keeps the field's description. The document is read
+//! reference and which keeps the field's description.
+//!
+//! poem-openapi names a `chrono::NaiveDate` `format: naive-date`, which no
+//! generator knows (it makes a plain string of it); the JSON Schema format
+//! of a `YYYY-MM-DD` day is `date`. The document is read
 //! into `serde_yaml::Value`, whose mappings keep their order, so the served
 //! and committed documents stay in poem-openapi's order.
 
@@ -18,6 +23,7 @@ use serde_yaml::{Mapping, Value};
 pub fn plain(raw: &str) -> Value {
     let mut document: Value = serde_json::from_str(raw).expect("poem-openapi writes JSON");
     drop_repeated_members(&mut document);
+    name_dates_as_the_standard_does(&mut document);
     document
 }
 
@@ -37,6 +43,20 @@ fn drop_repeated_members(value: &mut Value) {
             mapping.values_mut().for_each(drop_repeated_members);
         }
         Value::Sequence(items) => items.iter_mut().for_each(drop_repeated_members),
+        _ => {}
+    }
+}
+
+/// Every `format: naive-date` becomes `format: date`.
+fn name_dates_as_the_standard_does(value: &mut Value) {
+    match value {
+        Value::Mapping(mapping) => {
+            if mapping.get("format").and_then(Value::as_str) == Some("naive-date") {
+                mapping.insert("format".into(), "date".into());
+            }
+            mapping.values_mut().for_each(name_dates_as_the_standard_does);
+        }
+        Value::Sequence(items) => items.iter_mut().for_each(name_dates_as_the_standard_does),
         _ => {}
     }
 }
@@ -77,6 +97,15 @@ mod tests {
             {"$ref": "#/components/schemas/C"}
         ]});
         assert_eq!(plain_json(composed.clone()), composed);
+    }
+
+    #[test]
+    fn days_have_the_standard_format() {
+        let day = json!({"type": "string", "format": "naive-date"});
+        assert_eq!(
+            plain_json(json!({"properties": {"owed_from": day}})),
+            json!({"properties": {"owed_from": {"type": "string", "format": "date"}}})
+        );
     }
 
     #[test]
