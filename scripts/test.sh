@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every check and every test, as CI runs them:
 #   formatting, clippy, the whole suite on SQLite + in-process store and on
-#   PostgreSQL + Redis, the OpenAPI document's validity, and schemathesis
-#   against a running server.
+#   PostgreSQL + Redis, the OpenAPI document's validity and spectral's
+#   spectral:oas ruleset, a worker's whole flow driven by a client that
+#   openapi-python-client generates, and schemathesis against a running server.
 # Starts (or installs) PostgreSQL and Redis where they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,11 +17,20 @@ for tool in curl jq openssl; do
   command -v "$tool" >/dev/null || apt_install "$tool"
 done
 
-say "Python tools (schemathesis, openapi-spec-validator)"
+say "Python tools (schemathesis, openapi-spec-validator, openapi-python-client)"
 venv="${XDG_CACHE_HOME:-$HOME/.cache}/shiminhua/venv"
-if ! "$venv/bin/python" -c 'import schemathesis, openapi_spec_validator' 2>/dev/null; then
+if ! "$venv/bin/python" -c 'import schemathesis, openapi_spec_validator, openapi_python_client' 2>/dev/null; then
   python3 -m venv "$venv" 2>/dev/null || { command -v apt-get >/dev/null && apt-get install -y -qq python3-venv >/dev/null && python3 -m venv "$venv"; }
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements.txt
+fi
+
+say "spectral (the OpenAPI linter), cached like the Python tools"
+command -v npm >/dev/null || apt_install nodejs npm
+node_tools="${XDG_CACHE_HOME:-$HOME/.cache}/shiminhua/node"
+spectral="$node_tools/node_modules/.bin/spectral"
+if ! "$spectral" --version >/dev/null 2>&1; then
+  mkdir -p "$node_tools"
+  npm install --prefix "$node_tools" --silent --no-audit --no-fund @stoplight/spectral-cli@6.16.3
 fi
 
 say "cargo fmt --check"
@@ -51,6 +61,14 @@ fi
 
 say "OpenAPI document is valid"
 "$venv/bin/openapi-spec-validator" openapi/openapi.json
+
+say "spectral lint (spectral:oas, .spectral.yaml): no warning, no error"
+"$spectral" lint openapi/openapi.json --ruleset .spectral.yaml --fail-severity=warn
+
+say "a worker's whole flow through a client openapi-python-client generates"
+cargo build --locked --bin shiminhua
+"$venv/bin/python" scripts/client_flow.py \
+  "$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/shiminhua"
 
 say "schemathesis against a running server"
 scripts/fuzz.sh "$venv"

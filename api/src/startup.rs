@@ -4,12 +4,12 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use poem::{
-    EndpointExt, Route, Server,
+    EndpointExt, Response, Route, Server,
     endpoint::{BoxEndpoint, make_sync},
     get,
     listener::{Acceptor, Listener, TcpListener},
 };
-use poem_openapi::{ContactObject, ExtraHeader, LicenseObject, OpenApiService};
+use poem_openapi::{ContactObject, ExtraHeader, LicenseObject, OpenApiService, ServerObject};
 use secrecy::ExposeSecret;
 use tokio::{sync::oneshot, task::JoinHandle};
 
@@ -18,6 +18,7 @@ use crate::{
     config::{Config, IdentityVerifierMode},
     http::{
         body_limit::{BodyLimit, MAX_BODY_BYTES},
+        document,
         gateway::Gateway,
         route_table::RouteTable,
     },
@@ -63,6 +64,7 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
                 .email("shiminhua@example.org"),
         )
         .license(LicenseObject::new("MIT OR Apache-2.0"))
+        .server(ServerObject::new("/").description("This deployment: the host that serves this document."))
         .extra_response_header::<String, _>(
             ExtraHeader::new("X-Request-Id").description("The id of this request, for support and the logs."),
         )
@@ -70,11 +72,17 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
 
 /// The OpenAPI document as JSON, as served at `/openapi.json` and committed in `openapi/`.
 pub fn spec_json() -> String {
-    openapi_service().spec()
+    serde_json::to_string_pretty(&document::plain(&openapi_service().spec())).expect("a document is JSON")
 }
 
+/// The same document as YAML, as served at `/openapi.yaml`.
 pub fn spec_yaml() -> String {
-    openapi_service().spec_yaml()
+    serde_yaml::to_string(&document::plain(&openapi_service().spec())).expect("a document is YAML")
+}
+
+/// Serves `body` as it is, with `content_type`.
+fn served(content_type: &'static str, body: String) -> impl poem::Endpoint + 'static {
+    make_sync(move |_| Response::builder().content_type(content_type).body(body.clone()))
 }
 
 /// The subscribe templates against the events the lifecycles raise: a
@@ -135,8 +143,10 @@ pub fn build_app(state: AppState) -> BoxEndpoint<'static> {
     let spec: serde_json::Value = serde_json::from_str(&api.spec()).expect("the generated spec is JSON");
     let route_table = Arc::new(RouteTable::from_spec(&spec, DOCUMENT_ROUTES));
     Route::new()
-        .at("/openapi.json", api.spec_endpoint())
-        .at("/openapi.yaml", api.spec_endpoint_yaml())
+        .at("/openapi.json", served("application/json", spec_json()))
+        .at("/openapi.yaml", served("application/x-yaml", spec_yaml()))
+        // Swagger UI embeds poem-openapi's own document, wrapped references
+        // and all: it reads them as the plain ones.
         .nest("/docs", api.swagger_ui())
         .nest("/", api)
         .data(state.clone())

@@ -150,8 +150,8 @@ async fn closing_an_account_ends_its_sessions_and_frees_the_wechat_account() {
         "{fresh}"
     );
     assert_eq!(
-        app.get_json_with("/api/v1/si-transfers", &again.access_token).await,
-        json!([])
+        app.get_json_with("/api/v1/si-transfers", &again.access_token).await["total"],
+        0
     );
     assert_eq!(
         app.get_json_with("/api/v1/wage-reports", &again.access_token).await["total"],

@@ -151,7 +151,7 @@ async fn a_rotated_or_revoked_client_loses_its_credentials_and_tokens() {
         StatusCode::UNAUTHORIZED
     );
     let listed = app.get_json_with("/api/v1/admin/clients", &admin.access_token).await;
-    assert!(listed[0]["revoked_at"].is_string());
+    assert!(listed["items"][0]["revoked_at"].is_string());
     assert!(listed.to_string().find("cs_").is_none(), "no secret is ever listed");
     app.stop().await;
 }
@@ -219,6 +219,35 @@ async fn the_audit_trail_is_scoped_to_the_administrators_region() {
     app.stop().await;
 }
 
+#[tokio::test]
+async fn clients_are_listed_a_page_at_a_time_oldest_first() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("000000").await;
+    for name in ["第一平台", "第二平台", "第三平台"] {
+        create_client(&app, &admin, name, "320115").await;
+    }
+    let page = |query: &'static str| {
+        let (app, token) = (&app, admin.access_token.clone());
+        async move {
+            app.get_json_with(&format!("/api/v1/admin/clients?{query}"), &token)
+                .await
+        }
+    };
+    let second = page("page=2&page_size=2").await;
+    assert_eq!(
+        (
+            second["total"].as_u64(),
+            second["page"].as_u64(),
+            second["page_size"].as_u64()
+        ),
+        (Some(3), Some(2), Some(2))
+    );
+    assert_eq!(second["items"].as_array().unwrap().len(), 1);
+    assert_eq!(second["items"][0]["name"], "第三平台");
+    assert_eq!(page("page_size=2").await["items"][0]["name"], "第一平台");
+    app.stop().await;
+}
+
 async fn create_client(app: &TestApp, admin: &Session, name: &str, region: &str) -> Value {
     let created = app
         .post_json(
@@ -233,7 +262,7 @@ async fn create_client(app: &TestApp, admin: &Session, name: &str, region: &str)
 
 async fn listed_clients(app: &TestApp, admin: &Session) -> Vec<String> {
     let listed = app.get_json_with("/api/v1/admin/clients", &admin.access_token).await;
-    listed
+    listed["items"]
         .as_array()
         .unwrap()
         .iter()

@@ -191,13 +191,13 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 13])] = &[
     ("logout", "POST /api/v1/auth/logout", "", STAFF),
 ];
 
-const PROGRAM_BODY: &str = r#"{"name": "矩阵测试补助", "kind": "employment_subsidy", "region_code": "450102", "description": "示例", "period": "2026", "amount_rule": {"type": "fixed", "amount_fen": 80000}, "criteria": [], "required_documents": [], "form_fields": []}"#;
+pub(crate) const PROGRAM_BODY: &str = r#"{"name": "矩阵测试补助", "kind": "employment_subsidy", "region_code": "450102", "description": "示例", "period": "2026", "amount_rule": {"type": "fixed", "amount_fen": 80000}, "criteria": [], "required_documents": [], "form_fields": []}"#;
 const PROGRAM_UPDATE: &str = r#"{"name": "矩阵测试补助", "kind": "employment_subsidy", "region_code": "450102", "description": "改过", "period": "2026", "amount_rule": {"type": "fixed", "amount_fen": 80000}, "criteria": [], "required_documents": [], "form_fields": [], "expected_version": 1}"#;
-const WAGE_REPORT: &str = r#"{"employer_name": "兴宁某劳务公司", "work_region_code": "450102", "sector": "construction", "amount_owed_fen": 500000, "owed_from": "2026-06-01", "owed_to": "2026-09-30", "workers_affected": 2, "description": "两个月工资没发。"}"#;
+pub(crate) const WAGE_REPORT: &str = r#"{"employer_name": "兴宁某劳务公司", "work_region_code": "450102", "sector": "construction", "amount_owed_fen": 500000, "owed_from": "2026-06-01", "owed_to": "2026-09-30", "workers_affected": 2, "description": "两个月工资没发。"}"#;
 
 /// `/a/{x}/b` and `/a/450102/b` alike become `/a/*/b`; a literal segment
 /// the spec names as a parameter matches too.
-fn shape(path: &str, spec_path: &str) -> bool {
+pub(crate) fn shape(path: &str, spec_path: &str) -> bool {
     let ours: Vec<&str> = path.split('?').next().unwrap().split('/').collect();
     let theirs: Vec<&str> = spec_path.split('/').collect();
     ours.len() == theirs.len()
@@ -236,12 +236,12 @@ fn every_operation_has_one_row_and_every_row_its_operation() {
     );
 }
 
-struct Fixtures {
-    tokens: [Option<String>; 13],
-    values: BTreeMap<&'static str, String>,
+pub(crate) struct Fixtures {
+    pub(crate) tokens: [Option<String>; 13],
+    pub(crate) values: BTreeMap<&'static str, String>,
 }
 
-async fn fixtures(app: &TestApp) -> Fixtures {
+pub(crate) async fn fixtures(app: &TestApp) -> Fixtures {
     let admin = app.admin("000000").await;
     let worker_a = guangxi_worker(app, "matrix-a", "450102198801011235").await;
     let worker_b = app.login_worker("matrix-b").await;

@@ -12,6 +12,7 @@ mod body_limits;
 mod cli;
 mod documents;
 mod errors;
+mod examples;
 mod exports;
 mod health;
 mod inspection;

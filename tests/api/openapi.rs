@@ -25,9 +25,10 @@ fn the_committed_document_is_current() {
 }
 
 #[test]
-fn every_operation_has_a_tag_an_id_a_summary_and_its_errors() {
+fn every_operation_has_a_tag_an_id_a_summary_a_description_and_its_errors() {
     let spec: Value = serde_json::from_str(&api::startup::spec_json()).unwrap();
     assert!(spec["info"]["contact"].is_object());
+    assert!(spec["servers"][0]["url"].is_string(), "spectral's oas3-api-servers");
     assert!(spec["info"]["description"].as_str().unwrap().len() > 100);
     let mut count = 0;
     for (path, item) in spec["paths"].as_object().unwrap() {
@@ -38,6 +39,10 @@ fn every_operation_has_a_tag_an_id_a_summary_and_its_errors() {
             assert!(
                 operation["summary"].as_str().is_some_and(|s| !s.is_empty()),
                 "{at}: summary"
+            );
+            assert!(
+                operation["description"].as_str().is_some_and(|s| !s.is_empty()),
+                "{at}: description (spectral's operation-description)"
             );
             assert!(
                 operation["tags"].as_array().is_some_and(|t| !t.is_empty()),

@@ -288,8 +288,7 @@ async fn link(app: &TestApp, worker: &Session) -> reqwest::Response {
 }
 
 async fn my_transfers(app: &TestApp, worker: &Session) -> Vec<String> {
-    app.get_json_with("/api/v1/si-transfers", &worker.access_token)
-        .await
+    app.get_json_with("/api/v1/si-transfers", &worker.access_token).await["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -689,7 +688,7 @@ async fn a_worker_opens_a_few_transfers_a_day_and_one_case_per_route() {
     assert!(problem["message"].as_str().unwrap().contains("每天最多"), "{problem}");
 
     let listed = app.get_json_with("/api/v1/si-transfers", &worker.access_token).await;
-    assert_eq!(listed.as_array().unwrap().len(), 2);
+    assert_eq!(listed["total"], 2);
     let others = guangxi_worker(&app, "neighbour", &id_number(7)).await;
     assert_eq!(
         open_transfer(&app, &others, "k-1", &unemployment).await.status(),
@@ -812,5 +811,56 @@ async fn two_agencies_reporting_one_step_at_once_move_the_case_once() {
         .filter(|c| c["transfer_no"] == transfer_no && c["kind"] == "step")
         .collect();
     assert_eq!(steps.len(), 1, "{steps:?}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_worker_reads_their_transfers_a_page_at_a_time_newest_first() {
+    let app = TestApp::spawn().await;
+    let worker = guangxi_worker(&app, "pages", &id_number(21)).await;
+    let mut numbers = Vec::new();
+    for kind in ["pension", "medical", "unemployment"] {
+        let request = json!({"insurance_type": kind, "from_region_code": "450102", "to_region_code": "320115"});
+        let opened = open_transfer(&app, &worker, kind, &request).await;
+        assert_eq!(opened.status(), StatusCode::CREATED);
+        let opened: Value = opened.json().await.unwrap();
+        numbers.push(opened["transfer_no"].as_str().unwrap().to_owned());
+    }
+    let page = |query: &'static str| {
+        let (app, token) = (&app, worker.access_token.clone());
+        async move {
+            app.get_json_with(&format!("/api/v1/si-transfers?{query}"), &token)
+                .await
+        }
+    };
+    let first = page("page_size=2").await;
+    assert_eq!(
+        (
+            first["total"].as_u64(),
+            first["page"].as_u64(),
+            first["page_size"].as_u64()
+        ),
+        (Some(3), Some(1), Some(2))
+    );
+    let listed = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["transfer_no"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(listed(&first), [numbers[2].clone(), numbers[1].clone()], "newest first");
+    let with_steps = |t: &Value| !t["steps"].as_array().unwrap().is_empty();
+    assert!(
+        first["items"].as_array().unwrap().iter().all(with_steps),
+        "with the steps"
+    );
+    assert_eq!(listed(&page("page_size=2&page=2").await), [numbers[0].clone()]);
+    assert_eq!(page("page_size=2&page=3").await["items"], json!([]));
+    let too_deep = app
+        .get_with("/api/v1/si-transfers?page=10001&page_size=1", &worker.access_token)
+        .await;
+    assert_problem(too_deep, StatusCode::BAD_REQUEST, "PAGE_TOO_DEEP").await;
     app.stop().await;
 }

@@ -109,8 +109,8 @@ async fn first_attempt(app: &TestApp, token: &str) -> Value {
         let logged = app
             .get_json_with("/api/v1/integrations/webhook/deliveries", token)
             .await;
-        if logged[0]["attempts"].as_i64().unwrap_or(0) >= 1 {
-            return logged[0].clone();
+        if logged["items"][0]["attempts"].as_i64().unwrap_or(0) >= 1 {
+            return logged["items"][0].clone();
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -180,14 +180,14 @@ async fn agencies_get_signed_webhooks_for_worker_opened_cases() {
         logged = app
             .get_json_with("/api/v1/integrations/webhook/deliveries", &token)
             .await;
-        if logged[0]["delivered_at"].is_string() {
+        if logged["items"][0]["delivered_at"].is_string() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(logged[0]["last_status"], 204);
-    assert_eq!(logged[0]["last_outcome"], "delivered");
-    assert_eq!(logged[0]["attempts"], 1);
+    assert_eq!(logged["items"][0]["last_status"], 204);
+    assert_eq!(logged["items"][0]["last_outcome"], "delivered");
+    assert_eq!(logged["items"][0]["attempts"], 1);
     server.abort();
     app.stop().await;
 }
@@ -234,14 +234,21 @@ async fn an_integrator_hears_only_of_its_regions_cases() {
         let (app, token) = (&app, token.to_owned());
         async move {
             app.get_json_with("/api/v1/integrations/webhook/deliveries", &token)
-                .await
-                .as_array()
+                .await["total"]
+                .as_u64()
                 .unwrap()
-                .len()
         }
     };
     assert_eq!(queued(&nanning).await, 1);
     assert_eq!(queued(&zhejiang).await, 0);
+    let past_the_end = app
+        .get_json_with("/api/v1/integrations/webhook/deliveries?page=2&page_size=1", &nanning)
+        .await;
+    assert_eq!(
+        past_the_end,
+        json!({"items": [], "total": 1, "page": 2, "page_size": 1}),
+        "deliveries are paged like every list"
+    );
     for _ in 0..100 {
         if !nanning_received.lock().unwrap().is_empty() {
             break;

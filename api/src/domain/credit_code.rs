@@ -49,7 +49,7 @@ impl TextType for CreditCode {
             pattern: Some("^[0-9A-HJ-NP-RTUW-Y]{18}$".to_owned()),
             min_length: Some(18),
             max_length: Some(18),
-            example: Some(serde_json::json!("91320115MA1MXXXX0X")),
+            example: Some(serde_json::json!("91320115MA1MW4RH3T")),
             ..MetaSchema::new("string")
         }
     }
@@ -63,6 +63,12 @@ mod tests {
 
     fn with_check(body: &str) -> String {
         format!("{body}{}", CreditCode::check_char(body.as_bytes()).unwrap() as char)
+    }
+
+    #[test]
+    fn the_documented_example_passes_its_own_check() {
+        let example = CreditCode::schema().example.unwrap();
+        assert!(CreditCode::parse(example.as_str().unwrap()).is_ok(), "{example}");
     }
 
     #[test]

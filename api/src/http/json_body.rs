@@ -119,6 +119,23 @@ fn between_backticks(text: &str) -> Option<&str> {
     Some(&text[start..end])
 }
 
+/// Implements `Example` for a request body from the JSON a caller would
+/// send, read the way the server reads a body: an example its own type
+/// refuses panics the first time the document is built, and so fails the
+/// suite, rather than being published. Whether the server then accepts it
+/// is `tests/api/examples.rs`'s question.
+#[macro_export]
+macro_rules! body_example {
+    ($body:ty, $($json:tt)+) => {
+        impl poem_openapi::types::Example for $body {
+            fn example() -> Self {
+                serde_json::from_value(serde_json::json!($($json)+))
+                    .unwrap_or_else(|error| panic!("the example of {} is refused: {error}", stringify!($body)))
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use serde::Deserialize;

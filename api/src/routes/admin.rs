@@ -29,6 +29,7 @@ use crate::{
 pub struct AdminApi;
 
 #[derive(Debug, Object, Deserialize)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct StaffCreate {
     pub username: Username,
     pub display_name: BoundedText<1, 64>,
@@ -91,6 +92,7 @@ pub enum ClientCreatedResponse {
 
 /// A day that breaks the weekday rule.
 #[derive(Debug, Object, Deserialize)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct CalendarDayWrite {
     /// `holiday` (a day off, even on a weekday) or `workday` (an adjusted working weekend).
     pub kind: DayKind,
@@ -124,6 +126,7 @@ pub enum CalendarChanged {
 
 /// What to change about a staff account; fields left out stay.
 #[derive(Debug, Object, Deserialize)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct StaffPatch {
     #[serde(default, deserialize_with = "present")]
     pub display_name: Option<BoundedText<1, 64>>,
@@ -314,15 +317,19 @@ impl AdminApi {
 
     /// List integrator clients
     ///
-    /// The clients of the administrator's region and below, oldest first.
+    /// The clients of the administrator's region and below, oldest first, a
+    /// page at a time.
     #[oai(path = "/admin/clients", method = "get", operation_id = "listClients")]
     async fn list_clients(
         &self,
         state: Data<&AppState>,
         auth: StaffAuth,
-    ) -> ApiResult<Json<Vec<ClientView>>, { status::FORBIDDEN | status::SIGNED_IN }> {
-        let clients = clients::list(&state, &auth.0).await?;
-        Ok(Json(clients.into_iter().map(ClientView::from).collect()))
+        page: Query<PageNumber>,
+        page_size: Query<PageSize>,
+    ) -> ApiResult<Json<Page<ClientView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
+        let paging = Paging::new(page.0, page_size.0)?;
+        let (clients, total) = clients::list(&state, &auth.0, paging.page, paging.page_size).await?;
+        Ok(Json(Page::of(clients, total, paging, ClientView::from)))
     }
 
     /// Rotate a client's secret

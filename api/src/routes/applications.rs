@@ -131,6 +131,7 @@ pub struct ApplicationDetail {
 }
 
 #[derive(Debug, Object, Deserialize, Serialize)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct ApplicationCreate {
     pub program_id: RecordId,
     /// Answers to the program's form, by field key.
@@ -162,6 +163,7 @@ pub enum CreatedResponse {
 }
 
 #[derive(Debug, Object, Deserialize)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct ApplicationUpdate {
     pub expected_version: Version,
     #[serde(default)]
@@ -217,6 +219,7 @@ pub enum DecisionName {
 }
 
 #[derive(Debug, Object, Deserialize)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct ReviewBody {
     pub decision: DecisionName,
     /// Required to reject or return: the worker reads it.
@@ -246,12 +249,14 @@ impl From<ReviewBody> for Review {
 }
 
 #[derive(Debug, Object, Deserialize)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct StartReviewBody {
     /// The version the reviewer saw; a stale one gets 409.
     pub expected_version: Version,
 }
 
 #[derive(Debug, Object, Deserialize)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct DisburseBody {
     /// The approved amount.
     #[oai(validator(minimum(value = "1"), maximum(value = "100000000000")))]
@@ -309,6 +314,8 @@ impl ApplicationApi {
     }
 
     /// List my applications
+    ///
+    /// The signed-in worker's applications, newest first, a page at a time.
     #[oai(path = "/applications", method = "get", operation_id = "listMyApplications")]
     async fn list(
         &self,
@@ -327,6 +334,8 @@ impl ApplicationApi {
     }
 
     /// Get my application with its timeline
+    ///
+    /// The application with every change in order; another worker's is 404.
     #[oai(path = "/applications/:id", method = "get", operation_id = "getMyApplication")]
     async fn get(
         &self,
@@ -342,6 +351,10 @@ impl ApplicationApi {
     }
 
     /// Change my draft or returned application
+    ///
+    /// Replaces the answers and documents. Only a draft or a returned
+    /// application changes (409 `INVALID_STATE` otherwise); a stale
+    /// `expected_version` is 409 `VERSION_CONFLICT`.
     #[oai(path = "/applications/:id", method = "put", operation_id = "updateMyApplication")]
     async fn update(
         &self,
@@ -367,6 +380,9 @@ impl ApplicationApi {
     }
 
     /// Submit my application
+    ///
+    /// Sends a draft or a returned application to review once its answers
+    /// and documents are complete (422 naming what is missing).
     #[oai(
         path = "/applications/:id/submit",
         method = "post",
@@ -388,6 +404,9 @@ impl ApplicationApi {
     }
 
     /// Withdraw my application
+    ///
+    /// Takes the application back before a decision; a decided one is 409
+    /// `INVALID_STATE`.
     #[oai(
         path = "/applications/:id/withdraw",
         method = "post",
@@ -550,6 +569,9 @@ impl ApplicationApi {
     }
 
     /// Record the payment of an approved case
+    ///
+    /// For finance of the case's region. The amount and the bank's
+    /// reference are recorded, and the worker is told.
     #[oai(
         path = "/staff/applications/:id/disburse",
         method = "post",

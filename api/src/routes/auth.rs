@@ -25,18 +25,21 @@ const BEARER: &str = "Bearer";
 
 /// A `wx.login` code from the mini-program.
 #[derive(Debug, Object, Deserialize)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct WechatLogin {
     /// The code `wx.login` returned; single use, valid for five minutes.
     pub code: BoundedText<1, 128>,
 }
 
 #[derive(Debug, Object, Deserialize)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct RefreshRequest {
     /// The refresh token of the last sign-in or refresh; it works once.
     pub refresh_token: BoundedText<1, 256>,
 }
 
 #[derive(Debug, Object, Deserialize)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct StaffLogin {
     pub username: BoundedText<1, 64>,
     pub password: BoundedText<1, 128>,
@@ -122,6 +125,7 @@ pub struct StaffSignedIn {
 /// `application/x-www-form-urlencoded`, as RFC 6749 §4.4.2 has it. The client
 /// may authenticate with HTTP Basic instead of `client_id`/`client_secret`.
 #[derive(Debug, Object, Deserialize)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct ClientCredentialsForm {
     /// `client_credentials`. Parsed leniently, so that any other value gets
     /// RFC 6749's `unsupported_grant_type` rather than a generic refusal.

@@ -71,7 +71,10 @@ fn not_ready(readiness: &health::Readiness, checks: std::collections::BTreeMap<S
 
 #[OpenApi(tag = "ApiTags::Operations")]
 impl HealthApi {
-    /// Liveness: 200 while the process runs.
+    /// Liveness: 200 while the process runs
+    ///
+    /// Answers without touching the database or Redis, so an orchestrator
+    /// restarts the process only when it no longer answers at all.
     #[oai(path = "/healthz", method = "get", operation_id = "healthz")]
     async fn healthz(&self) -> Json<Alive> {
         Json(Alive::example())

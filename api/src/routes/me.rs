@@ -69,6 +69,7 @@ impl From<Profile> for WorkerProfile {
 
 /// The profile fields to set; fields left out keep their value.
 #[derive(Debug, Object, Deserialize)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct ProfileUpdate {
     #[serde(default, deserialize_with = "present")]
     pub real_name: Option<BoundedText<1, 32>>,
@@ -90,6 +91,7 @@ pub struct ProfileUpdate {
 
 /// A `getPhoneNumber` button code.
 #[derive(Debug, Object, Deserialize)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct PhoneBinding {
     pub code: BoundedText<1, 128>,
 }
@@ -190,6 +192,10 @@ impl MeApi {
     }
 
     /// Get my profile
+    ///
+    /// The signed-in worker's profile: regions, the ID number and phone
+    /// masked, whether the ID number is proven, and the personal-data
+    /// notice's version to accept.
     #[oai(path = "/me", method = "get", operation_id = "getMe")]
     async fn me(
         &self,

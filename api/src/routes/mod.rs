@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod applications;
 pub mod auth;
+mod examples;
 pub mod exports;
 pub mod health;
 pub mod identity;

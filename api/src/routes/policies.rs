@@ -143,6 +143,7 @@ fn view(policy: Policy, regions: &RegionDirectory) -> PolicyView {
 
 /// What an editor writes.
 #[derive(Debug, Object, Deserialize)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct PolicyWrite {
     pub title: BoundedText<1, 200>,
     /// Plain words for a worker with little schooling: what it gives and what to do.
@@ -163,7 +164,7 @@ pub struct PolicyWrite {
     pub effective_until: Option<NaiveDate>,
     /// An http(s) link to the original document.
     #[serde(default, deserialize_with = "present")]
-    #[oai(validator(pattern = "^https?://[^\\\\s]{1,490}$"))]
+    #[oai(validator(pattern = "^https?://\\S{1,490}$"))]
     pub source_url: Option<String>,
     /// Words a worker might search for.
     #[oai(validator(max_items = 12))]
@@ -217,6 +218,7 @@ impl PolicyWrite {
 }
 
 #[derive(Debug, Object, Deserialize)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct PolicyUpdate {
     /// The `version` last read; a stale one gets 409 `VERSION_CONFLICT`.
     pub expected_version: Version,
@@ -226,6 +228,7 @@ pub struct PolicyUpdate {
 }
 
 #[derive(Debug, Object, Deserialize)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct VersionCheck {
     /// The `version` last read; a stale one gets 409 `VERSION_CONFLICT`.
     pub expected_version: Version,
@@ -361,6 +364,9 @@ impl PolicyApi {
     }
 
     /// Publish a policy draft
+    ///
+    /// The draft becomes public in search at once. `expected_version` is the
+    /// version read; a stale one is 409 `VERSION_CONFLICT`.
     #[oai(
         path = "/staff/policies/:id/publish",
         method = "post",

@@ -169,6 +169,7 @@ pub struct Eligibility {
 /// A program as an administrator writes it. The rules are data: see the
 /// `rule` of each criterion and `amount_rule` in `ProgramView` for their form.
 #[derive(Debug, Object, Deserialize)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct ProgramWrite {
     pub name: BoundedText<1, 200>,
     pub kind: ProgramKind,
@@ -232,6 +233,7 @@ impl ProgramWrite {
 }
 
 #[derive(Debug, Object, Deserialize)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct ProgramUpdate {
     /// The `version` last read; a stale one gets 409 `VERSION_CONFLICT`.
     pub expected_version: Version,
@@ -322,6 +324,10 @@ impl ProgramApi {
     }
 
     /// Update a subsidy program
+    ///
+    /// Replaces the program's terms as a whole (`expected_version` the one
+    /// read; a stale one is 409 `VERSION_CONFLICT`). Applications already
+    /// made keep the terms they were made under.
     #[oai(path = "/staff/programs/:id", method = "put", operation_id = "updateProgram")]
     async fn update(
         &self,
@@ -342,6 +348,9 @@ impl ProgramApi {
     }
 
     /// Open a program for applications
+    ///
+    /// Workers can apply from now until it is closed or its `closes_on` day
+    /// has passed. `expected_version` is the version read.
     #[oai(path = "/staff/programs/:id/open", method = "post", operation_id = "openProgram")]
     async fn open(
         &self,
@@ -367,6 +376,9 @@ impl ProgramApi {
     }
 
     /// Close a program to new applications
+    ///
+    /// Applications already submitted go on being reviewed and paid.
+    /// `expected_version` is the version read.
     #[oai(path = "/staff/programs/:id/close", method = "post", operation_id = "closeProgram")]
     async fn close(
         &self,

@@ -87,6 +87,9 @@ impl RegionApi {
     }
 
     /// Get a region with its ancestors
+    ///
+    /// The GB/T 2260 region `code` with its province and city above it;
+    /// an unknown code is 404 `REGION_NOT_FOUND`.
     #[oai(path = "/regions/:code", method = "get", operation_id = "getRegion")]
     async fn get(
         &self,

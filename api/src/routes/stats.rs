@@ -136,11 +136,22 @@ impl StatsApi {
         auth: StaffAuth,
         region_code: Query<Option<RegionCode>>,
         /// First day (inclusive).
+        #[oai(example = "example_from")]
         from: Query<NaiveDate>,
         /// Last day (inclusive).
+        #[oai(example = "example_to")]
         to: Query<NaiveDate>,
     ) -> ApiResult<Json<Overview>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
         let figures = stats::overview(&state, &auth.0, region_code.0, from.0, to.0).await?;
         Ok(Json(figures.into()))
     }
+}
+
+/// The documented period: one calendar year.
+fn example_from() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 1, 1).expect("a calendar date")
+}
+
+fn example_to() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 12, 31).expect("a calendar date")
 }

@@ -8,7 +8,10 @@ use poem_openapi::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{ApiTags, Page, idempotent};
+use super::{
+    ApiTags, Page, idempotent,
+    integrations::{DeliveryView, WebhookEndpoint, WebhookRegistered},
+};
 use crate::http::params::{IdempotencyKey, PageNumber, PageSize, Paging, RecordId};
 use crate::{
     auth::schemes::{IntegratorAuth, StaffAuth, WorkerAuth},
@@ -23,7 +26,7 @@ use crate::{
             self, AgencyOpening, Opening, StaffFilter, StepReport, Transfer, claims,
             process::{InsuranceType, Office},
         },
-        webhooks::{self, Delivery, DeliveryOutcome},
+        webhooks,
     },
     state::AppState,
 };
@@ -111,6 +114,7 @@ fn transfer_view(transfer: Transfer) -> TransferView {
 }
 
 #[derive(Debug, Object, Deserialize, Serialize)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct TransferRequest {
     pub insurance_type: InsuranceType,
     /// Where the insurance was paid until now.
@@ -206,6 +210,7 @@ pub enum StepState {
 }
 
 #[derive(Debug, Object, Deserialize)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct StepUpdate {
     /// Only `done`: steps are reported when they happen.
     pub status: StepState,
@@ -273,15 +278,19 @@ impl TransferApi {
     /// List my transfers
     ///
     /// The cases the worker opened and those they linked (`claimTransfer`,
-    /// `linkMyTransfers`); a typed ID number alone brings none.
+    /// `linkMyTransfers`), newest first, a page at a time; a typed ID number
+    /// alone brings none.
     #[oai(path = "/si-transfers", method = "get", operation_id = "listMyTransfers")]
     async fn list(
         &self,
         state: Data<&AppState>,
         auth: WorkerAuth,
-    ) -> ApiResult<Json<Vec<TransferView>>, { status::SIGNED_IN }> {
-        let transfers = transfers::list_for_worker(&state, &auth.0).await?;
-        Ok(Json(transfers.into_iter().map(transfer_view).collect()))
+        page: Query<PageNumber>,
+        page_size: Query<PageSize>,
+    ) -> ApiResult<Json<Page<TransferView>>, { status::BAD_REQUEST | status::SIGNED_IN }> {
+        let paging = Paging::new(page.0, page_size.0)?;
+        let (transfers, total) = transfers::list_for_worker(&state, &auth.0, paging.page, paging.page_size).await?;
+        Ok(Json(Page::of(transfers, total, paging, transfer_view)))
     }
 
     /// Claim a transfer with the agency's code
@@ -324,6 +333,9 @@ impl TransferApi {
     }
 
     /// Get my transfer with its steps and deadlines
+    ///
+    /// Each step with its legal limit in working days, its due day and
+    /// whether it is overdue; another worker's case is 404.
     #[oai(path = "/si-transfers/:id", method = "get", operation_id = "getMyTransfer")]
     async fn get(
         &self,
@@ -487,9 +499,10 @@ impl TransferIntegrationApi {
 
     /// My webhook deliveries
     ///
-    /// The latest deliveries with their attempts and the outcome of the
-    /// last: `delivered`, `http_error` (with `last_status`), `timeout`,
-    /// `refused_address`, `connect_failed`, `no_endpoint` or `internal_error`.
+    /// The deliveries, newest first, a page at a time, with their attempts
+    /// and the outcome of the last: `delivered`, `http_error` (with
+    /// `last_status`), `timeout`, `refused_address`, `connect_failed`,
+    /// `no_endpoint` or `internal_error`.
     #[oai(
         path = "/integrations/webhook/deliveries",
         method = "get",
@@ -499,9 +512,12 @@ impl TransferIntegrationApi {
         &self,
         state: Data<&AppState>,
         auth: IntegratorAuth,
-    ) -> ApiResult<Json<Vec<DeliveryView>>, { status::SIGNED_IN }> {
-        let deliveries = webhooks::log(&state, &auth.0, 100).await?;
-        Ok(Json(deliveries.into_iter().map(DeliveryView::from).collect()))
+        page: Query<PageNumber>,
+        page_size: Query<PageSize>,
+    ) -> ApiResult<Json<Page<DeliveryView>>, { status::BAD_REQUEST | status::SIGNED_IN }> {
+        let paging = Paging::new(page.0, page_size.0)?;
+        let (deliveries, total) = webhooks::log(&state, &auth.0, paging.page, paging.page_size).await?;
+        Ok(Json(Page::of(deliveries, total, paging, DeliveryView::from)))
     }
 
     /// The change feed of transfers
@@ -538,52 +554,6 @@ impl TransferIntegrationApi {
                 .collect(),
             next_cursor,
         }))
-    }
-}
-
-#[derive(Debug, Object, Deserialize)]
-pub struct WebhookEndpoint {
-    /// Where events are POSTed: http(s), https in production, reaching only
-    /// public internet addresses (not loopback, private, link-local or any
-    /// other special-use range, NAT64 and IPv4-in-IPv6 forms included).
-    #[oai(validator(min_length = 1, max_length = 500))]
-    pub url: String,
-}
-
-#[derive(Debug, Object)]
-pub struct WebhookRegistered {
-    pub url: String,
-    /// The HMAC key of `X-Shiminhua-Signature`, shown this once; setting the
-    /// endpoint again issues a new one.
-    pub secret: String,
-}
-
-#[derive(Debug, Object)]
-#[oai(skip_serializing_if_is_none)]
-pub struct DeliveryView {
-    pub id: i64,
-    pub event: String,
-    pub created_at: DateTime<Utc>,
-    pub attempts: i32,
-    pub delivered_at: Option<DateTime<Utc>>,
-    /// The HTTP status your endpoint answered the last attempt with
-    /// (`delivered` and `http_error` only).
-    pub last_status: Option<i32>,
-    /// What became of the last attempt; absent before the first.
-    pub last_outcome: Option<DeliveryOutcome>,
-}
-
-impl From<Delivery> for DeliveryView {
-    fn from(delivery: Delivery) -> Self {
-        DeliveryView {
-            id: delivery.id,
-            event: delivery.event,
-            created_at: delivery.created_at,
-            attempts: delivery.attempts,
-            delivered_at: delivery.delivered_at,
-            last_status: delivery.last_status,
-            last_outcome: delivery.last_outcome,
-        }
     }
 }
 

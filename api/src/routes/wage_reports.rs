@@ -30,6 +30,7 @@ use crate::{
 pub struct WageReportApi;
 
 #[derive(Debug, Object, Deserialize, Serialize)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct WageReportCreate {
     pub employer_name: BoundedText<1, 200>,
     /// 统一社会信用代码, if known (check character validated).
@@ -274,6 +275,7 @@ impl From<ReporterInClear> for RevealedReporter {
 }
 
 #[derive(Debug, Object, Deserialize)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct Supplement {
     pub text: BoundedText<1, 2000>,
     #[serde(default)]
@@ -282,6 +284,7 @@ pub struct Supplement {
 }
 
 #[derive(Debug, Object, Deserialize)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct InspectorActionBody {
     pub action: InspectorAction,
     /// Required to refuse, request information, transfer or extend.
@@ -359,7 +362,7 @@ impl WageReportApi {
 
     /// List my wage reports
     ///
-    /// Newest first, a page at a time.
+    /// The reports the signed-in worker filed, newest first, a page at a time.
     #[oai(path = "/wage-reports", method = "get", operation_id = "listMyWageReports")]
     async fn list(
         &self,
@@ -374,6 +377,9 @@ impl WageReportApi {
     }
 
     /// Get my wage report with its timeline
+    ///
+    /// The report with every change in order, the inspectors' questions
+    /// included; another worker's is 404.
     #[oai(path = "/wage-reports/:id", method = "get", operation_id = "getMyWageReport")]
     async fn get(
         &self,
@@ -389,6 +395,9 @@ impl WageReportApi {
     }
 
     /// Add the information the inspectors asked for
+    ///
+    /// Answers a request for information; the case goes back to the
+    /// inspectors. Only while information is asked for (409 otherwise).
     #[oai(
         path = "/wage-reports/:id/supplement",
         method = "post",

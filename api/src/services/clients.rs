@@ -7,7 +7,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use entity::integrator_client;
 use rand::RngCore;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -260,13 +260,19 @@ pub async fn issue_token(
 }
 
 /// The integrator clients of the administrator's region and below.
-pub async fn list(state: &AppState, admin: &Principal) -> AppResult<Vec<Client>> {
+pub async fn list(state: &AppState, admin: &Principal, page: u32, page_size: u32) -> AppResult<(Vec<Client>, u64)> {
     access::require_role(admin, Role::Admin)?;
-    let mut query = integrator_client::Entity::find().order_by_asc(integrator_client::Column::CreatedAt);
+    let mut query = integrator_client::Entity::find()
+        .order_by_asc(integrator_client::Column::CreatedAt)
+        .order_by_asc(integrator_client::Column::Id);
     if let Some(codes) = access::staff_scope(&state.regions, admin, None)? {
         query = query.filter(integrator_client::Column::RegionCode.is_in(codes));
     }
-    query.all(&state.db).await?.into_iter().map(Client::from_row).collect()
+    let paginator = query.paginate(&state.db, u64::from(page_size));
+    let total = paginator.num_items().await?;
+    let rows = paginator.fetch_page(u64::from(page.saturating_sub(1))).await?;
+    let clients = rows.into_iter().map(Client::from_row).collect::<AppResult<Vec<_>>>()?;
+    Ok((clients, total))
 }
 
 /// A client the administrator manages; one of another region is not found,

@@ -14,8 +14,8 @@ use chrono::{DateTime, Utc};
 use entity::{integrator_client, webhook_delivery};
 use hmac::{Hmac, Mac};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::Value;
 use sha2::Sha256;
@@ -354,14 +354,14 @@ pub struct Delivery {
 }
 
 /// The calling client's deliveries, newest first.
-pub async fn log(state: &AppState, client: &Principal, limit: u64) -> AppResult<Vec<Delivery>> {
-    let rows = webhook_delivery::Entity::find()
+pub async fn log(state: &AppState, client: &Principal, page: u32, page_size: u32) -> AppResult<(Vec<Delivery>, u64)> {
+    let paginator = webhook_delivery::Entity::find()
         .filter(webhook_delivery::Column::ClientId.eq(&client.subject))
         .order_by_desc(webhook_delivery::Column::Id)
-        .limit(limit)
-        .all(&state.db)
-        .await?;
-    Ok(rows
+        .paginate(&state.db, u64::from(page_size));
+    let total = paginator.num_items().await?;
+    let rows = paginator.fetch_page(u64::from(page.saturating_sub(1))).await?;
+    let deliveries = rows
         .into_iter()
         .map(|row| Delivery {
             last_outcome: row.last_outcome.as_deref().and_then(DeliveryOutcome::parse),
@@ -372,7 +372,8 @@ pub async fn log(state: &AppState, client: &Principal, limit: u64) -> AppResult<
             delivered_at: row.delivered_at,
             last_status: row.last_status,
         })
-        .collect())
+        .collect();
+    Ok((deliveries, total))
 }
 
 #[cfg(test)]

@@ -409,8 +409,14 @@ fn vanished() -> AppError {
 }
 
 /// The worker's cases: those they opened and those they linked.
-pub async fn list_for_worker(state: &AppState, worker: &Principal) -> AppResult<Vec<Transfer>> {
-    read::all_of_worker(&state.db, &worker.subject).await
+/// One page of the worker's cases, newest first, with how many they have.
+pub async fn list_for_worker(
+    state: &AppState,
+    worker: &Principal,
+    page: u32,
+    page_size: u32,
+) -> AppResult<(Vec<Transfer>, u64)> {
+    read::worker_page(&state.db, &worker.subject, page, page_size).await
 }
 
 pub async fn get_for_worker(state: &AppState, worker: &Principal, id: &str) -> AppResult<Transfer> {

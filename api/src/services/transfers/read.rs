@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{si_transfer, si_transfer_change, si_transfer_step, worker};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
     sea_query::Query,
 };
 use serde_json::json;
@@ -181,19 +181,19 @@ pub(super) async fn of_worker(db: &impl ConnectionTrait, worker_id: &str, id: &s
     .await
 }
 
-/// The worker's cases, newest first.
-pub(super) async fn all_of_worker(db: &impl ConnectionTrait, worker_id: &str) -> AppResult<Vec<Transfer>> {
-    let rows = si_transfer::Entity::find()
+/// One page of the worker's cases, newest first, with how many they have.
+pub(super) async fn worker_page(
+    db: &impl ConnectionTrait,
+    worker_id: &str,
+    page: u32,
+    page_size: u32,
+) -> AppResult<(Vec<Transfer>, u64)> {
+    let query = si_transfer::Entity::find()
         .filter(si_transfer::Column::WorkerId.eq(worker_id))
         .order_by_desc(si_transfer::Column::CreatedAt)
-        .all(db)
-        .await?;
+        .order_by_desc(si_transfer::Column::Id);
     let calendar = calendar::load(db).await?;
-    let mut transfers = Vec::with_capacity(rows.len());
-    for row in rows {
-        transfers.push(hydrate(db, &calendar, row).await?.transfer);
-    }
-    Ok(transfers)
+    page_of(db, &calendar, query, page, page_size).await
 }
 
 /// The keyed hash of the ID number in the worker's profile, which the
@@ -263,8 +263,7 @@ pub(super) struct StaffQuery {
 }
 
 /// One page of a staff list, oldest first, with how many match. Every
-/// filter is part of the query, and the page's steps come in one more:
-/// four queries whatever the page size.
+/// filter is part of the query.
 pub(super) async fn staff_page(db: &impl ConnectionTrait, filter: StaffQuery) -> AppResult<(Vec<Transfer>, u64)> {
     let calendar = calendar::load(db).await?;
     let mut query = si_transfer::Entity::find()
@@ -291,9 +290,21 @@ pub(super) async fn staff_page(db: &impl ConnectionTrait, filter: StaffQuery) ->
             ),
         );
     }
-    let paginator = query.paginate(db, u64::from(filter.page_size));
+    page_of(db, &calendar, query, filter.page, filter.page_size).await
+}
+
+/// One page of `query` with how many rows it matches in all. The page's
+/// steps come in one more query: three queries whatever the page size.
+async fn page_of(
+    db: &impl ConnectionTrait,
+    calendar: &Calendar,
+    query: Select<si_transfer::Entity>,
+    page: u32,
+    page_size: u32,
+) -> AppResult<(Vec<Transfer>, u64)> {
+    let paginator = query.paginate(db, u64::from(page_size));
     let total = paginator.num_items().await?;
-    let rows = paginator.fetch_page(u64::from(filter.page.saturating_sub(1))).await?;
+    let rows = paginator.fetch_page(u64::from(page.saturating_sub(1))).await?;
     let mut steps: HashMap<String, Vec<si_transfer_step::Model>> = HashMap::new();
     if !rows.is_empty() {
         for step in si_transfer_step::Entity::find()
@@ -306,12 +317,11 @@ pub(super) async fn staff_page(db: &impl ConnectionTrait, filter: StaffQuery) ->
             steps.entry(step.transfer_id.clone()).or_default().push(step);
         }
     }
-    let transfers = rows
-        .into_iter()
+    rows.into_iter()
         .map(|row| {
             let stored = steps.remove(&row.id).unwrap_or_default();
-            assemble(&calendar, row, stored).map(|case| case.transfer)
+            assemble(calendar, row, stored).map(|case| case.transfer)
         })
-        .collect::<AppResult<Vec<_>>>()?;
-    Ok((transfers, total))
+        .collect::<AppResult<Vec<_>>>()
+        .map(|transfers| (transfers, total))
 }
