@@ -24,6 +24,7 @@ mod m20261130_000019_sign_in_attempts;
 mod m20261130_000021_webhook_outcomes;
 mod m20261130_000022_transfer_bounds;
 mod m20261130_000023_case_versions;
+mod m20261130_000026_coherent_programs;
 
 pub struct Migrator;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000021_webhook_outcomes::Migration),
             Box::new(m20261130_000022_transfer_bounds::Migration),
             Box::new(m20261130_000023_case_versions::Migration),
+            Box::new(m20261130_000026_coherent_programs::Migration),
         ]
     }
 }

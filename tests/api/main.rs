@@ -26,6 +26,7 @@ mod regions;
 mod retention;
 mod staff;
 mod statistics;
+mod subsidies;
 mod tokens;
 mod transfers;
 mod wage_reports;
