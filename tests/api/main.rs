@@ -9,6 +9,7 @@ mod administration;
 mod applications;
 mod authorization;
 mod body_limits;
+mod calendar;
 mod cli;
 mod documents;
 mod errors;
