@@ -215,3 +215,27 @@ impl MigrationTrait for Migration {
         write_terms(manager, as_seeded()).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_given_in_fen_read_back_in_yuan_and_back() {
+        assert_eq!(converted(&json!(345_678), true), json!(3456.78));
+        assert_eq!(converted(&json!(1_000_000), true), json!(10_000));
+        assert_eq!(converted(&json!(3456.78), false), json!(345_678));
+        assert_eq!(converted(&json!(10_000), false), json!(1_000_000));
+        assert_eq!(converted(&json!("x"), true), json!("x"));
+    }
+
+    #[test]
+    fn the_seeded_training_programs_pay_every_level_their_form_admits() {
+        let levels = every_level();
+        for level in 1..=5 {
+            assert!(levels["amounts_fen"][level.to_string()].as_i64().unwrap() > 0);
+        }
+        assert_eq!(coherent()[0].form[0]["min"], 1);
+        assert_eq!(guangxi_training().form[0]["max"], 5);
+    }
+}
