@@ -25,6 +25,9 @@ mod m20261130_000021_webhook_outcomes;
 mod m20261130_000022_transfer_bounds;
 mod m20261130_000023_case_versions;
 mod m20261130_000024_report_documents;
+mod m20261130_000026_coherent_programs;
+mod m20261130_000027_seed_holidays;
+mod seeds;
 
 pub struct Migrator;
 
@@ -55,6 +58,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000022_transfer_bounds::Migration),
             Box::new(m20261130_000023_case_versions::Migration),
             Box::new(m20261130_000024_report_documents::Migration),
+            Box::new(m20261130_000026_coherent_programs::Migration),
+            Box::new(m20261130_000027_seed_holidays::Migration),
         ]
     }
 }

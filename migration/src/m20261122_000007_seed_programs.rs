@@ -9,18 +9,76 @@ use crate::m20261122_000006_create_applications::Program;
 
 const SEED_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x2f64_91aa_0c3e_4b1d_8e57_a6c0_93d2_11f4);
 
-struct Seed {
-    slug: &'static str,
-    name: &'static str,
-    kind: &'static str,
-    region_code: &'static str,
-    description: &'static str,
-    amount_rule: Value,
-    criteria: Value,
-    documents: Value,
-    form: Value,
-    budget_fen: Option<i64>,
-    quota: Option<i32>,
+pub(crate) struct Seed {
+    pub slug: &'static str,
+    pub name: &'static str,
+    pub kind: &'static str,
+    pub region_code: &'static str,
+    pub description: &'static str,
+    pub amount_rule: Value,
+    pub criteria: Value,
+    pub documents: Value,
+    pub form: Value,
+    pub budget_fen: Option<i64>,
+    pub quota: Option<i32>,
+}
+
+/// A seeded program's id: the same on every installation.
+pub(crate) fn seed_id(slug: &str) -> String {
+    uuid::Uuid::new_v5(&SEED_NAMESPACE, slug.as_bytes()).to_string()
+}
+
+/// Inserts a seeded program, open, its amounts marked as examples.
+pub(crate) async fn insert(manager: &SchemaManager<'_>, seed: Seed) -> Result<(), DbErr> {
+    let now = sea_orm::prelude::ChronoUtc::now();
+    let insert = Query::insert()
+        .into_table(Program::Table)
+        .columns([
+            Program::Id,
+            Program::Slug,
+            Program::Name,
+            Program::Kind,
+            Program::RegionCode,
+            Program::Description,
+            Program::AmountRule,
+            Program::Criteria,
+            Program::RequiredDocuments,
+            Program::FormFields,
+            Program::Period,
+            Program::BudgetFen,
+            Program::Quota,
+            Program::ApprovedFen,
+            Program::ApprovedCount,
+            Program::Status,
+            Program::AmountsAreExamples,
+            Program::Version,
+            Program::CreatedAt,
+            Program::UpdatedAt,
+        ])
+        .values_panic([
+            seed_id(seed.slug).into(),
+            seed.slug.into(),
+            seed.name.into(),
+            seed.kind.into(),
+            seed.region_code.into(),
+            seed.description.into(),
+            seed.amount_rule.to_string().into(),
+            seed.criteria.to_string().into(),
+            seed.documents.to_string().into(),
+            seed.form.to_string().into(),
+            "2026".into(),
+            seed.budget_fen.into(),
+            seed.quota.into(),
+            0i64.into(),
+            0i32.into(),
+            "open".into(),
+            true.into(),
+            1i32.into(),
+            now.into(),
+            now.into(),
+        ])
+        .to_owned();
+    manager.exec_stmt(insert).await
 }
 
 fn seeds() -> Vec<Seed> {
@@ -109,58 +167,8 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let now = sea_orm::prelude::ChronoUtc::now();
         for seed in seeds() {
-            let insert = Query::insert()
-                .into_table(Program::Table)
-                .columns([
-                    Program::Id,
-                    Program::Slug,
-                    Program::Name,
-                    Program::Kind,
-                    Program::RegionCode,
-                    Program::Description,
-                    Program::AmountRule,
-                    Program::Criteria,
-                    Program::RequiredDocuments,
-                    Program::FormFields,
-                    Program::Period,
-                    Program::BudgetFen,
-                    Program::Quota,
-                    Program::ApprovedFen,
-                    Program::ApprovedCount,
-                    Program::Status,
-                    Program::AmountsAreExamples,
-                    Program::Version,
-                    Program::CreatedAt,
-                    Program::UpdatedAt,
-                ])
-                .values_panic([
-                    uuid::Uuid::new_v5(&SEED_NAMESPACE, seed.slug.as_bytes())
-                        .to_string()
-                        .into(),
-                    seed.slug.into(),
-                    seed.name.into(),
-                    seed.kind.into(),
-                    seed.region_code.into(),
-                    seed.description.into(),
-                    seed.amount_rule.to_string().into(),
-                    seed.criteria.to_string().into(),
-                    seed.documents.to_string().into(),
-                    seed.form.to_string().into(),
-                    "2026".into(),
-                    seed.budget_fen.into(),
-                    seed.quota.into(),
-                    0i64.into(),
-                    0i32.into(),
-                    "open".into(),
-                    true.into(),
-                    1i32.into(),
-                    now.into(),
-                    now.into(),
-                ])
-                .to_owned();
-            manager.exec_stmt(insert).await?;
+            insert(manager, seed).await?;
         }
         Ok(())
     }

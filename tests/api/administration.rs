@@ -383,7 +383,11 @@ async fn only_national_administrators_change_the_calendar() {
         .get_json_with("/api/v1/admin/calendar?year=2027", &nation.access_token)
         .await;
     assert!(
-        days.as_array().unwrap().iter().all(|day| day["day"] != "2027-01-04"),
+        days["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|day| day["day"] != "2027-01-04"),
         "no refused change was recorded: {days}"
     );
     let set = app

@@ -41,7 +41,7 @@ async fn upload(app: &TestApp, worker: &Session, purpose: &str, bytes: Vec<u8>, 
         .unwrap()
 }
 
-async fn uploaded(app: &TestApp, worker: &Session, purpose: &str) -> String {
+pub async fn uploaded(app: &TestApp, worker: &Session, purpose: &str) -> String {
     let response = upload(app, worker, purpose, JPEG.to_vec(), "photo.jpg").await;
     assert_eq!(response.status(), StatusCode::CREATED);
     response.json::<Value>().await.unwrap()["id"]
@@ -54,7 +54,7 @@ async fn startup_program(app: &TestApp) -> String {
     let programs = app
         .get_json("/api/v1/programs?region_code=450102&kind=startup_subsidy")
         .await;
-    programs[0]["id"].as_str().unwrap().to_owned()
+    programs["items"][0]["id"].as_str().unwrap().to_owned()
 }
 
 pub async fn apply(app: &TestApp, worker: &Session, key: &str, body: &Value) -> reqwest::Response {
@@ -84,7 +84,7 @@ pub async fn complete_application(app: &TestApp, worker: &Session) -> Value {
 async fn programs_apply_by_region_and_explain_their_rules() {
     let app = TestApp::spawn().await;
     let nanning = app.get_json("/api/v1/programs?region_code=450102").await;
-    let names: Vec<&str> = nanning
+    let names: Vec<&str> = nanning["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -92,7 +92,7 @@ async fn programs_apply_by_region_and_explain_their_rules() {
         .collect();
     assert!(names.iter().any(|n| n.contains("一次性创业补贴")), "{names:?}");
     assert!(names.iter().all(|n| !n.contains("江苏")), "{names:?}");
-    let program = &nanning
+    let program = &nanning["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -561,7 +561,7 @@ async fn a_workers_list_and_detail_show_each_application_with_its_own_program_an
         .unwrap()
         .to_owned();
     let programs = app.get_json("/api/v1/programs?region_code=450102").await;
-    let other = programs
+    let other = programs["items"]
         .as_array()
         .unwrap()
         .iter()

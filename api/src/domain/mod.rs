@@ -14,6 +14,7 @@ mod sector;
 mod text_enum;
 mod text_type;
 mod username;
+mod yuan;
 
 pub use bounded_text::BoundedText;
 pub use client_network::client_network;
@@ -27,3 +28,4 @@ pub use region_code::RegionCode;
 pub use sector::Sector;
 pub use text_type::TextType;
 pub use username::Username;
+pub use yuan::{fen_from_yuan, yuan_text};

@@ -213,7 +213,7 @@ const STATUS_TABLE: &[(u32, u16, &str)] = &[
     (
         status::UNPROCESSABLE,
         422,
-        "The Idempotency-Key was used before with a different body.",
+        "The Idempotency-Key was used before with a different body, or the content contradicts itself (`details.fields`).",
     ),
     (
         status::LOCKED,

@@ -11,6 +11,8 @@ use futures_util::{StreamExt, stream, stream::BoxStream};
 use rust_xlsxwriter::{Format as CellFormat, Workbook};
 use tokio::sync::mpsc;
 
+use crate::domain::yuan_text;
+
 /// Rows sent from the query to the writer, a batch at a time.
 pub type Batches = mpsc::Receiver<io::Result<Vec<Vec<Cell>>>>;
 
@@ -102,7 +104,7 @@ fn csv_record(row: Vec<Cell>) -> Vec<String> {
     row.into_iter()
         .map(|cell| match cell {
             Cell::Text(text) => neutralise_formula(text),
-            Cell::Yuan(fen) => yuan(fen),
+            Cell::Yuan(fen) => yuan_text(fen),
             Cell::Count(count) => count.to_string(),
             Cell::Empty => String::new(),
         })
@@ -117,12 +119,6 @@ fn neutralise_formula(text: String) -> String {
     } else {
         text
     }
-}
-
-fn yuan(fen: i64) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    let fen = fen.unsigned_abs();
-    format!("{sign}{}.{:02}", fen / 100, fen % 100)
 }
 
 /// XLSX is a zip archive: the rows go to the worksheet's temporary file as
@@ -226,14 +222,6 @@ impl Drop for ChunkWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn amounts_in_fen_read_as_yuan() {
-        assert_eq!(yuan(0), "0.00");
-        assert_eq!(yuan(5), "0.05");
-        assert_eq!(yuan(123_456), "1234.56");
-        assert_eq!(yuan(-250), "-2.50");
-    }
 
     #[test]
     fn text_that_excel_would_run_as_a_formula_is_quoted() {

@@ -403,18 +403,24 @@ impl AdminApi {
         Ok(Json(Page::new(items, total, paging)))
     }
 
-    /// The working-day calendar of a year
+    /// The working-day calendar
     ///
-    /// Holidays and adjusted working weekends; other days follow the weekday rule.
+    /// Holidays and adjusted working weekends, of `year` when given, by day,
+    /// a page at a time; other days follow the weekday rule. The State
+    /// Council's schedules are seeded for the years whose notice is cited
+    /// (see the README).
     #[oai(path = "/admin/calendar", method = "get", operation_id = "listCalendarDays")]
     async fn calendar(
         &self,
         state: Data<&AppState>,
         auth: StaffAuth,
-        #[oai(validator(minimum(value = "2000"), maximum(value = "2100")))] year: Query<i32>,
-    ) -> ApiResult<Json<Vec<CalendarDayView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
-        let days = calendar::list_year(&state.db, &auth.0, year.0).await?;
-        Ok(Json(days.into_iter().map(CalendarDayView::from).collect()))
+        #[oai(validator(minimum(value = "2000"), maximum(value = "2100")))] year: Query<Option<i32>>,
+        page: Query<PageNumber>,
+        page_size: Query<PageSize>,
+    ) -> ApiResult<Json<Page<CalendarDayView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
+        let paging = Paging::new(page.0, page_size.0)?;
+        let (days, total) = calendar::list_days(&state.db, &auth.0, year.0, paging.page, paging.page_size).await?;
+        Ok(Json(Page::of(days, total, paging, CalendarDayView::from)))
     }
 
     /// Record a holiday or an adjusted working day

@@ -15,7 +15,7 @@ use crate::http::params::{IdempotencyKey, PageNumber, PageSize, Paging, RecordId
 use crate::{
     auth::schemes::{StaffAuth, WorkerAuth},
     context::RequestContext,
-    domain::{BoundedText, RegionCode},
+    domain::{BoundedText, RegionCode, yuan_text},
     http::{
         json_body::{JsonBody, present},
         problem::{ApiResult, status},
@@ -52,9 +52,16 @@ pub struct ApplicationView {
     pub region_code: RegionCode,
     pub answers: BTreeMap<String, Value>,
     pub attachments: Vec<AttachmentView>,
+    /// For integrators; the worker reads `requested_amount_yuan`.
     pub requested_amount_fen: Option<i64>,
     pub approved_amount_fen: Option<i64>,
     pub disbursed_amount_fen: Option<i64>,
+    /// The amount the rule gives the answers, in yuan (`2000.00`): what the worker asked.
+    pub requested_amount_yuan: Option<String>,
+    /// The amount approved, in yuan.
+    pub approved_amount_yuan: Option<String>,
+    /// The amount paid, in yuan.
+    pub disbursed_amount_yuan: Option<String>,
     /// Send it back as `expected_version` when changing the application.
     pub version: i32,
     pub submitted_at: Option<DateTime<Utc>>,
@@ -85,6 +92,9 @@ fn application_view(application: Application) -> ApplicationView {
         requested_amount_fen: application.requested_amount_fen,
         approved_amount_fen: application.approved_amount_fen,
         disbursed_amount_fen: application.disbursed_amount_fen,
+        requested_amount_yuan: application.requested_amount_fen.map(yuan_text),
+        approved_amount_yuan: application.approved_amount_fen.map(yuan_text),
+        disbursed_amount_yuan: application.disbursed_amount_fen.map(yuan_text),
         version: application.version,
         submitted_at: application.submitted_at,
         decided_at: application.decided_at,

@@ -39,6 +39,31 @@ struct Ready {
     status: String,
     /// Each dependency checked and its state (`up`).
     checks: std::collections::BTreeMap<String, String>,
+    /// What is wrong without making the service unready, e.g. a year whose
+    /// official holiday schedule is not entered. Absent when nothing is.
+    #[oai(skip_serializing_if_is_empty)]
+    warnings: Vec<ReadyWarning>,
+}
+
+/// Something the operator should put right; the service still serves.
+#[derive(Debug, Object)]
+struct ReadyWarning {
+    /// `calendar_year_missing`: deadlines across `year` count every weekday
+    /// as working until a national administrator enters the State Council's
+    /// holiday schedule for it.
+    code: String,
+    year: i32,
+    message: String,
+}
+
+impl ReadyWarning {
+    fn calendar_year_missing(year: i32) -> Self {
+        ReadyWarning {
+            code: "calendar_year_missing".to_owned(),
+            year,
+            message: format!("{year}年的法定节假日安排还没有录入，期间的办理时限按每个工作日（周一至周五）计算。"),
+        }
+    }
 }
 
 impl Example for Ready {
@@ -49,6 +74,7 @@ impl Example for Ready {
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .collect(),
+            warnings: vec![ReadyWarning::calendar_year_missing(2027)],
         }
     }
 }
@@ -82,7 +108,10 @@ impl HealthApi {
 
     /// Readiness: 200 when the database and Redis (if configured) answer.
     ///
-    /// 503 otherwise, with `details.checks` naming what failed.
+    /// 503 otherwise, with `details.checks` naming what failed. A year whose
+    /// deadlines are counted now (this year, and the next once deadlines
+    /// reach into it) with no official holiday schedule entered is named in
+    /// `warnings` (`calendar_year_missing`); the answer stays 200.
     #[oai(path = "/readyz", method = "get", operation_id = "readyz")]
     async fn readyz(&self, state: Data<&AppState>) -> ApiResult<Json<Ready>, { status::UNAVAILABLE }> {
         let readiness = health::readiness(&state).await;
@@ -92,9 +121,11 @@ impl HealthApi {
             .map(|c| (c.dependency.as_str().to_owned(), c.failure.unwrap_or("up").to_owned()))
             .collect();
         if readiness.ready() {
+            let missing = health::missing_calendar_years(&state).await;
             return Ok(Json(Ready {
                 status: "ready".to_owned(),
                 checks,
+                warnings: missing.into_iter().map(ReadyWarning::calendar_year_missing).collect(),
             }));
         }
         Err(not_ready(&readiness, checks).into())

@@ -8,19 +8,19 @@ use poem_openapi::{
 use serde::Deserialize;
 
 use super::ApiTags;
-use crate::http::params::{RecordId, Version};
+use crate::http::params::{PageNumber, PageSize, Paging, RecordId, Version};
 use crate::{
     auth::schemes::{StaffAuth, WorkerAuth},
     context::RequestContext,
-    domain::{BoundedText, RegionCode},
+    domain::{BoundedText, RegionCode, yuan_text},
     error::{AppError, Localized},
     http::{
         json_body::{JsonBody, present},
         problem::{ApiResult, status},
     },
-    routes::policies::VersionCheck,
+    routes::{Page, policies::VersionCheck},
     services::programs::{
-        self, Program, ProgramKind, ProgramStatus, ProgramTerms,
+        self, Program, ProgramFilter, ProgramKind, ProgramStatus, ProgramTerms,
         rules::{AmountRule, Criterion, DocumentRequirement, FormField},
     },
     state::AppState,
@@ -46,7 +46,9 @@ pub struct FormFieldView {
     /// The key of the answer in `answers`.
     pub key: String,
     pub label: String,
-    /// `text`, `integer`, `date` (YYYY-MM-DD) or `boolean`.
+    /// `text`, `integer`, `date` (YYYY-MM-DD), `boolean`, or `yuan`: an
+    /// amount in yuan, more than 0 with at most two decimals (`3456.78`),
+    /// its `min` and `max` in yuan too.
     pub kind: String,
     pub required: bool,
     pub min: Option<i64>,
@@ -75,6 +77,8 @@ pub struct ProgramView {
     pub amount: String,
     /// The most one application can get, in fen.
     pub max_amount_fen: i64,
+    /// The same in yuan, for the worker to read: `2000.00`.
+    pub max_amount_yuan: String,
     /// The amount rule as data.
     pub amount_rule: serde_json::Value,
     /// True for seeded programs: the amounts are examples each region confirms.
@@ -96,6 +100,7 @@ pub fn program_view(program: Program) -> ProgramView {
     ProgramView {
         amount: program.terms.amount_rule.describe(),
         max_amount_fen: program.terms.amount_rule.ceiling(),
+        max_amount_yuan: yuan_text(program.terms.amount_rule.ceiling()),
         amount_rule: serde_json::to_value(&program.terms.amount_rule).unwrap_or_default(),
         criteria: program
             .terms
@@ -254,16 +259,24 @@ impl ProgramApi {
     /// List open subsidy programs
     ///
     /// With `region_code`, the programs that apply there: the region's own,
-    /// its city's and province's, and national ones.
+    /// its city's and province's, and national ones. By name, a page at a
+    /// time (`{items, total, page, page_size}`).
     #[oai(path = "/programs", method = "get", operation_id = "listPrograms")]
     async fn list(
         &self,
         state: Data<&AppState>,
         region_code: Query<Option<RegionCode>>,
         kind: Query<Option<ProgramKind>>,
-    ) -> ApiResult<Json<Vec<ProgramView>>, { status::BAD_REQUEST | status::NOT_FOUND | status::ANY }> {
-        let programs = programs::list_open(&state, region_code.0, kind.0).await?;
-        Ok(Json(programs.into_iter().map(program_view).collect()))
+        page: Query<PageNumber>,
+        page_size: Query<PageSize>,
+    ) -> ApiResult<Json<Page<ProgramView>>, { status::BAD_REQUEST | status::NOT_FOUND | status::ANY }> {
+        let paging = Paging::new(page.0, page_size.0)?;
+        let filter = ProgramFilter {
+            region: region_code.0,
+            kind: kind.0,
+        };
+        let (programs, total) = programs::list_open(&state, filter, paging.page, paging.page_size).await?;
+        Ok(Json(Page::of(programs, total, paging, program_view)))
     }
 
     /// Get a subsidy program
@@ -311,6 +324,11 @@ impl ProgramApi {
     /// Create a subsidy program
     ///
     /// For administrators of the program's region. It starts as a draft.
+    /// The rules are read as a whole: a criterion or form field that admits
+    /// what the amount rule refuses (a certificate level without an amount,
+    /// a requested amount above an `up_to` cap, an answer a rule reads that
+    /// the form does not ask, required) is 422 `PROGRAM_RULES_CONFLICT`, with
+    /// each contradiction's path and reason in `details.fields`.
     #[oai(path = "/staff/programs", method = "post", operation_id = "createProgram")]
     async fn create(
         &self,
@@ -318,7 +336,8 @@ impl ProgramApi {
         context: Data<&RequestContext>,
         auth: StaffAuth,
         body: JsonBody<ProgramWrite>,
-    ) -> ApiResult<ProgramCreated, { status::BODY | status::FORBIDDEN | status::SIGNED_IN }> {
+    ) -> ApiResult<ProgramCreated, { status::BODY | status::UNPROCESSABLE | status::FORBIDDEN | status::SIGNED_IN }>
+    {
         let program = programs::create(&state, &context, &auth.0, body.0.into_terms()?).await?;
         Ok(ProgramCreated::Created(Json(program_view(program))))
     }
@@ -326,8 +345,9 @@ impl ProgramApi {
     /// Update a subsidy program
     ///
     /// Replaces the program's terms as a whole (`expected_version` the one
-    /// read; a stale one is 409 `VERSION_CONFLICT`). Applications already
-    /// made keep the terms they were made under.
+    /// read; a stale one is 409 `VERSION_CONFLICT`), checked as a whole as on
+    /// creation (422 `PROGRAM_RULES_CONFLICT` when they contradict each
+    /// other). Applications already made keep the terms they were made under.
     #[oai(path = "/staff/programs/:id", method = "put", operation_id = "updateProgram")]
     async fn update(
         &self,
@@ -338,7 +358,14 @@ impl ProgramApi {
         body: JsonBody<ProgramUpdate>,
     ) -> ApiResult<
         Json<ProgramView>,
-        { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
+        {
+            status::BODY
+                | status::UNPROCESSABLE
+                | status::FORBIDDEN
+                | status::NOT_FOUND
+                | status::CONFLICT
+                | status::SIGNED_IN
+        },
     > {
         let expected = body.0.expected_version.get();
         let draft = body.0.program.into_terms()?;

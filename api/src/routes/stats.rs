@@ -67,6 +67,11 @@ pub struct Overview {
     pub wage_reports: WageFigures,
     /// Workers of the region (work or residence) who signed in during the period.
     pub active_workers: i64,
+    /// Years of the period, or whose deadlines are counted now, with no
+    /// official holiday schedule entered: deadlines across them count every
+    /// weekday as working until a national administrator enters it, so
+    /// on-time and overdue figures there may be off. Empty when none.
+    pub calendar_missing_years: Vec<i32>,
 }
 
 impl From<stats::ApplicationFigures> for ApplicationCount {
@@ -116,6 +121,7 @@ impl From<stats::Overview> for Overview {
                 overdue: figures.wage_reports_overdue,
             },
             active_workers: figures.active_workers,
+            calendar_missing_years: figures.calendar_missing_years,
         }
     }
 }

@@ -3,13 +3,13 @@
 //! Legal time limits (15 working days for a pension contact letter, 5 for an
 //! unpaid-wage report's acceptance, …) count in these days.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{Datelike, NaiveDate, Weekday};
 use entity::calendar_day;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, sea_query::OnConflict,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::OnConflict,
 };
 use serde_json::json;
 
@@ -93,6 +93,46 @@ pub async fn load(db: &impl ConnectionTrait) -> AppResult<Calendar> {
     ))
 }
 
+/// How far ahead legal deadlines reach: the longest limit, 60 working days
+/// (a wage report's close), with the longest holiday runs, stays inside 120
+/// days. Within that reach of the year's end, next year's schedule is needed.
+const DEADLINE_REACH_DAYS: u64 = 120;
+
+/// The years whose deadlines are counted now: today's, and the next once
+/// deadlines reach into it.
+pub fn years_in_use(today: NaiveDate) -> Vec<i32> {
+    let reach = today
+        .checked_add_days(chrono::Days::new(DEADLINE_REACH_DAYS))
+        .unwrap_or(today);
+    (today.year()..=reach.year()).collect()
+}
+
+/// Of `years` (ascending), those with no official holiday recorded: their
+/// schedule has not been entered, and deadlines across them count every
+/// weekday as working. They are flagged (readiness, statistics), never
+/// guessed. One query: the holidays of the span, a few dozen a year.
+pub async fn missing_years(db: &impl ConnectionTrait, years: &[i32]) -> AppResult<Vec<i32>> {
+    let (Some(first), Some(last)) = (years.first(), years.last()) else {
+        return Ok(Vec::new());
+    };
+    let holidays: Vec<NaiveDate> = calendar_day::Entity::find()
+        .select_only()
+        .column(calendar_day::Column::Day)
+        .filter(calendar_day::Column::Day.between(year_bounds(*first).0, year_bounds(*last).1))
+        .filter(calendar_day::Column::Kind.eq(DayKind::Holiday.as_str()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let entered: HashSet<i32> = holidays.iter().map(NaiveDate::year).collect();
+    Ok(years.iter().copied().filter(|year| !entered.contains(year)).collect())
+}
+
+fn year_bounds(year: i32) -> (NaiveDate, NaiveDate) {
+    let first = NaiveDate::from_ymd_opt(year, 1, 1).expect("a valid year");
+    let last = NaiveDate::from_ymd_opt(year, 12, 31).expect("a valid year");
+    (first, last)
+}
+
 /// A recorded exception to the weekday rule.
 #[derive(Debug, Clone)]
 pub struct CalendarDay {
@@ -101,16 +141,25 @@ pub struct CalendarDay {
     pub name: String,
 }
 
-pub async fn list_year(db: &impl ConnectionTrait, admin: &Principal, year: i32) -> AppResult<Vec<CalendarDay>> {
+/// One page of the recorded days, of `year` when one is given, by day, with
+/// how many match: the database filters, counts and cuts the page.
+pub async fn list_days(
+    db: &impl ConnectionTrait,
+    admin: &Principal,
+    year: Option<i32>,
+    page: u32,
+    page_size: u32,
+) -> AppResult<(Vec<CalendarDay>, u64)> {
     access::require_role(admin, Role::Admin)?;
-    let first = NaiveDate::from_ymd_opt(year, 1, 1).expect("a valid year");
-    let last = NaiveDate::from_ymd_opt(year, 12, 31).expect("a valid year");
-    let rows = calendar_day::Entity::find()
-        .filter(calendar_day::Column::Day.between(first, last))
-        .order_by_asc(calendar_day::Column::Day)
-        .all(db)
-        .await?;
-    Ok(rows
+    let mut query = calendar_day::Entity::find().order_by_asc(calendar_day::Column::Day);
+    if let Some(year) = year {
+        let (first, last) = year_bounds(year);
+        query = query.filter(calendar_day::Column::Day.between(first, last));
+    }
+    let paginator = query.paginate(db, u64::from(page_size));
+    let total = paginator.num_items().await?;
+    let rows = paginator.fetch_page(u64::from(page.saturating_sub(1))).await?;
+    let days = rows
         .into_iter()
         .filter_map(|row| {
             DayKind::parse(&row.kind).map(|kind| CalendarDay {
@@ -119,7 +168,8 @@ pub async fn list_year(db: &impl ConnectionTrait, admin: &Principal, year: i32) 
                 name: row.name,
             })
         })
-        .collect())
+        .collect();
+    Ok((days, total))
 }
 
 /// Records (or replaces) an exception. It moves every deadline that spans
@@ -210,6 +260,13 @@ mod tests {
 
     fn day(text: &str) -> NaiveDate {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn next_years_schedule_is_needed_once_deadlines_reach_into_it() {
+        assert_eq!(years_in_use(day("2026-03-01")), [2026]);
+        assert_eq!(years_in_use(day("2026-08-01")), [2026]);
+        assert_eq!(years_in_use(day("2026-11-30")), [2026, 2027]);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::{future::Future, time::Duration};
 
-use crate::state::AppState;
+use crate::{services::calendar, state::AppState};
 
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 const PROBE_INTERVAL: Duration = Duration::from_secs(5);
@@ -82,6 +82,19 @@ pub async fn readiness(state: &AppState) -> Readiness {
         });
     }
     Readiness { checks }
+}
+
+/// The years whose deadlines are counted now and whose official holiday
+/// schedule nobody has entered: `/readyz` stays 200 and names them, for the
+/// operator to have a national administrator enter the State Council's
+/// notice. Empty when the database cannot tell (its check reports that).
+pub async fn missing_calendar_years(state: &AppState) -> Vec<i32> {
+    let today = crate::domain::china_time::today();
+    let years = calendar::years_in_use(today);
+    match tokio::time::timeout(CHECK_TIMEOUT, calendar::missing_years(&state.db, &years)).await {
+        Ok(Ok(years)) => years,
+        _ => Vec::new(),
+    }
 }
 
 /// Keeps the dependency gauges current between scrapes of `/readyz`.

@@ -2,7 +2,7 @@
 //! a region and period, computed by grouped queries on indexed columns —
 //! rows are never loaded to be counted.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use entity::{application, si_transfer, si_transfer_step, worker};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
@@ -45,6 +45,10 @@ pub struct Overview {
     pub wage_reports_accepted_late: i64,
     pub wage_reports_overdue: i64,
     pub active_workers: i64,
+    /// Years of the period, or whose deadlines are counted now, with no
+    /// official holiday schedule entered: deadlines in them were counted
+    /// with every weekday as working.
+    pub calendar_missing_years: Vec<i32>,
 }
 
 fn count() -> Expr {
@@ -87,8 +91,9 @@ pub async fn overview(
         .into_tuple()
         .all(db)
         .await?;
+    let today = crate::domain::china_time::today();
     let calendar = calendar::load(db).await?;
-    let cutoff = calendar.overdue_before(crate::domain::china_time::today());
+    let cutoff = calendar.overdue_before(today);
     let mut cases_in_scope = Query::select();
     cases_in_scope
         .column(si_transfer::Column::Id)
@@ -107,6 +112,7 @@ pub async fn overview(
     let wage_reports = wage_reports::read::figures(db, span, codes.as_deref(), cutoff).await?;
 
     let active_workers = active_workers(db, span, codes.as_deref()).await?;
+    let calendar_missing_years = calendar::missing_years(db, &years_counted(from, to, today)).await?;
 
     Ok(Overview {
         region_code: root,
@@ -120,7 +126,18 @@ pub async fn overview(
         wage_reports_accepted_late: wage_reports.accepted_late,
         wage_reports_overdue: wage_reports.overdue,
         active_workers,
+        calendar_missing_years,
     })
+}
+
+/// The years whose calendar the figures lean on: the period's, and those
+/// whose deadlines are counted now.
+fn years_counted(from: NaiveDate, to: NaiveDate, today: NaiveDate) -> Vec<i32> {
+    let mut years: Vec<i32> = (from.year()..=to.year()).collect();
+    years.extend(calendar::years_in_use(today));
+    years.sort_unstable();
+    years.dedup();
+    years
 }
 
 /// Applications filed in the period, by programme and status.

@@ -223,6 +223,7 @@ async fn insert_draft(
         status: ApplicationStatus::Draft,
         version: 1,
         answers: answers.clone(),
+        requested_amount_fen: None,
         approved_amount_fen: None,
     };
     let change = Change {
@@ -509,11 +510,12 @@ pub async fn review(
             Decision::Reject => take(transaction, request, &case, step, decided(None)).await,
             Decision::Approve => {
                 let program = programs::load(transaction, &case.program_id).await?;
-                let entitled = program
-                    .terms
-                    .amount_rule
-                    .amount(&case.answers)
-                    .unwrap_or_else(|_| program.terms.amount_rule.ceiling());
+                // The amount worked out at submission, in fen, from the answers
+                // then valid: the rule is applied once, at submission.
+                let entitled = match case.requested_amount_fen {
+                    Some(asked) => asked.min(program.terms.amount_rule.ceiling()),
+                    None => program.terms.amount_rule.ceiling(),
+                };
                 let amount = status::approved_amount(review.approved_amount_fen, entitled)?;
                 take(
                     transaction,

@@ -89,6 +89,8 @@ pub struct Case {
     pub status: ApplicationStatus,
     pub version: i32,
     pub answers: Map<String, Value>,
+    /// What the amount rule gave the answers at submission.
+    pub requested_amount_fen: Option<i64>,
     pub approved_amount_fen: Option<i64>,
 }
 
@@ -104,6 +106,7 @@ impl Case {
             worker_id: row.worker_id,
             program_id: row.program_id,
             version: row.version,
+            requested_amount_fen: row.requested_amount_fen,
             approved_amount_fen: row.approved_amount_fen,
         })
     }

@@ -8,7 +8,7 @@ use chrono::{NaiveDate, Utc};
 use entity::program;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, ExprTrait,
-    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 use serde_json::json;
 
@@ -116,16 +116,27 @@ pub async fn load(db: &impl ConnectionTrait, id: &str) -> AppResult<Program> {
     decode(row)
 }
 
-/// Open programs, those that apply in `region` (its own, its city's, its
-/// province's and national) when one is given.
+/// Which open programs a list shows: those that apply in `region` (its own,
+/// its city's, its province's and national) when one is given, of `kind`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProgramFilter {
+    pub region: Option<RegionCode>,
+    pub kind: Option<ProgramKind>,
+}
+
+/// One page of the open programs the filter selects, by name, with how many
+/// it selects: the database filters, counts and cuts the page.
 pub async fn list_open(
     state: &AppState,
-    region: Option<RegionCode>,
-    kind: Option<ProgramKind>,
-) -> AppResult<Vec<Program>> {
+    filter: ProgramFilter,
+    page: u32,
+    page_size: u32,
+) -> AppResult<(Vec<Program>, u64)> {
+    let ProgramFilter { region, kind } = filter;
     let mut query = program::Entity::find()
         .filter(program::Column::Status.eq(ProgramStatus::Open.as_str()))
-        .order_by_asc(program::Column::Name);
+        .order_by_asc(program::Column::Name)
+        .order_by_asc(program::Column::Id);
     if let Some(kind) = kind {
         query = query.filter(program::Column::Kind.eq(kind.as_str()));
     }
@@ -141,7 +152,11 @@ pub async fn list_open(
         applicable.push(RegionCode::NATIONAL.as_str().to_owned());
         query = query.filter(program::Column::RegionCode.is_in(applicable));
     }
-    query.all(&state.db).await?.into_iter().map(decode).collect()
+    let paginator = query.paginate(&state.db, u64::from(page_size));
+    let total = paginator.num_items().await?;
+    let rows = paginator.fetch_page(u64::from(page.saturating_sub(1))).await?;
+    let programs = rows.into_iter().map(decode).collect::<AppResult<Vec<_>>>()?;
+    Ok((programs, total))
 }
 
 /// A program for everyone: drafts are not shown.
@@ -217,6 +232,22 @@ fn check_terms(state: &AppState, draft: &ProgramTerms) -> AppResult<()> {
             "form_fields",
             Localized::fixed("申请表里有重复的项目。", "Two form fields share a key."),
         ));
+    }
+    let found = rules::conflicts(&draft.amount_rule, &draft.criteria, &draft.form_fields);
+    if let Some(first) = found.first() {
+        let fields: Vec<serde_json::Value> = found
+            .iter()
+            .map(|c| json!({ "field": c.field, "zh": c.zh, "en": c.en }))
+            .collect();
+        return Err(AppError::new(ErrorCode::ProgramRulesConflict)
+            .with_message(Localized::new(
+                format!("补贴规则互相矛盾（{}）：{}", first.field, first.zh),
+                format!(
+                    "The program's rules contradict each other ({}): {}",
+                    first.field, first.en
+                ),
+            ))
+            .with_details(json!({ "fields": fields })));
     }
     Ok(())
 }

@@ -8,11 +8,13 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::domain::{HukouType, RegionCode};
+use crate::domain::{HukouType, RegionCode, fen_from_yuan};
 
 mod checks;
+mod coherence;
 
 pub use checks::evaluate;
+pub use coherence::{Conflict, conflicts};
 
 /// Answers of the form that criteria and amount rules read.
 pub mod answer {
@@ -21,7 +23,8 @@ pub mod answer {
     pub const EMPLOYEES: &str = "employees";
     pub const SOCIAL_INSURANCE_MONTHS: &str = "social_insurance_months";
     pub const CERTIFICATE_LEVEL: &str = "certificate_level";
-    pub const REQUESTED_AMOUNT_FEN: &str = "requested_amount_fen";
+    /// In yuan, as the worker types it; converted to fen once, by the amount rule.
+    pub const REQUESTED_AMOUNT_YUAN: &str = "requested_amount_yuan";
 }
 
 /// One eligibility rule.
@@ -74,7 +77,7 @@ pub enum AmountRule {
     ByCertificateLevel {
         amounts_fen: BTreeMap<String, i64>,
     },
-    /// What the worker asks for (answer `requested_amount_fen`), at most `max_fen`.
+    /// What the worker asks for (answer `requested_amount_yuan`, in yuan), at most `max_fen`.
     UpTo {
         max_fen: i64,
     },
@@ -87,6 +90,9 @@ pub enum FieldKind {
     Integer,
     Date,
     Boolean,
+    /// An amount of money in yuan, more than 0 with at most two decimals
+    /// (`3456.78`); `min` and `max` are in yuan too.
+    Yuan,
 }
 
 /// One question of a program's form.
@@ -103,6 +109,19 @@ pub struct FormField {
     pub min: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<i64>,
+}
+
+impl FormField {
+    /// Whether a whole number is inside the field's bounds.
+    fn admits(&self, n: i64) -> bool {
+        self.min.is_none_or(|min| n >= min) && self.max.is_none_or(|max| n <= max)
+    }
+
+    /// Whether an amount in fen is inside the field's bounds in yuan.
+    fn admits_fen(&self, fen: i64) -> bool {
+        self.min.is_none_or(|min| fen >= min.saturating_mul(100))
+            && self.max.is_none_or(|max| fen <= max.saturating_mul(100))
+    }
 }
 
 /// A document the application must carry (upload `purpose`).
@@ -223,10 +242,10 @@ impl AmountRule {
                     .ok_or_else(|| format!("{}的证书不在补贴范围内。", level_name(level.clamp(1, 5) as u8)))
             }
             AmountRule::UpTo { max_fen } => {
-                let asked = integer(answers, answer::REQUESTED_AMOUNT_FEN).ok_or("请填写申请金额。")?;
-                if asked <= 0 {
-                    return Err("申请金额要大于0。".to_owned());
-                }
+                let asked = answers
+                    .get(answer::REQUESTED_AMOUNT_YUAN)
+                    .and_then(fen_from_yuan)
+                    .ok_or("请填写申请金额（元），要大于0，最多两位小数。")?;
                 Ok(asked.min(*max_fen))
             }
         }
@@ -290,9 +309,8 @@ pub fn validate_answers(
             FieldKind::Date => value
                 .as_str()
                 .is_some_and(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").is_ok()),
-            FieldKind::Integer => value
-                .as_i64()
-                .is_some_and(|n| field.min.is_none_or(|min| n >= min) && field.max.is_none_or(|max| n <= max)),
+            FieldKind::Integer => value.as_i64().is_some_and(|n| field.admits(n)),
+            FieldKind::Yuan => fen_from_yuan(value).is_some_and(|fen| field.admits_fen(fen)),
         };
         if !fits {
             let expected = match field.kind {
@@ -302,6 +320,10 @@ pub fn validate_answers(
                 FieldKind::Integer => match (field.min, field.max) {
                     (Some(min), Some(max)) => format!("请填写{min}到{max}之间的整数"),
                     _ => "请填写整数".to_owned(),
+                },
+                FieldKind::Yuan => match field.max {
+                    Some(max) => format!("请填写不超过{max}元的金额，要大于0，最多两位小数"),
+                    None => "请填写金额（元），要大于0，最多两位小数".to_owned(),
                 },
             };
             return Err((
@@ -397,8 +419,17 @@ mod tests {
         assert_eq!(by_level.ceiling(), 200_000);
         let capped = AmountRule::UpTo { max_fen: 1_000_000 };
         assert_eq!(
-            capped.amount(json!({"requested_amount_fen": 5_000_000}).as_object().unwrap()),
+            capped.amount(json!({"requested_amount_yuan": 50_000}).as_object().unwrap()),
             Ok(1_000_000)
+        );
+        assert_eq!(
+            capped.amount(json!({"requested_amount_yuan": 3456.78}).as_object().unwrap()),
+            Ok(345_678)
+        );
+        assert!(
+            capped
+                .amount(json!({"requested_amount_yuan": 0}).as_object().unwrap())
+                .is_err()
         );
     }
 
