@@ -116,9 +116,9 @@ const ISSUED_ELSEWHERE: &[(&str, u16, &str)] = &[
 /// The row a response's `id` is kept under, for the rows after it.
 const KEEPS_ITS_ID: &[(&str, &str)] = &[("createApplication", "DRAFT")];
 
-/// The seeded program `js-rent-subsidy` (its id is derived from the slug),
-/// open at version 1.
-const SEEDED_OPEN_PROGRAM: &str = "e7d91879-36f5-5b40-9570-898fa34640ed";
+/// The seeded program `gx-training-subsidy` (its id is derived from the
+/// slug), open at version 1: no migration has rewritten its terms since.
+const SEEDED_OPEN_PROGRAM: &str = "e47b366e-0322-577a-9549-9ebdba1ea165";
 
 /// What the document says of one operation.
 struct Documented {
