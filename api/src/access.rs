@@ -157,6 +157,11 @@ pub fn reaches_application(regions: &RegionDirectory, staff: &Principal, region:
     !draft && covers(regions, staff, region)
 }
 
+/// Who sees a payee account in clear: finance, who pays it.
+pub fn require_payee_reader(staff: &Principal) -> AppResult<()> {
+    require_role(staff, Role::Finance)
+}
+
 /// Who sees an applicant in clear (and the documents they attached):
 /// reviewers, for the cases they reach.
 pub fn require_applicant_reader(staff: &Principal) -> AppResult<()> {

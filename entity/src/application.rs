@@ -21,6 +21,9 @@ pub struct Model {
     pub approved_amount_fen: Option<i64>,
     pub disbursed_amount_fen: Option<i64>,
     pub disbursement_reference: Option<String>,
+    /// The account the disbursement paid, masked, and its bank.
+    pub payee_account_masked: Option<String>,
+    pub payee_bank_name: Option<String>,
     pub version: i32,
     pub submitted_at: Option<DateTimeUtc>,
     pub decided_at: Option<DateTimeUtc>,

@@ -31,6 +31,15 @@ pub struct Model {
     /// When the worker closed the account; its personal data is gone and
     /// `openid` no longer names a WeChat user.
     pub closed_at: Option<DateTimeUtc>,
+    /// Where subsidies are paid: `bank_card` or `social_security_card`
+    /// (its financial account), the bank, the number (encrypted, and
+    /// masked for display), and the consent under which it was given.
+    pub payee_kind: Option<String>,
+    pub payee_bank_name: Option<String>,
+    pub payee_account_cipher: Option<String>,
+    pub payee_account_masked: Option<String>,
+    pub payee_consent_version: Option<String>,
+    pub payee_updated_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

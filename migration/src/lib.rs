@@ -27,6 +27,7 @@ mod m20261130_000023_case_versions;
 mod m20261130_000024_report_documents;
 mod m20261130_000026_coherent_programs;
 mod m20261130_000027_seed_holidays;
+mod m20261130_000032_payee_accounts;
 mod seeds;
 
 pub struct Migrator;
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000024_report_documents::Migration),
             Box::new(m20261130_000026_coherent_programs::Migration),
             Box::new(m20261130_000027_seed_holidays::Migration),
+            Box::new(m20261130_000032_payee_accounts::Migration),
         ]
     }
 }

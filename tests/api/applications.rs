@@ -1,6 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::payments::give_payee_account;
 use crate::support::{TestApp, app::Session, assert_problem};
 
 pub const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00];
@@ -234,6 +235,7 @@ async fn a_worker_applies_and_follows_the_case_to_payment() {
         (Some("approved"), Some(500_000))
     );
 
+    give_payee_account(&app, &worker).await;
     let pay = json!({"amount_fen": 500_000, "reference": "GX-PAY-0001", "expected_version": approved["version"]});
     let paid = app
         .post_json(

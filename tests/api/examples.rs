@@ -16,6 +16,7 @@ use reqwest::{Method, StatusCode};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::Value;
 
+use crate::payments::give_payee_account;
 use crate::{
     applications::{apply, complete_application, guangxi_worker},
     authorization::{self, fixtures},
@@ -49,6 +50,7 @@ const EXAMPLES: &[(&str, &str, Caller)] = &[
     ("refreshTokens", "/api/v1/auth/refresh", Anonymous),
     ("oauthToken", "/api/v1/oauth/token", Anonymous),
     ("updateMyProfile", "/api/v1/me/profile", Worker),
+    ("saveMyPayeeAccount", "/api/v1/me/payee-account", Worker),
     ("verifyMyIdentity", "/api/v1/me/identity-check", Worker),
     ("bindMyPhone", "/api/v1/me/phone", Worker),
     ("createStaff", "/api/v1/admin/staff", Staff),
@@ -256,6 +258,7 @@ async fn setting(app: &TestApp) -> Setting {
         .await
         .unwrap();
     values.insert("SECOND_APPLICATION".into(), id_of(&submitted));
+    give_payee_account(app, &second).await;
 
     let policy = r#"{"title": "零工驿站", "summary": "登记找活。", "body": "带身份证登记。", "category": "employment", "region_code": "450102", "issuer": "兴宁区人社局", "tags": []}"#;
     for name in ["DRAFT_POLICY", "OTHER_DRAFT_POLICY"] {

@@ -22,6 +22,7 @@ mod integrators_guide;
 mod notifications;
 mod openapi;
 mod outages;
+mod payments;
 mod policies;
 mod protection;
 mod rate_limits;

@@ -4,6 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::payments::give_payee_account;
 use crate::{
     applications::{apply, uploaded},
     support::{TestApp, app::Session, assert_problem},
@@ -93,6 +94,7 @@ async fn apply_to_payment(app: &TestApp, office: &Office, worker: &Session, prog
         .await
         .unwrap();
     assert_eq!(approved["status"], "approved", "{approved}");
+    give_payee_account(app, worker).await;
     let pay = json!({"amount_fen": approved["approved_amount_fen"], "reference": "PAY-0001", "expected_version": approved["version"]});
     let paid = app
         .post_json(

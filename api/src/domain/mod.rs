@@ -1,5 +1,6 @@
 //! Parse-don't-validate types: a value of one of these types is valid by construction.
 
+mod account_number;
 mod bounded_text;
 pub mod china_time;
 mod client_network;
@@ -16,6 +17,7 @@ mod text_type;
 mod username;
 mod yuan;
 
+pub use account_number::AccountNumber;
 pub use bounded_text::BoundedText;
 pub use client_network::client_network;
 pub use credit_code::CreditCode;

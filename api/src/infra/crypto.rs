@@ -77,6 +77,8 @@ pub enum Field {
     IntegratorWebhookSecret,
     /// The file of an upload, kept in the file store.
     UploadFile,
+    /// The account subsidies are paid to, on the worker.
+    WorkerPayeeAccount,
 }
 
 impl Field {
@@ -88,6 +90,7 @@ impl Field {
             Field::TransferAgencyPhone => ("si_transfer", "phone_cipher"),
             Field::IntegratorWebhookSecret => ("integrator_client", "webhook_secret"),
             Field::UploadFile => ("upload", "file"),
+            Field::WorkerPayeeAccount => ("worker", "payee_account_cipher"),
         }
     }
 
@@ -97,7 +100,7 @@ impl Field {
             Field::WorkerIdNumber => Some(Purpose::IdNumber),
             Field::WorkerPhone | Field::WageReportContactPhone => Some(Purpose::Phone),
             Field::IntegratorWebhookSecret => Some(Purpose::WebhookSecret),
-            Field::TransferAgencyPhone | Field::UploadFile => None,
+            Field::TransferAgencyPhone | Field::UploadFile | Field::WorkerPayeeAccount => None,
         }
     }
 

@@ -10,6 +10,7 @@ use super::{
     auth::{ClientCredentialsForm, RefreshRequest, StaffLogin, WechatLogin},
     integrations::WebhookEndpoint,
     me::{PhoneBinding, ProfileUpdate},
+    payees::PayeeAccountWrite,
     policies::{PolicyUpdate, PolicyWrite, VersionCheck},
     programs::{ProgramUpdate, ProgramWrite},
     transfers::{StepUpdate, TransferRequest},
@@ -271,4 +272,11 @@ crate::body_example!(InspectorActionBody, {
     "action": "accept",
     "comment": "受理，联系用人单位核实。",
     "expected_version": 1
+});
+
+crate::body_example!(PayeeAccountWrite, {
+    "kind": "bank_card",
+    "bank_name": "中国工商银行",
+    "account_number": "6222021234567890128",
+    "consent_version": "payee-2026-11"
 });

@@ -10,6 +10,7 @@ pub mod identity;
 pub mod integrations;
 pub mod me;
 pub mod notifications;
+pub mod payees;
 pub mod personal_data;
 pub mod policies;
 pub mod programs;
@@ -69,7 +70,7 @@ pub type Apis = (
     health::HealthApi,
     regions::RegionApi,
     auth::AuthApi,
-    (me::MeApi, notifications::NotificationApi),
+    (me::MeApi, notifications::NotificationApi, payees::PayeeApi),
     admin::AdminApi,
     identity::IdentityAdminApi,
     integrations::IntegrationsApi,
@@ -89,7 +90,7 @@ pub fn apis() -> Apis {
         health::HealthApi,
         regions::RegionApi,
         auth::AuthApi,
-        (me::MeApi, notifications::NotificationApi),
+        (me::MeApi, notifications::NotificationApi, payees::PayeeApi),
         admin::AdminApi,
         identity::IdentityAdminApi,
         integrations::IntegrationsApi,

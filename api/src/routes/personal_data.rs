@@ -23,6 +23,9 @@ pub struct ProfileRecord {
     pub hukou_type: Option<String>,
     pub residence_region_code: Option<String>,
     pub work_region_code: Option<String>,
+    /// Where subsidies are paid.
+    pub payee_bank_name: Option<String>,
+    pub payee_account_number: Option<String>,
     pub created_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
 }
@@ -304,6 +307,8 @@ impl From<ProfileData> for ProfileRecord {
             hukou_type: p.hukou_type,
             residence_region_code: p.residence_region_code,
             work_region_code: p.work_region_code,
+            payee_bank_name: p.payee_bank_name,
+            payee_account_number: p.payee_account_number,
             created_at: p.created_at,
             last_login_at: p.last_login_at,
         }

@@ -45,6 +45,9 @@ pub struct ProfileData {
     pub hukou_type: Option<String>,
     pub residence_region_code: Option<String>,
     pub work_region_code: Option<String>,
+    /// Where subsidies are paid: the bank and the account number in clear.
+    pub payee_bank_name: Option<String>,
+    pub payee_account_number: Option<String>,
     pub created_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
 }
@@ -365,6 +368,13 @@ fn profile_of(protector: &DataProtector, row: &worker::Model) -> ProfileData {
         hukou_type: row.hukou_type.clone(),
         residence_region_code: row.residence_region_code.clone(),
         work_region_code: row.work_region_code.clone(),
+        payee_bank_name: row.payee_bank_name.clone(),
+        payee_account_number: clear(
+            protector,
+            Field::WorkerPayeeAccount,
+            &row.id,
+            row.payee_account_cipher.as_deref(),
+        ),
         created_at: row.created_at,
         last_login_at: row.last_login_at,
     }
@@ -380,19 +390,11 @@ pub struct Closure {
     pub closed_cases_anonymised: u64,
 }
 
-/// Closes the worker's account: see the module's description.
-pub async fn close(state: &AppState, request: &RequestContext, principal: &Principal) -> AppResult<Closure> {
-    let id = principal.subject.clone();
-    // Sessions first: should the rest fail, the worker signs in again and
-    // retries, and no token outlives a closed account.
-    state.sessions.revoke_all(Audience::Worker, &id).await?;
-    state.store.delete(&format!("wechat:session_key:{id}")).await?;
-    // Closed cases lose their personal data first, each in its own
-    // transaction; should the closing below fail, a retry finds them done.
-    let forgotten = retention::forget_closed_cases_of(&state.db, state.files.as_ref(), &id).await?;
-    let now = Utc::now();
-    let transaction = crate::infra::db::begin_write(&state.db).await?;
-    let row = open_account(&transaction, &id).await?;
+/// The worker's row with everything personal gone: no WeChat user, no
+/// name, numbers, places or payee account, only that it existed and when
+/// it closed.
+fn forgotten_account(row: worker::Model, now: DateTime<Utc>) -> worker::ActiveModel {
+    let id = row.id.clone();
     let mut active = row.into_active_model();
     active.openid = Set(format!("closed:{id}"));
     active.unionid = Set(None);
@@ -406,9 +408,32 @@ pub async fn close(state: &AppState, request: &RequestContext, principal: &Princ
     active.hukou_type = Set(None);
     active.residence_region_code = Set(None);
     active.work_region_code = Set(None);
+    active.payee_kind = Set(None);
+    active.payee_bank_name = Set(None);
+    active.payee_account_cipher = Set(None);
+    active.payee_account_masked = Set(None);
+    active.payee_consent_version = Set(None);
+    active.payee_updated_at = Set(None);
     active.closed_at = Set(Some(now));
     active.updated_at = Set(now);
-    active.update(&transaction).await?;
+    active
+}
+
+/// Closes the worker's account: see the module's description.
+pub async fn close(state: &AppState, request: &RequestContext, principal: &Principal) -> AppResult<Closure> {
+    let id = principal.subject.clone();
+    // Sessions first: should the rest fail, the worker signs in again and
+    // retries, and no token outlives a closed account.
+    state.sessions.revoke_all(Audience::Worker, &id).await?;
+    state.store.delete(&format!("wechat:session_key:{id}")).await?;
+    // Closed cases lose their personal data first, each in its own
+    // transaction; should the closing below fail, a retry finds them done.
+    let forgotten = retention::forget_closed_cases_of(&state.db, state.files.as_ref(), &id).await?;
+    let now = Utc::now();
+    let transaction = crate::infra::db::begin_write(&state.db).await?;
+    forgotten_account(open_account(&transaction, &id).await?, now)
+        .update(&transaction)
+        .await?;
     notification::Entity::delete_many()
         .filter(notification::Column::WorkerId.eq(&id))
         .exec(&transaction)

@@ -14,6 +14,7 @@ pub mod exports;
 pub mod health;
 pub mod idempotency;
 pub mod notifications;
+pub mod payees;
 pub mod policies;
 pub mod programs;
 pub mod rekey;

@@ -202,7 +202,7 @@ pub async fn rekey(
     Ok(summary)
 }
 
-/// Workers' ID numbers and phones, and their lookup hashes.
+/// Workers' ID numbers, phones and payee accounts, and the lookup hashes.
 async fn rekey_workers(
     db: &DatabaseConnection,
     protector: &DataProtector,
@@ -245,6 +245,14 @@ async fn rekey_workers(
             if let Some(phone) = phone {
                 rewrite.hash(protector, C::PhoneHash, Purpose::Phone, &phone, &row.phone_hash);
             }
+            rewrite.cipher(
+                protector,
+                C::PayeeAccountCipher,
+                Field::WorkerPayeeAccount,
+                &row.id,
+                &row.payee_account_cipher,
+                &mut summary.unreadable,
+            );
             Ok(())
         },
     )

@@ -266,6 +266,16 @@ impl TestApp {
         request.send().await.expect("the request is answered")
     }
 
+    pub async fn put_json(&self, path: &str, body: &Value, token: &str) -> Response {
+        self.client
+            .put(self.url(path))
+            .json(body)
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("the request is answered")
+    }
+
     pub async fn get_with(&self, path: &str, token: &str) -> Response {
         self.client
             .get(self.url(path))

@@ -48,6 +48,9 @@ pub struct ApplicationView {
     pub approved_amount_yuan: Option<String>,
     /// The amount paid, in yuan.
     pub disbursed_amount_yuan: Option<String>,
+    /// The account the payment went to, masked (`622202*********0128`).
+    pub paid_to_account: Option<String>,
+    pub paid_to_bank: Option<String>,
     /// Send it back as `expected_version` when changing the application.
     pub version: i32,
     pub submitted_at: Option<DateTime<Utc>>,
@@ -81,6 +84,8 @@ pub(super) fn application_view(application: Application) -> ApplicationView {
         requested_amount_yuan: application.requested_amount_fen.map(yuan_text),
         approved_amount_yuan: application.approved_amount_fen.map(yuan_text),
         disbursed_amount_yuan: application.disbursed_amount_fen.map(yuan_text),
+        paid_to_account: application.paid_to.as_ref().map(|paid| paid.account_masked.clone()),
+        paid_to_bank: application.paid_to.map(|paid| paid.bank_name),
         version: application.version,
         submitted_at: application.submitted_at,
         decided_at: application.decided_at,

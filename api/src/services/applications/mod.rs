@@ -5,6 +5,7 @@
 
 mod admission;
 mod notice;
+mod payment;
 pub mod read;
 pub mod status;
 
@@ -14,12 +15,15 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseTrans
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-pub use self::notice::events;
 pub use self::read::{Applicant, ApplicantInClear, Application, Attachment, Case, TimelineEntry};
 use self::{
     admission::{admissible, invalid_answers, routing_region},
     read::Listing,
     status::{Action, ApplicationStatus},
+};
+pub use self::{
+    notice::events,
+    payment::{Payment, disburse, reveal_payee},
 };
 use crate::{
     access,
@@ -201,6 +205,8 @@ async fn insert_draft(
         approved_amount_fen: Set(None),
         disbursed_amount_fen: Set(None),
         disbursement_reference: Set(None),
+        payee_account_masked: Set(None),
+        payee_bank_name: Set(None),
         version: Set(1),
         submitted_at: Set(None),
         decided_at: Set(None),
@@ -542,35 +548,4 @@ fn decided(approved_amount_fen: Option<i64>) -> application::ActiveModel {
         changes.approved_amount_fen = Set(approved_amount_fen);
     }
     changes
-}
-
-/// What finance records of a payment.
-#[derive(Debug, Clone)]
-pub struct Payment {
-    pub amount_fen: i64,
-    /// The payment's reference in the finance system.
-    pub reference: String,
-    pub expected_version: i32,
-}
-
-/// Finance records the payment of an approved application.
-pub async fn disburse(
-    state: &AppState,
-    request: &RequestContext,
-    finance: &Principal,
-    id: &str,
-    payment: Payment,
-) -> AppResult<Application> {
-    staff_step(state, finance, id, Action::Disburse, async |transaction, case| {
-        status::check_disbursement(case.approved_amount_fen, payment.amount_fen)?;
-        let step =
-            Step::by_staff(finance, Action::Disburse, payment.expected_version, None).settling(payment.amount_fen);
-        let paid = application::ActiveModel {
-            disbursed_amount_fen: Set(Some(payment.amount_fen)),
-            disbursement_reference: Set(Some(payment.reference.clone())),
-            ..Default::default()
-        };
-        take(transaction, request, &case, step, paid).await
-    })
-    .await
 }

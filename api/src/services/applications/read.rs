@@ -43,11 +43,20 @@ pub struct Application {
     pub approved_amount_fen: Option<i64>,
     pub disbursed_amount_fen: Option<i64>,
     pub disbursement_reference: Option<String>,
+    /// The account the payment went to, masked, and its bank.
+    pub paid_to: Option<PaidTo>,
     pub version: i32,
     pub submitted_at: Option<DateTime<Utc>>,
     pub decided_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// The account a disbursement paid, as everyone but finance sees it.
+#[derive(Debug, Clone)]
+pub struct PaidTo {
+    pub account_masked: String,
+    pub bank_name: String,
 }
 
 #[derive(Debug, Clone)]
@@ -337,6 +346,13 @@ fn application_of(
         approved_amount_fen: row.approved_amount_fen,
         disbursed_amount_fen: row.disbursed_amount_fen,
         disbursement_reference: row.disbursement_reference,
+        paid_to: row
+            .payee_account_masked
+            .zip(row.payee_bank_name)
+            .map(|(account_masked, bank_name)| PaidTo {
+                account_masked,
+                bank_name,
+            }),
         version: row.version,
         submitted_at: row.submitted_at,
         decided_at: row.decided_at,

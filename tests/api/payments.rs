@@ -1,0 +1,240 @@
+//! Paying a subsidy to a stated account: the worker gives a payee account
+//! (checked, with consent, kept encrypted, shown masked), finance reveals it
+//! (audited) and the disbursement names the account it paid.
+
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{Value, json};
+
+use crate::{
+    applications::{apply, complete_application, guangxi_worker},
+    support::{
+        TestApp,
+        app::{Session, assert_problem},
+    },
+};
+
+pub const CARD: &str = "6222021234567890128";
+pub const CARD_MASKED: &str = "622202*********0128";
+
+fn account(number: &str, consent: &str) -> Value {
+    json!({"kind": "bank_card", "bank_name": "中国工商银行", "account_number": number, "consent_version": consent})
+}
+
+/// The worker gives the card every payment test pays to.
+pub async fn give_payee_account(app: &TestApp, worker: &Session) {
+    let saved = app
+        .put_json(
+            "/api/v1/me/payee-account",
+            &account(CARD, "payee-2026-11"),
+            &worker.access_token,
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::OK);
+}
+
+/// A submitted application of a Guangxi worker, taken up and approved by a
+/// reviewer of 450102; returns its id and version.
+async fn approved_application(app: &TestApp, worker: &Session) -> (String, i64) {
+    let body = complete_application(app, worker).await;
+    let created: Value = apply(app, worker, "pay-1", &body).await.json().await.unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let admin = app.admin("450000").await;
+    let reviewer = app.staff(&admin, "pay.reviewer", &["reviewer"], "450102").await;
+    let path = format!("/api/v1/staff/applications/{id}");
+    let case = app.get_json_with(&path, &reviewer.access_token).await;
+    let started: Value = app
+        .post_json(
+            &format!("{path}/start-review"),
+            &json!({"expected_version": case["version"]}),
+            Some(&reviewer.access_token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let approve = json!({"decision": "approve", "expected_version": started["version"], "comment": "材料齐全"});
+    let approved: Value = app
+        .post_json(&format!("{path}/review"), &approve, Some(&reviewer.access_token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(approved["status"], "approved", "{approved}");
+    (id, approved["version"].as_i64().unwrap())
+}
+
+#[tokio::test]
+async fn a_payee_account_is_checked_consented_encrypted_and_masked() {
+    let app = TestApp::spawn().await;
+    let stranger = app.login_worker("no-profile").await;
+    let refused = app
+        .put_json(
+            "/api/v1/me/payee-account",
+            &account(CARD, "payee-2026-11"),
+            &stranger.access_token,
+        )
+        .await;
+    assert_problem(refused, StatusCode::BAD_REQUEST, "PROFILE_INCOMPLETE").await;
+
+    let worker = guangxi_worker(&app, "payee", "450102198801011235").await;
+    let none = app.get_with("/api/v1/me/payee-account", &worker.access_token).await;
+    assert_eq!(none.status(), StatusCode::NO_CONTENT);
+    let typo = app
+        .put_json(
+            "/api/v1/me/payee-account",
+            &account("6222021234567890127", "payee-2026-11"),
+            &worker.access_token,
+        )
+        .await;
+    let problem = assert_problem(typo, StatusCode::BAD_REQUEST, "VALIDATION_FAILED").await;
+    assert!(problem.to_string().contains("account_number"), "{problem}");
+    let unconsented = app
+        .put_json(
+            "/api/v1/me/payee-account",
+            &account(CARD, "payee-2020-01"),
+            &worker.access_token,
+        )
+        .await;
+    let problem = assert_problem(unconsented, StatusCode::BAD_REQUEST, "CONSENT_REQUIRED").await;
+    assert_eq!(problem["details"]["current_version"], "payee-2026-11");
+
+    let saved = app
+        .put_json(
+            "/api/v1/me/payee-account",
+            &account("6222 0212 3456 7890 128", "payee-2026-11"),
+            &worker.access_token,
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::OK);
+    let saved: Value = saved.json().await.unwrap();
+    assert_eq!(saved["account_number"], CARD_MASKED);
+    assert_eq!(saved["bank_name"], "中国工商银行");
+    let read = app
+        .get_json_with("/api/v1/me/payee-account", &worker.access_token)
+        .await;
+    assert_eq!(read["account_number"], CARD_MASKED);
+
+    let db = app.db().await;
+    let stored = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT payee_account_cipher FROM worker WHERE payee_account_cipher IS NOT NULL",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let cipher: String = stored.try_get("", "payee_account_cipher").unwrap();
+    assert!(
+        !cipher.contains(CARD) && !cipher.contains("0128"),
+        "stored encrypted: {cipher}"
+    );
+
+    let mine = app.get_json_with("/api/v1/me/data", &worker.access_token).await;
+    assert_eq!(
+        mine["profile"]["payee_account_number"], CARD,
+        "the worker's own copy is in clear"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn finance_pays_the_stated_account_and_only_finance_of_the_region_reads_it() {
+    let app = TestApp::spawn().await;
+    let worker = guangxi_worker(&app, "paid", "450102198801011235").await;
+    let (id, version) = approved_application(&app, &worker).await;
+    let admin = app.admin("000000").await;
+    let finance = app.staff(&admin, "pay.finance", &["finance"], "450100").await;
+    let elsewhere = app.staff(&admin, "pay.finance.wuzhou", &["finance"], "450400").await;
+    let reviewer = app.login_staff("pay.reviewer", "staff-password-0001").await;
+    let path = format!("/api/v1/staff/applications/{id}");
+    let pay = json!({"amount_fen": 500_000, "reference": "GX-PAY-0001", "expected_version": version});
+
+    let unpaid = app
+        .post_json(&format!("{path}/disburse"), &pay, Some(&finance.access_token))
+        .await;
+    assert_problem(unpaid, StatusCode::CONFLICT, "PAYEE_ACCOUNT_MISSING").await;
+    let nothing = app
+        .post_json(&format!("{path}/payee/reveal"), &json!({}), Some(&finance.access_token))
+        .await;
+    assert_problem(nothing, StatusCode::CONFLICT, "PAYEE_ACCOUNT_MISSING").await;
+
+    give_payee_account(&app, &worker).await;
+    let reveal = |token: String| {
+        let app = &app;
+        let path = format!("{path}/payee/reveal");
+        async move { app.post_json(&path, &json!({}), Some(&token)).await }
+    };
+    assert_eq!(
+        reveal(reviewer.access_token.clone()).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        reveal(elsewhere.access_token.clone()).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        reveal(worker.access_token.clone()).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let revealed: Value = reveal(finance.access_token.clone()).await.json().await.unwrap();
+    assert_eq!(
+        (revealed["holder_name"].as_str(), revealed["account_number"].as_str()),
+        (Some("韦小宝"), Some(CARD))
+    );
+    let audit = app
+        .get_json_with(
+            "/api/v1/admin/audit-logs?action=personal_data.reveal",
+            &admin.access_token,
+        )
+        .await;
+    assert!(
+        audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|row| row["target_id"] == id.as_str() && row["details"]["revealed"] == "payee_account"),
+        "{audit}"
+    );
+
+    let paid = app
+        .post_json(&format!("{path}/disburse"), &pay, Some(&finance.access_token))
+        .await;
+    assert_eq!(paid.status(), StatusCode::OK);
+    let seen = app
+        .get_json_with(&format!("/api/v1/applications/{id}"), &worker.access_token)
+        .await;
+    assert_eq!(seen["status"], "disbursed");
+    assert_eq!(
+        (seen["paid_to_account"].as_str(), seen["paid_to_bank"].as_str()),
+        (Some(CARD_MASKED), Some("中国工商银行")),
+        "the payment names the account it went to"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn closing_the_account_removes_the_payee_account() {
+    let app = TestApp::spawn().await;
+    let worker = guangxi_worker(&app, "leaving", "450102198801011235").await;
+    give_payee_account(&app, &worker).await;
+    let closed = app
+        .client
+        .delete(app.url("/api/v1/me"))
+        .bearer_auth(&worker.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(closed.status(), StatusCode::OK);
+    let db = app.db().await;
+    let left = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM worker WHERE payee_account_cipher IS NOT NULL OR payee_account_masked IS NOT NULL",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(left.try_get::<i64>("", "n").unwrap(), 0);
+    app.stop().await;
+}
