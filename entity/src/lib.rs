@@ -9,6 +9,8 @@ pub mod idempotency_record;
 pub mod integrator_client;
 pub mod notification;
 pub mod outbox;
+pub mod payment_batch;
+pub mod payment_line;
 pub mod policy;
 pub mod program;
 pub mod region;

@@ -28,6 +28,7 @@ mod m20261130_000024_report_documents;
 mod m20261130_000026_coherent_programs;
 mod m20261130_000027_seed_holidays;
 mod m20261130_000032_payee_accounts;
+mod m20261130_000033_payment_batches;
 mod seeds;
 
 pub struct Migrator;
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000026_coherent_programs::Migration),
             Box::new(m20261130_000027_seed_holidays::Migration),
             Box::new(m20261130_000032_payee_accounts::Migration),
+            Box::new(m20261130_000033_payment_batches::Migration),
         ]
     }
 }

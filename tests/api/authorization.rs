@@ -67,6 +67,9 @@ const REVIEWERS: [Outcome; 13] = [U, U, U, Y, Y, F, F, F, F, F, U, U, U];
 /// The roles that work applications: reviewers and finance.
 const APPLICATION_WORKERS: [Outcome; 13] = [U, U, U, Y, Y, F, F, F, F, Y, U, U, U];
 const FINANCE_OF_A: [Outcome; 13] = [U, U, U, F, F, F, F, F, F, Y, U, U, U];
+/// Finance's own operations on a batch that does not exist: every other
+/// role is refused before it is looked for.
+const FINANCE_NO_BATCH: [Outcome; 13] = [U, U, U, F, F, F, F, F, F, H, U, U, U];
 const POLICY_EDITORS: [Outcome; 13] = [U, U, U, F, F, F, F, F, Y, F, U, U, U];
 const STAFF: [Outcome; 13] = [U, U, U, Y, Y, Y, Y, Y, Y, Y, U, U, U];
 /// Every staff role but the policy editor's.
@@ -152,6 +155,10 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 13])] = &[
     ("getApplicationForReview", "GET /api/v1/staff/applications/{APPLICATION}", "", [U, U, U, Y, H, F, F, F, F, Y, U, U, U]),
     ("revealApplicant", "POST /api/v1/staff/applications/{APPLICATION}/reveal", "", [U, U, U, Y, H, F, F, F, F, F, U, U, U]),
     ("revealApplicantPayee", "POST /api/v1/staff/applications/{APPLICATION}/payee/reveal", "", FINANCE_OF_A),
+    ("createPaymentBatch", "POST /api/v1/staff/payment-batches", "", FINANCE_OF_A),
+    ("getPaymentBatch", "GET /api/v1/staff/payment-batches/{APPLICATION}", "", FINANCE_NO_BATCH),
+    ("downloadPaymentBatch", "GET /api/v1/staff/payment-batches/{APPLICATION}/file", "", FINANCE_NO_BATCH),
+    ("recordPaymentAnswer", "POST /api/v1/staff/payment-batches/{APPLICATION}/lines/1/answer", r#"{"outcome": "paid", "bank_reference": "ICBC-1"}"#, FINANCE_NO_BATCH),
     ("startApplicationReview", "POST /api/v1/staff/applications/{APPLICATION}/start-review", r#"{"expected_version": 99}"#, [U, U, U, Y, H, F, F, F, F, F, U, U, U]),
     ("reviewApplication", "POST /api/v1/staff/applications/{APPLICATION}/review", r#"{"decision": "return", "comment": "请补充", "expected_version": 99}"#, [U, U, U, Y, H, F, F, F, F, F, U, U, U]),
     ("disburseApplication", "POST /api/v1/staff/applications/{APPLICATION}/disburse", r#"{"amount_fen": 100, "reference": "PAY-1", "expected_version": 99}"#, FINANCE_OF_A),

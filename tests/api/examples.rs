@@ -51,6 +51,7 @@ const EXAMPLES: &[(&str, &str, Caller)] = &[
     ("oauthToken", "/api/v1/oauth/token", Anonymous),
     ("updateMyProfile", "/api/v1/me/profile", Worker),
     ("saveMyPayeeAccount", "/api/v1/me/payee-account", Worker),
+    ("recordPaymentAnswer", "/api/v1/staff/payment-batches/{SECOND_APPLICATION}/lines/1/answer", Staff),
     ("verifyMyIdentity", "/api/v1/me/identity-check", Worker),
     ("bindMyPhone", "/api/v1/me/phone", Worker),
     ("createStaff", "/api/v1/admin/staff", Staff),
@@ -96,6 +97,11 @@ const EXAMPLES: &[(&str, &str, Caller)] = &[
 /// fresh each time: they cannot succeed when copied. They must get this
 /// refusal, which shows the body itself was read and accepted.
 const ISSUED_ELSEWHERE: &[(&str, u16, &str)] = &[
+    (
+        "recordPaymentAnswer",
+        404,
+        "a batch is made by the server from the day's approved cases",
+    ),
     ("refreshTokens", 401, "a refresh token is issued at sign-in"),
     (
         "oauthToken",

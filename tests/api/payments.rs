@@ -33,14 +33,12 @@ pub async fn give_payee_account(app: &TestApp, worker: &Session) {
     assert_eq!(saved.status(), StatusCode::OK);
 }
 
-/// A submitted application of a Guangxi worker, taken up and approved by a
-/// reviewer of 450102; returns its id and version.
-async fn approved_application(app: &TestApp, worker: &Session) -> (String, i64) {
+/// A submitted application of a Guangxi worker, taken up and approved by
+/// `reviewer`; returns its id and version.
+async fn approved_application(app: &TestApp, worker: &Session, reviewer: &Session) -> (String, i64) {
     let body = complete_application(app, worker).await;
     let created: Value = apply(app, worker, "pay-1", &body).await.json().await.unwrap();
     let id = created["id"].as_str().unwrap().to_owned();
-    let admin = app.admin("450000").await;
-    let reviewer = app.staff(&admin, "pay.reviewer", &["reviewer"], "450102").await;
     let path = format!("/api/v1/staff/applications/{id}");
     let case = app.get_json_with(&path, &reviewer.access_token).await;
     let started: Value = app
@@ -62,6 +60,27 @@ async fn approved_application(app: &TestApp, worker: &Session) -> (String, i64) 
         .unwrap();
     assert_eq!(approved["status"], "approved", "{approved}");
     (id, approved["version"].as_i64().unwrap())
+}
+
+/// The staff a payment meets: a reviewer of 450102, finance of 450100 above
+/// it, and finance of 450400 (梧州), another city.
+struct Office {
+    admin: Session,
+    reviewer: Session,
+    finance: Session,
+    elsewhere: Session,
+}
+
+impl Office {
+    async fn open(app: &TestApp) -> Office {
+        let admin = app.admin("000000").await;
+        Office {
+            reviewer: app.staff(&admin, "pay.reviewer", &["reviewer"], "450102").await,
+            finance: app.staff(&admin, "pay.finance", &["finance"], "450100").await,
+            elsewhere: app.staff(&admin, "pay.finance.wuzhou", &["finance"], "450400").await,
+            admin,
+        }
+    }
 }
 
 #[tokio::test]
@@ -142,11 +161,14 @@ async fn a_payee_account_is_checked_consented_encrypted_and_masked() {
 async fn finance_pays_the_stated_account_and_only_finance_of_the_region_reads_it() {
     let app = TestApp::spawn().await;
     let worker = guangxi_worker(&app, "paid", "450102198801011235").await;
-    let (id, version) = approved_application(&app, &worker).await;
-    let admin = app.admin("000000").await;
-    let finance = app.staff(&admin, "pay.finance", &["finance"], "450100").await;
-    let elsewhere = app.staff(&admin, "pay.finance.wuzhou", &["finance"], "450400").await;
-    let reviewer = app.login_staff("pay.reviewer", "staff-password-0001").await;
+    let office = Office::open(&app).await;
+    let (id, version) = approved_application(&app, &worker, &office.reviewer).await;
+    let Office {
+        admin,
+        reviewer,
+        finance,
+        elsewhere,
+    } = office;
     let path = format!("/api/v1/staff/applications/{id}");
     let pay = json!({"amount_fen": 500_000, "reference": "GX-PAY-0001", "expected_version": version});
 
@@ -236,5 +258,171 @@ async fn closing_the_account_removes_the_payee_account() {
         .unwrap()
         .unwrap();
     assert_eq!(left.try_get::<i64>("", "n").unwrap(), 0);
+    app.stop().await;
+}
+
+const OTHER_CARD: &str = "4111111111111111";
+
+async fn batch(app: &TestApp, finance: &Session) -> reqwest::Response {
+    app.post_json("/api/v1/staff/payment-batches", &json!({}), Some(&finance.access_token))
+        .await
+}
+
+async fn answer(app: &TestApp, finance: &Session, batch: &Value, line: i64, body: Value) -> reqwest::Response {
+    let id = batch["id"].as_str().unwrap();
+    let path = format!("/api/v1/staff/payment-batches/{id}/lines/{line}/answer");
+    app.post_json(&path, &body, Some(&finance.access_token)).await
+}
+
+#[tokio::test]
+async fn a_batch_is_paid_line_by_line_and_a_returned_payment_waits_for_a_new_account() {
+    let app = TestApp::spawn().await;
+    let office = Office::open(&app).await;
+    let ready = guangxi_worker(&app, "batch-ready", "450102198801011235").await;
+    let later = guangxi_worker(&app, "batch-later", "450103199002022342").await;
+    let (ready_case, _) = approved_application(&app, &ready, &office.reviewer).await;
+    let (later_case, _) = approved_application(&app, &later, &office.reviewer).await;
+    give_payee_account(&app, &ready).await;
+
+    let first: Value = batch(&app, &office.finance).await.json().await.unwrap();
+    let lines = first["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 1, "only the applicant who gave an account: {first}");
+    assert_eq!(
+        (
+            lines[0]["application_id"].as_str(),
+            lines[0]["account_number"].as_str(),
+            lines[0]["outcome"].as_str()
+        ),
+        (Some(ready_case.as_str()), Some(CARD_MASKED), Some("pending"))
+    );
+    assert_eq!(first["total_yuan"], "5000.00");
+    let id = first["id"].as_str().unwrap();
+    let file = app
+        .get_with(
+            &format!("/api/v1/staff/payment-batches/{id}/file"),
+            &office.finance.access_token,
+        )
+        .await;
+    assert_eq!(file.status(), StatusCode::OK);
+    let file = file.text().await.unwrap();
+    let rows: Vec<&str> = file.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(rows[0], "序号,收款人姓名,收款账号,开户银行,金额（元）,用途,业务编号");
+    let batch_no = first["batch_no"].as_str().unwrap();
+    assert_eq!(
+        rows[1],
+        format!("1,韦小宝,{CARD},中国工商银行,5000.00,农民工补贴,{batch_no}-1")
+    );
+    let elsewhere = app
+        .get_with(
+            &format!("/api/v1/staff/payment-batches/{id}"),
+            &office.elsewhere.access_token,
+        )
+        .await;
+    assert_eq!(elsewhere.status(), StatusCode::NOT_FOUND, "another city's finance");
+    let reviewer = app
+        .get_with(
+            &format!("/api/v1/staff/payment-batches/{id}"),
+            &office.reviewer.access_token,
+        )
+        .await;
+    assert_eq!(reviewer.status(), StatusCode::FORBIDDEN);
+
+    let moved = app
+        .put_json(
+            "/api/v1/me/payee-account",
+            &account(OTHER_CARD, "payee-2026-11"),
+            &ready.access_token,
+        )
+        .await;
+    assert_problem(moved, StatusCode::CONFLICT, "PAYMENT_PENDING").await;
+    assert_problem(
+        batch(&app, &office.finance).await,
+        StatusCode::CONFLICT,
+        "NOTHING_TO_PAY",
+    )
+    .await;
+
+    let no_reference = answer(&app, &office.finance, &first, 1, json!({"outcome": "paid"})).await;
+    assert_problem(no_reference, StatusCode::BAD_REQUEST, "VALIDATION_FAILED").await;
+    let paid = json!({"outcome": "paid", "bank_reference": "ICBC-0001"});
+    let line: Value = answer(&app, &office.finance, &first, 1, paid.clone())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (line["outcome"].as_str(), line["bank_reference"].as_str()),
+        (Some("paid"), Some("ICBC-0001"))
+    );
+    let again = answer(&app, &office.finance, &first, 1, paid).await;
+    assert_problem(again, StatusCode::CONFLICT, "INVALID_STATE").await;
+    let settled = app
+        .get_json_with(&format!("/api/v1/applications/{ready_case}"), &ready.access_token)
+        .await;
+    assert_eq!(
+        (settled["status"].as_str(), settled["paid_to_account"].as_str()),
+        (Some("disbursed"), Some(CARD_MASKED))
+    );
+
+    give_payee_account(&app, &later).await;
+    let second: Value = batch(&app, &office.finance).await.json().await.unwrap();
+    assert_eq!(second["lines"][0]["application_id"], later_case.as_str());
+    let returned = json!({"outcome": "returned", "reason": "账户已销户"});
+    let line: Value = answer(&app, &office.finance, &second, 1, returned)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (line["outcome"].as_str(), line["reason"].as_str()),
+        (Some("returned"), Some("账户已销户"))
+    );
+    let reopened = app
+        .get_json_with(&format!("/api/v1/applications/{later_case}"), &later.access_token)
+        .await;
+    assert_eq!(
+        reopened["status"], "approved",
+        "a returned payment reopens the case for payment"
+    );
+    let last = reopened["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["action"].as_str(), last["comment"].as_str()),
+        (Some("payment_returned"), Some("账户已销户"))
+    );
+    assert_problem(
+        batch(&app, &office.finance).await,
+        StatusCode::CONFLICT,
+        "NOTHING_TO_PAY",
+    )
+    .await;
+
+    let renewed = app
+        .put_json(
+            "/api/v1/me/payee-account",
+            &account(OTHER_CARD, "payee-2026-11"),
+            &later.access_token,
+        )
+        .await;
+    assert_eq!(renewed.status(), StatusCode::OK);
+    let third: Value = batch(&app, &office.finance).await.json().await.unwrap();
+    assert_eq!(
+        (
+            third["lines"][0]["application_id"].as_str(),
+            third["lines"][0]["account_number"].as_str()
+        ),
+        (Some(later_case.as_str()), Some("411111******1111"))
+    );
+    let paid = json!({"outcome": "paid", "bank_reference": "ICBC-0002"});
+    assert_eq!(
+        answer(&app, &office.finance, &third, 1, paid).await.status(),
+        StatusCode::OK
+    );
+    let settled = app
+        .get_json_with(&format!("/api/v1/applications/{later_case}"), &later.access_token)
+        .await;
+    assert_eq!(
+        (settled["status"].as_str(), settled["paid_to_account"].as_str()),
+        (Some("disbursed"), Some("411111******1111"))
+    );
     app.stop().await;
 }

@@ -11,6 +11,7 @@ use super::{
     integrations::WebhookEndpoint,
     me::{PhoneBinding, ProfileUpdate},
     payees::PayeeAccountWrite,
+    payments::BankAnswerBody,
     policies::{PolicyUpdate, PolicyWrite, VersionCheck},
     programs::{ProgramUpdate, ProgramWrite},
     transfers::{StepUpdate, TransferRequest},
@@ -279,4 +280,9 @@ crate::body_example!(PayeeAccountWrite, {
     "bank_name": "中国工商银行",
     "account_number": "6222021234567890128",
     "consent_version": "payee-2026-11"
+});
+
+crate::body_example!(BankAnswerBody, {
+    "outcome": "paid",
+    "bank_reference": "ICBC-20261130-000123"
 });

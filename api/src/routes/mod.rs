@@ -11,6 +11,7 @@ pub mod integrations;
 pub mod me;
 pub mod notifications;
 pub mod payees;
+pub mod payments;
 pub mod personal_data;
 pub mod policies;
 pub mod programs;
@@ -76,7 +77,7 @@ pub type Apis = (
     integrations::IntegrationsApi,
     policies::PolicyApi,
     programs::ProgramApi,
-    applications::ApplicationApi,
+    (applications::ApplicationApi, payments::PaymentApi),
     uploads::UploadApi,
     transfers::TransferApi,
     transfers::TransferIntegrationApi,
@@ -96,7 +97,7 @@ pub fn apis() -> Apis {
         integrations::IntegrationsApi,
         policies::PolicyApi,
         programs::ProgramApi,
-        applications::ApplicationApi,
+        (applications::ApplicationApi, payments::PaymentApi),
         uploads::UploadApi,
         transfers::TransferApi,
         transfers::TransferIntegrationApi,

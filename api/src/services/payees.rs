@@ -5,8 +5,10 @@
 //! account it paid.
 
 use chrono::{DateTime, Utc};
-use entity::worker;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel};
+use entity::{payment_line, worker};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+};
 use serde_json::json;
 
 use crate::{
@@ -30,6 +32,17 @@ crate::text_enum! {
         BankCard => "bank_card",
         /// The financial account of the social-security card (社保卡金融账户).
         SocialSecurityCard => "social_security_card",
+    }
+}
+
+crate::text_enum! {
+    /// What the bank answered for a payment of a batch.
+    LineOutcome {
+        /// Sent, no answer yet.
+        Pending => "pending",
+        Paid => "paid",
+        /// Refused by the bank (closed card, wrong name…), with its reason.
+        Returned => "returned",
     }
 }
 
@@ -61,7 +74,7 @@ pub struct NewPayeeAccount {
     pub consent_version: String,
 }
 
-fn stored(row: &worker::Model) -> Option<PayeeAccount> {
+pub fn stored(row: &worker::Model) -> Option<PayeeAccount> {
     Some(PayeeAccount {
         kind: PayeeKind::parse(row.payee_kind.as_deref()?)?,
         bank_name: row.payee_bank_name.clone()?,
@@ -100,6 +113,9 @@ pub async fn save(
     }
     let transaction = crate::infra::db::begin_write(&state.db).await?;
     let row = open_worker(&transaction, &worker.subject).await?;
+    if has_pending_payment(&transaction, &worker.subject).await? {
+        return Err(AppError::new(ErrorCode::PaymentPending));
+    }
     if row.real_name.is_none() || row.id_number_cipher.is_none() {
         return Err(
             AppError::new(ErrorCode::ProfileIncomplete).with_details(json!({ "missing": ["real_name", "id_number"] }))
@@ -156,4 +172,15 @@ pub async fn for_disbursement(db: &impl ConnectionTrait, worker_id: &str) -> App
     of_worker(db, worker_id)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::PayeeAccountMissing))
+}
+
+/// Whether a payment to the worker waits for the bank: the account it was
+/// sent to cannot change under it.
+async fn has_pending_payment(db: &impl ConnectionTrait, worker_id: &str) -> AppResult<bool> {
+    Ok(payment_line::Entity::find()
+        .filter(payment_line::Column::WorkerId.eq(worker_id))
+        .filter(payment_line::Column::Outcome.eq(LineOutcome::Pending.as_str()))
+        .one(db)
+        .await?
+        .is_some())
 }

@@ -4,6 +4,7 @@
 //! machine (`status`) and records the change (`case_log`), in one transaction.
 
 mod admission;
+pub mod batches;
 mod notice;
 mod payment;
 pub mod read;
@@ -91,6 +92,13 @@ impl<'a> Step<'a> {
             expected_version: Some(expected_version),
             comment,
             amount_fen: None,
+        }
+    }
+
+    fn commented(self, comment: &'a str) -> Step<'a> {
+        Step {
+            comment: Some(comment),
+            ..self
         }
     }
 

@@ -43,6 +43,16 @@ fn next_step(action: Action) -> &'static str {
         Action::Reject => "请在小程序查看原因",
         Action::Return => "请按审核意见修改后重新提交",
         Action::Disburse => "请留意收款账户到账",
+        Action::ReturnPayment => "请在小程序更换收款账户",
+    }
+}
+
+/// The new status, in five characters; a returned payment leaves the case
+/// approved, which would not tell the worker anything went wrong.
+fn status_phrase(action: Action, to: ApplicationStatus) -> &'static str {
+    match action {
+        Action::ReturnPayment => "发放退回",
+        _ => to.label(),
     }
 }
 
@@ -57,7 +67,7 @@ pub fn notice(
     let news = CaseNews {
         case_kind: CASE_KIND.to_owned(),
         case_no: application_no.to_owned(),
-        status: to.label().to_owned(),
+        status: status_phrase(action, to).to_owned(),
         next_step: next_step(action).to_owned(),
         amount_fen: amount_fen.filter(|_| carries_amount(action)),
         changed_at: Utc::now(),

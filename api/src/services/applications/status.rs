@@ -55,6 +55,9 @@ crate::text_enum! {
         Return => "return",
         /// Finance records the payment.
         Disburse => "disburse",
+        /// The bank returned a payment (closed card, wrong name): the case
+        /// stays approved and waits for a new account.
+        ReturnPayment => "payment_returned",
     }
 }
 
@@ -64,7 +67,7 @@ impl Action {
         match self {
             Action::Submit | Action::Withdraw => Taker::Worker,
             Action::StartReview | Action::Approve | Action::Reject | Action::Return => Taker::Staff(Role::Reviewer),
-            Action::Disburse => Taker::Staff(Role::Finance),
+            Action::Disburse | Action::ReturnPayment => Taker::Staff(Role::Finance),
         }
     }
 
@@ -78,6 +81,7 @@ impl Action {
             Action::Reject => "审核未通过",
             Action::Return => "退回修改，请按意见补充后重新提交",
             Action::Disburse => "补贴已发放",
+            Action::ReturnPayment => "银行退回了这笔补贴，请更换收款账户",
         }
     }
 
@@ -99,6 +103,7 @@ impl ApplicationStatus {
             (Action::Reject, Submitted | UnderReview) => Some(Rejected),
             (Action::Return, Submitted | UnderReview) => Some(Returned),
             (Action::Disburse, Approved) => Some(Disbursed),
+            (Action::ReturnPayment, Approved) => Some(Approved),
             _ => None,
         }
     }
@@ -190,6 +195,7 @@ mod tests {
             (Submitted | UnderReview, Reject) => Some(Rejected),
             (Submitted | UnderReview, Return) => Some(Returned),
             (Approved, Disburse) => Some(Disbursed),
+            (Approved, ReturnPayment) => Some(Approved),
             _ => None,
         };
         let mut allowed = 0;
@@ -204,7 +210,7 @@ mod tests {
                 allowed += usize::from(after.is_some());
             }
         }
-        assert_eq!(allowed, 14);
+        assert_eq!(allowed, 15);
     }
 
     #[test]
@@ -224,7 +230,7 @@ mod tests {
         for action in Action::ALL {
             let taker = match action {
                 Submit | Withdraw => Taker::Worker,
-                Disburse => Taker::Staff(Role::Finance),
+                Disburse | ReturnPayment => Taker::Staff(Role::Finance),
                 _ => Taker::Staff(Role::Reviewer),
             };
             assert_eq!(action.taker(), taker, "{action:?}");
