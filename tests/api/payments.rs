@@ -426,3 +426,42 @@ async fn a_batch_is_paid_line_by_line_and_a_returned_payment_waits_for_a_new_acc
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_line_whose_worker_closed_the_account_is_named_and_can_be_returned() {
+    let app = TestApp::spawn().await;
+    let office = Office::open(&app).await;
+    let leaving = guangxi_worker(&app, "batch-leaving", "450102198801011235").await;
+    approved_application(&app, &leaving, &office.reviewer).await;
+    give_payee_account(&app, &leaving).await;
+    let sent: Value = batch(&app, &office.finance).await.json().await.unwrap();
+    let closed = app
+        .client
+        .delete(app.url("/api/v1/me"))
+        .bearer_auth(&leaving.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(closed.status(), StatusCode::OK);
+
+    let id = sent["id"].as_str().unwrap();
+    let file = app
+        .get_with(
+            &format!("/api/v1/staff/payment-batches/{id}/file"),
+            &office.finance.access_token,
+        )
+        .await;
+    let problem = assert_problem(file, StatusCode::CONFLICT, "PAYEE_ACCOUNT_MISSING").await;
+    assert_eq!(
+        problem["details"]["line_no"], 1,
+        "the line finance must deal with: {problem}"
+    );
+    let returned = json!({"outcome": "returned", "reason": "申请人已注销账号"});
+    let line: Value = answer(&app, &office.finance, &sent, 1, returned)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(line["outcome"], "returned");
+    app.stop().await;
+}

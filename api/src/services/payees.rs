@@ -150,7 +150,12 @@ pub async fn save(
 /// The worker's account in clear, for the one rule that reveals it
 /// (`applications::reveal_payee`).
 pub async fn in_clear(state: &AppState, worker_id: &str) -> AppResult<PayeeInClear> {
-    let row = open_worker(&state.db, worker_id).await?;
+    // A closed account has no payee account left: that, not a missing
+    // worker, is what finance must be told.
+    let row = worker::Entity::find_by_id(worker_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
     let missing = || AppError::new(ErrorCode::PayeeAccountMissing);
     let account = stored(&row).ok_or_else(missing)?;
     let cipher = row.payee_account_cipher.as_deref().ok_or_else(missing)?;

@@ -272,7 +272,9 @@ pub async fn batch_file(
     let mut rows = Vec::new();
     for line in batch.lines.iter().filter(|line| line.outcome == LineOutcome::Pending) {
         let worker_id = worker_of(&state.db, &line.application_id).await?;
-        let account = payees::in_clear(state, &worker_id).await?;
+        let account = payees::in_clear(state, &worker_id)
+            .await
+            .map_err(|err| err.with_details(json!({ "line_no": line.line_no })))?;
         rows.push(vec![
             Cell::Count(i64::from(line.line_no)),
             Cell::Text(account.holder_name),
