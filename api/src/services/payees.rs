@@ -156,12 +156,19 @@ pub async fn in_clear(state: &AppState, worker_id: &str) -> AppResult<PayeeInCle
         .one(&state.db)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+    clear_account(state, &row)
+}
+
+/// The account of a worker row already read, in clear; 409
+/// `PAYEE_ACCOUNT_MISSING` when there is none (never given, or removed
+/// with the account).
+pub fn clear_account(state: &AppState, row: &worker::Model) -> AppResult<PayeeInClear> {
     let missing = || AppError::new(ErrorCode::PayeeAccountMissing);
-    let account = stored(&row).ok_or_else(missing)?;
+    let account = stored(row).ok_or_else(missing)?;
     let cipher = row.payee_account_cipher.as_deref().ok_or_else(missing)?;
     let account_number = state
         .protector
-        .decrypt(Field::WorkerPayeeAccount, worker_id, cipher)
+        .decrypt(Field::WorkerPayeeAccount, &row.id, cipher)
         .map_err(AppError::internal)?;
     Ok(PayeeInClear {
         holder_name: row.real_name.clone().ok_or_else(missing)?,

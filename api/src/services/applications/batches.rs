@@ -49,6 +49,7 @@ pub const FILE_COLUMNS: &[&str] = &[
 pub struct Line {
     pub line_no: i32,
     pub application_id: String,
+    pub worker_id: String,
     pub amount_fen: i64,
     pub account_masked: String,
     pub bank_name: String,
@@ -78,6 +79,7 @@ fn line_of(row: payment_line::Model) -> Line {
     Line {
         line_no: row.line_no,
         application_id: row.application_id,
+        worker_id: row.worker_id,
         amount_fen: row.amount_fen,
         account_masked: row.account_masked,
         bank_name: row.bank_name,
@@ -269,11 +271,24 @@ pub async fn batch_file(
     id: &str,
 ) -> AppResult<(String, ByteStream)> {
     let batch = batch_for(state, finance, id).await?;
-    let mut rows = Vec::new();
-    for line in batch.lines.iter().filter(|line| line.outcome == LineOutcome::Pending) {
-        let worker_id = worker_of(&state.db, &line.application_id).await?;
-        let account = payees::in_clear(state, &worker_id)
-            .await
+    let waiting: Vec<&Line> = batch
+        .lines
+        .iter()
+        .filter(|line| line.outcome == LineOutcome::Pending)
+        .collect();
+    let workers: HashMap<String, worker::Model> = worker::Entity::find()
+        .filter(worker::Column::Id.is_in(waiting.iter().map(|line| line.worker_id.as_str())))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|row| (row.id.clone(), row))
+        .collect();
+    let mut rows = Vec::with_capacity(waiting.len());
+    for line in waiting {
+        let account = workers
+            .get(&line.worker_id)
+            .ok_or_else(|| AppError::new(ErrorCode::PayeeAccountMissing))
+            .and_then(|row| payees::clear_account(state, row))
             .map_err(|err| err.with_details(json!({ "line_no": line.line_no })))?;
         rows.push(vec![
             Cell::Count(i64::from(line.line_no)),
@@ -301,16 +316,6 @@ pub async fn batch_file(
         .map_err(|_| AppError::internal(anyhow::anyhow!("the file writer stopped before it began")))?;
     let file = Format::Csv.render("发放批次", FILE_COLUMNS, receiver);
     Ok((format!("{}.csv", batch.batch_no), file))
-}
-
-async fn worker_of(db: &impl ConnectionTrait, application_id: &str) -> AppResult<String> {
-    application::Entity::find_by_id(application_id)
-        .select_only()
-        .column(application::Column::WorkerId)
-        .into_tuple()
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::new(ErrorCode::NotFound))
 }
 
 /// Records the bank's answer for line `line_no` of batch `id`, once.
