@@ -235,8 +235,12 @@ async fn load(db: &impl ConnectionTrait, id: &str) -> AppResult<Batch> {
         .one(db)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+    with_lines(db, batch).await
+}
+
+async fn with_lines(db: &impl ConnectionTrait, batch: payment_batch::Model) -> AppResult<Batch> {
     let lines = payment_line::Entity::find()
-        .filter(payment_line::Column::BatchId.eq(id))
+        .filter(payment_line::Column::BatchId.eq(&batch.id))
         .order_by_asc(payment_line::Column::LineNo)
         .all(db)
         .await?;
@@ -250,16 +254,36 @@ async fn load(db: &impl ConnectionTrait, id: &str) -> AppResult<Batch> {
     })
 }
 
-/// A batch, for finance whose region covers it; 404 for any other.
-pub async fn batch_for(state: &AppState, finance: &Principal, id: &str) -> AppResult<Batch> {
+/// The batch row, for finance whose region covers it; 404 for any other.
+async fn reachable(state: &AppState, finance: &Principal, id: &str) -> AppResult<payment_batch::Model> {
     access::require_role(finance, Role::Finance)?;
-    let batch = load(&state.db, id).await?;
+    let batch = payment_batch::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
     let region = RegionCode::parse(&batch.region_code)
         .map_err(|_| AppError::internal(anyhow::anyhow!("a batch's region is a code")))?;
     if !access::covers(&state.regions, finance, region) {
         return Err(AppError::new(ErrorCode::NotFound));
     }
     Ok(batch)
+}
+
+/// A batch with its lines, for finance whose region covers it.
+pub async fn batch_for(state: &AppState, finance: &Principal, id: &str) -> AppResult<Batch> {
+    let batch = reachable(state, finance, id).await?;
+    with_lines(&state.db, batch).await
+}
+
+/// One line of a batch.
+async fn line_in(db: &impl ConnectionTrait, batch_id: &str, line_no: i32) -> AppResult<Line> {
+    payment_line::Entity::find()
+        .filter(payment_line::Column::BatchId.eq(batch_id))
+        .filter(payment_line::Column::LineNo.eq(line_no))
+        .one(db)
+        .await?
+        .map(line_of)
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound))
 }
 
 /// The batch's lines still waiting for the bank, with each account in
@@ -327,12 +351,8 @@ pub async fn record_answer(
     line_no: i32,
     answer: BankAnswer,
 ) -> AppResult<Line> {
-    let batch = batch_for(state, finance, id).await?;
-    let line = batch
-        .lines
-        .into_iter()
-        .find(|line| line.line_no == line_no)
-        .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+    reachable(state, finance, id).await?;
+    let line = line_in(&state.db, id, line_no).await?;
     let action = match answer {
         BankAnswer::Paid { .. } => Action::Disburse,
         BankAnswer::Returned { .. } => Action::ReturnPayment,
@@ -363,12 +383,7 @@ pub async fn record_answer(
         },
     )
     .await?;
-    let batch = load(&state.db, id).await?;
-    batch
-        .lines
-        .into_iter()
-        .find(|line| line.line_no == line_no)
-        .ok_or_else(|| AppError::new(ErrorCode::NotFound))
+    line_in(&state.db, id, line_no).await
 }
 
 /// Marks the line answered, unless it already was.
