@@ -257,3 +257,43 @@ async fn purge_forgets_idempotency_keys_older_than_thirty_days_only() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_refused_or_cancelled_transfer_gives_up_its_personal_data_like_a_completed_one() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("000000").await;
+    let writer = crate::transfers::agency(&app, &admin.access_token, &["si_transfer:read", "si_transfer:write"]).await;
+    let db = app.db().await;
+    let mut ended = Vec::new();
+    for (n, outcome) in [(1, "refused"), (2, "cancelled")] {
+        let worker = guangxi_worker(&app, outcome, &crate::transfers::id_number(n)).await;
+        let request = json!({"insurance_type": "medical", "from_region_code": "450102", "to_region_code": "320115"});
+        let opened = app
+            .client
+            .post(app.url("/api/v1/si-transfers"))
+            .bearer_auth(&worker.access_token)
+            .header("Idempotency-Key", outcome)
+            .json(&request)
+            .send()
+            .await
+            .unwrap();
+        let opened: Value = opened.json().await.unwrap();
+        let transfer_no = opened["transfer_no"].as_str().unwrap();
+        let body = json!({"status": outcome, "occurred_at": "2026-11-02T09:00:00+08:00", "note": "本人撤回"});
+        let path = format!("/api/v1/integrations/si-transfers/{transfer_no}/steps/application_accepted");
+        assert_eq!(app.put_json(&path, &body, &writer).await.status(), StatusCode::OK);
+        let id = opened["id"].as_str().unwrap().to_owned();
+        backdate(&db, "si_transfer", &id, 4 * 365).await;
+        ended.push(id);
+    }
+    let summary = purge(&app, "--apply");
+    assert_eq!(summary["si_transfers"], 2, "{summary}");
+    let anonymised = text(
+        &db,
+        "SELECT id FROM si_transfer WHERE anonymised_at IS NOT NULL ORDER BY id",
+    )
+    .await;
+    ended.sort();
+    assert_eq!(anonymised, ended.into_iter().map(Some).collect::<Vec<_>>());
+    app.stop().await;
+}

@@ -73,7 +73,7 @@ fn closed_reports() -> sea_orm::Select<wage_report::Entity> {
 
 fn closed_transfers() -> sea_orm::Select<si_transfer::Entity> {
     si_transfer::Entity::find()
-        .filter(si_transfer::Column::Status.eq(TransferStatus::Completed.as_str()))
+        .filter(si_transfer::Column::Status.ne(TransferStatus::InProgress.as_str()))
         .filter(si_transfer::Column::AnonymisedAt.is_null())
 }
 
