@@ -191,8 +191,16 @@ pub fn require_transfer_follower(staff: &Principal) -> AppResult<()> {
     require_any_role(staff, &[Role::Admin, Role::Reviewer, Role::Inspector])
 }
 
-/// An integrator reaches the cases with either end in its region: it opens,
-/// reads, moves and hears of those only.
+/// The staff who record a step's outcome for an office without its own
+/// system: the administrators of the office's region (see the caller's
+/// `require_region` on the step's office).
+pub fn require_transfer_clerk(staff: &Principal) -> AppResult<()> {
+    require_role(staff, Role::Admin)
+}
+
+/// An integrator or a staff member reaches the cases with either end in
+/// their region: an integrator opens, reads, moves and hears of those only,
+/// staff follow those only.
 pub fn client_reaches(regions: &RegionDirectory, client: &Principal, from: RegionCode, to: RegionCode) -> bool {
     covers(regions, client, from) || covers(regions, client, to)
 }

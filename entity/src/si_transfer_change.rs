@@ -8,10 +8,14 @@ pub struct Model {
     pub seq: i64,
     pub transfer_id: String,
     pub transfer_no: String,
-    /// created | step
+    /// created | step | refused | materials_needed | materials_answered | cancelled
     pub kind: String,
     pub step: Option<String>,
     pub at: DateTimeUtc,
+    /// worker | staff | agency; none on entries older than the column.
+    pub actor_type: Option<String>,
+    /// Why: a refusal's or cancellation's reason, the materials asked for, the answer.
+    pub note: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

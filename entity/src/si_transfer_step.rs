@@ -11,11 +11,15 @@ pub struct Model {
     pub step: String,
     /// Which office acts: from | to
     pub office: String,
-    /// pending | done
+    /// pending | done | materials_needed | refused | cancelled
     pub status: String,
     pub due_on: Option<Date>,
     pub occurred_at: Option<DateTimeUtc>,
+    /// The office's note; for an outcome other than done, its reason or the materials needed.
     pub note: Option<String>,
+    /// The person's answer to a request for materials.
+    pub answer: Option<String>,
+    pub answered_at: Option<DateTimeUtc>,
     pub recorded_by: Option<String>,
     pub updated_at: DateTimeUtc,
 }

@@ -2,6 +2,8 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod columns;
+
 mod m20261122_000001_create_region;
 mod m20261122_000002_seed_regions;
 mod m20261122_000003_create_identity;
@@ -29,6 +31,7 @@ mod m20261130_000026_coherent_programs;
 mod m20261130_000027_seed_holidays;
 mod m20261130_000032_payee_accounts;
 mod m20261130_000033_payment_batches;
+mod m20261130_000038_transfer_outcomes;
 mod seeds;
 
 pub struct Migrator;
@@ -64,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000027_seed_holidays::Migration),
             Box::new(m20261130_000032_payee_accounts::Migration),
             Box::new(m20261130_000033_payment_batches::Migration),
+            Box::new(m20261130_000038_transfer_outcomes::Migration),
         ]
     }
 }

@@ -4,6 +4,8 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::columns::{add_columns, drop_columns};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -23,33 +25,6 @@ enum Application {
     Table,
     PayeeAccountMasked,
     PayeeBankName,
-}
-
-/// One nullable column at a time: SQLite adds no more in one statement.
-async fn add_columns(
-    manager: &SchemaManager<'_>,
-    table: impl IntoIden + Copy,
-    columns: Vec<ColumnDef>,
-) -> Result<(), DbErr> {
-    for mut column in columns {
-        manager
-            .alter_table(Table::alter().table(table).add_column(column.null()).to_owned())
-            .await?;
-    }
-    Ok(())
-}
-
-async fn drop_columns(
-    manager: &SchemaManager<'_>,
-    table: impl IntoIden + Copy,
-    columns: Vec<DynIden>,
-) -> Result<(), DbErr> {
-    for column in columns {
-        manager
-            .alter_table(Table::alter().table(table).drop_column(column).to_owned())
-            .await?;
-    }
-    Ok(())
 }
 
 #[async_trait::async_trait]

@@ -177,6 +177,13 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 13])] = &[
     ("agencyTransferFeed", "GET /api/v1/integrations/si-transfers", "", INTEGRATORS),
     ("agencyRecordStep", "PUT /api/v1/integrations/si-transfers/{TRANSFER_NO}/steps/application_accepted", r#"{"status": "done", "occurred_at": "2026-11-20T09:00:00+08:00"}"#, WRITE_SCOPE_IN_REGION),
     ("agencyGetTransfer", "GET /api/v1/integrations/si-transfers/{TRANSFER_NO}", "", INTEGRATORS_IN_REGION),
+    // No materials were asked for: worker A gets 409, worker B does not find the case.
+    ("answerTransferMaterials", "POST /api/v1/si-transfers/{TRANSFER}/steps/application_accepted/answer", r#"{"answer": "已交到窗口"}"#, WORKER_A_ONLY),
+    // Staff following transfers whose region reaches either end (450102 or 320115).
+    ("getTransferForStaff", "GET /api/v1/staff/si-transfers/{TRANSFER}", "", [U, U, U, Y, H, Y, H, Y, F, F, U, U, U]),
+    // Administrators of the step's office (320115 accepts): the city
+    // administrator of 450100 reaches the case but not that office.
+    ("staffRecordTransferStep", "PUT /api/v1/staff/si-transfers/{TRANSFER}/steps/application_accepted", r#"{"status": "done", "occurred_at": "2026-11-20T09:00:00+08:00"}"#, [U, U, U, F, F, Y, H, F, F, F, U, U, U]),
     // A client receives only the events its scopes and region cover, so any
     // client may register an endpoint and read its own delivery log.
     ("setWebhook", "PUT /api/v1/integrations/webhook", r#"{"url": "https://example.com/hook"}"#, INTEGRATORS),

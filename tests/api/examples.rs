@@ -79,7 +79,9 @@ const EXAMPLES: &[(&str, &str, Caller)] = &[
     ("claimTransfer", "/api/v1/si-transfers/claim", Worker),
     ("listTransfersForStaff", "/api/v1/staff/si-transfers", Staff),
     ("agencyOpenTransfer", "/api/v1/integrations/si-transfers", Integrator),
+    ("answerTransferMaterials", "/api/v1/si-transfers/{TRANSFER}/steps/application_accepted/answer", Worker),
     ("agencyRecordStep", "/api/v1/integrations/si-transfers/{TRANSFER_NO}/steps/application_accepted", Integrator),
+    ("staffRecordTransferStep", "/api/v1/staff/si-transfers/{TRANSFER}/steps/application_accepted", Staff),
     ("setWebhook", "/api/v1/integrations/webhook", Integrator),
     ("fileWageReport", "/api/v1/wage-reports", Worker),
     ("supplementWageReport", "/api/v1/wage-reports/{ASKED_REPORT}/supplement", Worker),
@@ -288,6 +290,18 @@ async fn setting(app: &TestApp) -> Setting {
     assert_eq!(answer.status(), StatusCode::OK, "{}", answer.text().await.unwrap());
     values.insert("ASKED_REPORT".into(), id_of(&asked));
 
+    // The agency asked worker A for materials on the step the example
+    // answers, on 19 November.
+    let asked_for =
+        r#"{"status": "materials_needed", "occurred_at": "2026-11-19T09:00:00+08:00", "note": "参保缴费凭证"}"#;
+    let path = format!(
+        "/api/v1/integrations/si-transfers/{}/steps/application_accepted",
+        values["TRANSFER_NO"]
+    );
+    let integrator = matrix.tokens[10].clone().unwrap();
+    let asked = send(app, Some(&integrator), Method::PUT, &path, asked_for).await;
+    assert_eq!(asked.status(), StatusCode::OK, "{}", asked.text().await.unwrap());
+
     // The step example happened on 20 November: the case it is reported on
     // was opened before.
     let db = app.db().await;
@@ -306,7 +320,7 @@ async fn setting(app: &TestApp) -> Setting {
             ("worker", worker),
             ("newcomer", newcomer.access_token),
             ("staff", staff),
-            ("integrator", matrix.tokens[10].clone().unwrap()),
+            ("integrator", integrator),
         ]),
         values,
     }

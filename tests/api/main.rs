@@ -32,6 +32,7 @@ mod staff;
 mod statistics;
 mod subsidies;
 mod tokens;
+mod transfer_steps;
 mod transfers;
 mod wage_reports;
 mod webhooks;

@@ -26,7 +26,7 @@ const TEMPLATES: &str = r#"{
 }"#;
 
 /// Polls the worker's inbox until `found` holds, for at most ten seconds.
-async fn inbox_until(app: &TestApp, token: &str, found: impl Fn(&Value) -> bool) -> Value {
+pub async fn inbox_until(app: &TestApp, token: &str, found: impl Fn(&Value) -> bool) -> Value {
     for _ in 0..100 {
         let inbox = app.get_json_with("/api/v1/me/notifications", token).await;
         if found(&inbox) {

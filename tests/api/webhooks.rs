@@ -369,7 +369,14 @@ async fn the_delivery_log_gives_outcomes_not_internal_errors() {
     fields.sort_unstable();
     assert_eq!(
         fields,
-        ["attempts", "created_at", "event", "id", "last_outcome"],
+        [
+            "attempts",
+            "created_at",
+            "event",
+            "id",
+            "last_outcome",
+            "next_attempt_at"
+        ],
         "{attempt}"
     );
     app.stop().await;

@@ -1,5 +1,5 @@
 //! How much work is allowed: rate limits, daily allowances, exports, password
-//! hashing, the outbox's pace and the thresholds of wage alerts.
+//! hashing, the outbox's and the webhooks' pace and the thresholds of wage alerts.
 
 use std::time::Duration;
 
@@ -10,6 +10,7 @@ use super::{RateLimits, WageAlertThresholds, parse_or};
 pub(super) struct Limits {
     pub rate_limits: RateLimits,
     pub outbox_interval: Duration,
+    pub webhook_retry_base: Duration,
     pub wage_reports_per_day: u32,
     pub transfers_per_day: u32,
     pub exports_at_once: usize,
@@ -22,6 +23,12 @@ pub(super) fn limits(var: &dyn Fn(&str) -> Option<String>, problems: &mut Vec<St
         &var("SHIMINHUA_OUTBOX_INTERVAL_MS"),
         "1000",
         "SHIMINHUA_OUTBOX_INTERVAL_MS",
+        problems,
+    );
+    let webhook_retry_base_ms: u64 = parse_or(
+        &var("SHIMINHUA_WEBHOOK_RETRY_BASE_MS"),
+        "5000",
+        "SHIMINHUA_WEBHOOK_RETRY_BASE_MS",
         problems,
     );
     let wage_reports_per_day: u32 = parse_or(
@@ -45,6 +52,7 @@ pub(super) fn limits(var: &dyn Fn(&str) -> Option<String>, problems: &mut Vec<St
     Limits {
         rate_limits,
         outbox_interval: Duration::from_millis(outbox_interval_ms.max(50)),
+        webhook_retry_base: Duration::from_millis(webhook_retry_base_ms.clamp(10, 3_600_000)),
         wage_reports_per_day: wage_reports_per_day.max(1),
         transfers_per_day: transfers_per_day.max(1),
         exports_at_once: exports_at_once.max(1),

@@ -109,6 +109,9 @@ pub struct Config {
     pub rate_limits: RateLimits,
     /// How often the outbox is looked at for notifications to deliver.
     pub outbox_interval: Duration,
+    /// A failed webhook delivery is tried again after this, doubled at
+    /// every attempt.
+    pub webhook_retry_base: Duration,
     /// New unpaid-wage reports a worker may file per day.
     pub wage_reports_per_day: u32,
     /// Social-insurance transfers a worker may open per day.
@@ -218,6 +221,7 @@ impl Config {
                 log_format,
                 rate_limits: limits.rate_limits,
                 outbox_interval: limits.outbox_interval,
+                webhook_retry_base: limits.webhook_retry_base,
                 wage_reports_per_day: limits.wage_reports_per_day,
                 transfers_per_day: limits.transfers_per_day,
                 exports_at_once: limits.exports_at_once,

@@ -14,7 +14,7 @@ use super::{
     payments::BankAnswerBody,
     policies::{PolicyUpdate, PolicyWrite, VersionCheck},
     programs::{ProgramUpdate, ProgramWrite},
-    transfers::{StepUpdate, TransferRequest},
+    transfers::{MaterialsAnswer, StepUpdate, TransferRequest},
     wage_reports::{InspectorActionBody, Supplement, WageReportCreate},
 };
 
@@ -243,6 +243,10 @@ crate::body_example!(StepUpdate, {
     "status": "done",
     "occurred_at": "2026-11-20T09:00:00+08:00",
     "note": "已受理，材料齐全。"
+});
+
+crate::body_example!(MaterialsAnswer, {
+    "answer": "已于12月2日将参保缴费凭证原件交到转入地社保大厅3号窗口。"
 });
 
 crate::body_example!(WebhookEndpoint, {

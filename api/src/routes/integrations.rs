@@ -71,6 +71,10 @@ pub struct DeliveryView {
     pub last_status: Option<i32>,
     /// What became of the last attempt; absent before the first.
     pub last_outcome: Option<DeliveryOutcome>,
+    /// When the next attempt is due, after a failed one: the wait doubles
+    /// at every attempt (10 s, 20 s, 40 s … by default); absent once
+    /// delivered, or after the tenth attempt, the last.
+    pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
 impl From<Delivery> for DeliveryView {
@@ -83,6 +87,7 @@ impl From<Delivery> for DeliveryView {
             delivered_at: delivery.delivered_at,
             last_status: delivery.last_status,
             last_outcome: delivery.last_outcome,
+            next_attempt_at: delivery.next_attempt_at,
         }
     }
 }

@@ -62,7 +62,7 @@ pub enum By<'a> {
 }
 
 impl<'a> By<'a> {
-    fn principal(self) -> &'a Principal {
+    pub fn principal(self) -> &'a Principal {
         match self {
             By::Worker(p) | By::Staff(p) | By::Agency(p) => p,
         }
@@ -88,8 +88,10 @@ pub struct Notice {
 /// One change of a case.
 #[derive(Debug, Clone)]
 pub struct Change<'a> {
-    /// The lifecycle's own word for it: `submit`, `accept`, a step's key…
+    /// The lifecycle's own word for it: `submit`, `accept`, `refused`…
     pub action: &'a str,
+    /// The transfer step it concerns, if any.
+    pub step: Option<&'a str>,
     pub from: Option<&'a str>,
     pub to: &'a str,
     pub comment: Option<&'a str>,
@@ -173,17 +175,15 @@ async fn write_history(
             // the transaction commits, so entries become visible in sequence
             // order: a reader never sees 11 before 10.
             let seq = counters::next(transaction, TRANSFER_FEED).await?;
-            let (kind, step) = match change.from {
-                None => ("created", None),
-                Some(_) => ("step", Some(change.action.to_owned())),
-            };
             si_transfer_change::ActiveModel {
                 seq: Set(seq),
                 transfer_id: Set(case.id.to_owned()),
                 transfer_no: Set(case.number.to_owned()),
-                kind: Set(kind.to_owned()),
-                step: Set(step),
+                kind: action,
+                step: Set(change.step.map(str::to_owned)),
                 at: Set(at),
+                actor_type: Set(Some(by.history_name().to_owned())),
+                note: comment,
             }
             .insert(transaction)
             .await?;

@@ -310,12 +310,12 @@ async fn deliver_batch(state: &AppState, http: &reqwest::Client) -> AppResult<us
         let tries = row.attempts + 1;
         let (outcome, status) = attempt(state, http, &row).await;
         let delivered = outcome == DeliveryOutcome::Delivered;
-        let backoff = chrono::Duration::seconds(5 * (1i64 << tries.min(10)));
+        let retry_at = Utc::now() + retry_after(state.config.webhook_retry_base, tries);
         webhook_delivery::Entity::update_many()
             .set(webhook_delivery::ActiveModel {
                 attempts: Set(tries),
                 delivered_at: Set(delivered.then(Utc::now)),
-                next_attempt_at: Set(Utc::now() + backoff),
+                next_attempt_at: Set(retry_at),
                 claimed_until: Set(None),
                 last_status: Set(status.map(i32::from)),
                 last_outcome: Set(Some(outcome.as_str().to_owned())),
@@ -326,6 +326,14 @@ async fn deliver_batch(state: &AppState, http: &reqwest::Client) -> AppResult<us
             .await?;
     }
     Ok(attempts)
+}
+
+/// How long after its `attempts`-th failed attempt a delivery is tried
+/// again: `base` doubled at every attempt (2×, 4×, … 1024× from the tenth,
+/// where it stops: the tenth attempt is the last).
+pub fn retry_after(base: Duration, attempts: i32) -> chrono::Duration {
+    let factor = 1u32 << attempts.clamp(1, 10);
+    chrono::Duration::from_std(base * factor).unwrap_or(chrono::Duration::MAX)
 }
 
 pub fn spawn_deliverer(state: AppState) -> anyhow::Result<tokio::task::JoinHandle<()>> {
@@ -351,6 +359,8 @@ pub struct Delivery {
     pub delivered_at: Option<DateTime<Utc>>,
     pub last_status: Option<i32>,
     pub last_outcome: Option<DeliveryOutcome>,
+    /// When it is tried again; none once delivered or given up.
+    pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
 /// The calling client's deliveries, newest first.
@@ -365,6 +375,7 @@ pub async fn log(state: &AppState, client: &Principal, page: u32, page_size: u32
         .into_iter()
         .map(|row| Delivery {
             last_outcome: row.last_outcome.as_deref().and_then(DeliveryOutcome::parse),
+            next_attempt_at: (row.delivered_at.is_none() && row.attempts < MAX_ATTEMPTS).then_some(row.next_attempt_at),
             id: row.id,
             event: row.event,
             created_at: row.created_at,
@@ -399,5 +410,17 @@ mod tests {
         assert!(one.starts_with("sha256=") && one.len() == 7 + 64);
         assert_ne!(one, signature("whsec_test", 1_700_000_001, "{}"));
         assert_ne!(one, signature("whsec_test", 1_700_000_000, "{ }"));
+    }
+
+    #[test]
+    fn retries_back_off_doubling_and_stop_after_the_tenth_attempt() {
+        let base = Duration::from_secs(5);
+        let waits: Vec<i64> = (1..=MAX_ATTEMPTS).map(|n| retry_after(base, n).num_seconds()).collect();
+        assert_eq!(waits, [10, 20, 40, 80, 160, 320, 640, 1280, 2560, 5120]);
+        assert_eq!(
+            retry_after(base, 11),
+            retry_after(base, 10),
+            "no wait grows past the last"
+        );
     }
 }

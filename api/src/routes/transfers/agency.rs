@@ -17,13 +17,12 @@ use crate::http::params::{PageNumber, PageSize, Paging};
 use crate::{
     auth::schemes::IntegratorAuth,
     context::RequestContext,
-    domain::BoundedText,
     http::{
         json_body::JsonBody,
         problem::{ApiResult, status},
     },
     services::{
-        transfers::{self, AgencyOpening, Opening, StepReport},
+        transfers::{self, AgencyOpening, Opening},
         webhooks,
     },
     state::AppState,
@@ -75,9 +74,18 @@ impl TransferIntegrationApi {
     /// Report a step of a transfer
     ///
     /// Scope `si_transfer:write`; a case with neither end in the client's
-    /// region is 404. Idempotent: the same report again changes
-    /// nothing. A step before its predecessor is 409 `STEP_OUT_OF_ORDER`; a
-    /// step the process does not have, 409 `STEP_NOT_IN_PROCESS`.
+    /// region is 404. The outcome of the step the office acts on now:
+    /// `done`; `materials_needed`, with the materials in `note` (the worker
+    /// is told and answers with `answerTransferMaterials`; the step's clock
+    /// stops, and restarts with its full limit from the answer); `refused`
+    /// or `cancelled`, with the reason in `note`, which end the case.
+    /// Every change raises a webhook (`si_transfer.step`,
+    /// `si_transfer.refused`, …). Idempotent: the same outcome at the same
+    /// `occurred_at` again changes nothing. A step before its predecessor is
+    /// 409 `STEP_OUT_OF_ORDER`; a step the process does not have, 409
+    /// `STEP_NOT_IN_PROCESS`; another report of a done step, 409
+    /// `STEP_ALREADY_DONE`; anything on a case that ended, 409
+    /// `TRANSFER_CLOSED`.
     #[oai(
         path = "/integrations/si-transfers/:transfer_no/steps/:step",
         method = "put",
@@ -95,10 +103,7 @@ impl TransferIntegrationApi {
         Json<TransferView>,
         { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
     > {
-        let report = StepReport {
-            occurred_at: body.0.occurred_at,
-            note: body.0.note.map(BoundedText::into_inner),
-        };
+        let report = body.0.into_report();
         let transfer = transfers::record_step(&state, &context, &auth.0, &transfer_no.0, &step.0, report).await?;
         Ok(Json(transfer_view(transfer)))
     }

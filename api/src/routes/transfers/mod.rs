@@ -22,10 +22,12 @@ use crate::{
 mod agency;
 mod views;
 
-use self::views::{ClaimRequest, TransferCreated, TransferOpened, TransferView, transfer_view};
+use self::views::{
+    ClaimRequest, StaffTransferDetail, TransferCreated, TransferOpened, TransferView, staff_detail, transfer_view,
+};
 pub use self::{
     agency::TransferIntegrationApi,
-    views::{StepUpdate, TransferRequest},
+    views::{MaterialsAnswer, StepUpdate, TransferRequest},
 };
 
 pub struct TransferApi;
@@ -143,14 +145,15 @@ impl TransferApi {
     /// For administrators, reviewers and inspectors (403 `ROLE_REQUIRED`
     /// otherwise). Cases whose old or new place is in the staff member's
     /// region, oldest first, a page at a time; filter by `status`
-    /// (`in_progress`, `completed`), `overdue` and `region_code`.
+    /// (`in_progress`, `completed`, `refused`, `cancelled`), `overdue` and
+    /// `region_code`.
     #[oai(path = "/staff/si-transfers", method = "get", operation_id = "listTransfersForStaff")]
     #[allow(clippy::too_many_arguments)]
     async fn staff_list(
         &self,
         state: Data<&AppState>,
         auth: StaffAuth,
-        /// `in_progress` or `completed`.
+        /// `in_progress`, `completed`, `refused` or `cancelled`.
         status: Query<Option<transfers::status::TransferStatus>>,
         #[oai(default)] overdue: Query<bool>,
         /// Only cases whose old or new place is in this region (inside the staff member's).
@@ -167,5 +170,88 @@ impl TransferApi {
         let (transfers, total) =
             transfers::list_for_staff(&state, &auth.0, filter, paging.page, paging.page_size).await?;
         Ok(Json(Page::of(transfers, total, paging, transfer_view)))
+    }
+
+    /// Answer an office's request for materials
+    ///
+    /// When a step is `materials_needed`, its `note` says what the office
+    /// needs. The worker answers (what they give and how); the step waits
+    /// on the office again, due within its full limit from now, and the
+    /// agencies are told (`si_transfer.materials_answered`). A step that is
+    /// not waiting for materials is 409 `NO_MATERIALS_REQUESTED`; another
+    /// worker's case is 404.
+    #[oai(
+        path = "/si-transfers/:id/steps/:step/answer",
+        method = "post",
+        operation_id = "answerTransferMaterials"
+    )]
+    async fn answer(
+        &self,
+        state: Data<&AppState>,
+        context: Data<&RequestContext>,
+        auth: WorkerAuth,
+        id: Path<RecordId>,
+        #[oai(validator(max_length = 32))] step: Path<String>,
+        body: JsonBody<MaterialsAnswer>,
+    ) -> ApiResult<Json<TransferView>, { status::BODY | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN }>
+    {
+        let answer = body.0.answer;
+        let transfer = transfers::answer_materials(&state, &context, &auth.0, &id.0, &step.0, answer.as_str()).await?;
+        Ok(Json(transfer_view(transfer)))
+    }
+
+    /// Get a transfer of my region
+    ///
+    /// For administrators, reviewers and inspectors (403 `ROLE_REQUIRED`
+    /// otherwise); a case with neither end in the staff member's region is
+    /// 404. The case with its steps, deadlines and history: who acted
+    /// (本人, 工作人员 or 经办机构, never a name), the reasons, the materials
+    /// asked for and the person's answers.
+    #[oai(
+        path = "/staff/si-transfers/:id",
+        method = "get",
+        operation_id = "getTransferForStaff"
+    )]
+    async fn staff_get(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        id: Path<RecordId>,
+    ) -> ApiResult<
+        Json<StaffTransferDetail>,
+        { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN },
+    > {
+        let (transfer, timeline) = transfers::get_for_staff(&state, &auth.0, &id.0).await?;
+        Ok(Json(staff_detail(transfer, timeline)))
+    }
+
+    /// Record a step for an office
+    ///
+    /// For an office whose system does not report to Shiminhua, its staff
+    /// record the step: administrators (403 `ROLE_REQUIRED` otherwise) of
+    /// the region of the office that acts on the step (403
+    /// `OUT_OF_REGION_SCOPE` for the other office's step; 404 for a case
+    /// with neither end in the region). The same outcomes and rules as
+    /// `agencyRecordStep`; the history names 工作人员.
+    #[oai(
+        path = "/staff/si-transfers/:id/steps/:step",
+        method = "put",
+        operation_id = "staffRecordTransferStep"
+    )]
+    async fn staff_record_step(
+        &self,
+        state: Data<&AppState>,
+        context: Data<&RequestContext>,
+        auth: StaffAuth,
+        id: Path<RecordId>,
+        #[oai(validator(max_length = 32))] step: Path<String>,
+        body: JsonBody<StepUpdate>,
+    ) -> ApiResult<
+        Json<TransferView>,
+        { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
+    > {
+        let report = body.0.into_report();
+        let transfer = transfers::record_step_as_staff(&state, &context, &auth.0, &id.0, &step.0, report).await?;
+        Ok(Json(transfer_view(transfer)))
     }
 }

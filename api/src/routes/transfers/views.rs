@@ -1,15 +1,16 @@
 //! What the transfer operations take and answer.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use poem_openapi::{ApiResponse, Enum, Object, payload::Json, types::Example};
+use poem_openapi::{ApiResponse, Object, payload::Json, types::Example};
 use serde::{Deserialize, Serialize};
 
 use crate::{
     domain::{BoundedText, IdNumber, PhoneNumber, RegionCode, TextType},
     http::json_body::present,
     services::transfers::{
-        Transfer,
+        StepReport, TimelineEntry, Transfer,
         process::{InsuranceType, Office},
+        status::StepOutcome,
     },
 };
 
@@ -24,7 +25,8 @@ pub struct StepView {
     /// Which office acts: `from` (old place) or `to` (new place).
     pub office: Office,
     pub office_region_code: RegionCode,
-    /// `pending` or `done`.
+    /// `pending`, `done`, `materials_needed` (the office waits for the
+    /// person; the clock is stopped), `refused` or `cancelled`.
     pub status: String,
     /// The legal limit in working days from the previous step.
     pub limit_days: Option<i32>,
@@ -33,7 +35,12 @@ pub struct StepView {
     /// Past its due day by at least one working day.
     pub overdue: bool,
     pub occurred_at: Option<DateTime<Utc>>,
+    /// The office's note; for `materials_needed`, `refused` and `cancelled`,
+    /// the materials needed or the reason.
     pub note: Option<String>,
+    /// The person's answer to the last request for materials.
+    pub answer: Option<String>,
+    pub answered_at: Option<DateTime<Utc>>,
 }
 
 /// A transfer case with its steps.
@@ -48,7 +55,7 @@ pub struct TransferView {
     pub to_region_code: RegionCode,
     /// `worker` or `agency`: who opened it.
     pub source: String,
-    /// `in_progress` or `completed`.
+    /// `in_progress`, `completed`, `refused` or `cancelled`.
     pub status: String,
     pub overdue: bool,
     /// The office holding the case now.
@@ -77,6 +84,8 @@ pub(super) fn transfer_view(transfer: Transfer) -> TransferView {
                 overdue: s.overdue,
                 occurred_at: s.occurred_at,
                 note: s.note,
+                answer: s.answer,
+                answered_at: s.answered_at,
             })
             .collect(),
         id: transfer.id,
@@ -181,22 +190,29 @@ impl Example for ClaimRequest {
     }
 }
 
-#[derive(Debug, Clone, Copy, Enum, Deserialize)]
-#[oai(rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum StepState {
-    Done,
-}
-
 #[derive(Debug, Object, Deserialize)]
 #[oai(example, skip_serializing_if_is_none)]
 pub struct StepUpdate {
-    /// Only `done`: steps are reported when they happen.
-    pub status: StepState,
+    /// The outcome: `done`, `refused`, `materials_needed` or `cancelled`.
+    /// Reported when it happens.
+    pub status: StepOutcome,
     /// When it happened (RFC 3339); the past is fine, the future is not.
     pub occurred_at: DateTime<Utc>,
+    /// Optional for `done`. Required otherwise: the reason for `refused`
+    /// and `cancelled`, the materials the person must give for
+    /// `materials_needed` (the worker reads it as written).
     #[serde(default, deserialize_with = "present")]
     pub note: Option<BoundedText<1, 500>>,
+}
+
+impl StepUpdate {
+    pub(super) fn into_report(self) -> StepReport {
+        StepReport {
+            outcome: self.status,
+            occurred_at: self.occurred_at,
+            note: self.note.map(BoundedText::into_inner),
+        }
+    }
 }
 
 #[derive(Debug, Object)]
@@ -205,7 +221,8 @@ pub struct ChangeView {
     /// Strictly increasing; numbers of other regions' entries are missing.
     pub seq: i64,
     pub transfer_no: String,
-    /// `created` or `step`.
+    /// `created`, `step` (a step done), `refused`, `materials_needed`,
+    /// `materials_answered` or `cancelled`.
     pub kind: String,
     pub step: Option<String>,
     pub at: DateTime<Utc>,
@@ -216,4 +233,50 @@ pub struct ChangePage {
     pub items: Vec<ChangeView>,
     /// Pass it as `cursor` next time (unchanged when there was nothing new).
     pub next_cursor: i64,
+}
+
+/// The person's answer to a request for materials.
+#[derive(Debug, Object, Deserialize)]
+#[oai(example)]
+pub struct MaterialsAnswer {
+    /// What the person gives and how (e.g. handed in at the window, posted).
+    pub answer: BoundedText<1, 500>,
+}
+
+/// One entry of a transfer's history.
+#[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct TransferEventView {
+    pub at: DateTime<Utc>,
+    /// `created`, `step`, `refused`, `materials_needed`, `materials_answered` or `cancelled`.
+    pub kind: String,
+    pub step: Option<String>,
+    /// 本人, 工作人员 or 经办机构.
+    pub by: String,
+    /// The reason, the materials asked for, or the person's answer.
+    pub note: Option<String>,
+}
+
+/// A transfer as staff read it: the case and its history.
+#[derive(Debug, Object)]
+pub struct StaffTransferDetail {
+    #[oai(flatten)]
+    pub transfer: TransferView,
+    pub timeline: Vec<TransferEventView>,
+}
+
+pub(super) fn staff_detail(transfer: Transfer, timeline: Vec<TimelineEntry>) -> StaffTransferDetail {
+    StaffTransferDetail {
+        transfer: transfer_view(transfer),
+        timeline: timeline
+            .into_iter()
+            .map(|entry| TransferEventView {
+                at: entry.at,
+                kind: entry.kind,
+                step: entry.step,
+                by: entry.by.to_owned(),
+                note: entry.note,
+            })
+            .collect(),
+    }
 }

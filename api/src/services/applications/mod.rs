@@ -127,6 +127,7 @@ async fn take(
     versioned::update::<application::Entity>(transaction, &case.id, case.version, changes).await?;
     let change = Change {
         action: step.action.as_str(),
+        step: None,
         from: Some(case.status.as_str()),
         to: to.as_str(),
         comment: step.comment,
@@ -242,6 +243,7 @@ async fn insert_draft(
     };
     let change = Change {
         action: "create",
+        step: None,
         from: None,
         to: ApplicationStatus::Draft.as_str(),
         comment: None,
@@ -333,6 +335,7 @@ pub async fn edit(
         .await?;
         let change = Change {
             action: "edit",
+            step: None,
             from: Some(case.status.as_str()),
             to: case.status.as_str(),
             comment: None,

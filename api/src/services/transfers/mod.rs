@@ -16,8 +16,8 @@ mod steps;
 pub use self::{
     notice::events,
     open::{AgencyOpened, AgencyOpening, Created, Opening, open_for_agency, open_for_worker},
-    read::{Change, Step, Transfer},
-    steps::{StepReport, record_step},
+    read::{Change, Step, TimelineEntry, Transfer},
+    steps::{StepReport, answer_materials, record_step, record_step_as_staff},
 };
 use self::{
     read::{Case, StaffQuery},
@@ -32,8 +32,8 @@ use crate::{
     state::AppState,
 };
 
-/// The case if the integrator reaches it; one outside its region is not
-/// found, like one that does not exist.
+/// The case if the integrator (or staff member) reaches it; one outside
+/// its region is not found, like one that does not exist.
 fn reached(state: &AppState, client: &Principal, case: Option<Case>) -> AppResult<Case> {
     case.filter(|case| {
         let transfer = &case.transfer;
@@ -45,6 +45,13 @@ fn reached(state: &AppState, client: &Principal, case: Option<Case>) -> AppResul
         )
     })
     .ok_or_else(|| AppError::new(ErrorCode::NotFound))
+}
+
+/// The case if the staff member follows transfers and reaches it; one
+/// outside their region is not found.
+fn reached_by_staff(state: &AppState, staff: &Principal, case: Option<Case>) -> AppResult<Case> {
+    access::require_transfer_follower(staff)?;
+    reached(state, staff, case)
 }
 
 fn known_region(state: &AppState, field: &str, code: RegionCode) -> AppResult<()> {
@@ -84,6 +91,13 @@ pub async fn get_for_worker(state: &AppState, worker: &Principal, id: &str) -> A
         .await?
         .map(|case| case.transfer)
         .ok_or_else(|| AppError::new(ErrorCode::NotFound))
+}
+
+/// A case of the staff member's region with its history.
+pub async fn get_for_staff(state: &AppState, staff: &Principal, id: &str) -> AppResult<(Transfer, Vec<TimelineEntry>)> {
+    let case = reached_by_staff(state, staff, read::by_id(&state.db, id).await?)?;
+    let timeline = read::timeline(&state.db, id).await?;
+    Ok((case.transfer, timeline))
 }
 
 pub async fn get_for_agency(state: &AppState, client: &Principal, transfer_no: &str) -> AppResult<Transfer> {

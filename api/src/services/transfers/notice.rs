@@ -4,7 +4,10 @@
 
 use chrono::Utc;
 
-use super::{process::StepSpec, status::TransferStatus};
+use super::{
+    process::StepSpec,
+    status::{StepOutcome, TransferStatus},
+};
 use crate::services::{
     case_log::Notice,
     notifications::{CaseNews, Event, Message},
@@ -13,10 +16,13 @@ use crate::services::{
 const CASE_KIND: &str = "社保转移接续";
 const OPENED: &str = "si_transfer.open";
 const STEP_DONE: &str = "si_transfer.step";
+const REFUSED: &str = "si_transfer.refused";
+const MATERIALS_NEEDED: &str = "si_transfer.materials_needed";
+const CANCELLED: &str = "si_transfer.cancelled";
 
 /// The events a transfer raises, for checking the configured templates.
 pub fn events() -> Vec<Event> {
-    [OPENED, STEP_DONE]
+    [OPENED, STEP_DONE, REFUSED, MATERIALS_NEEDED, CANCELLED]
         .into_iter()
         .map(|name| Event {
             name: name.to_owned(),
@@ -25,18 +31,11 @@ pub fn events() -> Vec<Event> {
         .collect()
 }
 
-fn status_label(status: TransferStatus) -> &'static str {
-    match status {
-        TransferStatus::InProgress => "办理中",
-        TransferStatus::Completed => "已办结",
-    }
-}
-
-fn news(transfer_no: &str, status: TransferStatus, next_step: String) -> CaseNews {
+fn news(transfer_no: &str, status: &str, next_step: String) -> CaseNews {
     CaseNews {
         case_kind: CASE_KIND.to_owned(),
         case_no: transfer_no.to_owned(),
-        status: status_label(status).to_owned(),
+        status: status.to_owned(),
         next_step,
         amount_fen: None,
         changed_at: Utc::now(),
@@ -49,7 +48,11 @@ fn link(id: &str) -> String {
 
 /// The worker opened the case: the first step waits on the receiving office.
 pub fn opened(id: &str, transfer_no: &str, first: &StepSpec) -> Notice {
-    let news = news(transfer_no, TransferStatus::InProgress, format!("等待{}", first.label));
+    let news = news(
+        transfer_no,
+        TransferStatus::InProgress.label(),
+        format!("等待{}", first.label),
+    );
     Notice {
         topic: OPENED.to_owned(),
         message: Message::about(news, link(id)),
@@ -64,8 +67,23 @@ pub fn step_done(id: &str, transfer_no: &str, to: TransferStatus, next: Option<&
     );
     Notice {
         topic: STEP_DONE.to_owned(),
-        message: Message::about(news(transfer_no, to, next_step), link(id)),
+        message: Message::about(news(transfer_no, to.label(), next_step), link(id)),
     }
+}
+
+/// An office refused, asked for materials or cancelled: the worker reads
+/// what and why, and, for materials, that they answer in the mini-program.
+pub fn outcome(id: &str, transfer_no: &str, outcome: StepOutcome, note: &str) -> Option<Notice> {
+    let (topic, status, next_step) = match outcome {
+        StepOutcome::Done => return None,
+        StepOutcome::Refused => (REFUSED, TransferStatus::Refused.label(), format!("原因：{note}")),
+        StepOutcome::MaterialsNeeded => (MATERIALS_NEEDED, "待补材料", format!("请补充：{note}")),
+        StepOutcome::Cancelled => (CANCELLED, TransferStatus::Cancelled.label(), format!("原因：{note}")),
+    };
+    Some(Notice {
+        topic: topic.to_owned(),
+        message: Message::about(news(transfer_no, status, next_step), link(id)),
+    })
 }
 
 #[cfg(test)]
@@ -76,7 +94,7 @@ mod tests {
     #[test]
     fn every_status_fits_a_phrase_and_every_step_a_thing() {
         for &status in TransferStatus::ALL {
-            assert!(status_label(status).chars().count() <= 5);
+            assert!(status.label().chars().count() <= 5);
         }
         for &insurance in InsuranceType::ALL {
             for step in current(insurance) {
@@ -104,5 +122,23 @@ mod tests {
             "{}",
             last.message.body
         );
+    }
+
+    #[test]
+    fn an_outcome_tells_the_worker_what_and_why() {
+        let materials = outcome("t1", "ZJ-1", StepOutcome::MaterialsNeeded, "参保缴费凭证原件").unwrap();
+        assert_eq!(materials.topic, MATERIALS_NEEDED);
+        assert!(
+            materials.message.body.contains("待补材料。请补充：参保缴费凭证原件。"),
+            "{}",
+            materials.message.body
+        );
+        let refused = outcome("t1", "ZJ-1", StepOutcome::Refused, "缴费记录不连续").unwrap();
+        assert!(refused.message.body.contains("不予办理。原因：缴费记录不连续。"));
+        assert_eq!(
+            outcome("t1", "ZJ-1", StepOutcome::Cancelled, "本人撤回").unwrap().topic,
+            CANCELLED
+        );
+        assert!(outcome("t1", "ZJ-1", StepOutcome::Done, "").is_none());
     }
 }

@@ -21,6 +21,7 @@ use crate::{
     infra::crypto::{DataProtector, Field, Purpose},
     services::{
         allowances::DailyAllowance,
+        calendar,
         case_log::{self, By, CaseKind, CaseRef, Notice},
         counters, idempotency, webhooks,
     },
@@ -87,7 +88,8 @@ impl NewCase {
 /// An opening as the feed, the worker and the audit log see it.
 fn opened_change(notice: Option<Notice>, audit_details: Value) -> case_log::Change<'static> {
     case_log::Change {
-        action: "open",
+        action: "created",
+        step: None,
         from: None,
         to: TransferStatus::InProgress.as_str(),
         comment: None,
@@ -160,21 +162,27 @@ async fn open_case(
     })
 }
 
-/// The case's steps under the current process, all pending.
+/// The case's steps under the current process, all pending; the first
+/// due within its limit from the request.
 async fn insert_steps(
     transaction: &DatabaseTransaction,
     id: &str,
     insurance: InsuranceType,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    for (position, spec) in process::current(insurance).iter().enumerate() {
+    let process = process::current(insurance);
+    let calendar = calendar::load(transaction).await?;
+    for (position, spec) in process.iter().enumerate() {
+        let due_on = (position == 0)
+            .then(|| status::due_on(process, position, now, &calendar))
+            .flatten();
         si_transfer_step::ActiveModel {
             transfer_id: Set(id.to_owned()),
             position: Set(position as i32),
             step: Set(spec.key.to_owned()),
             office: Set(spec.office.as_str().to_owned()),
             status: Set(StepStatus::Pending.as_str().to_owned()),
-            due_on: Set(None),
+            due_on: Set(due_on),
             occurred_at: Set(None),
             note: Set(None),
             recorded_by: Set(None),

@@ -26,7 +26,8 @@ crate::text_enum! {
 pub struct StepSpec {
     pub key: &'static str,
     pub office: Office,
-    /// Working days from the previous step's completion; none for the first.
+    /// Working days from the previous step's completion (for the first, from
+    /// the request); none for no limit.
     pub limit_days: Option<u32>,
     /// What happens, in plain Chinese.
     pub label: &'static str,
@@ -77,8 +78,24 @@ const MEDICAL: &[StepSpec] = &out_then_in(10, 5);
 /// documents; 15 working days per office are used until a region sets its own.
 const UNEMPLOYMENT: &[StepSpec] = &out_then_in(15, 15);
 
+/// Working days the new place has to accept a request (or say which
+/// materials are missing), as an administrative office must under 行政许可法
+/// 第三十二条 (five days to tell an applicant everything to complete).
+const ACCEPT_WITHIN: u32 = 5;
+
+/// `process` with the acceptance limit on its first step.
+const fn with_acceptance_limit<const N: usize>(process: [StepSpec; N]) -> [StepSpec; N] {
+    let mut steps = process;
+    steps[0].limit_days = Some(ACCEPT_WITHIN);
+    steps
+}
+
+const PENSION_V2: &[StepSpec] = &with_acceptance_limit([PENSION[0], PENSION[1], PENSION[2], PENSION[3]]);
+const MEDICAL_V2: &[StepSpec] = &with_acceptance_limit(out_then_in(10, 5));
+const UNEMPLOYMENT_V2: &[StepSpec] = &with_acceptance_limit(out_then_in(15, 15));
+
 /// The version new cases are opened under.
-pub const CURRENT_VERSION: i32 = 1;
+pub const CURRENT_VERSION: i32 = 2;
 
 /// One version of the law: the steps of each insurance.
 struct Process {
@@ -88,13 +105,22 @@ struct Process {
     unemployment: &'static [StepSpec],
 }
 
-/// Every version a case may have been opened under, oldest first.
-const VERSIONS: &[Process] = &[Process {
-    version: 1,
-    pension: PENSION,
-    medical: MEDICAL,
-    unemployment: UNEMPLOYMENT,
-}];
+/// Every version a case may have been opened under, oldest first. Version
+/// 1 had no limit on acceptance; version 2 adds it.
+const VERSIONS: &[Process] = &[
+    Process {
+        version: 1,
+        pension: PENSION,
+        medical: MEDICAL,
+        unemployment: UNEMPLOYMENT,
+    },
+    Process {
+        version: 2,
+        pension: PENSION_V2,
+        medical: MEDICAL_V2,
+        unemployment: UNEMPLOYMENT_V2,
+    },
+];
 
 /// The steps of `insurance` under process `version`; none for a version
 /// this build does not know.
@@ -125,11 +151,22 @@ mod tests {
         for insurance in InsuranceType::ALL {
             let process = current(*insurance);
             assert_eq!(process[0].key, ACCEPTED);
-            assert_eq!(process[0].limit_days, None);
             assert_eq!(process.last().unwrap().key, "continuation_completed");
-            assert!(process[1..].iter().all(|s| s.limit_days.is_some()));
+            assert!(process.iter().all(|s| s.limit_days.is_some()), "{insurance:?}");
         }
         assert_eq!(steps(InsuranceType::Medical, 1).unwrap()[1].limit_days, Some(10));
+    }
+
+    #[test]
+    fn acceptance_is_due_from_version_two_and_nothing_else_changed() {
+        for insurance in InsuranceType::ALL {
+            let (first, second) = (steps(*insurance, 1).unwrap(), steps(*insurance, 2).unwrap());
+            assert_eq!(first[0].limit_days, None, "{insurance:?}");
+            assert_eq!(second[0].limit_days, Some(ACCEPT_WITHIN), "{insurance:?}");
+            assert_eq!(first.len(), second.len());
+            let unchanged = |spec: &StepSpec| (spec.key, spec.office, spec.limit_days, spec.label);
+            assert!(first[1..].iter().map(unchanged).eq(second[1..].iter().map(unchanged)));
+        }
     }
 
     #[test]

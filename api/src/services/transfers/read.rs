@@ -35,6 +35,9 @@ pub struct Step {
     pub overdue: bool,
     pub occurred_at: Option<DateTime<Utc>>,
     pub note: Option<String>,
+    /// The person's answer to a request for materials.
+    pub answer: Option<String>,
+    pub answered_at: Option<DateTime<Utc>>,
 }
 
 impl Step {
@@ -86,6 +89,43 @@ pub struct Change {
     pub at: DateTime<Utc>,
 }
 
+/// One entry of a case's history, as staff read it.
+#[derive(Debug, Clone)]
+pub struct TimelineEntry {
+    pub at: DateTime<Utc>,
+    /// The feed's kind: `created`, `step`, `refused`, `materials_needed`,
+    /// `materials_answered` or `cancelled`.
+    pub kind: String,
+    pub step: Option<String>,
+    /// 本人, 工作人员 or 经办机构: never a name.
+    pub by: &'static str,
+    /// The reason, the materials asked for, or the person's answer.
+    pub note: Option<String>,
+}
+
+/// The case's history from the feed, oldest first.
+pub(super) async fn timeline(db: &impl ConnectionTrait, id: &str) -> AppResult<Vec<TimelineEntry>> {
+    let entries = si_transfer_change::Entity::find()
+        .filter(si_transfer_change::Column::TransferId.eq(id))
+        .order_by_asc(si_transfer_change::Column::Seq)
+        .all(db)
+        .await?;
+    Ok(entries
+        .into_iter()
+        .map(|entry| TimelineEntry {
+            by: match entry.actor_type.as_deref() {
+                Some("worker") => "本人",
+                Some("staff") => "工作人员",
+                _ => "经办机构",
+            },
+            at: entry.at,
+            kind: entry.kind,
+            step: entry.step,
+            note: entry.note,
+        })
+        .collect())
+}
+
 /// A case with its stored steps (in position order) as the API shows it.
 fn assemble(calendar: &Calendar, row: si_transfer::Model, stored: Vec<si_transfer_step::Model>) -> AppResult<Case> {
     let corrupt = |what: &str| AppError::internal(anyhow::anyhow!("transfer {} has a malformed {what}", row.id));
@@ -95,6 +135,7 @@ fn assemble(calendar: &Calendar, row: si_transfer::Model, stored: Vec<si_transfe
     let to = RegionCode::parse(&row.to_region_code).map_err(|_| corrupt("region"))?;
     let status = TransferStatus::parse(&row.status).ok_or_else(|| corrupt("status"))?;
     let today = china_time::today();
+    let case_open = status.is_open();
     let steps = stored
         .into_iter()
         .map(|s| {
@@ -102,7 +143,9 @@ fn assemble(calendar: &Calendar, row: si_transfer::Model, stored: Vec<si_transfe
             let office = spec.map_or(Office::To, |spec| spec.office);
             let status = StepStatus::parse(&s.status).ok_or_else(|| corrupt("step status"))?;
             Ok(Step {
-                overdue: status == StepStatus::Pending && s.due_on.is_some_and(|due| calendar.is_overdue(due, today)),
+                overdue: case_open
+                    && status == StepStatus::Pending
+                    && s.due_on.is_some_and(|due| calendar.is_overdue(due, today)),
                 label: spec.map_or("", |spec| spec.label),
                 office_region: if office == Office::From { from } else { to },
                 office,
@@ -112,6 +155,8 @@ fn assemble(calendar: &Calendar, row: si_transfer::Model, stored: Vec<si_transfe
                 due_on: s.due_on,
                 occurred_at: s.occurred_at,
                 note: s.note,
+                answer: s.answer,
+                answered_at: s.answered_at,
             })
         })
         .collect::<AppResult<Vec<Step>>>()?;
@@ -119,7 +164,8 @@ fn assemble(calendar: &Calendar, row: si_transfer::Model, stored: Vec<si_transfe
         overdue: steps.iter().any(|s| s.overdue),
         responsible: steps
             .iter()
-            .find(|s| s.status == StepStatus::Pending)
+            .filter(|_| case_open)
+            .find(|s| StepStatus::OPEN.contains(&s.status))
             .map(|s| (s.office, s.office_region)),
         steps,
         insurance_type: insurance,
@@ -277,8 +323,9 @@ pub(super) async fn staff_page(db: &impl ConnectionTrait, filter: StaffQuery) ->
     }
     if filter.overdue_only {
         // A pending step is overdue once its due day lies before the latest
-        // working day (`Calendar::overdue_before`); a completed case has none.
+        // working day (`Calendar::overdue_before`); a case that ended has none.
         let cutoff = calendar.overdue_before(china_time::today());
+        query = query.filter(si_transfer::Column::Status.eq(TransferStatus::InProgress.as_str()));
         query = query.filter(
             si_transfer::Column::Id.in_subquery(
                 Query::select()

@@ -1,6 +1,7 @@
-//! The one rule of a transfer's life: an agency reports that a step of the
-//! legal process happened. Every guard of it is here, over the case's steps
-//! as loaded, without the database.
+//! The rule of a transfer's life: an office (an agency's system, or its
+//! staff) reports the outcome of a step of the legal process, and the person
+//! answers a request for materials. Every guard of it is here, over the
+//! case's steps as loaded, without the database.
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use serde_json::json;
@@ -20,6 +21,28 @@ crate::text_enum! {
         InProgress => "in_progress",
         /// Its last step is done.
         Completed => "completed",
+        /// An office refused a step: the transfer ends there.
+        Refused => "refused",
+        /// An office cancelled the case (the person withdrew, or it was opened in error).
+        Cancelled => "cancelled",
+    }
+}
+
+impl TransferStatus {
+    /// Still being worked: its steps have deadlines and it counts as the
+    /// person's open case on its route.
+    pub fn is_open(self) -> bool {
+        self == TransferStatus::InProgress
+    }
+
+    /// What the worker's phone and the staff read.
+    pub fn label(self) -> &'static str {
+        match self {
+            TransferStatus::InProgress => "办理中",
+            TransferStatus::Completed => "已办结",
+            TransferStatus::Refused => "不予办理",
+            TransferStatus::Cancelled => "已取消",
+        }
     }
 }
 
@@ -28,12 +51,49 @@ crate::text_enum! {
     StepStatus {
         Pending => "pending",
         Done => "done",
+        /// The office waits for materials from the person (clock stopped).
+        MaterialsNeeded => "materials_needed",
+        Refused => "refused",
+        Cancelled => "cancelled",
     }
+}
+
+crate::text_enum! {
+    /// What an office reports of the step it acts on.
+    StepOutcome {
+        /// The step happened.
+        Done => "done",
+        /// The office will not do it, with the reason; the case ends.
+        Refused => "refused",
+        /// The office needs materials from the person, named in the reason;
+        /// the step's clock stops until the person answers.
+        MaterialsNeeded => "materials_needed",
+        /// The case is withdrawn, with the reason; it ends.
+        Cancelled => "cancelled",
+    }
+}
+
+impl StepOutcome {
+    pub fn step_status(self) -> StepStatus {
+        match self {
+            StepOutcome::Done => StepStatus::Done,
+            StepOutcome::Refused => StepStatus::Refused,
+            StepOutcome::MaterialsNeeded => StepStatus::MaterialsNeeded,
+            StepOutcome::Cancelled => StepStatus::Cancelled,
+        }
+    }
+}
+
+impl StepStatus {
+    /// The statuses of a step the office still has to act on.
+    pub const OPEN: &'static [StepStatus] = &[StepStatus::Pending, StepStatus::MaterialsNeeded];
 }
 
 /// Who opens a case for a person and reports its steps: an agency's
 /// system, with the write scope.
 pub const AGENCY: Taker = Taker::Agency(Scope::SiTransferWrite);
+/// Who answers a request for materials: the person whose case it is.
+pub const PERSON: Taker = Taker::Worker;
 
 /// How far ahead of our clock a report may be: agencies' clocks drift.
 const CLOCK_SKEW: TimeDelta = TimeDelta::minutes(5);
@@ -56,6 +116,16 @@ pub struct Progress {
     pub occurred_at: Option<DateTime<Utc>>,
 }
 
+/// An office's report of a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Report<'a> {
+    pub outcome: StepOutcome,
+    pub occurred_at: DateTime<Utc>,
+    /// For `done`, an optional note; otherwise why it was refused or
+    /// cancelled, or which materials are needed.
+    pub note: Option<&'a str>,
+}
+
 /// What a report does to the case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
@@ -64,45 +134,73 @@ pub enum Decision {
     Advance(Advance),
 }
 
-/// A step done now.
+/// A step's outcome recorded now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Advance {
     /// The step's position in the process.
     pub position: usize,
+    pub outcome: StepOutcome,
     pub from: TransferStatus,
-    /// `Completed` when the step is the last one.
+    /// `Completed` when the last step is done, `Refused` or `Cancelled`
+    /// when the case ends, else unchanged.
     pub to: TransferStatus,
 }
 
-/// An agency reports that `step` of a case in `status` happened at
-/// `occurred_at`. The same report twice changes nothing the second time;
-/// a step the process lacks, a different report of a done step, and a step
-/// before (or earlier than) its predecessor are refused.
+/// The position of `step` in the process, or 409 naming the steps it has.
+fn position_of(process: &[StepSpec], step: &str) -> AppResult<usize> {
+    process.iter().position(|s| s.key == step).ok_or_else(|| {
+        AppError::new(ErrorCode::StepNotInProcess).with_details(json!({
+            "step": step,
+            "steps": process.iter().map(|s| s.key).collect::<Vec<_>>(),
+        }))
+    })
+}
+
+/// A refusal, a request for materials and a cancellation say why (in the note).
+fn check_reason(report: &Report) -> AppResult<()> {
+    if report.outcome != StepOutcome::Done && report.note.is_none() {
+        return Err(AppError::invalid_field(
+            "note",
+            Localized::fixed(
+                "不予办理、需要补充材料和取消时，请写明原因或需要的材料。",
+                "reason is required unless the step is done.",
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// An office reports the outcome of `step` of a case in `status`. The same
+/// outcome at the same time again changes nothing. Refused: a step the
+/// process lacks; a step before (or earlier than) its predecessor; another
+/// report of a step done; anything on a case that has ended; an outcome
+/// other than `done` without its note. A step waiting for materials may
+/// be done, refused, cancelled, or asked for other materials.
 pub fn report_step(
     process: &[StepSpec],
     status: TransferStatus,
     steps: &[Progress],
     step: &str,
-    occurred_at: DateTime<Utc>,
+    report: &Report,
 ) -> AppResult<Decision> {
-    let Some(position) = process.iter().position(|s| s.key == step) else {
-        return Err(AppError::new(ErrorCode::StepNotInProcess).with_details(json!({
-            "step": step,
-            "steps": process.iter().map(|s| s.key).collect::<Vec<_>>(),
-        })));
-    };
+    check_reason(report)?;
+    let position = position_of(process, step)?;
     let current = steps
         .get(position)
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("a transfer lacks its step {step}")))?;
+    if current.status == report.outcome.step_status() && current.occurred_at == Some(report.occurred_at) {
+        return Ok(Decision::Unchanged);
+    }
     if current.status == StepStatus::Done {
-        if current.occurred_at == Some(occurred_at) {
-            return Ok(Decision::Unchanged);
-        }
         return Err(AppError::new(ErrorCode::StepAlreadyDone).with_details(json!({ "step": step })));
+    }
+    if !status.is_open() {
+        return Err(AppError::new(ErrorCode::TransferClosed).with_details(json!({ "status": status })));
     }
     if let Some(previous) = position.checked_sub(1) {
         let before = steps[previous];
-        let in_order = before.status == StepStatus::Done && before.occurred_at.is_none_or(|at| at <= occurred_at);
+        let in_order =
+            before.status == StepStatus::Done && before.occurred_at.is_none_or(|at| at <= report.occurred_at);
         if !in_order {
             return Err(AppError::new(ErrorCode::StepOutOfOrder).with_details(json!({
                 "step": step,
@@ -110,25 +208,45 @@ pub fn report_step(
             })));
         }
     }
-    let finishing = position + 1 == process.len();
+    let to = match report.outcome {
+        StepOutcome::Done if position + 1 == process.len() => TransferStatus::Completed,
+        StepOutcome::Done | StepOutcome::MaterialsNeeded => status,
+        StepOutcome::Refused => TransferStatus::Refused,
+        StepOutcome::Cancelled => TransferStatus::Cancelled,
+    };
     Ok(Decision::Advance(Advance {
         position,
+        outcome: report.outcome,
         from: status,
-        to: if finishing { TransferStatus::Completed } else { status },
+        to,
     }))
 }
 
-/// The last day for the step at `position`, its predecessor done at
-/// `previous_done`: the process's limit in working days, China time. None
-/// for a step without a limit.
-pub fn due_on(
+/// The person answers an office's request for materials on `step`: only
+/// while the case is open and the step waits for them (else 409).
+pub fn answer_materials(
     process: &[StepSpec],
-    position: usize,
-    previous_done: DateTime<Utc>,
-    calendar: &Calendar,
-) -> Option<NaiveDate> {
+    status: TransferStatus,
+    steps: &[Progress],
+    step: &str,
+) -> AppResult<usize> {
+    let position = position_of(process, step)?;
+    let waiting = steps
+        .get(position)
+        .is_some_and(|s| s.status == StepStatus::MaterialsNeeded);
+    if !status.is_open() || !waiting {
+        return Err(AppError::new(ErrorCode::NoMaterialsRequested).with_details(json!({ "step": step })));
+    }
+    Ok(position)
+}
+
+/// The last day for the step at `position`, its clock started at
+/// `started` (the request for the first step, the previous step done, or the
+/// person's answer to a request for materials): the process's limit in
+/// working days, China time. None for a step without a limit.
+pub fn due_on(process: &[StepSpec], position: usize, started: DateTime<Utc>, calendar: &Calendar) -> Option<NaiveDate> {
     let days = process.get(position)?.limit_days?;
-    Some(calendar.add_working_days(china_time::date_of(previous_done), days))
+    Some(calendar.add_working_days(china_time::date_of(started), days))
 }
 
 #[cfg(test)]
@@ -140,6 +258,22 @@ mod tests {
 
     fn at(hour: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 30, hour, 0, 0).unwrap()
+    }
+
+    fn done_at(occurred_at: DateTime<Utc>) -> Report<'static> {
+        Report {
+            outcome: StepOutcome::Done,
+            occurred_at,
+            note: None,
+        }
+    }
+
+    fn said(outcome: StepOutcome, occurred_at: DateTime<Utc>) -> Report<'static> {
+        Report {
+            outcome,
+            occurred_at,
+            note: Some("原因"),
+        }
     }
 
     /// A case whose first `done` steps happened, one an hour from 01:00.
@@ -200,7 +334,7 @@ mod tests {
                 let (status, progress) = case(process.len(), done);
                 let got: String = keys
                     .iter()
-                    .map(|key| outcome(report_step(process, status, &progress, key, at(12))))
+                    .map(|key| outcome(report_step(process, status, &progress, key, &done_at(at(12)))))
                     .collect();
                 assert_eq!(&got, expected, "{insurance:?} {status:?} with {done} steps done");
             }
@@ -214,7 +348,7 @@ mod tests {
             for done in 1..=process.len() {
                 let (status, progress) = case(process.len(), done);
                 for (position, step) in process[..done].iter().enumerate() {
-                    let again = report_step(process, status, &progress, step.key, at(position as u32 + 1));
+                    let again = report_step(process, status, &progress, step.key, &done_at(at(position as u32 + 1)));
                     assert_eq!(outcome(again), 'U', "{insurance:?} {}", step.key);
                 }
             }
@@ -225,9 +359,9 @@ mod tests {
     fn a_step_cannot_happen_before_its_predecessor() {
         let process = process::current(InsuranceType::Medical);
         let (status, progress) = case(process.len(), 1);
-        let earlier = report_step(process, status, &progress, process[1].key, at(0));
+        let earlier = report_step(process, status, &progress, process[1].key, &done_at(at(0)));
         assert_eq!(outcome(earlier), 'O');
-        let same_moment = report_step(process, status, &progress, process[1].key, at(1));
+        let same_moment = report_step(process, status, &progress, process[1].key, &done_at(at(1)));
         assert_eq!(outcome(same_moment), 'D');
     }
 
@@ -237,13 +371,111 @@ mod tests {
         let (status, progress) = case(process.len(), process.len() - 1);
         let last = process.last().unwrap().key;
         assert_eq!(
-            report_step(process, status, &progress, last, at(12)).unwrap(),
+            report_step(process, status, &progress, last, &done_at(at(12))).unwrap(),
             Decision::Advance(Advance {
                 position: process.len() - 1,
+                outcome: StepOutcome::Done,
                 from: TransferStatus::InProgress,
                 to: TransferStatus::Completed,
             })
         );
+    }
+
+    #[test]
+    fn an_outcome_other_than_done_needs_its_note() {
+        let process = process::current(InsuranceType::Medical);
+        let (status, progress) = case(process.len(), 0);
+        for outcome in [
+            StepOutcome::Refused,
+            StepOutcome::MaterialsNeeded,
+            StepOutcome::Cancelled,
+        ] {
+            let unsaid = Report {
+                note: None,
+                ..said(outcome, at(2))
+            };
+            let error = report_step(process, status, &progress, process[0].key, &unsaid).unwrap_err();
+            assert_eq!(error.code, ErrorCode::ValidationFailed, "{outcome:?}");
+        }
+    }
+
+    #[test]
+    fn refusal_and_cancellation_end_the_case_and_nothing_follows_but_the_same_report() {
+        let process = process::current(InsuranceType::Medical);
+        let (status, mut progress) = case(process.len(), 1);
+        for (outcome, ended) in [
+            (StepOutcome::Refused, TransferStatus::Refused),
+            (StepOutcome::Cancelled, TransferStatus::Cancelled),
+        ] {
+            let decided = report_step(process, status, &progress, process[1].key, &said(outcome, at(5))).unwrap();
+            assert_eq!(
+                decided,
+                Decision::Advance(Advance {
+                    position: 1,
+                    outcome,
+                    from: TransferStatus::InProgress,
+                    to: ended,
+                })
+            );
+            progress[1] = Progress {
+                status: outcome.step_status(),
+                occurred_at: Some(at(5)),
+            };
+            let again = report_step(process, ended, &progress, process[1].key, &said(outcome, at(5)));
+            assert_eq!(again.unwrap(), Decision::Unchanged);
+            let later = report_step(process, ended, &progress, process[1].key, &done_at(at(6)));
+            assert_eq!(later.unwrap_err().code, ErrorCode::TransferClosed);
+        }
+    }
+
+    #[test]
+    fn a_step_waiting_for_materials_is_answered_then_done() {
+        let process = process::current(InsuranceType::Pension);
+        let (status, mut progress) = case(process.len(), 1);
+        let asked = said(StepOutcome::MaterialsNeeded, at(3));
+        let decided = report_step(process, status, &progress, process[1].key, &asked).unwrap();
+        assert!(matches!(
+            decided,
+            Decision::Advance(Advance {
+                to: TransferStatus::InProgress,
+                ..
+            })
+        ));
+        assert_eq!(
+            answer_materials(process, status, &progress, process[1].key)
+                .unwrap_err()
+                .code,
+            ErrorCode::NoMaterialsRequested,
+            "nothing was asked yet"
+        );
+        progress[1] = Progress {
+            status: StepStatus::MaterialsNeeded,
+            occurred_at: Some(at(3)),
+        };
+        assert_eq!(answer_materials(process, status, &progress, process[1].key).unwrap(), 1);
+        assert_eq!(
+            answer_materials(process, TransferStatus::Cancelled, &progress, process[1].key)
+                .unwrap_err()
+                .code,
+            ErrorCode::NoMaterialsRequested,
+            "an ended case takes no answer"
+        );
+        let received = report_step(process, status, &progress, process[1].key, &done_at(at(4))).unwrap();
+        assert!(matches!(
+            received,
+            Decision::Advance(Advance {
+                outcome: StepOutcome::Done,
+                ..
+            })
+        ));
+        let later_step = report_step(
+            process,
+            status,
+            &progress,
+            process[2].key,
+            &said(StepOutcome::Refused, at(4)),
+        );
+        assert_eq!(later_step.unwrap_err().code, ErrorCode::StepOutOfOrder);
     }
 
     #[test]
@@ -272,8 +504,8 @@ mod tests {
         assert_eq!(due_on(process, 2, accepted, &calendar), Some(day(7)));
         assert_eq!(
             due_on(process, 0, accepted, &calendar),
-            None,
-            "the first step has no limit"
+            Some(day(7)),
+            "acceptance within five working days"
         );
         assert_eq!(due_on(process, 3, accepted, &calendar), None, "past the last step");
     }

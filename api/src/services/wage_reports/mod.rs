@@ -145,6 +145,7 @@ async fn record(
     };
     let change = Change {
         action: step.action.as_str(),
+        step: None,
         from: step.from.map(ReportStatus::as_str),
         to: step.to.as_str(),
         comment: step.comment,
