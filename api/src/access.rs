@@ -205,6 +205,16 @@ pub fn client_reaches(regions: &RegionDirectory, client: &Principal, from: Regio
     covers(regions, client, from) || covers(regions, client, to)
 }
 
+/// Who sees the person of a transfer in clear (name, ID number, phone): a
+/// client with the read scope, bound to a region that reaches the case. A
+/// national client reaches every case but is bound to no office that moves
+/// one, so it reads the case without the person.
+pub fn client_sees_person(regions: &RegionDirectory, client: &Principal, from: RegionCode, to: RegionCode) -> bool {
+    client.has_scope(Scope::SiTransferRead)
+        && client.region.is_some_and(|region| !region.is_national())
+        && client_reaches(regions, client, from, to)
+}
+
 // ---- figures and policies ----------------------------------------------------------
 
 /// Who reads the overview: the staff who run the region or work its cases
@@ -462,6 +472,19 @@ mod tests {
         assert!(client_reaches(&d, &client, code("320115"), code("320000")));
         assert!(client_reaches(&d, &client, code("320000"), code("320115")));
         assert!(!client_reaches(&d, &client, code("320116"), code("320100")));
+    }
+
+    #[test]
+    fn only_a_region_bound_reader_of_the_case_sees_its_person() {
+        let d = jiangsu();
+        let reader = client(&[Scope::SiTransferRead], "320115");
+        assert!(client_sees_person(&d, &reader, code("320000"), code("320115")));
+        assert!(!client_sees_person(&d, &reader, code("320116"), code("320100")));
+        let writer = client(&[Scope::SiTransferWrite], "320115");
+        assert!(!client_sees_person(&d, &writer, code("320000"), code("320115")));
+        let national = client(&[Scope::SiTransferRead], "000000");
+        assert!(client_reaches(&d, &national, code("320000"), code("320115")));
+        assert!(!client_sees_person(&d, &national, code("320000"), code("320115")));
     }
 
     #[test]

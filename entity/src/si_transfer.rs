@@ -1,6 +1,11 @@
 use sea_orm::entity::prelude::*;
 
 /// A social-insurance transfer case (社保关系转移接续).
+///
+/// One case in progress per person (`id_number_hash`), insurance type and
+/// route (the unique index `uq_si_transfer_open_by_person`). The table also
+/// has `duplicate_of`, left unmapped: migration 000036 set it on the cases
+/// already open twice when the rule came, to keep them out of the index.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "si_transfer")]
 pub struct Model {

@@ -321,16 +321,17 @@ pub(crate) async fn fixtures(app: &TestApp) -> Fixtures {
     let with_scopes = integrator(app, &admin.access_token, &both_scopes, Some("450000")).await;
     let read_only = integrator(app, &admin.access_token, &["si_transfer:read"], None).await;
     let other_province = integrator(app, &admin.access_token, &both_scopes, Some("330000")).await;
-    let agency_case: Value = app
-        .post_json(
-            "/api/v1/integrations/si-transfers",
-            &serde_json::json!({"id_number": "450102198801011235", "insurance_type": "medical", "from_region_code": "450102", "to_region_code": "320115"}),
-            Some(&with_scopes),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let agency_case: Value = send(
+        app,
+        &with_scopes,
+        Method::POST,
+        "/api/v1/integrations/si-transfers",
+        r#"{"id_number": "450102198801011235", "insurance_type": "unemployment", "from_region_code": "450102", "to_region_code": "320115"}"#,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     let spare_client: Value = send(
         app,
         &admin.access_token,

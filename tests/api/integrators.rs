@@ -286,6 +286,7 @@ async fn an_integrator_reaches_only_the_cases_of_its_region() {
         .client
         .post(app.url("/api/v1/integrations/si-transfers"))
         .bearer_auth(&zhejiang)
+        .header("Idempotency-Key", "zhejiang")
         .json(&json!({"id_number": "450103199002022342", "insurance_type": "medical", "from_region_code": "450103", "to_region_code": "320115"}))
         .send()
         .await

@@ -6,6 +6,7 @@ mod support;
 
 mod accounts;
 mod administration;
+mod agency_transfers;
 mod applications;
 mod authorization;
 mod body_limits;

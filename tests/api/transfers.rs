@@ -249,13 +249,24 @@ const OWNER_PHONE: &str = "13800000002";
 
 /// An agency opens a medical-insurance case for `id_number`, perhaps with a phone.
 async fn agency_case(app: &TestApp, writer: &str, id_number: &str, phone: Option<&str>) -> Value {
-    let mut body = json!({"id_number": id_number, "insurance_type": "medical", "from_region_code": "450103", "to_region_code": "320115"});
+    agency_case_of(app, writer, "medical", id_number, phone).await
+}
+
+/// An agency opens a case of `insurance` from 450103 to 320115 for `id_number`.
+async fn agency_case_of(app: &TestApp, writer: &str, insurance: &str, id_number: &str, phone: Option<&str>) -> Value {
+    let mut body = json!({"id_number": id_number, "insurance_type": insurance, "from_region_code": "450103", "to_region_code": "320115"});
     if let Some(phone) = phone {
         body["phone"] = json!(phone);
     }
     let opened = app
-        .post_json("/api/v1/integrations/si-transfers", &body, Some(writer))
-        .await;
+        .client
+        .post(app.url("/api/v1/integrations/si-transfers"))
+        .bearer_auth(writer)
+        .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(opened.status(), StatusCode::CREATED);
     opened.json().await.unwrap()
 }
@@ -413,7 +424,7 @@ async fn the_owner_claims_a_case_once_with_the_agencys_code() {
         "ID_NUMBER_LOCKED",
     )
     .await;
-    let next = agency_case(&app, &writer, OWNER_ID, None).await;
+    let next = agency_case_of(&app, &writer, "pension", OWNER_ID, None).await;
     assert!(
         next.get("claim_code").is_none(),
         "a proven number's new cases join at once"
@@ -443,7 +454,7 @@ async fn expired_codes_and_too_many_wrong_ones_are_refused() {
     )
     .await;
 
-    let fresh = agency_case(&app, &writer, OWNER_ID, None).await;
+    let fresh = agency_case_of(&app, &writer, "pension", OWNER_ID, None).await;
     for wrong in ["2345-6789-ABCD", "not a code", "2345-6789-ABCE", "2345-6789-ABCF"] {
         assert_problem(
             claim(&app, &owner, wrong).await,

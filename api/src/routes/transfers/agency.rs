@@ -1,7 +1,7 @@
 use poem::web::Data;
 use poem_openapi::{
     OpenApi,
-    param::{Path, Query},
+    param::{Header, Path, Query},
     payload::Json,
 };
 
@@ -9,11 +9,11 @@ use super::super::{
     ApiTags, Page,
     integrations::{DeliveryView, WebhookEndpoint, WebhookRegistered},
 };
+use super::agency_views::{AgencyTransferDetail, agency_detail, opened_view};
 use super::views::{
-    AgencyTransferOpened, AgencyTransferRequest, AgencyTransferView, ChangePage, ChangeView, StepUpdate, TransferView,
-    transfer_view,
+    AgencyTransferOpened, AgencyTransferRequest, ChangePage, ChangeView, StepUpdate, TransferView, transfer_view,
 };
-use crate::http::params::{PageNumber, PageSize, Paging};
+use crate::http::params::{IdempotencyKey, PageNumber, PageSize, Paging};
 use crate::{
     auth::schemes::IntegratorAuth,
     context::RequestContext,
@@ -21,10 +21,7 @@ use crate::{
         json_body::JsonBody,
         problem::{ApiResult, status},
     },
-    services::{
-        transfers::{self, AgencyOpening, Opening},
-        webhooks,
-    },
+    services::{transfers, webhooks},
     state::AppState,
 };
 
@@ -39,8 +36,21 @@ impl TransferIntegrationApi {
     /// a worker's account at once only when the holder of the ID number has
     /// proven it (an identity check, or an earlier case claimed). Otherwise it
     /// waits, whoever has typed the number, until the person links it: with
-    /// the one-time `claim_code` in the answer (shown once, valid 30 days), or
-    /// with the `phone` given here matching the phone WeChat verified for them.
+    /// the one-time `claim_code` in the answer (valid 30 days, stored only as
+    /// a keyed hash), or with the `phone` given here matching the phone
+    /// WeChat verified for them.
+    ///
+    /// `Idempotency-Key` is required, as for every create: a retry with the
+    /// same key and body answers the same case, as it is now, and opens
+    /// none; the same key with another body is 422
+    /// `IDEMPOTENCY_KEY_REUSED`. The claim code is never stored in clear, so
+    /// a retry while the case still waits for its person carries a fresh
+    /// code that replaces the first one (valid until the same
+    /// `claim_expires_at`): hand the person the code of the last answer.
+    ///
+    /// One case in progress per person, insurance type and route: when the
+    /// person already has one (opened by them or by an agency), 409
+    /// `TRANSFER_ALREADY_OPEN` with its number in `details.transfer_no`.
     #[oai(
         path = "/integrations/si-transfers",
         method = "post",
@@ -51,24 +61,16 @@ impl TransferIntegrationApi {
         state: Data<&AppState>,
         context: Data<&RequestContext>,
         auth: IntegratorAuth,
+        /// 1 to 255 characters, new for every new request (e.g. a UUID).
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<IdempotencyKey>,
         body: JsonBody<AgencyTransferRequest>,
-    ) -> ApiResult<AgencyTransferOpened, { status::BODY | status::FORBIDDEN | status::SIGNED_IN }> {
-        let body = body.0;
-        let agency = AgencyOpening {
-            opening: Opening {
-                insurance_type: body.insurance_type,
-                from: body.from_region_code,
-                to: body.to_region_code,
-            },
-            id_number: body.id_number,
-            phone: body.phone,
-        };
-        let opened = transfers::open_for_agency(&state, &context, &auth.0, agency).await?;
-        Ok(AgencyTransferOpened::Created(Json(AgencyTransferView {
-            transfer: transfer_view(opened.transfer),
-            claim_code: opened.claim_code,
-            claim_expires_at: opened.claim_expires_at,
-        })))
+    ) -> ApiResult<
+        AgencyTransferOpened,
+        { status::BODY | status::FORBIDDEN | status::CONFLICT | status::UNPROCESSABLE | status::SIGNED_IN },
+    > {
+        let opened = transfers::open_for_agency(&state, &context, &auth.0, &idempotency_key.0, body.0.into()).await?;
+        Ok(AgencyTransferOpened::Created(Json(opened_view(opened))))
     }
 
     /// Report a step of a transfer
@@ -108,10 +110,14 @@ impl TransferIntegrationApi {
         Ok(Json(transfer_view(transfer)))
     }
 
-    /// Get a transfer
+    /// Get a transfer, with the person whose insurance it moves
     ///
     /// Scope `si_transfer:read`; a case with neither end in the client's
-    /// region is 404.
+    /// region is 404. For a client bound to a region (not national), the
+    /// answer names the `person` in clear: name, ID number and phone, each
+    /// with how it was verified. Every such read is audited
+    /// (`personal_data.reveal`, naming the client and the case). The feed
+    /// and the webhooks carry no person: read it here.
     #[oai(
         path = "/integrations/si-transfers/:transfer_no",
         method = "get",
@@ -120,21 +126,23 @@ impl TransferIntegrationApi {
     async fn get(
         &self,
         state: Data<&AppState>,
+        context: Data<&RequestContext>,
         auth: IntegratorAuth,
         #[oai(validator(max_length = 32))] transfer_no: Path<String>,
     ) -> ApiResult<
-        Json<TransferView>,
+        Json<AgencyTransferDetail>,
         { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN },
     > {
-        let transfer = transfers::get_for_agency(&state, &auth.0, &transfer_no.0).await?;
-        Ok(Json(transfer_view(transfer)))
+        let read = transfers::get_for_agency(&state, &context, &auth.0, &transfer_no.0).await?;
+        Ok(Json(agency_detail(read)))
     }
 
     /// Set my webhook endpoint
     ///
     /// Events (for now `si_transfer.created` of worker-opened cases with
-    /// either end in the client's region, with scope `si_transfer:read`) are
-    /// POSTed there with `X-Shiminhua-Timestamp`
+    /// either end in the client's region, with scope `si_transfer:read`:
+    /// the case's number, insurance type and regions, never the person,
+    /// whom `agencyGetTransfer` names) are POSTed there with `X-Shiminhua-Timestamp`
     /// and `X-Shiminhua-Signature: sha256=<hex HMAC-SHA256 of "{timestamp}.{body}">`,
     /// retried with backoff until a 2xx. Redirects are not followed. An
     /// endpoint whose host is, or resolves only to, a loopback, private,
@@ -183,7 +191,8 @@ impl TransferIntegrationApi {
     /// of the cases with either end in the client's region, in order, after
     /// `cursor` (0 for the beginning): nothing skipped and no repeats, even
     /// while cases change concurrently. The sequence is shared by all
-    /// regions, so numbers of other regions' entries are missing.
+    /// regions, so numbers of other regions' entries are missing. Entries
+    /// name cases, never their person: read that with `agencyGetTransfer`.
     #[oai(
         path = "/integrations/si-transfers",
         method = "get",

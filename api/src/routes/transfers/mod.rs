@@ -20,6 +20,7 @@ use crate::{
 };
 
 mod agency;
+mod agency_views;
 mod views;
 
 use self::views::{

@@ -255,6 +255,45 @@ pub(super) async fn link_if_proven(
     }
 }
 
+/// A fresh claim code for a case that still waits for its person, in place
+/// of the one before, which stops working: the agency lost the answer that
+/// carried it and opens the case again with the same `Idempotency-Key`. It
+/// works until the first code would have expired. None once the case is
+/// linked or that day has passed. Audited as `si_transfer.claim_code.reissue`.
+pub(super) async fn reissue(
+    state: &AppState,
+    request: &RequestContext,
+    client: &Principal,
+    case: Unclaimed<'_>,
+) -> AppResult<Option<String>> {
+    let code = new_claim_code();
+    let transaction = crate::infra::db::begin_write(&state.db).await?;
+    let replaced = si_transfer::Entity::update_many()
+        .set(si_transfer::ActiveModel {
+            claim_code_hash: Set(claim_code_hash(&state.protector, &code)),
+            ..Default::default()
+        })
+        .filter(si_transfer::Column::Id.eq(case.id))
+        .filter(si_transfer::Column::WorkerId.is_null())
+        .filter(si_transfer::Column::ClaimExpiresAt.gt(Utc::now()))
+        .exec(&transaction)
+        .await?;
+    if replaced.rows_affected == 0 {
+        return Ok(None);
+    }
+    let details = json!({ "transfer_no": case.transfer_no });
+    let reissued = Event::success(
+        client,
+        "si_transfer.claim_code.reissue",
+        ("si_transfer", case.id),
+        case.region,
+        Some(details),
+    );
+    audit::record(&transaction, Some(request), reissued).await?;
+    transaction.commit().await?;
+    Ok(Some(code))
+}
+
 /// The cases as they are after linking.
 async fn views(transaction: &sea_orm::DatabaseTransaction, cases: Vec<si_transfer::Model>) -> AppResult<Vec<Transfer>> {
     let mut transfers = Vec::with_capacity(cases.len());

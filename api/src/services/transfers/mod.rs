@@ -6,6 +6,7 @@
 //! asks the rule (`status`) and records the change (`case_log`).
 
 pub mod claims;
+mod identity;
 mod notice;
 mod open;
 pub mod process;
@@ -14,6 +15,7 @@ pub mod status;
 mod steps;
 
 pub use self::{
+    identity::{AgencyTransfer, Attested, Person, Verification, get_for_agency},
     notice::events,
     open::{AgencyOpened, AgencyOpening, Created, Opening, open_for_agency, open_for_worker},
     read::{Change, Step, TimelineEntry, Transfer},
@@ -98,12 +100,6 @@ pub async fn get_for_staff(state: &AppState, staff: &Principal, id: &str) -> App
     let case = reached_by_staff(state, staff, read::by_id(&state.db, id).await?)?;
     let timeline = read::timeline(&state.db, id).await?;
     Ok((case.transfer, timeline))
-}
-
-pub async fn get_for_agency(state: &AppState, client: &Principal, transfer_no: &str) -> AppResult<Transfer> {
-    access::require_scope(client, Scope::SiTransferRead)?;
-    let case = read::by_number(&state.db, transfer_no).await?;
-    Ok(reached(state, client, case)?.transfer)
 }
 
 fn case_ref(case: &Case) -> CaseRef<'_> {

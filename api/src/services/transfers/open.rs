@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use entity::{si_transfer, si_transfer_step};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseTransaction, SqlErr};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, SqlErr,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -148,7 +150,7 @@ async fn open_case(
     .insert(transaction)
     .await
     .map_err(|err| match err.sql_err() {
-        // A worker's second case in progress of the same insurance and route.
+        // A second case in progress for the same person, insurance and route.
         Some(SqlErr::UniqueConstraintViolation(_)) => AppError::new(ErrorCode::TransferAlreadyOpen),
         _ => err.into(),
     })?;
@@ -244,7 +246,16 @@ pub async fn open_for_worker(
     )
     .await;
     allowance.settle(&opened).await;
-    opened
+    opened.map_err(|error| match error.code {
+        // The case in progress may be one an agency opened for this ID
+        // number that nobody has linked yet: the worker is told how to link
+        // one, and nothing of whose case it is.
+        ErrorCode::TransferAlreadyOpen => error.with_message(Localized::fixed(
+            "这项社保转移已经在办理中。请在“我的社保转移”里查看进度；如果是社保经办机构为您开办的，请用经办机构给您的认领码认领。",
+            "A transfer of this insurance on this route is already in progress; if an agency opened it for you, claim it with their code.",
+        )),
+        _ => error,
+    })
 }
 
 /// The worker's case: opened, announced to the agencies' webhooks, and
@@ -301,22 +312,38 @@ pub struct AgencyOpening {
 }
 
 /// A case an agency opened, with the claim code to hand the person: shown
-/// this once, kept only as a keyed hash. None when the case joined its
-/// worker at once.
+/// in this answer only, kept only as a keyed hash. None when the case joined
+/// its worker at once, or is linked by now.
 pub struct AgencyOpened {
     pub transfer: Transfer,
     pub claim_code: Option<String>,
     pub claim_expires_at: Option<DateTime<Utc>>,
 }
 
-/// An agency opens a case for an ID number. It joins an account at once
-/// only if the holder of that number has proven it; otherwise it waits for
-/// the person to link it with the claim code or the recorded phone
-/// (`claims`), whoever has typed the number.
+/// The stored answer to an agency's opening, which a retry with the same
+/// `Idempotency-Key` replays: the case, and whether a claim code went out
+/// with it. Never the code: a replay hands out a fresh one instead
+/// (`claims::reissue`).
+#[derive(Serialize, Deserialize)]
+struct AgencyReceipt {
+    id: String,
+    claim_code_issued: bool,
+    /// The code, in the first answer only.
+    #[serde(skip)]
+    claim_code: Option<String>,
+}
+
+/// An agency opens a case for an ID number, once per `Idempotency-Key`. It
+/// joins an account at once only if the holder of that number has proven
+/// it; otherwise it waits for the person to link it with the claim code or
+/// the recorded phone (`claims`), whoever has typed the number. A retry
+/// answers the same case as it is now, with a fresh claim code that
+/// replaces the lost one while the case still waits for its person.
 pub async fn open_for_agency(
     state: &AppState,
     request: &RequestContext,
     client: &Principal,
+    idempotency_key: &str,
     agency: AgencyOpening,
 ) -> AppResult<AgencyOpened> {
     access::require_taker(client, status::AGENCY)?;
@@ -328,6 +355,60 @@ pub async fn open_for_agency(
             "to_region_code": opening.to,
         })));
     }
+    let hash = agency_request_hash(&state.protector, &agency);
+    let opened = idempotency::once(&state.db, client, idempotency_key, hash, async |transaction| {
+        open_agency_case(transaction, state, request, client, &agency).await
+    })
+    .await;
+    let receipt = match opened {
+        Err(error) if error.code == ErrorCode::TransferAlreadyOpen => return Err(already_open(state, &agency).await?),
+        opened => opened?,
+    };
+    let case = read::by_id(&state.db, &receipt.id).await?.ok_or_else(vanished)?;
+    let claim_code = match receipt.claim_code {
+        Some(code) => Some(code),
+        None if receipt.claim_code_issued => {
+            let waiting = claims::Unclaimed {
+                id: &case.transfer.id,
+                transfer_no: &case.transfer.transfer_no,
+                region: Some(case.transfer.to_region_code),
+            };
+            claims::reissue(state, request, client, waiting).await?
+        }
+        None => None,
+    };
+    Ok(AgencyOpened {
+        transfer: case.transfer,
+        claim_expires_at: case.claim_expires_at.filter(|_| claim_code.is_some()),
+        claim_code,
+    })
+}
+
+/// What makes two openings "the same" for `Idempotency-Key`. The ID number
+/// and the phone go in as keyed hashes: a plain digest of a body holding an
+/// ID number, kept for a month, would give the number back to anyone who
+/// tried every possible one.
+fn agency_request_hash(protector: &DataProtector, agency: &AgencyOpening) -> String {
+    let opening = &agency.opening;
+    let fingerprint = json!({
+        "id_number": protector.lookup_hash(Purpose::IdNumber, agency.id_number.as_str()),
+        "phone": agency.phone.as_ref().map(|phone| protector.lookup_hash(Purpose::Phone, phone.as_str())),
+        "insurance_type": opening.insurance_type.as_str(),
+        "from_region_code": opening.from,
+        "to_region_code": opening.to,
+    });
+    idempotency::request_hash("agencyOpenTransfer", &fingerprint)
+}
+
+/// The agency's case, opened, recorded, and joined to the holder of the
+/// number if they proved it.
+async fn open_agency_case(
+    transaction: &DatabaseTransaction,
+    state: &AppState,
+    request: &RequestContext,
+    client: &Principal,
+    agency: &AgencyOpening,
+) -> AppResult<AgencyReceipt> {
     let protector = &state.protector;
     let id_hash = protector.lookup_hash(Purpose::IdNumber, agency.id_number.as_str());
     let claim_code = claims::new_claim_code();
@@ -338,11 +419,10 @@ pub async fn open_for_agency(
             claim_code_hash: claims::claim_code_hash(protector, &claim_code),
         },
     };
-    let transaction = crate::infra::db::begin_write(&state.db).await?;
-    let opened = open_case(&transaction, protector, opening, id_hash, opener).await?;
+    let opened = open_case(transaction, protector, &agency.opening, id_hash, opener).await?;
     let details = json!({ "transfer_no": opened.transfer_no, "phone_recorded": agency.phone.is_some() });
     case_log::record(
-        &transaction,
+        transaction,
         request,
         opened.case_ref(),
         By::Agency(client),
@@ -355,12 +435,39 @@ pub async fn open_for_agency(
         transfer_no: &opened.transfer_no,
         region: Some(opened.to),
     };
-    let linked = claims::link_if_proven(&transaction, request, client, unclaimed, holder_hashes).await?;
-    let case = read::by_id(&transaction, &opened.id).await?.ok_or_else(vanished)?;
-    transaction.commit().await?;
-    Ok(AgencyOpened {
-        transfer: case.transfer,
+    let linked = claims::link_if_proven(transaction, request, client, unclaimed, holder_hashes).await?;
+    Ok(AgencyReceipt {
+        claim_code_issued: !linked,
         claim_code: (!linked).then_some(claim_code),
-        claim_expires_at: case.claim_expires_at.filter(|_| !linked),
+        id: opened.id,
+    })
+}
+
+/// 409 `TRANSFER_ALREADY_OPEN` naming the case in progress the agency's
+/// opening ran into. It has the same route, so the agency reaches it.
+async fn already_open(state: &AppState, agency: &AgencyOpening) -> AppResult<AppError> {
+    let opening = &agency.opening;
+    let open = si_transfer::Entity::find()
+        .filter(
+            si_transfer::Column::IdNumberHash.is_in(
+                state
+                    .protector
+                    .lookup_hashes(Purpose::IdNumber, agency.id_number.as_str()),
+            ),
+        )
+        .filter(si_transfer::Column::InsuranceType.eq(opening.insurance_type.as_str()))
+        .filter(si_transfer::Column::FromRegionCode.eq(opening.from.as_str()))
+        .filter(si_transfer::Column::ToRegionCode.eq(opening.to.as_str()))
+        .filter(si_transfer::Column::Status.eq(TransferStatus::InProgress.as_str()))
+        .order_by_asc(si_transfer::Column::CreatedAt)
+        .one(&state.db)
+        .await?;
+    let refused = AppError::new(ErrorCode::TransferAlreadyOpen).with_message(Localized::fixed(
+        "这个人的这项社保转移已经在办理中（案件编号见 details.transfer_no），不能重复开办。",
+        "This person already has a transfer of this insurance on this route in progress (details.transfer_no).",
+    ));
+    Ok(match open {
+        Some(case) => refused.with_details(json!({ "transfer_no": case.transfer_no })),
+        None => refused,
     })
 }
