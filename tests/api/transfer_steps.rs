@@ -313,10 +313,18 @@ async fn staff_read_their_regions_cases_and_record_their_offices_steps() {
     let reviewer = app.staff(&jiangning, "jn.reviewer", &["reviewer"], "320115").await;
     let finance = app.staff(&jiangning, "jn.finance", &["finance"], "320115").await;
 
+    let read = app.get_json_with(&path, &reviewer.access_token).await;
+    let number = id_number(5);
+    let person = &read["person"];
     assert_eq!(
-        app.get_with(&path, &reviewer.access_token).await.status(),
-        StatusCode::OK
+        person["name"],
+        json!({"value": "韦**", "verification": "self_declared"})
     );
+    assert_eq!(
+        person["id_number"],
+        json!({"value": format!("{}**********{}", &number[..4], &number[14..]), "verification": "self_declared"})
+    );
+    assert!(person["phone"].is_null(), "no phone is known: {person}");
     let elsewhere = app.get_with(&path, &zhejiang.access_token).await;
     assert_problem(elsewhere, StatusCode::NOT_FOUND, "NOT_FOUND").await;
     let finance_read = app.get_with(&path, &finance.access_token).await;

@@ -23,15 +23,16 @@ pub enum VerificationView {
     Agency,
 }
 
-/// One value about the person, in clear, with how it was verified.
+/// One value about the person, with how it was verified: in clear for the
+/// agencies (`agencyGetTransfer`), masked for staff (`getTransferForStaff`).
 #[derive(Debug, Object)]
 pub struct AttestedValue {
     pub value: String,
     pub verification: VerificationView,
 }
 
-/// Whose insurance moves, in clear; each field is absent when it is not
-/// known. `name`: as the worker gave it in the profile (`self_declared`).
+/// Whose insurance moves (in clear for the agencies, masked for staff);
+/// each field is absent when it is not known. `name`: as the worker gave it in the profile (`self_declared`).
 /// `id_number`: the worker's, `proven` or `self_declared`; absent on a case
 /// an agency opened that nobody has linked yet (only a keyed hash of it is
 /// kept: the opening agency has it). `phone`: the one WeChat verified for
@@ -67,7 +68,7 @@ fn attested(value: Attested) -> AttestedValue {
     }
 }
 
-fn person_view(person: Person) -> TransferPerson {
+pub(super) fn person_view(person: Person) -> TransferPerson {
     TransferPerson {
         name: person.name.map(attested),
         id_number: person.id_number.map(attested),

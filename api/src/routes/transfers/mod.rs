@@ -21,11 +21,11 @@ use crate::{
 
 mod agency;
 mod agency_views;
+mod staff_views;
 mod views;
 
-use self::views::{
-    ClaimRequest, StaffTransferDetail, TransferCreated, TransferOpened, TransferView, staff_detail, transfer_view,
-};
+use self::staff_views::{StaffTransferDetail, staff_detail};
+use self::views::{ClaimRequest, TransferCreated, TransferOpened, TransferView, transfer_view};
 pub use self::{
     agency::TransferIntegrationApi,
     views::{MaterialsAnswer, StepUpdate, TransferRequest},
@@ -205,7 +205,9 @@ impl TransferApi {
     ///
     /// For administrators, reviewers and inspectors (403 `ROLE_REQUIRED`
     /// otherwise); a case with neither end in the staff member's region is
-    /// 404. The case with its steps, deadlines and history: who acted
+    /// 404. The case with its steps and deadlines, the person (name, ID
+    /// number and phone masked, with how each was verified), and its
+    /// history: who acted
     /// (本人, 工作人员 or 经办机构, never a name), the reasons, the materials
     /// asked for and the person's answers.
     #[oai(
@@ -222,8 +224,8 @@ impl TransferApi {
         Json<StaffTransferDetail>,
         { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN },
     > {
-        let (transfer, timeline) = transfers::get_for_staff(&state, &auth.0, &id.0).await?;
-        Ok(Json(staff_detail(transfer, timeline)))
+        let read = transfers::get_for_staff(&state, &auth.0, &id.0).await?;
+        Ok(Json(staff_detail(read)))
     }
 
     /// Record a step for an office

@@ -8,7 +8,7 @@ use crate::{
     domain::{BoundedText, IdNumber, PhoneNumber, RegionCode, TextType},
     http::json_body::present,
     services::transfers::{
-        StepReport, TimelineEntry, Transfer,
+        StepReport, Transfer,
         process::{InsuranceType, Office},
         status::StepOutcome,
     },
@@ -241,42 +241,4 @@ pub struct ChangePage {
 pub struct MaterialsAnswer {
     /// What the person gives and how (e.g. handed in at the window, posted).
     pub answer: BoundedText<1, 500>,
-}
-
-/// One entry of a transfer's history.
-#[derive(Debug, Object)]
-#[oai(skip_serializing_if_is_none)]
-pub struct TransferEventView {
-    pub at: DateTime<Utc>,
-    /// `created`, `step`, `refused`, `materials_needed`, `materials_answered` or `cancelled`.
-    pub kind: String,
-    pub step: Option<String>,
-    /// 本人, 工作人员 or 经办机构.
-    pub by: String,
-    /// The reason, the materials asked for, or the person's answer.
-    pub note: Option<String>,
-}
-
-/// A transfer as staff read it: the case and its history.
-#[derive(Debug, Object)]
-pub struct StaffTransferDetail {
-    #[oai(flatten)]
-    pub transfer: TransferView,
-    pub timeline: Vec<TransferEventView>,
-}
-
-pub(super) fn staff_detail(transfer: Transfer, timeline: Vec<TimelineEntry>) -> StaffTransferDetail {
-    StaffTransferDetail {
-        transfer: transfer_view(transfer),
-        timeline: timeline
-            .into_iter()
-            .map(|entry| TransferEventView {
-                at: entry.at,
-                kind: entry.kind,
-                step: entry.step,
-                by: entry.by.to_owned(),
-                note: entry.note,
-            })
-            .collect(),
-    }
 }

@@ -11,11 +11,12 @@ use entity::{si_transfer, worker};
 use sea_orm::{ConnectionTrait, EntityTrait};
 use serde_json::json;
 
-use super::{Transfer, reached, read, vanished};
+use super::{TimelineEntry, Transfer, reached, reached_by_staff, read, vanished};
 use crate::{
     access,
     auth::{Principal, Scope},
     context::RequestContext,
+    domain::{IdNumber, PhoneNumber, TextType, masked_name},
     error::AppResult,
     infra::crypto::{DataProtector, Field, Purpose},
     services::audit::{self, Event},
@@ -69,6 +70,51 @@ impl Person {
         .filter_map(|(field, shown)| shown.then_some(field))
         .collect()
     }
+}
+
+impl Person {
+    /// As staff read the person: every value masked (`张*`,
+    /// `4501**********1235`, `138****5678`).
+    fn masked(self) -> Person {
+        let mask = |masking: fn(&str) -> String| {
+            move |attested: Attested| Attested {
+                value: masking(&attested.value),
+                verification: attested.verification,
+            }
+        };
+        Person {
+            name: self.name.map(mask(masked_name)),
+            id_number: self.id_number.map(mask(|number| {
+                IdNumber::parse(number).map_or_else(|_| "*".repeat(number.chars().count()), |n| n.masked())
+            })),
+            phone: self.phone.map(mask(|phone| {
+                PhoneNumber::parse(phone).map_or_else(|_| "*".repeat(phone.chars().count()), |p| p.masked())
+            })),
+        }
+    }
+}
+
+/// A case as staff read it: the person masked, and its history.
+pub struct StaffTransfer {
+    pub transfer: Transfer,
+    pub person: Option<Person>,
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// A case of the staff member's region, with the person masked and its
+/// history; another region's is not found.
+pub async fn get_for_staff(state: &AppState, staff: &Principal, id: &str) -> AppResult<StaffTransfer> {
+    let case = reached_by_staff(state, staff, read::by_id(&state.db, id).await?)?;
+    let person = person_of(&state.db, &state.protector, id)
+        .await?
+        .map(Person::masked)
+        .filter(|person| *person != Person::default());
+    let timeline = read::timeline(&state.db, id).await?;
+    Ok(StaffTransfer {
+        transfer: case.transfer,
+        person,
+        timeline,
+    })
 }
 
 /// A case as an agency reads it: with the person when the client may see them.

@@ -15,7 +15,7 @@ pub mod status;
 mod steps;
 
 pub use self::{
-    identity::{AgencyTransfer, Attested, Person, Verification, get_for_agency},
+    identity::{AgencyTransfer, Attested, Person, StaffTransfer, Verification, get_for_agency, get_for_staff},
     notice::events,
     open::{AgencyOpened, AgencyOpening, Created, Opening, open_for_agency, open_for_worker},
     read::{Change, Step, TimelineEntry, Transfer},
@@ -93,13 +93,6 @@ pub async fn get_for_worker(state: &AppState, worker: &Principal, id: &str) -> A
         .await?
         .map(|case| case.transfer)
         .ok_or_else(|| AppError::new(ErrorCode::NotFound))
-}
-
-/// A case of the staff member's region with its history.
-pub async fn get_for_staff(state: &AppState, staff: &Principal, id: &str) -> AppResult<(Transfer, Vec<TimelineEntry>)> {
-    let case = reached_by_staff(state, staff, read::by_id(&state.db, id).await?)?;
-    let timeline = read::timeline(&state.db, id).await?;
-    Ok((case.transfer, timeline))
 }
 
 fn case_ref(case: &Case) -> CaseRef<'_> {
