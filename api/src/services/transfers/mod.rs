@@ -16,7 +16,7 @@ mod steps;
 pub use self::{
     notice::events,
     open::{AgencyOpened, AgencyOpening, Created, Opening, open_for_agency, open_for_worker},
-    read::{Change, Step, Transfer},
+    read::{Change, Step, Transfer, overdue_cases},
     steps::{StepReport, record_step},
 };
 use self::{

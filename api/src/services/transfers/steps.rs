@@ -109,10 +109,12 @@ async fn advance_case(
     }
     let next = advance.position + 1;
     if next < case.transfer.steps.len() {
-        let calendar = calendar::load(transaction).await?;
+        // Counted in the days of the province whose office acts on the step.
+        let calendars = calendar::load(transaction).await?;
+        let calendar = calendars.of(case.transfer.steps[next].office_region);
         si_transfer_step::Entity::update_many()
             .set(si_transfer_step::ActiveModel {
-                due_on: Set(status::due_on(case.process, next, report.occurred_at, &calendar)),
+                due_on: Set(status::due_on(case.process, next, report.occurred_at, calendar)),
                 updated_at: Set(now),
                 ..Default::default()
             })
