@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::{
     auth::{Audience, Principal, Role, Scope},
     domain::RegionCode,
-    error::{AppError, AppResult, ErrorCode},
+    error::{AppError, AppResult, ErrorCode, Localized},
     regions::RegionDirectory,
 };
 
@@ -116,15 +116,35 @@ pub fn require_admin_of(regions: &RegionDirectory, admin: &Principal, region: Re
     require_region(regions, admin, region)
 }
 
-/// The calendar sets every legal deadline in the country, so only national
-/// administrators change it.
-pub fn require_calendar_keeper(admin: &Principal) -> AppResult<()> {
+/// Who records the days of `calendar` (`000000` for the national schedule,
+/// or a province's code): the national schedule sets legal deadlines across
+/// the country, so only national administrators change it; a province's own
+/// days (Guangxi's 壮族三月三) are recorded by national administrators and by
+/// that province's administrators, whose region is the province itself. A
+/// city's or county's administrator, or another province's, is refused (403,
+/// as every region rule: the calendar is no secret to hide behind a 404).
+pub fn require_calendar_keeper(admin: &Principal, calendar: RegionCode) -> AppResult<()> {
     require_role(admin, Role::Admin)?;
-    if admin.region.is_some_and(|region| region.is_national()) {
-        Ok(())
-    } else {
-        Err(AppError::new(ErrorCode::OutOfRegionScope).with_details(json!({ "region_code": RegionCode::NATIONAL })))
+    let keeps = admin
+        .region
+        .is_some_and(|own| own.is_national() || (own == calendar && own.province() == own));
+    if keeps {
+        return Ok(());
     }
+    let message = if calendar.is_national() {
+        Localized::fixed(
+            "全国的节假日和调休安排只能由全国管理员录入。",
+            "Only national administrators change the national schedule.",
+        )
+    } else {
+        Localized::fixed(
+            "省里的节假日只能由全国管理员或本省的省级管理员录入。",
+            "A province's days are changed by national administrators and that province's administrators only.",
+        )
+    };
+    Err(AppError::new(ErrorCode::OutOfRegionScope)
+        .with_message(message)
+        .with_details(json!({ "region_code": calendar })))
 }
 
 /// The region a new integrator client is registered for: the one asked for,
@@ -380,14 +400,35 @@ mod tests {
     }
 
     #[test]
-    fn only_a_national_administrator_keeps_the_calendar() {
-        assert!(require_calendar_keeper(&staff(&[Role::Admin], Some("000000"))).is_ok());
+    fn the_nation_keeps_every_calendar_and_a_province_its_own() {
+        let national = RegionCode::NATIONAL;
+        let guangxi = code("450000");
+        let nation = staff(&[Role::Admin], Some("000000"));
+        assert!(require_calendar_keeper(&nation, national).is_ok());
+        assert!(require_calendar_keeper(&nation, guangxi).is_ok());
+        let guangxi_admin = staff(&[Role::Admin], Some("450000"));
+        assert!(require_calendar_keeper(&guangxi_admin, guangxi).is_ok());
+        let refused_to = |region: &str, calendar: RegionCode| {
+            refused(require_calendar_keeper(&staff(&[Role::Admin], Some(region)), calendar))
+        };
+        assert_eq!(refused_to("450000", national), ErrorCode::OutOfRegionScope);
+        assert_eq!(refused_to("320000", guangxi), ErrorCode::OutOfRegionScope);
+        assert_eq!(refused_to("450100", guangxi), ErrorCode::OutOfRegionScope);
+        assert_eq!(refused_to("450103", guangxi), ErrorCode::OutOfRegionScope);
         assert_eq!(
-            refused(require_calendar_keeper(&staff(&[Role::Admin], Some("320000")))),
+            refused_to("450103", code("450103")),
+            ErrorCode::OutOfRegionScope,
+            "a county keeps no calendar of its own"
+        );
+        assert_eq!(
+            refused(require_calendar_keeper(&staff(&[Role::Admin], None), guangxi)),
             ErrorCode::OutOfRegionScope
         );
         assert_eq!(
-            refused(require_calendar_keeper(&staff(&[Role::Reviewer], Some("000000")))),
+            refused(require_calendar_keeper(
+                &staff(&[Role::Reviewer], Some("000000")),
+                guangxi
+            )),
             ErrorCode::RoleRequired
         );
     }

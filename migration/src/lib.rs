@@ -31,6 +31,7 @@ mod m20261130_000026_coherent_programs;
 mod m20261130_000027_seed_holidays;
 mod m20261130_000032_payee_accounts;
 mod m20261130_000033_payment_batches;
+mod m20261130_000034_provincial_days;
 mod m20261130_000036_one_open_transfer;
 mod m20261130_000038_transfer_outcomes;
 mod seeds;
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000027_seed_holidays::Migration),
             Box::new(m20261130_000032_payee_accounts::Migration),
             Box::new(m20261130_000033_payment_batches::Migration),
+            Box::new(m20261130_000034_provincial_days::Migration),
             Box::new(m20261130_000036_one_open_transfer::Migration),
             Box::new(m20261130_000038_transfer_outcomes::Migration),
         ]

@@ -349,8 +349,8 @@ async fn county_and_city_administrators_manage_only_their_regions_clients() {
     app.stop().await;
 }
 
-/// The working-day calendar sets every legal deadline in the country: a
-/// county or city administrator reads it but cannot change it.
+/// The national schedule sets every legal deadline in the country: a
+/// county, city or provincial administrator reads it but cannot change it.
 #[tokio::test]
 async fn only_national_administrators_change_the_calendar() {
     let app = TestApp::spawn().await;

@@ -128,9 +128,10 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 13])] = &[
     ("rotateClientSecret", "POST /api/v1/admin/clients/{CLIENT}/rotate", "", ADMINS_OVER_A_HIDDEN),
     ("revokeClient", "DELETE /api/v1/admin/clients/{CLIENT}", "", ADMINS_OVER_A_HIDDEN),
     ("listAuditLogs", "GET /api/v1/admin/audit-logs", "", ADMIN_ONLY),
-    ("listCalendarDays", "GET /api/v1/admin/calendar?year=2027", "", ADMIN_ONLY),
-    ("setCalendarDay", "PUT /api/v1/admin/calendar/2027-01-04", r#"{"kind": "holiday", "name": "测试"}"#, NATIONAL_ADMIN),
-    ("clearCalendarDay", "DELETE /api/v1/admin/calendar/2027-01-04", "", NATIONAL_ADMIN),
+    ("listCalendarDays", "GET /api/v1/admin/calendar?year=2027&region_code=450000&with_national=true", "", ADMIN_ONLY),
+    // Guangxi's own days: neither the county nor the city administrator keeps them.
+    ("setCalendarDay", "PUT /api/v1/admin/calendar/2027-01-04?region_code=450000", r#"{"kind": "holiday", "name": "测试"}"#, NATIONAL_ADMIN),
+    ("clearCalendarDay", "DELETE /api/v1/admin/calendar/2027-01-04?region_code=450000", "", NATIONAL_ADMIN),
     ("integratorWhoami", "GET /api/v1/integrations/whoami", "", INTEGRATORS),
     ("searchPolicies", "GET /api/v1/policies?q=%E5%B0%B1%E4%B8%9A", "", PUBLIC),
     ("getPolicy", "GET /api/v1/policies/{POLICY}", "", PUBLIC),

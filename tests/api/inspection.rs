@@ -28,13 +28,14 @@ fn china_today() -> NaiveDate {
 }
 
 /// The working days the server counts by: weekdays, but for the holidays
-/// and adjusted working days its calendar holds.
+/// and adjusted working days its national calendar holds (no province
+/// records days of its own here).
 struct WorkingDays(HashMap<NaiveDate, String>);
 
 impl WorkingDays {
     async fn of(app: &TestApp) -> Self {
         let db = app.db().await;
-        let sql = "SELECT day, kind FROM calendar_day";
+        let sql = "SELECT day, kind FROM calendar_day WHERE region_code = '000000'";
         let rows = db
             .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
             .await

@@ -19,7 +19,24 @@ impl RegionCode {
     pub fn as_str(&self) -> &str {
         std::str::from_utf8(&self.0).expect("a region code holds ASCII digits only")
     }
+
+    /// The province the region lies in: GB/T 2260 gives it the region's
+    /// first two digits (450103 lies in 450000). National stays national.
+    pub fn province(&self) -> RegionCode {
+        let mut code = self.0;
+        code[PROVINCE_DIGITS..].fill(b'0');
+        RegionCode(code)
+    }
+
+    /// The digits every code of the region's province starts with (`45`
+    /// for 450103), to select a province's rows in SQL.
+    pub fn province_prefix(&self) -> &str {
+        &self.as_str()[..PROVINCE_DIGITS]
+    }
 }
+
+/// How many leading digits of a code name its province.
+const PROVINCE_DIGITS: usize = 2;
 
 impl TextType for RegionCode {
     const SCHEMA_NAME: &'static str = "RegionCode";
@@ -62,6 +79,16 @@ mod tests {
         for bad in ["", "32011", "3201150", "32011a", "３２０１１５", "32011\u{0}", " 32011"] {
             assert_eq!(RegionCode::parse(bad), Err(FieldIssue::RegionCodeFormat), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_region_lies_in_the_province_of_its_first_two_digits() {
+        let province = |text: &str| RegionCode::parse(text).unwrap().province().to_string();
+        assert_eq!(province("450103"), "450000");
+        assert_eq!(province("450100"), "450000");
+        assert_eq!(province("450000"), "450000");
+        assert_eq!(province("000000"), "000000");
+        assert_eq!(RegionCode::parse("450103").unwrap().province_prefix(), "45");
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::{
     },
     services::{
         audit::{self, AuditEntry},
-        calendar::{self, CalendarDay, DayKind},
+        calendar::{self, CalendarDay, DayKind, DayList},
         clients::{self, Client, NewClient},
         staff::{self, NewStaff, StaffChange},
     },
@@ -103,6 +103,8 @@ pub struct CalendarDayWrite {
 #[derive(Debug, Object)]
 pub struct CalendarDayView {
     pub day: chrono::NaiveDate,
+    /// The province whose day it is, or `000000` for the national schedule.
+    pub region_code: RegionCode,
     pub kind: DayKind,
     pub name: String,
 }
@@ -111,10 +113,16 @@ impl From<CalendarDay> for CalendarDayView {
     fn from(day: CalendarDay) -> Self {
         CalendarDayView {
             day: day.day,
+            region_code: day.region,
             kind: day.kind,
             name: day.name,
         }
     }
+}
+
+/// The documented province: Guangxi, whose 壮族三月三 is its own holiday.
+fn example_province() -> Option<RegionCode> {
+    RegionCode::parse("450000").ok()
 }
 
 #[derive(ApiResponse)]
@@ -405,29 +413,50 @@ impl AdminApi {
 
     /// The working-day calendar
     ///
-    /// Holidays and adjusted working weekends, of `year` when given, by day,
-    /// a page at a time; other days follow the weekday rule. The State
-    /// Council's schedules are seeded for the years whose notice is cited
-    /// (see the README).
+    /// Holidays and adjusted working weekends, of `year` when given, by
+    /// day, a page at a time; other days follow the weekday rule. Without
+    /// `region_code` (or with `000000`): the national schedule, whose State
+    /// Council notices are seeded for the years they are cited for (see the
+    /// README). With a province's `region_code` (450000 for Guangxi): that
+    /// province's own days alone, or with `with_national=true` the days as
+    /// they count in the province, its own and the national ones it does not
+    /// override, each with the `region_code` that recorded it. A code that
+    /// is not a province's is 400.
     #[oai(path = "/admin/calendar", method = "get", operation_id = "listCalendarDays")]
+    #[allow(clippy::too_many_arguments)]
     async fn calendar(
         &self,
         state: Data<&AppState>,
         auth: StaffAuth,
         #[oai(validator(minimum(value = "2000"), maximum(value = "2100")))] year: Query<Option<i32>>,
+        /// A province's code; the national schedule when left out.
+        #[oai(example = "example_province")]
+        region_code: Query<Option<RegionCode>>,
+        /// With a province: add the national days it does not override.
+        #[oai(default)]
+        with_national: Query<bool>,
         page: Query<PageNumber>,
         page_size: Query<PageSize>,
     ) -> ApiResult<Json<Page<CalendarDayView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
         let paging = Paging::new(page.0, page_size.0)?;
-        let (days, total) = calendar::list_days(&state.db, &auth.0, year.0, paging.page, paging.page_size).await?;
+        let list = DayList {
+            region: region_code.0,
+            with_national: with_national.0,
+            year: year.0,
+        };
+        let (days, total) = calendar::list_days(&state, &auth.0, list, paging.page, paging.page_size).await?;
         Ok(Json(Page::of(days, total, paging, CalendarDayView::from)))
     }
 
     /// Record a holiday or an adjusted working day
     ///
-    /// Legal deadlines count working days by this calendar, across the
-    /// country: only national administrators change it (403
-    /// `OUT_OF_REGION_SCOPE` for others).
+    /// Legal deadlines count working days by this calendar. Without
+    /// `region_code` the day is the national schedule's, for the whole
+    /// country: national administrators only. With a province's
+    /// `region_code` (450000 for Guangxi's 壮族三月三) it is that province's
+    /// own, over the national schedule for the cases there: national
+    /// administrators and the province's own administrators. Others get 403
+    /// `OUT_OF_REGION_SCOPE`; a code that is not a province's is 400.
     #[oai(path = "/admin/calendar/:day", method = "put", operation_id = "setCalendarDay")]
     async fn set_calendar_day(
         &self,
@@ -435,16 +464,21 @@ impl AdminApi {
         context: Data<&RequestContext>,
         auth: StaffAuth,
         day: Path<chrono::NaiveDate>,
+        /// A province's code; the national schedule when left out.
+        #[oai(example = "example_province")]
+        region_code: Query<Option<RegionCode>>,
         body: JsonBody<CalendarDayWrite>,
     ) -> ApiResult<CalendarChanged, { status::BODY | status::FORBIDDEN | status::SIGNED_IN }> {
-        calendar::set_day(&state.db, &context, &auth.0, day.0, body.0.kind, body.0.name.as_str()).await?;
+        let CalendarDayWrite { kind, name } = body.0;
+        calendar::set_day(&state, &context, &auth.0, region_code.0, day.0, kind, name.as_str()).await?;
         Ok(CalendarChanged::Done)
     }
 
     /// Remove a calendar exception
     ///
-    /// The day follows the weekday rule again. National administrators only
-    /// (403 `OUT_OF_REGION_SCOPE` for others).
+    /// A national day removed follows the weekday rule again; a province's
+    /// removed follows the national schedule again there. Who may, and the
+    /// `region_code`, as for recording one.
     #[oai(path = "/admin/calendar/:day", method = "delete", operation_id = "clearCalendarDay")]
     async fn clear_calendar_day(
         &self,
@@ -452,8 +486,11 @@ impl AdminApi {
         context: Data<&RequestContext>,
         auth: StaffAuth,
         day: Path<chrono::NaiveDate>,
+        /// A province's code; the national schedule when left out.
+        #[oai(example = "example_province")]
+        region_code: Query<Option<RegionCode>>,
     ) -> ApiResult<CalendarChanged, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
-        calendar::clear_day(&state.db, &context, &auth.0, day.0).await?;
+        calendar::clear_day(&state, &context, &auth.0, region_code.0, day.0).await?;
         Ok(CalendarChanged::Done)
     }
 

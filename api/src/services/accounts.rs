@@ -300,8 +300,8 @@ async fn wage_reports_of(
     protector: &DataProtector,
     id: &str,
 ) -> AppResult<Vec<WageReportData>> {
-    let calendar = calendar::load(db).await?;
-    let reports = wage_reports::read::of_worker(db, &calendar, id).await?;
+    let calendars = calendar::load(db).await?;
+    let reports = wage_reports::read::of_worker(db, &calendars, id).await?;
     Ok(reports
         .into_iter()
         .map(|report| WageReportData {

@@ -193,7 +193,7 @@ pub async fn wage_reports(
     let source = WageReportRows {
         state: state.clone(),
         pages,
-        calendar: calendar::load(&state.db).await?,
+        calendars: calendar::load(&state.db).await?,
         reveal: filter.reveal,
     };
     let batches = spawn_batches(move |after| {
@@ -473,7 +473,7 @@ fn reveal_or_mask(state: &AppState, reveal: bool, field: Field, row: &str, ciphe
 struct WageReportRows {
     state: AppState,
     pages: Pages<wage_report::Entity>,
-    calendar: calendar::Calendar,
+    calendars: calendar::Calendars,
     reveal: bool,
 }
 
@@ -493,7 +493,7 @@ impl WageReportRows {
         let cells = rows
             .into_iter()
             .map(|row| {
-                let report = wage_reports::read::decode(&self.calendar, row)?;
+                let report = wage_reports::read::decode(&self.calendars, row)?;
                 let region = self.state.regions.full_name(report.region.as_str());
                 let date = |day: Option<chrono::NaiveDate>| Cell::from(day.map(|d| d.to_string()));
                 Ok(vec![

@@ -3,10 +3,10 @@
 //! rows are never loaded to be counted.
 
 use chrono::{Datelike, NaiveDate};
-use entity::{application, si_transfer, si_transfer_step, worker};
+use entity::{application, si_transfer, worker};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-    sea_query::{Expr, Func, Query},
+    sea_query::{Expr, Func},
 };
 
 use crate::{
@@ -15,7 +15,7 @@ use crate::{
     domain::{RegionCode, china_time::DaySpan},
     error::{AppError, AppResult, ErrorCode},
     infra::db::sum_i64,
-    services::{calendar, programs, wage_reports},
+    services::{calendar, programs, transfers, wage_reports},
     state::AppState,
 };
 
@@ -92,24 +92,14 @@ pub async fn overview(
         .all(db)
         .await?;
     let today = crate::domain::china_time::today();
-    let calendar = calendar::load(db).await?;
-    let cutoff = calendar.overdue_before(today);
-    let mut cases_in_scope = Query::select();
-    cases_in_scope
-        .column(si_transfer::Column::Id)
-        .from(si_transfer::Entity)
-        .cond_where(transfer_scope(in_period));
-    let transfers_overdue = si_transfer_step::Entity::find()
-        .select_only()
-        .column(si_transfer_step::Column::TransferId)
-        .distinct()
-        .filter(si_transfer_step::Column::Status.eq("pending"))
-        .filter(si_transfer_step::Column::DueOn.lt(cutoff))
-        .filter(si_transfer_step::Column::TransferId.in_subquery(cases_in_scope))
+    let cutoffs = calendar::load(db).await?.overdue_cutoffs(today);
+    let transfers_overdue = si_transfer::Entity::find()
+        .filter(transfer_scope(in_period))
+        .filter(transfers::overdue_cases(&cutoffs))
         .count(db)
         .await? as i64;
 
-    let wage_reports = wage_reports::read::figures(db, span, codes.as_deref(), cutoff).await?;
+    let wage_reports = wage_reports::read::figures(db, span, codes.as_deref(), &cutoffs).await?;
 
     let active_workers = active_workers(db, span, codes.as_deref()).await?;
     let calendar_missing_years = calendar::missing_years(db, &years_counted(from, to, today)).await?;

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::{Transfer, claims, known_region, notice, process, read, status, vanished};
 use super::{
-    process::InsuranceType,
+    process::{InsuranceType, Office},
     status::{StepStatus, TransferStatus},
 };
 use crate::{
@@ -154,7 +154,7 @@ async fn open_case(
         Some(SqlErr::UniqueConstraintViolation(_)) => AppError::new(ErrorCode::TransferAlreadyOpen),
         _ => err.into(),
     })?;
-    insert_steps(transaction, &id, opening.insurance_type, now).await?;
+    insert_steps(transaction, &id, opening, now).await?;
     Ok(NewCase {
         id,
         transfer_no,
@@ -165,18 +165,23 @@ async fn open_case(
 }
 
 /// The case's steps under the current process, all pending; the first
-/// due within its limit from the request.
+/// due within its limit from the request, in the working days of the
+/// province whose office accepts it.
 async fn insert_steps(
     transaction: &DatabaseTransaction,
     id: &str,
-    insurance: InsuranceType,
+    opening: &Opening,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let process = process::current(insurance);
-    let calendar = calendar::load(transaction).await?;
+    let process = process::current(opening.insurance_type);
+    let calendars = calendar::load(transaction).await?;
     for (position, spec) in process.iter().enumerate() {
+        let office_region = match spec.office {
+            Office::From => opening.from,
+            Office::To => opening.to,
+        };
         let due_on = (position == 0)
-            .then(|| status::due_on(process, position, now, &calendar))
+            .then(|| status::due_on(process, position, now, calendars.of(office_region)))
             .flatten();
         si_transfer_step::ActiveModel {
             transfer_id: Set(id.to_owned()),

@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{si_transfer, si_transfer_change, si_transfer_step, worker};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
-    sea_query::Query,
+    sea_query::{Expr, ExprTrait, Query},
 };
 use serde_json::json;
 
@@ -19,7 +19,7 @@ use super::{
 use crate::{
     domain::{RegionCode, TextType, china_time},
     error::{AppError, AppResult, ErrorCode},
-    services::calendar::{self, Calendar},
+    services::calendar::{self, Calendars, OverdueCutoffs},
 };
 
 #[derive(Debug, Clone)]
@@ -126,8 +126,9 @@ pub(super) async fn timeline(db: &impl ConnectionTrait, id: &str) -> AppResult<V
         .collect())
 }
 
-/// A case with its stored steps (in position order) as the API shows it.
-fn assemble(calendar: &Calendar, row: si_transfer::Model, stored: Vec<si_transfer_step::Model>) -> AppResult<Case> {
+/// A case with its stored steps (in position order) as the API shows it;
+/// a step's days are those of the province of the office that acts on it.
+fn assemble(calendars: &Calendars, row: si_transfer::Model, stored: Vec<si_transfer_step::Model>) -> AppResult<Case> {
     let corrupt = |what: &str| AppError::internal(anyhow::anyhow!("transfer {} has a malformed {what}", row.id));
     let insurance = InsuranceType::parse(&row.insurance_type).ok_or_else(|| corrupt("insurance type"))?;
     let process = process::steps(insurance, row.process_version).ok_or_else(|| corrupt("process version"))?;
@@ -142,12 +143,14 @@ fn assemble(calendar: &Calendar, row: si_transfer::Model, stored: Vec<si_transfe
             let spec = process.iter().find(|spec| spec.key == s.step);
             let office = spec.map_or(Office::To, |spec| spec.office);
             let status = StepStatus::parse(&s.status).ok_or_else(|| corrupt("step status"))?;
+            let office_region = if office == Office::From { from } else { to };
+            let calendar = calendars.of(office_region);
             Ok(Step {
                 overdue: case_open
                     && status == StepStatus::Pending
                     && s.due_on.is_some_and(|due| calendar.is_overdue(due, today)),
                 label: spec.map_or("", |spec| spec.label),
-                office_region: if office == Office::From { from } else { to },
+                office_region,
                 office,
                 step: s.step,
                 status,
@@ -187,21 +190,21 @@ fn assemble(calendar: &Calendar, row: si_transfer::Model, stored: Vec<si_transfe
     })
 }
 
-async fn hydrate(db: &impl ConnectionTrait, calendar: &Calendar, row: si_transfer::Model) -> AppResult<Case> {
+async fn hydrate(db: &impl ConnectionTrait, calendars: &Calendars, row: si_transfer::Model) -> AppResult<Case> {
     let stored = si_transfer_step::Entity::find()
         .filter(si_transfer_step::Column::TransferId.eq(&row.id))
         .order_by_asc(si_transfer_step::Column::Position)
         .all(db)
         .await?;
-    assemble(calendar, row, stored)
+    assemble(calendars, row, stored)
 }
 
 async fn first(db: &impl ConnectionTrait, condition: Condition) -> AppResult<Option<Case>> {
     let Some(row) = si_transfer::Entity::find().filter(condition).one(db).await? else {
         return Ok(None);
     };
-    let calendar = calendar::load(db).await?;
-    hydrate(db, &calendar, row).await.map(Some)
+    let calendars = calendar::load(db).await?;
+    hydrate(db, &calendars, row).await.map(Some)
 }
 
 pub(super) async fn by_number(db: &impl ConnectionTrait, transfer_no: &str) -> AppResult<Option<Case>> {
@@ -238,8 +241,8 @@ pub(super) async fn worker_page(
         .filter(si_transfer::Column::WorkerId.eq(worker_id))
         .order_by_desc(si_transfer::Column::CreatedAt)
         .order_by_desc(si_transfer::Column::Id);
-    let calendar = calendar::load(db).await?;
-    page_of(db, &calendar, query, page, page_size).await
+    let calendars = calendar::load(db).await?;
+    page_of(db, &calendars, query, page, page_size).await
 }
 
 /// The keyed hash of the ID number in the worker's profile, which the
@@ -298,6 +301,41 @@ pub(super) async fn changes(
         .collect())
 }
 
+/// The cases with an overdue step, as a condition on `si_transfer`: a
+/// pending step whose due day lies before the cutoff of the province of the
+/// office that acts on it (`Calendars::overdue_cutoffs`); a completed case
+/// has none. The query form of a step's `overdue`.
+pub fn overdue_cases(cutoffs: &OverdueCutoffs) -> Condition {
+    let office_in = |office: Office, region: si_transfer::Column, prefix: &str| {
+        Condition::all()
+            .add(si_transfer_step::Column::Office.eq(office.as_str()))
+            .add(region.starts_with(prefix))
+    };
+    let in_province = |prefix: &str| {
+        Condition::any()
+            .add(office_in(Office::From, si_transfer::Column::FromRegionCode, prefix))
+            .add(office_in(Office::To, si_transfer::Column::ToRegionCode, prefix))
+    };
+    let due_before = |cutoff: NaiveDate| Condition::all().add(si_transfer_step::Column::DueOn.lt(cutoff));
+    let overdue_steps = Query::select()
+        .expr(Expr::val(1))
+        .from(si_transfer_step::Entity)
+        .cond_where(
+            Condition::all()
+                .add(
+                    Expr::col((si_transfer_step::Entity, si_transfer_step::Column::TransferId))
+                        .equals((si_transfer::Entity, si_transfer::Column::Id)),
+                )
+                .add(si_transfer_step::Column::Status.eq(StepStatus::Pending.as_str()))
+                .add(cutoffs.condition(in_province, due_before)),
+        )
+        .to_owned();
+    // A case that ended has no overdue step.
+    Condition::all()
+        .add(si_transfer::Column::Status.eq(TransferStatus::InProgress.as_str()))
+        .add(Expr::exists(overdue_steps))
+}
+
 /// Which cases a staff list shows, as the query sees them.
 pub(super) struct StaffQuery {
     /// Cases with an end in these regions; all when none.
@@ -311,7 +349,7 @@ pub(super) struct StaffQuery {
 /// One page of a staff list, oldest first, with how many match. Every
 /// filter is part of the query.
 pub(super) async fn staff_page(db: &impl ConnectionTrait, filter: StaffQuery) -> AppResult<(Vec<Transfer>, u64)> {
-    let calendar = calendar::load(db).await?;
+    let calendars = calendar::load(db).await?;
     let mut query = si_transfer::Entity::find()
         .order_by_asc(si_transfer::Column::CreatedAt)
         .order_by_asc(si_transfer::Column::Id);
@@ -322,29 +360,16 @@ pub(super) async fn staff_page(db: &impl ConnectionTrait, filter: StaffQuery) ->
         query = query.filter(si_transfer::Column::Status.eq(status.as_str()));
     }
     if filter.overdue_only {
-        // A pending step is overdue once its due day lies before the latest
-        // working day (`Calendar::overdue_before`); a case that ended has none.
-        let cutoff = calendar.overdue_before(china_time::today());
-        query = query.filter(si_transfer::Column::Status.eq(TransferStatus::InProgress.as_str()));
-        query = query.filter(
-            si_transfer::Column::Id.in_subquery(
-                Query::select()
-                    .column(si_transfer_step::Column::TransferId)
-                    .from(si_transfer_step::Entity)
-                    .and_where(si_transfer_step::Column::Status.eq(StepStatus::Pending.as_str()))
-                    .and_where(si_transfer_step::Column::DueOn.lt(cutoff))
-                    .to_owned(),
-            ),
-        );
+        query = query.filter(overdue_cases(&calendars.overdue_cutoffs(china_time::today())));
     }
-    page_of(db, &calendar, query, filter.page, filter.page_size).await
+    page_of(db, &calendars, query, filter.page, filter.page_size).await
 }
 
 /// One page of `query` with how many rows it matches in all. The page's
 /// steps come in one more query: three queries whatever the page size.
 async fn page_of(
     db: &impl ConnectionTrait,
-    calendar: &Calendar,
+    calendars: &Calendars,
     query: Select<si_transfer::Entity>,
     page: u32,
     page_size: u32,
@@ -367,7 +392,7 @@ async fn page_of(
     rows.into_iter()
         .map(|row| {
             let stored = steps.remove(&row.id).unwrap_or_default();
-            assemble(calendar, row, stored).map(|case| case.transfer)
+            assemble(calendars, row, stored).map(|case| case.transfer)
         })
         .collect::<AppResult<Vec<_>>>()
         .map(|transfers| (transfers, total))

@@ -248,10 +248,12 @@ async fn start_clock(
     position: usize,
     started: DateTime<Utc>,
 ) -> AppResult<()> {
-    let calendar = calendar::load(transaction).await?;
+    // Counted in the days of the province whose office acts on the step.
+    let calendars = calendar::load(transaction).await?;
+    let calendar = calendars.of(case.transfer.steps[position].office_region);
     si_transfer_step::Entity::update_many()
         .set(si_transfer_step::ActiveModel {
-            due_on: Set(status::due_on(case.process, position, started, &calendar)),
+            due_on: Set(status::due_on(case.process, position, started, calendar)),
             updated_at: Set(Utc::now()),
             ..Default::default()
         })

@@ -82,9 +82,9 @@ pub async fn alerts(
     let since = Utc::now() - chrono::Duration::days(30);
     let (flagged, total) = read::flagged_employers(&state.db, regions, since, thresholds, page, page_size).await?;
     let keys: Vec<String> = flagged.iter().map(|f| f.employer_key.clone()).collect();
-    let calendar = calendar::load(&state.db).await?;
+    let calendars = calendar::load(&state.db).await?;
     let mut reports: HashMap<String, Vec<Report>> = HashMap::new();
-    for report in read::of_employers(&state.db, &calendar, regions, &keys, since).await? {
+    for report in read::of_employers(&state.db, &calendars, regions, &keys, since).await? {
         reports.entry(report.employer_key.clone()).or_default().push(report);
     }
     let alerts = flagged

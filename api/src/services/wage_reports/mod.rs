@@ -38,7 +38,7 @@ use crate::{
     regions::RegionLevel,
     services::{
         allowances::DailyAllowance,
-        calendar::{self, Calendar},
+        calendar::{self, Calendars},
         case_log::{self, By, CaseKind, CaseRef, Change},
         counters, idempotency,
         uploads::{self, Attached, CaseFile},
@@ -160,7 +160,7 @@ async fn record(
 /// was read, and reads it back.
 async fn move_to(
     transaction: &DatabaseTransaction,
-    calendar: &Calendar,
+    calendars: &Calendars,
     report: &Report,
     to: ReportStatus,
     mut changes: wage_report::ActiveModel,
@@ -168,7 +168,7 @@ async fn move_to(
     changes.status = Set(to.as_str().to_owned());
     changes.updated_at = Set(Utc::now());
     versioned::update::<wage_report::Entity>(transaction, &report.id, report.version, changes).await?;
-    read::load(transaction, calendar, &report.id).await
+    read::load(transaction, calendars, &report.id).await
 }
 
 /// The row of a new report, waiting for acceptance by `accept_deadline`;
@@ -225,7 +225,7 @@ async fn file(
     contact: Option<&str>,
     new: &NewReport,
 ) -> AppResult<Created> {
-    let calendar = calendar::load(transaction).await?;
+    let calendars = calendar::load(transaction).await?;
     let id = uuid::Uuid::new_v4().to_string();
     let report_no = counters::readable_number(transaction, NUMBER_PREFIX, new.work_region.as_str()).await?;
     let today = crate::domain::china_time::today();
@@ -235,10 +235,10 @@ async fn file(
         report_no,
         &worker.subject,
         new,
-        status::accept_deadline(&calendar, today),
+        status::accept_deadline(calendars.of(new.work_region), today),
         sealed,
     );
-    let report = read::decode(&calendar, row.insert(transaction).await?)?;
+    let report = read::decode(&calendars, row.insert(transaction).await?)?;
     uploads::attach(
         transaction,
         &worker.subject,
@@ -329,8 +329,8 @@ pub async fn submit(
 }
 
 /// The worker's own report; anyone else's is not found.
-async fn own(db: &impl ConnectionTrait, calendar: &Calendar, worker: &Principal, id: &str) -> AppResult<Report> {
-    let report = read::load(db, calendar, id).await?;
+async fn own(db: &impl ConnectionTrait, calendars: &Calendars, worker: &Principal, id: &str) -> AppResult<Report> {
+    let report = read::load(db, calendars, id).await?;
     if report.worker_id != worker.subject {
         return Err(AppError::new(ErrorCode::NotFound));
     }
@@ -344,13 +344,13 @@ pub async fn list_own(
     page: u32,
     page_size: u32,
 ) -> AppResult<(Vec<Report>, u64)> {
-    let calendar = calendar::load(&state.db).await?;
-    read::page_of_worker(&state.db, &calendar, &worker.subject, page, page_size).await
+    let calendars = calendar::load(&state.db).await?;
+    read::page_of_worker(&state.db, &calendars, &worker.subject, page, page_size).await
 }
 
 pub async fn get_own(state: &AppState, worker: &Principal, id: &str) -> AppResult<(Report, Vec<TimelineEntry>)> {
-    let calendar = calendar::load(&state.db).await?;
-    let report = own(&state.db, &calendar, worker, id).await?;
+    let calendars = calendar::load(&state.db).await?;
+    let report = own(&state.db, &calendars, worker, id).await?;
     let events = read::timeline(&state.db, &report.id).await?;
     Ok((report, events))
 }
@@ -366,10 +366,10 @@ pub async fn supplement(
 ) -> AppResult<Report> {
     access::require_taker(worker, Action::Supplement.taker())?;
     let transaction = crate::infra::db::begin_write(&state.db).await?;
-    let calendar = calendar::load(&transaction).await?;
-    let report = own(&transaction, &calendar, worker, id).await?;
+    let calendars = calendar::load(&transaction).await?;
+    let report = own(&transaction, &calendars, worker, id).await?;
     let to = status::decide(report.status, Action::Supplement, report.facts())?;
-    let supplemented = move_to(&transaction, &calendar, &report, to, Default::default()).await?;
+    let supplemented = move_to(&transaction, &calendars, &report, to, Default::default()).await?;
     uploads::attach(&transaction, &worker.subject, CaseFile::WageReport(id), attachment_ids).await?;
     let step = Step {
         action: Action::Supplement,
@@ -398,19 +398,19 @@ pub async fn queue(
         status,
         overdue_only,
     };
-    let calendar = calendar::load(&state.db).await?;
-    read::queue(&state.db, &calendar, filter, page, page_size).await
+    let calendars = calendar::load(&state.db).await?;
+    read::queue(&state.db, &calendars, filter, page, page_size).await
 }
 
 /// A report in the inspector's region; one outside it is not found.
 async fn in_region(
     db: &impl ConnectionTrait,
-    calendar: &Calendar,
+    calendars: &Calendars,
     state: &AppState,
     inspector: &Principal,
     id: &str,
 ) -> AppResult<Report> {
-    let report = read::load(db, calendar, id).await?;
+    let report = read::load(db, calendars, id).await?;
     if !access::reaches_wage_report(&state.regions, inspector, report.region) {
         return Err(AppError::new(ErrorCode::NotFound));
     }
@@ -432,8 +432,8 @@ pub struct Inspection {
 /// and the reporter masked.
 pub async fn get_for_inspector(state: &AppState, inspector: &Principal, id: &str) -> AppResult<Inspection> {
     access::require_role(inspector, Role::Inspector)?;
-    let calendar = calendar::load(&state.db).await?;
-    let report = in_region(&state.db, &calendar, state, inspector, id).await?;
+    let calendars = calendar::load(&state.db).await?;
+    let report = in_region(&state.db, &calendars, state, inspector, id).await?;
     let timeline = read::timeline(&state.db, &report.id).await?;
     let documents = uploads::attached(&state.db, CaseFile::WageReport(&report.id)).await?;
     let reporter = reporter::in_clear(&state.db, &state.protector, &report).await?.masked();
@@ -476,12 +476,13 @@ impl Decision {
 /// What `decision` changes on `report` besides its status.
 fn changes(
     state: &AppState,
-    calendar: &Calendar,
+    calendars: &Calendars,
     report: &Report,
     decision: &Decision,
 ) -> AppResult<wage_report::ActiveModel> {
     use InspectorAction as A;
     let today = crate::domain::china_time::today();
+    let calendar = calendars.of(report.region);
     let mut active = <wage_report::ActiveModel as Default>::default();
     match decision.action {
         A::Accept => {
@@ -512,13 +513,14 @@ fn changes(
                 .filter(|r| state.regions.get(*r).is_some_and(|x| x.level == RegionLevel::County));
             let region = status::transfer_target(county, report.region)?;
             // The receiving county opens a case of its own (立案): its own
-            // acceptance, its own 60 working days and its own one extension.
+            // acceptance, its own 60 working days and its own one extension,
+            // in the days of its own province.
             active.region_code = Set(region.as_str().to_owned());
             active.accepted_at = Set(None);
             active.accepted_late = Set(None);
             active.close_deadline = Set(None);
             active.extended = Set(false);
-            active.accept_deadline = Set(status::accept_deadline(calendar, today));
+            active.accept_deadline = Set(status::accept_deadline(calendars.of(region), today));
         }
         A::RequestInfo | A::Start => {}
     }
@@ -537,12 +539,12 @@ pub async fn act(
     access::require_taker(inspector, action.taker())?;
     action.requires(&decision.given())?;
     let transaction = crate::infra::db::begin_write(&state.db).await?;
-    let calendar = calendar::load(&transaction).await?;
-    let report = in_region(&transaction, &calendar, state, inspector, id).await?;
+    let calendars = calendar::load(&transaction).await?;
+    let report = in_region(&transaction, &calendars, state, inspector, id).await?;
     versioned::check(Some(decision.expected_version), report.version)?;
     let to = status::decide(report.status, action, report.facts())?;
-    let changes = changes(state, &calendar, &report, &decision)?;
-    let acted = move_to(&transaction, &calendar, &report, to, changes).await?;
+    let changes = changes(state, &calendars, &report, &decision)?;
+    let acted = move_to(&transaction, &calendars, &report, to, changes).await?;
     let step = Step {
         action,
         from: Some(report.status),

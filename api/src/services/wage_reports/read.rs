@@ -14,7 +14,7 @@ use crate::{
     domain::{RegionCode, TextType, china_time::DaySpan},
     error::{AppError, AppResult, ErrorCode},
     infra::db::sum_i64,
-    services::calendar::Calendar,
+    services::calendar::{Calendars, OverdueCutoffs},
 };
 
 /// A report as the lifecycle knows it.
@@ -84,8 +84,9 @@ pub struct TimelineEntry {
     pub comment: Option<String>,
 }
 
-/// Decodes a stored report; `calendar` tells whether it is overdue today.
-pub fn decode(calendar: &Calendar, row: wage_report::Model) -> AppResult<Report> {
+/// Decodes a stored report; the calendar of its province tells whether it
+/// is overdue today.
+pub fn decode(calendars: &Calendars, row: wage_report::Model) -> AppResult<Report> {
     let malformed = |what: &str| AppError::internal(anyhow::anyhow!("report {} has a malformed {what}", row.id));
     let status = ReportStatus::parse(&row.status).ok_or_else(|| malformed("status"))?;
     let region = RegionCode::parse(&row.region_code).map_err(|_| malformed("region"))?;
@@ -121,21 +122,21 @@ pub fn decode(calendar: &Calendar, row: wage_report::Model) -> AppResult<Report>
     };
     report.overdue = report
         .deadlines()
-        .overdue(calendar, status, crate::domain::china_time::today());
+        .overdue(calendars.of(region), status, crate::domain::china_time::today());
     Ok(report)
 }
 
-fn decode_all(calendar: &Calendar, rows: Vec<wage_report::Model>) -> AppResult<Vec<Report>> {
-    rows.into_iter().map(|row| decode(calendar, row)).collect()
+fn decode_all(calendars: &Calendars, rows: Vec<wage_report::Model>) -> AppResult<Vec<Report>> {
+    rows.into_iter().map(|row| decode(calendars, row)).collect()
 }
 
 /// The report `id`; 404 when there is none.
-pub async fn load(db: &impl ConnectionTrait, calendar: &Calendar, id: &str) -> AppResult<Report> {
+pub async fn load(db: &impl ConnectionTrait, calendars: &Calendars, id: &str) -> AppResult<Report> {
     let row = wage_report::Entity::find_by_id(id.to_owned())
         .one(db)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
-    decode(calendar, row)
+    decode(calendars, row)
 }
 
 fn of_worker_newest_first(worker_id: &str) -> Select<wage_report::Entity> {
@@ -146,25 +147,25 @@ fn of_worker_newest_first(worker_id: &str) -> Select<wage_report::Entity> {
 }
 
 /// Every report of a worker, newest first (their copy of their data).
-pub async fn of_worker(db: &impl ConnectionTrait, calendar: &Calendar, worker_id: &str) -> AppResult<Vec<Report>> {
-    decode_all(calendar, of_worker_newest_first(worker_id).all(db).await?)
+pub async fn of_worker(db: &impl ConnectionTrait, calendars: &Calendars, worker_id: &str) -> AppResult<Vec<Report>> {
+    decode_all(calendars, of_worker_newest_first(worker_id).all(db).await?)
 }
 
 /// One page of a worker's reports, newest first, and how many they have.
 pub async fn page_of_worker(
     db: &impl ConnectionTrait,
-    calendar: &Calendar,
+    calendars: &Calendars,
     worker_id: &str,
     page: u32,
     page_size: u32,
 ) -> AppResult<(Vec<Report>, u64)> {
-    one_page(db, calendar, of_worker_newest_first(worker_id), page, page_size).await
+    one_page(db, calendars, of_worker_newest_first(worker_id), page, page_size).await
 }
 
 /// Page `page` of `query` (from 1) and how many rows it holds, both in SQL.
 async fn one_page(
     db: &impl ConnectionTrait,
-    calendar: &Calendar,
+    calendars: &Calendars,
     query: Select<wage_report::Entity>,
     page: u32,
     page_size: u32,
@@ -172,7 +173,7 @@ async fn one_page(
     let paginator = query.paginate(db, u64::from(page_size));
     let total = paginator.num_items().await?;
     let rows = paginator.fetch_page(u64::from(page.saturating_sub(1))).await?;
-    Ok((decode_all(calendar, rows)?, total))
+    Ok((decode_all(calendars, rows)?, total))
 }
 
 /// A report's history, oldest first.
@@ -203,10 +204,12 @@ fn open() -> Condition {
     Condition::all().add(wage_report::Column::Status.is_in(ReportStatus::OPEN.iter().map(|s| s.as_str())))
 }
 
-/// Open reports whose deadline that applies now is before `cutoff`
-/// (`Calendar::overdue_before`): the query form of `Deadlines::overdue`.
-fn overdue(cutoff: NaiveDate) -> Condition {
-    open().add(
+/// Open reports whose deadline that applies now is before the cutoff of
+/// their region's province (`Calendars::overdue_cutoffs`): the query form
+/// of `Deadlines::overdue`.
+fn overdue(cutoffs: &OverdueCutoffs) -> Condition {
+    let in_province = |prefix: &str| Condition::all().add(wage_report::Column::RegionCode.starts_with(prefix));
+    let due_before = |cutoff: NaiveDate| {
         Condition::any()
             .add(
                 Condition::all()
@@ -217,8 +220,9 @@ fn overdue(cutoff: NaiveDate) -> Condition {
                 Condition::all()
                     .add(wage_report::Column::AcceptedAt.is_not_null())
                     .add(wage_report::Column::CloseDeadline.lt(cutoff)),
-            ),
-    )
+            )
+    };
+    open().add(cutoffs.condition(in_province, due_before))
 }
 
 /// Reports in these region codes (`None`: everywhere, no filter at all).
@@ -241,7 +245,7 @@ pub struct QueueFilter {
 /// One page of a queue, oldest first, and how many reports it holds.
 pub async fn queue(
     db: &impl ConnectionTrait,
-    calendar: &Calendar,
+    calendars: &Calendars,
     filter: QueueFilter,
     page: u32,
     page_size: u32,
@@ -252,9 +256,9 @@ pub async fn queue(
         query = query.filter(wage_report::Column::Status.eq(status.as_str()));
     }
     if filter.overdue_only {
-        query = query.filter(overdue(calendar.overdue_before(crate::domain::china_time::today())));
+        query = query.filter(overdue(&calendars.overdue_cutoffs(crate::domain::china_time::today())));
     }
-    one_page(db, calendar, query, page, page_size).await
+    one_page(db, calendars, query, page, page_size).await
 }
 
 /// What an employer's reports add up to, as the early warnings weigh them.
@@ -330,7 +334,7 @@ pub async fn flagged_employers(
 /// oldest first.
 pub async fn of_employers(
     db: &impl ConnectionTrait,
-    calendar: &Calendar,
+    calendars: &Calendars,
     regions: Option<&[String]>,
     employers: &[String],
     since: DateTime<Utc>,
@@ -346,7 +350,7 @@ pub async fn of_employers(
         .order_by_asc(wage_report::Column::Id)
         .all(db)
         .await?;
-    decode_all(calendar, rows)
+    decode_all(calendars, rows)
 }
 
 /// The reports filed in a period with one status, and what they add up to.
@@ -364,8 +368,8 @@ pub struct Figures {
     pub by_status: Vec<StatusFigures>,
     pub accepted_on_time: i64,
     pub accepted_late: i64,
-    /// Past the deadline that applies now, `cutoff` being
-    /// `Calendar::overdue_before` today.
+    /// Past the deadline that applies now, in the days of each report's
+    /// province.
     pub overdue: i64,
 }
 
@@ -375,7 +379,7 @@ pub async fn figures(
     db: &impl ConnectionTrait,
     span: DaySpan,
     regions: Option<&[String]>,
-    cutoff: NaiveDate,
+    cutoffs: &OverdueCutoffs,
 ) -> AppResult<Figures> {
     let filed =
         || in_regions(wage_report::Entity::find(), regions).filter(span.condition(wage_report::Column::CreatedAt));
@@ -391,7 +395,7 @@ pub async fn figures(
         .await?;
     let accepted = |late: bool| filed().filter(wage_report::Column::AcceptedLate.eq(late)).count(db);
     let (on_time, late) = (accepted(false).await?, accepted(true).await?);
-    let overdue = filed().filter(overdue(cutoff)).count(db).await?;
+    let overdue = filed().filter(overdue(cutoffs)).count(db).await?;
     Ok(Figures {
         by_status: by_status
             .into_iter()

@@ -87,8 +87,8 @@ pub async fn in_clear(
 /// (403 to staff without the role).
 pub async fn report_for_personal_data(state: &AppState, staff: &Principal, id: &str) -> AppResult<Report> {
     access::require_reporter_reader(staff)?;
-    let calendar = calendar::load(&state.db).await?;
-    in_region(&state.db, &calendar, state, staff, id).await
+    let calendars = calendar::load(&state.db).await?;
+    in_region(&state.db, &calendars, state, staff, id).await
 }
 
 /// The reporter's name, phone and ID number in clear, for an inspector who
