@@ -34,6 +34,7 @@ mod m20261130_000033_payment_batches;
 mod m20261130_000034_provincial_days;
 mod m20261130_000036_one_open_transfer;
 mod m20261130_000038_transfer_outcomes;
+mod m20261130_000039_seed_holidays_2026;
 mod seeds;
 
 pub struct Migrator;
@@ -72,6 +73,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000034_provincial_days::Migration),
             Box::new(m20261130_000036_one_open_transfer::Migration),
             Box::new(m20261130_000038_transfer_outcomes::Migration),
+            Box::new(m20261130_000039_seed_holidays_2026::Migration),
         ]
     }
 }

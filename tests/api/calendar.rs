@@ -86,8 +86,26 @@ async fn the_state_councils_schedules_are_seeded_with_their_notices() {
     let all = app
         .get_json_with("/api/v1/admin/calendar?page_size=1", &admin.access_token)
         .await;
-    assert_eq!(all["total"], 69);
+    // 2024, 2025, and 2026: 33 holidays and 6 adjusted working days.
+    assert_eq!(all["total"], 69 + 39);
     assert_eq!(all["items"][0]["day"], "2024-01-01");
+    let year_2026 = app
+        .get_json_with("/api/v1/admin/calendar?year=2026&page_size=100", &admin.access_token)
+        .await;
+    let kind_on = |text: &str| {
+        year_2026["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["day"] == text)
+            .map(|d| (d["kind"].as_str().unwrap().to_owned(), d["name"].as_str().unwrap().to_owned()))
+            .unwrap_or_else(|| panic!("{text} is not seeded"))
+    };
+    let (kind, name) = kind_on("2026-02-14");
+    assert_eq!(kind, "workday");
+    assert!(name.contains("国务院办公厅关于2026年部分节假日安排的通知"), "{name}");
+    assert_eq!(kind_on("2026-02-23").0, "holiday");
+    assert_eq!(kind_on("2026-10-10").0, "workday");
     app.stop().await;
 }
 
@@ -95,6 +113,14 @@ async fn the_state_councils_schedules_are_seeded_with_their_notices() {
 async fn a_year_without_a_schedule_is_flagged_in_readiness_and_statistics_never_guessed() {
     let app = TestApp::spawn().await;
     let year = this_year();
+    // This year as if its schedule were not published yet, whatever is seeded.
+    let db = app.db().await;
+    let unseed = format!(
+        "DELETE FROM calendar_day WHERE region_code = '000000' AND day BETWEEN '{year}-01-01' AND '{year}-12-31'"
+    );
+    db.execute_raw(Statement::from_string(db.get_database_backend(), unseed))
+        .await
+        .unwrap();
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), StatusCode::OK);
     let ready: Value = ready.json().await.unwrap();
