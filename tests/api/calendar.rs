@@ -98,7 +98,12 @@ async fn the_state_councils_schedules_are_seeded_with_their_notices() {
             .unwrap()
             .iter()
             .find(|d| d["day"] == text)
-            .map(|d| (d["kind"].as_str().unwrap().to_owned(), d["name"].as_str().unwrap().to_owned()))
+            .map(|d| {
+                (
+                    d["kind"].as_str().unwrap().to_owned(),
+                    d["name"].as_str().unwrap().to_owned(),
+                )
+            })
             .unwrap_or_else(|| panic!("{text} is not seeded"))
     };
     let (kind, name) = kind_on("2026-02-14");

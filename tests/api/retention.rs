@@ -295,5 +295,12 @@ async fn a_refused_or_cancelled_transfer_gives_up_its_personal_data_like_a_compl
     .await;
     ended.sort();
     assert_eq!(anonymised, ended.into_iter().map(Some).collect::<Vec<_>>());
+    let free_text = text(
+        &db,
+        "SELECT note FROM si_transfer_step WHERE note IS NOT NULL OR answer IS NOT NULL \
+         UNION ALL SELECT note FROM si_transfer_change WHERE note IS NOT NULL",
+    )
+    .await;
+    assert!(free_text.is_empty(), "reasons and answers go too: {free_text:?}");
     app.stop().await;
 }

@@ -12,7 +12,10 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use entity::{application, application_event, audit_log, si_transfer, upload, wage_report, wage_report_event};
+use entity::{
+    application, application_event, audit_log, si_transfer, si_transfer_change, si_transfer_step, upload, wage_report,
+    wage_report_event,
+};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, sea_query::Expr,
 };
@@ -285,8 +288,11 @@ async fn anonymise_report(db: &DatabaseConnection, id: &str, now: DateTime<Utc>)
 
 /// The ID-number hash is what ties a transfer to a person: a random value
 /// takes its place, so it matches nobody; the phone the agency recorded
-/// goes. False when another run got there first.
+/// goes, and so does the free text of its steps and history (reasons,
+/// materials asked for, the person's answers). False when another run got
+/// there first.
 async fn anonymise_transfer(db: &DatabaseConnection, id: &str, now: DateTime<Utc>) -> AppResult<bool> {
+    let transaction = begin_write(db).await?;
     let random_hash = hex::encode(rand::random::<[u8; 32]>());
     let unlinked = si_transfer::Entity::update_many()
         .col_expr(si_transfer::Column::IdNumberHash, Expr::value(random_hash))
@@ -295,9 +301,24 @@ async fn anonymise_transfer(db: &DatabaseConnection, id: &str, now: DateTime<Utc
         .col_expr(si_transfer::Column::AnonymisedAt, Expr::value(now))
         .filter(si_transfer::Column::Id.eq(id))
         .filter(si_transfer::Column::AnonymisedAt.is_null())
-        .exec(db)
+        .exec(&transaction)
         .await?;
-    Ok(unlinked.rows_affected > 0)
+    if unlinked.rows_affected == 0 {
+        return Ok(false);
+    }
+    si_transfer_step::Entity::update_many()
+        .col_expr(si_transfer_step::Column::Note, Expr::value(Option::<String>::None))
+        .col_expr(si_transfer_step::Column::Answer, Expr::value(Option::<String>::None))
+        .filter(si_transfer_step::Column::TransferId.eq(id))
+        .exec(&transaction)
+        .await?;
+    si_transfer_change::Entity::update_many()
+        .col_expr(si_transfer_change::Column::Note, Expr::value(Option::<String>::None))
+        .filter(si_transfer_change::Column::TransferId.eq(id))
+        .exec(&transaction)
+        .await?;
+    transaction.commit().await?;
+    Ok(true)
 }
 
 async fn detach_uploads(
