@@ -190,3 +190,32 @@ test('a second reviewer sees who decided first and reloads the case', async () =
   await page.getByText('无需审核').waitFor()
   await page.context().close()
 })
+
+test('the review queue filters and pages on the server', async () => {
+  const page = await openPage(browser)
+  await signIn(page, 'xn.reviewer', STAFF_PASSWORD)
+  await page.getByRole('menuitem', { name: '补贴审核' }).click()
+  const table = page.getByTestId('queue-table')
+  await table.getByRole('link').first().waitFor()
+
+  async function choose(selectLabel, option, expectedQuery) {
+    const asked = page.waitForRequest((request) => request.url().includes('/api/v1/staff/applications?') && request.url().includes(expectedQuery))
+    await page.locator('.el-select').filter({ has: page.getByRole('combobox', { name: selectLabel }) }).click()
+    await page.getByRole('option', { name: option, exact: true }).click()
+    return asked
+  }
+
+  await choose('状态', '已批准', 'status=approved')
+  await table.getByText('已批准').first().waitFor()
+  assert.equal(await table.getByText('已提交').count(), 0, 'only approved cases are listed')
+  assert.match(page.url(), /status=approved/, 'the filter is kept in the address')
+
+  await choose('状态', '已退回补正', 'status=returned')
+  await table.getByText('没有符合条件的申请').waitFor()
+
+  await choose('每页条数', '每页 50 条', 'page_size=50')
+  await page.goBack()
+  await page.waitForURL(/status=returned$/)
+  await page.locator('.el-select').filter({ has: page.getByRole('combobox', { name: '状态' }) }).getByText('已退回补正').waitFor()
+  await page.context().close()
+})
