@@ -1,5 +1,5 @@
 import { createRouter, createWebHistory } from 'vue-router'
-import { session } from './auth/session'
+import { hasRole, session, type Role } from './auth/session'
 
 export const router = createRouter({
   history: createWebHistory('/console/'),
@@ -29,12 +29,23 @@ export const router = createRouter({
   ],
 })
 
+declare module 'vue-router' {
+  interface RouteMeta {
+    title?: string
+    /** Signing in is not needed. */
+    public?: boolean
+    /** The role a page is for; others are sent to the 工作台 (the API refuses them anyway). */
+    role?: Role
+  }
+}
+
 router.beforeEach((to) => {
-  if (to.meta.public || session.staff) return true
-  return { name: 'signin', query: to.fullPath === '/' ? {} : { next: to.fullPath } }
+  if (to.meta.public) return true
+  if (!session.staff) return { name: 'signin', query: to.fullPath === '/' ? {} : { next: to.fullPath } }
+  if (to.meta.role && !hasRole(to.meta.role)) return { name: 'dashboard' }
+  return true
 })
 
 router.afterEach((to) => {
-  const title = typeof to.meta.title === 'string' ? to.meta.title : ''
-  document.title = title ? `${title} · 市民化工作人员控制台` : '市民化工作人员控制台'
+  document.title = to.meta.title ? `${to.meta.title} · 市民化工作人员控制台` : '市民化工作人员控制台'
 })
