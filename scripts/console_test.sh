@@ -18,14 +18,17 @@ source scripts/apt_install.sh
 say "Chromium and CJK fonts for the browser tests"
 # grep reads all of fc-list's output (no -q), so pipefail sees no broken pipe.
 cjk_fonts() { fc-list 2>/dev/null | grep "Noto Sans CJK" >/dev/null; }
-command -v chromium >/dev/null || apt_install chromium
-cjk_fonts || apt_install fonts-noto-cjk fontconfig
+# A failed install is reported below, by what is still missing.
+command -v chromium >/dev/null || apt_install chromium || true
+cjk_fonts || apt_install fonts-noto-cjk fontconfig || true
 chromium=$(command -v chromium) ||
   die "chromium is required by the console's browser tests and could not be installed (apt-get install chromium)"
 cjk_fonts || die "fonts-noto-cjk is required for the console's Chinese screenshots and could not be installed"
 
 say "the console's npm packages (npm ci, cached by package-lock.json)"
 command -v npm >/dev/null || apt_install nodejs npm
+node -e 'const [major, minor] = process.versions.node.split(".").map(Number); process.exit(major > 20 || (major === 20 && minor >= 19) ? 0 : 1)' ||
+  die "the console's build (Vite) needs Node.js 20.19 or later; this machine has $(node --version)"
 lock=$(sha256sum console/package-lock.json | cut -c1-16)
 cached="${XDG_CACHE_HOME:-$HOME/.cache}/shiminhua/console/$lock"
 if [ ! -f "$cached/complete" ]; then
