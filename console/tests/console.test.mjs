@@ -106,8 +106,9 @@ test('a reviewer approves an application end to end, signing in again mid-way wi
 
   await link.click()
   await page.getByTestId('applicant-name').filter({ hasText: '韦**' }).waitFor()
-  await page.getByText('兴宁米粉店').waitFor()
-  await page.getByText('id_card').waitFor()
+  // The answers and documents under the program's own labels.
+  await page.getByRole('row', { name: '企业（个体户）名称 兴宁米粉店' }).waitFor()
+  await page.getByText('身份证正反面照片 · image/jpeg').waitFor()
   await checkPage(page, 'review-case')
 
   // The session ends behind the page's back (as an idle timeout would) while
