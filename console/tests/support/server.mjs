@@ -31,6 +31,8 @@ export class Server {
       SHIMINHUA_RATE_PUBLIC_WRITE: '1000',
     }
     const child = spawn(binary(), ['serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+    // Not left running when the tests end early (an uncaught error, a time-out).
+    process.once('exit', () => child.kill('SIGKILL'))
     const base = await new Promise((resolve, reject) => {
       let log = ''
       const timer = setTimeout(() => reject(new Error(`the server did not start within 60 s:\n${log}`)), 60_000)
