@@ -5,16 +5,7 @@
 # exports SHIMINHUA_TEST_POSTGRES_URL and SHIMINHUA_TEST_REDIS_URL.
 set -euo pipefail
 
-say() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
-
-apt_install() {
-  [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null ||
-    die "$* is missing and cannot be installed here (needs root and apt-get); install it and run again"
-  say "installing $* with apt-get"
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-}
+source "$(dirname "${BASH_SOURCE[0]}")/apt_install.sh"
 
 wait_until() { # tries, command...
   local tries=$1; shift

@@ -3,8 +3,10 @@
 #   formatting, clippy, the whole suite on SQLite + in-process store and on
 #   PostgreSQL + Redis, the OpenAPI document's validity and spectral's
 #   spectral:oas ruleset, a worker's whole flow driven by a client that
-#   openapi-python-client generates, and schemathesis against a running server.
-# Starts (or installs) PostgreSQL and Redis where they are missing.
+#   openapi-python-client generates, schemathesis against a running server,
+#   and the staff console in headless Chromium (scripts/console_test.sh).
+# Starts (or installs) PostgreSQL and Redis, Chromium and the console's npm
+# packages where they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -72,6 +74,9 @@ cargo build --locked --bin shiminhua
 
 say "schemathesis against a running server"
 scripts/fuzz.sh "$venv"
+
+say "the staff console: its bundle, its size and its pages in headless Chromium"
+scripts/console_test.sh
 
 echo
 echo "all checks passed"

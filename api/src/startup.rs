@@ -18,7 +18,7 @@ use crate::{
     config::{Config, IdentityVerifierMode},
     http::{
         body_limit::{BodyLimit, MAX_BODY_BYTES},
-        document,
+        console, document,
         gateway::Gateway,
         route_table::RouteTable,
     },
@@ -148,6 +148,8 @@ pub fn build_app(state: AppState) -> BoxEndpoint<'static> {
         // Swagger UI embeds poem-openapi's own document, wrapped references
         // and all: it reads them as the plain ones.
         .nest("/docs", api.swagger_ui())
+        // The staff console: the API's first client, served beside it.
+        .nest(console::MOUNT, console::endpoint())
         .nest("/", api)
         .data(state.clone())
         .with(Guard::new(state.clone(), route_table.clone()))

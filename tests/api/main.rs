@@ -12,6 +12,7 @@ mod authorization;
 mod body_limits;
 mod calendar;
 mod cli;
+mod console;
 mod documents;
 mod errors;
 mod examples;

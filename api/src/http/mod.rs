@@ -2,6 +2,7 @@
 
 pub mod body_limit;
 pub mod client_address;
+pub mod console;
 pub mod document;
 pub mod download;
 pub mod gateway;

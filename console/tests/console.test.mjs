@@ -1,0 +1,227 @@
+// The staff console end to end: a real server, a real headless Chromium.
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import { ADMIN_PASSWORD, STAFF_PASSWORD, Server } from './support/server.mjs'
+import { checkPage, launch, openPage } from './support/browser.mjs'
+import { submittedApplication } from './support/seed.mjs'
+
+let server
+let browser
+let adminToken
+
+before(async () => {
+  server = await Server.start()
+  browser = await launch()
+  server.createAdmin('gx.admin', '450000')
+  adminToken = await server.staffToken('gx.admin', ADMIN_PASSWORD)
+  await server.createStaff(adminToken, 'xn.reviewer', '李审核', ['reviewer'], '450102')
+  await server.createStaff(adminToken, 'xn.reviewer2', '王复核', ['reviewer'], '450102')
+  await server.createStaff(adminToken, 'xn.locked', '赵锁定', ['reviewer'], '450102')
+})
+
+after(async () => {
+  await browser?.close()
+  await server?.stop()
+})
+
+async function signIn(page, username, password) {
+  await page.goto(`${server.base}/console/`)
+  await page.getByLabel('用户名').fill(username)
+  await page.getByLabel('密码', { exact: true }).fill(password)
+  await page.getByRole('button', { name: '登录' }).click()
+}
+
+test('the sign-in page is usable within a second on loopback', async () => {
+  const page = await openPage(browser)
+  const started = performance.now()
+  await page.goto(`${server.base}/console/`)
+  await page.getByRole('button', { name: '登录' }).waitFor()
+  const elapsed = performance.now() - started
+  console.log(`first page (sign-in) usable after ${elapsed.toFixed(0)} ms`)
+  assert.ok(elapsed < 1000, `the sign-in page took ${elapsed.toFixed(0)} ms`)
+  await checkPage(page, 'signin')
+  await page.context().close()
+})
+
+test('an administrator created with create-admin signs in and sees the 工作台', async () => {
+  const page = await openPage(browser)
+  await signIn(page, 'gx.admin', ADMIN_PASSWORD)
+  const started = performance.now()
+  await page.getByRole('heading', { name: '工作台' }).waitFor()
+  await page.locator('canvas').first().waitFor()
+  console.log(`工作台 drawn (chart included) ${(performance.now() - started).toFixed(0)} ms after signing in`)
+  assert.equal(await page.getByTestId('staff-name').textContent(), '省级管理员')
+  await page.getByText('广西壮族自治区（450000）').waitFor()
+  await page.getByText('系统管理员').first().waitFor()
+  const transfers = page.getByTestId('queue').filter({ hasText: '办理中的社保转移' })
+  await transfers.getByTestId('queue-overdue').filter({ hasText: /^\d+$/ }).waitFor()
+  await page.locator('canvas').first().waitFor()
+  assert.equal(await page.getByRole('menuitem', { name: '补贴审核' }).count(), 0, 'an administrator has no review queue')
+  await checkPage(page, 'dashboard')
+
+  await page.getByRole('button', { name: '退出登录' }).click()
+  await page.getByRole('button', { name: '登录' }).waitFor()
+  // A page of another role, asked for before signing in, leads to the 工作台.
+  await page.goto(`${server.base}/console/applications`)
+  await page.getByLabel('用户名').fill('gx.admin')
+  await page.getByLabel('密码', { exact: true }).fill(ADMIN_PASSWORD)
+  await page.getByRole('button', { name: '登录' }).click()
+  await page.getByRole('heading', { name: '工作台' }).waitFor()
+  assert.equal(new URL(page.url()).pathname, '/console/')
+  await page.context().close()
+})
+
+test('a wrong password and a locked account are explained in Chinese', async () => {
+  const page = await openPage(browser)
+  await signIn(page, 'xn.locked', 'not-the-password')
+  await page.getByRole('alert').filter({ hasText: '用户名或密码不正确' }).waitFor()
+  await checkPage(page, 'signin-wrong-password')
+  for (let attempt = 2; attempt <= 6; attempt += 1) {
+    await page.getByLabel('密码', { exact: true }).fill('not-the-password')
+    await page.getByRole('button', { name: '登录' }).click()
+    // A refused sign-in empties the password field.
+    await page.waitForFunction(() => document.querySelector('#signin-password')?.value === '')
+  }
+  await page.getByRole('alert').filter({ hasText: '账号已暂时锁定' }).waitFor()
+  await page.context().close()
+})
+
+test('a reviewer approves an application end to end, signing in again mid-way without losing the decision', async () => {
+  const application = await submittedApplication(server, 'console-worker-1', '450102198801011235', '韦小宝')
+  const page = await openPage(browser)
+  let token
+  page.on('request', (request) => {
+    const authorization = request.headers().authorization
+    if (authorization) token = authorization.replace('Bearer ', '')
+  })
+  await signIn(page, 'xn.reviewer', STAFF_PASSWORD)
+  const waiting = page.getByTestId('queue').filter({ hasText: '待审核的补贴申请' })
+  await waiting.getByTestId('queue-count').filter({ hasText: '1' }).waitFor()
+
+  await page.getByRole('menuitem', { name: '补贴审核' }).click()
+  await page.getByRole('heading', { name: '补贴审核' }).waitFor()
+  const link = page.getByRole('link', { name: application.application_no })
+  await link.waitFor()
+  await checkPage(page, 'review-queue')
+
+  await link.click()
+  await page.getByTestId('applicant-name').filter({ hasText: '韦**' }).waitFor()
+  // The answers and documents under the program's own labels.
+  await page.getByRole('row', { name: '企业（个体户）名称 兴宁米粉店' }).waitFor()
+  await page.getByText('身份证正反面照片 · image/jpeg').waitFor()
+  await checkPage(page, 'review-case')
+
+  // The session ends behind the page's back (as an idle timeout would) while
+  // the reviewer writes: the decision goes through after signing in again.
+  await page.getByLabel('意见（可不填）').fill('材料齐全，符合一次性创业补贴条件。')
+  await server.call('POST', '/api/v1/auth/logout', { token })
+  await page.getByRole('button', { name: '提交决定' }).click()
+  const dialog = page.getByRole('dialog').filter({ hasText: '请重新登录' })
+  await dialog.getByText('登录已失效').waitFor()
+  await checkPage(page, 'reauth-dialog')
+  await dialog.getByLabel('密码', { exact: true }).fill(STAFF_PASSWORD)
+  await dialog.getByRole('button', { name: '登录并继续' }).click()
+
+  await page.getByTestId('case-status').filter({ hasText: '已批准' }).waitFor()
+  await page.getByText('意见：材料齐全，符合一次性创业补贴条件。').waitFor()
+  const decided = await server.call('GET', `/api/v1/staff/applications/${application.id}`, {
+    token: await server.staffToken('xn.reviewer2', STAFF_PASSWORD),
+  })
+  assert.equal(decided.status, 'approved')
+  assert.equal(decided.approved_amount_fen, decided.requested_amount_fen, 'approved at the amount the rule gives')
+  assert.equal(decided.approved_amount_fen, 500_000)
+  await page.context().close()
+})
+
+test('an expired access token is refreshed without asking the reviewer anything', async () => {
+  const page = await openPage(browser)
+  await signIn(page, 'xn.reviewer', STAFF_PASSWORD)
+  await page.getByRole('heading', { name: '工作台' }).waitFor()
+  const refreshes = []
+  page.on('request', (request) => {
+    if (request.url().endsWith('/api/v1/auth/refresh')) refreshes.push(request)
+  })
+  // The next read of the queue finds its access token expired, as after 15 minutes.
+  let expired = false
+  await page.route('**/api/v1/staff/applications?**', async (route) => {
+    if (expired) return route.fallback()
+    expired = true
+    const problem = { code: 'TOKEN_EXPIRED', message: '登录已过期，请重新登录。', request_id: 'test' }
+    await route.fulfill({ status: 401, contentType: 'application/problem+json', body: JSON.stringify(problem) })
+  })
+  await page.getByRole('menuitem', { name: '补贴审核' }).click()
+  await page.getByTestId('queue-table').getByRole('link').first().waitFor()
+  assert.ok(expired, 'the queue was first refused')
+  assert.equal(refreshes.length, 1, 'the tokens were refreshed once')
+  assert.equal(await page.getByRole('dialog').filter({ hasText: '请重新登录' }).count(), 0, 'nobody was asked to sign in')
+  await page.context().close()
+})
+
+test('a second reviewer sees who decided first and reloads the case', async () => {
+  const application = await submittedApplication(server, 'console-worker-2', '450102199002023330', '陆小凤')
+  const page = await openPage(browser)
+  await signIn(page, 'xn.reviewer2', STAFF_PASSWORD)
+  await page.getByRole('heading', { name: '工作台' }).waitFor()
+  await page.getByRole('menuitem', { name: '补贴审核' }).click()
+  await page.getByRole('link', { name: application.application_no }).click()
+  await page.getByTestId('case-status').filter({ hasText: '已提交' }).waitFor()
+
+  // The first reviewer decides while the second one writes.
+  const first = await server.staffToken('xn.reviewer', STAFF_PASSWORD)
+  const { version } = await server.call('GET', `/api/v1/staff/applications/${application.id}`, { token: first })
+  await server.call('POST', `/api/v1/staff/applications/${application.id}/review`, {
+    token: first,
+    body: { decision: 'approve', expected_version: version, comment: '同意' },
+  })
+
+  // Keyboard only: the decision, the reason, and sending it.
+  const approve = page.getByRole('radio', { name: '批准', exact: true })
+  await approve.focus()
+  await page.keyboard.press('ArrowRight')
+  await page.keyboard.press('ArrowRight')
+  assert.ok(await page.getByRole('radio', { name: '不予批准' }).isChecked(), 'arrows move the decision')
+  await page.keyboard.press('Tab')
+  await page.keyboard.type('经营场所与登记地址不符。')
+  await page.keyboard.press('Tab')
+  await page.keyboard.press('Tab')
+  await page.keyboard.press('Enter')
+
+  const stale = page.getByTestId('stale')
+  await stale.getByText('工作人员').waitFor()
+  await stale.getByText('现在的状态：已批准').waitFor()
+  assert.equal(await page.getByLabel('理由（申请人会看到）').inputValue(), '经营场所与登记地址不符。', 'the reason is kept')
+  await checkPage(page, 'review-conflict')
+  await stale.getByRole('button', { name: '重新加载' }).click()
+  await page.getByTestId('case-status').filter({ hasText: '已批准' }).waitFor()
+  await page.getByText('无需审核').waitFor()
+  await page.context().close()
+})
+
+test('the review queue filters and pages on the server', async () => {
+  const page = await openPage(browser)
+  await signIn(page, 'xn.reviewer', STAFF_PASSWORD)
+  await page.getByRole('menuitem', { name: '补贴审核' }).click()
+  const table = page.getByTestId('queue-table')
+  await table.getByRole('link').first().waitFor()
+
+  async function choose(selectLabel, option, expectedQuery) {
+    const asked = page.waitForRequest((request) => request.url().includes('/api/v1/staff/applications?') && request.url().includes(expectedQuery))
+    await page.locator('.el-select').filter({ has: page.getByRole('combobox', { name: selectLabel }) }).click()
+    await page.getByRole('option', { name: option, exact: true }).click()
+    return asked
+  }
+
+  await choose('状态', '已批准', 'status=approved')
+  await table.getByText('已批准').first().waitFor()
+  assert.equal(await table.getByText('已提交').count(), 0, 'only approved cases are listed')
+  assert.match(page.url(), /status=approved/, 'the filter is kept in the address')
+
+  await choose('状态', '已退回补正', 'status=returned')
+  await table.getByText('没有符合条件的申请').waitFor()
+
+  await choose('每页条数', '每页 50 条', 'page_size=50')
+  await page.goBack()
+  await page.waitForURL(/status=returned$/)
+  await page.locator('.el-select').filter({ has: page.getByRole('combobox', { name: '状态' }) }).getByText('已退回补正').waitFor()
+  await page.context().close()
+})

@@ -1,0 +1,38 @@
+// Cases for the console to work on, made through the API as a worker's
+// mini-program makes them: a returning worker of 南宁市兴宁区 (450102) applies
+// for the one-time startup subsidy with their ID card and business licence.
+
+/** A JPEG's first bytes: enough for the upload check, which reads the content. */
+const JPEG = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00])
+
+async function upload(server, token, purpose) {
+  const form = new FormData()
+  form.append('purpose', purpose)
+  form.append('file', new Blob([JPEG], { type: 'image/jpeg' }), 'photo.jpg')
+  return (await server.call('POST', '/api/v1/uploads', { token, body: form })).id
+}
+
+/** Submits an application of a new worker (`code` signs them in); returns it. */
+export async function submittedApplication(server, code, idNumber, realName) {
+  const { access_token: token } = await server.call('POST', '/api/v1/auth/wechat/login', { body: { code } })
+  await server.call('PUT', '/api/v1/me/profile', {
+    token,
+    body: {
+      real_name: realName,
+      id_number: idNumber,
+      consent_version: '2026-11',
+      hukou_region_code: '450102',
+      hukou_type: 'agricultural',
+      residence_region_code: '450102',
+      work_region_code: '450102',
+    },
+  })
+  const programs = await server.call('GET', '/api/v1/programs?region_code=450102&kind=startup_subsidy')
+  const body = {
+    program_id: programs.items[0].id,
+    answers: { returning_worker: true, business_name: '兴宁米粉店', business_registered_on: '2025-01-15', employees: 4 },
+    attachment_ids: [await upload(server, token, 'id_card'), await upload(server, token, 'business_license')],
+    submit: true,
+  }
+  return server.call('POST', '/api/v1/applications', { token, body, headers: { 'Idempotency-Key': `console-${code}` } })
+}
