@@ -626,10 +626,15 @@ export interface paths {
         };
         /**
          * The working-day calendar
-         * @description Holidays and adjusted working weekends, of `year` when given, by day,
-         *     a page at a time; other days follow the weekday rule. The State
-         *     Council's schedules are seeded for the years whose notice is cited
-         *     (see the README).
+         * @description Holidays and adjusted working weekends, of `year` when given, by
+         *     day, a page at a time; other days follow the weekday rule. Without
+         *     `region_code` (or with `000000`): the national schedule, whose State
+         *     Council notices are seeded for the years they are cited for (see the
+         *     README). With a province's `region_code` (450000 for Guangxi): that
+         *     province's own days alone, or with `with_national=true` the days as
+         *     they count in the province, its own and the national ones it does not
+         *     override, each with the `region_code` that recorded it. A code that
+         *     is not a province's is 400.
          */
         get: operations["listCalendarDays"];
         put?: never;
@@ -650,16 +655,21 @@ export interface paths {
         get?: never;
         /**
          * Record a holiday or an adjusted working day
-         * @description Legal deadlines count working days by this calendar, across the
-         *     country: only national administrators change it (403
-         *     `OUT_OF_REGION_SCOPE` for others).
+         * @description Legal deadlines count working days by this calendar. Without
+         *     `region_code` the day is the national schedule's, for the whole
+         *     country: national administrators only. With a province's
+         *     `region_code` (450000 for Guangxi's 壮族三月三) it is that province's
+         *     own, over the national schedule for the cases there: national
+         *     administrators and the province's own administrators. Others get 403
+         *     `OUT_OF_REGION_SCOPE`; a code that is not a province's is 400.
          */
         put: operations["setCalendarDay"];
         post?: never;
         /**
          * Remove a calendar exception
-         * @description The day follows the weekday rule again. National administrators only
-         *     (403 `OUT_OF_REGION_SCOPE` for others).
+         * @description A national day removed follows the weekday rule again; a province's
+         *     removed follows the national schedule again there. Who may, and the
+         *     `region_code`, as for recording one.
          */
         delete: operations["clearCalendarDay"];
         options?: never;
@@ -1527,7 +1537,9 @@ export interface paths {
          * Get a transfer of my region
          * @description For administrators, reviewers and inspectors (403 `ROLE_REQUIRED`
          *     otherwise); a case with neither end in the staff member's region is
-         *     404. The case with its steps, deadlines and history: who acted
+         *     404. The case with its steps and deadlines, the person (name, ID
+         *     number and phone masked, with how each was verified), and its
+         *     history: who acted
          *     (本人, 工作人员 or 经办机构, never a name), the reasons, the materials
          *     asked for and the person's answers.
          */
@@ -1578,7 +1590,8 @@ export interface paths {
          *     of the cases with either end in the client's region, in order, after
          *     `cursor` (0 for the beginning): nothing skipped and no repeats, even
          *     while cases change concurrently. The sequence is shared by all
-         *     regions, so numbers of other regions' entries are missing.
+         *     regions, so numbers of other regions' entries are missing. Entries
+         *     name cases, never their person: read that with `agencyGetTransfer`.
          */
         get: operations["agencyTransferFeed"];
         put?: never;
@@ -1589,8 +1602,21 @@ export interface paths {
          *     a worker's account at once only when the holder of the ID number has
          *     proven it (an identity check, or an earlier case claimed). Otherwise it
          *     waits, whoever has typed the number, until the person links it: with
-         *     the one-time `claim_code` in the answer (shown once, valid 30 days), or
-         *     with the `phone` given here matching the phone WeChat verified for them.
+         *     the one-time `claim_code` in the answer (valid 30 days, stored only as
+         *     a keyed hash), or with the `phone` given here matching the phone
+         *     WeChat verified for them.
+         *
+         *     `Idempotency-Key` is required, as for every create: a retry with the
+         *     same key and body answers the same case, as it is now, and opens
+         *     none; the same key with another body is 422
+         *     `IDEMPOTENCY_KEY_REUSED`. The claim code is never stored in clear, so
+         *     a retry while the case still waits for its person carries a fresh
+         *     code that replaces the first one (valid until the same
+         *     `claim_expires_at`): hand the person the code of the last answer.
+         *
+         *     One case in progress per person, insurance type and route: when the
+         *     person already has one (opened by them or by an agency), 409
+         *     `TRANSFER_ALREADY_OPEN` with its number in `details.transfer_no`.
          */
         post: operations["agencyOpenTransfer"];
         delete?: never;
@@ -1639,9 +1665,13 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Get a transfer
+         * Get a transfer, with the person whose insurance it moves
          * @description Scope `si_transfer:read`; a case with neither end in the client's
-         *     region is 404.
+         *     region is 404. For a client bound to a region (not national), the
+         *     answer names the `person` in clear: name, ID number and phone, each
+         *     with how it was verified. Every such read is audited
+         *     (`personal_data.reveal`, naming the client and the case). The feed
+         *     and the webhooks carry no person: read it here.
          */
         get: operations["agencyGetTransfer"];
         put?: never;
@@ -1663,8 +1693,9 @@ export interface paths {
         /**
          * Set my webhook endpoint
          * @description Events (for now `si_transfer.created` of worker-opened cases with
-         *     either end in the client's region, with scope `si_transfer:read`) are
-         *     POSTed there with `X-Shiminhua-Timestamp`
+         *     either end in the client's region, with scope `si_transfer:read`:
+         *     the case's number, insurance type and regions, never the person,
+         *     whom `agencyGetTransfer` names) are POSTed there with `X-Shiminhua-Timestamp`
          *     and `X-Shiminhua-Signature: sha256=<hex HMAC-SHA256 of "{timestamp}.{body}">`,
          *     retried with backoff until a 2xx. Redirects are not followed. An
          *     endpoint whose host is, or resolves only to, a loopback, private,
@@ -2033,6 +2064,46 @@ export interface components {
             closed_cases_anonymised: number;
         };
         /**
+         * AgencyTransferDetail
+         * @description A transfer as an agency reads it: `person` is there for a client bound
+         *     to a region (not national) with either end of the case, when anything
+         *     is known of them.
+         */
+        AgencyTransferDetail: {
+            id: string;
+            /** @description e.g. ZJ-320115-20261122-000001. */
+            transfer_no: string;
+            insurance_type: components["schemas"]["InsuranceType"];
+            /**
+             * @description GB/T 2260 six-digit region code; 000000 means national
+             * @example 320115
+             */
+            from_region_code: string;
+            /**
+             * @description GB/T 2260 six-digit region code; 000000 means national
+             * @example 320115
+             */
+            to_region_code: string;
+            /** @description `worker` or `agency`: who opened it. */
+            source: string;
+            /** @description `in_progress`, `completed`, `refused` or `cancelled`. */
+            status: string;
+            overdue: boolean;
+            /** @description The office holding the case now. */
+            responsible_office?: components["schemas"]["Office"];
+            /**
+             * @description GB/T 2260 six-digit region code; 000000 means national
+             * @example 320115
+             */
+            responsible_region_code?: string;
+            steps: components["schemas"]["StepView"][];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            person?: components["schemas"]["TransferPerson"];
+        };
+        /**
          * AgencyTransferRequest
          * @example {
          *       "from_region_code": "450103",
@@ -2352,6 +2423,15 @@ export interface components {
             size: number;
         };
         /**
+         * AttestedValue
+         * @description One value about the person, with how it was verified: in clear for the
+         *     agencies (`agencyGetTransfer`), masked for staff (`getTransferForStaff`).
+         */
+        AttestedValue: {
+            value: string;
+            verification: components["schemas"]["Verification"];
+        };
+        /**
          * AuditRecord
          * @description One audit record.
          */
@@ -2396,6 +2476,11 @@ export interface components {
         CalendarDayView: {
             /** Format: date */
             day: string;
+            /**
+             * @description The province whose day it is, or `000000` for the national schedule.
+             * @example 320115
+             */
+            region_code: string;
             kind: components["schemas"]["DayKind"];
             name: string;
         };
@@ -4154,7 +4239,8 @@ export interface components {
         };
         /**
          * StaffTransferDetail
-         * @description A transfer as staff read it: the case and its history.
+         * @description A transfer as staff read it: the case, whose it is (masked, each field
+         *     absent when not known) and its history.
          */
         StaffTransferDetail: {
             id: string;
@@ -4188,6 +4274,7 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
+            person?: components["schemas"]["TransferPerson"];
             timeline: components["schemas"]["TransferEventView"][];
         };
         /**
@@ -4391,6 +4478,20 @@ export interface components {
              */
             overdue: number;
         };
+        /**
+         * TransferPerson
+         * @description Whose insurance moves (in clear for the agencies, masked for staff);
+         *     each field is absent when it is not known. `name`: as the worker gave it in the profile (`self_declared`).
+         *     `id_number`: the worker's, `proven` or `self_declared`; absent on a case
+         *     an agency opened that nobody has linked yet (only a keyed hash of it is
+         *     kept: the opening agency has it). `phone`: the one WeChat verified for
+         *     the worker (`wechat`), else the one the opening agency recorded (`agency`).
+         */
+        TransferPerson: {
+            name?: components["schemas"]["AttestedValue"];
+            id_number?: components["schemas"]["AttestedValue"];
+            phone?: components["schemas"]["AttestedValue"];
+        };
         /** TransferRecord */
         TransferRecord: {
             id: string;
@@ -4488,6 +4589,16 @@ export interface components {
             size: number;
             content_type: string;
         };
+        /**
+         * @description How a value about the person was verified: `self_declared` (typed by the
+         *     worker in the profile, checked by nobody), `proven` (an ID number the
+         *     worker proved: an identity check, 人脸核身 / 实名核验, or a case linked
+         *     with an agency's claim code or phone), `wechat` (the phone WeChat
+         *     verified for the worker) or `agency` (the phone recorded by the agency
+         *     that opened the case).
+         * @enum {string}
+         */
+        Verification: "self_declared" | "proven" | "wechat" | "agency";
         /**
          * VersionCheck
          * @example {
@@ -7408,6 +7519,10 @@ export interface operations {
         parameters: {
             query?: {
                 year?: number;
+                /** @description A province's code; the national schedule when left out. */
+                region_code?: string;
+                /** @description With a province: add the national days it does not override. */
+                with_national?: boolean;
                 page?: number;
                 page_size?: number;
             };
@@ -7490,7 +7605,10 @@ export interface operations {
     };
     setCalendarDay: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A province's code; the national schedule when left out. */
+                region_code?: string;
+            };
             header?: never;
             path: {
                 day: string;
@@ -7597,7 +7715,10 @@ export interface operations {
     };
     clearCalendarDay: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A province's code; the national schedule when left out. */
+                region_code?: string;
+            };
             header?: never;
             path: {
                 day: string;
@@ -12189,7 +12310,10 @@ export interface operations {
     agencyOpenTransfer: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description 1 to 255 characters, new for every new request (e.g. a UUID). */
+                "Idempotency-Key": string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -12243,6 +12367,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The resource is in a state that does not allow this, or changed meanwhile. */
+            409: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request body is too large. */
             413: {
                 headers: {
@@ -12256,6 +12391,17 @@ export interface operations {
             };
             /** @description The request body has an unsupported content type. */
             415: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was used before with a different body, or the content contradicts itself (`details.fields`). */
+            422: {
                 headers: {
                     /** @description The id of this request, for support and the logs. */
                     "X-REQUEST-ID": string;
@@ -12442,7 +12588,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["TransferView"];
+                    "application/json; charset=utf-8": components["schemas"]["AgencyTransferDetail"];
                 };
             };
             /** @description The input is invalid; `details.fields` names each field. */
