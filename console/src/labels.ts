@@ -70,3 +70,62 @@ export function regionLabel(code: string, name: string | undefined): string {
   if (code === '000000') return '全国'
   return name ? `${name}（${code}）` : code
 }
+
+export const transferStatusNames: Record<Schemas['TransferStatus'], string> = {
+  in_progress: '办理中',
+  completed: '已办结',
+  refused: '不予办理',
+  cancelled: '已取消',
+}
+
+export function transferStatusTag(status: Schemas['TransferStatus']): TagType {
+  switch (status) {
+    case 'completed':
+      return 'success'
+    case 'refused':
+      return 'danger'
+    case 'in_progress':
+      return 'primary'
+    default:
+      return 'info'
+  }
+}
+
+export const insuranceNames: Record<Schemas['InsuranceType'], string> = {
+  pension: '养老保险',
+  medical: '医疗保险',
+  unemployment: '失业保险',
+}
+
+/** A step's status as the API gives it (`pending`, `done`, …). */
+export const stepStatusNames: Record<string, string> = {
+  pending: '待办理',
+  done: '已办结',
+  materials_needed: '待补材料',
+  refused: '不予办理',
+  cancelled: '已取消',
+}
+
+export const stepOutcomeNames: Record<Schemas['StepOutcome'], string> = {
+  done: '办结',
+  materials_needed: '需补充材料',
+  refused: '不予办理',
+  cancelled: '取消',
+}
+
+/** What a change of a transfer's history was (`TransferEventView.kind`). */
+export const transferEventNames: Record<string, string> = {
+  created: '提出申请',
+  step: '环节办结',
+  refused: '不予办理',
+  materials_needed: '要求补充材料',
+  materials_answered: '补充了材料',
+  cancelled: '取消',
+}
+
+export const verificationNames: Record<Schemas['Verification'], string> = {
+  self_declared: '本人填写',
+  proven: '已核验',
+  wechat: '微信验证',
+  agency: '经办机构登记',
+}

@@ -1,6 +1,9 @@
 import { createRouter, createWebHistory } from 'vue-router'
 import { hasRole, session, type Role } from './auth/session'
 
+/** The staff who follow their region's transfers (the API's rule). */
+const TRANSFER_FOLLOWERS: Role[] = ['admin', 'reviewer', 'inspector']
+
 export const router = createRouter({
   history: createWebHistory('/console/'),
   routes: [
@@ -14,14 +17,27 @@ export const router = createRouter({
           path: 'applications',
           name: 'applications',
           component: () => import('./pages/ReviewQueuePage.vue'),
-          meta: { title: '补贴审核', role: 'reviewer' },
+          meta: { title: '补贴审核', roles: ['reviewer'] },
         },
         {
           path: 'applications/:id',
           name: 'application',
           component: () => import('./pages/ReviewCasePage.vue'),
           props: true,
-          meta: { title: '审核申请', role: 'reviewer' },
+          meta: { title: '审核申请', roles: ['reviewer'] },
+        },
+        {
+          path: 'transfers',
+          name: 'transfers',
+          component: () => import('./pages/TransferQueuePage.vue'),
+          meta: { title: '社保转移', roles: TRANSFER_FOLLOWERS },
+        },
+        {
+          path: 'transfers/:id',
+          name: 'transfer',
+          component: () => import('./pages/TransferCasePage.vue'),
+          props: true,
+          meta: { title: '社保转移', roles: TRANSFER_FOLLOWERS },
         },
       ],
     },
@@ -34,15 +50,15 @@ declare module 'vue-router' {
     title?: string
     /** Signing in is not needed. */
     public?: boolean
-    /** The role a page is for; others are sent to the 工作台 (the API refuses them anyway). */
-    role?: Role
+    /** The roles a page is for; others are sent to the 工作台 (the API refuses them anyway). */
+    roles?: Role[]
   }
 }
 
 router.beforeEach((to) => {
   if (to.meta.public) return true
   if (!session.staff) return { name: 'signin', query: to.fullPath === '/' ? {} : { next: to.fullPath } }
-  if (to.meta.role && !hasRole(to.meta.role)) return { name: 'dashboard' }
+  if (to.meta.roles && !to.meta.roles.some(hasRole)) return { name: 'dashboard' }
   return true
 })
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { ADMIN_PASSWORD, STAFF_PASSWORD, Server } from './support/server.mjs'
 import { checkPage, launch, openPage } from './support/browser.mjs'
-import { submittedApplication } from './support/seed.mjs'
+import { openedTransfer, submittedApplication } from './support/seed.mjs'
 
 let server
 let browser
@@ -223,5 +223,29 @@ test('the review queue filters and pages on the server', async () => {
   await page.goBack()
   await page.waitForURL(/status=returned$/)
   await page.locator('.el-select').filter({ has: page.getByRole('combobox', { name: '状态' }) }).getByText('已退回补正').waitFor()
+  await page.context().close()
+})
+
+test('an administrator follows a transfer of the region and records the acceptance for the office', async () => {
+  const transfer = await openedTransfer(server, 'console-mover', '450102199001010132', '韦小宝')
+  const page = await openPage(browser)
+  await signIn(page, 'gx.admin', ADMIN_PASSWORD)
+  await page.getByRole('menuitem', { name: '社保转移' }).click()
+  await page.getByRole('heading', { name: '社保转移' }).waitFor()
+  const link = page.getByRole('link', { name: transfer.transfer_no })
+  await link.waitFor()
+  await checkPage(page, 'transfer-queue')
+
+  await link.click()
+  await page.getByTestId('person-name').filter({ hasText: '韦**' }).waitFor()
+  assert.equal(await page.getByTestId('person-id-number').textContent(), '4501**********0132')
+  await checkPage(page, 'transfer-case')
+  // Acceptance is the new place's (兴宁区, inside 广西): this office records it.
+  await page.getByRole('button', { name: '提交' }).click()
+  await page.getByText('环节办结（工作人员）').waitFor()
+  const accepted = page.getByTestId('transfer-steps').getByRole('row', { name: /转入地受理转移申请/ })
+  await accepted.getByText('已办结').waitFor()
+  // The transfer out is the old place's (江宁区): not this office's to record.
+  assert.equal(await page.getByRole('button', { name: '提交' }).count(), 0)
   await page.context().close()
 })

@@ -52,5 +52,6 @@ export const queues: Queue[] = [
       (await ok(api.GET('/api/v1/staff/si-transfers', { params: { query: { ...one, status: 'in_progress' } } }))).total,
     overdue: async () =>
       (await ok(api.GET('/api/v1/staff/si-transfers', { params: { query: { ...one, overdue: true } } }))).total,
+    link: { name: 'transfers', query: { status: 'in_progress' } },
   },
 ]

@@ -12,8 +12,8 @@ async function upload(server, token, purpose) {
   return (await server.call('POST', '/api/v1/uploads', { token, body: form })).id
 }
 
-/** Submits an application of a new worker (`code` signs them in); returns it. */
-export async function submittedApplication(server, code, idNumber, realName) {
+/** A new worker of 兴宁区 (`code` signs them in) with a complete profile; their token. */
+async function worker(server, code, idNumber, realName) {
   const { access_token: token } = await server.call('POST', '/api/v1/auth/wechat/login', { body: { code } })
   await server.call('PUT', '/api/v1/me/profile', {
     token,
@@ -27,6 +27,12 @@ export async function submittedApplication(server, code, idNumber, realName) {
       work_region_code: '450102',
     },
   })
+  return token
+}
+
+/** Submits an application of a new worker (`code` signs them in); returns it. */
+export async function submittedApplication(server, code, idNumber, realName) {
+  const token = await worker(server, code, idNumber, realName)
   const programs = await server.call('GET', '/api/v1/programs?region_code=450102&kind=startup_subsidy')
   const body = {
     program_id: programs.items[0].id,
@@ -35,4 +41,11 @@ export async function submittedApplication(server, code, idNumber, realName) {
     submit: true,
   }
   return server.call('POST', '/api/v1/applications', { token, body, headers: { 'Idempotency-Key': `console-${code}` } })
+}
+
+/** A new worker back from 南京市江宁区 asks to move their medical insurance home to 兴宁区; the case. */
+export async function openedTransfer(server, code, idNumber, realName) {
+  const token = await worker(server, code, idNumber, realName)
+  const body = { insurance_type: 'medical', from_region_code: '320115', to_region_code: '450102' }
+  return server.call('POST', '/api/v1/si-transfers', { token, body, headers: { 'Idempotency-Key': `console-${code}` } })
 }
