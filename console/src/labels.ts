@@ -129,3 +129,34 @@ export const verificationNames: Record<Schemas['Verification'], string> = {
   wechat: '微信验证',
   agency: '经办机构登记',
 }
+
+export const reportStatusNames: Record<Schemas['ReportStatus'], string> = {
+  submitted: '待受理',
+  accepted: '已受理',
+  refused: '不予受理',
+  info_requested: '待补充材料',
+  in_progress: '调查处理中',
+  resolved: '已处理',
+  closed: '已结案',
+}
+
+export const inspectorActionNames: Record<Schemas['InspectorAction'], string> = {
+  accept: '受理',
+  refuse: '不予受理',
+  request_info: '要求补充材料',
+  start: '开始调查处理',
+  resolve: '处理完毕',
+  transfer: '移交其他县区',
+  close: '结案',
+  extend: '延长期限（一次）',
+}
+
+export const closeReasonNames: Record<Schemas['CloseReason'], string> = {
+  unfounded: '查无实据',
+  withdrawn: '反映人撤回',
+  sent_to_arbitration: '转劳动人事争议仲裁',
+}
+
+export function formatFen(fen: number | undefined): string {
+  return fen === undefined ? '—' : `${(fen / 100).toFixed(2)} 元`
+}

@@ -27,6 +27,19 @@ export const router = createRouter({
           meta: { title: '审核申请', roles: ['reviewer'] },
         },
         {
+          path: 'wage-reports',
+          name: 'wage-reports',
+          component: () => import('./pages/WageQueuePage.vue'),
+          meta: { title: '欠薪线索', roles: ['inspector'] },
+        },
+        {
+          path: 'wage-reports/:id',
+          name: 'wage-report',
+          component: () => import('./pages/WageCasePage.vue'),
+          props: true,
+          meta: { title: '欠薪线索', roles: ['inspector'] },
+        },
+        {
           path: 'transfers',
           name: 'transfers',
           component: () => import('./pages/TransferQueuePage.vue'),

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { ADMIN_PASSWORD, STAFF_PASSWORD, Server } from './support/server.mjs'
 import { checkPage, launch, openPage } from './support/browser.mjs'
-import { openedTransfer, submittedApplication } from './support/seed.mjs'
+import { filedWageReport, openedTransfer, submittedApplication } from './support/seed.mjs'
 
 let server
 let browser
@@ -17,6 +17,7 @@ before(async () => {
   await server.createStaff(adminToken, 'xn.reviewer', '李审核', ['reviewer'], '450102')
   await server.createStaff(adminToken, 'xn.reviewer2', '王复核', ['reviewer'], '450102')
   await server.createStaff(adminToken, 'xn.locked', '赵锁定', ['reviewer'], '450102')
+  await server.createStaff(adminToken, 'xn.inspector', '陈监察', ['inspector'], '450102')
 })
 
 after(async () => {
@@ -247,5 +248,28 @@ test('an administrator follows a transfer of the region and records the acceptan
   await accepted.getByText('已办结').waitFor()
   // The transfer out is the old place's (江宁区): not this office's to record.
   assert.equal(await page.getByRole('button', { name: '提交' }).count(), 0)
+  await page.context().close()
+})
+
+test('an inspector reads a report, reveals the reporter (audited) and accepts it', async () => {
+  const report = await filedWageReport(server, 'console-reporter', '450102199001010212', '韦小宝')
+  const page = await openPage(browser)
+  await signIn(page, 'xn.inspector', STAFF_PASSWORD)
+  await page.getByRole('menuitem', { name: '欠薪线索' }).click()
+  await page.getByRole('heading', { name: '欠薪线索' }).waitFor()
+  const link = page.getByRole('link', { name: report.report_no })
+  await link.waitFor()
+  await checkPage(page, 'wage-queue')
+
+  await link.click()
+  await page.getByTestId('reporter-phone').filter({ hasText: '138****5678' }).waitFor()
+  await checkPage(page, 'wage-case')
+  await page.getByRole('button', { name: /查看完整信息/ }).click()
+  await page.getByTestId('reporter-phone').filter({ hasText: '13812345678' }).waitFor()
+  await page.getByText('本次查看已记入审计日志').waitFor()
+
+  await page.getByRole('button', { name: '提交' }).click()
+  await page.getByTestId('report-status').filter({ hasText: '已受理' }).waitFor()
+  await page.getByText('已受理（劳动保障监察员）').waitFor()
   await page.context().close()
 })

@@ -44,6 +44,7 @@ export const queues: Queue[] = [
       (await ok(api.GET('/api/v1/staff/wage-reports', { params: { query: { ...one, status: 'submitted' } } }))).total,
     overdue: async () =>
       (await ok(api.GET('/api/v1/staff/wage-reports', { params: { query: { ...one, overdue: true } } }))).total,
+    link: { name: 'wage-reports', query: { status: 'submitted' } },
   },
   {
     title: '办理中的社保转移',

@@ -49,3 +49,20 @@ export async function openedTransfer(server, code, idNumber, realName) {
   const body = { insurance_type: 'medical', from_region_code: '320115', to_region_code: '450102' }
   return server.call('POST', '/api/v1/si-transfers', { token, body, headers: { 'Idempotency-Key': `console-${code}` } })
 }
+
+/** A new worker of 兴宁区 reports two months of unpaid wages, with a contact phone; the report. */
+export async function filedWageReport(server, code, idNumber, realName) {
+  const token = await worker(server, code, idNumber, realName)
+  const body = {
+    employer_name: '兴宁某劳务公司',
+    work_region_code: '450102',
+    sector: 'construction',
+    amount_owed_fen: 500000,
+    owed_from: '2026-06-01',
+    owed_to: '2026-09-30',
+    workers_affected: 2,
+    description: '两个月工资没发。',
+    contact_phone: '13812345678',
+  }
+  return server.call('POST', '/api/v1/wage-reports', { token, body, headers: { 'Idempotency-Key': `console-${code}` } })
+}
