@@ -46,6 +46,8 @@ declare module 'vue' {
     ReauthDialog: typeof import('./components/ReauthDialog.vue')['default']
     RouterLink: typeof import('vue-router')['RouterLink']
     RouterView: typeof import('vue-router')['RouterView']
+    ServerPager: typeof import('./components/ServerPager.vue')['default']
+    StatusOverdueFilters: typeof import('./components/StatusOverdueFilters.vue')['default']
   }
   export interface GlobalDirectives {
     vLoading: typeof import('element-plus/es')['ElLoadingDirective']
