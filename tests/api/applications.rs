@@ -210,7 +210,7 @@ async fn a_worker_applies_and_follows_the_case_to_payment() {
     let revealed = app
         .post_json(
             &format!("/api/v1/staff/applications/{id}/reveal"),
-            &json!({}),
+            &json!({"reason": "核对身份证照片"}),
             Some(&reviewer.access_token),
         )
         .await;

@@ -47,7 +47,7 @@ async fn only_the_reviewer_of_the_case_downloads_an_id_card_and_is_audited() {
     let reveal = app
         .post_json(
             &format!("/api/v1/staff/applications/{application}/reveal"),
-            &json!({}),
+            &json!({"reason": "核对身份证照片"}),
             Some(&admin.access_token),
         )
         .await;

@@ -122,7 +122,7 @@ async fn inspected(app: &TestApp, inspector: &Session, id: &str) -> Value {
 async fn reveal(app: &TestApp, staff: &Session, id: &str) -> reqwest::Response {
     app.post_json(
         &format!("/api/v1/staff/wage-reports/{id}/reveal"),
-        &json!({}),
+        &json!({"reason": "联系举报人核实欠薪情况"}),
         Some(&staff.access_token),
     )
     .await
@@ -193,6 +193,16 @@ async fn the_inspector_reads_the_documents_and_the_reporter_masked_and_reveals_t
         assert!(!shown.contains(secret), "{secret} in {shown}");
     }
 
+    // Seeing someone in clear takes a stated reason; without one nothing is shown or logged.
+    let path = format!("/api/v1/staff/wage-reports/{id}/reveal");
+    for unreasoned in [json!({}), json!({"reason": " "})] {
+        let refused = app
+            .post_json(&path, &unreasoned, Some(&people.county.access_token))
+            .await;
+        let problem = assert_problem(refused, StatusCode::BAD_REQUEST, "VALIDATION_FAILED").await;
+        assert!(!problem.to_string().contains(CONTACT_PHONE), "{problem}");
+    }
+
     let revealed = reveal(&app, &people.county, &id).await;
     assert_eq!(revealed.status(), StatusCode::OK);
     assert_eq!(
@@ -227,6 +237,7 @@ async fn the_inspector_reads_the_documents_and_the_reporter_masked_and_reveals_t
     assert_eq!(reveals["items"][0]["target_type"], "wage_report");
     assert_eq!(reveals["items"][0]["target_id"], id.as_str());
     assert_eq!(reveals["items"][0]["region_code"], "320115");
+    assert_eq!(reveals["items"][0]["details"]["reason"], "联系举报人核实欠薪情况");
     assert!(!reveals.to_string().contains(CONTACT_PHONE));
     let downloads = audit("document.download").await;
     assert_eq!(downloads["total"], 1, "{downloads}");

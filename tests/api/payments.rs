@@ -177,7 +177,11 @@ async fn finance_pays_the_stated_account_and_only_finance_of_the_region_reads_it
         .await;
     assert_problem(unpaid, StatusCode::CONFLICT, "PAYEE_ACCOUNT_MISSING").await;
     let nothing = app
-        .post_json(&format!("{path}/payee/reveal"), &json!({}), Some(&finance.access_token))
+        .post_json(
+            &format!("{path}/payee/reveal"),
+            &json!({"reason": "核对收款账户"}),
+            Some(&finance.access_token),
+        )
         .await;
     assert_problem(nothing, StatusCode::CONFLICT, "PAYEE_ACCOUNT_MISSING").await;
 
@@ -185,7 +189,10 @@ async fn finance_pays_the_stated_account_and_only_finance_of_the_region_reads_it
     let reveal = |token: String| {
         let app = &app;
         let path = format!("{path}/payee/reveal");
-        async move { app.post_json(&path, &json!({}), Some(&token)).await }
+        async move {
+            app.post_json(&path, &json!({"reason": "核对收款账户"}), Some(&token))
+                .await
+        }
     };
     assert_eq!(
         reveal(reviewer.access_token.clone()).await.status(),
@@ -215,7 +222,9 @@ async fn finance_pays_the_stated_account_and_only_finance_of_the_region_reads_it
             .as_array()
             .unwrap()
             .iter()
-            .any(|row| row["target_id"] == id.as_str() && row["details"]["revealed"] == "payee_account"),
+            .any(|row| row["target_id"] == id.as_str()
+                && row["details"]["revealed"] == "payee_account"
+                && row["details"]["reason"] == "核对收款账户"),
         "{audit}"
     );
 

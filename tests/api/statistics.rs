@@ -194,3 +194,116 @@ async fn staff_reads_need_a_role_that_works_them() {
     assert_eq!(transfers.status(), StatusCode::FORBIDDEN);
     app.stop().await;
 }
+
+/// Opens a pension-free medical transfer for `worker` between two counties.
+async fn transfer(app: &TestApp, worker: &crate::support::app::Session, from: &str, to: &str) {
+    let opened = app
+        .client
+        .post(app.url("/api/v1/si-transfers"))
+        .bearer_auth(&worker.access_token)
+        .header("Idempotency-Key", format!("breakdown-{from}-{to}"))
+        .json(&json!({"insurance_type": "medical", "from_region_code": from, "to_region_code": to}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(opened.status(), StatusCode::CREATED);
+}
+
+fn subdivision<'a>(breakdown: &'a Value, code: &str) -> &'a Value {
+    breakdown["subdivisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["region_code"] == code)
+        .unwrap_or_else(|| panic!("no {code} in {breakdown}"))
+}
+
+#[tokio::test]
+async fn the_breakdown_splits_a_region_by_subdivision_and_month_inside_the_callers_region() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("000000").await;
+    let first = guangxi_worker(&app, "split-a", "450102198801011235").await;
+    let body = complete_application(&app, &first).await;
+    assert_eq!(apply(&app, &first, "b-1", &body).await.status(), StatusCode::CREATED);
+    let second = guangxi_worker(&app, "split-b", "450103199002022342").await;
+    transfer(&app, &first, "320115", "450102").await;
+    transfer(&app, &second, "450103", "450102").await;
+    let report = json!({
+        "employer_name": "兴宁某劳务公司", "work_region_code": "450103", "sector": "construction",
+        "amount_owed_fen": 300_000, "owed_from": "2026-01-01", "owed_to": "2026-02-01",
+        "workers_affected": 1, "description": "工资没有发。"
+    });
+    assert_eq!(file(&app, &second, "b-w", &report).await.status(), StatusCode::CREATED);
+
+    let city_admin = app.staff(&admin, "nanning.admin", &["admin"], "450100").await;
+    let read = async |token: &str, query: &str| {
+        app.get_with(&format!("/api/v1/staff/stats/breakdown?{}{query}", period()), token)
+            .await
+    };
+    let city: Value = read(&city_admin.access_token, "").await.json().await.unwrap();
+    assert_eq!(city["region_code"], "450100");
+    let xingning = subdivision(&city, "450102");
+    assert_eq!(xingning["name"], "兴宁区");
+    assert_eq!(
+        (
+            xingning["applications"].as_i64(),
+            xingning["applications_waiting"].as_i64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert_eq!(xingning["transfers_in_progress"], 2, "both cases end in 兴宁区");
+    let qingxiu = subdivision(&city, "450103");
+    assert_eq!(
+        (
+            qingxiu["wage_reports_open"].as_i64(),
+            qingxiu["wage_reports_overdue"].as_i64()
+        ),
+        (Some(1), Some(0))
+    );
+    assert_eq!(qingxiu["transfers_in_progress"], 1);
+    assert_eq!(
+        subdivision(&city, "450105")["applications"],
+        0,
+        "a county with nothing still shows"
+    );
+    let month = &city["months"][0];
+    assert_eq!(city["months"].as_array().unwrap().len(), 1);
+    assert_eq!(find(&month["by_status"], "submitted").unwrap()["count"], 1);
+
+    // A case between two counties of one city counts once for the city.
+    let national: Value = read(&admin.access_token, "").await.json().await.unwrap();
+    assert_eq!(subdivision(&national, "450000")["transfers_in_progress"], 2);
+    assert_eq!(subdivision(&national, "320000")["transfers_in_progress"], 1);
+    let guangxi: Value = read(&admin.access_token, "&region_code=450000")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(subdivision(&guangxi, "450100")["transfers_in_progress"], 2);
+    assert_eq!(subdivision(&guangxi, "450100")["applications"], 1);
+
+    let county_admin = app.staff(&admin, "qingxiu.admin", &["admin"], "450103").await;
+    let own: Value = read(&county_admin.access_token, "").await.json().await.unwrap();
+    let own_cases = subdivision(&own, "450103");
+    assert_eq!(
+        own_cases["wage_reports_open"], 1,
+        "a county's own cases under its own code"
+    );
+    assert_eq!(own_cases["applications"], 0, "兴宁区's application is not 青秀区's");
+    assert_eq!(
+        read(&county_admin.access_token, "&region_code=450100").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let editor = app.staff(&admin, "split.editor", &["policy_editor"], "450100").await;
+    assert_eq!(read(&editor.access_token, "").await.status(), StatusCode::FORBIDDEN);
+    let today = api::domain::china_time::today();
+    let too_long = app
+        .get_with(
+            &format!("/api/v1/staff/stats/breakdown?from=2024-01-01&to={today}"),
+            &admin.access_token,
+        )
+        .await;
+    let problem = crate::support::assert_problem(too_long, StatusCode::BAD_REQUEST, "VALIDATION_FAILED").await;
+    assert!(problem.to_string().contains("24 个月"), "{problem}");
+    app.stop().await;
+}

@@ -16,12 +16,15 @@ static BUNDLE: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../console/dist"
 /// Where the console is served.
 pub const MOUNT: &str = "/console";
 
-/// No script but the bundle's own files, no framing, no plugins, no `<base>`.
-/// Styles may be inline: Element Plus sets positions and sizes in `style`
-/// attributes (popovers, tables, dialogs), which `'self'` alone would block.
+/// No script but the bundle's own files, no framing of the console, no
+/// plugins, no `<base>`. Styles may be inline: Element Plus sets positions and
+/// sizes in `style` attributes (popovers, tables, dialogs), which `'self'`
+/// alone would block. A case's documents are fetched with the member's token
+/// and shown from `blob:` addresses the page itself made: images in `<img>`,
+/// PDFs in a frame.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
-style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; \
-frame-ancestors 'none'; base-uri 'none'; object-src 'none'; form-action 'self'";
+style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; frame-src blob:; font-src 'self' data:; \
+connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'; form-action 'self'";
 
 /// Bundled assets carry a hash of their content in their names: cached for a year.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";

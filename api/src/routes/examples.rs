@@ -12,6 +12,7 @@ use super::{
     me::{PhoneBinding, ProfileUpdate},
     payees::PayeeAccountWrite,
     payments::BankAnswerBody,
+    personal_data::RevealBody,
     policies::{PolicyUpdate, PolicyWrite, VersionCheck},
     programs::{ProgramUpdate, ProgramWrite},
     transfers::{MaterialsAnswer, StepUpdate, TransferRequest},
@@ -289,4 +290,8 @@ crate::body_example!(PayeeAccountWrite, {
 crate::body_example!(BankAnswerBody, {
     "outcome": "paid",
     "bank_reference": "ICBC-20261130-000123"
+});
+
+crate::body_example!(RevealBody, {
+    "reason": "核对身份证照片与填写的身份证号是否一致"
 });

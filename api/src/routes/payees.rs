@@ -3,7 +3,7 @@ use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
 use serde::Deserialize;
 
-use super::ApiTags;
+use super::{ApiTags, personal_data::RevealBody};
 use crate::{
     auth::schemes::{StaffAuth, WorkerAuth},
     context::RequestContext,
@@ -143,7 +143,8 @@ impl PayeeApi {
     /// Reveal the applicant's payee account
     ///
     /// For finance of the case's region, who must pay it (403 for other
-    /// roles, 404 outside the region); every reveal is audited. 409
+    /// roles, 404 outside the region); every reveal is audited with the
+    /// reason given (`reason`, required: 400 without one). 409
     /// `PAYEE_ACCOUNT_MISSING` while the applicant has given none.
     #[oai(
         path = "/staff/applications/:id/payee/reveal",
@@ -157,12 +158,13 @@ impl PayeeApi {
         context: Data<&RequestContext>,
         auth: StaffAuth,
         id: Path<RecordId>,
+        body: JsonBody<RevealBody>,
     ) -> ApiResult<
         Json<RevealedPayee>,
         { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
     > {
         Ok(Json(
-            applications::reveal_payee(&state, &context, &auth.0, &id.0)
+            applications::reveal_payee(&state, &context, &auth.0, &id.0, &body.0.reason.into_inner())
                 .await?
                 .into(),
         ))

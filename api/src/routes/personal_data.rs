@@ -1,8 +1,21 @@
-//! The worker's copy of everything held about them (PIPL Art. 45), as
-//! `GET /api/v1/me/data` returns it.
+//! Personal data as the routes carry it: the worker's copy of everything
+//! held about them (PIPL Art. 45), as `GET /api/v1/me/data` returns it, and
+//! the reason staff give to see someone's data in clear.
 
 use chrono::{DateTime, Utc};
 use poem_openapi::Object;
+use serde::Deserialize;
+
+use crate::domain::BoundedText;
+
+/// Why a staff member must see the person's data in clear (PIPL Art. 6: a
+/// stated purpose). Kept in the `personal_data.reveal` audit row.
+#[derive(Debug, Object, Deserialize)]
+#[oai(example)]
+pub struct RevealBody {
+    /// 查看原因, 2–200 characters, e.g. 核对身份证照片与填写的身份证号.
+    pub reason: BoundedText<2, 200>,
+}
 
 use crate::services::accounts::{
     ApplicationData, ConsentData, DocumentData, NotificationData, PersonalData, ProfileData, SignInData, StepData,

@@ -74,6 +74,84 @@ pub struct Overview {
     pub calendar_missing_years: Vec<i32>,
 }
 
+/// What waits in one subdivision. `applications` counts those filed in the
+/// period; the other figures are the state now.
+#[derive(Debug, Object)]
+pub struct SubdivisionFigures {
+    pub region_code: String,
+    pub name: String,
+    pub applications: i64,
+    /// Submitted or under review now.
+    pub applications_waiting: i64,
+    pub wage_reports_open: i64,
+    /// Open reports past the deadline that applies now.
+    pub wage_reports_overdue: i64,
+    /// Cases with an end in the subdivision; one between two subdivisions
+    /// counts in both.
+    pub transfers_in_progress: i64,
+    pub transfers_overdue: i64,
+}
+
+/// Applications filed in one month of the period, by status.
+#[derive(Debug, Object)]
+pub struct MonthCount {
+    /// `2026-03`.
+    pub month: String,
+    pub by_status: Vec<StatusCount>,
+}
+
+/// A region split by its subdivisions, and its applications by month.
+#[derive(Debug, Object)]
+pub struct RegionBreakdown {
+    pub region_code: RegionCode,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Every month the period touches, in order.
+    pub months: Vec<MonthCount>,
+    /// The region's direct subdivisions in code order (a province's cities, a
+    /// city's counties), each present even with nothing to count; cases of
+    /// the region itself, not of one below it, under its own code.
+    pub subdivisions: Vec<SubdivisionFigures>,
+}
+
+impl From<stats::Breakdown> for RegionBreakdown {
+    fn from(breakdown: stats::Breakdown) -> Self {
+        let counts = |pairs: Vec<(String, i64)>| {
+            pairs
+                .into_iter()
+                .map(|(status, count)| StatusCount { status, count })
+                .collect()
+        };
+        RegionBreakdown {
+            region_code: breakdown.region_code,
+            from: breakdown.from,
+            to: breakdown.to,
+            months: breakdown
+                .months
+                .into_iter()
+                .map(|month| MonthCount {
+                    month: month.month,
+                    by_status: counts(month.by_status),
+                })
+                .collect(),
+            subdivisions: breakdown
+                .subdivisions
+                .into_iter()
+                .map(|row| SubdivisionFigures {
+                    region_code: row.region_code,
+                    name: row.name,
+                    applications: row.applications,
+                    applications_waiting: row.applications_waiting,
+                    wage_reports_open: row.wage_reports_open,
+                    wage_reports_overdue: row.wage_reports_overdue,
+                    transfers_in_progress: row.transfers_in_progress,
+                    transfers_overdue: row.transfers_overdue,
+                })
+                .collect(),
+        }
+    }
+}
+
 impl From<stats::ApplicationFigures> for ApplicationCount {
     fn from(a: stats::ApplicationFigures) -> Self {
         ApplicationCount {
@@ -149,6 +227,33 @@ impl StatsApi {
         to: Query<NaiveDate>,
     ) -> ApiResult<Json<Overview>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
         let figures = stats::overview(&state, &auth.0, region_code.0, from.0, to.0).await?;
+        Ok(Json(figures.into()))
+    }
+
+    /// A region by subdivision and by month
+    ///
+    /// The 工作台's drill-down: for each direct subdivision of the region (a
+    /// province's cities, a city's counties) the applications filed in the
+    /// period and those waiting for a decision now, the wage reports open now
+    /// and overdue, the transfers in progress and overdue; and the region's
+    /// applications by month and status. Inside the caller's region (by
+    /// default all of it), for the roles that read the overview (403
+    /// `ROLE_REQUIRED` otherwise; 403 `OUT_OF_REGION_SCOPE` for a region
+    /// outside one's own). A period of more than 24 months is 400.
+    #[oai(path = "/staff/stats/breakdown", method = "get", operation_id = "statsBreakdown")]
+    async fn breakdown(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        region_code: Query<Option<RegionCode>>,
+        /// First day (inclusive).
+        #[oai(example = "example_from")]
+        from: Query<NaiveDate>,
+        /// Last day (inclusive).
+        #[oai(example = "example_to")]
+        to: Query<NaiveDate>,
+    ) -> ApiResult<Json<RegionBreakdown>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
+        let figures = stats::breakdown(&state, &auth.0, region_code.0, from.0, to.0).await?;
         Ok(Json(figures.into()))
     }
 }

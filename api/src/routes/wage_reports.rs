@@ -7,7 +7,7 @@ use poem_openapi::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{ApiTags, Page, idempotent};
+use super::{ApiTags, Page, idempotent, personal_data::RevealBody};
 use crate::http::params::{IdempotencyKey, PageNumber, PageSize, Paging, RecordId, Version};
 use crate::{
     auth::schemes::{StaffAuth, WorkerAuth},
@@ -489,7 +489,8 @@ impl WageReportApi {
     /// The reporter's name, phone (the contact phone given with the report,
     /// else the phone the worker bound) and ID number in clear, for an
     /// inspector whose region covers the report, who must reach them. Each
-    /// reveal writes a `personal_data.reveal` audit row for the report.
+    /// reveal writes a `personal_data.reveal` audit row for the report,
+    /// with the reason given (`reason`, required: 400 without one).
     #[oai(
         path = "/staff/wage-reports/:id/reveal",
         method = "post",
@@ -501,11 +502,13 @@ impl WageReportApi {
         context: Data<&RequestContext>,
         auth: StaffAuth,
         id: Path<RecordId>,
+        body: JsonBody<RevealBody>,
     ) -> ApiResult<
         Json<RevealedReporter>,
         { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN },
     > {
-        let reporter = wage_reports::reveal(&state, &context, &auth.0, &id.0).await?;
+        let reason = body.0.reason.into_inner();
+        let reporter = wage_reports::reveal(&state, &context, &auth.0, &id.0, &reason).await?;
         Ok(Json(RevealedReporter::from(reporter)))
     }
 

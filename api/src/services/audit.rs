@@ -72,6 +72,22 @@ impl<'a> Event<'a> {
             details,
         }
     }
+
+    /// A staff member saw a person's data in clear: `details` names whose
+    /// and which fields (never their values), and the reason they gave is
+    /// kept beside them, for whoever later asks why.
+    pub fn reveal(
+        staff: &'a Principal,
+        target: (&'static str, &'a str),
+        region: RegionCode,
+        mut details: Value,
+        reason: &str,
+    ) -> Self {
+        if let Value::Object(fields) = &mut details {
+            fields.insert("reason".to_owned(), Value::String(reason.to_owned()));
+        }
+        Event::success(staff, "personal_data.reveal", target, Some(region), Some(details))
+    }
 }
 
 pub async fn record(db: &impl ConnectionTrait, request: Option<&RequestContext>, event: Event<'_>) -> AppResult<()> {

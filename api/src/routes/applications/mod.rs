@@ -6,7 +6,7 @@ use poem_openapi::{
     payload::Json,
 };
 
-use super::{ApiTags, Page, idempotent};
+use super::{ApiTags, Page, idempotent, personal_data::RevealBody};
 use crate::http::params::{IdempotencyKey, PageNumber, PageSize, Paging, RecordId};
 use crate::{
     auth::schemes::{StaffAuth, WorkerAuth},
@@ -250,7 +250,9 @@ impl ApplicationApi {
 
     /// Reveal the applicant's personal data
     ///
-    /// For a reviewer who must check it against the documents; audited.
+    /// For a reviewer who must check it against the documents. The reason
+    /// they give (`reason`, required) is kept in the `personal_data.reveal`
+    /// audit row; without one it is 400 and nothing is shown.
     #[oai(
         path = "/staff/applications/:id/reveal",
         method = "post",
@@ -262,9 +264,11 @@ impl ApplicationApi {
         context: Data<&RequestContext>,
         auth: StaffAuth,
         id: Path<RecordId>,
+        body: JsonBody<RevealBody>,
     ) -> ApiResult<Json<Revealed>, { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN }>
     {
-        let applicant = applications::reveal(&state, &context, &auth.0, &id.0).await?;
+        let reason = body.0.reason.into_inner();
+        let applicant = applications::reveal(&state, &context, &auth.0, &id.0, &reason).await?;
         Ok(Json(Revealed {
             name: applicant.name,
             id_number: applicant.id_number,

@@ -438,17 +438,12 @@ pub async fn reveal(
     request: &RequestContext,
     staff: &Principal,
     id: &str,
+    reason: &str,
 ) -> AppResult<ApplicantInClear> {
     let case = case_for_personal_data(state, staff, id).await?;
     let applicant = read::applicant_in_clear(&state.db, &state.protector, &case.worker_id).await?;
     let details = json!({ "worker_id": case.worker_id });
-    let reveal = Event::success(
-        staff,
-        "personal_data.reveal",
-        ("application", &case.id),
-        Some(case.region),
-        Some(details),
-    );
+    let reveal = Event::reveal(staff, ("application", &case.id), case.region, details, reason);
     audit::record(&state.db, Some(request), reveal).await?;
     Ok(applicant)
 }

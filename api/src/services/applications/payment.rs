@@ -61,18 +61,13 @@ pub async fn reveal_payee(
     request: &RequestContext,
     finance: &Principal,
     id: &str,
+    reason: &str,
 ) -> AppResult<PayeeInClear> {
     access::require_payee_reader(finance)?;
     let case = case_in_scope(&state.db, state, finance, id).await?;
     let account = payees::in_clear(state, &case.worker_id).await?;
     let details = json!({ "worker_id": case.worker_id, "revealed": "payee_account" });
-    let reveal = Event::success(
-        finance,
-        "personal_data.reveal",
-        ("application", &case.id),
-        Some(case.region),
-        Some(details),
-    );
+    let reveal = Event::reveal(finance, ("application", &case.id), case.region, details, reason);
     audit::record(&state.db, Some(request), reveal).await?;
     Ok(account)
 }

@@ -18,7 +18,7 @@ pub use self::{
     identity::{AgencyTransfer, Attested, Person, StaffTransfer, Verification, get_for_agency, get_for_staff},
     notice::events,
     open::{AgencyOpened, AgencyOpening, Created, Opening, open_for_agency, open_for_worker},
-    read::{Change, Step, TimelineEntry, Transfer, overdue_cases},
+    read::{Change, Step, TimelineEntry, Transfer, in_progress_by_ends, overdue_cases},
     steps::{StepReport, answer_materials, record_step, record_step_as_staff},
 };
 use self::{

@@ -336,6 +336,48 @@ pub fn overdue_cases(cutoffs: &OverdueCutoffs) -> Condition {
         .add(Expr::exists(overdue_steps))
 }
 
+/// Cases in progress now with an end in these regions, and the overdue among
+/// them, by their two ends: `((from, to), in progress, overdue)`.
+pub async fn in_progress_by_ends(
+    db: &impl ConnectionTrait,
+    codes: Option<&[String]>,
+    cutoffs: &OverdueCutoffs,
+) -> AppResult<Vec<((String, String), i64, i64)>> {
+    let counted = |condition: Condition| {
+        let mut query = si_transfer::Entity::find()
+            .select_only()
+            .column(si_transfer::Column::FromRegionCode)
+            .column(si_transfer::Column::ToRegionCode)
+            .column_as(Expr::cust("COUNT(*)"), "count")
+            .filter(si_transfer::Column::Status.eq(TransferStatus::InProgress.as_str()))
+            .filter(condition)
+            .group_by(si_transfer::Column::FromRegionCode)
+            .group_by(si_transfer::Column::ToRegionCode);
+        if let Some(codes) = codes {
+            query = query.filter(
+                Condition::any()
+                    .add(si_transfer::Column::FromRegionCode.is_in(codes.iter().map(String::as_str)))
+                    .add(si_transfer::Column::ToRegionCode.is_in(codes.iter().map(String::as_str))),
+            );
+        }
+        query.into_tuple::<(String, String, i64)>().all(db)
+    };
+    let overdue: HashMap<(String, String), i64> = counted(overdue_cases(cutoffs))
+        .await?
+        .into_iter()
+        .map(|(from, to, count)| ((from, to), count))
+        .collect();
+    Ok(counted(Condition::all())
+        .await?
+        .into_iter()
+        .map(|(from, to, count)| {
+            let ends = (from, to);
+            let late = overdue.get(&ends).copied().unwrap_or(0);
+            (ends, count, late)
+        })
+        .collect())
+}
+
 /// Which cases a staff list shows, as the query sees them.
 pub(super) struct StaffQuery {
     /// Cases with an end in these regions; all when none.

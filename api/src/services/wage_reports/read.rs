@@ -1,6 +1,8 @@
 //! Every query of reports and their history, and their decoding into
 //! [`Report`]: the rows never leave this file.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{wage_report, wage_report_event};
 use sea_orm::{
@@ -223,6 +225,34 @@ fn overdue(cutoffs: &OverdueCutoffs) -> Condition {
             )
     };
     open().add(cutoffs.condition(in_province, due_before))
+}
+
+/// Open reports now, and the overdue among them, by region code: `(region,
+/// open, overdue)`, from two grouped queries.
+pub async fn open_by_region(
+    db: &impl ConnectionTrait,
+    regions: Option<&[String]>,
+    cutoffs: &OverdueCutoffs,
+) -> AppResult<Vec<(String, i64, i64)>> {
+    let counted = |condition: Condition| {
+        in_regions(wage_report::Entity::find(), regions)
+            .select_only()
+            .column(wage_report::Column::RegionCode)
+            .column_as(Expr::expr(Func::count(Expr::cust("*"))), "count")
+            .filter(condition)
+            .group_by(wage_report::Column::RegionCode)
+            .into_tuple::<(String, i64)>()
+            .all(db)
+    };
+    let overdue: HashMap<String, i64> = counted(overdue(cutoffs)).await?.into_iter().collect();
+    Ok(counted(open())
+        .await?
+        .into_iter()
+        .map(|(region, open)| {
+            let late = overdue.get(&region).copied().unwrap_or(0);
+            (region, open, late)
+        })
+        .collect())
 }
 
 /// Reports in these region codes (`None`: everywhere, no filter at all).

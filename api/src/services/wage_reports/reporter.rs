@@ -98,17 +98,12 @@ pub async fn reveal(
     request: &RequestContext,
     staff: &Principal,
     id: &str,
+    reason: &str,
 ) -> AppResult<ReporterInClear> {
     let report = report_for_personal_data(state, staff, id).await?;
     let reporter = in_clear(&state.db, &state.protector, &report).await?;
     let details = json!({ "worker_id": report.worker_id, "report_no": report.report_no });
-    let reveal = Event::success(
-        staff,
-        "personal_data.reveal",
-        ("wage_report", &report.id),
-        Some(report.region),
-        Some(details),
-    );
+    let reveal = Event::reveal(staff, ("wage_report", &report.id), report.region, details, reason);
     audit::record(&state.db, Some(request), reveal).await?;
     Ok(reporter)
 }

@@ -2,6 +2,10 @@
 //! a region and period, computed by grouped queries on indexed columns —
 //! rows are never loaded to be counted.
 
+mod breakdown;
+
+pub use breakdown::{Breakdown, breakdown};
+
 use chrono::{Datelike, NaiveDate};
 use entity::{application, si_transfer, worker};
 use sea_orm::{
