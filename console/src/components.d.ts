@@ -11,6 +11,7 @@ export {}
 /* prettier-ignore */
 declare module 'vue' {
   export interface GlobalComponents {
+    CaseDocuments: typeof import('./components/CaseDocuments.vue')['default']
     ElAlert: typeof import('element-plus/es')['ElAlert']
     ElAside: typeof import('element-plus/es')['ElAside']
     ElBreadcrumb: typeof import('element-plus/es')['ElBreadcrumb']
@@ -44,6 +45,8 @@ declare module 'vue' {
     ElTimeline: typeof import('element-plus/es')['ElTimeline']
     ElTimelineItem: typeof import('element-plus/es')['ElTimelineItem']
     ReauthDialog: typeof import('./components/ReauthDialog.vue')['default']
+    RegionFigures: typeof import('./components/RegionFigures.vue')['default']
+    RevealButton: typeof import('./components/RevealButton.vue')['default']
     RouterLink: typeof import('vue-router')['RouterLink']
     RouterView: typeof import('vue-router')['RouterView']
     ServerPager: typeof import('./components/ServerPager.vue')['default']

@@ -151,6 +151,16 @@ export const inspectorActionNames: Record<Schemas['InspectorAction'], string> = 
   extend: '延长期限（一次）',
 }
 
+/** Kinds of evidence workers usually attach; any other kind shows as given. */
+export const evidenceNames: Record<string, string> = {
+  pay_slip: '工资条',
+  labor_contract: '劳动合同',
+  attendance: '考勤记录',
+  chat_record: '聊天记录',
+  photo: '现场照片',
+  id_card: '身份证',
+}
+
 export const closeReasonNames: Record<Schemas['CloseReason'], string> = {
   unfounded: '查无实据',
   withdrawn: '反映人撤回',

@@ -52,7 +52,7 @@ test('an administrator created with create-admin signs in and sees the 工作台
   await page.locator('canvas').first().waitFor()
   console.log(`工作台 drawn (chart included) ${(performance.now() - started).toFixed(0)} ms after signing in`)
   assert.equal(await page.getByTestId('staff-name').textContent(), '省级管理员')
-  await page.getByText('广西壮族自治区（450000）').waitFor()
+  await page.getByTestId('staff-region').filter({ hasText: '广西壮族自治区（450000）' }).waitFor()
   await page.getByText('系统管理员').first().waitFor()
   const transfers = page.getByTestId('queue').filter({ hasText: '办理中的社保转移' })
   await transfers.getByTestId('queue-overdue').filter({ hasText: /^\d+$/ }).waitFor()
@@ -109,8 +109,20 @@ test('a reviewer approves an application end to end, signing in again mid-way wi
   await page.getByTestId('applicant-name').filter({ hasText: '韦**' }).waitFor()
   // The answers and documents under the program's own labels.
   await page.getByRole('row', { name: '企业（个体户）名称 兴宁米粉店' }).waitFor()
-  await page.getByText('身份证正反面照片 · image/jpeg').waitFor()
+  await page.getByText('身份证正反面照片 · image/png').waitFor()
+  // The ID card inline, fetched with the token and drawn from a blob: address the CSP allows.
+  await page.getByRole('button', { name: '查看身份证正反面照片' }).click()
+  const idCard = page.getByRole('img', { name: '身份证正反面照片' })
+  await idCard.waitFor()
+  await page.waitForFunction((image) => image.complete && image.naturalWidth === 48, await idCard.elementHandle())
+  assert.match(await idCard.getAttribute('src'), /^blob:/)
   await checkPage(page, 'review-case')
+
+  await page.getByRole('button', { name: /查看申请人的完整信息/ }).click()
+  const reveal = page.getByRole('dialog', { name: '查看申请人的完整信息' })
+  await reveal.getByLabel('查看原因').fill('核对身份证照片与填写的身份证号')
+  await reveal.getByRole('button', { name: '确认查看' }).click()
+  await page.getByTestId('applicant-id-number').filter({ hasText: '450102198801011235' }).waitFor()
 
   // The session ends behind the page's back (as an idle timeout would) while
   // the reviewer writes: the decision goes through after signing in again.
@@ -264,12 +276,60 @@ test('an inspector reads a report, reveals the reporter (audited) and accepts it
   await link.click()
   await page.getByTestId('reporter-phone').filter({ hasText: '138****5678' }).waitFor()
   await checkPage(page, 'wage-case')
-  await page.getByRole('button', { name: /查看完整信息/ }).click()
+  await page.getByRole('button', { name: /查看反映人的完整信息/ }).click()
+  const dialog = page.getByRole('dialog', { name: '查看反映人的完整信息' })
+  await dialog.getByRole('button', { name: '确认查看' }).click()
+  await dialog.getByText('请填写查看原因').waitFor()
+  assert.equal(await page.getByTestId('reporter-phone').textContent(), '138****5678', 'nothing is shown without a reason')
+  await dialog.getByRole('button', { name: '电话联系反映人核实欠薪情况' }).click()
+  await checkPage(page, 'wage-reveal')
+  await dialog.getByRole('button', { name: '确认查看' }).click()
   await page.getByTestId('reporter-phone').filter({ hasText: '13812345678' }).waitFor()
-  await page.getByText('本次查看已记入审计日志').waitFor()
+  await page.getByText('本次查看及原因已记入审计日志').waitFor()
+  const audit = await server.call('GET', '/api/v1/admin/audit-logs?action=personal_data.reveal', { token: adminToken })
+  assert.ok(
+    audit.items.some((row) => row.target_id === report.id && row.details.reason === '电话联系反映人核实欠薪情况'),
+    'the reveal and its reason are in the audit log',
+  )
 
   await page.getByRole('button', { name: '提交' }).click()
   await page.getByTestId('report-status').filter({ hasText: '已受理' }).waitFor()
   await page.getByText('已受理（劳动保障监察员）').waitFor()
   await page.context().close()
+})
+
+test('a county administrator sees only the county, and a province administrator drills down to it', async () => {
+  const transfer = await openedTransfer(server, 'console-county-mover', '450102199201010153', '韦小宝')
+  await server.createStaff(adminToken, 'qx.admin', '青秀区管理员', ['admin'], '450103')
+
+  const county = await openPage(browser)
+  await signIn(county, 'qx.admin', STAFF_PASSWORD)
+  await county.getByTestId('figures-region').filter({ hasText: '青秀区（450103）' }).waitFor()
+  await county.getByRole('menuitem', { name: '社保转移' }).click()
+  await county.getByTestId('transfer-table').getByText('没有符合条件的转移').waitFor()
+  assert.equal(await county.getByRole('link', { name: transfer.transfer_no }).count(), 0, '兴宁区’s case is not listed')
+  // Its address, typed in (which signs in again, tokens living in memory only), shows no case either.
+  await county.goto(`${server.base}/console/transfers/${transfer.id}`)
+  await county.getByLabel('用户名').fill('qx.admin')
+  await county.getByLabel('密码', { exact: true }).fill(STAFF_PASSWORD)
+  await county.getByRole('button', { name: '登录' }).click()
+  await county.getByRole('alert').filter({ hasText: '没有找到您要的内容' }).waitFor()
+  assert.equal(await county.getByTestId('person-name').count(), 0)
+  await county.context().close()
+
+  const province = await openPage(browser)
+  await signIn(province, 'gx.admin', ADMIN_PASSWORD)
+  const subdivisions = province.getByTestId('subdivisions')
+  await subdivisions.getByRole('button', { name: '南宁市' }).click()
+  await province.getByTestId('figures-region').filter({ hasText: '南宁市' }).waitFor()
+  const xingning = subdivisions.getByRole('row', { name: /兴宁区/ })
+  await xingning.waitFor()
+  const cells = await xingning.getByRole('cell').allTextContents()
+  assert.ok(Number(cells[5]) >= 1, `兴宁区 has its transfers in progress: ${cells}`)
+  assert.equal(await subdivisions.getByRole('row', { name: /青秀区/ }).getByRole('cell').nth(5).textContent(), '0')
+  await province.locator('canvas').nth(2).waitFor()
+  await checkPage(province, 'dashboard-drilldown')
+  await province.getByRole('button', { name: '广西壮族自治区（450000）' }).click()
+  await subdivisions.getByRole('button', { name: '南宁市' }).waitFor()
+  await province.context().close()
 })

@@ -472,7 +472,8 @@ export interface paths {
         /**
          * Reveal the applicant's payee account
          * @description For finance of the case's region, who must pay it (403 for other
-         *     roles, 404 outside the region); every reveal is audited. 409
+         *     roles, 404 outside the region); every reveal is audited with the
+         *     reason given (`reason`, required: 400 without one). 409
          *     `PAYEE_ACCOUNT_MISSING` while the applicant has given none.
          */
         post: operations["revealApplicantPayee"];
@@ -1162,7 +1163,9 @@ export interface paths {
         put?: never;
         /**
          * Reveal the applicant's personal data
-         * @description For a reviewer who must check it against the documents; audited.
+         * @description For a reviewer who must check it against the documents. The reason
+         *     they give (`reason`, required) is kept in the `personal_data.reveal`
+         *     audit row; without one it is 400 and nothing is shown.
          */
         post: operations["revealApplicant"];
         delete?: never;
@@ -1859,7 +1862,8 @@ export interface paths {
          * @description The reporter's name, phone (the contact phone given with the report,
          *     else the phone the worker bound) and ID number in clear, for an
          *     inspector whose region covers the report, who must reach them. Each
-         *     reveal writes a `personal_data.reveal` audit row for the report.
+         *     reveal writes a `personal_data.reveal` audit row for the report,
+         *     with the reason given (`reason`, required: 400 without one).
          */
         post: operations["revealWageReporter"];
         delete?: never;
@@ -1929,6 +1933,33 @@ export interface paths {
          *     reviewers, inspectors and finance (403 `ROLE_REQUIRED` otherwise).
          */
         get: operations["statsOverview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/stats/breakdown": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A region by subdivision and by month
+         * @description The 工作台's drill-down: for each direct subdivision of the region (a
+         *     province's cities, a city's counties) the applications filed in the
+         *     period and those waiting for a decision now, the wage reports open now
+         *     and overdue, the transfers in progress and overdue; and the region's
+         *     applications by month and status. Inside the caller's region (by
+         *     default all of it), for the roles that read the overview (403
+         *     `ROLE_REQUIRED` otherwise; 403 `OUT_OF_REGION_SCOPE` for a region
+         *     outside one's own). A period of more than 24 months is 400.
+         */
+        get: operations["statsBreakdown"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2889,6 +2920,15 @@ export interface components {
         MaterialsAnswer: {
             /** @description What the person gives and how (e.g. handed in at the window, posted). */
             answer: string;
+        };
+        /**
+         * MonthCount
+         * @description Applications filed in one month of the period, by status.
+         */
+        MonthCount: {
+            /** @description `2026-03`. */
+            month: string;
+            by_status: components["schemas"]["StatusCount"][];
         };
         /**
          * MyData
@@ -3960,6 +4000,29 @@ export interface components {
             parent_code?: string;
         };
         /**
+         * RegionBreakdown
+         * @description A region split by its subdivisions, and its applications by month.
+         */
+        RegionBreakdown: {
+            /**
+             * @description GB/T 2260 six-digit region code; 000000 means national
+             * @example 320115
+             */
+            region_code: string;
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+            /** @description Every month the period touches, in order. */
+            months: components["schemas"]["MonthCount"][];
+            /**
+             * @description The region's direct subdivisions in code order (a province's cities, a
+             *     city's counties), each present even with nothing to count; cases of
+             *     the region itself, not of one below it, under its own code.
+             */
+            subdivisions: components["schemas"]["SubdivisionFigures"][];
+        };
+        /**
          * RegionDetail
          * @description A region with the chain of regions above it.
          */
@@ -4029,6 +4092,18 @@ export interface components {
              *     e.g. 138****5678.
              */
             phone?: string;
+        };
+        /**
+         * RevealBody
+         * @description Why a staff member must see the person's data in clear (PIPL Art. 6: a
+         *     stated purpose). Kept in the `personal_data.reveal` audit row.
+         * @example {
+         *       "reason": "核对身份证照片与填写的身份证号是否一致"
+         *     }
+         */
+        RevealBody: {
+            /** @description 查看原因, 2–200 characters, e.g. 核对身份证照片与填写的身份证号. */
+            reason: string;
         };
         /**
          * Revealed
@@ -4399,6 +4474,37 @@ export interface components {
             answer?: string;
             /** Format: date-time */
             answered_at?: string;
+        };
+        /**
+         * SubdivisionFigures
+         * @description What waits in one subdivision. `applications` counts those filed in the
+         *     period; the other figures are the state now.
+         */
+        SubdivisionFigures: {
+            region_code: string;
+            name: string;
+            /** Format: int64 */
+            applications: number;
+            /**
+             * Format: int64
+             * @description Submitted or under review now.
+             */
+            applications_waiting: number;
+            /** Format: int64 */
+            wage_reports_open: number;
+            /**
+             * Format: int64
+             * @description Open reports past the deadline that applies now.
+             */
+            wage_reports_overdue: number;
+            /**
+             * Format: int64
+             * @description Cases with an end in the subdivision; one between two subdivisions
+             *     counts in both.
+             */
+            transfers_in_progress: number;
+            /** Format: int64 */
+            transfers_overdue: number;
         };
         /**
          * Supplement
@@ -6605,7 +6711,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["RevealBody"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -10240,7 +10350,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["RevealBody"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -13412,7 +13526,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["RevealBody"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -13732,6 +13850,92 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Overview"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed to do this. */
+            403: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    statsBreakdown: {
+        parameters: {
+            query: {
+                region_code?: string;
+                /** @description First day (inclusive). */
+                from: string;
+                /** @description Last day (inclusive). */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RegionBreakdown"];
                 };
             };
             /** @description The input is invalid; `details.fields` names each field. */

@@ -2,13 +2,16 @@
 // mini-program makes them: a returning worker of 南宁市兴宁区 (450102) applies
 // for the one-time startup subsidy with their ID card and business licence.
 
-/** A JPEG's first bytes: enough for the upload check, which reads the content. */
-const JPEG = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00])
+/** A real picture (48×30, a blue card on grey), so that the console can show it inline. */
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAADAAAAAeCAIAAADlxgqWAAAAOklEQVR42u3XQREAIAwDwaqrMNQhpxLwwKdl2JsI2G+ihhVAT4Ny7ZYBAQEBAQEBAQEBAf0C8suALjqI44am9ZGK0wAAAABJRU5ErkJggg==',
+  'base64',
+)
 
 async function upload(server, token, purpose) {
   const form = new FormData()
   form.append('purpose', purpose)
-  form.append('file', new Blob([JPEG], { type: 'image/jpeg' }), 'photo.jpg')
+  form.append('file', new Blob([PNG], { type: 'image/png' }), 'photo.png')
   return (await server.call('POST', '/api/v1/uploads', { token, body: form })).id
 }
 

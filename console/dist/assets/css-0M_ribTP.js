@@ -1,0 +1,1 @@
+import"./session-BaQRb2rQ.js";import"./labels-CXQLOJd0.js";
