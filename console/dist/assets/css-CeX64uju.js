@@ -1,0 +1,1 @@
+import"./session-D0YZq1oc.js";import"./css-DQVsiJu4.js";
