@@ -182,6 +182,12 @@ pub fn require_payee_reader(staff: &Principal) -> AppResult<()> {
     require_role(staff, Role::Finance)
 }
 
+/// Who pays approved cases through the bank: finance gathers them into
+/// batches, reads the batches of its region and records the bank's answers.
+pub fn require_paymaster(staff: &Principal) -> AppResult<()> {
+    require_role(staff, Role::Finance)
+}
+
 /// Who sees an applicant in clear (and the documents they attached):
 /// reviewers, for the cases they reach.
 pub fn require_applicant_reader(staff: &Principal) -> AppResult<()> {

@@ -170,3 +170,21 @@ export const closeReasonNames: Record<Schemas['CloseReason'], string> = {
 export function formatFen(fen: number | undefined): string {
   return fen === undefined ? '—' : `${(fen / 100).toFixed(2)} 元`
 }
+
+/** What the bank answered for one payment of a batch. */
+export const lineOutcomeNames: Record<Schemas['LineOutcome'], string> = {
+  pending: '待银行回复',
+  paid: '已支付',
+  returned: '已退回',
+}
+
+export function lineOutcomeTag(outcome: Schemas['LineOutcome']): TagType {
+  switch (outcome) {
+    case 'paid':
+      return 'success'
+    case 'returned':
+      return 'danger'
+    default:
+      return 'warning'
+  }
+}

@@ -27,6 +27,19 @@ export const router = createRouter({
           meta: { title: '审核申请', roles: ['reviewer'] },
         },
         {
+          path: 'payments',
+          name: 'payments',
+          component: () => import('./pages/PaymentsPage.vue'),
+          meta: { title: '资金发放', roles: ['finance'] },
+        },
+        {
+          path: 'payments/:id',
+          name: 'payment-batch',
+          component: () => import('./pages/PaymentBatchPage.vue'),
+          props: true,
+          meta: { title: '发放批次', roles: ['finance'] },
+        },
+        {
           path: 'wage-reports',
           name: 'wage-reports',
           component: () => import('./pages/WageQueuePage.vue'),

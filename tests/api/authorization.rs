@@ -156,6 +156,8 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 13])] = &[
     ("getApplicationForReview", "GET /api/v1/staff/applications/{APPLICATION}", "", [U, U, U, Y, H, F, F, F, F, Y, U, U, U]),
     ("revealApplicant", "POST /api/v1/staff/applications/{APPLICATION}/reveal", r#"{"reason": "核对身份证照片"}"#, [U, U, U, Y, H, F, F, F, F, F, U, U, U]),
     ("revealApplicantPayee", "POST /api/v1/staff/applications/{APPLICATION}/payee/reveal", r#"{"reason": "核对收款账户"}"#, FINANCE_OF_A),
+    ("listPayableApplications", "GET /api/v1/staff/payable-applications", "", FINANCE_OF_A),
+    ("listPaymentBatches", "GET /api/v1/staff/payment-batches", "", FINANCE_OF_A),
     ("createPaymentBatch", "POST /api/v1/staff/payment-batches", "", FINANCE_OF_A),
     ("getPaymentBatch", "GET /api/v1/staff/payment-batches/{APPLICATION}", "", FINANCE_NO_BATCH),
     ("downloadPaymentBatch", "GET /api/v1/staff/payment-batches/{APPLICATION}/file", "", FINANCE_NO_BATCH),

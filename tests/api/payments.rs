@@ -474,3 +474,95 @@ async fn a_line_whose_worker_closed_the_account_is_named_and_can_be_returned() {
     assert_eq!(line["outcome"], "returned");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn finance_sees_the_cases_ready_to_pay_and_the_batches_of_its_region_newest_first() {
+    let app = TestApp::spawn().await;
+    let office = Office::open(&app).await;
+    let ready = guangxi_worker(&app, "list-ready", "450102198801011235").await;
+    let later = guangxi_worker(&app, "list-later", "450103199002022342").await;
+    let (ready_case, _) = approved_application(&app, &ready, &office.reviewer).await;
+    approved_application(&app, &later, &office.reviewer).await;
+    give_payee_account(&app, &ready).await;
+    let payable = "/api/v1/staff/payable-applications";
+    let listed = "/api/v1/staff/payment-batches";
+
+    let waiting = app.get_json_with(payable, &office.finance.access_token).await;
+    assert_eq!(waiting["total"], 1, "only the applicant who gave an account: {waiting}");
+    assert_eq!(
+        (
+            waiting["items"][0]["application_id"].as_str(),
+            waiting["items"][0]["account_number"].as_str(),
+            waiting["items"][0]["amount_yuan"].as_str()
+        ),
+        (Some(ready_case.as_str()), Some(CARD_MASKED), Some("5000.00"))
+    );
+    let elsewhere = app.get_json_with(payable, &office.elsewhere.access_token).await;
+    assert_eq!(elsewhere["total"], 0, "another city's finance: {elsewhere}");
+    let none = app.get_json_with(listed, &office.finance.access_token).await;
+    assert_eq!(none["total"], 0);
+
+    let first: Value = batch(&app, &office.finance).await.json().await.unwrap();
+    let number = waiting["items"][0]["application_no"].as_str().unwrap();
+    assert!(number.starts_with("SB-450102-"), "{waiting}");
+    assert_eq!(first["lines"][0]["application_no"], number, "a line names its case");
+    let sent = app.get_json_with(payable, &office.finance.access_token).await;
+    assert_eq!(
+        sent["total"], 0,
+        "a case waiting for the bank is not ready again: {sent}"
+    );
+    let one = app.get_json_with(listed, &office.finance.access_token).await;
+    assert_eq!(one["total"], 1);
+    let summary = &one["items"][0];
+    assert_eq!(
+        (
+            summary["batch_no"].as_str(),
+            summary["total_yuan"].as_str(),
+            summary["line_count"].as_i64()
+        ),
+        (first["batch_no"].as_str(), Some("5000.00"), Some(1))
+    );
+    let counts = |summary: &Value| {
+        (
+            summary["pending_lines"].as_i64(),
+            summary["paid_lines"].as_i64(),
+            summary["returned_lines"].as_i64(),
+        )
+    };
+    assert_eq!(counts(summary), (Some(1), Some(0), Some(0)));
+    let hidden = app.get_json_with(listed, &office.elsewhere.access_token).await;
+    assert_eq!(hidden["total"], 0, "another city's batch is never listed: {hidden}");
+
+    let paid = json!({"outcome": "paid", "bank_reference": "ICBC-0101"});
+    assert_eq!(
+        answer(&app, &office.finance, &first, 1, paid).await.status(),
+        StatusCode::OK
+    );
+    give_payee_account(&app, &later).await;
+    let second: Value = batch(&app, &office.finance).await.json().await.unwrap();
+    let returned = json!({"outcome": "returned", "reason": "户名不符"});
+    assert_eq!(
+        answer(&app, &office.finance, &second, 1, returned).await.status(),
+        StatusCode::OK
+    );
+    let both = app.get_json_with(listed, &office.finance.access_token).await;
+    assert_eq!(both["total"], 2);
+    assert_eq!(
+        (
+            both["items"][0]["batch_no"].as_str(),
+            both["items"][1]["batch_no"].as_str()
+        ),
+        (second["batch_no"].as_str(), first["batch_no"].as_str()),
+        "newest first"
+    );
+    assert_eq!(counts(&both["items"][0]), (Some(0), Some(0), Some(1)));
+    assert_eq!(counts(&both["items"][1]), (Some(0), Some(1), Some(0)));
+    let paged = app
+        .get_json_with(&format!("{listed}?page=2&page_size=1"), &office.finance.access_token)
+        .await;
+    assert_eq!(
+        (paged["total"].as_i64(), paged["items"][0]["batch_no"].as_str()),
+        (Some(2), first["batch_no"].as_str())
+    );
+    app.stop().await;
+}

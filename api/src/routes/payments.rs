@@ -1,9 +1,13 @@
 use chrono::{DateTime, Utc};
 use poem::web::Data;
-use poem_openapi::{Enum, Object, OpenApi, param::Path, payload::Json};
+use poem_openapi::{
+    Enum, Object, OpenApi,
+    param::{Path, Query},
+    payload::Json,
+};
 use serde::Deserialize;
 
-use super::ApiTags;
+use super::{ApiTags, Page};
 use crate::{
     auth::schemes::StaffAuth,
     context::RequestContext,
@@ -11,11 +15,11 @@ use crate::{
     http::{
         download::{Csv, Download},
         json_body::{JsonBody, present},
-        params::RecordId,
+        params::{PageNumber, PageSize, Paging, RecordId},
         problem::{ApiResult, status},
     },
     services::{
-        applications::batches::{self, BankAnswer, Batch, Line},
+        applications::batches::{self, BankAnswer, Batch, BatchSummary, Line, ReadyCase},
         payees::LineOutcome,
     },
     state::AppState,
@@ -30,6 +34,7 @@ pub struct PaymentLineView {
     /// Its number in the batch file (序号).
     pub line_no: i32,
     pub application_id: String,
+    pub application_no: String,
     pub amount_yuan: String,
     /// The account it is sent to, masked.
     pub account_number: String,
@@ -46,6 +51,7 @@ impl From<Line> for PaymentLineView {
         PaymentLineView {
             line_no: line.line_no,
             application_id: line.application_id,
+            application_no: line.application_no,
             amount_yuan: yuan_text(line.amount_fen),
             account_number: line.account_masked,
             bank_name: line.bank_name,
@@ -79,6 +85,62 @@ impl From<Batch> for PaymentBatchView {
             total_yuan: yuan_text(batch.total_fen),
             lines: batch.lines.into_iter().map(PaymentLineView::from).collect(),
         }
+    }
+}
+
+/// A batch in the list: what it pays and where the bank's answers stand.
+#[derive(Debug, Object)]
+pub struct PaymentBatchSummary {
+    pub id: String,
+    pub batch_no: String,
+    pub region_code: String,
+    pub created_at: DateTime<Utc>,
+    pub total_yuan: String,
+    /// How many payments it holds.
+    pub line_count: i32,
+    /// Lines still waiting for the bank's answer.
+    pub pending_lines: u64,
+    pub paid_lines: u64,
+    pub returned_lines: u64,
+}
+
+impl From<BatchSummary> for PaymentBatchSummary {
+    fn from(batch: BatchSummary) -> Self {
+        PaymentBatchSummary {
+            id: batch.id,
+            batch_no: batch.batch_no,
+            region_code: batch.region_code,
+            created_at: batch.created_at,
+            total_yuan: yuan_text(batch.total_fen),
+            line_count: batch.line_count,
+            pending_lines: batch.pending_lines,
+            paid_lines: batch.paid_lines,
+            returned_lines: batch.returned_lines,
+        }
+    }
+}
+
+/// An approved case ready to pay: the next batch takes it.
+#[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct PayableApplicationView {
+    pub application_id: String,
+    pub application_no: String,
+    pub amount_yuan: String,
+    /// The account it will be sent to, masked.
+    pub account_number: String,
+    pub bank_name: String,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+fn payable_view(case: &ReadyCase) -> PayableApplicationView {
+    PayableApplicationView {
+        application_id: case.application_id.clone(),
+        application_no: case.application_no.clone(),
+        amount_yuan: yuan_text(case.amount_fen),
+        account_number: case.account_masked.clone(),
+        bank_name: case.bank_name.clone(),
+        decided_at: case.decided_at,
     }
 }
 
@@ -133,6 +195,49 @@ impl BankAnswerBody {
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Applications")]
 impl PaymentApi {
+    /// Approved cases ready to pay
+    ///
+    /// For finance: the cases the next batch of my region would take, in
+    /// its order (oldest decision first, at most 500): approved, with a
+    /// payee account given (after a returned payment, a new one), not
+    /// waiting for the bank. `total` is how many there are.
+    #[oai(
+        path = "/staff/payable-applications",
+        method = "get",
+        operation_id = "listPayableApplications"
+    )]
+    async fn payable(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        page: Query<PageNumber>,
+        page_size: Query<PageSize>,
+    ) -> ApiResult<Json<Page<PayableApplicationView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }>
+    {
+        let paging = Paging::new(page.0, page_size.0)?;
+        let cases = batches::ready_cases(&state, &auth.0).await?;
+        Ok(Json(Page::slice(&cases, paging, payable_view)))
+    }
+
+    /// The payment batches
+    ///
+    /// For finance: the batches of my region and below, newest first, each
+    /// with how many of its lines the bank paid, returned or has not
+    /// answered yet.
+    #[oai(path = "/staff/payment-batches", method = "get", operation_id = "listPaymentBatches")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        page: Query<PageNumber>,
+        page_size: Query<PageSize>,
+    ) -> ApiResult<Json<Page<PaymentBatchSummary>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }>
+    {
+        let paging = Paging::new(page.0, page_size.0)?;
+        let (items, total) = batches::batches(&state, &auth.0, paging.page, paging.page_size).await?;
+        Ok(Json(Page::of(items, total, paging, PaymentBatchSummary::from)))
+    }
+
     /// Gather approved cases into a payment batch
     ///
     /// For finance: every approved case of my region and below whose

@@ -1241,6 +1241,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/staff/payable-applications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Approved cases ready to pay
+         * @description For finance: the cases the next batch of my region would take, in
+         *     its order (oldest decision first, at most 500): approved, with a
+         *     payee account given (after a returned payment, a new one), not
+         *     waiting for the bank. `total` is how many there are.
+         */
+        get: operations["listPayableApplications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/staff/payment-batches": {
         parameters: {
             query?: never;
@@ -1248,7 +1271,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The payment batches
+         * @description For finance: the batches of my region and below, newest first, each
+         *     with how many of its lines the bank paid, returned or has not
+         *     answered yet.
+         */
+        get: operations["listPaymentBatches"];
         put?: never;
         /**
          * Gather approved cases into a payment batch
@@ -3129,6 +3158,38 @@ export interface components {
             page_size: number;
         };
         /**
+         * Page_PayableApplicationView
+         * @description One page of a list.
+         */
+        Page_PayableApplicationView: {
+            items: components["schemas"]["PayableApplicationView"][];
+            /**
+             * Format: uint64
+             * @description How many items match, over all pages.
+             */
+            total: number;
+            /** Format: uint32 */
+            page: number;
+            /** Format: uint32 */
+            page_size: number;
+        };
+        /**
+         * Page_PaymentBatchSummary
+         * @description One page of a list.
+         */
+        Page_PaymentBatchSummary: {
+            items: components["schemas"]["PaymentBatchSummary"][];
+            /**
+             * Format: uint64
+             * @description How many items match, over all pages.
+             */
+            total: number;
+            /** Format: uint32 */
+            page: number;
+            /** Format: uint32 */
+            page_size: number;
+        };
+        /**
          * Page_PolicyHit
          * @description One page of a list.
          */
@@ -3273,6 +3334,20 @@ export interface components {
             page_size: number;
         };
         /**
+         * PayableApplicationView
+         * @description An approved case ready to pay: the next batch takes it.
+         */
+        PayableApplicationView: {
+            application_id: string;
+            application_no: string;
+            amount_yuan: string;
+            /** @description The account it will be sent to, masked. */
+            account_number: string;
+            bank_name: string;
+            /** Format: date-time */
+            decided_at?: string;
+        };
+        /**
          * PayeeAccountView
          * @description The worker's payee account, masked.
          */
@@ -3317,6 +3392,32 @@ export interface components {
          */
         PayeeKind: "bank_card" | "social_security_card";
         /**
+         * PaymentBatchSummary
+         * @description A batch in the list: what it pays and where the bank's answers stand.
+         */
+        PaymentBatchSummary: {
+            id: string;
+            batch_no: string;
+            region_code: string;
+            /** Format: date-time */
+            created_at: string;
+            total_yuan: string;
+            /**
+             * Format: int32
+             * @description How many payments it holds.
+             */
+            line_count: number;
+            /**
+             * Format: uint64
+             * @description Lines still waiting for the bank's answer.
+             */
+            pending_lines: number;
+            /** Format: uint64 */
+            paid_lines: number;
+            /** Format: uint64 */
+            returned_lines: number;
+        };
+        /**
          * PaymentBatchView
          * @description A payment batch and its lines.
          */
@@ -3341,6 +3442,7 @@ export interface components {
              */
             line_no: number;
             application_id: string;
+            application_no: string;
             amount_yuan: string;
             /** @description The account it is sent to, masked. */
             account_number: string;
@@ -10791,6 +10893,172 @@ export interface operations {
             };
             /** @description The request body has an unsupported content type. */
             415: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listPayableApplications: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Page_PayableApplicationView"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed to do this. */
+            403: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listPaymentBatches: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Page_PaymentBatchSummary"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed to do this. */
+            403: {
                 headers: {
                     /** @description The id of this request, for support and the logs. */
                     "X-REQUEST-ID": string;

@@ -34,8 +34,8 @@ export const queues: Queue[] = [
   {
     title: '待发放的补贴',
     roles: ['finance'],
-    count: async () =>
-      (await ok(api.GET('/api/v1/staff/applications', { params: { query: { ...one, status: 'approved' } } }))).total,
+    count: async () => (await ok(api.GET('/api/v1/staff/payable-applications', { params: { query: one } }))).total,
+    link: { name: 'payments' },
   },
   {
     title: '待受理的欠薪线索',

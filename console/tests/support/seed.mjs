@@ -69,3 +69,26 @@ export async function filedWageReport(server, code, idNumber, realName) {
   }
   return server.call('POST', '/api/v1/wage-reports', { token, body, headers: { 'Idempotency-Key': `console-${code}` } })
 }
+
+/** The card the paid worker gives, in clear as the bank file carries it, and masked. */
+export const PAYEE_CARD = '6222021234567890128'
+export const PAYEE_CARD_MASKED = '622202*********0128'
+
+/**
+ * An application of a new worker (`code`) whose applicant gave the bank card
+ * it is paid to, approved by the reviewer whose token is `reviewerToken`; the
+ * application.
+ */
+export async function approvedApplicationWithPayee(server, reviewerToken, code, idNumber, realName) {
+  const application = await submittedApplication(server, code, idNumber, realName)
+  // A sandbox login code always signs the same worker in.
+  const { access_token: token } = await server.call('POST', '/api/v1/auth/wechat/login', { body: { code } })
+  const account = { kind: 'bank_card', bank_name: '中国工商银行', account_number: PAYEE_CARD, consent_version: 'payee-2026-11' }
+  await server.call('PUT', '/api/v1/me/payee-account', { token, body: account })
+  const path = `/api/v1/staff/applications/${application.id}`
+  const { version } = await server.call('GET', path, { token: reviewerToken })
+  const started = await server.call('POST', `${path}/start-review`, { token: reviewerToken, body: { expected_version: version } })
+  const approve = { decision: 'approve', expected_version: started.version, comment: '材料齐全' }
+  await server.call('POST', `${path}/review`, { token: reviewerToken, body: approve })
+  return application
+}

@@ -10,15 +10,15 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use entity::{application, payment_batch, payment_line, worker};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, SqlErr, sea_query::Query,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, SqlErr, sea_query::Query,
 };
 use serde_json::json;
 
 use super::{Step, staff_step, status::Action, take};
 use crate::{
     access,
-    auth::{Principal, Role},
+    auth::Principal,
     context::RequestContext,
     domain::{RegionCode, TextType},
     error::{AppError, AppResult, ErrorCode, Localized},
@@ -49,6 +49,7 @@ pub const FILE_COLUMNS: &[&str] = &[
 pub struct Line {
     pub line_no: i32,
     pub application_id: String,
+    pub application_no: String,
     pub worker_id: String,
     pub amount_fen: i64,
     pub account_masked: String,
@@ -75,10 +76,32 @@ pub enum BankAnswer {
     Returned { reason: String },
 }
 
-fn line_of(row: payment_line::Model) -> Line {
+/// The lines of `rows`, each with its case's number.
+async fn lines_of(db: &impl ConnectionTrait, rows: Vec<payment_line::Model>) -> AppResult<Vec<Line>> {
+    let numbers: HashMap<String, String> = application::Entity::find()
+        .select_only()
+        .column(application::Column::Id)
+        .column(application::Column::ApplicationNo)
+        .filter(application::Column::Id.is_in(rows.iter().map(|row| row.application_id.as_str())))
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let application_no = numbers.get(&row.application_id).cloned().unwrap_or_default();
+            line_of(row, application_no)
+        })
+        .collect())
+}
+
+fn line_of(row: payment_line::Model, application_no: String) -> Line {
     Line {
         line_no: row.line_no,
         application_id: row.application_id,
+        application_no,
         worker_id: row.worker_id,
         amount_fen: row.amount_fen,
         account_masked: row.account_masked,
@@ -152,9 +175,39 @@ async fn payable(
         .collect())
 }
 
+/// An approved case ready to pay, as the next batch would take it.
+#[derive(Debug, Clone)]
+pub struct ReadyCase {
+    pub application_id: String,
+    pub application_no: String,
+    pub amount_fen: i64,
+    pub account_masked: String,
+    pub bank_name: String,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+/// The cases the next batch of the officer's region would take, in its
+/// order: approved, with an account to pay, not waiting for the bank.
+pub async fn ready_cases(state: &AppState, finance: &Principal) -> AppResult<Vec<ReadyCase>> {
+    access::require_paymaster(finance)?;
+    let scope = access::staff_scope(&state.regions, finance, None)?;
+    let cases = payable(&state.db, approved_unsent(&state.db, scope).await?).await?;
+    Ok(cases
+        .into_iter()
+        .map(|(case, account)| ReadyCase {
+            application_id: case.id,
+            application_no: case.application_no,
+            amount_fen: case.approved_amount_fen.unwrap_or(0),
+            account_masked: account.account_masked,
+            bank_name: account.bank_name,
+            decided_at: case.decided_at,
+        })
+        .collect())
+}
+
 /// Gathers the payable cases of the officer's region into a new batch.
 pub async fn create_batch(state: &AppState, request: &RequestContext, finance: &Principal) -> AppResult<Batch> {
-    access::require_role(finance, Role::Finance)?;
+    access::require_paymaster(finance)?;
     let region = finance
         .region
         .ok_or_else(|| AppError::new(ErrorCode::OutOfRegionScope))?;
@@ -250,13 +303,83 @@ async fn with_lines(db: &impl ConnectionTrait, batch: payment_batch::Model) -> A
         region_code: batch.region_code,
         created_at: batch.created_at,
         total_fen: batch.total_fen,
-        lines: lines.into_iter().map(line_of).collect(),
+        lines: lines_of(db, lines).await?,
     })
+}
+
+/// A batch as the list shows it: what it pays and where the bank's answers
+/// stand.
+#[derive(Debug, Clone)]
+pub struct BatchSummary {
+    pub id: String,
+    pub batch_no: String,
+    pub region_code: String,
+    pub created_at: DateTime<Utc>,
+    pub total_fen: i64,
+    pub line_count: i32,
+    pub pending_lines: u64,
+    pub paid_lines: u64,
+    pub returned_lines: u64,
+}
+
+/// The batches of the officer's region and below, newest first, a page at
+/// a time, and how many there are in all.
+pub async fn batches(
+    state: &AppState,
+    finance: &Principal,
+    page: u32,
+    page_size: u32,
+) -> AppResult<(Vec<BatchSummary>, u64)> {
+    access::require_paymaster(finance)?;
+    let mut query = payment_batch::Entity::find()
+        .order_by_desc(payment_batch::Column::CreatedAt)
+        .order_by_desc(payment_batch::Column::BatchNo);
+    if let Some(codes) = access::staff_scope(&state.regions, finance, None)? {
+        query = query.filter(payment_batch::Column::RegionCode.is_in(codes));
+    }
+    let total = query.clone().count(&state.db).await?;
+    let rows = query
+        .paginate(&state.db, u64::from(page_size))
+        .fetch_page(u64::from(page.saturating_sub(1)))
+        .await?;
+    let counted: Vec<(String, String, i64)> = payment_line::Entity::find()
+        .select_only()
+        .column(payment_line::Column::BatchId)
+        .column(payment_line::Column::Outcome)
+        .column_as(payment_line::Column::Id.count(), "lines")
+        .filter(payment_line::Column::BatchId.is_in(rows.iter().map(|row| row.id.as_str())))
+        .group_by(payment_line::Column::BatchId)
+        .group_by(payment_line::Column::Outcome)
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let mut lines: HashMap<(String, LineOutcome), u64> = HashMap::new();
+    for (batch_id, outcome, count) in counted {
+        if let Some(outcome) = LineOutcome::parse(&outcome) {
+            lines.insert((batch_id, outcome), u64::try_from(count).unwrap_or(0));
+        }
+    }
+    let count = |id: &str, outcome| lines.get(&(id.to_owned(), outcome)).copied().unwrap_or(0);
+    let summaries = rows
+        .into_iter()
+        .map(|row| BatchSummary {
+            pending_lines: count(&row.id, LineOutcome::Pending),
+            paid_lines: count(&row.id, LineOutcome::Paid),
+            returned_lines: count(&row.id, LineOutcome::Returned),
+            id: row.id,
+            batch_no: row.batch_no,
+            region_code: row.region_code,
+            created_at: row.created_at,
+            total_fen: row.total_fen,
+            line_count: row.line_count,
+        })
+        .collect();
+    Ok((summaries, total))
 }
 
 /// The batch row, for finance whose region covers it; 404 for any other.
 async fn reachable(state: &AppState, finance: &Principal, id: &str) -> AppResult<payment_batch::Model> {
-    access::require_role(finance, Role::Finance)?;
+    access::require_paymaster(finance)?;
     let batch = payment_batch::Entity::find_by_id(id)
         .one(&state.db)
         .await?
@@ -277,12 +400,15 @@ pub async fn batch_for(state: &AppState, finance: &Principal, id: &str) -> AppRe
 
 /// One line of a batch.
 async fn line_in(db: &impl ConnectionTrait, batch_id: &str, line_no: i32) -> AppResult<Line> {
-    payment_line::Entity::find()
+    let row = payment_line::Entity::find()
         .filter(payment_line::Column::BatchId.eq(batch_id))
         .filter(payment_line::Column::LineNo.eq(line_no))
         .one(db)
         .await?
-        .map(line_of)
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+    lines_of(db, vec![row])
+        .await?
+        .pop()
         .ok_or_else(|| AppError::new(ErrorCode::NotFound))
 }
 

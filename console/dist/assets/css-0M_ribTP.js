@@ -1,1 +1,0 @@
-import"./session-BaQRb2rQ.js";import"./labels-CXQLOJd0.js";

@@ -1,0 +1,1 @@
+import"./session-BaQRb2rQ.js";import"./labels-BUU4rGi6.js";
