@@ -1,0 +1,1 @@
+import{d as e,n as t}from"./session-BJJQWNbO.js";var n=e({baseUrl:window.location.origin,fetch:t});export{n as t};

@@ -1,0 +1,1 @@
+import{Vt as e}from"./session-BJJQWNbO.js";import"./css-CZDQ6RUp.js";var t=t=>[``,...e].includes(t);export{t};

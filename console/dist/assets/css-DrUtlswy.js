@@ -1,0 +1,1 @@
+import"./session-BJJQWNbO.js";import"./css-DSIVxn1a.js";
