@@ -191,6 +191,11 @@ test('an administrator records a provincial holiday and finds the actions in the
   await table.getByText('"region_code": "450102"').waitFor()
   await table.getByText('覃审核（xn.reviewer.new）').first().waitFor()
   await checkPage(page, 'admin-audit-details')
+  // By who: the reviewer created no account, the administrator did.
+  await Promise.all([page.waitForResponse((response) => response.url().includes('actor=')), chooseOption(page, '操作人', '覃审核（xn.reviewer.new）')])
+  await table.getByText('没有符合条件的记录').waitFor()
+  await Promise.all([page.waitForResponse((response) => response.url().includes('actor=')), chooseOption(page, '操作人', '省级管理员（gx.admin）')])
+  await table.getByRole('row').filter({ hasText: '省级管理员（gx.admin）' }).filter({ hasText: 'staff.create' }).waitFor()
   await page.context().close()
 })
 
