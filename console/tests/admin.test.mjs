@@ -137,10 +137,17 @@ test('an administrator creates staff and a client', async () => {
   assert.equal(old.status, 401)
   assert.equal(old.body.error, 'invalid_client')
   assert.equal((await clientToken(clientId, newSecret)).status, 200)
+
+  // Revoking, confirmed, ends the client for good.
+  await clientRow.getByRole('button', { name: '吊销 南宁市社保经办平台' }).click()
+  await page.getByRole('dialog', { name: '吊销对接系统' }).getByRole('button', { name: '吊销' }).click()
+  await clientRow.getByText('已吊销').waitFor()
+  assert.equal(await clientRow.getByRole('button').count(), 0, 'a revoked client has no actions left')
+  assert.equal((await clientToken(clientId, newSecret)).status, 401)
   await page.context().close()
 })
 
-test('an administrator records a provincial holiday and finds the actions in the audit log', async () => {
+test('an administrator records and clears provincial holidays and finds the actions in the audit log', async () => {
   const page = await openPage(browser)
   await signIn(page, 'gx.admin', ADMIN_PASSWORD)
   await openAdminPage(page, '工作日历')
@@ -167,6 +174,19 @@ test('an administrator records a provincial holiday and finds the actions in the
     [{ day, kind: 'holiday', name: '壮族三月三' }],
   )
 
+  // A second holiday, set and cleared again: the day follows the weekday rule once more.
+  const other = page.locator('button.day[data-day*="-05-"][aria-label$="工作日"]').first()
+  const otherDay = await other.getAttribute('data-day')
+  await other.click()
+  const otherDialog = page.getByRole('dialog').filter({ hasText: otherDay })
+  assert.equal(await otherDialog.getByRole('button', { name: '清除' }).count(), 0, 'nothing to clear on a plain working day')
+  await otherDialog.getByLabel('名称').fill('临时放假')
+  await otherDialog.getByRole('button', { name: '保存' }).click()
+  await page.waitForFunction((d) => document.querySelector(`button[data-day="${d}"]`)?.getAttribute('aria-label')?.includes('临时放假'), otherDay)
+  await page.locator(`button.day[data-day="${otherDay}"]`).click()
+  await otherDialog.getByRole('button', { name: '清除' }).click()
+  await page.waitForFunction((d) => document.querySelector(`button[data-day="${d}"]`)?.getAttribute('aria-label')?.endsWith('工作日'), otherDay)
+
   // The audit log, filtered to each of those actions.
   await openAdminPage(page, '审计日志')
   const table = page.getByTestId('audit-table')
@@ -174,6 +194,7 @@ test('an administrator records a provincial holiday and finds the actions in the
   await checkPage(page, 'admin-audit')
   for (const [action, name, target] of [
     ['calendar.set', '设置节假日', day],
+    ['calendar.clear', '清除节假日', otherDay],
     ['client.rotate', '轮换对接系统密钥', undefined],
     ['staff.create', '创建工作人员账号', undefined],
   ]) {
