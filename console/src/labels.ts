@@ -188,3 +188,81 @@ export function lineOutcomeTag(outcome: Schemas['LineOutcome']): TagType {
       return 'warning'
   }
 }
+
+export const scopeNames: Record<Schemas['Scope'], string> = {
+  'si_transfer:read': '查询社保转移',
+  'si_transfer:write': '办理社保转移',
+}
+
+export const dayKindNames: Record<Schemas['DayKind'], string> = {
+  holiday: '放假',
+  workday: '调休上班',
+}
+
+/** Who did an audited thing (`AuditRecord.actor_type`). */
+export const actorTypeNames: Record<string, string> = {
+  staff: '工作人员',
+  worker: '劳动者',
+  integrator: '对接系统',
+  anonymous: '未登录',
+  system: '系统',
+}
+
+/** The audited actions an administrator looks for, by the API's stable names. */
+export const auditActionNames: Record<string, string> = {
+  'staff.login': '工作人员登录',
+  'staff.create': '创建工作人员账号',
+  'staff.change': '修改工作人员账号',
+  'client.create': '创建对接系统',
+  'client.rotate': '轮换对接系统密钥',
+  'client.revoke': '吊销对接系统',
+  'client.token': '对接系统取得令牌',
+  'calendar.set': '设置节假日',
+  'calendar.clear': '清除节假日',
+  'session.logout': '退出登录',
+  'session.refresh_token_reused': '刷新令牌被重复使用',
+  'personal_data.reveal': '查看个人信息',
+  'document.download': '下载材料',
+  'export.applications': '导出补贴申请',
+  'export.wage_reports': '导出欠薪线索',
+  'application.create': '创建补贴申请',
+  'application.edit': '修改补贴申请',
+  'application.transition': '补贴申请状态变更',
+  'application.approve': '批准补贴申请',
+  'application.reject': '驳回补贴申请',
+  'payment_batch.create': '生成发放批次',
+  'payment_batch.export': '导出发放文件',
+  'payee_account.save': '保存收款账户',
+  'wage_report.submit': '提交欠薪线索',
+  'wage_report.supplement': '补充欠薪线索材料',
+  'wage_report.action': '处理欠薪线索',
+  'wage_report.accept': '受理欠薪线索',
+  'si_transfer.open': '发起社保转移',
+  'si_transfer.step': '办结社保转移环节',
+  'si_transfer.claim': '认领社保转移',
+  'si_transfer.link': '关联社保转移',
+  'si_transfer.materials_answered': '补充社保转移材料',
+  'program.create': '创建补贴项目',
+  'program.update': '修改补贴项目',
+  'program.open': '开放补贴项目',
+  'program.close': '关闭补贴项目',
+  'policy.create': '创建政策',
+  'policy.update': '修改政策',
+  'policy.publish': '发布政策',
+  'policy.archive': '归档政策',
+  'worker.login': '劳动者登录',
+  'worker.identity.verify': '劳动者实名核验',
+  'worker.profile.update': '劳动者修改资料',
+  'worker.phone.bind': '劳动者绑定手机',
+  'worker.data.export': '劳动者导出个人数据',
+  'worker.close': '劳动者注销账号',
+  'worker.id_number.release': '释放身份证号',
+  'retention.purge': '到期数据清除',
+  'crypto.rekey': '更换加密密钥',
+}
+
+export const auditOutcomeNames: Record<string, string> = {
+  success: '成功',
+  failure: '失败',
+  denied: '被拒绝',
+}

@@ -4,6 +4,15 @@ import { hasRole, session, type Role } from './auth/session'
 /** The staff who follow their region's transfers (the API's rule). */
 const TRANSFER_FOLLOWERS: Role[] = ['admin', 'reviewer', 'inspector']
 
+/** The 系统管理 pages, for administrators alone; the menu lists them in this order. */
+export const ADMIN_PAGES = [
+  { path: 'staff', title: '工作人员账号', component: () => import('./pages/AdminStaffPage.vue') },
+  { path: 'clients', title: '对接系统', component: () => import('./pages/AdminClientsPage.vue') },
+  { path: 'calendar', title: '工作日历', component: () => import('./pages/AdminCalendarPage.vue') },
+  { path: 'audit', title: '审计日志', component: () => import('./pages/AdminAuditPage.vue') },
+  { path: 'exports', title: '数据导出', component: () => import('./pages/AdminExportsPage.vue') },
+]
+
 export const router = createRouter({
   history: createWebHistory('/console/'),
   routes: [
@@ -65,6 +74,7 @@ export const router = createRouter({
           props: true,
           meta: { title: '社保转移', roles: TRANSFER_FOLLOWERS },
         },
+        ...ADMIN_PAGES.map(({ path, title, component }) => ({ path: `admin/${path}`, name: `admin-${path}`, component, meta: { title, roles: ['admin'] as Role[] } })),
       ],
     },
     { path: '/:unknown(.*)*', redirect: { name: 'dashboard' } },

@@ -59,6 +59,46 @@ async fn a_disabled_staff_members_token_is_refused_on_its_next_request() {
     app.stop().await;
 }
 
+/// The audit log names the staff who acted (the console shows the name, not
+/// an id); an anonymous actor, such as a refused sign-in, has none.
+#[tokio::test]
+async fn the_audit_log_names_the_staff_who_acted() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("450000").await;
+    app.staff(&admin, "xn.named", &["reviewer"], "450102").await;
+
+    let created = app
+        .get_json_with("/api/v1/admin/audit-logs?action=staff.create", &admin.access_token)
+        .await;
+    let name = admin.body["staff"]["display_name"].as_str().unwrap();
+    assert_eq!(created["items"][0]["actor_id"], admin.body["staff"]["id"]);
+    assert_eq!(created["items"][0]["actor_name"], format!("{name}（admin450000）"));
+
+    let wrong = json!({"username": "xn.named", "password": "not-the-password"});
+    let refused = app.post_json("/api/v1/staff/auth/login", &wrong, None).await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let logins = app
+        .get_json_with("/api/v1/admin/audit-logs?action=staff.login", &admin.access_token)
+        .await;
+    let named: Vec<(&str, Option<&str>)> = logins["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| (row["actor_type"].as_str().unwrap(), row["actor_name"].as_str()))
+        .collect();
+    let admin_name = format!("{name}（admin450000）");
+    assert_eq!(
+        named,
+        [
+            ("anonymous", None),
+            ("staff", Some("测试xn.named（xn.named）")),
+            ("staff", Some(admin_name.as_str())),
+        ],
+        "newest first: the refused attempt, the reviewer's sign-in, the administrator's"
+    );
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn a_rotated_or_revoked_client_loses_its_credentials_and_tokens() {
     let app = TestApp::spawn().await;

@@ -203,6 +203,9 @@ pub struct AuditRecord {
     pub at: chrono::DateTime<chrono::Utc>,
     pub actor_type: String,
     pub actor_id: Option<String>,
+    /// For a staff actor: their display name and username, e.g.
+    /// 李审核（xn.reviewer）, as the account reads now.
+    pub actor_name: Option<String>,
     pub action: String,
     pub target_type: Option<String>,
     pub target_id: Option<String>,
@@ -223,6 +226,7 @@ impl From<AuditEntry> for AuditRecord {
             at: entry.at,
             actor_type: entry.actor_type,
             actor_id: entry.actor_id,
+            actor_name: entry.actor_name,
             action: entry.action,
             target_type: entry.target_type,
             target_id: entry.target_id,

@@ -1,7 +1,7 @@
 //! The audit trail: who did what to what, when, from where, with what outcome.
 //! Only ever inserted; the database refuses updates.
 
-use entity::audit_log;
+use entity::{audit_log, staff_account};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 use serde_json::Value;
 
@@ -148,6 +148,8 @@ pub struct AuditEntry {
     pub at: chrono::DateTime<chrono::Utc>,
     pub actor_type: String,
     pub actor_id: Option<String>,
+    /// A staff actor's display name and username, as the account reads now.
+    pub actor_name: Option<String>,
     pub action: String,
     pub target_type: Option<String>,
     pub target_id: Option<String>,
@@ -165,6 +167,7 @@ impl From<audit_log::Model> for AuditEntry {
             at: row.at,
             actor_type: row.actor_type,
             actor_id: row.actor_id,
+            actor_name: None,
             action: row.action,
             target_type: row.target_type,
             target_id: row.target_id,
@@ -206,5 +209,32 @@ pub async fn query(
     let paginator = select.paginate(&state.db, u64::from(page_size));
     let total = paginator.num_items().await?;
     let rows = paginator.fetch_page(u64::from(page.saturating_sub(1))).await?;
-    Ok((rows.into_iter().map(AuditEntry::from).collect(), total))
+    let mut entries: Vec<AuditEntry> = rows.into_iter().map(AuditEntry::from).collect();
+    name_staff_actors(state, &mut entries).await?;
+    Ok((entries, total))
+}
+
+/// Names the staff who acted, so that a reader need not look each id up;
+/// workers stay ids (their names are personal data, revealed only on purpose).
+async fn name_staff_actors(state: &AppState, entries: &mut [AuditEntry]) -> AppResult<()> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let staff_ids: std::collections::BTreeSet<&str> = entries
+        .iter()
+        .filter(|entry| entry.actor_type == "staff")
+        .filter_map(|entry| entry.actor_id.as_deref())
+        .collect();
+    if staff_ids.is_empty() {
+        return Ok(());
+    }
+    let names: std::collections::HashMap<String, String> = staff_account::Entity::find()
+        .filter(staff_account::Column::Id.is_in(staff_ids))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|member| (member.id, format!("{}（{}）", member.display_name, member.username)))
+        .collect();
+    for entry in entries.iter_mut().filter(|entry| entry.actor_type == "staff") {
+        entry.actor_name = entry.actor_id.as_ref().and_then(|id| names.get(id).cloned());
+    }
+    Ok(())
 }

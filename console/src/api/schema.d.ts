@@ -2502,6 +2502,11 @@ export interface components {
             at: string;
             actor_type: string;
             actor_id?: string;
+            /**
+             * @description For a staff actor: their display name and username, e.g.
+             *     李审核（xn.reviewer）, as the account reads now.
+             */
+            actor_name?: string;
             action: string;
             target_type?: string;
             target_id?: string;

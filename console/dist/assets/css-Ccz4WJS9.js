@@ -1,0 +1,1 @@
+import"./session-DAnyfFTD.js";import"./labels-C2DU9C5C.js";

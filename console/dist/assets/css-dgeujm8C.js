@@ -1,1 +1,0 @@
-import"./session-BaQRb2rQ.js";import"./labels-BUU4rGi6.js";
