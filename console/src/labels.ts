@@ -160,3 +160,33 @@ export const closeReasonNames: Record<Schemas['CloseReason'], string> = {
 export function formatFen(fen: number | undefined): string {
   return fen === undefined ? '—' : `${(fen / 100).toFixed(2)} 元`
 }
+
+export const policyStatusNames: Record<Schemas['PolicyStatus'], string> = {
+  draft: '草稿',
+  published: '已发布',
+  archived: '已归档',
+}
+
+export function policyStatusTag(status: Schemas['PolicyStatus']): TagType {
+  return status === 'published' ? 'success' : status === 'draft' ? 'warning' : 'info'
+}
+
+export const policyCategoryNames: Record<Schemas['PolicyCategory'], string> = {
+  employment: '就业',
+  entrepreneurship: '创业',
+  training: '职业培训',
+  wage_rights: '工资权益',
+  social_insurance: '社会保险',
+  education: '子女教育',
+  housing: '住房',
+  hukou: '落户',
+  public_service: '公共服务',
+}
+
+/** What a change of a policy was (`PolicyVersionView.action`). */
+export const policyActionNames: Record<string, string> = {
+  create: '创建草稿',
+  update: '修改',
+  publish: '发布',
+  archive: '归档',
+}

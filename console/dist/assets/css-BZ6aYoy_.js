@@ -1,1 +1,0 @@
-import"./session-D0YZq1oc.js";import"./css-D7Xve3Oi.js";

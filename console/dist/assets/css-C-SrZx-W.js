@@ -1,0 +1,1 @@
+import"./session-BXgHIA-0.js";import"./css-CixegIMi.js";
