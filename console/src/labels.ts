@@ -190,3 +190,21 @@ export const policyActionNames: Record<string, string> = {
   publish: '发布',
   archive: '归档',
 }
+
+export const programStatusNames: Record<Schemas['ProgramStatus'], string> = {
+  draft: '草稿',
+  open: '受理中',
+  closed: '已关闭',
+}
+
+export function programStatusTag(status: Schemas['ProgramStatus']): TagType {
+  return status === 'open' ? 'success' : status === 'draft' ? 'warning' : 'info'
+}
+
+export const programKindNames: Record<Schemas['ProgramKind'], string> = {
+  training_subsidy: '职业培训补贴',
+  startup_subsidy: '一次性创业补贴',
+  startup_loan_interest: '创业担保贷款贴息',
+  rent_subsidy: '场地租金补贴',
+  employment_subsidy: '就业补贴',
+}

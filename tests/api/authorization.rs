@@ -147,6 +147,8 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 13])] = &[
     ("listPrograms", "GET /api/v1/programs?region_code=450102", "", PUBLIC),
     ("getProgram", "GET /api/v1/programs/{PROGRAM}", "", PUBLIC),
     ("checkEligibility", "GET /api/v1/programs/{PROGRAM}/eligibility", "", WORKERS),
+    ("listProgramsForStaff", "GET /api/v1/staff/programs", "", ADMIN_ONLY),
+    ("getProgramForStaff", "GET /api/v1/staff/programs/{NEW_PROGRAM}", "", ADMINS_OVER_A_HIDDEN),
     ("createProgram", "POST /api/v1/staff/programs", PROGRAM_BODY, ADMINS_OVER_A),
     ("updateProgram", "PUT /api/v1/staff/programs/{NEW_PROGRAM}", PROGRAM_UPDATE, ADMINS_OVER_A),
     ("openProgram", "POST /api/v1/staff/programs/{NEW_PROGRAM}/open", r#"{"expected_version": 1}"#, ADMINS_OVER_A),

@@ -24,7 +24,7 @@ export function useAddressFilters() {
   return { route, change }
 }
 
-/** One page of a list the server filters and pages, read again whenever the filters change. */
+/** One page of a list the server filters and pages, read again whenever the filters change (or `load` is called). */
 export function useServerPage<F, T>(filters: ComputedRef<F>, fetch: (filters: F) => Promise<{ items: T[]; total: number }>) {
   const rows = ref([]) as Ref<T[]>
   const total = ref(0)
@@ -45,5 +45,5 @@ export function useServerPage<F, T>(filters: ComputedRef<F>, fetch: (filters: F)
   }
   watch(filters, load)
   onMounted(load)
-  return { rows, total, loading, failure }
+  return { rows, total, loading, failure, load }
 }

@@ -1,1 +1,0 @@
-import"./session-BXgHIA-0.js";import"./css-CixegIMi.js";

@@ -1,0 +1,1 @@
+import"./session-BXgHIA-0.js";import"./css-Cgua3F77.js";
