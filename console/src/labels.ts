@@ -266,3 +266,51 @@ export const auditOutcomeNames: Record<string, string> = {
   failure: '失败',
   denied: '被拒绝',
 }
+
+export const policyStatusNames: Record<Schemas['PolicyStatus'], string> = {
+  draft: '草稿',
+  published: '已发布',
+  archived: '已归档',
+}
+
+export function policyStatusTag(status: Schemas['PolicyStatus']): TagType {
+  return status === 'published' ? 'success' : status === 'draft' ? 'warning' : 'info'
+}
+
+export const policyCategoryNames: Record<Schemas['PolicyCategory'], string> = {
+  employment: '就业',
+  entrepreneurship: '创业',
+  training: '职业培训',
+  wage_rights: '工资权益',
+  social_insurance: '社会保险',
+  education: '子女教育',
+  housing: '住房',
+  hukou: '落户',
+  public_service: '公共服务',
+}
+
+/** What a change of a policy was (`PolicyVersionView.action`). */
+export const policyActionNames: Record<string, string> = {
+  create: '创建草稿',
+  update: '修改',
+  publish: '发布',
+  archive: '归档',
+}
+
+export const programStatusNames: Record<Schemas['ProgramStatus'], string> = {
+  draft: '草稿',
+  open: '受理中',
+  closed: '已关闭',
+}
+
+export function programStatusTag(status: Schemas['ProgramStatus']): TagType {
+  return status === 'open' ? 'success' : status === 'draft' ? 'warning' : 'info'
+}
+
+export const programKindNames: Record<Schemas['ProgramKind'], string> = {
+  training_subsidy: '职业培训补贴',
+  startup_subsidy: '一次性创业补贴',
+  startup_loan_interest: '创业担保贷款贴息',
+  rent_subsidy: '场地租金补贴',
+  employment_subsidy: '就业补贴',
+}

@@ -71,6 +71,9 @@ const FINANCE_OF_A: [Outcome; 13] = [U, U, U, F, F, F, F, F, F, Y, U, U, U];
 /// role is refused before it is looked for.
 const FINANCE_NO_BATCH: [Outcome; 13] = [U, U, U, F, F, F, F, F, F, H, U, U, U];
 const POLICY_EDITORS: [Outcome; 13] = [U, U, U, F, F, F, F, F, Y, F, U, U, U];
+/// A policy of another region: its editors' records are not found by the
+/// policy editor of 450102, and refused to other staff.
+const POLICY_EDITORS_HIDDEN: [Outcome; 13] = [U, U, U, F, F, F, F, F, H, F, U, U, U];
 const STAFF: [Outcome; 13] = [U, U, U, Y, Y, Y, Y, Y, Y, Y, U, U, U];
 /// Every staff role but the policy editor's.
 const STAFF_BUT_EDITORS: [Outcome; 13] = [U, U, U, Y, Y, Y, Y, Y, F, Y, U, U, U];
@@ -136,6 +139,7 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 13])] = &[
     ("searchPolicies", "GET /api/v1/policies?q=%E5%B0%B1%E4%B8%9A", "", PUBLIC),
     ("getPolicy", "GET /api/v1/policies/{POLICY}", "", PUBLIC),
     ("listPoliciesForStaff", "GET /api/v1/staff/policies", "", POLICY_EDITORS),
+    ("listPolicyVersions", "GET /api/v1/staff/policies/{POLICY}/versions", "", POLICY_EDITORS_HIDDEN),
     ("createPolicy", "POST /api/v1/staff/policies", r#"{"title": "零工驿站", "summary": "登记找活。", "body": "带身份证登记。", "category": "employment", "region_code": "450102", "issuer": "兴宁区人社局", "tags": []}"#, POLICY_EDITORS),
     ("updatePolicy", "PUT /api/v1/staff/policies/{POLICY}", r#"{"title": "零工驿站", "summary": "登记找活。", "body": "带身份证登记。", "category": "employment", "region_code": "450102", "issuer": "兴宁区人社局", "tags": [], "expected_version": 1}"#, NO_STAFF_ROLE),
     ("publishPolicy", "POST /api/v1/staff/policies/{POLICY}/publish", r#"{"expected_version": 1}"#, NO_STAFF_ROLE),
@@ -143,6 +147,8 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 13])] = &[
     ("listPrograms", "GET /api/v1/programs?region_code=450102", "", PUBLIC),
     ("getProgram", "GET /api/v1/programs/{PROGRAM}", "", PUBLIC),
     ("checkEligibility", "GET /api/v1/programs/{PROGRAM}/eligibility", "", WORKERS),
+    ("listProgramsForStaff", "GET /api/v1/staff/programs", "", ADMIN_ONLY),
+    ("getProgramForStaff", "GET /api/v1/staff/programs/{NEW_PROGRAM}", "", ADMINS_OVER_A_HIDDEN),
     ("createProgram", "POST /api/v1/staff/programs", PROGRAM_BODY, ADMINS_OVER_A),
     ("updateProgram", "PUT /api/v1/staff/programs/{NEW_PROGRAM}", PROGRAM_UPDATE, ADMINS_OVER_A),
     ("openProgram", "POST /api/v1/staff/programs/{NEW_PROGRAM}/open", r#"{"expected_version": 1}"#, ADMINS_OVER_A),

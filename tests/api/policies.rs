@@ -364,3 +364,59 @@ async fn a_publication_through_one_instance_reaches_the_other_within_seconds() {
     second.stop().await;
     first.stop().await;
 }
+
+/// Each change makes a version, listed with who made it; editors of other
+/// regions do not find the list, other staff are refused it.
+#[tokio::test]
+async fn a_policys_versions_say_who_created_published_and_archived_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("320000").await;
+    let editor = app
+        .staff(&admin, "jiangning.versions", &["policy_editor"], "320115")
+        .await;
+    let liuhe = app.staff(&admin, "liuhe.versions", &["policy_editor"], "320116").await;
+    let reviewer = app.staff(&admin, "jiangning.reviews", &["reviewer"], "320115").await;
+    let draft = create_draft(&app, &editor.access_token, "320115", "江宁区零工驿站版本").await;
+    let id = draft["id"].as_str().unwrap();
+    for (action, version) in [("publish", 1), ("archive", 2)] {
+        let changed = lifecycle(&app, &editor.access_token, id, action, version).await;
+        assert_eq!(changed.status(), StatusCode::OK, "{action}");
+    }
+    let path = format!("/api/v1/staff/policies/{id}/versions");
+    let versions = app.get_json_with(&path, &editor.access_token).await;
+    let rows: Vec<(i64, &str, &str)> = versions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["version"].as_i64().unwrap(),
+                v["action"].as_str().unwrap(),
+                v["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (1, "create", "draft"),
+            (2, "publish", "published"),
+            (3, "archive", "archived")
+        ]
+    );
+    assert_eq!(versions[1]["by"], "测试jiangning.versions");
+    assert!(versions[1]["at"].is_string(), "{versions}");
+    assert_problem(
+        app.get_with(&path, &liuhe.access_token).await,
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+    )
+    .await;
+    assert_problem(
+        app.get_with(&path, &reviewer.access_token).await,
+        StatusCode::FORBIDDEN,
+        "ROLE_REQUIRED",
+    )
+    .await;
+    app.stop().await;
+}

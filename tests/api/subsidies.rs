@@ -349,3 +349,88 @@ async fn programs_are_listed_a_page_at_a_time() {
     assert_problem(refused, StatusCode::BAD_REQUEST, "VALIDATION_FAILED").await;
     app.stop().await;
 }
+
+/// Administrators list every program of their region and below in any
+/// status, with the budget and quota an approval took; another region's
+/// programs are never listed nor found.
+#[tokio::test]
+async fn administrators_follow_their_regions_programs_with_budget_and_quota_use() {
+    let app = TestApp::spawn().await;
+    let program = seeded(&app, "450102", "startup_subsidy").await;
+    let office = office(&app, "450000").await;
+    let worker = worker_in(&app, "follower", "450102").await;
+    let answers = json!({
+        "returning_worker": true, "business_name": "兴宁米粉店",
+        "business_registered_on": "2025-01-15", "employees": 4
+    });
+    apply_to_payment(&app, &office, &worker, &program, answers).await;
+    let national = app.admin("000000").await;
+    let province = app.staff(&national, "gx.programs", &["admin"], "450000").await;
+    let xingning = app.staff(&national, "xn.programs", &["admin"], "450102").await;
+    let qingxiu = app.staff(&national, "qx.programs", &["admin"], "450103").await;
+    let draft = json!({
+        "name": "兴宁区零工培训补助", "kind": "employment_subsidy", "region_code": "450102",
+        "description": "示例", "period": "2026", "amount_rule": {"type": "fixed", "amount_fen": 80000},
+        "criteria": [], "required_documents": [], "form_fields": [], "budget_fen": 8_000_000, "quota": 100
+    });
+    let created = app
+        .post_json("/api/v1/staff/programs", &draft, Some(&xingning.access_token))
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let created: Value = created.json().await.unwrap();
+
+    let all = app
+        .get_json_with("/api/v1/staff/programs?page_size=100", &province.access_token)
+        .await;
+    let listed = |page: &Value, id: &Value| {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| &p["id"] == id)
+            .cloned()
+    };
+    let followed = listed(&all, &program["id"]).expect("the province's program is listed");
+    assert_eq!(
+        (
+            &followed["committed_fen"],
+            &followed["approved_count"],
+            &followed["pending_count"]
+        ),
+        (&json!(500_000), &json!(1), &json!(0))
+    );
+    let new = listed(&all, &created["id"]).expect("a county's draft is listed for its province");
+    assert_eq!(
+        (&new["status"], &new["budget_fen"], &new["committed_fen"]),
+        (&json!("draft"), &json!(8_000_000), &json!(0))
+    );
+
+    let drafts = app
+        .get_json_with("/api/v1/staff/programs?status=draft", &xingning.access_token)
+        .await;
+    assert_eq!(drafts["total"], 1, "{drafts}");
+    let neighbour = app
+        .get_json_with("/api/v1/staff/programs?page_size=100", &qingxiu.access_token)
+        .await;
+    assert!(listed(&neighbour, &created["id"]).is_none(), "{neighbour}");
+    assert!(listed(&neighbour, &program["id"]).is_none(), "{neighbour}");
+    let path = format!("/api/v1/staff/programs/{}", created["id"].as_str().unwrap());
+    assert_eq!(
+        app.get_json_with(&path, &xingning.access_token).await["name"],
+        "兴宁区零工培训补助"
+    );
+    assert_problem(
+        app.get_with(&path, &qingxiu.access_token).await,
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+    )
+    .await;
+    assert_problem(
+        app.get_with("/api/v1/staff/programs", &office.reviewer.access_token)
+            .await,
+        StatusCode::FORBIDDEN,
+        "ROLE_REQUIRED",
+    )
+    .await;
+    app.stop().await;
+}

@@ -22,6 +22,7 @@ use crate::{
     regions::RegionDirectory,
     services::policies::{
         self, Policy, PolicyCategory, PolicyContent, PolicyStatus, Search,
+        history::PolicyChange,
         index::{Hit, Results},
     },
     state::AppState,
@@ -234,6 +235,32 @@ pub struct VersionCheck {
     pub expected_version: Version,
 }
 
+/// One version of a policy: the change that made it.
+#[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct PolicyVersionView {
+    pub version: i32,
+    /// `create`, `update`, `publish` or `archive`.
+    pub action: String,
+    /// The status the change left the policy in.
+    pub status: PolicyStatus,
+    pub at: DateTime<Utc>,
+    /// The editor's display name.
+    pub by: Option<String>,
+}
+
+impl From<PolicyChange> for PolicyVersionView {
+    fn from(change: PolicyChange) -> Self {
+        PolicyVersionView {
+            version: change.version,
+            action: change.action,
+            status: change.status,
+            at: change.at,
+            by: change.by,
+        }
+    }
+}
+
 #[derive(ApiResponse)]
 pub enum PolicyCreated {
     /// The draft was created.
@@ -323,6 +350,30 @@ impl PolicyApi {
             total,
             paging,
         )))
+    }
+
+    /// List a policy's versions
+    ///
+    /// Every change that made a version (created, edited, published,
+    /// archived), oldest first, with when and by whom. For the policy
+    /// editors whose region covers the policy (404 for other editors, 403
+    /// `ROLE_REQUIRED` for other staff).
+    #[oai(
+        path = "/staff/policies/:id/versions",
+        method = "get",
+        operation_id = "listPolicyVersions"
+    )]
+    async fn versions(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        id: Path<RecordId>,
+    ) -> ApiResult<
+        Json<Vec<PolicyVersionView>>,
+        { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN },
+    > {
+        let changes = policies::history::history(&state, &auth.0, &id.0).await?;
+        Ok(Json(changes.into_iter().map(PolicyVersionView::from).collect()))
     }
 
     /// Create a policy draft

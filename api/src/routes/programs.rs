@@ -22,6 +22,7 @@ use crate::{
     services::programs::{
         self, Program, ProgramFilter, ProgramKind, ProgramStatus, ProgramTerms,
         rules::{AmountRule, Criterion, DocumentRequirement, FormField},
+        staff::Pending,
     },
     state::AppState,
 };
@@ -151,6 +152,34 @@ pub fn program_view(program: Program) -> ProgramView {
         quota: program.terms.quota,
         status: program.status,
         version: program.version,
+    }
+}
+
+/// A program as its administrators follow it: its terms, and how much of
+/// its budget and quota is used.
+#[derive(Debug, Object)]
+pub struct StaffProgramView {
+    #[oai(flatten)]
+    pub program: ProgramView,
+    /// Taken from the budget by approved (and paid) applications, in fen:
+    /// compare with `budget_fen`.
+    pub committed_fen: i64,
+    /// Approved applications: compare with `quota`.
+    pub approved_count: i32,
+    /// Applications submitted, under review or returned: not yet counted,
+    /// but they may be.
+    pub pending_count: i64,
+    /// What those applications ask for, in fen.
+    pub pending_requested_fen: i64,
+}
+
+fn staff_program_view((program, pending): (Program, Pending)) -> StaffProgramView {
+    StaffProgramView {
+        committed_fen: program.approved_fen,
+        approved_count: program.approved_count,
+        pending_count: pending.count,
+        pending_requested_fen: pending.requested_fen,
+        program: program_view(program),
     }
 }
 
@@ -319,6 +348,44 @@ impl ProgramApi {
                 })
                 .collect(),
         }))
+    }
+
+    /// List programs for administrators
+    ///
+    /// For administrators (403 `ROLE_REQUIRED` otherwise): every program of
+    /// their region and below, in any status (or `status`), by name, each
+    /// with its budget and quota use and its applications still undecided.
+    #[oai(path = "/staff/programs", method = "get", operation_id = "listProgramsForStaff")]
+    async fn list_for_staff(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        status: Query<Option<ProgramStatus>>,
+        page: Query<PageNumber>,
+        page_size: Query<PageSize>,
+    ) -> ApiResult<Json<Page<StaffProgramView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
+        let paging = Paging::new(page.0, page_size.0)?;
+        let (programs, total) = programs::staff::list(&state, &auth.0, status.0, paging.page, paging.page_size).await?;
+        Ok(Json(Page::of(programs, total, paging, staff_program_view)))
+    }
+
+    /// Get a program for administrators
+    ///
+    /// A program of the administrator's region or below in any status (a
+    /// draft too), with its budget and quota use; 404 for another region's.
+    #[oai(path = "/staff/programs/:id", method = "get", operation_id = "getProgramForStaff")]
+    async fn get_for_staff(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        id: Path<RecordId>,
+    ) -> ApiResult<
+        Json<StaffProgramView>,
+        { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN },
+    > {
+        Ok(Json(staff_program_view(
+            programs::staff::get(&state, &auth.0, &id.0).await?,
+        )))
     }
 
     /// Create a subsidy program

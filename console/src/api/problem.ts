@@ -19,6 +19,18 @@ export class ApiProblem extends Error {
     this.retryAfter = retryAfter
   }
 
+  /**
+   * What the API said of each field (`details.fields`: a 400 or 422 naming
+   * the fields it refused, by path, in Chinese); empty when it named none.
+   */
+  fieldMessages(): { field: string; message: string }[] {
+    const fields = (this.details as { fields?: unknown } | undefined)?.fields
+    if (!Array.isArray(fields)) return []
+    return fields
+      .filter((f): f is { field: string; zh: string } => typeof f?.field === 'string' && typeof f?.zh === 'string')
+      .map((f) => ({ field: f.field, message: f.zh }))
+  }
+
   static unreachable(): ApiProblem {
     return new ApiProblem(0, 'UNREACHABLE', '无法连接服务器，请检查网络后重试。')
   }

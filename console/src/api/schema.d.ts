@@ -797,6 +797,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/staff/policies/{id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a policy's versions
+         * @description Every change that made a version (created, edited, published,
+         *     archived), oldest first, with when and by whom. For the policy
+         *     editors whose region covers the policy (404 for other editors, 403
+         *     `ROLE_REQUIRED` for other staff).
+         */
+        get: operations["listPolicyVersions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/staff/policies/{id}": {
         parameters: {
             query?: never;
@@ -929,7 +952,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List programs for administrators
+         * @description For administrators (403 `ROLE_REQUIRED` otherwise): every program of
+         *     their region and below, in any status (or `status`), by name, each
+         *     with its budget and quota use and its applications still undecided.
+         */
+        get: operations["listProgramsForStaff"];
         put?: never;
         /**
          * Create a subsidy program
@@ -954,7 +983,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Get a program for administrators
+         * @description A program of the administrator's region or below in any status (a
+         *     draft too), with its budget and quota use; 404 for another region's.
+         */
+        get: operations["getProgramForStaff"];
         /**
          * Update a subsidy program
          * @description Replaces the program's terms as a whole (`expected_version` the one
@@ -3275,6 +3309,22 @@ export interface components {
             page_size: number;
         };
         /**
+         * Page_StaffProgramView
+         * @description One page of a list.
+         */
+        Page_StaffProgramView: {
+            items: components["schemas"]["StaffProgramView"][];
+            /**
+             * Format: uint64
+             * @description How many items match, over all pages.
+             */
+            total: number;
+            /** Format: uint32 */
+            page: number;
+            /** Format: uint32 */
+            page_size: number;
+        };
+        /**
          * Page_StaffView
          * @description One page of a list.
          */
@@ -3575,6 +3625,22 @@ export interface components {
             audience_tags: string[];
             /** @description The policy this one implements. */
             parent_id?: string;
+        };
+        /**
+         * PolicyVersionView
+         * @description One version of a policy: the change that made it.
+         */
+        PolicyVersionView: {
+            /** Format: int32 */
+            version: number;
+            /** @description `create`, `update`, `publish` or `archive`. */
+            action: string;
+            /** @description The status the change left the policy in. */
+            status: components["schemas"]["PolicyStatus"];
+            /** Format: date-time */
+            at: string;
+            /** @description The editor's display name. */
+            by?: string;
         };
         /**
          * PolicyView
@@ -4406,6 +4472,75 @@ export interface components {
             disabled?: boolean;
             /** @description A new password (resets a lock); ends every session of the account. */
             password?: string;
+        };
+        /**
+         * StaffProgramView
+         * @description A program as its administrators follow it: its terms, and how much of
+         *     its budget and quota is used.
+         */
+        StaffProgramView: {
+            id: string;
+            name: string;
+            kind: components["schemas"]["ProgramKind"];
+            /**
+             * @description GB/T 2260 six-digit region code; 000000 means national
+             * @example 320115
+             */
+            region_code: string;
+            description: string;
+            /** @description The policy the program carries out. */
+            policy_id?: string;
+            /** @description How much, in words. */
+            amount: string;
+            /**
+             * Format: int64
+             * @description The most one application can get, in fen.
+             */
+            max_amount_fen: number;
+            /** @description The same in yuan, for the worker to read: `2000.00`. */
+            max_amount_yuan: string;
+            /** @description The amount rule as data. */
+            amount_rule: unknown;
+            /** @description True for seeded programs: the amounts are examples each region confirms. */
+            amounts_are_examples: boolean;
+            criteria: components["schemas"]["CriterionView"][];
+            required_documents: components["schemas"]["DocumentView"][];
+            form_fields: components["schemas"]["FormFieldView"][];
+            /** Format: date */
+            opens_on?: string;
+            /** Format: date */
+            closes_on?: string;
+            /** @description One application per person and period. */
+            period: string;
+            /** Format: int64 */
+            budget_fen?: number;
+            /** Format: int32 */
+            quota?: number;
+            status: components["schemas"]["ProgramStatus"];
+            /** Format: int32 */
+            version: number;
+            /**
+             * Format: int64
+             * @description Taken from the budget by approved (and paid) applications, in fen:
+             *     compare with `budget_fen`.
+             */
+            committed_fen: number;
+            /**
+             * Format: int32
+             * @description Approved applications: compare with `quota`.
+             */
+            approved_count: number;
+            /**
+             * Format: int64
+             * @description Applications submitted, under review or returned: not yet counted,
+             *     but they may be.
+             */
+            pending_count: number;
+            /**
+             * Format: int64
+             * @description What those applications ask for, in fen.
+             */
+            pending_requested_fen: number;
         };
         /** StaffSignedIn */
         StaffSignedIn: {
@@ -8553,6 +8688,99 @@ export interface operations {
             };
         };
     };
+    listPolicyVersions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PolicyVersionView"][];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed to do this. */
+            403: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for another person's resource). */
+            404: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     updatePolicy: {
         parameters: {
             query?: never;
@@ -9170,6 +9398,90 @@ export interface operations {
             };
         };
     };
+    listProgramsForStaff: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["ProgramStatus"];
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Page_StaffProgramView"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed to do this. */
+            403: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     createProgram: {
         parameters: {
             query?: never;
@@ -9251,6 +9563,99 @@ export interface operations {
             };
             /** @description The Idempotency-Key was used before with a different body, or the content contradicts itself (`details.fields`). */
             422: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getProgramForStaff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["StaffProgramView"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed to do this. */
+            403: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for another person's resource). */
+            404: {
                 headers: {
                     /** @description The id of this request, for support and the logs. */
                     "X-REQUEST-ID": string;

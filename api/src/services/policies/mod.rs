@@ -2,6 +2,7 @@
 //! policy editors inside their region, with optimistic versions).
 
 pub mod answers;
+pub mod history;
 pub mod index;
 pub mod sync;
 

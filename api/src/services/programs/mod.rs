@@ -1,6 +1,7 @@
 //! Subsidy programs: what each region offers, who qualifies, and how much.
 
 pub mod rules;
+pub mod staff;
 
 use std::collections::HashMap;
 

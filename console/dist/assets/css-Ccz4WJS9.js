@@ -1,1 +1,0 @@
-import"./session-DAnyfFTD.js";import"./labels-C2DU9C5C.js";

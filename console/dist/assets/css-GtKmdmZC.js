@@ -1,1 +1,0 @@
-import{Vt as e}from"./session-DAnyfFTD.js";import"./css-CU1d9MpE.js";var t=t=>[``,...e].includes(t);export{t};

@@ -1,0 +1,1 @@
+import{Vt as e}from"./session-CXTR51Em.js";var t=t=>[``,...e].includes(t);export{t};
