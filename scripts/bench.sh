@@ -5,7 +5,8 @@
 #   reports), then wrk against it, scenario by scenario: the /healthz
 #   ceiling, public policy search, a worker's application list and one
 #   application, wage-report submission with idempotency keys, WeChat login
-#   against a fake WeChat, and token refresh. Prints requests/s, p50, p99,
+#   against a fake WeChat, the staff console's review queue (its first page
+#   and page 1,000), and token refresh. Prints requests/s, p50, p99,
 #   p99.9, errors and the server's peak RSS per scenario, each also as a
 #   ratio to the /healthz ceiling, and whether the targets of issue 9 are met.
 #
@@ -251,6 +252,19 @@ grep -q '"scenario":"wage_report"' "$results" && psql "$database_url" -At -F ' '
     echo "{\"scenario\":\"wage_report_check\",\"reports_created\":$created,\"keys_done\":$keys,\"distinct_keys\":$distinct_keys,\"distinct_reports\":$distinct_reports}" >>"$results"; }
 
 scenario wechat_login wechat_login.lua /api/v1/auth/wechat/login
+
+# The staff console's review queue over every seeded application, at its
+# first page and at page 1,000 (an OFFSET of 20,000 rows), read by a national
+# reviewer the administrator creates.
+curl -fsS -o /dev/null -H "Authorization: Bearer $staff_token" -H 'Content-Type: application/json' \
+  -d '{"username":"bench-reviewer","display_name":"基准审核员","password":"BenchReviewer-2026","roles":["reviewer"],"region_code":"000000"}' \
+  "$base/api/v1/admin/staff"
+BENCH_STAFF_TOKEN=$(curl -fsS -H 'Content-Type: application/json' \
+  -d '{"username":"bench-reviewer","password":"BenchReviewer-2026"}' "$base/api/v1/staff/auth/login" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+export BENCH_STAFF_TOKEN
+scenario review_queue review_queue.lua /api/v1/staff/applications
+BENCH_QUEUE_PAGE=1000 scenario review_queue_page_1000 review_queue.lua /api/v1/staff/applications
 
 signin --refresh $((connections * 4)) --prefix "$run"
 scenario token_refresh token_refresh.lua /api/v1/auth/refresh
