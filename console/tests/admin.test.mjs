@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { ADMIN_PASSWORD, Server } from './support/server.mjs'
-import { checkPage, launch, openPage } from './support/browser.mjs'
+import { checkPage, launch, openPage, signInToDashboard } from './support/browser.mjs'
 
 let server
 let browser
@@ -21,13 +21,6 @@ after(async () => {
   await server?.stop()
 })
 
-async function signIn(page, username, password) {
-  await page.goto(`${server.base}/console/`)
-  await page.getByLabel('用户名').fill(username)
-  await page.getByLabel('密码', { exact: true }).fill(password)
-  await page.getByRole('button', { name: '登录' }).click()
-  await page.getByRole('heading', { name: '工作台' }).waitFor()
-}
 
 async function openAdminPage(page, title) {
   const submenu = page.getByRole('menuitem', { name: '系统管理' })
@@ -61,7 +54,7 @@ async function chooseOption(page, selectLabel, option) {
 
 test('an administrator creates staff and a client', async () => {
   const page = await openPage(browser)
-  await signIn(page, 'gx.admin', ADMIN_PASSWORD)
+  await signInToDashboard(page, server.base, 'gx.admin', ADMIN_PASSWORD)
   await openAdminPage(page, '工作人员账号')
   await page.getByTestId('staff-table').getByText('gx.admin').waitFor()
   await checkPage(page, 'admin-staff')
@@ -149,7 +142,7 @@ test('an administrator creates staff and a client', async () => {
 
 test('an administrator records and clears provincial holidays and finds the actions in the audit log', async () => {
   const page = await openPage(browser)
-  await signIn(page, 'gx.admin', ADMIN_PASSWORD)
+  await signInToDashboard(page, server.base, 'gx.admin', ADMIN_PASSWORD)
   await openAdminPage(page, '工作日历')
   await page.getByText('12月').waitFor()
   await checkPage(page, 'admin-calendar')
@@ -222,7 +215,7 @@ test('an administrator records and clears provincial holidays and finds the acti
 
 test('an administrator of a province cannot change the national calendar', async () => {
   const page = await openPage(browser)
-  await signIn(page, 'gx.admin', ADMIN_PASSWORD)
+  await signInToDashboard(page, server.base, 'gx.admin', ADMIN_PASSWORD)
   await openAdminPage(page, '工作日历')
   await chooseOption(page, '日历', '全国')
   await page.locator('button.day[data-day*="-05-"][aria-label$="工作日"]').first().click()
@@ -237,7 +230,7 @@ test('an administrator downloads an export with the token in a header, not the a
   const page = await openPage(browser)
   const addresses = []
   page.on('request', (request) => addresses.push(request.url()))
-  await signIn(page, 'gx.admin', ADMIN_PASSWORD)
+  await signInToDashboard(page, server.base, 'gx.admin', ADMIN_PASSWORD)
   await openAdminPage(page, '数据导出')
   await checkPage(page, 'admin-exports')
   await tick(page, '欠薪线索')

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { ADMIN_PASSWORD, STAFF_PASSWORD, Server } from './support/server.mjs'
-import { checkPage, launch, openPage } from './support/browser.mjs'
+import { checkPage, launch, openPage, signInToDashboard } from './support/browser.mjs'
 
 let server
 let browser
@@ -22,13 +22,6 @@ after(async () => {
   await server?.stop()
 })
 
-async function signIn(page, username, password) {
-  await page.goto(`${server.base}/console/`)
-  await page.getByLabel('用户名').fill(username)
-  await page.getByLabel('密码', { exact: true }).fill(password)
-  await page.getByRole('button', { name: '登录' }).click()
-  await page.getByRole('heading', { name: '工作台' }).waitFor()
-}
 
 async function choose(page, label, option) {
   await page.locator('.el-select').filter({ has: page.getByRole('combobox', { name: label }) }).click()
@@ -37,7 +30,7 @@ async function choose(page, label, option) {
 
 test('an editor drafts a policy with a live preview, meets a conflict without losing the text, and publishes it', async () => {
   const page = await openPage(browser)
-  await signIn(page, 'xn.editor', STAFF_PASSWORD)
+  await signInToDashboard(page, server.base, 'xn.editor', STAFF_PASSWORD)
   await page.getByRole('menuitem', { name: '政策管理' }).click()
   await page.getByRole('heading', { name: '政策管理' }).waitFor()
   await checkPage(page, 'policies')
@@ -109,7 +102,7 @@ test('an editor drafts a policy with a live preview, meets a conflict without lo
 
 test('an administrator writes a program, sees the rules conflict named, then opens and closes it with its bars', async () => {
   const page = await openPage(browser)
-  await signIn(page, 'gx.admin', ADMIN_PASSWORD)
+  await signInToDashboard(page, server.base, 'gx.admin', ADMIN_PASSWORD)
   await page.getByRole('menuitem', { name: '补贴项目' }).click()
   await page.getByRole('heading', { name: '补贴项目' }).waitFor()
   await page.getByTestId('program-table').getByTestId('quota-use').first().waitFor()

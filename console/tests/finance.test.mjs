@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { after, before, test } from 'node:test'
 import { ADMIN_PASSWORD, STAFF_PASSWORD, Server } from './support/server.mjs'
-import { checkPage, launch, openPage } from './support/browser.mjs'
+import { checkPage, launch, openPage, signIn } from './support/browser.mjs'
 import { PAYEE_CARD, PAYEE_CARD_MASKED, approvedApplicationWithPayee } from './support/seed.mjs'
 
 let server
@@ -32,10 +32,7 @@ test('finance pays an approved case: batch, bank file, the bank’s answer per l
   page.on('request', (request) => {
     if (request.url().includes('/file')) fileRequests.push(request)
   })
-  await page.goto(`${server.base}/console/`)
-  await page.getByLabel('用户名').fill('nn.finance')
-  await page.getByLabel('密码', { exact: true }).fill(STAFF_PASSWORD)
-  await page.getByRole('button', { name: '登录' }).click()
+  await signIn(page, server.base, 'nn.finance', STAFF_PASSWORD)
 
   const queue = page.getByTestId('queue').filter({ hasText: '待发放的补贴' })
   await queue.getByTestId('queue-count').filter({ hasText: /^1$/ }).waitFor()

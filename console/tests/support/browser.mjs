@@ -70,3 +70,22 @@ export async function checkPage(page, name) {
   mkdirSync(screenshots, { recursive: true })
   await page.screenshot({ path: `${screenshots}${name}.png`, fullPage: true })
 }
+
+/** Signs in on the sign-in form the page shows (after a redirect to it, say). */
+export async function fillSignIn(page, username, password) {
+  await page.getByLabel('用户名').fill(username)
+  await page.getByLabel('密码', { exact: true }).fill(password)
+  await page.getByRole('button', { name: '登录' }).click()
+}
+
+/** Opens the console at `base` and signs in; what follows is the test's to wait for. */
+export async function signIn(page, base, username, password) {
+  await page.goto(`${base}/console/`)
+  await fillSignIn(page, username, password)
+}
+
+/** Signs in and waits for the 工作台. */
+export async function signInToDashboard(page, base, username, password) {
+  await signIn(page, base, username, password)
+  await page.getByRole('heading', { name: '工作台' }).waitFor()
+}
