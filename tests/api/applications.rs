@@ -192,6 +192,15 @@ async fn a_worker_applies_and_follows_the_case_to_payment() {
         .get_json_with(&format!("/api/v1/staff/applications/{id}"), &reviewer.access_token)
         .await;
     assert_eq!(case["status"], "submitted");
+    // The reviewer sees each criterion checked against the applicant, as at submission.
+    let checks = case["eligibility"].as_array().expect("the eligibility checks");
+    assert!(!checks.is_empty(), "{case}");
+    assert!(
+        checks
+            .iter()
+            .all(|check| check["passed"] == true && check["detail"].as_str().is_some_and(|d| !d.is_empty())),
+        "{case}"
+    );
     let started = app
         .post_json(
             &format!("/api/v1/staff/applications/{id}/start-review"),
@@ -618,5 +627,58 @@ async fn a_workers_list_and_detail_show_each_application_with_its_own_program_an
         assert_eq!(detail["attachments"], listed["attachments"]);
         assert_eq!(detail["timeline"][0]["action"], "create", "{detail}");
     }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_review_queue_keeps_the_cases_waiting_at_least_so_many_days() {
+    use sea_orm::{
+        ConnectionTrait,
+        sea_query::{Alias, Expr, ExprTrait, Query},
+    };
+    let app = TestApp::spawn().await;
+    let admin = app.admin("450000").await;
+    let reviewer = app.staff(&admin, "age.reviewer", &["reviewer"], "450102").await;
+    let mut ids = Vec::new();
+    for (n, id_number) in ["450102198801011235", "450102199001010132"].into_iter().enumerate() {
+        let worker = guangxi_worker(&app, &format!("age-{n}"), id_number).await;
+        let body = complete_application(&app, &worker).await;
+        let created: Value = apply(&app, &worker, &format!("age-{n}"), &body)
+            .await
+            .json()
+            .await
+            .unwrap();
+        ids.push(created["id"].as_str().unwrap().to_owned());
+    }
+    // The first has waited ten days.
+    let db = app.db().await;
+    let backdate = Query::update()
+        .table(Alias::new("application"))
+        .value(
+            Alias::new("submitted_at"),
+            chrono::Utc::now() - chrono::Duration::days(10),
+        )
+        .and_where(Expr::col(Alias::new("id")).eq(ids[0].as_str()))
+        .to_owned();
+    db.execute_raw(db.get_database_backend().build(&backdate))
+        .await
+        .unwrap();
+
+    let queue = async |query: &str| {
+        app.get_with(&format!("/api/v1/staff/applications{query}"), &reviewer.access_token)
+            .await
+    };
+    let waited: Value = queue("?min_age_days=7").await.json().await.unwrap();
+    assert_eq!(waited["total"], 1, "{waited}");
+    assert_eq!(waited["items"][0]["id"], ids[0].as_str());
+    assert_eq!(waited["items"][0]["age_days"], 10);
+    let all: Value = queue("?min_age_days=0").await.json().await.unwrap();
+    assert_eq!(all["total"], 2);
+    assert_problem(
+        queue("?min_age_days=99999").await,
+        StatusCode::BAD_REQUEST,
+        "VALIDATION_FAILED",
+    )
+    .await;
     app.stop().await;
 }

@@ -21,7 +21,7 @@ use crate::{
     routes::{Page, policies::VersionCheck},
     services::programs::{
         self, Program, ProgramFilter, ProgramKind, ProgramStatus, ProgramTerms,
-        rules::{AmountRule, Criterion, DocumentRequirement, FormField},
+        rules::{AmountRule, Check, Criterion, DocumentRequirement, FormField},
         staff::Pending,
     },
     state::AppState,
@@ -193,6 +193,17 @@ pub struct EligibilityCheck {
     pub detail: String,
 }
 
+impl From<Check> for EligibilityCheck {
+    fn from(check: Check) -> Self {
+        EligibilityCheck {
+            criterion: check.criterion.to_owned(),
+            passed: check.passed,
+            pending: check.pending,
+            detail: check.detail,
+        }
+    }
+}
+
 #[derive(Debug, Object)]
 pub struct Eligibility {
     /// No criterion fails on what is known (pending ones are decided at application).
@@ -338,15 +349,7 @@ impl ProgramApi {
         let checks = programs::eligibility(&state, &auth.0.subject, &id.0).await?;
         Ok(Json(Eligibility {
             eligible: checks.iter().all(|c| c.passed || c.pending),
-            checks: checks
-                .into_iter()
-                .map(|c| EligibilityCheck {
-                    criterion: c.criterion.to_owned(),
-                    passed: c.passed,
-                    pending: c.pending,
-                    detail: c.detail,
-                })
-                .collect(),
+            checks: checks.into_iter().map(EligibilityCheck::from).collect(),
         }))
     }
 

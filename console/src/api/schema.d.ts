@@ -1152,7 +1152,8 @@ export interface paths {
         /**
          * The review queue
          * @description Submitted cases of the reviewer's region and below, oldest first,
-         *     with their age.
+         *     with their age (whole days since submission); `min_age_days` keeps
+         *     those waiting at least so many days.
          */
         get: operations["listApplicationsForReview"];
         put?: never;
@@ -4408,6 +4409,11 @@ export interface components {
             updated_at: string;
             applicant: components["schemas"]["ApplicantView"];
             timeline: components["schemas"]["TimelineView"][];
+            /**
+             * @description The program's criteria checked now against the applicant's profile
+             *     and answers, as a submission is checked: what the reviewer confirms.
+             */
+            eligibility: components["schemas"]["EligibilityCheck"][];
         };
         /**
          * StaffCreate
@@ -10680,6 +10686,7 @@ export interface operations {
                 status?: components["schemas"]["ApplicationStatus"];
                 program_id?: string;
                 region_code?: string;
+                min_age_days?: number;
                 page?: number;
                 page_size?: number;
             };

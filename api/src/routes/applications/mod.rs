@@ -6,7 +6,7 @@ use poem_openapi::{
     payload::Json,
 };
 
-use super::{ApiTags, Page, idempotent, personal_data::RevealBody};
+use super::{ApiTags, Page, idempotent, personal_data::RevealBody, programs::EligibilityCheck};
 use crate::http::params::{IdempotencyKey, PageNumber, PageSize, Paging, RecordId};
 use crate::{
     auth::schemes::{StaffAuth, WorkerAuth},
@@ -187,7 +187,8 @@ impl ApplicationApi {
     /// The review queue
     ///
     /// Submitted cases of the reviewer's region and below, oldest first,
-    /// with their age.
+    /// with their age (whole days since submission); `min_age_days` keeps
+    /// those waiting at least so many days.
     #[oai(
         path = "/staff/applications",
         method = "get",
@@ -201,6 +202,7 @@ impl ApplicationApi {
         status: Query<Option<ApplicationStatus>>,
         program_id: Query<Option<RecordId>>,
         region_code: Query<Option<RegionCode>>,
+        #[oai(validator(maximum(value = "3650")))] min_age_days: Query<Option<u32>>,
         page: Query<PageNumber>,
         page_size: Query<PageSize>,
     ) -> ApiResult<Json<Page<QueueItem>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
@@ -209,6 +211,7 @@ impl ApplicationApi {
             status: status.0,
             program_id: program_id.0.map(RecordId::into_inner),
             region: region_code.0,
+            min_age_days: min_age_days.0,
         };
         let (items, total) = applications::queue(&state, &auth.0, filter, paging.page, paging.page_size).await?;
         let now = Utc::now();
@@ -236,15 +239,16 @@ impl ApplicationApi {
         Json<StaffApplicationDetail>,
         { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN },
     > {
-        let (application, applicant, timeline) = applications::get_for_staff(&state, &auth.0, &id.0).await?;
+        let case = applications::get_for_staff(&state, &auth.0, &id.0).await?;
         Ok(Json(StaffApplicationDetail {
-            application: application_view(application),
+            application: application_view(case.application),
             applicant: ApplicantView {
-                name: applicant.name_masked,
-                id_number: applicant.id_number_masked,
-                phone: applicant.phone_masked,
+                name: case.applicant.name_masked,
+                id_number: case.applicant.id_number_masked,
+                phone: case.applicant.phone_masked,
             },
-            timeline: timeline_view(timeline),
+            timeline: timeline_view(case.timeline),
+            eligibility: case.eligibility.into_iter().map(EligibilityCheck::from).collect(),
         }))
     }
 

@@ -12,6 +12,7 @@ use crate::http::params::{RecordId, Version};
 use crate::{
     domain::{BoundedText, RegionCode, yuan_text},
     http::json_body::present,
+    routes::programs::EligibilityCheck,
     services::applications::{Application, Decision, Review, TimelineEntry, status::ApplicationStatus},
 };
 
@@ -199,6 +200,9 @@ pub struct StaffApplicationDetail {
     pub application: ApplicationView,
     pub applicant: ApplicantView,
     pub timeline: Vec<TimelineView>,
+    /// The program's criteria checked now against the applicant's profile
+    /// and answers, as a submission is checked: what the reviewer confirms.
+    pub eligibility: Vec<EligibilityCheck>,
 }
 
 /// The applicant's personal data in clear. Each reveal is audited.

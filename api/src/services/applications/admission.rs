@@ -14,6 +14,28 @@ use crate::{
     state::AppState,
 };
 
+/// The program's criteria checked today against the worker's profile and
+/// these answers: what a submission must pass, and what a reviewer sees.
+pub async fn criteria_checks(
+    state: &AppState,
+    program: &Program,
+    worker_id: &str,
+    answers: &Map<String, Value>,
+) -> AppResult<Vec<rules::Check>> {
+    let facts = workers::facts(state, worker_id).await?;
+    let facts = rules::Facts {
+        answers: Some(answers),
+        ..facts
+    };
+    Ok(rules::evaluate(
+        &program.terms.criteria,
+        program.terms.region_code,
+        &facts,
+        &state.regions,
+        crate::domain::china_time::today(),
+    ))
+}
+
 pub fn invalid_answers((field, reason): (String, String)) -> AppError {
     AppError::invalid_field(
         &field,
@@ -45,18 +67,7 @@ pub async fn admissible(
         return Err(AppError::new(ErrorCode::ProgramClosed));
     }
     rules::validate_answers(&program.terms.form_fields, answers, true).map_err(invalid_answers)?;
-    let facts = workers::facts(state, worker_id).await?;
-    let facts = rules::Facts {
-        answers: Some(answers),
-        ..facts
-    };
-    let checks = rules::evaluate(
-        &program.terms.criteria,
-        program.terms.region_code,
-        &facts,
-        &state.regions,
-        today,
-    );
+    let checks = criteria_checks(state, program, worker_id, answers).await?;
     if checks.iter().any(|c| !c.passed) {
         let details: Vec<Value> = checks
             .iter()

@@ -378,6 +378,8 @@ pub struct QueueFilter {
     pub status: Option<ApplicationStatus>,
     pub program_id: Option<String>,
     pub region: Option<RegionCode>,
+    /// Only cases waiting at least this many whole days since submission.
+    pub min_age_days: Option<u32>,
 }
 
 /// Cases in the reviewer's region, oldest submission first.
@@ -394,6 +396,9 @@ pub async fn queue(
         regions: access::staff_scope(&state.regions, staff, filter.region)?,
         status: filter.status,
         program_id: filter.program_id,
+        submitted_before: filter
+            .min_age_days
+            .map(|days| Utc::now() - chrono::Duration::days(i64::from(days))),
         ..Default::default()
     };
     read::page(&state.db, listing, page, page_size).await
@@ -409,18 +414,31 @@ async fn case_in_scope(db: &impl ConnectionTrait, state: &AppState, staff: &Prin
         .ok_or_else(not_found)
 }
 
+/// A case as staff read it.
+#[derive(Debug)]
+pub struct StaffCase {
+    pub application: Application,
+    /// Masked.
+    pub applicant: Applicant,
+    pub timeline: Vec<TimelineEntry>,
+    /// The program's criteria checked now against the applicant's profile
+    /// and answers, as a submission is checked.
+    pub eligibility: Vec<rules::Check>,
+}
+
 /// A case for staff, the applicant masked. Reading a case never changes it:
 /// a reviewer takes it up with `start_review`.
-pub async fn get_for_staff(
-    state: &AppState,
-    staff: &Principal,
-    id: &str,
-) -> AppResult<(Application, Applicant, Vec<TimelineEntry>)> {
+pub async fn get_for_staff(state: &AppState, staff: &Principal, id: &str) -> AppResult<StaffCase> {
     let case = case_in_scope(&state.db, state, staff, id).await?;
     let applicant = read::applicant_in_clear(&state.db, &state.protector, &case.worker_id).await?;
-    let events = read::timeline(&state.db, &case.id).await?;
-    let application = read::application(&state.db, &case.id).await?;
-    Ok((application, applicant.masked(), events))
+    let program = programs::load(&state.db, &case.program_id).await?;
+    let eligibility = admission::criteria_checks(state, &program, &case.worker_id, &case.answers).await?;
+    Ok(StaffCase {
+        application: read::application(&state.db, &case.id).await?,
+        applicant: applicant.masked(),
+        timeline: read::timeline(&state.db, &case.id).await?,
+        eligibility,
+    })
 }
 
 /// The case whose applicant a staff member may see in clear: a reviewer's,

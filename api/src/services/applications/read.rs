@@ -184,6 +184,8 @@ pub struct Listing {
     pub regions: Option<Vec<String>>,
     pub status: Option<ApplicationStatus>,
     pub program_id: Option<String>,
+    /// Only those submitted before this instant (waiting at least so long).
+    pub submitted_before: Option<DateTime<Utc>>,
 }
 
 impl Listing {
@@ -208,6 +210,9 @@ impl Listing {
         }
         if let Some(program_id) = self.program_id {
             query = query.filter(application::Column::ProgramId.eq(program_id));
+        }
+        if let Some(before) = self.submitted_before {
+            query = query.filter(application::Column::SubmittedAt.lte(before));
         }
         query
     }
