@@ -161,7 +161,7 @@ impl PayeeApi {
         body: JsonBody<RevealBody>,
     ) -> ApiResult<
         Json<RevealedPayee>,
-        { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
+        { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
     > {
         Ok(Json(
             applications::reveal_payee(&state, &context, &auth.0, &id.0, &body.0.reason.into_inner())

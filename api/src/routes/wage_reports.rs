@@ -503,10 +503,8 @@ impl WageReportApi {
         auth: StaffAuth,
         id: Path<RecordId>,
         body: JsonBody<RevealBody>,
-    ) -> ApiResult<
-        Json<RevealedReporter>,
-        { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN },
-    > {
+    ) -> ApiResult<Json<RevealedReporter>, { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN }>
+    {
         let reason = body.0.reason.into_inner();
         let reporter = wage_reports::reveal(&state, &context, &auth.0, &id.0, &reason).await?;
         Ok(Json(RevealedReporter::from(reporter)))

@@ -269,8 +269,7 @@ impl ApplicationApi {
         auth: StaffAuth,
         id: Path<RecordId>,
         body: JsonBody<RevealBody>,
-    ) -> ApiResult<Json<Revealed>, { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN }>
-    {
+    ) -> ApiResult<Json<Revealed>, { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN }> {
         let reason = body.0.reason.into_inner();
         let applicant = applications::reveal(&state, &context, &auth.0, &id.0, &reason).await?;
         Ok(Json(Revealed {
