@@ -35,6 +35,7 @@ mod m20261130_000034_provincial_days;
 mod m20261130_000036_one_open_transfer;
 mod m20261130_000038_transfer_outcomes;
 mod m20261130_000039_seed_holidays_2026;
+mod m20261130_000040_review_queue_order;
 mod seeds;
 
 pub struct Migrator;
@@ -74,6 +75,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000036_one_open_transfer::Migration),
             Box::new(m20261130_000038_transfer_outcomes::Migration),
             Box::new(m20261130_000039_seed_holidays_2026::Migration),
+            Box::new(m20261130_000040_review_queue_order::Migration),
         ]
     }
 }
