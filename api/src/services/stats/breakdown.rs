@@ -127,11 +127,15 @@ fn month_spans(from: NaiveDate, to: NaiveDate) -> AppResult<Vec<(String, DaySpan
                 ),
             ));
         }
-        let next = start + Months::new(1);
-        let last = next.pred_opt().unwrap_or(next).min(to);
+        // The last month the calendar has ends the period rather than overflow.
+        let next = start.checked_add_months(Months::new(1));
+        let last = next.and_then(|next| next.pred_opt()).map_or(to, |last| last.min(to));
         let span = DaySpan::new(Some(start.max(from)), Some(last))?;
         spans.push((start.format("%Y-%m").to_string(), span));
-        start = next;
+        match next {
+            Some(next) => start = next,
+            None => break,
+        }
     }
     Ok(spans)
 }
@@ -271,6 +275,13 @@ mod tests {
                 ("2026-03", Some(day("2026-03-01")), Some(day("2026-03-02"))),
             ]
         );
+    }
+
+    #[test]
+    fn the_calendars_last_month_ends_the_period_without_overflow() {
+        let spans = month_spans(NaiveDate::MAX - chrono::Days::new(40), NaiveDate::MAX).unwrap();
+        assert_eq!(spans.last().unwrap().1.to, Some(NaiveDate::MAX));
+        assert_eq!(spans.len(), 2);
     }
 
     #[test]
