@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every check and every test, as CI runs them:
 #   formatting, clippy, the whole suite on SQLite + in-process store and on
-#   PostgreSQL + Redis, the OpenAPI document's validity and spectral's
+#   PostgreSQL + Redis and on PostgreSQL + a Redis Cluster + an S3-compatible
+#   object store for uploads, the OpenAPI document's validity and spectral's
 #   spectral:oas ruleset, a worker's whole flow driven by a client that
 #   openapi-python-client generates, schemathesis against a running server,
 #   and the staff console in headless Chromium (scripts/console_test.sh).
@@ -21,10 +22,12 @@ done
 
 say "Python tools (schemathesis, openapi-spec-validator, openapi-python-client)"
 venv="${XDG_CACHE_HOME:-$HOME/.cache}/shiminhua/venv"
-if ! "$venv/bin/python" -c 'import schemathesis, openapi_spec_validator, openapi_python_client' 2>/dev/null; then
+if ! "$venv/bin/python" -c 'import schemathesis, openapi_spec_validator, openapi_python_client, moto.server' 2>/dev/null; then
   python3 -m venv "$venv" 2>/dev/null || { command -v apt-get >/dev/null && apt-get install -y -qq python3-venv >/dev/null && python3 -m venv "$venv"; }
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements.txt
 fi
+
+ensure_object_store "$venv"
 
 say "spectral (the OpenAPI linter), cached like the Python tools"
 command -v npm >/dev/null || apt_install nodejs npm
@@ -54,6 +57,11 @@ SHIMINHUA_TEST_BACKEND=embedded cargo test --workspace --locked 2>&1 | tee "$log
 
 say "tests on PostgreSQL + Redis"
 SHIMINHUA_TEST_BACKEND=external cargo test --workspace --locked 2>&1 | tee "$logs/external.log"
+
+say "tests on PostgreSQL + a three-master Redis Cluster + the S3-compatible object store"
+SHIMINHUA_TEST_BACKEND=external SHIMINHUA_TEST_REDIS_URL="$SHIMINHUA_TEST_REDIS_CLUSTER_URL" \
+  SHIMINHUA_TEST_S3_ENDPOINT="$local_s3_endpoint" \
+  cargo test --workspace --locked -- --include-ignored 2>&1 | tee "$logs/cluster.log"
 
 say "no personal data in the logs of the test runs"
 if grep -n -F -f tests/pii_canaries.txt "$logs"/*.log; then

@@ -11,7 +11,7 @@ use crate::{
     config::{Config, LogFormat},
     domain::{RegionCode, TextType, Username},
     error::Lang,
-    infra::{crypto::DataProtector, db, files::LocalDirectory},
+    infra::{crypto::DataProtector, db, files},
     regions::RegionDirectory,
     services::{
         rekey, retention,
@@ -164,8 +164,8 @@ async fn purge(apply: bool) -> anyhow::Result<()> {
     let config = load_config()?;
     let connection = db::connect(config.database_url.expose_secret()).await?;
     db::migrate(&connection).await?;
-    let files = LocalDirectory::new(config.upload_dir.clone());
-    let summary = retention::purge(&connection, &files, config.retention, apply)
+    let files = files::open(&config.files)?;
+    let summary = retention::purge(&connection, files.as_ref(), config.retention, apply)
         .await
         .map_err(|error| anyhow::anyhow!("{error}"))?;
     println!("{}", serde_json::to_string_pretty(&summary)?);
@@ -177,8 +177,8 @@ async fn rekey(apply: bool) -> anyhow::Result<()> {
     let connection = db::connect(config.database_url.expose_secret()).await?;
     db::migrate(&connection).await?;
     let protector = DataProtector::new(&config.data_keys, &config.lookup_keys);
-    let files = LocalDirectory::new(config.upload_dir.clone());
-    let summary = rekey::rekey(&connection, &protector, &files, apply)
+    let files = files::open(&config.files)?;
+    let summary = rekey::rekey(&connection, &protector, files.as_ref(), apply)
         .await
         .map_err(|error| anyhow::anyhow!("{error}"))?;
     println!("{}", serde_json::to_string_pretty(&summary)?);

@@ -23,7 +23,7 @@ use crate::{
         route_table::RouteTable,
     },
     infra::{
-        crypto::DataProtector, db, files::LocalDirectory, identity::SandboxVerifier, memory_store::MemoryStore,
+        crypto::DataProtector, db, files, identity::SandboxVerifier, memory_store::MemoryStore,
         redis_store::RedisStore, store::KeyValueStore, wechat::WechatClient,
     },
     regions::RegionDirectory,
@@ -105,7 +105,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         None => Arc::new(MemoryStore::default()),
     };
     let regions = RegionDirectory::load(&db).await.context("loading the region table")?;
-    let upload_dir = config.upload_dir.clone();
+    let files = files::open(&config.files).context("the upload store (SHIMINHUA_S3_*)")?;
     let exports_at_once = config.exports_at_once;
     let sessions = Sessions::new(store.clone(), TokenIssuer::new(&config.jwt_secret), config.rate_limits);
     let protector = DataProtector::new(&config.data_keys, &config.lookup_keys);
@@ -132,7 +132,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         },
         policies: Arc::new(PolicyIndex::new()),
         policy_answers: Arc::new(SearchAnswers::default()),
-        files: Arc::new(LocalDirectory::new(upload_dir)),
+        files,
         exports: ExportSlots::new(exports_at_once),
         passwords,
     })

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::{
     applications::{JPEG, guangxi_worker},
-    documents::{files_under, upload_id_card},
+    documents::upload_id_card,
     support::{
         TestApp,
         app::{DATA_KEY, LOOKUP_KEY},
@@ -113,7 +113,7 @@ fn migrate_applies_the_schema_to_an_empty_database() {
 fn rekey(app: &TestApp, data_keys: &str, lookup_keys: &str, mode: &str) -> Value {
     let output = shiminhua()
         .env("DATABASE_URL", &app.database_url)
-        .env("SHIMINHUA_UPLOAD_DIR", app.upload_dir())
+        .envs(app.files.vars())
         .env("SHIMINHUA_DATA_KEY", data_keys)
         .env("SHIMINHUA_LOOKUP_KEY", lookup_keys)
         .env("SHIMINHUA_LOG_FORMAT", "json")
@@ -153,9 +153,9 @@ async fn rekey_brings_personal_data_and_files_under_new_keys_so_old_ones_can_go(
     let sealed = upload_id_card(&app, &worker, JPEG).await;
     // A document stored before documents were encrypted: in clear.
     let legacy = upload_id_card(&app, &worker, JPEG).await;
-    let files = files_under(app.upload_dir());
-    let legacy_path = files.iter().find(|path| path.ends_with(&legacy)).unwrap();
-    std::fs::write(legacy_path, JPEG).unwrap();
+    let keys = app.files.keys().await;
+    let legacy_key = keys.iter().find(|key| key.ends_with(&legacy)).unwrap();
+    app.files.overwrite(legacy_key, JPEG).await;
     let (old_cipher, old_hash) = stored_id_number(&app).await;
     assert!(old_cipher.starts_with("v2.k1."), "{old_cipher}");
 
@@ -179,12 +179,12 @@ async fn rekey_brings_personal_data_and_files_under_new_keys_so_old_ones_can_go(
     let (new_cipher, new_hash) = stored_id_number(&app).await;
     assert!(new_cipher.starts_with("v2.k2."), "{new_cipher}");
     assert_ne!(new_hash, old_hash, "the hash is recomputed under the new lookup key");
-    let on_disk = std::fs::read(legacy_path).unwrap();
-    assert!(!on_disk.starts_with(&JPEG[..3]), "the clear file is encrypted");
+    let stored = app.files.read(legacy_key).await.unwrap();
+    assert!(!stored.starts_with(&JPEG[..3]), "the clear file is encrypted");
 
     // A server that knows only the new keys reads everything.
     let renewed = TestApp::spawn_beside_with(&app, |vars| {
-        vars.insert("SHIMINHUA_UPLOAD_DIR", app.upload_dir().display().to_string());
+        vars.extend(app.files.vars());
         vars.insert("SHIMINHUA_DATA_KEY", NEW_DATA_KEY.to_owned());
         vars.insert("SHIMINHUA_LOOKUP_KEY", NEW_LOOKUP_KEY.to_owned());
     })

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::{
     applications::{JPEG, apply, complete_application, guangxi_worker},
-    support::{TestApp, app::Session},
+    support::{TestApp, app::Session, stored_files::s3_endpoint},
 };
 
 async fn submitted_id_card(app: &TestApp, code: &str, id_number: &str, submit: bool) -> (String, String) {
@@ -116,19 +116,6 @@ async fn a_draft_and_a_case_of_another_region_keep_their_documents() {
 }
 
 /// Every file under `dir`, recursively.
-pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            found.extend(files_under(&path));
-        } else {
-            found.push(path);
-        }
-    }
-    found
-}
-
 /// Uploads `photo` as the worker's ID card; its id.
 pub async fn upload_id_card(app: &TestApp, worker: &Session, photo: &[u8]) -> String {
     let form = reqwest::multipart::Form::new()
@@ -159,9 +146,9 @@ async fn id_card_images_are_not_kept_in_clear_on_disk() {
     let photo: Vec<u8> = JPEG.iter().copied().chain(*b"ID CARD 450102198801011235").collect();
     let uploaded = upload_id_card(&app, &worker, &photo).await;
 
-    let files = files_under(app.upload_dir());
-    assert_eq!(files.len(), 1, "{files:?}");
-    let on_disk = std::fs::read(&files[0]).unwrap();
+    let keys = app.files.keys().await;
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let on_disk = app.files.read(&keys[0]).await.unwrap();
     assert!(!on_disk.starts_with(&JPEG[..3]), "stored as a JPEG");
     assert!(
         !on_disk.windows(18).any(|window| window == b"450102198801011235"),
@@ -172,4 +159,35 @@ async fn id_card_images_are_not_kept_in_clear_on_disk() {
         .await;
     assert_eq!(own.bytes().await.unwrap().as_ref(), photo.as_slice());
     app.stop().await;
+}
+
+/// Two instances behind a balancer share a bucket, as production does.
+#[tokio::test]
+#[ignore = "needs the local S3-compatible store: the object-store pass of scripts/test.sh runs it"]
+async fn a_document_uploaded_through_one_instance_downloads_through_another() {
+    assert!(
+        s3_endpoint().is_some(),
+        "SHIMINHUA_TEST_S3_ENDPOINT must name the local S3-compatible store (scripts/services.sh starts one)"
+    );
+    let first = TestApp::spawn().await;
+    let second = TestApp::spawn_beside_with(&first, |vars| vars.extend(first.files.vars())).await;
+    let worker = first.login_worker("two-instances").await;
+    let photo: Vec<u8> = JPEG.iter().copied().chain(*b"ID CARD 450102198801011235").collect();
+    let uploaded = upload_id_card(&first, &worker, &photo).await;
+
+    let fetched = second
+        .get_with(&format!("/api/v1/uploads/{uploaded}"), &worker.access_token)
+        .await;
+    assert_eq!(fetched.status(), StatusCode::OK);
+    assert_eq!(fetched.bytes().await.unwrap().as_ref(), photo.as_slice());
+
+    let keys = first.files.keys().await;
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let stored = first.files.read(&keys[0]).await.unwrap();
+    assert!(
+        !stored.windows(18).any(|window| window == b"450102198801011235"),
+        "the object store holds ciphertext only"
+    );
+    second.stop().await;
+    first.stop().await;
 }

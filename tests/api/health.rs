@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 
 use crate::support::{
     TestApp,
-    app::{METRICS_TOKEN, redis_url},
+    app::{METRICS_TOKEN, redis_node_address},
     assert_problem,
     proxy::TcpProxy,
 };
@@ -80,11 +80,7 @@ async fn wait_for_readiness(app: &TestApp, status: StatusCode) -> reqwest::Respo
 
 #[tokio::test]
 async fn readyz_follows_redis_going_away_and_coming_back_without_a_restart() {
-    let target = redis_url()
-        .trim_start_matches("redis://")
-        .trim_end_matches('/')
-        .parse()
-        .expect("SHIMINHUA_TEST_REDIS_URL is redis://host:port with an IP address");
+    let target = redis_node_address();
     let proxy = TcpProxy::start(target).await;
     let proxied = format!("redis://{}", proxy.addr);
     let app = TestApp::spawn_with(|vars| {

@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::support::{TestApp, app::redis_url, assert_problem, proxy::TcpProxy};
+use crate::support::{TestApp, app::redis_node_address, assert_problem, proxy::TcpProxy};
 
 #[tokio::test]
 async fn hammering_login_from_one_address_gets_429_with_retry_after() {
@@ -55,11 +55,7 @@ async fn each_principal_has_its_own_quota() {
 
 #[tokio::test]
 async fn with_redis_down_logins_fail_closed_and_public_reads_fail_open() {
-    let target = redis_url()
-        .trim_start_matches("redis://")
-        .trim_end_matches('/')
-        .parse()
-        .unwrap();
+    let target = redis_node_address();
     let proxy = TcpProxy::start(target).await;
     let proxied = format!("redis://{}", proxy.addr);
     let app = TestApp::spawn_with(|vars| {

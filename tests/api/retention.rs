@@ -19,7 +19,7 @@ fn purge(app: &TestApp, mode: &str) -> Value {
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DATABASE_URL", &app.database_url)
-        .env("SHIMINHUA_UPLOAD_DIR", app.upload_dir())
+        .envs(app.files.vars())
         .env("SHIMINHUA_LOG_FORMAT", "json")
         .args(["purge", mode])
         .output()
@@ -151,7 +151,7 @@ async fn purge_removes_personal_data_of_closed_cases_past_retention_only() {
     let answers = text(&db, &format!("SELECT answers FROM application WHERE id = '{old_id}'")).await;
     assert_eq!(answers, [Some("{}".to_owned())]);
     for key in old_files.iter().flatten() {
-        assert!(!app.upload_dir().join(key).exists(), "{key} is deleted");
+        assert_eq!(app.files.read(key).await, None, "{key} is deleted");
     }
     let report = text(
         &db,

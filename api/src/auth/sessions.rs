@@ -1,10 +1,15 @@
 //! Sessions in the key-value store, and the tokens that stand for them.
 //!
-//! A session lives at `sess:{sid}` with its absolute expiry, its creation time
-//! and the principal. Access tokens (JWT, 15 min) name the session; every
-//! request checks it in the same store round trip as the rate limit, so a
-//! revoked session's token stops working at once. Refresh tokens
+//! A session lives at `sess:{slot}:{sid}` with its absolute expiry, its
+//! creation time and the principal. Access tokens (JWT, 15 min) name the
+//! session; every request checks it in the same store round trip as the rate
+//! limit, so a revoked session's token stops working at once. Refresh tokens
 //! (`{sid}.{random}`) are stored only as a SHA-256 hash and rotate on every use.
+//!
+//! Every key of one principal carries the same hash tag, the principal's
+//! slot (see [`slot`]), so the scripts that read several of them at once run
+//! on one node of a Redis Cluster. A session id begins with its principal's
+//! slot, which is how a refresh token, which names only the session, finds it.
 
 use std::{sync::Arc, time::Duration};
 
@@ -54,16 +59,50 @@ pub struct Sessions {
     limits: RateLimits,
 }
 
-fn session_key(session_id: &str) -> String {
-    format!("sess:{session_id}")
+/// Hex digits of the principal's hash tag at the start of a session id.
+const SLOT_LENGTH: usize = 8;
+
+/// The hash tag of every key of one principal: a digest of who they are,
+/// so principals spread over the cluster's slots while each one's session,
+/// refresh tokens, revocation mark and rate counter share a slot.
+fn slot(audience: Audience, subject: &str) -> String {
+    let digest = Sha256::digest(format!("{}:{subject}", audience.as_str()).as_bytes());
+    hex::encode(digest)[..SLOT_LENGTH].to_owned()
 }
 
-fn refresh_key(token: &str) -> String {
-    format!("rt:{}", hex::encode(Sha256::digest(token.as_bytes())))
+/// A new session id: the principal's slot, then 96 random bits (32 hex digits in all).
+fn new_session_id(audience: Audience, subject: &str) -> String {
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("{}{}", slot(audience, subject), &random[SLOT_LENGTH..])
+}
+
+/// The slot a session id carries.
+fn slot_of(session_id: &str) -> &str {
+    session_id.get(..SLOT_LENGTH).unwrap_or(session_id)
+}
+
+fn session_key(session_id: &str) -> String {
+    format!("sess:{{{}}}:{session_id}", slot_of(session_id))
+}
+
+fn refresh_key(session_id: &str, token: &str) -> String {
+    format!(
+        "rt:{{{}}}:{}",
+        slot_of(session_id),
+        hex::encode(Sha256::digest(token.as_bytes()))
+    )
 }
 
 fn revocation_key(audience: Audience, subject: &str) -> String {
-    format!("revoked:{}:{subject}", audience.as_str())
+    format!(
+        "revoked:{{{}}}:{}:{subject}",
+        slot(audience, subject),
+        audience.as_str()
+    )
+}
+
+fn rate_key(audience: Audience, subject: &str) -> String {
+    format!("rl:{{{}}}:{}:{subject}", slot(audience, subject), audience.as_str())
 }
 
 fn random_token() -> String {
@@ -100,7 +139,7 @@ impl Sessions {
 
     /// Starts a session for `principal` (its `session_id` is assigned here).
     pub async fn open(&self, mut principal: Principal) -> Result<(Principal, Issued), StoreError> {
-        principal.session_id = uuid::Uuid::new_v4().simple().to_string();
+        principal.session_id = new_session_id(principal.audience, &principal.subject);
         let (lifetime, idle) = Self::lifetimes(principal.audience);
         let now = wall_clock_ms();
         let stored = StoredSession {
@@ -120,7 +159,11 @@ impl Sessions {
             Audience::Worker | Audience::Staff => {
                 let token = format!("{}.{}", principal.session_id, random_token());
                 self.store
-                    .set(&refresh_key(&token), CURRENT, REFRESH_IDLE_LIFETIME)
+                    .set(
+                        &refresh_key(&principal.session_id, &token),
+                        CURRENT,
+                        REFRESH_IDLE_LIFETIME,
+                    )
                     .await?;
                 Some(token)
             }
@@ -143,7 +186,10 @@ impl Sessions {
             return Ok(Err(RefreshRefusal::Invalid));
         };
         let replacement = format!("{session_id}.{}", random_token());
-        let (presented_key, replacement_key) = (refresh_key(presented), refresh_key(&replacement));
+        let (presented_key, replacement_key) = (
+            refresh_key(session_id, presented),
+            refresh_key(session_id, &replacement),
+        );
         let session = session_key(session_id);
         // Whether the session slides depends on its audience, which only the
         // session names: read it first, so the rotation itself slides it and
@@ -200,7 +246,7 @@ impl Sessions {
         let (_, idle) = Self::lifetimes(principal.audience);
         let session = session_key(&principal.session_id);
         let revocation = revocation_key(principal.audience, &principal.subject);
-        let rate = format!("rl:{}:{}", principal.audience.as_str(), principal.subject);
+        let rate = rate_key(principal.audience, &principal.subject);
         let verdict = self
             .store
             .authorize(SessionCheck {

@@ -3,7 +3,7 @@
 //! Every problem is collected before the service gives up, so an operator
 //! fixes a production deployment in one round instead of one variable at a time.
 
-use std::{fmt, net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
+use std::{fmt, net::SocketAddr, str::FromStr, time::Duration};
 
 use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
@@ -16,6 +16,8 @@ mod secrets;
 mod server;
 mod storage;
 mod wechat;
+
+pub use storage::{FileStoreConfig, S3Config};
 
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 pub const DATA_KEY_BYTES: usize = 32;
@@ -104,7 +106,7 @@ pub struct Config {
     pub lookup_keys: Vec<DataKey>,
     pub wechat: WechatConfig,
     pub identity_verifier: IdentityVerifierMode,
-    pub upload_dir: PathBuf,
+    pub files: FileStoreConfig,
     pub log_format: LogFormat,
     pub rate_limits: RateLimits,
     /// How often the outbox is looked at for notifications to deliver.
@@ -217,7 +219,7 @@ impl Config {
                 lookup_keys: secrets.lookup_keys,
                 wechat,
                 identity_verifier,
-                upload_dir: storage.upload_dir,
+                files: storage.files,
                 log_format,
                 rate_limits: limits.rate_limits,
                 outbox_interval: limits.outbox_interval,

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use secrecy::SecretString;
+
 use super::{MIN_RETENTION_DAYS, parse_or};
 
 const DEFAULT_DATABASE_URL: &str = "sqlite://data/shiminhua.db?mode=rwc";
@@ -10,7 +12,67 @@ pub(super) struct Storage {
     pub database_url: String,
     pub redis_url: Option<String>,
     pub redis_key_prefix: String,
-    pub upload_dir: PathBuf,
+    pub files: FileStoreConfig,
+}
+
+/// Where uploaded documents are kept.
+#[derive(Debug)]
+pub enum FileStoreConfig {
+    /// A local directory (a shared volume when there are several instances).
+    Directory(PathBuf),
+    /// A bucket of an S3-compatible object store.
+    S3(S3Config),
+}
+
+#[derive(Debug)]
+pub struct S3Config {
+    /// `https://oss-cn-hangzhou.aliyuncs.com`, `http://127.0.0.1:9000`…
+    pub endpoint: String,
+    pub bucket: String,
+    pub region: String,
+    pub access_key: String,
+    pub secret_key: SecretString,
+    /// `endpoint/bucket/key` (MinIO and most self-hosted stores) rather than
+    /// `bucket.endpoint/key` (the public clouds' own address style).
+    pub path_style: bool,
+}
+
+fn file_store(var: &dyn Fn(&str) -> Option<String>, problems: &mut Vec<String>) -> FileStoreConfig {
+    let Some(endpoint) = var("SHIMINHUA_S3_ENDPOINT") else {
+        let dir = var("SHIMINHUA_UPLOAD_DIR").unwrap_or_else(|| "data/uploads".to_owned());
+        return FileStoreConfig::Directory(dir.into());
+    };
+    if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) || reqwest::Url::parse(&endpoint).is_err()
+    {
+        problems.push("SHIMINHUA_S3_ENDPOINT must be an http:// or https:// URL".to_owned());
+    }
+    let mut required = |name: &str| {
+        var(name).unwrap_or_else(|| {
+            problems.push(format!(
+                "{name} is unset: SHIMINHUA_S3_ENDPOINT names an object store that needs it"
+            ));
+            String::new()
+        })
+    };
+    let bucket = required("SHIMINHUA_S3_BUCKET");
+    let access_key = required("SHIMINHUA_S3_ACCESS_KEY");
+    let secret_key = required("SHIMINHUA_S3_SECRET_KEY");
+    let path_style = match var("SHIMINHUA_S3_PATH_STYLE").as_deref() {
+        None | Some("1" | "true") => true,
+        Some("0" | "false") => false,
+        Some(other) => {
+            problems.push(format!("SHIMINHUA_S3_PATH_STYLE must be 1 or 0, not {other:?}"));
+            true
+        }
+    };
+    FileStoreConfig::S3(S3Config {
+        endpoint,
+        bucket,
+        region: var("SHIMINHUA_S3_REGION").unwrap_or_else(|| "us-east-1".to_owned()),
+        access_key,
+        secret_key: secret_key.into(),
+        path_style,
+    })
 }
 
 pub(super) fn storage(var: &dyn Fn(&str) -> Option<String>, production: bool, problems: &mut Vec<String>) -> Storage {
@@ -29,8 +91,16 @@ pub(super) fn storage(var: &dyn Fn(&str) -> Option<String>, production: bool, pr
         None if production => {
             problems.push("REDIS_URL is unset: production needs Redis for sessions and rate limits".to_owned())
         }
-        Some(url) if !(url.starts_with("redis://") || url.starts_with("rediss://")) => {
-            problems.push("REDIS_URL must start with redis:// or rediss://".to_owned())
+        Some(url)
+            if !url
+                .split(',')
+                .map(str::trim)
+                .all(|node| node.starts_with("redis://") || node.starts_with("rediss://")) =>
+        {
+            problems.push(
+                "REDIS_URL must be redis:// or rediss:// URLs (several, comma-separated, for a Redis Cluster)"
+                    .to_owned(),
+            )
         }
         _ => {}
     }
@@ -39,9 +109,7 @@ pub(super) fn storage(var: &dyn Fn(&str) -> Option<String>, production: bool, pr
         database_url,
         redis_url,
         redis_key_prefix: var("SHIMINHUA_REDIS_PREFIX").unwrap_or_else(|| "shiminhua:".to_owned()),
-        upload_dir: var("SHIMINHUA_UPLOAD_DIR")
-            .unwrap_or_else(|| "data/uploads".to_owned())
-            .into(),
+        files: file_store(var, problems),
     }
 }
 

@@ -200,3 +200,43 @@ fn subscribe_templates_are_read_per_event_and_every_problem_named() {
         "{all}"
     );
 }
+
+#[test]
+fn an_object_store_needs_its_bucket_and_keys_and_a_cluster_url_lists_redis_nodes() {
+    let problems = load(&[
+        ("SHIMINHUA_S3_ENDPOINT", "minio:9000"),
+        ("SHIMINHUA_S3_PATH_STYLE", "yes"),
+        ("REDIS_URL", "redis://10.0.0.1:7000,10.0.0.2:7000"),
+    ])
+    .unwrap_err()
+    .0;
+    let all = problems.join("\n");
+    for name in [
+        "SHIMINHUA_S3_ENDPOINT must be",
+        "SHIMINHUA_S3_BUCKET",
+        "SHIMINHUA_S3_ACCESS_KEY",
+        "SHIMINHUA_S3_SECRET_KEY",
+        "SHIMINHUA_S3_PATH_STYLE",
+        "REDIS_URL must be",
+    ] {
+        assert!(all.contains(name), "{name} missing from {all}");
+    }
+
+    let loaded = load(&[
+        ("SHIMINHUA_S3_ENDPOINT", "https://oss-cn-hangzhou.aliyuncs.com"),
+        ("SHIMINHUA_S3_BUCKET", "shiminhua-uploads"),
+        ("SHIMINHUA_S3_ACCESS_KEY", "key"),
+        ("SHIMINHUA_S3_SECRET_KEY", "secret"),
+        ("SHIMINHUA_S3_REGION", "oss-cn-hangzhou"),
+        ("SHIMINHUA_S3_PATH_STYLE", "0"),
+        ("REDIS_URL", "redis://10.0.0.1:7000,redis://10.0.0.2:7000"),
+    ])
+    .unwrap();
+    let FileStoreConfig::S3(s3) = &loaded.config.files else {
+        panic!("the object store is chosen")
+    };
+    assert_eq!(
+        (s3.bucket.as_str(), s3.region.as_str(), s3.path_style),
+        ("shiminhua-uploads", "oss-cn-hangzhou", false)
+    );
+}

@@ -5,6 +5,7 @@ pub mod db;
 pub mod files;
 pub mod identity;
 pub mod memory_store;
+pub mod object_store;
 pub mod outbound;
 pub mod redis_store;
 pub mod spreadsheet;

@@ -239,14 +239,19 @@ impl Resolve for PinnedResolver {
     }
 }
 
+/// Makes TLS available to HTTP clients; call before building one. reqwest is
+/// built without a default TLS provider; ring is the one already in the build
+/// for sqlx. A second install is refused harmlessly.
+pub fn install_tls_provider() {
+    let _already_installed = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// An HTTP client for integrators' URLs: names resolve through `resolver`,
 /// redirects are not followed (a 3xx must not carry a signed event somewhere
 /// unchecked), and no proxy is taken from the environment (a proxy would
 /// resolve the name itself, past the check).
 pub fn client(resolver: PinnedResolver, timeout: Duration) -> reqwest::Result<reqwest::Client> {
-    // reqwest is built without a default TLS provider; ring is the one
-    // already in the build for sqlx. A second install is refused harmlessly.
-    let _already_installed = rustls::crypto::ring::default_provider().install_default();
+    install_tls_provider();
     reqwest::Client::builder()
         .dns_resolver(resolver)
         .redirect(reqwest::redirect::Policy::none())

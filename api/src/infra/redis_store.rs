@@ -1,14 +1,24 @@
-//! The Redis store. A [`ConnectionManager`] reconnects by itself, so the
-//! process survives a Redis restart; every command is bounded by a response
-//! timeout, so a Redis that hangs is reported as unavailable, not waited for.
+//! The Redis store, on one node or on a Redis Cluster. A single node's
+//! [`ConnectionManager`] and a cluster connection both reconnect by
+//! themselves, so the process survives a Redis restart; every command is
+//! bounded by a response timeout, so a Redis that hangs is reported as
+//! unavailable, not waited for.
+//!
+//! `REDIS_URL` names a cluster by listing its nodes, comma-separated
+//! (`redis://10.0.0.1:7000,redis://10.0.0.2:7000`), or by one node with
+//! `?cluster=true`. On a cluster, a script's keys must lie in one hash slot:
+//! the callers give every key of one call the same hash tag (`{…}`).
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use redis::{
-    AsyncCommands, Script,
-    aio::{ConnectionManager, ConnectionManagerConfig},
+    AsyncCommands, Cmd, Pipeline, RedisFuture, Script, Value,
+    aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig},
+    cluster::{ClusterClient, ClusterClientBuilder},
+    cluster_async::ClusterConnection,
 };
+use tokio::sync::OnceCell;
 
 use super::store::{
     KeyValueStore, Quota, RateDecision, Rotation, RotationOutcome, SessionCheck, SessionVerdict, StoreError,
@@ -150,8 +160,109 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0";
 
+/// Where the commands go: one node, or a cluster that routes each by its key.
+enum Link {
+    Node(ConnectionManager),
+    /// Connected on first use and kept: the service starts (and reports not
+    /// ready) while the cluster is down, and a failed connect is tried again
+    /// by the next command.
+    Cluster(Box<LazyCluster>),
+}
+
+struct LazyCluster {
+    client: ClusterClient,
+    connection: OnceCell<ClusterConnection>,
+}
+
+/// One command's connection, whichever the link.
+#[derive(Clone)]
+enum Connection {
+    Node(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Connection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Connection::Node(node) => node.req_packed_command(cmd),
+            Connection::Cluster(cluster) => cluster.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Connection::Node(node) => node.req_packed_commands(pipeline, offset, count),
+            Connection::Cluster(cluster) => cluster.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Connection::Node(node) => node.get_db(),
+            Connection::Cluster(cluster) => cluster.get_db(),
+        }
+    }
+}
+
+/// The cluster's seed nodes when `url` names a cluster: several
+/// comma-separated URLs, or one with `cluster=true` in its query.
+fn cluster_nodes(url: &str) -> Option<Vec<String>> {
+    let nodes: Vec<&str> = url.split(',').map(str::trim).filter(|node| !node.is_empty()).collect();
+    if nodes.len() > 1 {
+        return Some(nodes.into_iter().map(str::to_owned).collect());
+    }
+    let (base, query) = url.split_once('?')?;
+    let mut cluster = false;
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| {
+            let flag = matches!(*pair, "cluster=true" | "cluster=1");
+            cluster |= flag;
+            !flag
+        })
+        .collect();
+    cluster.then(|| {
+        if kept.is_empty() {
+            vec![base.to_owned()]
+        } else {
+            vec![format!("{base}?{}", kept.join("&"))]
+        }
+    })
+}
+
+fn single_node(url: &str) -> Result<Link, StoreError> {
+    let client = redis::Client::open(url).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(CONNECT_TIMEOUT))
+        .set_response_timeout(Some(RESPONSE_TIMEOUT))
+        .set_number_of_retries(1)
+        .set_max_delay(Duration::from_millis(500));
+    let connection =
+        ConnectionManager::new_lazy_with_config(client, config).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    Ok(Link::Node(connection))
+}
+
+fn cluster(nodes: Vec<String>) -> Result<Link, StoreError> {
+    let client = ClusterClientBuilder::new(nodes)
+        .connection_timeout(CONNECT_TIMEOUT)
+        .response_timeout(RESPONSE_TIMEOUT)
+        .retries(1)
+        .max_retry_wait(500)
+        .build()
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    Ok(Link::Cluster(Box::new(LazyCluster {
+        client,
+        connection: OnceCell::new(),
+    })))
+}
+
 pub struct RedisStore {
-    connection: ConnectionManager,
+    link: Link,
     prefix: String,
     increment: Script,
     count_in_window: Script,
@@ -166,16 +277,12 @@ pub struct RedisStore {
 impl RedisStore {
     /// Connects lazily: the service starts (and reports not ready) while Redis is down.
     pub fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(CONNECT_TIMEOUT))
-            .set_response_timeout(Some(RESPONSE_TIMEOUT))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_millis(500));
-        let connection = ConnectionManager::new_lazy_with_config(client, config)
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let link = match cluster_nodes(url) {
+            Some(nodes) => cluster(nodes)?,
+            None => single_node(url)?,
+        };
         Ok(Self {
-            connection,
+            link,
             prefix: prefix.to_owned(),
             increment: Script::new(INCREMENT),
             count_in_window: Script::new(COUNT_IN_WINDOW),
@@ -190,6 +297,24 @@ impl RedisStore {
 
     fn key(&self, key: &str) -> String {
         format!("{}{key}", self.prefix)
+    }
+
+    async fn connection(&self) -> Result<Connection, StoreError> {
+        match &self.link {
+            Link::Node(node) => Ok(Connection::Node(node.clone())),
+            Link::Cluster(cluster) => {
+                let connected = tokio::time::timeout(
+                    CONNECT_TIMEOUT * 3,
+                    cluster
+                        .connection
+                        .get_or_try_init(|| cluster.client.get_async_connection()),
+                )
+                .await
+                .map_err(|_| StoreError::Unavailable("the Redis Cluster did not answer in time".to_owned()))?
+                .map_err(unavailable)?;
+                Ok(Connection::Cluster(connected.clone()))
+            }
+        }
     }
 }
 
@@ -222,7 +347,7 @@ impl KeyValueStore for RedisStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.connection().await?;
         let pong: String = redis::cmd("PING")
             .query_async(&mut connection)
             .await
@@ -235,12 +360,12 @@ impl KeyValueStore for RedisStore {
     }
 
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.connection().await?;
         connection.get(self.key(key)).await.map_err(unavailable)
     }
 
     async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StoreError> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.connection().await?;
         connection
             .pset_ex(self.key(key), value, millis(ttl))
             .await
@@ -248,7 +373,7 @@ impl KeyValueStore for RedisStore {
     }
 
     async fn set_if_absent(&self, key: &str, value: &str, ttl: Duration) -> Result<bool, StoreError> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.connection().await?;
         let set: Option<String> = redis::cmd("SET")
             .arg(self.key(key))
             .arg(value)
@@ -262,13 +387,13 @@ impl KeyValueStore for RedisStore {
     }
 
     async fn delete(&self, key: &str) -> Result<bool, StoreError> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.connection().await?;
         let removed: i64 = connection.del(self.key(key)).await.map_err(unavailable)?;
         Ok(removed > 0)
     }
 
     async fn increment(&self, key: &str, ttl: Duration) -> Result<i64, StoreError> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.connection().await?;
         self.increment
             .key(self.key(key))
             .arg(millis(ttl))
@@ -278,7 +403,7 @@ impl KeyValueStore for RedisStore {
     }
 
     async fn count_in_window(&self, key: &str, window: Duration) -> Result<(i64, Duration), StoreError> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.connection().await?;
         let (count, left_ms): (i64, i64) = self
             .count_in_window
             .key(self.key(key))
@@ -290,7 +415,7 @@ impl KeyValueStore for RedisStore {
     }
 
     async fn decrement(&self, key: &str) -> Result<i64, StoreError> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.connection().await?;
         self.decrement
             .key(self.key(key))
             .invoke_async(&mut connection)
@@ -305,7 +430,7 @@ impl KeyValueStore for RedisStore {
         new: &str,
         ttl: Duration,
     ) -> Result<bool, StoreError> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.connection().await?;
         let swapped: i64 = self
             .compare_and_set
             .key(self.key(key))
@@ -320,7 +445,7 @@ impl KeyValueStore for RedisStore {
     }
 
     async fn delete_if_equals(&self, key: &str, expected: &str) -> Result<bool, StoreError> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.connection().await?;
         let deleted: i64 = self
             .delete_if_equals
             .key(self.key(key))
@@ -332,7 +457,7 @@ impl KeyValueStore for RedisStore {
     }
 
     async fn rate_limit(&self, key: &str, quota: Quota) -> Result<RateDecision, StoreError> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.connection().await?;
         let (allowed, remaining, reset_ms, retry_ms): (i64, i64, i64, i64) = self
             .rate_limit
             .key(self.key(key))
@@ -345,7 +470,7 @@ impl KeyValueStore for RedisStore {
     }
 
     async fn authorize(&self, check: SessionCheck<'_>) -> Result<SessionVerdict, StoreError> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.connection().await?;
         let (found, payload, allowed, remaining, reset_ms, retry_ms): (i64, String, i64, i64, i64, i64) = self
             .authorize
             .key(self.key(check.session_key))
@@ -364,7 +489,7 @@ impl KeyValueStore for RedisStore {
     }
 
     async fn rotate_refresh(&self, rotation: Rotation<'_>) -> Result<RotationOutcome, StoreError> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.connection().await?;
         let (outcome, value): (i64, String) = self
             .rotate_refresh
             .key(self.key(rotation.presented_key))
@@ -384,5 +509,35 @@ impl KeyValueStore for RedisStore {
             3 => RotationOutcome::Ended,
             _ => RotationOutcome::Unknown,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cluster_nodes;
+
+    #[test]
+    fn a_single_url_is_one_node() {
+        assert_eq!(cluster_nodes("redis://10.0.0.1:6379"), None);
+        assert_eq!(cluster_nodes("redis://10.0.0.1:6379/2?protocol=resp3"), None);
+    }
+
+    #[test]
+    fn several_urls_or_the_cluster_flag_name_a_cluster() {
+        assert_eq!(
+            cluster_nodes("redis://10.0.0.1:7000, redis://10.0.0.2:7000"),
+            Some(vec![
+                "redis://10.0.0.1:7000".to_owned(),
+                "redis://10.0.0.2:7000".to_owned()
+            ])
+        );
+        assert_eq!(
+            cluster_nodes("redis://cache:7000?cluster=true"),
+            Some(vec!["redis://cache:7000".to_owned()])
+        );
+        assert_eq!(
+            cluster_nodes("rediss://cache:7000?cluster=1&protocol=resp3"),
+            Some(vec!["rediss://cache:7000?protocol=resp3".to_owned()])
+        );
     }
 }

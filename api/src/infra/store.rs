@@ -130,6 +130,7 @@ pub fn wall_clock_ms() -> u64 {
 }
 
 /// One authenticated request: is its session alive, and may it pass the rate limit?
+/// Its three keys share one hash tag (`{…}`), so a Redis Cluster keeps them on one node.
 #[derive(Debug, Clone, Copy)]
 pub struct SessionCheck<'a> {
     pub session_key: &'a str,
@@ -149,6 +150,7 @@ pub struct SessionVerdict {
 }
 
 /// Refresh-token rotation. A refresh token's key holds `current` or, once used, `rotated`.
+/// Its three keys share one hash tag (`{…}`), so a Redis Cluster keeps them on one node.
 #[derive(Debug, Clone, Copy)]
 pub struct Rotation<'a> {
     pub presented_key: &'a str,

@@ -117,10 +117,10 @@ fn session(created_ms: u64, lifetime: Duration) -> String {
 
 fn check<'a>(quota: Quota) -> SessionCheck<'a> {
     SessionCheck {
-        session_key: "sess:s1",
+        session_key: "sess:{u1}:s1",
         slide_to: Some(Duration::from_secs(60)),
-        revocation_key: "revoked:staff:u1",
-        rate_key: "rl:staff:u1",
+        revocation_key: "revoked:{u1}:staff",
+        rate_key: "rl:{u1}:staff",
         quota,
     }
 }
@@ -132,7 +132,7 @@ async fn authorize_checks_the_session_and_counts_the_request(store: &dyn KeyValu
     let now = wall_clock_ms();
     store
         .set(
-            "sess:s1",
+            "sess:{u1}:s1",
             &session(now - 10, Duration::from_secs(3600)),
             Duration::from_secs(60),
         )
@@ -147,7 +147,7 @@ async fn authorize_checks_the_session_and_counts_the_request(store: &dyn KeyValu
     assert!(third.payload.is_some() && !third.rate.allowed);
 
     store
-        .set("revoked:staff:u1", &now.to_string(), Duration::from_secs(60))
+        .set("revoked:{u1}:staff", &now.to_string(), Duration::from_secs(60))
         .await
         .unwrap();
     assert_eq!(
@@ -156,20 +156,20 @@ async fn authorize_checks_the_session_and_counts_the_request(store: &dyn KeyValu
         "revoked principal"
     );
     assert_eq!(
-        store.get("sess:s1").await.unwrap(),
+        store.get("sess:{u1}:s1").await.unwrap(),
         None,
         "a revoked session is removed"
     );
 
     store
         .set(
-            "sess:s1",
+            "sess:{u1}:s1",
             &session(now - 7_200_000, Duration::from_secs(3600)),
             Duration::from_secs(60),
         )
         .await
         .unwrap();
-    store.delete("revoked:staff:u1").await.unwrap();
+    store.delete("revoked:{u1}:staff").await.unwrap();
     assert_eq!(
         store.authorize(check(quota)).await.unwrap().payload,
         None,
@@ -181,7 +181,7 @@ fn rotation<'a>(presented: &'a str, replacement: &'a str) -> Rotation<'a> {
     Rotation {
         presented_key: presented,
         replacement_key: replacement,
-        session_key: "sess:s2",
+        session_key: "sess:{s2}",
         slide_to: None,
         idle: Duration::from_secs(60),
         remember_rotated: Duration::from_secs(120),
@@ -192,30 +192,36 @@ async fn refresh_tokens_rotate_once_and_reuse_revokes_the_session(store: &dyn Ke
     let now = wall_clock_ms();
     store
         .set(
-            "sess:s2",
+            "sess:{s2}",
             &session(now, Duration::from_secs(3600)),
             Duration::from_secs(3600),
         )
         .await
         .unwrap();
-    store.set("rt:a", "current", Duration::from_secs(60)).await.unwrap();
+    store
+        .set("rt:{s2}:a", "current", Duration::from_secs(60))
+        .await
+        .unwrap();
     assert_eq!(
-        store.rotate_refresh(rotation("rt:none", "rt:x")).await.unwrap(),
+        store
+            .rotate_refresh(rotation("rt:{s2}:none", "rt:{s2}:x"))
+            .await
+            .unwrap(),
         RotationOutcome::Unknown
     );
-    let rotated = store.rotate_refresh(rotation("rt:a", "rt:b")).await.unwrap();
+    let rotated = store.rotate_refresh(rotation("rt:{s2}:a", "rt:{s2}:b")).await.unwrap();
     assert!(matches!(rotated, RotationOutcome::Rotated { ref session } if session.payload.contains("staff")));
     assert!(matches!(
-        store.rotate_refresh(rotation("rt:b", "rt:c")).await.unwrap(),
+        store.rotate_refresh(rotation("rt:{s2}:b", "rt:{s2}:c")).await.unwrap(),
         RotationOutcome::Rotated { .. }
     ));
     assert_eq!(
-        store.rotate_refresh(rotation("rt:a", "rt:d")).await.unwrap(),
+        store.rotate_refresh(rotation("rt:{s2}:a", "rt:{s2}:d")).await.unwrap(),
         RotationOutcome::Reused
     );
-    assert_eq!(store.get("sess:s2").await.unwrap(), None, "reuse revokes the session");
+    assert_eq!(store.get("sess:{s2}").await.unwrap(), None, "reuse revokes the session");
     assert_eq!(
-        store.rotate_refresh(rotation("rt:c", "rt:e")).await.unwrap(),
+        store.rotate_refresh(rotation("rt:{s2}:c", "rt:{s2}:e")).await.unwrap(),
         RotationOutcome::Ended
     );
 }
@@ -224,16 +230,19 @@ async fn a_rotation_slides_the_session_itself(store: &dyn KeyValueStore) {
     let now = wall_clock_ms();
     store
         .set(
-            "sess:s2",
+            "sess:{s2}",
             &session(now, Duration::from_secs(3600)),
             Duration::from_millis(150),
         )
         .await
         .unwrap();
-    store.set("rt:slide", "current", Duration::from_secs(60)).await.unwrap();
+    store
+        .set("rt:{s2}:slide", "current", Duration::from_secs(60))
+        .await
+        .unwrap();
     let sliding = Rotation {
         slide_to: Some(Duration::from_secs(60)),
-        ..rotation("rt:slide", "rt:slid")
+        ..rotation("rt:{s2}:slide", "rt:{s2}:slid")
     };
     assert!(matches!(
         store.rotate_refresh(sliding).await.unwrap(),
@@ -241,10 +250,10 @@ async fn a_rotation_slides_the_session_itself(store: &dyn KeyValueStore) {
     ));
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(
-        store.get("sess:s2").await.unwrap().is_some(),
+        store.get("sess:{s2}").await.unwrap().is_some(),
         "the rotation slid the session"
     );
-    store.delete("sess:s2").await.unwrap();
+    store.delete("sess:{s2}").await.unwrap();
 }
 
 async fn attempts_count_in_a_window_that_opens_with_the_first(store: &dyn KeyValueStore) {

@@ -135,9 +135,7 @@ pub struct WechatClient {
 
 impl WechatClient {
     pub fn new(config: &WechatConfig, store: Arc<dyn KeyValueStore>) -> anyhow::Result<Self> {
-        // reqwest is built without a default TLS provider; ring is the one
-        // already in the build for sqlx. A second install is refused harmlessly.
-        let _already_installed = rustls::crypto::ring::default_provider().install_default();
+        super::outbound::install_tls_provider();
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(2).min(config.timeout))
             .timeout(config.timeout)
