@@ -29,6 +29,7 @@ mod policies;
 mod protection;
 mod rate_limits;
 mod regions;
+mod relatives;
 mod retention;
 mod staff;
 mod statistics;
