@@ -5,6 +5,10 @@
 
 use serde_json::json;
 
+mod delegation;
+
+pub use delegation::{Delegable, delegable, require_delegated};
+
 use crate::{
     auth::{Audience, Principal, Role, Scope},
     domain::RegionCode,
@@ -304,6 +308,7 @@ mod tests {
             roles: roles.to_vec(),
             region: region.map(code),
             scopes: Vec::new(),
+            acting: None,
         }
     }
 
@@ -315,6 +320,7 @@ mod tests {
             roles: Vec::new(),
             region: Some(code(region)),
             scopes: scopes.to_vec(),
+            acting: None,
         }
     }
 

@@ -8,7 +8,8 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub at: DateTimeUtc,
-    /// worker | staff | integrator | anonymous | system
+    /// worker | staff | integrator | anonymous | system | relative (a
+    /// worker acting for another, named in `details.on_behalf_of`)
     pub actor_type: String,
     pub actor_id: Option<String>,
     pub action: String,

@@ -14,6 +14,7 @@ pub mod payment_line;
 pub mod policy;
 pub mod program;
 pub mod region;
+pub mod relative_grant;
 pub mod si_transfer;
 pub mod si_transfer_change;
 pub mod si_transfer_step;

@@ -16,6 +16,8 @@ pub struct Model {
     pub actor_type: Option<String>,
     /// Why: a refusal's or cancellation's reason, the materials asked for, the answer.
     pub note: Option<String>,
+    /// When a relative acted for the worker: the grant they acted under (亲情代办).
+    pub relative_grant_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

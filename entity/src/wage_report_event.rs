@@ -15,6 +15,8 @@ pub struct Model {
     pub from_status: Option<String>,
     pub to_status: String,
     pub comment: Option<String>,
+    /// When a relative acted for the worker: the grant they acted under (亲情代办).
+    pub relative_grant_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

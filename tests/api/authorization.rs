@@ -212,6 +212,17 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 13])] = &[
     ("exportApplicationsXlsx", "GET /api/v1/staff/exports/applications.xlsx", "", STAFF_BUT_EDITORS),
     ("exportWageReportsCsv", "GET /api/v1/staff/exports/wage-reports.csv", "", STAFF_BUT_EDITORS_AND_FINANCE),
     ("exportWageReportsXlsx", "GET /api/v1/staff/exports/wage-reports.xlsx", "", STAFF_BUT_EDITORS_AND_FINANCE),
+    // 亲情代办: worker B acts for worker A under GRANT; INVITATION_CODE is
+    // another open invitation of A's (A accepting it is refused with 400,
+    // B already acts for A: 409).
+    ("inviteRelative", "POST /api/v1/me/relatives/invitations", r#"{"relation": "妻子", "rights": ["wage_reports"]}"#, WORKERS),
+    ("listMyRelatives", "GET /api/v1/me/relatives", "", WORKERS),
+    ("listRelativeActs", "GET /api/v1/me/relatives/acts", "", WORKERS),
+    ("listActsOfRelative", "GET /api/v1/me/relatives/{GRANT}/acts", "", WORKER_A_ONLY),
+    ("acceptRelativeInvitation", "POST /api/v1/me/relatives/accept", r#"{"code": "{INVITATION_CODE}"}"#, WORKERS),
+    ("listWhomIActFor", "GET /api/v1/me/acting-for", "", WORKERS),
+    ("stopActingFor", "DELETE /api/v1/me/acting-for/{GRANT}", "", [U, H, Y, U, U, U, U, U, U, U, U, U, U]),
+    ("revokeRelative", "DELETE /api/v1/me/relatives/{GRANT}", "", WORKER_A_ONLY),
     ("withdrawMyApplication", "POST /api/v1/applications/{APPLICATION}/withdraw", "", WORKER_A_ONLY),
     ("closeMyAccount", "DELETE /api/v1/me", "", WORKERS),
     // The workers closed their accounts just before, which ended their sessions.
@@ -369,6 +380,7 @@ pub(crate) async fn fixtures(app: &TestApp) -> Fixtures {
         .unwrap()
         .to_owned();
     let notification = first_notification(app, &worker_a).await;
+    let (grant, invitation_code) = relatives(app, &worker_a, &worker_b).await;
     let token = |session: &Session| Some(session.access_token.clone());
     Fixtures {
         tokens: [
@@ -399,8 +411,41 @@ pub(crate) async fn fixtures(app: &TestApp) -> Fixtures {
             ("CLIENT", spare_client["id"].as_str().unwrap().to_owned()),
             ("CLAIM_CODE", agency_case["claim_code"].as_str().unwrap().to_owned()),
             ("NOTIFICATION", notification),
+            ("GRANT", grant),
+            ("INVITATION_CODE", invitation_code),
         ]),
     }
+}
+
+/// Worker B acts for worker A: the grant's id, and the code of another
+/// invitation of A's, still open.
+async fn relatives(app: &TestApp, a: &Session, b: &Session) -> (String, String) {
+    let invitation = r#"{"relation": "妻子", "rights": ["wage_reports"]}"#;
+    let path = "/api/v1/me/relatives/invitations";
+    let first: Value = send(app, &a.access_token, Method::POST, path, invitation)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let acceptance = format!(r#"{{"code": "{}"}}"#, first["code"].as_str().unwrap());
+    let accepted = send(
+        app,
+        &b.access_token,
+        Method::POST,
+        "/api/v1/me/relatives/accept",
+        &acceptance,
+    )
+    .await;
+    assert_eq!(accepted.status(), StatusCode::OK);
+    let second: Value = send(app, &a.access_token, Method::POST, path, invitation)
+        .await
+        .json()
+        .await
+        .unwrap();
+    (
+        first["id"].as_str().unwrap().to_owned(),
+        second["code"].as_str().unwrap().to_owned(),
+    )
 }
 
 /// The id of a message in the worker's inbox, once the outbox delivered one.

@@ -99,6 +99,8 @@ const EXAMPLES: &[(&str, &str, Caller)] = &[
     ("exportWageReportsCsv", "/api/v1/staff/exports/wage-reports.csv", Staff),
     ("exportWageReportsXlsx", "/api/v1/staff/exports/wage-reports.xlsx", Staff),
     ("releaseIdNumber", "/api/v1/admin/id-number-releases", Staff),
+    ("inviteRelative", "/api/v1/me/relatives/invitations", Worker),
+    ("acceptRelativeInvitation", "/api/v1/me/relatives/accept", Newcomer),
 ];
 
 /// The examples that name something only the server or WeChat hands out,
@@ -121,6 +123,11 @@ const ISSUED_ELSEWHERE: &[(&str, u16, &str)] = &[
         "claimTransfer",
         404,
         "a claim code is issued to the agency that opened the case",
+    ),
+    (
+        "acceptRelativeInvitation",
+        404,
+        "an invitation code is issued to the worker who invites",
     ),
     (
         "setWebhook",

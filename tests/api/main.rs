@@ -30,6 +30,7 @@ mod protection;
 mod rate_limits;
 mod redis_cluster;
 mod regions;
+mod relatives;
 mod retention;
 mod staff;
 mod statistics;

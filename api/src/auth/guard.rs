@@ -5,7 +5,9 @@
 //! applies. An authenticated request costs one store round trip (session and
 //! rate limit together). Anonymous requests are limited per client address
 //! (see `http::client_address`): reads fail open when the store is down (and
-//! are counted), writes such as logins fail closed.
+//! are counted), writes such as logins fail closed. A relative acting for a
+//! worker (`X-Acting-For`) is switched to the worker here, after their own
+//! session and quota passed, and only for what the grant opens (`acting`).
 
 use std::sync::Arc;
 
@@ -14,7 +16,7 @@ use poem::{
     http::{HeaderName, HeaderValue, Method, header},
 };
 
-use super::{Audience, tokens::TokenRefusal};
+use super::{Audience, acting, tokens::TokenRefusal};
 use crate::{
     context::RequestContext,
     error::{AppError, ErrorCode},
@@ -83,9 +85,9 @@ impl<E: Endpoint> Endpoint for GuardEndpoint<E> {
             .flatten()
             .map(|op| {
                 let audiences: Vec<Audience> = op.schemes.iter().filter_map(|s| Audience::from_scheme(s)).collect();
-                (audiences, op.anonymous)
+                (audiences, op.anonymous, op.operation_id.clone())
             });
-        let Some((audiences, anonymous_allowed)) = access else {
+        let Some((audiences, anonymous_allowed, operation_id)) = access else {
             return self.inner.call(req).await.map(IntoResponse::into_response);
         };
         // A token is checked wherever one is presented to an operation that
@@ -107,7 +109,19 @@ impl<E: Endpoint> Endpoint for GuardEndpoint<E> {
             let error = AppError::new(ErrorCode::RateLimited).with_retry_after(limit.decision.retry_after);
             return Ok(self.refuse(&req, error, Some(limit)));
         }
-        let mut response = self.inner.call(req).await?.into_response();
+        // 亲情代办: a relative acting for a worker, checked live on every request.
+        let delegated = match acting::switch(&self.state, &mut req, operation_id.as_deref()).await {
+            Ok(delegated) => delegated,
+            Err(error) => return Ok(self.refuse(&req, error, limit.as_ref())),
+        };
+        let answer = self.inner.call(req).await.map(IntoResponse::into_response);
+        if let Some(delegated) = &delegated {
+            let status = answer
+                .as_ref()
+                .map_or_else(|error| error.status(), |response| response.status());
+            acting::answered(&self.state, delegated, status.as_u16()).await;
+        }
+        let mut response = answer?;
         if let Some(limit) = &limit {
             rate_headers(&mut response, limit);
         }

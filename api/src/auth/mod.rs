@@ -1,5 +1,6 @@
 //! Who is calling: tokens, sessions, the request guard and the OpenAPI security schemes.
 
+pub mod acting;
 pub mod guard;
 pub mod password;
 pub mod schemes;
@@ -65,6 +66,30 @@ crate::text_enum! {
     }
 }
 
+crate::text_enum! {
+    /// What a worker lets a relative do for them (亲情代办).
+    Right {
+        /// Subsidy applications: apply, edit, submit, withdraw, follow; upload documents.
+        Applications => "applications",
+        /// Unpaid-wage reports: file, supplement, follow.
+        WageReports => "wage_reports",
+        /// Social-insurance transfers: open, claim, answer, follow.
+        Transfers => "transfers",
+    }
+}
+
+/// A relative acting for a worker under a grant, checked live by the guard
+/// on this very request (see `auth::acting`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acting {
+    /// The relative's own worker account: who really acts.
+    pub relative_id: String,
+    pub grant_id: String,
+    pub rights: Vec<Right>,
+    /// Whether the worker lets the relative see their personal data in clear.
+    pub may_see_personal_data: bool,
+}
+
 /// An authenticated caller, as the guard established it for this request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Principal {
@@ -78,6 +103,10 @@ pub struct Principal {
     pub region: Option<RegionCode>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<Scope>,
+    /// Set by the guard for a relative acting for the worker `subject`
+    /// (`X-Acting-For`); never stored in a session or a token.
+    #[serde(default, skip)]
+    pub acting: Option<Acting>,
 }
 
 impl Principal {

@@ -40,6 +40,16 @@ async fn metrics_checker(req: &Request, bearer: Bearer) -> Option<()> {
 pub struct MetricsAuth(());
 
 /// A migrant worker signed in through the mini-program (`POST /api/v1/auth/wechat/login`).
+///
+/// 亲情代办: a relative, signed in with their own WeChat, acts for a worker
+/// who invited them by adding the header `X-Acting-For: <grant_id>` (from
+/// `GET /api/v1/me/acting-for`) to the worker's case operations that the
+/// grant's rights open (each says so). The grant is checked on every
+/// request; the request then acts as the worker and is recorded for them.
+/// Refused with 403: a grant not the caller's (`ACTING_GRANT_UNKNOWN`),
+/// revoked (`ACTING_REVOKED`), without the right (`ACTING_RIGHT_MISSING`),
+/// an operation only the worker may call (`ACTING_NOT_DELEGABLE`), or
+/// documents in clear not shared (`PERSONAL_DATA_NOT_SHARED`).
 #[derive(SecurityScheme)]
 #[oai(
     rename = "WorkerAuth",

@@ -364,6 +364,7 @@ mod tests {
             roles: Vec::new(),
             region: None,
             scopes: Vec::new(),
+            acting: None,
         };
         let (principal, issued) = sessions.open(staff).await.unwrap();
         let refresh_token = issued.refresh_token.unwrap();

@@ -115,6 +115,7 @@ impl TokenIssuer {
             roles: claims.roles,
             region: claims.region,
             scopes,
+            acting: None,
         })
     }
 }
@@ -137,6 +138,7 @@ mod tests {
             roles: vec![],
             region: None,
             scopes: vec![],
+            acting: None,
         }
     }
 
@@ -239,6 +241,7 @@ mod properties {
                 roles,
                 region,
                 scopes,
+                acting: None,
             })
     }
 

@@ -16,15 +16,78 @@
 //! of a `YYYY-MM-DD` day is `date`. The document is read
 //! into `serde_yaml::Value`, whose mappings keep their order, so the served
 //! and committed documents stay in poem-openapi's order.
+//!
+//! The operations a relative may call for a worker (亲情代办,
+//! `access::delegable`) say so in their description, with the right that
+//! opens them, and document the 403 the guard answers when the grant does
+//! not (the header itself is described in the `WorkerAuth` scheme).
 
 use serde_yaml::{Mapping, Value};
+
+use crate::access;
 
 /// The document `raw` (poem-openapi's JSON) made plain.
 pub fn plain(raw: &str) -> Value {
     let mut document: Value = serde_json::from_str(raw).expect("poem-openapi writes JSON");
     drop_repeated_members(&mut document);
     name_dates_as_the_standard_does(&mut document);
+    document_delegation(&mut document);
     document
+}
+
+/// Marks each operation a relative may call for a worker.
+fn document_delegation(document: &mut Value) {
+    let Some(paths) = document.get_mut("paths").and_then(Value::as_mapping_mut) else {
+        return;
+    };
+    for operation in paths
+        .values_mut()
+        .filter_map(Value::as_mapping_mut)
+        .flat_map(|item| item.values_mut())
+    {
+        let Some(operation) = operation.as_mapping_mut() else {
+            continue;
+        };
+        let delegable = operation
+            .get("operationId")
+            .and_then(Value::as_str)
+            .and_then(access::delegable);
+        let Some(delegable) = delegable else {
+            continue;
+        };
+        let rights: Vec<String> = delegable.rights.iter().map(|r| format!("`{}`", r.as_str())).collect();
+        let mut note = format!(
+            "\n\n亲情代办: a relative may call this for the worker with `X-Acting-For` (right: {}).",
+            rights.join(" or ")
+        );
+        if delegable.shows_personal_data {
+            note.push_str(" It shows personal data in clear: only a relative the worker lets see it may.");
+        }
+        if let Some(Value::String(description)) = operation.get_mut("description") {
+            description.push_str(&note);
+        }
+        if let Some(Value::Mapping(responses)) = operation.get_mut("responses") {
+            refused_relative(responses);
+        }
+    }
+}
+
+/// The 403 of an operation a relative may call, shaped as its 401.
+fn refused_relative(responses: &mut Mapping) {
+    let Some(mut refused) = responses.get("401").cloned().filter(|_| !responses.contains_key("403")) else {
+        return;
+    };
+    if let Some(refused) = refused.as_mapping_mut() {
+        refused.insert(
+            "description".into(),
+            "A relative acting for the worker (`X-Acting-For`) whose grant is unknown, revoked, or does not open this."
+                .into(),
+        );
+    }
+    responses.insert("403".into(), refused);
+    let mut sorted: Vec<(Value, Value)> = std::mem::take(responses).into_iter().collect();
+    sorted.sort_by(|(a, _), (b, _)| a.as_str().cmp(&b.as_str()));
+    responses.extend(sorted);
 }
 
 /// Takes out of every `allOf` the inline members whose every entry its parent
@@ -106,6 +169,29 @@ mod tests {
             plain_json(json!({"properties": {"owed_from": day}})),
             json!({"properties": {"owed_from": {"type": "string", "format": "date"}}})
         );
+    }
+
+    #[test]
+    fn what_a_relative_may_call_says_so_and_documents_its_403() {
+        let unauthorized = json!({"description": "Not signed in.", "content": {}});
+        let operation = |id: &str| json!({"operationId": id, "description": "D.", "responses": {"201": {}, "401": unauthorized, "409": {}}});
+        let document = plain_json(json!({"paths": {
+            "/api/v1/wage-reports": {"post": operation("fileWageReport")},
+            "/api/v1/me": {"get": operation("getMe")}
+        }}));
+        let filing = &document["paths"]["/api/v1/wage-reports"]["post"];
+        assert!(
+            filing["description"]
+                .as_str()
+                .unwrap()
+                .contains("`X-Acting-For` (right: `wage_reports`)")
+        );
+        let statuses: Vec<&String> = filing["responses"].as_object().unwrap().keys().collect();
+        assert_eq!(statuses, ["201", "401", "403", "409"]);
+        assert_eq!(filing["responses"]["403"]["content"], json!({}));
+        let own = &document["paths"]["/api/v1/me"]["get"];
+        assert_eq!(own["description"], "D.");
+        assert!(own["responses"].get("403").is_none());
     }
 
     #[test]

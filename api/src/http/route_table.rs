@@ -20,6 +20,8 @@ pub struct OperationAccess {
     pub schemes: Vec<String>,
     /// Whether a caller without a token may call it too.
     pub anonymous: bool,
+    /// Its `operationId`: what the delegation rules (`access::delegable`) name.
+    pub operation_id: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -51,6 +53,7 @@ impl RouteTable {
                 let access = OperationAccess {
                     schemes: requirements.iter().flat_map(|r| r.keys().cloned()).collect(),
                     anonymous: requirements.is_empty() || requirements.iter().any(|r| r.is_empty()),
+                    operation_id: operation.get("operationId").and_then(Value::as_str).map(str::to_owned),
                 };
                 security.insert(method.clone(), access);
                 methods.push(method);
@@ -61,6 +64,7 @@ impl RouteTable {
             let public = OperationAccess {
                 schemes: Vec::new(),
                 anonymous: true,
+                operation_id: None,
             };
             table.push(
                 template,

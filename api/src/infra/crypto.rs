@@ -49,6 +49,8 @@ pub enum Purpose {
     Phone,
     WebhookSecret,
     ClaimCode,
+    /// A worker's invitation to a relative (亲情代办).
+    RelativeInvitation,
     /// A username typed at sign-in, counted whether or not the account exists.
     SignInName,
 }
@@ -60,6 +62,7 @@ impl Purpose {
             Purpose::Phone => b"phone",
             Purpose::WebhookSecret => b"webhook_secret",
             Purpose::ClaimCode => b"claim_code",
+            Purpose::RelativeInvitation => b"relative_invitation",
             Purpose::SignInName => b"sign_in_name",
         }
     }

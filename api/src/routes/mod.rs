@@ -16,6 +16,7 @@ pub mod personal_data;
 pub mod policies;
 pub mod programs;
 pub mod regions;
+pub mod relatives;
 pub mod stats;
 pub mod transfers;
 pub mod uploads;
@@ -46,6 +47,8 @@ pub enum ApiTags {
     Auth,
     /// The signed-in worker's own profile.
     Me,
+    /// 亲情代办: relatives a worker trusts to act for them, and whom a relative acts for.
+    Relatives,
     /// Staff accounts and integrator clients, for administrators.
     Administration,
     /// For third-party systems (social-insurance agencies, county platforms).
@@ -71,7 +74,12 @@ pub type Apis = (
     health::HealthApi,
     regions::RegionApi,
     auth::AuthApi,
-    (me::MeApi, notifications::NotificationApi, payees::PayeeApi),
+    (
+        me::MeApi,
+        notifications::NotificationApi,
+        payees::PayeeApi,
+        relatives::RelativeApi,
+    ),
     admin::AdminApi,
     identity::IdentityAdminApi,
     integrations::IntegrationsApi,
@@ -91,7 +99,12 @@ pub fn apis() -> Apis {
         health::HealthApi,
         regions::RegionApi,
         auth::AuthApi,
-        (me::MeApi, notifications::NotificationApi, payees::PayeeApi),
+        (
+            me::MeApi,
+            notifications::NotificationApi,
+            payees::PayeeApi,
+            relatives::RelativeApi,
+        ),
         admin::AdminApi,
         identity::IdentityAdminApi,
         integrations::IntegrationsApi,

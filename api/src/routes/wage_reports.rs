@@ -165,7 +165,8 @@ pub struct ReportStep {
     pub action: String,
     pub from_status: Option<String>,
     pub to_status: String,
-    /// 本人 or 劳动保障监察员.
+    /// 本人, 劳动保障监察员, or the relative who acted for the worker
+    /// (亲情代办): `亲友代办（妻子 王*）`.
     pub by: String,
     pub comment: Option<String>,
 }
@@ -178,7 +179,7 @@ fn steps(timeline: Vec<TimelineEntry>) -> Vec<ReportStep> {
             action: e.action,
             from_status: e.from_status,
             to_status: e.to_status,
-            by: e.by.to_owned(),
+            by: e.by,
             comment: e.comment,
         })
         .collect()

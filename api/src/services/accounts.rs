@@ -28,7 +28,7 @@ use crate::{
     infra::crypto::{DataProtector, Field},
     services::{
         audit::{self, Actor, Event, Outcome},
-        calendar, retention, wage_reports,
+        calendar, relatives, retention, wage_reports,
     },
     state::AppState,
 };
@@ -442,6 +442,8 @@ pub async fn close(state: &AppState, request: &RequestContext, principal: &Princ
         .filter(idempotency_record::Column::Principal.eq(format!("{}:{id}", Audience::Worker.as_str())))
         .exec(&transaction)
         .await?;
+    // 亲情代办: nobody acts for a closed account, nor does it act for anyone.
+    relatives::end_all_of(&transaction, &id).await?;
     let loose_keys: Vec<String> = upload::Entity::find()
         .filter(upload::Column::WorkerId.eq(&id))
         .filter(upload::Column::ApplicationId.is_null())

@@ -90,11 +90,34 @@ impl<'a> Event<'a> {
     }
 }
 
+/// A relative acting for a worker (亲情代办) is the actor, as `relative`;
+/// the details name the worker acted for and the grant, whatever the event.
+fn acted_for(principal: &Principal, details: Option<Value>) -> Option<Value> {
+    let Some(acting) = &principal.acting else {
+        return details;
+    };
+    let mut fields = match details {
+        Some(Value::Object(fields)) => fields,
+        Some(other) => serde_json::Map::from_iter([("event".to_owned(), other)]),
+        None => serde_json::Map::new(),
+    };
+    fields.insert("on_behalf_of".to_owned(), Value::String(principal.subject.clone()));
+    fields.insert("grant_id".to_owned(), Value::String(acting.grant_id.clone()));
+    Some(Value::Object(fields))
+}
+
 pub async fn record(db: &impl ConnectionTrait, request: Option<&RequestContext>, event: Event<'_>) -> AppResult<()> {
     let (actor_type, actor_id) = match event.actor {
-        Actor::Principal(p) => (p.audience.as_str(), Some(p.subject.clone())),
+        Actor::Principal(p) => match &p.acting {
+            Some(acting) => ("relative", Some(acting.relative_id.clone())),
+            None => (p.audience.as_str(), Some(p.subject.clone())),
+        },
         Actor::Anonymous { claimed } => ("anonymous", claimed.map(|c| c.chars().take(64).collect())),
         Actor::System => ("system", None),
+    };
+    let details = match event.actor {
+        Actor::Principal(p) => acted_for(p, event.details),
+        _ => event.details,
     };
     let row = audit_log::ActiveModel {
         at: Set(chrono::Utc::now()),
@@ -107,7 +130,7 @@ pub async fn record(db: &impl ConnectionTrait, request: Option<&RequestContext>,
         outcome: Set(event.outcome.as_str().to_owned()),
         ip: Set(request.and_then(|r| r.client_ip).map(|ip| ip.to_string())),
         request_id: Set(request.map(|r| r.request_id.clone())),
-        details: Set(event.details.map(|d| d.to_string())),
+        details: Set(details.map(|d| d.to_string())),
         ..Default::default()
     };
     audit_log::Entity::insert(row).exec_without_returning(db).await?;

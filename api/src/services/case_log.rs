@@ -139,6 +139,8 @@ async fn write_history(
     let from_status = Set(change.from.map(str::to_owned));
     let to_status = Set(change.to.to_owned());
     let comment = Set(change.comment.map(str::to_owned));
+    // A relative acting for the worker (亲情代办) is named through the grant.
+    let relative_grant_id = Set(by.principal().acting.as_ref().map(|acting| acting.grant_id.clone()));
     match case.kind {
         CaseKind::Application => {
             application_event::ActiveModel {
@@ -150,6 +152,7 @@ async fn write_history(
                 from_status,
                 to_status,
                 comment,
+                relative_grant_id,
                 ..Default::default()
             }
             .insert(transaction)
@@ -165,6 +168,7 @@ async fn write_history(
                 from_status,
                 to_status,
                 comment,
+                relative_grant_id,
                 ..Default::default()
             }
             .insert(transaction)
@@ -184,6 +188,7 @@ async fn write_history(
                 at: Set(at),
                 actor_type: Set(Some(by.history_name().to_owned())),
                 note: comment,
+                relative_grant_id,
             }
             .insert(transaction)
             .await?;

@@ -245,6 +245,7 @@ pub async fn issue_token(
             roles: Vec::new(),
             region: Some(region),
             scopes: scopes.clone(),
+            acting: None,
         })
         .await?;
     let details = json!({ "scopes": scopes_text(&scopes) });

@@ -258,6 +258,7 @@ mod properties {
             roles: vec![],
             region: None,
             scopes: vec![],
+            acting: None,
         })
     }
 

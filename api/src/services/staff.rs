@@ -76,6 +76,7 @@ pub fn principal_of(member: &StaffMember) -> Principal {
         roles: member.roles.clone(),
         region: Some(member.region_code),
         scopes: Vec::new(),
+        acting: None,
     }
 }
 

@@ -190,6 +190,7 @@ pub async fn login(state: &AppState, request: &RequestContext, code: &str) -> Ap
             roles: Vec::new(),
             region: None,
             scopes: Vec::new(),
+            acting: None,
         })
         .await?;
     let login = Event::success(&principal, "worker.login", ("worker", &row.id), None, None);

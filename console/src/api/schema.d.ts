@@ -483,6 +483,174 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/relatives/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Invite a relative to act for me
+         * @description 亲情代办: a one-time code (shown this once, valid 72 hours) for a
+         *     relative to accept with their own WeChat account; they may then file
+         *     and follow the kinds of case in `rights` for me. At most 8 relatives
+         *     and open invitations at once (409 `RELATIVES_LIMIT_REACHED`).
+         */
+        post: operations["inviteRelative"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/relatives": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My relatives
+         * @description The relatives who act for me and the invitations still open, oldest first.
+         */
+        get: operations["listMyRelatives"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/relatives/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a relative
+         * @description Ends the relative's right to act for me (or withdraws an invitation)
+         *     at once: their very next request for me is refused. What they did
+         *     stays on my cases' timelines and in my list of acts.
+         */
+        delete: operations["revokeRelative"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/relatives/acts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What my relatives did for me
+         * @description Every request a relative made for me, answered or refused, newest first.
+         */
+        get: operations["listRelativeActs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/relatives/{id}/acts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What one relative did for me
+         * @description Every request the relative of this grant made for me, newest first.
+         */
+        get: operations["listActsOfRelative"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/relatives/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept an invitation to act for someone
+         * @description With the code a worker sent me, signed in with my own WeChat. Then
+         *     `X-Acting-For: <grant_id>` on their case operations acts for them.
+         *     Refused: a wrong code (404), one expired, used or withdrawn, or
+         *     already acting for them (409), my own (400), ten wrong codes a day (429).
+         */
+        post: operations["acceptRelativeInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/acting-for": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Whom I act for
+         * @description The workers whose invitations I accepted and who have not revoked them.
+         */
+        get: operations["listWhomIActFor"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/acting-for/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Stop acting for someone
+         * @description Gives up a grant I hold, at once.
+         */
+        delete: operations["stopActingFor"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/staff": {
         parameters: {
             query?: never;
@@ -935,6 +1103,8 @@ export interface paths {
          * Check my eligibility for a program
          * @description Each criterion applied to the worker's profile, with the reason in
          *     Chinese. Criteria asked in the form are `pending` until the application.
+         *
+         *     亲情代办: a relative may call this for the worker with `X-Acting-For` (right: `applications`).
          */
         get: operations["checkEligibility"];
         put?: never;
@@ -1056,6 +1226,8 @@ export interface paths {
         /**
          * List my applications
          * @description The signed-in worker's applications, newest first, a page at a time.
+         *
+         *     亲情代办: a relative may call this for the worker with `X-Acting-For` (right: `applications`).
          */
         get: operations["listMyApplications"];
         put?: never;
@@ -1066,6 +1238,8 @@ export interface paths {
          *     `Idempotency-Key` is required: a retry with the same key and body gets
          *     the first answer and creates nothing; the same key with another body
          *     is 422; while the first is still running, 409.
+         *
+         *     亲情代办: a relative may call this for the worker with `X-Acting-For` (right: `applications`).
          */
         post: operations["createApplication"];
         delete?: never;
@@ -1084,6 +1258,8 @@ export interface paths {
         /**
          * Get my application with its timeline
          * @description The application with every change in order; another worker's is 404.
+         *
+         *     亲情代办: a relative may call this for the worker with `X-Acting-For` (right: `applications`).
          */
         get: operations["getMyApplication"];
         /**
@@ -1091,6 +1267,8 @@ export interface paths {
          * @description Replaces the answers and documents. Only a draft or a returned
          *     application changes (409 `INVALID_STATE` otherwise); a stale
          *     `expected_version` is 409 `VERSION_CONFLICT`.
+         *
+         *     亲情代办: a relative may call this for the worker with `X-Acting-For` (right: `applications`).
          */
         put: operations["updateMyApplication"];
         post?: never;
@@ -1113,6 +1291,8 @@ export interface paths {
          * Submit my application
          * @description Sends a draft or a returned application to review once its answers
          *     and documents are complete (422 naming what is missing).
+         *
+         *     亲情代办: a relative may call this for the worker with `X-Acting-For` (right: `applications`).
          */
         post: operations["submitMyApplication"];
         delete?: never;
@@ -1134,6 +1314,8 @@ export interface paths {
          * Withdraw my application
          * @description Takes the application back before a decision; a decided one is 409
          *     `INVALID_STATE`.
+         *
+         *     亲情代办: a relative may call this for the worker with `X-Acting-For` (right: `applications`).
          */
         post: operations["withdrawMyApplication"];
         delete?: never;
@@ -1409,6 +1591,8 @@ export interface paths {
          * @description `multipart/form-data` with `file` and `purpose`, as `wx.uploadFile`
          *     sends it. JPEG, PNG and PDF only, judged by content (an HTML file
          *     named photo.jpg is refused); 413 above 10 MB.
+         *
+         *     亲情代办: a relative may call this for the worker with `X-Acting-For` (right: `applications` or `wage_reports`).
          */
         post: operations["uploadDocument"];
         delete?: never;
@@ -1432,6 +1616,8 @@ export interface paths {
          *     those of a wage report. Other staff get 403 `ROLE_REQUIRED`; anyone
          *     else 404. Every staff download is audited (`document.download`). Sent
          *     as an attachment with `Cache-Control: no-store` and `nosniff`.
+         *
+         *     亲情代办: a relative may call this for the worker with `X-Acting-For` (right: `applications` or `wage_reports`). It shows personal data in clear: only a relative the worker lets see it may.
          */
         get: operations["downloadDocument"];
         put?: never;
@@ -1454,6 +1640,8 @@ export interface paths {
          * @description The cases the worker opened and those they linked (`claimTransfer`,
          *     `linkMyTransfers`), newest first, a page at a time; a typed ID number
          *     alone brings none.
+         *
+         *     亲情代办: a relative may call this for the worker with `X-Acting-For` (right: `transfers`).
          */
         get: operations["listMyTransfers"];
         put?: never;
@@ -1465,6 +1653,8 @@ export interface paths {
          *     `RATE_LIMITED` with `Retry-After`; a replay of the same key does not
          *     count); a second case of the same insurance and route while the first
          *     is in progress is 409 `TRANSFER_ALREADY_OPEN`.
+         *
+         *     亲情代办: a relative may call this for the worker with `X-Acting-For` (right: `transfers`).
          */
         post: operations["openTransfer"];
         delete?: never;
@@ -1490,6 +1680,8 @@ export interface paths {
          *     number; that number then counts as proven. Anything else is 404
          *     `CLAIM_CODE_INVALID`, which says nothing about whose number has cases.
          *     Five wrong codes a day, then 429 `CLAIM_TRIES_EXHAUSTED`.
+         *
+         *     亲情代办: a relative may call this for the worker with `X-Acting-For` (right: `transfers`).
          */
         post: operations["claimTransfer"];
         delete?: never;
@@ -1515,6 +1707,8 @@ export interface paths {
          *     for which the agency recorded the phone WeChat verified for the
          *     worker (`POST /me/phone`). Answers the cases linked now (perhaps none).
          *     With neither evidence: 409 `IDENTITY_NOT_PROVEN`.
+         *
+         *     亲情代办: a relative may call this for the worker with `X-Acting-For` (right: `transfers`).
          */
         post: operations["linkMyTransfers"];
         delete?: never;
@@ -1534,6 +1728,8 @@ export interface paths {
          * Get my transfer with its steps and deadlines
          * @description Each step with its legal limit in working days, its due day and
          *     whether it is overdue; another worker's case is 404.
+         *
+         *     亲情代办: a relative may call this for the worker with `X-Acting-For` (right: `transfers`).
          */
         get: operations["getMyTransfer"];
         put?: never;
@@ -1585,6 +1781,8 @@ export interface paths {
          *     agencies are told (`si_transfer.materials_answered`). A step that is
          *     not waiting for materials is 409 `NO_MATERIALS_REQUESTED`; another
          *     worker's case is 404.
+         *
+         *     亲情代办: a relative may call this for the worker with `X-Acting-For` (right: `transfers`).
          */
         post: operations["answerTransferMaterials"];
         delete?: never;
@@ -1810,6 +2008,8 @@ export interface paths {
         /**
          * List my wage reports
          * @description The reports the signed-in worker filed, newest first, a page at a time.
+         *
+         *     亲情代办: a relative may call this for the worker with `X-Acting-For` (right: `wage_reports`).
          */
         get: operations["listMyWageReports"];
         put?: never;
@@ -1818,6 +2018,8 @@ export interface paths {
          * @description Goes to the labour inspectors of the county where the work was done;
          *     they accept or refuse within 5 working days. `Idempotency-Key` is
          *     required. A worker may file a few reports a day (429 beyond).
+         *
+         *     亲情代办: a relative may call this for the worker with `X-Acting-For` (right: `wage_reports`).
          */
         post: operations["fileWageReport"];
         delete?: never;
@@ -1837,6 +2039,8 @@ export interface paths {
          * Get my wage report with its timeline
          * @description The report with every change in order, the inspectors' questions
          *     included; another worker's is 404.
+         *
+         *     亲情代办: a relative may call this for the worker with `X-Acting-For` (right: `wage_reports`).
          */
         get: operations["getMyWageReport"];
         put?: never;
@@ -1860,6 +2064,8 @@ export interface paths {
          * Add the information the inspectors asked for
          * @description Answers a request for information; the case goes back to the
          *     inspectors. Only while information is asked for (409 otherwise).
+         *
+         *     亲情代办: a relative may call this for the worker with `X-Acting-For` (right: `wage_reports`).
          */
         post: operations["supplementWageReport"];
         delete?: never;
@@ -2157,6 +2363,49 @@ export interface components {
              * @description Closed cases whose personal data was removed now.
              */
             closed_cases_anonymised: number;
+        };
+        /**
+         * ActView
+         * @description One request a relative made for the worker, answered or refused.
+         */
+        ActView: {
+            /** Format: date-time */
+            at: string;
+            grant_id?: string;
+            /** @description Who acted: the relation and the relative's name, masked (妻子 王*). */
+            by: string;
+            /** @description What it was, in plain Chinese (提交欠薪线索). */
+            what?: string;
+            /** @description The operation's id in this document (`fileWageReport`). */
+            operation?: string;
+            method?: string;
+            path?: string;
+            /**
+             * Format: int64
+             * @description The HTTP status it was answered with.
+             */
+            status?: number;
+            /** @description `success`, `denied` (beyond the grant, or after revocation) or `failure`. */
+            outcome: string;
+            /** @description A refusal's problem code. */
+            reason?: string;
+        };
+        /**
+         * ActingForView
+         * @description A worker the relative may act for. Name and phone are masked unless the
+         *     worker lets the relative see their personal data.
+         */
+        ActingForView: {
+            /** @description Send it as `X-Acting-For` to act for this worker. */
+            grant_id: string;
+            /** @description What the worker calls you. */
+            relation: string;
+            rights: components["schemas"]["Right"][];
+            may_see_personal_data: boolean;
+            worker_name?: string;
+            worker_phone?: string;
+            /** Format: date-time */
+            accepted_at?: string;
         };
         /**
          * AgencyTransferDetail
@@ -2967,6 +3216,67 @@ export interface components {
          */
         InsuranceType: "pension" | "medical" | "unemployment";
         /**
+         * InvitationAcceptance
+         * @description An invitation code, as the relative types it.
+         * @example {
+         *       "code": "K7M2-Q9XP-4HTD"
+         *     }
+         */
+        InvitationAcceptance: {
+            code: string;
+        };
+        /**
+         * InvitationCreated
+         * @description A new invitation. The code is shown this once: send it to the relative.
+         */
+        InvitationCreated: {
+            /** @description The grant's id: what the relative sends as `X-Acting-For`. */
+            id: string;
+            relation: string;
+            rights: components["schemas"]["Right"][];
+            may_see_personal_data: boolean;
+            /** @description `pending` (invited, the code not yet used) or `active`. */
+            status: string;
+            /** @description The relative's name, masked (王*); none while pending. */
+            name?: string;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description A pending invitation's code works until then.
+             */
+            expires_at?: string;
+            /** Format: date-time */
+            accepted_at?: string;
+            /** @description The one-time code, e.g. `K7M2-Q9XP-4HTD`: works once, for 72 hours. */
+            code: string;
+        };
+        /**
+         * InvitationRequest
+         * @description What the worker lets a relative do for them.
+         * @example {
+         *       "may_see_personal_data": false,
+         *       "relation": "妻子",
+         *       "rights": [
+         *         "wage_reports",
+         *         "transfers"
+         *       ]
+         *     }
+         */
+        InvitationRequest: {
+            /** @description What you call the relative: 妻子, 儿子, 女儿, 老乡… */
+            relation: string;
+            /** @description The kinds of case the relative may file and follow for you: at least one. */
+            rights: components["schemas"]["Right"][];
+            /**
+             * @description Whether the relative may see your personal data in clear (your full
+             *     name and phone, the documents you uploaded); by default they see it
+             *     masked, and documents not at all.
+             * @default false
+             */
+            may_see_personal_data: boolean;
+        };
+        /**
          * @description What the bank answered for a payment of a batch.
          * @enum {string}
          */
@@ -3100,6 +3410,22 @@ export interface components {
              *     on-time and overdue figures there may be off. Empty when none.
              */
             calendar_missing_years: number[];
+        };
+        /**
+         * Page_ActView
+         * @description One page of a list.
+         */
+        Page_ActView: {
+            items: components["schemas"]["ActView"][];
+            /**
+             * Format: uint64
+             * @description How many items match, over all pages.
+             */
+            total: number;
+            /** Format: uint32 */
+            page: number;
+            /** Format: uint32 */
+            page_size: number;
         };
         /**
          * Page_ApplicationView
@@ -4220,6 +4546,30 @@ export interface components {
             ancestors: components["schemas"]["Region"][];
         };
         /**
+         * RelativeView
+         * @description A relative who acts for the worker, or an invitation waiting for its code.
+         */
+        RelativeView: {
+            /** @description The grant's id: what the relative sends as `X-Acting-For`. */
+            id: string;
+            relation: string;
+            rights: components["schemas"]["Right"][];
+            may_see_personal_data: boolean;
+            /** @description `pending` (invited, the code not yet used) or `active`. */
+            status: string;
+            /** @description The relative's name, masked (王*); none while pending. */
+            name?: string;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description A pending invitation's code works until then.
+             */
+            expires_at?: string;
+            /** Format: date-time */
+            accepted_at?: string;
+        };
+        /**
          * ReportDocumentView
          * @description A document attached to a report: fetch it at `GET /api/v1/uploads/{id}`
          *     (audited).
@@ -4249,7 +4599,10 @@ export interface components {
             action: string;
             from_status?: string;
             to_status: string;
-            /** @description 本人 or 劳动保障监察员. */
+            /**
+             * @description 本人, 劳动保障监察员, or the relative who acted for the worker
+             *     (亲情代办): `亲友代办（妻子 王*）`.
+             */
             by: string;
             comment?: string;
         };
@@ -4335,6 +4688,11 @@ export interface components {
              */
             approved_amount_fen?: number;
         };
+        /**
+         * @description What a worker lets a relative do for them (亲情代办).
+         * @enum {string}
+         */
+        Right: "applications" | "wage_reports" | "transfers";
         /**
          * @description What a staff member may do; a staff member may hold several roles.
          * @enum {string}
@@ -4778,7 +5136,10 @@ export interface components {
             description: string;
             from_status?: string;
             to_status: string;
-            /** @description 本人, 工作人员 or 系统. */
+            /**
+             * @description 本人, 工作人员, 系统, or the relative who acted for the worker
+             *     (亲情代办): `亲友代办（妻子 王*）`.
+             */
             by: string;
             comment?: string;
         };
@@ -4818,7 +5179,10 @@ export interface components {
             /** @description `created`, `step`, `refused`, `materials_needed`, `materials_answered` or `cancelled`. */
             kind: string;
             step?: string;
-            /** @description 本人, 工作人员 or 经办机构. */
+            /**
+             * @description 本人, 工作人员, 经办机构, or the relative who acted for the worker
+             *     (亲情代办): `亲友代办（妻子 王*）`.
+             */
             by: string;
             /** @description The reason, the materials asked for, or the person's answer. */
             note?: string;
@@ -7043,6 +7407,665 @@ export interface operations {
             };
             /** @description The request body has an unsupported content type. */
             415: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    inviteRelative: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["InvitationRequest"];
+            };
+        };
+        responses: {
+            /** @description Invited; the code is in the answer and nowhere else. */
+            201: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["InvitationCreated"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is in a state that does not allow this, or changed meanwhile. */
+            409: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has an unsupported content type. */
+            415: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMyRelatives: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RelativeView"][];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeRelative: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ended at once: the relative's next request under it is refused (403 `ACTING_REVOKED`). */
+            204: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for another person's resource). */
+            404: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listRelativeActs: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Page_ActView"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listActsOfRelative: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Page_ActView"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for another person's resource). */
+            404: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    acceptRelativeInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["InvitationAcceptance"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ActingForView"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for another person's resource). */
+            404: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is in a state that does not allow this, or changed meanwhile. */
+            409: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has an unsupported content type. */
+            415: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWhomIActFor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ActingForView"][];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    stopActingFor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ended at once: the relative's next request under it is refused (403 `ACTING_REVOKED`). */
+            204: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for another person's resource). */
+            404: {
                 headers: {
                     /** @description The id of this request, for support and the logs. */
                     "X-REQUEST-ID": string;
@@ -9387,6 +10410,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A relative acting for the worker (`X-Acting-For`) whose grant is unknown, revoked, or does not open this. */
+            403: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not found (also for another person's resource). */
             404: {
                 headers: {
@@ -10166,6 +11200,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A relative acting for the worker (`X-Acting-For`) whose grant is unknown, revoked, or does not open this. */
+            403: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limited; see the Retry-After header. */
             429: {
                 headers: {
@@ -10234,6 +11279,17 @@ export interface operations {
             };
             /** @description Not signed in, or the token is expired, revoked or for another audience. */
             401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A relative acting for the worker (`X-Acting-For`) whose grant is unknown, revoked, or does not open this. */
+            403: {
                 headers: {
                     /** @description The id of this request, for support and the logs. */
                     "X-REQUEST-ID": string;
@@ -10358,6 +11414,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A relative acting for the worker (`X-Acting-For`) whose grant is unknown, revoked, or does not open this. */
+            403: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not found (also for another person's resource). */
             404: {
                 headers: {
@@ -10435,6 +11502,17 @@ export interface operations {
             };
             /** @description Not signed in, or the token is expired, revoked or for another audience. */
             401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A relative acting for the worker (`X-Acting-For`) whose grant is unknown, revoked, or does not open this. */
+            403: {
                 headers: {
                     /** @description The id of this request, for support and the logs. */
                     "X-REQUEST-ID": string;
@@ -10559,6 +11637,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A relative acting for the worker (`X-Acting-For`) whose grant is unknown, revoked, or does not open this. */
+            403: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not found (also for another person's resource). */
             404: {
                 headers: {
@@ -10643,6 +11732,17 @@ export interface operations {
             };
             /** @description Not signed in, or the token is expired, revoked or for another audience. */
             401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A relative acting for the worker (`X-Acting-For`) whose grant is unknown, revoked, or does not open this. */
+            403: {
                 headers: {
                     /** @description The id of this request, for support and the logs. */
                     "X-REQUEST-ID": string;
@@ -12022,6 +13122,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A relative acting for the worker (`X-Acting-For`) whose grant is unknown, revoked, or does not open this. */
+            403: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request body is too large. */
             413: {
                 headers: {
@@ -12218,6 +13329,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A relative acting for the worker (`X-Acting-For`) whose grant is unknown, revoked, or does not open this. */
+            403: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limited; see the Retry-After header. */
             429: {
                 headers: {
@@ -12286,6 +13408,17 @@ export interface operations {
             };
             /** @description Not signed in, or the token is expired, revoked or for another audience. */
             401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A relative acting for the worker (`X-Acting-For`) whose grant is unknown, revoked, or does not open this. */
+            403: {
                 headers: {
                     /** @description The id of this request, for support and the logs. */
                     "X-REQUEST-ID": string;
@@ -12412,6 +13545,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A relative acting for the worker (`X-Acting-For`) whose grant is unknown, revoked, or does not open this. */
+            403: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not found (also for another person's resource). */
             404: {
                 headers: {
@@ -12514,6 +13658,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A relative acting for the worker (`X-Acting-For`) whose grant is unknown, revoked, or does not open this. */
+            403: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The resource is in a state that does not allow this, or changed meanwhile. */
             409: {
                 headers: {
@@ -12587,6 +13742,17 @@ export interface operations {
             };
             /** @description Not signed in, or the token is expired, revoked or for another audience. */
             401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A relative acting for the worker (`X-Acting-For`) whose grant is unknown, revoked, or does not open this. */
+            403: {
                 headers: {
                     /** @description The id of this request, for support and the logs. */
                     "X-REQUEST-ID": string;
@@ -12762,6 +13928,17 @@ export interface operations {
             };
             /** @description Not signed in, or the token is expired, revoked or for another audience. */
             401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A relative acting for the worker (`X-Acting-For`) whose grant is unknown, revoked, or does not open this. */
+            403: {
                 headers: {
                     /** @description The id of this request, for support and the logs. */
                     "X-REQUEST-ID": string;
@@ -13717,6 +14894,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A relative acting for the worker (`X-Acting-For`) whose grant is unknown, revoked, or does not open this. */
+            403: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limited; see the Retry-After header. */
             429: {
                 headers: {
@@ -13785,6 +14973,17 @@ export interface operations {
             };
             /** @description Not signed in, or the token is expired, revoked or for another audience. */
             401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A relative acting for the worker (`X-Acting-For`) whose grant is unknown, revoked, or does not open this. */
+            403: {
                 headers: {
                     /** @description The id of this request, for support and the logs. */
                     "X-REQUEST-ID": string;
@@ -13909,6 +15108,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A relative acting for the worker (`X-Acting-For`) whose grant is unknown, revoked, or does not open this. */
+            403: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not found (also for another person's resource). */
             404: {
                 headers: {
@@ -13986,6 +15196,17 @@ export interface operations {
             };
             /** @description Not signed in, or the token is expired, revoked or for another audience. */
             401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A relative acting for the worker (`X-Acting-For`) whose grant is unknown, revoked, or does not open this. */
+            403: {
                 headers: {
                     /** @description The id of this request, for support and the logs. */
                     "X-REQUEST-ID": string;

@@ -105,7 +105,8 @@ pub struct TimelineView {
     pub description: String,
     pub from_status: Option<String>,
     pub to_status: String,
-    /// 本人, 工作人员 or 系统.
+    /// 本人, 工作人员, 系统, or the relative who acted for the worker
+    /// (亲情代办): `亲友代办（妻子 王*）`.
     pub by: String,
     pub comment: Option<String>,
 }
@@ -119,7 +120,7 @@ pub(super) fn timeline_view(entries: Vec<TimelineEntry>) -> Vec<TimelineView> {
             description: e.description,
             from_status: e.from_status,
             to_status: e.to_status,
-            by: e.by.to_owned(),
+            by: e.by,
             comment: e.comment,
         })
         .collect()

@@ -17,7 +17,8 @@ pub struct TransferEventView {
     /// `created`, `step`, `refused`, `materials_needed`, `materials_answered` or `cancelled`.
     pub kind: String,
     pub step: Option<String>,
-    /// 本人, 工作人员 or 经办机构.
+    /// 本人, 工作人员, 经办机构, or the relative who acted for the worker
+    /// (亲情代办): `亲友代办（妻子 王*）`.
     pub by: String,
     /// The reason, the materials asked for, or the person's answer.
     pub note: Option<String>,
@@ -45,7 +46,7 @@ pub(super) fn staff_detail(read: StaffTransfer) -> StaffTransferDetail {
                 at: entry.at,
                 kind: entry.kind,
                 step: entry.step,
-                by: entry.by.to_owned(),
+                by: entry.by,
                 note: entry.note,
             })
             .collect(),

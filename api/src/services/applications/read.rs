@@ -2,6 +2,8 @@
 //! outside this file sees an `application` row: the commands get a `Case`,
 //! the pages an `Application`.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use entity::{application, application_event, program, worker};
 use sea_orm::{
@@ -16,7 +18,10 @@ use crate::{
     domain::{IdNumber, PhoneNumber, RegionCode, TextType, masked_name},
     error::{AppError, AppResult, ErrorCode},
     infra::crypto::{DataProtector, Field},
-    services::case_log::{CaseKind, CaseRef},
+    services::{
+        case_log::{CaseKind, CaseRef},
+        relatives::labels,
+    },
 };
 
 #[derive(Debug, Clone)]
@@ -66,8 +71,9 @@ pub struct TimelineEntry {
     pub description: String,
     pub from_status: Option<String>,
     pub to_status: String,
-    /// Who acted, as the worker may see it: 本人, 工作人员 or 系统.
-    pub by: &'static str,
+    /// Who acted, as the worker may see it: 本人, 工作人员, 系统, or a
+    /// relative who acted for the worker (`亲友代办（妻子 王*）`).
+    pub by: String,
     pub comment: Option<String>,
 }
 
@@ -245,17 +251,20 @@ pub async fn timeline(db: &impl ConnectionTrait, application_id: &str) -> AppRes
         .order_by_asc(application_event::Column::Id)
         .all(db)
         .await?;
+    let relatives = labels::of_history(db, events.iter().map(|e| e.relative_grant_id.as_ref())).await?;
     Ok(events
         .into_iter()
         .map(|e| {
-            timeline_entry(EventFacts {
+            let facts = EventFacts {
                 at: e.at,
                 actor_type: e.actor_type,
                 action: e.action,
                 from_status: e.from_status,
                 to_status: e.to_status,
                 comment: e.comment,
-            })
+                relative_grant_id: e.relative_grant_id,
+            };
+            timeline_entry(facts, &relatives)
         })
         .collect())
 }
@@ -272,7 +281,15 @@ pub async fn own_with_timeline(
     let events = rows_as_json(
         backend,
         "application_event",
-        &["at", "actor_type", "action", "from_status", "to_status", "comment"],
+        &[
+            "at",
+            "actor_type",
+            "action",
+            "from_status",
+            "to_status",
+            "comment",
+            "relative_grant_id",
+        ],
         "id",
     );
     let found = with_program_and_documents(application::Entity::find_by_id(id.to_owned()), backend)
@@ -284,9 +301,10 @@ pub async fn own_with_timeline(
         .filter(|f| f.found.application.worker_id == worker_id)
         .ok_or_else(not_found)?;
     let events: Vec<EventFacts> = serde_json::from_str(&events).map_err(|_| malformed(id, "timeline"))?;
+    let relatives = labels::of_history(db, events.iter().map(|e| e.relative_grant_id.as_ref())).await?;
     Ok((
         found.into_application()?,
-        events.into_iter().map(timeline_entry).collect(),
+        events.into_iter().map(|e| timeline_entry(e, &relatives)).collect(),
     ))
 }
 
@@ -376,9 +394,12 @@ struct EventFacts {
     from_status: Option<String>,
     to_status: String,
     comment: Option<String>,
+    /// A relative acted for the worker under this grant (亲情代办).
+    #[serde(default)]
+    relative_grant_id: Option<String>,
 }
 
-fn timeline_entry(event: EventFacts) -> TimelineEntry {
+fn timeline_entry(event: EventFacts, relatives: &HashMap<String, String>) -> TimelineEntry {
     let description = match event.action.as_str() {
         "create" => "创建了申请".to_owned(),
         "edit" => "修改了申请内容".to_owned(),
@@ -391,9 +412,9 @@ fn timeline_entry(event: EventFacts) -> TimelineEntry {
         from_status: event.from_status,
         to_status: event.to_status,
         by: match event.actor_type.as_str() {
-            "worker" => "本人",
-            "staff" => "工作人员",
-            _ => "系统",
+            "worker" => labels::acted_by("本人", event.relative_grant_id.as_ref(), relatives),
+            "staff" => "工作人员".to_owned(),
+            _ => "系统".to_owned(),
         },
         comment: event.comment,
     }

@@ -21,7 +21,6 @@ use std::time::Duration;
 
 use chrono::Utc;
 use entity::{si_transfer, worker};
-use rand::Rng;
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
@@ -36,19 +35,22 @@ use crate::{
     domain::{RegionCode, TextType},
     error::{AppError, AppResult, ErrorCode},
     infra::crypto::{DataProtector, Field, Purpose},
-    services::audit::{self, Actor, Event, Outcome},
+    services::{
+        audit::{self, Actor, Event, Outcome},
+        one_time_codes,
+    },
     state::AppState,
 };
 
 /// How long a claim code works after the agency opened the case.
 pub const CLAIM_CODE_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::days(30);
-/// Wrong claim codes a worker may enter in `WRONG_CLAIMS_WINDOW`.
+/// Wrong claim codes a worker may enter in a day.
 pub const MAX_CLAIM_TRIES: i64 = 5;
-const CLAIM_TRIES_WINDOW: Duration = Duration::from_secs(24 * 3600);
-/// 32 symbols without 0/O and 1/I, which people confuse on paper.
-const CODE_ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
-/// 12 symbols: 60 random bits, printed as three groups of four.
-const CODE_LENGTH: usize = 12;
+const CLAIM_TRIES: one_time_codes::Tries = one_time_codes::Tries {
+    name: "claim_tries",
+    max: MAX_CLAIM_TRIES,
+    window: Duration::from_secs(24 * 3600),
+};
 
 /// What proved that a case is the worker's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,42 +70,14 @@ impl Evidence {
     }
 }
 
-/// A fresh claim code, e.g. `K7M2-Q9XP-4HTD`.
+/// A fresh claim code, e.g. `K7M2-Q9XP-4HTD` (see `one_time_codes`).
 pub fn new_claim_code() -> String {
-    let mut rng = rand::rng();
-    let symbols: Vec<char> = (0..CODE_LENGTH)
-        .map(|_| char::from(CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())]))
-        .collect();
-    symbols
-        .chunks(4)
-        .map(|group| group.iter().collect::<String>())
-        .collect::<Vec<_>>()
-        .join("-")
-}
-
-/// The code as typed, without spaces or dashes and in capitals; `None`
-/// when it cannot be a claim code at all.
-pub fn normalise_claim_code(typed: &str) -> Option<String> {
-    let code: String = typed
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    (code.len() == CODE_LENGTH && code.bytes().all(|b| CODE_ALPHABET.contains(&b))).then_some(code)
+    one_time_codes::new_code()
 }
 
 /// The keyed hash a claim code is stored as.
 pub fn claim_code_hash(protector: &DataProtector, code: &str) -> Option<String> {
-    normalise_claim_code(code).map(|code| protector.lookup_hash(Purpose::ClaimCode, &code))
-}
-
-/// Every hash a stored claim code may hold, under each listed lookup key.
-fn claim_code_hashes(protector: &DataProtector, code: &str) -> Option<Vec<String>> {
-    normalise_claim_code(code).map(|code| protector.lookup_hashes(Purpose::ClaimCode, &code))
-}
-
-fn tries_key(worker_id: &str) -> String {
-    format!("claim_tries:{worker_id}")
+    one_time_codes::hash(protector, Purpose::ClaimCode, code)
 }
 
 /// Every keyed hash the stored rows may hold for one value: under each
@@ -309,13 +283,12 @@ async fn views(transaction: &sea_orm::DatabaseTransaction, cases: Vec<si_transfe
 pub async fn claim(state: &AppState, request: &RequestContext, worker: &Principal, code: &str) -> AppResult<Transfer> {
     let (person, id_hashes) = profile_with_id_number(&state.db, &state.protector, &worker.subject).await?;
     // Counted before the code is looked at, so a burst cannot try more.
-    let key = tries_key(&person.id);
-    if state.store.increment(&key, CLAIM_TRIES_WINDOW).await? > MAX_CLAIM_TRIES {
-        return Err(AppError::new(ErrorCode::ClaimTriesExhausted).with_retry_after(CLAIM_TRIES_WINDOW));
+    if !CLAIM_TRIES.spend(state, &person.id).await? {
+        return Err(AppError::new(ErrorCode::ClaimTriesExhausted).with_retry_after(CLAIM_TRIES.window));
     }
     let now = Utc::now();
     let transaction = crate::infra::db::begin_write(&state.db).await?;
-    let case = match claim_code_hashes(&state.protector, code) {
+    let case = match one_time_codes::hashes(&state.protector, Purpose::ClaimCode, code) {
         Some(hashes) => {
             si_transfer::Entity::find()
                 .filter(si_transfer::Column::ClaimCodeHash.is_in(hashes))
@@ -361,7 +334,7 @@ pub async fn claim(state: &AppState, request: &RequestContext, worker: &Principa
     mark_proven(&transaction, &person).await?;
     let mut transfer = views(&transaction, vec![case]).await?;
     transaction.commit().await?;
-    state.store.decrement(&key).await?;
+    CLAIM_TRIES.give_back(state, &person.id).await?;
     transfer
         .pop()
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("a claimed case vanished")))
@@ -414,27 +387,4 @@ pub async fn link(state: &AppState, request: &RequestContext, worker: &Principal
     let transfers = views(&transaction, linked).await?;
     transaction.commit().await?;
     Ok(transfers)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_new_code_reads_back_as_itself() {
-        let code = new_claim_code();
-        assert_eq!(code.len(), CODE_LENGTH + 2, "{code}");
-        assert_eq!(normalise_claim_code(&code), Some(code.replace('-', "")));
-    }
-
-    #[test]
-    fn typing_slips_are_forgiven_but_not_confusable_symbols() {
-        assert_eq!(
-            normalise_claim_code(" k7m2 q9xp-4htd "),
-            Some("K7M2Q9XP4HTD".to_owned())
-        );
-        assert_eq!(normalise_claim_code("K7M2-Q9XP-4HT0"), None, "0 is not in the alphabet");
-        assert_eq!(normalise_claim_code("K7M2-Q9XP"), None);
-        assert_eq!(normalise_claim_code(""), None);
-    }
 }

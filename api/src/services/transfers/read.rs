@@ -19,7 +19,10 @@ use super::{
 use crate::{
     domain::{RegionCode, TextType, china_time},
     error::{AppError, AppResult, ErrorCode},
-    services::calendar::{self, Calendars, OverdueCutoffs},
+    services::{
+        calendar::{self, Calendars, OverdueCutoffs},
+        relatives::labels,
+    },
 };
 
 #[derive(Debug, Clone)]
@@ -97,8 +100,9 @@ pub struct TimelineEntry {
     /// `materials_answered` or `cancelled`.
     pub kind: String,
     pub step: Option<String>,
-    /// 本人, 工作人员 or 经办机构: never a name.
-    pub by: &'static str,
+    /// 本人, 工作人员, 经办机构, or a relative who acted for the worker
+    /// (`亲友代办（妻子 王*）`): never a name in clear.
+    pub by: String,
     /// The reason, the materials asked for, or the person's answer.
     pub note: Option<String>,
 }
@@ -110,13 +114,14 @@ pub(super) async fn timeline(db: &impl ConnectionTrait, id: &str) -> AppResult<V
         .order_by_asc(si_transfer_change::Column::Seq)
         .all(db)
         .await?;
+    let relatives = labels::of_history(db, entries.iter().map(|e| e.relative_grant_id.as_ref())).await?;
     Ok(entries
         .into_iter()
         .map(|entry| TimelineEntry {
             by: match entry.actor_type.as_deref() {
-                Some("worker") => "本人",
-                Some("staff") => "工作人员",
-                _ => "经办机构",
+                Some("worker") => labels::acted_by("本人", entry.relative_grant_id.as_ref(), &relatives),
+                Some("staff") => "工作人员".to_owned(),
+                _ => "经办机构".to_owned(),
             },
             at: entry.at,
             kind: entry.kind,

@@ -16,7 +16,10 @@ use crate::{
     domain::{RegionCode, TextType, china_time::DaySpan},
     error::{AppError, AppResult, ErrorCode},
     infra::db::sum_i64,
-    services::calendar::{Calendars, OverdueCutoffs},
+    services::{
+        calendar::{Calendars, OverdueCutoffs},
+        relatives::labels,
+    },
 };
 
 /// A report as the lifecycle knows it.
@@ -81,8 +84,9 @@ pub struct TimelineEntry {
     pub action: String,
     pub from_status: Option<String>,
     pub to_status: String,
-    /// 本人 or 劳动保障监察员: never a name.
-    pub by: &'static str,
+    /// 本人, 劳动保障监察员, or a relative who acted for the worker
+    /// (`亲友代办（妻子 王*）`): never a name in clear.
+    pub by: String,
     pub comment: Option<String>,
 }
 
@@ -180,18 +184,20 @@ async fn one_page(
 
 /// A report's history, oldest first.
 pub async fn timeline(db: &impl ConnectionTrait, report_id: &str) -> AppResult<Vec<TimelineEntry>> {
-    Ok(wage_report_event::Entity::find()
+    let events = wage_report_event::Entity::find()
         .filter(wage_report_event::Column::ReportId.eq(report_id))
         .order_by_asc(wage_report_event::Column::Id)
         .all(db)
-        .await?
+        .await?;
+    let relatives = labels::of_history(db, events.iter().map(|e| e.relative_grant_id.as_ref())).await?;
+    Ok(events
         .into_iter()
         .map(|e| TimelineEntry {
             at: e.at,
             by: if e.actor_type == "worker" {
-                "本人"
+                labels::acted_by("本人", e.relative_grant_id.as_ref(), &relatives)
             } else {
-                "劳动保障监察员"
+                "劳动保障监察员".to_owned()
             },
             action: e.action,
             from_status: e.from_status,
