@@ -27,6 +27,7 @@ mod outages;
 mod payments;
 mod policies;
 mod protection;
+mod ratings;
 mod rate_limits;
 mod regions;
 mod retention;
