@@ -10,7 +10,8 @@ pub struct Migration;
 enum FollowUp {
     Table,
     Id,
-    FollowUpNo,
+    #[sea_orm(iden = "follow_up_no")]
+    Number,
     RatingId,
     WorkerId,
     CaseKind,
@@ -40,7 +41,7 @@ impl MigrationTrait for Migration {
                     .table(FollowUp::Table)
                     .col(ColumnDef::new(FollowUp::Id).string_len(36).not_null().primary_key())
                     .col(
-                        ColumnDef::new(FollowUp::FollowUpNo)
+                        ColumnDef::new(FollowUp::Number)
                             .string_len(32)
                             .not_null()
                             .unique_key(),
@@ -66,8 +67,16 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(FollowUp::ClosedAt).timestamp_with_time_zone().null())
                     .col(ColumnDef::new(FollowUp::ClosedLate).boolean().null())
                     .col(ColumnDef::new(FollowUp::Version).integer().not_null())
-                    .col(ColumnDef::new(FollowUp::CreatedAt).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(FollowUp::UpdatedAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(FollowUp::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(FollowUp::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -90,6 +99,8 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(FollowUp::Table).to_owned()).await
+        manager
+            .drop_table(Table::drop().table(FollowUp::Table).to_owned())
+            .await
     }
 }

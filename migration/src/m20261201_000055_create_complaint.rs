@@ -10,7 +10,8 @@ pub struct Migration;
 enum Complaint {
     Table,
     Id,
-    ComplaintNo,
+    #[sea_orm(iden = "complaint_no")]
+    Number,
     WorkerId,
     Kind,
     RegionCode,
@@ -38,7 +39,7 @@ impl MigrationTrait for Migration {
                     .table(Complaint::Table)
                     .col(ColumnDef::new(Complaint::Id).string_len(36).not_null().primary_key())
                     .col(
-                        ColumnDef::new(Complaint::ComplaintNo)
+                        ColumnDef::new(Complaint::Number)
                             .string_len(32)
                             .not_null()
                             .unique_key(),
@@ -57,8 +58,16 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Complaint::RepliedAt).timestamp_with_time_zone().null())
                     .col(ColumnDef::new(Complaint::RepliedLate).boolean().null())
                     .col(ColumnDef::new(Complaint::Version).integer().not_null())
-                    .col(ColumnDef::new(Complaint::CreatedAt).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(Complaint::UpdatedAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(Complaint::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Complaint::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -82,6 +91,8 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(Complaint::Table).to_owned()).await
+        manager
+            .drop_table(Table::drop().table(Complaint::Table).to_owned())
+            .await
     }
 }

@@ -88,8 +88,11 @@ async fn rated(app: &TestApp, worker: &Session, case_id: &str, body: Value, stat
 }
 
 async fn audit(app: &TestApp, admin: &Session, action: &str) -> Value {
-    app.get_json_with(&format!("/api/v1/admin/audit-logs?action={action}"), &admin.access_token)
-        .await
+    app.get_json_with(
+        &format!("/api/v1/admin/audit-logs?action={action}"),
+        &admin.access_token,
+    )
+    .await
 }
 
 /// A bad rating's refusal: 400 naming `field`, its Chinese reason holding `says`.
@@ -151,7 +154,10 @@ async fn an_open_case_another_workers_case_and_bad_ratings_are_refused() {
     let good = json!({"score": 4, "tags": ["fast"]});
     let refused = rate(&app, &people.worker, &open, good.clone()).await;
     let problem = assert_problem(refused, StatusCode::CONFLICT, "INVALID_STATE").await;
-    assert!(problem["message"].as_str().unwrap().contains("办结后才能评价"), "{problem}");
+    assert!(
+        problem["message"].as_str().unwrap().contains("办结后才能评价"),
+        "{problem}"
+    );
     assert_eq!(problem["details"]["reason"], "case_open");
     let state = app
         .get_json_with(
@@ -189,7 +195,13 @@ async fn an_open_case_another_workers_case_and_bad_ratings_are_refused() {
         let response = rate(&app, &people.worker, &closed, json!({"score": score})).await;
         refused_field(response, "score", "1到5星").await;
     }
-    let response = rate(&app, &people.worker, &closed, json!({"score": 3, "tags": ["fast", "办事快"]})).await;
+    let response = rate(
+        &app,
+        &people.worker,
+        &closed,
+        json!({"score": 3, "tags": ["fast", "办事快"]}),
+    )
+    .await;
     refused_field(response, "tags", "办事快、态度好、材料少、回复慢、跑了多次、说明不清").await;
     let long = "慢".repeat(501);
     let response = rate(&app, &people.worker, &closed, json!({"score": 3, "comment": long})).await;
@@ -205,25 +217,61 @@ async fn a_rating_changes_for_seven_days_and_a_follow_up_once_opened_stays() {
     let app = TestApp::spawn().await;
     let people = people(&app).await;
     let id = closed_report(&app, &people.worker, &people.county, "changing", "320115").await;
-    let first = rated(&app, &people.worker, &id, json!({"score": 4, "tags": ["fast"]}), StatusCode::CREATED).await;
-    assert!(first.get("follow_up").is_none(), "four stars open no follow-up: {first}");
-    let again = rated(&app, &people.worker, &id, json!({"score": 4, "tags": ["fast"]}), StatusCode::OK).await;
-    assert_eq!(again["version"], first["version"], "the same rating again changes nothing");
+    let first = rated(
+        &app,
+        &people.worker,
+        &id,
+        json!({"score": 4, "tags": ["fast"]}),
+        StatusCode::CREATED,
+    )
+    .await;
+    assert!(
+        first.get("follow_up").is_none(),
+        "four stars open no follow-up: {first}"
+    );
+    let again = rated(
+        &app,
+        &people.worker,
+        &id,
+        json!({"score": 4, "tags": ["fast"]}),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        again["version"], first["version"],
+        "the same rating again changes nothing"
+    );
 
-    let lowered = rated(&app, &people.worker, &id, json!({"score": 1, "comment": "其实没有解决"}), StatusCode::OK).await;
+    let lowered = rated(
+        &app,
+        &people.worker,
+        &id,
+        json!({"score": 1, "comment": "其实没有解决"}),
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(lowered["score"], 1);
     assert_eq!(lowered["follow_up"]["status"], "open", "{lowered}");
     let raised = rated(&app, &people.worker, &id, json!({"score": 5}), StatusCode::OK).await;
     assert_eq!(raised["score"], 5);
-    assert_eq!(raised["follow_up"]["id"], lowered["follow_up"]["id"], "the follow-up stays");
+    assert_eq!(
+        raised["follow_up"]["id"], lowered["follow_up"]["id"],
+        "the follow-up stays"
+    );
     assert_eq!(raised["follow_up"]["status"], "open");
     let relowered = rated(&app, &people.worker, &id, json!({"score": 2}), StatusCode::OK).await;
-    assert_eq!(relowered["follow_up"]["id"], lowered["follow_up"]["id"], "one follow-up per rating");
+    assert_eq!(
+        relowered["follow_up"]["id"], lowered["follow_up"]["id"],
+        "one follow-up per rating"
+    );
     let queue = app
         .get_json_with("/api/v1/staff/follow-ups", &people.county.access_token)
         .await;
     assert_eq!(queue["total"], 1, "{queue}");
-    assert_eq!(queue["items"][0]["score"], 1, "the rating as it was when the follow-up opened");
+    assert_eq!(
+        queue["items"][0]["score"], 1,
+        "the rating as it was when the follow-up opened"
+    );
 
     // Eight days after the first rating.
     let db = app.db().await;
@@ -234,7 +282,10 @@ async fn a_rating_changes_for_seven_days_and_a_follow_up_once_opened_stays() {
         .unwrap();
     let late = rate(&app, &people.worker, &id, json!({"score": 3})).await;
     let problem = assert_problem(late, StatusCode::CONFLICT, "INVALID_STATE").await;
-    assert!(problem["message"].as_str().unwrap().contains("满7天后不能再修改"), "{problem}");
+    assert!(
+        problem["message"].as_str().unwrap().contains("满7天后不能再修改"),
+        "{problem}"
+    );
     assert_eq!(problem["details"]["reason"], "rating_locked");
     let same = rated(&app, &people.worker, &id, json!({"score": 2}), StatusCode::OK).await;
     assert_eq!(same["score"], 2, "the same rating again is still answered");
@@ -251,11 +302,26 @@ async fn the_follow_up_queue_is_the_offices_and_only_it_closes_a_follow_up() {
     .await;
     let people = people(&app).await;
     let id = closed_report(&app, &people.worker, &people.county, "followed", "320115").await;
-    let rating = rated(&app, &people.worker, &id, json!({"score": 1, "tags": ["unclear"]}), StatusCode::CREATED).await;
+    let rating = rated(
+        &app,
+        &people.worker,
+        &id,
+        json!({"score": 1, "tags": ["unclear"]}),
+        StatusCode::CREATED,
+    )
+    .await;
     let follow_up = rating["follow_up"]["id"].as_str().unwrap().to_owned();
     let queue = async |staff: &Session| app.get_json_with("/api/v1/staff/follow-ups", &staff.access_token).await;
-    assert_eq!(queue(&people.neighbour).await["total"], 0, "another county's inspectors");
-    assert_eq!(queue(&people.reviewer).await["total"], 0, "a reviewer follows applications up");
+    assert_eq!(
+        queue(&people.neighbour).await["total"],
+        0,
+        "another county's inspectors"
+    );
+    assert_eq!(
+        queue(&people.reviewer).await["total"],
+        0,
+        "a reviewer follows applications up"
+    );
     assert_eq!(queue(&people.city).await["total"], 1, "the city's inspectors");
     let finance = app
         .get_with("/api/v1/staff/follow-ups", &people.finance.access_token)
@@ -438,10 +504,20 @@ async fn the_figures_count_ratings_follow_ups_and_complaints_by_region() {
     let low = rated(&app, worker, &low, json!({"score": 2}), StatusCode::CREATED).await;
     rated(&app, worker, &high, json!({"score": 5}), StatusCode::CREATED).await;
     let lowest = rated(&app, worker, &lowest, json!({"score": 1}), StatusCode::CREATED).await;
-    rated(&app, &people.other, &next_door, json!({"score": 4}), StatusCode::CREATED).await;
+    rated(
+        &app,
+        &people.other,
+        &next_door,
+        json!({"score": 4}),
+        StatusCode::CREATED,
+    )
+    .await;
     let closed = app
         .post_json(
-            &format!("/api/v1/staff/follow-ups/{}/close", low["follow_up"]["id"].as_str().unwrap()),
+            &format!(
+                "/api/v1/staff/follow-ups/{}/close",
+                low["follow_up"]["id"].as_str().unwrap()
+            ),
             &json!({"what_was_done": "已回访"}),
             Some(&people.county.access_token),
         )
@@ -533,7 +609,10 @@ async fn the_figures_count_ratings_follow_ups_and_complaints_by_region() {
             &people.county_admin.access_token,
         )
         .await;
-    assert_eq!(county["total"]["ratings"]["count"], 3, "a county's own figures: {county}");
+    assert_eq!(
+        county["total"]["ratings"]["count"], 3,
+        "a county's own figures: {county}"
+    );
     let wider = app
         .get_with(
             &format!("/api/v1/staff/stats/satisfaction?region_code=320100&{period}"),

@@ -215,7 +215,11 @@ impl ComplaintApi {
     /// Once, by an administrator whose region covers the office it is
     /// addressed to (404 for others); the worker is told and reads the
     /// answer. Audited.
-    #[oai(path = "/staff/complaints/:id/reply", method = "post", operation_id = "replyToComplaint")]
+    #[oai(
+        path = "/staff/complaints/:id/reply",
+        method = "post",
+        operation_id = "replyToComplaint"
+    )]
     async fn reply(
         &self,
         state: Data<&AppState>,
@@ -228,6 +232,10 @@ impl ComplaintApi {
         { status::BODY | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
     > {
         let text = body.0.reply;
-        Ok(Json(complaints::reply(&state, &context, &auth.0, &id.0, text.as_str()).await?.into()))
+        Ok(Json(
+            complaints::reply(&state, &context, &auth.0, &id.0, text.as_str())
+                .await?
+                .into(),
+        ))
     }
 }

@@ -122,7 +122,11 @@ impl FollowUpApi {
     /// For the staff who work the case's kind in a region covering its office
     /// (404 for others); the worker is told. A closed one is 409
     /// `INVALID_STATE`. Audited.
-    #[oai(path = "/staff/follow-ups/:id/close", method = "post", operation_id = "closeFollowUp")]
+    #[oai(
+        path = "/staff/follow-ups/:id/close",
+        method = "post",
+        operation_id = "closeFollowUp"
+    )]
     async fn close(
         &self,
         state: Data<&AppState>,

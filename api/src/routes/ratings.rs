@@ -171,7 +171,11 @@ impl RatingApi {
     /// 1 or 2 stars open a follow-up (回访) for the office of the case, due in
     /// 3 working days. A case still open is 409 `INVALID_STATE`; another
     /// worker's case is 404.
-    #[oai(path = "/me/ratings/:case_kind/:case_id", method = "put", operation_id = "rateMyCase")]
+    #[oai(
+        path = "/me/ratings/:case_kind/:case_id",
+        method = "put",
+        operation_id = "rateMyCase"
+    )]
     async fn rate(
         &self,
         state: Data<&AppState>,
@@ -193,7 +197,11 @@ impl RatingApi {
     ///
     /// Whether the case is closed (and so may be rated), and the rating with
     /// its follow-up once given. Another worker's case is 404.
-    #[oai(path = "/me/ratings/:case_kind/:case_id", method = "get", operation_id = "getMyCaseRating")]
+    #[oai(
+        path = "/me/ratings/:case_kind/:case_id",
+        method = "get",
+        operation_id = "getMyCaseRating"
+    )]
     async fn get(
         &self,
         state: Data<&AppState>,

@@ -266,7 +266,10 @@ impl From<stats::SatisfactionFigures> for SatisfactionFigures {
             ratings: RatingStats {
                 count: ratings.count(),
                 average: ratings.average(),
-                by_score: (1..).zip(ratings.by_score).map(|(score, count)| ScoreCount { score, count }).collect(),
+                by_score: (1..)
+                    .zip(ratings.by_score)
+                    .map(|(score, count)| ScoreCount { score, count })
+                    .collect(),
             },
             follow_ups: FollowUpStats {
                 opened: f.opened,
@@ -375,7 +378,11 @@ impl StatsApi {
     /// the case or was addressed. Inside the caller's region (by default all
     /// of it), for the roles that read the overview (403 `ROLE_REQUIRED`
     /// otherwise; 403 `OUT_OF_REGION_SCOPE` for a region outside one's own).
-    #[oai(path = "/staff/stats/satisfaction", method = "get", operation_id = "statsSatisfaction")]
+    #[oai(
+        path = "/staff/stats/satisfaction",
+        method = "get",
+        operation_id = "statsSatisfaction"
+    )]
     async fn satisfaction(
         &self,
         state: Data<&AppState>,

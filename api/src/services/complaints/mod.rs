@@ -16,11 +16,11 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseTrans
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use self::status::Action;
 pub use self::{
     read::{CaseMention, Complaint},
     status::{ComplaintKind, ComplaintStatus},
 };
-use self::status::Action;
 use crate::{
     access,
     auth::Principal,

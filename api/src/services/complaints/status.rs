@@ -89,7 +89,10 @@ pub fn decide(status: Option<ComplaintStatus>, action: Action) -> AppResult<Comp
         (None, Action::File) => Ok(ComplaintStatus::Open),
         (Some(ComplaintStatus::Open), Action::Reply) => Ok(ComplaintStatus::Answered),
         _ => Err(AppError::new(ErrorCode::InvalidState)
-            .with_message(Localized::fixed("这件投诉建议已经答复过了。", "This has been answered already."))
+            .with_message(Localized::fixed(
+                "这件投诉建议已经答复过了。",
+                "This has been answered already.",
+            ))
             .with_details(json!({ "status": status.map(ComplaintStatus::as_str), "action": action.as_str() }))),
     }
 }

@@ -15,11 +15,11 @@ use entity::follow_up;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseTransaction};
 use serde_json::json;
 
+use self::status::Action;
 pub use self::{
     read::{FollowUp, QueueFilter},
     status::FollowUpStatus,
 };
-use self::status::Action;
 use crate::{
     access,
     auth::Principal,

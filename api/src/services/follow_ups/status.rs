@@ -62,7 +62,10 @@ pub fn decide(status: Option<FollowUpStatus>, action: Action) -> AppResult<Follo
         (None, Action::Open) => Ok(FollowUpStatus::Open),
         (Some(FollowUpStatus::Open), Action::Close) => Ok(FollowUpStatus::Closed),
         _ => Err(AppError::new(ErrorCode::InvalidState)
-            .with_message(Localized::fixed("这条回访已经办结了。", "This follow-up is closed already."))
+            .with_message(Localized::fixed(
+                "这条回访已经办结了。",
+                "This follow-up is closed already.",
+            ))
             .with_details(json!({ "status": status.map(FollowUpStatus::as_str), "action": action.as_str() }))),
     }
 }
@@ -123,14 +126,8 @@ mod tests {
     #[test]
     fn the_worker_opens_and_the_staff_of_the_case_close() {
         assert_eq!(Action::Open.taker(CaseType::WageReport), Taker::Worker);
-        assert_eq!(
-            Action::Close.taker(CaseType::Application),
-            Taker::Staff(Role::Reviewer)
-        );
-        assert_eq!(
-            Action::Close.taker(CaseType::WageReport),
-            Taker::Staff(Role::Inspector)
-        );
+        assert_eq!(Action::Close.taker(CaseType::Application), Taker::Staff(Role::Reviewer));
+        assert_eq!(Action::Close.taker(CaseType::WageReport), Taker::Staff(Role::Inspector));
         assert_eq!(Action::Close.taker(CaseType::Transfer), Taker::Staff(Role::Admin));
     }
 

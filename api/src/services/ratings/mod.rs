@@ -117,7 +117,13 @@ pub async fn rate(
         "score": rating.given.score,
         "follow_up_id": rating.follow_up_id,
     });
-    let event = Event::success(worker, action, ("case_rating", &rating.id), Some(rating.region), Some(details));
+    let event = Event::success(
+        worker,
+        action,
+        ("case_rating", &rating.id),
+        Some(rating.region),
+        Some(details),
+    );
     audit::record(&transaction, Some(request), event).await?;
     transaction.commit().await?;
     rated(state, worker, rating, decision).await

@@ -20,7 +20,9 @@ use crate::{
     state::AppState,
 };
 
-pub use crate::services::{complaints::read::Figures as ComplaintFigures, follow_ups::read::Figures as FollowUpFigures};
+pub use crate::services::{
+    complaints::read::Figures as ComplaintFigures, follow_ups::read::Figures as FollowUpFigures,
+};
 
 /// The ratings given in one place and period.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -145,7 +147,10 @@ fn fold(folder: &Folder<'_>, root: RegionCode, by_code: BTreeMap<String, Figures
         .collect();
     let mut total = Figures {
         region_code: root.as_str().to_owned(),
-        name: folder.subdivision(root.as_str()).map(|(_, name)| name).unwrap_or_default(),
+        name: folder
+            .subdivision(root.as_str())
+            .map(|(_, name)| name)
+            .unwrap_or_default(),
         ..Default::default()
     };
     for (code, figures) in by_code {
