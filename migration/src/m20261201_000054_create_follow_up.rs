@@ -40,12 +40,7 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(FollowUp::Table)
                     .col(ColumnDef::new(FollowUp::Id).string_len(36).not_null().primary_key())
-                    .col(
-                        ColumnDef::new(FollowUp::Number)
-                            .string_len(32)
-                            .not_null()
-                            .unique_key(),
-                    )
+                    .col(ColumnDef::new(FollowUp::Number).string_len(32).not_null().unique_key())
                     .col(
                         ColumnDef::new(FollowUp::RatingId)
                             .string_len(36)

@@ -38,12 +38,7 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(Complaint::Table)
                     .col(ColumnDef::new(Complaint::Id).string_len(36).not_null().primary_key())
-                    .col(
-                        ColumnDef::new(Complaint::Number)
-                            .string_len(32)
-                            .not_null()
-                            .unique_key(),
-                    )
+                    .col(ColumnDef::new(Complaint::Number).string_len(32).not_null().unique_key())
                     .col(ColumnDef::new(Complaint::WorkerId).string_len(36).not_null())
                     .col(ColumnDef::new(Complaint::Kind).string_len(16).not_null())
                     .col(ColumnDef::new(Complaint::RegionCode).string_len(6).not_null())

@@ -10,6 +10,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 use crate::{
+    applications::{apply, complete_application, guangxi_worker},
     inspection::{WorkingDays, china_today},
     notifications::inbox_until,
     support::{TestApp, app::Session, assert_problem},
@@ -380,6 +381,53 @@ async fn the_follow_up_queue_is_the_offices_and_only_it_closes_a_follow_up() {
     let audited = audit(&app, &people.admin, "follow_up.close").await;
     assert_eq!(audited["total"], 1, "{audited}");
     assert_eq!(audited["items"][0]["region_code"], "320115");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_withdrawn_application_is_rated_and_followed_up_by_its_reviewers() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("000000").await;
+    let reviewer = app.staff(&admin, "xingning.rev", &["reviewer"], "450102").await;
+    let inspector = app.staff(&admin, "xingning.insp", &["inspector"], "450102").await;
+    let worker = guangxi_worker(&app, "applicant", "450102198801011235").await;
+    let body = complete_application(&app, &worker).await;
+    let applied: Value = apply(&app, &worker, "to-withdraw", &body).await.json().await.unwrap();
+    let id = applied["id"].as_str().unwrap();
+    let path = format!("/api/v1/me/ratings/application/{id}");
+    let low = json!({"score": 1, "tags": ["unclear"]});
+    let submitted = app.put_json(&path, &low, &worker.access_token).await;
+    assert_problem(submitted, StatusCode::CONFLICT, "INVALID_STATE").await;
+    let withdrawn = app
+        .client
+        .post(app.url(&format!("/api/v1/applications/{id}/withdraw")))
+        .bearer_auth(&worker.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(withdrawn.status(), StatusCode::OK);
+    let rated = app.put_json(&path, &low, &worker.access_token).await;
+    assert_eq!(rated.status(), StatusCode::CREATED);
+    let rated: Value = rated.json().await.unwrap();
+    let due = WorkingDays::of(&app).await.after(china_today(), 3);
+    assert_eq!(rated["follow_up"]["deadline"], due.as_str(), "{rated}");
+    let queue = async |staff: &Session| app.get_json_with("/api/v1/staff/follow-ups", &staff.access_token).await;
+    assert_eq!(queue(&inspector).await["total"], 0, "inspectors follow wage reports up");
+    let theirs = queue(&reviewer).await;
+    assert_eq!(theirs["total"], 1, "{theirs}");
+    assert_eq!(theirs["items"][0]["case_kind"], "application");
+    assert_eq!(theirs["items"][0]["region_code"], "450102");
+    let closed = app
+        .post_json(
+            &format!(
+                "/api/v1/staff/follow-ups/{}/close",
+                theirs["items"][0]["id"].as_str().unwrap()
+            ),
+            &json!({"what_was_done": "已回访，解释了撤回后可以重新申请。"}),
+            Some(&reviewer.access_token),
+        )
+        .await;
+    assert_eq!(closed.status(), StatusCode::OK);
     app.stop().await;
 }
 
