@@ -245,6 +245,12 @@ pub fn client_sees_person(regions: &RegionDirectory, client: &Principal, from: R
         && client_reaches(regions, client, from, to)
 }
 
+// ---- follow-ups and complaints -----------------------------------------------------
+
+mod feedback;
+
+pub use feedback::{follow_up_kinds, follow_up_role, reaches_complaint, reaches_follow_up, require_complaint_handler};
+
 // ---- figures and policies ----------------------------------------------------------
 
 /// Who reads the overview: the staff who run the region or work its cases

@@ -29,9 +29,9 @@ use crate::{
     regions::RegionDirectory,
     routes::{self, Apis},
     services::{
-        applications,
+        applications, complaints,
         export_slots::ExportSlots,
-        health, notifications,
+        follow_ups, health, notifications,
         policies::{answers::SearchAnswers, index::PolicyIndex, sync as policy_sync},
         transfers, uploads, wage_reports, webhooks,
     },
@@ -89,7 +89,14 @@ fn served(content_type: &'static str, body: String) -> impl poem::Endpoint + 'st
 /// template named for no event, or showing an amount its events lack, stops
 /// the start rather than failing silently on every message.
 fn check_templates(config: &Config) -> anyhow::Result<()> {
-    let events = [applications::events(), wage_reports::events(), transfers::events()].concat();
+    let events = [
+        applications::events(),
+        wage_reports::events(),
+        transfers::events(),
+        follow_ups::events(),
+        complaints::events(),
+    ]
+    .concat();
     notifications::check_templates(&config.wechat.templates, &events)
         .map_err(|problems| anyhow::anyhow!("SHIMINHUA_WECHAT_TEMPLATES: {}", problems.join("; ")))
 }

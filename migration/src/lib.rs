@@ -38,6 +38,9 @@ mod m20261130_000039_seed_holidays_2026;
 mod m20261130_000040_review_queue_order;
 mod m20261201_000045_relative_grants;
 mod m20261201_000046_acted_by_relative;
+mod m20261201_000053_create_case_rating;
+mod m20261201_000054_create_follow_up;
+mod m20261201_000055_create_complaint;
 mod seeds;
 
 pub struct Migrator;
@@ -80,6 +83,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000040_review_queue_order::Migration),
             Box::new(m20261201_000045_relative_grants::Migration),
             Box::new(m20261201_000046_acted_by_relative::Migration),
+            Box::new(m20261201_000053_create_case_rating::Migration),
+            Box::new(m20261201_000054_create_follow_up::Migration),
+            Box::new(m20261201_000055_create_complaint::Migration),
         ]
     }
 }

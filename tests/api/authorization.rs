@@ -208,6 +208,19 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 13])] = &[
     ("listWageAlerts", "GET /api/v1/staff/wage-alerts", "", REVIEWERS),
     ("statsOverview", "GET /api/v1/staff/stats/overview?from=2026-01-01&to=2026-12-31", "", STAFF_BUT_EDITORS),
     ("statsBreakdown", "GET /api/v1/staff/stats/breakdown?from=2026-01-01&to=2026-12-31", "", STAFF_BUT_EDITORS),
+    ("statsSatisfaction", "GET /api/v1/staff/stats/satisfaction?from=2026-01-01&to=2026-12-31", "", STAFF_BUT_EDITORS),
+    // Worker A's report is still open: rating it is refused (409) past authorization.
+    ("rateMyCase", "PUT /api/v1/me/ratings/wage_report/{REPORT}", r#"{"score": 4}"#, WORKER_A_ONLY),
+    ("getMyCaseRating", "GET /api/v1/me/ratings/wage_report/{RATED_REPORT}", "", WORKER_A_ONLY),
+    ("listFollowUps", "GET /api/v1/staff/follow-ups", "", STAFF_BUT_EDITORS_AND_FINANCE),
+    // A wage report's follow-up in 450102: its inspectors close it; administrators
+    // work transfers' follow-ups and do not find it.
+    ("closeFollowUp", "POST /api/v1/staff/follow-ups/{FOLLOW_UP}/close", r#"{"what_was_done": "已回访"}"#, [U, U, U, Y, H, H, H, H, F, F, U, U, U]),
+    ("fileMyComplaint", "POST /api/v1/me/complaints", r#"{"kind": "suggestion", "region_code": "450102", "text": "建议延长办理时间"}"#, WORKERS),
+    ("listMyComplaints", "GET /api/v1/me/complaints", "", WORKERS),
+    ("getMyComplaint", "GET /api/v1/me/complaints/{COMPLAINT}", "", WORKER_A_ONLY),
+    ("listComplaints", "GET /api/v1/staff/complaints", "", ADMIN_ONLY),
+    ("replyToComplaint", "POST /api/v1/staff/complaints/{COMPLAINT}/reply", r#"{"reply": "已处理"}"#, ADMINS_OVER_A_HIDDEN),
     ("exportApplicationsCsv", "GET /api/v1/staff/exports/applications.csv", "", STAFF_BUT_EDITORS),
     ("exportApplicationsXlsx", "GET /api/v1/staff/exports/applications.xlsx", "", STAFF_BUT_EDITORS),
     ("exportWageReportsCsv", "GET /api/v1/staff/exports/wage-reports.csv", "", STAFF_BUT_EDITORS_AND_FINANCE),
@@ -323,6 +336,7 @@ pub(crate) async fn fixtures(app: &TestApp) -> Fixtures {
     let reviewer_y = app
         .staff(&admin, "matrix.y", &["reviewer", "inspector"], "450103")
         .await;
+    let (rated_report, follow_up, complaint) = feedback(app, &worker_a, &reviewer_x).await;
     let spare: Value = send(
         app,
         &admin.access_token,
@@ -411,10 +425,44 @@ pub(crate) async fn fixtures(app: &TestApp) -> Fixtures {
             ("CLIENT", spare_client["id"].as_str().unwrap().to_owned()),
             ("CLAIM_CODE", agency_case["claim_code"].as_str().unwrap().to_owned()),
             ("NOTIFICATION", notification),
+            ("RATED_REPORT", rated_report),
+            ("FOLLOW_UP", follow_up),
+            ("COMPLAINT", complaint),
             ("GRANT", grant),
             ("INVITATION_CODE", invitation_code),
         ]),
     }
+}
+
+/// A second report of `worker`'s, refused by `inspector` and rated one star
+/// (which opened a follow-up in 450102), and a complaint to 450102: the ids
+/// of the report, the follow-up and the complaint.
+async fn feedback(app: &TestApp, worker: &Session, inspector: &Session) -> (String, String, String) {
+    let id_of = |value: &Value| value["id"].as_str().unwrap().to_owned();
+    let token = &worker.access_token;
+    let report: Value = send(app, token, Method::POST, "/api/v1/wage-reports", WAGE_REPORT)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let report = id_of(&report);
+    let refuse = r#"{"action": "refuse", "comment": "请申请劳动仲裁。", "expected_version": 1}"#;
+    let path = format!("/api/v1/staff/wage-reports/{report}/actions");
+    let refused = send(app, &inspector.access_token, Method::POST, &path, refuse).await;
+    assert_eq!(refused.status(), StatusCode::OK);
+    let path = format!("/api/v1/me/ratings/wage_report/{report}");
+    let rating: Value = send(app, token, Method::PUT, &path, r#"{"score": 1}"#)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let complaint = r#"{"kind": "complaint", "region_code": "450102", "text": "窗口提前下班。"}"#;
+    let complaint: Value = send(app, token, Method::POST, "/api/v1/me/complaints", complaint)
+        .await
+        .json()
+        .await
+        .unwrap();
+    (report, id_of(&rating["follow_up"]), id_of(&complaint))
 }
 
 /// Worker B acts for worker A: the grant's id, and the code of another

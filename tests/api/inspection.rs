@@ -23,17 +23,17 @@ const BOUND_PHONE: &str = "13900000003";
 const ID_NUMBER: &str = "450102198801011235";
 
 /// Today in China, the day the server counts deadlines from.
-fn china_today() -> NaiveDate {
+pub(crate) fn china_today() -> NaiveDate {
     (Utc::now() + Duration::hours(8)).date_naive()
 }
 
 /// The working days the server counts by: weekdays, but for the holidays
 /// and adjusted working days its national calendar holds (no province
 /// records days of its own here).
-struct WorkingDays(HashMap<NaiveDate, String>);
+pub(crate) struct WorkingDays(HashMap<NaiveDate, String>);
 
 impl WorkingDays {
-    async fn of(app: &TestApp) -> Self {
+    pub(crate) async fn of(app: &TestApp) -> Self {
         let db = app.db().await;
         let sql = "SELECT day, kind FROM calendar_day WHERE region_code = '000000'";
         let rows = db
@@ -56,7 +56,7 @@ impl WorkingDays {
     }
 
     /// The last day of `days` working days counted from the day after `start`.
-    fn after(&self, start: NaiveDate, days: u32) -> String {
+    pub(crate) fn after(&self, start: NaiveDate, days: u32) -> String {
         let mut day = start;
         for _ in 0..days {
             day = day.succ_opt().unwrap();

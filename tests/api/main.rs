@@ -29,6 +29,7 @@ mod policies;
 mod protection;
 mod rate_limits;
 mod redis_cluster;
+mod ratings;
 mod regions;
 mod relatives;
 mod retention;

@@ -56,6 +56,11 @@ field_issues! {
         "统一社会信用代码应为18位数字或大写字母（不含I、O、S、V、Z）。", "A unified social credit code has 18 digits or capital letters (no I, O, S, V, Z)."),
     CreditCodeCheck => ("CREDIT_CODE_CHECK",
         "统一社会信用代码有误（校验位不对），请对照营业执照逐位核对。", "The credit code's check character is wrong."),
+    RatingScore => ("RATING_SCORE",
+        "评分只能是1到5星，请重新选择。", "A score is a whole number of stars from 1 to 5."),
+    RatingTag => ("RATING_TAG",
+        "评价标签只能从“办事快、态度好、材料少、回复慢、跑了多次、说明不清”中选择。",
+        "Tags are chosen from fast, courteous, few_documents, slow_reply, many_trips, unclear."),
     UsernameFormat => ("USERNAME_FORMAT",
         "用户名为3到64位小写字母、数字或 . _ -", "A username has 3 to 64 lowercase letters, digits, '.', '_' or '-'."),
 }

@@ -2,6 +2,7 @@
 
 mod account_number;
 mod bounded_text;
+mod case_type;
 pub mod china_time;
 mod client_network;
 mod credit_code;
@@ -19,6 +20,7 @@ mod yuan;
 
 pub use account_number::AccountNumber;
 pub use bounded_text::BoundedText;
+pub use case_type::CaseType;
 pub use client_network::client_network;
 pub use credit_code::CreditCode;
 pub use field_issue::FieldIssue;

@@ -8,6 +8,8 @@ use super::{
     admin::{CalendarDayWrite, StaffCreate, StaffPatch},
     applications::{ApplicationCreate, ApplicationUpdate, DisburseBody, ReviewBody, StartReviewBody},
     auth::{ClientCredentialsForm, RefreshRequest, StaffLogin, WechatLogin},
+    complaints::{ComplaintCreate, ComplaintReply},
+    follow_ups::FollowUpClose,
     integrations::WebhookEndpoint,
     me::{PhoneBinding, ProfileUpdate},
     payees::PayeeAccountWrite,
@@ -15,6 +17,7 @@ use super::{
     personal_data::RevealBody,
     policies::{PolicyUpdate, PolicyWrite, VersionCheck},
     programs::{ProgramUpdate, ProgramWrite},
+    ratings::RatingWrite,
     transfers::{MaterialsAnswer, StepUpdate, TransferRequest},
     wage_reports::{InspectorActionBody, Supplement, WageReportCreate},
 };
@@ -294,4 +297,24 @@ crate::body_example!(BankAnswerBody, {
 
 crate::body_example!(RevealBody, {
     "reason": "核对身份证照片与填写的身份证号是否一致"
+});
+
+crate::body_example!(RatingWrite, {
+    "score": 2,
+    "tags": ["slow_reply", "many_trips"],
+    "comment": "材料交了三次才齐，每次只说缺一样。"
+});
+
+crate::body_example!(FollowUpClose, {
+    "what_was_done": "已电话回访本人，致歉并说明了补齐材料的要求；窗口已改为一次性告知所需材料。"
+});
+
+crate::body_example!(ComplaintCreate, {
+    "kind": "complaint",
+    "region_code": "450102",
+    "text": "兴宁区人社局窗口中午十二点前就不收材料了，和公示的时间不一致。"
+});
+
+crate::body_example!(ComplaintReply, {
+    "reply": "经核查情况属实，已要求窗口严格按公示时间办理，并对相关人员进行了批评教育。感谢您的监督。"
 });

@@ -3,8 +3,10 @@
 pub mod admin;
 pub mod applications;
 pub mod auth;
+pub mod complaints;
 mod examples;
 pub mod exports;
+pub mod follow_ups;
 pub mod health;
 pub mod identity;
 pub mod integrations;
@@ -15,6 +17,7 @@ pub mod payments;
 pub mod personal_data;
 pub mod policies;
 pub mod programs;
+pub mod ratings;
 pub mod regions;
 pub mod relatives;
 pub mod stats;
@@ -65,6 +68,9 @@ pub enum ApiTags {
     SiTransfers,
     /// Unpaid-wage reports (欠薪线索) and the inspectors' work on them.
     WageReports,
+    /// 好差评: workers rate their closed cases; low ratings are followed up
+    /// (回访); complaints and suggestions (投诉建议) are answered by a deadline.
+    Feedback,
     /// Figures for the programme office.
     Statistics,
 }
@@ -89,7 +95,10 @@ pub type Apis = (
     uploads::UploadApi,
     transfers::TransferApi,
     transfers::TransferIntegrationApi,
-    wage_reports::WageReportApi,
+    (
+        wage_reports::WageReportApi,
+        (ratings::RatingApi, follow_ups::FollowUpApi, complaints::ComplaintApi),
+    ),
     stats::StatsApi,
     exports::ExportApi,
 );
@@ -114,7 +123,10 @@ pub fn apis() -> Apis {
         uploads::UploadApi,
         transfers::TransferApi,
         transfers::TransferIntegrationApi,
-        wage_reports::WageReportApi,
+        (
+            wage_reports::WageReportApi,
+            (ratings::RatingApi, follow_ups::FollowUpApi, complaints::ComplaintApi),
+        ),
         stats::StatsApi,
         exports::ExportApi,
     )

@@ -204,6 +204,117 @@ impl From<stats::Overview> for Overview {
     }
 }
 
+/// How many ratings gave one score.
+#[derive(Debug, Object)]
+pub struct ScoreCount {
+    /// 1 to 5 stars.
+    pub score: i32,
+    pub count: i64,
+}
+
+/// The ratings first given in the period (好差评).
+#[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct RatingStats {
+    pub count: i64,
+    /// The average score to two decimals; absent without ratings.
+    pub average: Option<f64>,
+    /// Every score from 1 to 5, in order, each present.
+    pub by_score: Vec<ScoreCount>,
+}
+
+/// The follow-ups (回访) of ratings of 1 or 2 opened in the period.
+#[derive(Debug, Object)]
+pub struct FollowUpStats {
+    pub opened: i64,
+    /// Closed before a working day began after the 3-working-day deadline.
+    pub closed_on_time: i64,
+    pub closed_late: i64,
+    /// Still open, and past the deadline now.
+    pub overdue: i64,
+}
+
+/// The complaints and suggestions (投诉建议) filed in the period.
+#[derive(Debug, Object)]
+pub struct ComplaintStats {
+    pub complaints: i64,
+    pub suggestions: i64,
+    /// Answered before a working day began after the deadline.
+    pub answered_on_time: i64,
+    pub answered_late: i64,
+    /// Still unanswered, and past the deadline now.
+    pub overdue: i64,
+}
+
+/// The satisfaction figures of one place.
+#[derive(Debug, Object)]
+pub struct SatisfactionFigures {
+    pub region_code: String,
+    pub name: String,
+    pub ratings: RatingStats,
+    pub follow_ups: FollowUpStats,
+    pub complaints: ComplaintStats,
+}
+
+impl From<stats::SatisfactionFigures> for SatisfactionFigures {
+    fn from(figures: stats::SatisfactionFigures) -> Self {
+        let ratings = figures.ratings;
+        let (f, c) = (figures.follow_ups, figures.complaints);
+        SatisfactionFigures {
+            region_code: figures.region_code,
+            name: figures.name,
+            ratings: RatingStats {
+                count: ratings.count(),
+                average: ratings.average(),
+                by_score: (1..)
+                    .zip(ratings.by_score)
+                    .map(|(score, count)| ScoreCount { score, count })
+                    .collect(),
+            },
+            follow_ups: FollowUpStats {
+                opened: f.opened,
+                closed_on_time: f.closed_on_time,
+                closed_late: f.closed_late,
+                overdue: f.overdue,
+            },
+            complaints: ComplaintStats {
+                complaints: c.complaints,
+                suggestions: c.suggestions,
+                answered_on_time: c.answered_on_time,
+                answered_late: c.answered_late,
+                overdue: c.overdue,
+            },
+        }
+    }
+}
+
+/// Ratings, follow-ups and complaints of a region and period, and of each
+/// of its direct subdivisions.
+#[derive(Debug, Object)]
+pub struct Satisfaction {
+    pub region_code: RegionCode,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// The whole region.
+    pub total: SatisfactionFigures,
+    /// The region's direct subdivisions in code order, each present even with
+    /// nothing to count; what was given or filed at the region itself, not
+    /// below it, first under its own code.
+    pub subdivisions: Vec<SatisfactionFigures>,
+}
+
+impl From<stats::Satisfaction> for Satisfaction {
+    fn from(figures: stats::Satisfaction) -> Self {
+        Satisfaction {
+            region_code: figures.region_code,
+            from: figures.from,
+            to: figures.to,
+            total: figures.total.into(),
+            subdivisions: figures.subdivisions.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Statistics")]
 impl StatsApi {
     /// Overview of a region and period
@@ -254,6 +365,37 @@ impl StatsApi {
         to: Query<NaiveDate>,
     ) -> ApiResult<Json<RegionBreakdown>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
         let figures = stats::breakdown(&state, &auth.0, region_code.0, from.0, to.0).await?;
+        Ok(Json(figures.into()))
+    }
+
+    /// Ratings, follow-ups and complaints of a region
+    ///
+    /// 好差评 in figures: the ratings first given in the period (count,
+    /// average, each score), the follow-ups of ratings of 1 or 2 opened in it
+    /// (closed on time, late, overdue now) and the complaints and
+    /// suggestions filed in it (answered on time, late, overdue now), for the
+    /// region and each of its direct subdivisions, by the office that worked
+    /// the case or was addressed. Inside the caller's region (by default all
+    /// of it), for the roles that read the overview (403 `ROLE_REQUIRED`
+    /// otherwise; 403 `OUT_OF_REGION_SCOPE` for a region outside one's own).
+    #[oai(
+        path = "/staff/stats/satisfaction",
+        method = "get",
+        operation_id = "statsSatisfaction"
+    )]
+    async fn satisfaction(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        region_code: Query<Option<RegionCode>>,
+        /// First day (inclusive).
+        #[oai(example = "example_from")]
+        from: Query<NaiveDate>,
+        /// Last day (inclusive).
+        #[oai(example = "example_to")]
+        to: Query<NaiveDate>,
+    ) -> ApiResult<Json<Satisfaction>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
+        let figures = stats::satisfaction(&state, &auth.0, region_code.0, from.0, to.0).await?;
         Ok(Json(figures.into()))
     }
 }

@@ -29,6 +29,10 @@ pub enum CaseKind {
     Application,
     WageReport,
     Transfer,
+    /// A follow-up (回访) of a low rating.
+    FollowUp,
+    /// A complaint or suggestion (投诉建议).
+    Complaint,
 }
 
 impl CaseKind {
@@ -37,6 +41,8 @@ impl CaseKind {
             CaseKind::Application => "application",
             CaseKind::WageReport => "wage_report",
             CaseKind::Transfer => "si_transfer",
+            CaseKind::FollowUp => "follow_up",
+            CaseKind::Complaint => "complaint",
         }
     }
 }
@@ -46,7 +52,7 @@ impl CaseKind {
 pub struct CaseRef<'a> {
     pub kind: CaseKind,
     pub id: &'a str,
-    /// The readable number (SB-…, QX-…, ZJ-…).
+    /// The readable number (SB-…, QX-…, ZJ-…, HF-…, TS-…).
     pub number: &'a str,
     /// Whom to tell; an agency's case not yet linked has nobody.
     pub worker_id: Option<&'a str>,
@@ -174,6 +180,13 @@ async fn write_history(
             .insert(transaction)
             .await?;
         }
+        // A follow-up and a complaint have two statuses and one move, and
+        // their row keeps who made it, when, and what they wrote (the
+        // opening, `closed_by`/`closed_at`/`what_was_done`, or
+        // `replied_by`/`replied_at`/`reply`): a history table would repeat
+        // the row. The audit row and the worker's message are written as
+        // for every case.
+        CaseKind::FollowUp | CaseKind::Complaint => {}
         CaseKind::Transfer => {
             // The sequence comes from a counter whose row stays locked until
             // the transaction commits, so entries become visible in sequence

@@ -4,7 +4,7 @@
 //! that is still the version. Of two people acting on the same view, the
 //! second gets 409 `VERSION_CONFLICT` with the current version.
 
-use entity::{application, policy, program, si_transfer, wage_report};
+use entity::{application, case_rating, complaint, follow_up, policy, program, si_transfer, wage_report};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr,
 };
@@ -27,7 +27,16 @@ macro_rules! versioned {
     )*};
 }
 
-versioned!(application, wage_report, si_transfer, program, policy);
+versioned!(
+    application,
+    wage_report,
+    si_transfer,
+    program,
+    policy,
+    case_rating,
+    follow_up,
+    complaint
+);
 
 /// Writes `changes` to the record `id` if its version is still `seen`, and
 /// raises the version; 409 with the current version otherwise.

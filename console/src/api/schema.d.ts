@@ -2187,6 +2187,173 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/ratings/{case_kind}/{case_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My rating of one of my cases
+         * @description Whether the case is closed (and so may be rated), and the rating with
+         *     its follow-up once given. Another worker's case is 404.
+         */
+        get: operations["getMyCaseRating"];
+        /**
+         * Rate one of my closed cases (好差评)
+         * @description One rating per closed case (`application`, `wage_report` or
+         *     `transfer`): 1 to 5 stars, tags from the list, an optional comment.
+         *     Sending it again changes it, for 7 days after it was first given
+         *     (409 `INVALID_STATE` after); the same rating again changes nothing.
+         *     1 or 2 stars open a follow-up (回访) for the office of the case, due in
+         *     3 working days. A case still open is 409 `INVALID_STATE`; another
+         *     worker's case is 404.
+         */
+        put: operations["rateMyCase"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/follow-ups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The follow-up queue
+         * @description Follow-ups of ratings of 1 or 2 in the caller's region and below,
+         *     oldest first, of the kinds of case the caller works: reviewers see
+         *     applications', inspectors wage reports', administrators transfers'
+         *     (403 `ROLE_REQUIRED` for other roles). `overdue` keeps those open past
+         *     their deadline.
+         */
+        get: operations["listFollowUps"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/follow-ups/{id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Close a follow-up with what was done
+         * @description For the staff who work the case's kind in a region covering its office
+         *     (404 for others); the worker is told. A closed one is 409
+         *     `INVALID_STATE`. Audited.
+         */
+        post: operations["closeFollowUp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/complaints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My complaints and suggestions
+         * @description Newest first, a page at a time, each with its answer once given.
+         */
+        get: operations["listMyComplaints"];
+        put?: never;
+        /**
+         * File a complaint or a suggestion (投诉建议)
+         * @description To the office of a region, perhaps about one of the worker's own
+         *     cases. A complaint is answered within 15 working days, a suggestion
+         *     within 20. `Idempotency-Key` is required.
+         */
+        post: operations["fileMyComplaint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/complaints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One of my complaints with its answer
+         * @description Another worker's is 404.
+         */
+        get: operations["getMyComplaint"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/complaints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The complaint queue
+         * @description Complaints and suggestions addressed to the administrator's region and
+         *     below, oldest first (403 `ROLE_REQUIRED` for other roles); `overdue`
+         *     keeps those unanswered past their deadline.
+         */
+        get: operations["listComplaints"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/complaints/{id}/reply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer a complaint or suggestion
+         * @description Once, by an administrator whose region covers the office it is
+         *     addressed to (404 for others); the worker is told and reads the
+         *     answer. Audited.
+         */
+        post: operations["replyToComplaint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/staff/stats/overview": {
         parameters: {
             query?: never;
@@ -2230,6 +2397,33 @@ export interface paths {
          *     outside one's own). A period of more than 24 months is 400.
          */
         get: operations["statsBreakdown"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/stats/satisfaction": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ratings, follow-ups and complaints of a region
+         * @description 好差评 in figures: the ratings first given in the period (count,
+         *     average, each score), the follow-ups of ratings of 1 or 2 opened in it
+         *     (closed on time, late, overdue now) and the complaints and
+         *     suggestions filed in it (answered on time, late, overdue now), for the
+         *     region and each of its direct subdivisions, by the office that worked
+         *     the case or was addressed. Inside the caller's region (by default all
+         *     of it), for the roles that read the overview (403 `ROLE_REQUIRED`
+         *     otherwise; 403 `OUT_OF_REGION_SCOPE` for a region outside one's own).
+         */
+        get: operations["statsSatisfaction"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2847,6 +3041,61 @@ export interface components {
             /** @description e.g. 国庆节 or 国庆调休. */
             name: string;
         };
+        /**
+         * CaseRatingState
+         * @description A case of the worker's and their rating of it, if they gave one.
+         */
+        CaseRatingState: {
+            case_kind: components["schemas"]["CaseType"];
+            case_id: string;
+            case_no: string;
+            /** @description Finished: it may be rated. */
+            case_closed: boolean;
+            rating?: components["schemas"]["CaseRatingView"];
+        };
+        /**
+         * CaseRatingView
+         * @description A worker's rating of one of their cases.
+         */
+        CaseRatingView: {
+            case_kind: components["schemas"]["CaseType"];
+            case_id: string;
+            case_no: string;
+            /** Format: int32 */
+            score: number;
+            tags: components["schemas"]["RatingTag"][];
+            comment?: string;
+            /** Format: int32 */
+            version: number;
+            /**
+             * Format: date-time
+             * @description When first given.
+             */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /**
+             * Format: date-time
+             * @description The rating may change until then: 7 days after it was first given.
+             */
+            changeable_until: string;
+            /** @description Opened by a rating of 1 or 2; it stays if the rating is raised later. */
+            follow_up?: components["schemas"]["RatingFollowUp"];
+        };
+        /**
+         * CaseReference
+         * @description One of the worker's cases.
+         */
+        CaseReference: {
+            kind: components["schemas"]["CaseType"];
+            id: string;
+        };
+        /**
+         * @description Which lifecycle a worker's case belongs to, as a rating, a follow-up
+         *     or a complaint names the case it concerns.
+         * @enum {string}
+         */
+        CaseType: "application" | "wage_report" | "transfer";
         /** ChangePage */
         ChangePage: {
             items: components["schemas"]["ChangeView"][];
@@ -3002,6 +3251,111 @@ export interface components {
          */
         CloseReason: "unfounded" | "withdrawn" | "sent_to_arbitration";
         /**
+         * ComplaintCase
+         * @description The case a complaint concerns.
+         */
+        ComplaintCase: {
+            kind: components["schemas"]["CaseType"];
+            id: string;
+            case_no: string;
+        };
+        /**
+         * ComplaintCreate
+         * @example {
+         *       "kind": "complaint",
+         *       "region_code": "450102",
+         *       "text": "兴宁区人社局窗口中午十二点前就不收材料了，和公示的时间不一致。"
+         *     }
+         */
+        ComplaintCreate: {
+            /** @description `complaint` (answered within 15 working days) or `suggestion` (20). */
+            kind: components["schemas"]["ComplaintKind"];
+            /**
+             * @description The office it is addressed to.
+             * @example 320115
+             */
+            region_code: string;
+            /** @description The worker's own case it concerns, if any (another's is 404). */
+            case?: components["schemas"]["CaseReference"];
+            text: string;
+        };
+        /**
+         * @description What the worker brings.
+         * @enum {string}
+         */
+        ComplaintKind: "complaint" | "suggestion";
+        /**
+         * ComplaintReply
+         * @example {
+         *       "reply": "经核查情况属实，已要求窗口严格按公示时间办理，并对相关人员进行了批评教育。感谢您的监督。"
+         *     }
+         */
+        ComplaintReply: {
+            /** @description The office's answer, which the worker reads. */
+            reply: string;
+        };
+        /**
+         * ComplaintStats
+         * @description The complaints and suggestions (投诉建议) filed in the period.
+         */
+        ComplaintStats: {
+            /** Format: int64 */
+            complaints: number;
+            /** Format: int64 */
+            suggestions: number;
+            /**
+             * Format: int64
+             * @description Answered before a working day began after the deadline.
+             */
+            answered_on_time: number;
+            /** Format: int64 */
+            answered_late: number;
+            /**
+             * Format: int64
+             * @description Still unanswered, and past the deadline now.
+             */
+            overdue: number;
+        };
+        /**
+         * @description Where a complaint is.
+         * @enum {string}
+         */
+        ComplaintStatus: "open" | "answered";
+        /**
+         * ComplaintView
+         * @description A complaint or suggestion with its answer, as its worker and the office see it.
+         */
+        ComplaintView: {
+            id: string;
+            /** @description e.g. TS-450102-20261201-000001. */
+            complaint_no: string;
+            kind: components["schemas"]["ComplaintKind"];
+            /**
+             * @description GB/T 2260 six-digit region code; 000000 means national
+             * @example 320115
+             */
+            region_code: string;
+            case?: components["schemas"]["ComplaintCase"];
+            text: string;
+            status: components["schemas"]["ComplaintStatus"];
+            /**
+             * Format: date
+             * @description The office answers by this day.
+             */
+            deadline: string;
+            /** @description Open, and a working day has begun after the deadline. */
+            overdue: boolean;
+            reply?: string;
+            /** Format: date-time */
+            replied_at?: string;
+            /** @description Answered after a working day had begun past the deadline. */
+            replied_late?: boolean;
+            /** Format: int32 */
+            version: number;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /**
          * ConsentRecord
          * @description A version of the personal-data notice the worker accepted.
          */
@@ -3116,6 +3470,82 @@ export interface components {
             pending: boolean;
             /** @description Why, in plain Chinese. */
             detail: string;
+        };
+        /**
+         * FollowUpClose
+         * @example {
+         *       "what_was_done": "已电话回访本人，致歉并说明了补齐材料的要求；窗口已改为一次性告知所需材料。"
+         *     }
+         */
+        FollowUpClose: {
+            /** @description What the office did: whom it called, what it found, what it changed. */
+            what_was_done: string;
+        };
+        /**
+         * FollowUpStats
+         * @description The follow-ups (回访) of ratings of 1 or 2 opened in the period.
+         */
+        FollowUpStats: {
+            /** Format: int64 */
+            opened: number;
+            /**
+             * Format: int64
+             * @description Closed before a working day began after the 3-working-day deadline.
+             */
+            closed_on_time: number;
+            /** Format: int64 */
+            closed_late: number;
+            /**
+             * Format: int64
+             * @description Still open, and past the deadline now.
+             */
+            overdue: number;
+        };
+        /**
+         * @description Where a follow-up is.
+         * @enum {string}
+         */
+        FollowUpStatus: "open" | "closed";
+        /**
+         * FollowUpView
+         * @description A follow-up (回访) of a rating of 1 or 2, as the office works it.
+         */
+        FollowUpView: {
+            id: string;
+            /** @description e.g. HF-450102-20261201-000001. */
+            follow_up_no: string;
+            case_kind: components["schemas"]["CaseType"];
+            case_id: string;
+            case_no: string;
+            /**
+             * @description The office that worked the case.
+             * @example 320115
+             */
+            region_code: string;
+            /**
+             * Format: int32
+             * @description The rating as given when the follow-up opened.
+             */
+            score: number;
+            tags: components["schemas"]["RatingTag"][];
+            comment?: string;
+            status: components["schemas"]["FollowUpStatus"];
+            /**
+             * Format: date
+             * @description 3 working days after the rating.
+             */
+            deadline: string;
+            /** @description Open, and a working day has begun after the deadline. */
+            overdue: boolean;
+            what_was_done?: string;
+            /** Format: date-time */
+            closed_at?: string;
+            /** @description Closed after a working day had begun past the deadline. */
+            closed_late?: boolean;
+            /** Format: int32 */
+            version: number;
+            /** Format: date-time */
+            created_at: string;
         };
         /**
          * FormFieldView
@@ -3492,11 +3922,43 @@ export interface components {
             page_size: number;
         };
         /**
+         * Page_ComplaintView
+         * @description One page of a list.
+         */
+        Page_ComplaintView: {
+            items: components["schemas"]["ComplaintView"][];
+            /**
+             * Format: uint64
+             * @description How many items match, over all pages.
+             */
+            total: number;
+            /** Format: uint32 */
+            page: number;
+            /** Format: uint32 */
+            page_size: number;
+        };
+        /**
          * Page_DeliveryView
          * @description One page of a list.
          */
         Page_DeliveryView: {
             items: components["schemas"]["DeliveryView"][];
+            /**
+             * Format: uint64
+             * @description How many items match, over all pages.
+             */
+            total: number;
+            /** Format: uint32 */
+            page: number;
+            /** Format: uint32 */
+            page_size: number;
+        };
+        /**
+         * Page_FollowUpView
+         * @description One page of a list.
+         */
+        Page_FollowUpView: {
+            items: components["schemas"]["FollowUpView"][];
             /**
              * Format: uint64
              * @description How many items match, over all pages.
@@ -4417,6 +4879,69 @@ export interface components {
             age_days: number;
         };
         /**
+         * RatingFollowUp
+         * @description The follow-up a rating of 1 or 2 opened, as its worker sees it.
+         */
+        RatingFollowUp: {
+            id: string;
+            status: components["schemas"]["FollowUpStatus"];
+            /**
+             * Format: date
+             * @description The office follows the rating up by this day (3 working days).
+             */
+            deadline: string;
+            /** @description What the office did, once closed. */
+            what_was_done?: string;
+            /** Format: date-time */
+            closed_at?: string;
+        };
+        /**
+         * RatingStats
+         * @description The ratings first given in the period (好差评).
+         */
+        RatingStats: {
+            /** Format: int64 */
+            count: number;
+            /**
+             * Format: double
+             * @description The average score to two decimals; absent without ratings.
+             */
+            average?: number;
+            /** @description Every score from 1 to 5, in order, each present. */
+            by_score: components["schemas"]["ScoreCount"][];
+        };
+        /**
+         * @description What a worker may say of a case besides the stars, from a fixed list.
+         * @enum {string}
+         */
+        RatingTag: "fast" | "courteous" | "few_documents" | "slow_reply" | "many_trips" | "unclear";
+        /**
+         * RatingWrite
+         * @example {
+         *       "comment": "材料交了三次才齐，每次只说缺一样。",
+         *       "score": 2,
+         *       "tags": [
+         *         "slow_reply",
+         *         "many_trips"
+         *       ]
+         *     }
+         */
+        RatingWrite: {
+            /**
+             * Format: int32
+             * @description 1 to 5 stars. 1 or 2 opens a follow-up (回访) for the office of the case.
+             */
+            score: number;
+            /**
+             * @description From the fixed list: `fast` 办事快, `courteous` 态度好, `few_documents`
+             *     材料少, `slow_reply` 回复慢, `many_trips` 跑了多次, `unclear` 说明不清.
+             * @default []
+             */
+            tags: components["schemas"]["RatingTag"][];
+            /** @description Up to 500 characters; empty or left out for none. */
+            comment?: string;
+        };
+        /**
          * Ready
          * @example {
          *       "checks": {
@@ -4699,10 +5224,58 @@ export interface components {
          */
         Role: "admin" | "reviewer" | "inspector" | "policy_editor" | "finance" | "personal_data";
         /**
+         * Satisfaction
+         * @description Ratings, follow-ups and complaints of a region and period, and of each
+         *     of its direct subdivisions.
+         */
+        Satisfaction: {
+            /**
+             * @description GB/T 2260 six-digit region code; 000000 means national
+             * @example 320115
+             */
+            region_code: string;
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+            /** @description The whole region. */
+            total: components["schemas"]["SatisfactionFigures"];
+            /**
+             * @description The region's direct subdivisions in code order, each present even with
+             *     nothing to count; what was given or filed at the region itself, not
+             *     below it, first under its own code.
+             */
+            subdivisions: components["schemas"]["SatisfactionFigures"][];
+        };
+        /**
+         * SatisfactionFigures
+         * @description The satisfaction figures of one place.
+         */
+        SatisfactionFigures: {
+            region_code: string;
+            name: string;
+            ratings: components["schemas"]["RatingStats"];
+            follow_ups: components["schemas"]["FollowUpStats"];
+            complaints: components["schemas"]["ComplaintStats"];
+        };
+        /**
          * @description What an integrator client may do.
          * @enum {string}
          */
         Scope: "si_transfer:read" | "si_transfer:write";
+        /**
+         * ScoreCount
+         * @description How many ratings gave one score.
+         */
+        ScoreCount: {
+            /**
+             * Format: int32
+             * @description 1 to 5 stars.
+             */
+            score: number;
+            /** Format: int64 */
+            count: number;
+        };
         /**
          * @description The trade the work was in.
          * @enum {string}
@@ -15799,6 +16372,940 @@ export interface operations {
             };
         };
     };
+    getMyCaseRating: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_kind: components["schemas"]["CaseType"];
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CaseRatingState"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for another person's resource). */
+            404: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rateMyCase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_kind: components["schemas"]["CaseType"];
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["RatingWrite"];
+            };
+        };
+        responses: {
+            /** @description Changed, or the same rating again (nothing changed). */
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CaseRatingView"];
+                };
+            };
+            /** @description The first rating of the case. */
+            201: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CaseRatingView"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for another person's resource). */
+            404: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is in a state that does not allow this, or changed meanwhile. */
+            409: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has an unsupported content type. */
+            415: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listFollowUps: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["FollowUpStatus"];
+                region_code?: string;
+                overdue?: boolean;
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Page_FollowUpView"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed to do this. */
+            403: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    closeFollowUp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["FollowUpClose"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["FollowUpView"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed to do this. */
+            403: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for another person's resource). */
+            404: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is in a state that does not allow this, or changed meanwhile. */
+            409: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has an unsupported content type. */
+            415: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMyComplaints: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Page_ComplaintView"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    fileMyComplaint: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description 1 to 255 characters, new for every new complaint (e.g. a UUID). */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["ComplaintCreate"];
+            };
+        };
+        responses: {
+            /** @description Filed; the same Idempotency-Key and body replay this answer. */
+            201: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ComplaintView"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for another person's resource). */
+            404: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is in a state that does not allow this, or changed meanwhile. */
+            409: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has an unsupported content type. */
+            415: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was used before with a different body, or the content contradicts itself (`details.fields`). */
+            422: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMyComplaint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ComplaintView"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for another person's resource). */
+            404: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listComplaints: {
+        parameters: {
+            query?: {
+                kind?: components["schemas"]["ComplaintKind"];
+                status?: components["schemas"]["ComplaintStatus"];
+                region_code?: string;
+                overdue?: boolean;
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Page_ComplaintView"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed to do this. */
+            403: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    replyToComplaint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["ComplaintReply"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ComplaintView"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed to do this. */
+            403: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for another person's resource). */
+            404: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is in a state that does not allow this, or changed meanwhile. */
+            409: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has an unsupported content type. */
+            415: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     statsOverview: {
         parameters: {
             query: {
@@ -15908,6 +17415,92 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["RegionBreakdown"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed to do this. */
+            403: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    statsSatisfaction: {
+        parameters: {
+            query: {
+                region_code?: string;
+                /** @description First day (inclusive). */
+                from: string;
+                /** @description Last day (inclusive). */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Satisfaction"];
                 };
             };
             /** @description The input is invalid; `details.fields` names each field. */

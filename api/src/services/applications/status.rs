@@ -133,6 +133,16 @@ impl ApplicationStatus {
         }
     }
 
+    /// Finished: refused, withdrawn or paid. Nothing more happens to it, and
+    /// its worker may rate it (好差评). An approved case is not closed until
+    /// it is paid.
+    pub fn is_closed(self) -> bool {
+        matches!(
+            self,
+            ApplicationStatus::Rejected | ApplicationStatus::Withdrawn | ApplicationStatus::Disbursed
+        )
+    }
+
     /// Staff see a case once it has left the worker's drafts.
     pub fn visible_to_staff(self) -> bool {
         self != ApplicationStatus::Draft
@@ -211,6 +221,15 @@ mod tests {
             }
         }
         assert_eq!(allowed, 15);
+    }
+
+    #[test]
+    fn the_closed_applications_are_those_no_action_moves() {
+        for status in ApplicationStatus::ALL {
+            let moves = Action::ALL.iter().any(|action| status.after(*action).is_some());
+            // A draft moves; an approved case still waits for its payment.
+            assert_eq!(status.is_closed(), !moves, "{status:?}");
+        }
     }
 
     #[test]

@@ -180,14 +180,14 @@ fn subdivisions(regions: &RegionDirectory, root: RegionCode) -> Vec<&Region> {
 }
 
 /// Which subdivision of the root each region code falls in.
-struct Folder<'a> {
+pub(super) struct Folder<'a> {
     regions: &'a RegionDirectory,
     root: RegionCode,
     subdivision_of: HashMap<String, String>,
 }
 
 impl<'a> Folder<'a> {
-    fn new(regions: &'a RegionDirectory, root: RegionCode) -> Self {
+    pub(super) fn new(regions: &'a RegionDirectory, root: RegionCode) -> Self {
         let mut subdivision_of = HashMap::from([(root.as_str().to_owned(), root.as_str().to_owned())]);
         for child in subdivisions(regions, root) {
             let key = child.code.as_str().to_owned();
@@ -201,6 +201,21 @@ impl<'a> Folder<'a> {
             root,
             subdivision_of,
         }
+    }
+
+    /// The subdivision `code` falls in (the root's own code for the root
+    /// itself), with its name; none outside the root.
+    pub(super) fn subdivision(&self, code: &str) -> Option<(&str, String)> {
+        let key = self.subdivision_of.get(code)?;
+        Some((key, self.regions.full_name(key)))
+    }
+
+    /// Every direct subdivision's code and name, in code order.
+    pub(super) fn named_subdivisions(&self) -> Vec<(String, String)> {
+        subdivisions(self.regions, self.root)
+            .into_iter()
+            .map(|child| (child.code.as_str().to_owned(), child.name.clone()))
+            .collect()
     }
 
     /// A row for every subdivision, so that one with nothing shows as zero.

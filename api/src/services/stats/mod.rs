@@ -3,8 +3,10 @@
 //! rows are never loaded to be counted.
 
 mod breakdown;
+mod satisfaction;
 
 pub use breakdown::{Breakdown, breakdown};
+pub use satisfaction::{Figures as SatisfactionFigures, RatingFigures, Satisfaction, satisfaction};
 
 use chrono::{Datelike, NaiveDate};
 use entity::{application, si_transfer, worker};

@@ -35,6 +35,11 @@ impl TransferStatus {
         self == TransferStatus::InProgress
     }
 
+    /// Finished (completed, refused or cancelled): its person may rate it (好差评).
+    pub fn is_closed(self) -> bool {
+        !self.is_open()
+    }
+
     /// What the worker's phone and the staff read.
     pub fn label(self) -> &'static str {
         match self {

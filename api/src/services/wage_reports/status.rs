@@ -46,6 +46,11 @@ impl ReportStatus {
         Self::OPEN.contains(&self)
     }
 
+    /// Finished (resolved, closed or refused): its worker may rate it (好差评).
+    pub fn is_closed(self) -> bool {
+        !self.is_open()
+    }
+
     /// The statuses a report no longer leaves.
     pub fn finished() -> impl Iterator<Item = ReportStatus> {
         Self::ALL.iter().copied().filter(|status| !status.is_open())
