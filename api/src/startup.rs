@@ -33,7 +33,7 @@ use crate::{
         export_slots::ExportSlots,
         health, notifications,
         policies::{answers::SearchAnswers, index::PolicyIndex, sync as policy_sync},
-        transfers, uploads, wage_reports, webhooks,
+        recommendations, transfers, uploads, wage_reports, webhooks,
     },
     state::AppState,
     telemetry,
@@ -89,7 +89,13 @@ fn served(content_type: &'static str, body: String) -> impl poem::Endpoint + 'st
 /// template named for no event, or showing an amount its events lack, stops
 /// the start rather than failing silently on every message.
 fn check_templates(config: &Config) -> anyhow::Result<()> {
-    let events = [applications::events(), wage_reports::events(), transfers::events()].concat();
+    let events = [
+        applications::events(),
+        wage_reports::events(),
+        transfers::events(),
+        recommendations::events(),
+    ]
+    .concat();
     notifications::check_templates(&config.wechat.templates, &events)
         .map_err(|problems| anyhow::anyhow!("SHIMINHUA_WECHAT_TEMPLATES: {}", problems.join("; ")))
 }
@@ -263,6 +269,7 @@ pub async fn start(
         policy_sync::spawn_follower(state.clone(), loaded_at),
         uploads::spawn_cleanup(state.clone()),
         notifications::spawn_deliverer(state.clone()),
+        recommendations::spawn_matcher(state.clone()),
         webhooks::spawn_deliverer(state.clone()).context("building the webhook client")?,
     ];
     if let Some((acceptor, metrics_addr)) = metrics {

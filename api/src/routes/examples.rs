@@ -15,6 +15,7 @@ use super::{
     personal_data::RevealBody,
     policies::{PolicyUpdate, PolicyWrite, VersionCheck},
     programs::{ProgramUpdate, ProgramWrite},
+    recommendations::{ConsentWrite, OfferBatch},
     transfers::{MaterialsAnswer, StepUpdate, TransferRequest},
     wage_reports::{InspectorActionBody, Supplement, WageReportCreate},
 };
@@ -294,4 +295,12 @@ crate::body_example!(BankAnswerBody, {
 
 crate::body_example!(RevealBody, {
     "reason": "核对身份证照片与填写的身份证号是否一致"
+});
+
+crate::body_example!(ConsentWrite, {
+    "consent_version": "recommend-2026-12"
+});
+
+crate::body_example!(OfferBatch, {
+    "offer_ids": ["0b9a7f5e-3c1d-4e8a-9f2b-6d4c8e1a2b3c"]
 });

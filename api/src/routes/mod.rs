@@ -15,6 +15,7 @@ pub mod payments;
 pub mod personal_data;
 pub mod policies;
 pub mod programs;
+pub mod recommendations;
 pub mod regions;
 pub mod stats;
 pub mod transfers;
@@ -76,7 +77,7 @@ pub type Apis = (
     identity::IdentityAdminApi,
     integrations::IntegrationsApi,
     policies::PolicyApi,
-    programs::ProgramApi,
+    (programs::ProgramApi, recommendations::RecommendationApi),
     (applications::ApplicationApi, payments::PaymentApi),
     uploads::UploadApi,
     transfers::TransferApi,
@@ -96,7 +97,7 @@ pub fn apis() -> Apis {
         identity::IdentityAdminApi,
         integrations::IntegrationsApi,
         policies::PolicyApi,
-        programs::ProgramApi,
+        (programs::ProgramApi, recommendations::RecommendationApi),
         (applications::ApplicationApi, payments::PaymentApi),
         uploads::UploadApi,
         transfers::TransferApi,

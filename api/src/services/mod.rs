@@ -17,6 +17,7 @@ pub mod notifications;
 pub mod payees;
 pub mod policies;
 pub mod programs;
+pub mod recommendations;
 pub mod rekey;
 pub mod retention;
 pub mod sessions;
