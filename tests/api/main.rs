@@ -28,6 +28,7 @@ mod payments;
 mod policies;
 mod protection;
 mod rate_limits;
+mod recommendations;
 mod regions;
 mod retention;
 mod staff;
