@@ -33,7 +33,7 @@ use crate::{
         export_slots::ExportSlots,
         follow_ups, health, notifications,
         policies::{answers::SearchAnswers, index::PolicyIndex, sync as policy_sync},
-        transfers, uploads, wage_reports, webhooks,
+        recommendations, transfers, uploads, wage_reports, webhooks,
     },
     state::AppState,
     telemetry,
@@ -95,6 +95,7 @@ fn check_templates(config: &Config) -> anyhow::Result<()> {
         transfers::events(),
         follow_ups::events(),
         complaints::events(),
+        recommendations::events(),
     ]
     .concat();
     notifications::check_templates(&config.wechat.templates, &events)
@@ -270,6 +271,7 @@ pub async fn start(
         policy_sync::spawn_follower(state.clone(), loaded_at),
         uploads::spawn_cleanup(state.clone()),
         notifications::spawn_deliverer(state.clone()),
+        recommendations::spawn_matcher(state.clone()),
         webhooks::spawn_deliverer(state.clone()).context("building the webhook client")?,
     ];
     if let Some((acceptor, metrics_addr)) = metrics {

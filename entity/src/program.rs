@@ -31,6 +31,8 @@ pub struct Model {
     pub status: String,
     /// Seeded amounts are examples each region must confirm.
     pub amounts_are_examples: bool,
+    /// 免申即享: workers who meet every criterion get an offer to confirm.
+    pub auto_offer: bool,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -36,6 +36,8 @@ mod m20261130_000036_one_open_transfer;
 mod m20261130_000038_transfer_outcomes;
 mod m20261130_000039_seed_holidays_2026;
 mod m20261130_000040_review_queue_order;
+mod m20261201_000041_recommendations;
+mod m20261201_000042_program_offers;
 mod m20261201_000045_relative_grants;
 mod m20261201_000046_acted_by_relative;
 mod m20261201_000053_create_case_rating;
@@ -81,6 +83,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000038_transfer_outcomes::Migration),
             Box::new(m20261130_000039_seed_holidays_2026::Migration),
             Box::new(m20261130_000040_review_queue_order::Migration),
+            Box::new(m20261201_000041_recommendations::Migration),
+            Box::new(m20261201_000042_program_offers::Migration),
             Box::new(m20261201_000045_relative_grants::Migration),
             Box::new(m20261201_000046_acted_by_relative::Migration),
             Box::new(m20261201_000053_create_case_rating::Migration),

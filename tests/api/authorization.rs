@@ -122,6 +122,14 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 13])] = &[
     ("exportMyData", "GET /api/v1/me/data", "", WORKERS),
     ("saveMyPayeeAccount", "PUT /api/v1/me/payee-account", r#"{"kind": "bank_card", "bank_name": "中国工商银行", "account_number": "6222021234567890128", "consent_version": "payee-2026-11"}"#, WORKERS),
     ("getMyPayeeAccount", "GET /api/v1/me/payee-account", "", WORKERS),
+    ("getMyRecommendationConsent", "GET /api/v1/me/recommendation-consent", "", WORKERS),
+    ("giveMyRecommendationConsent", "PUT /api/v1/me/recommendation-consent", r#"{"consent_version": "recommend-2026-12"}"#, WORKERS),
+    // Worker A agreed just before; worker B did not (409).
+    ("listMyRecommendations", "GET /api/v1/me/recommendations", "", WORKERS),
+    ("revokeMyRecommendationConsent", "DELETE /api/v1/me/recommendation-consent", "", WORKERS),
+    // No offer has this id: each worker finds only their own offers.
+    ("acceptMyOffer", "POST /api/v1/me/offers/{APPLICATION}/accept", "", [U, H, H, U, U, U, U, U, U, U, U, U, U]),
+    ("declineMyOffer", "POST /api/v1/me/offers/{APPLICATION}/decline", "", [U, H, H, U, U, U, U, U, U, U, U, U, U]),
     ("verifyMyIdentity", "POST /api/v1/me/identity-check", r#"{"result_token": "sandbox-refuses-this"}"#, WORKERS),
     ("createStaff", "POST /api/v1/admin/staff", r#"{"username": "matrix.created", "display_name": "矩阵", "password": "staff-password-0001", "roles": ["reviewer"], "region_code": "450102"}"#, ADMINS_OVER_A),
     ("listStaff", "GET /api/v1/admin/staff", "", ADMIN_ONLY),
@@ -153,6 +161,10 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 13])] = &[
     ("updateProgram", "PUT /api/v1/staff/programs/{NEW_PROGRAM}", PROGRAM_UPDATE, ADMINS_OVER_A),
     ("openProgram", "POST /api/v1/staff/programs/{NEW_PROGRAM}/open", r#"{"expected_version": 1}"#, ADMINS_OVER_A),
     ("closeProgram", "POST /api/v1/staff/programs/{NEW_PROGRAM}/close", r#"{"expected_version": 2}"#, ADMINS_OVER_A),
+    // Reviewers whose region reaches the program's (450102), who are told
+    // it is not 免申即享 (409); reviewer Y of 450103 is refused.
+    ("listProgramOffers", "GET /api/v1/staff/programs/{NEW_PROGRAM}/offers", "", [U, U, U, Y, F, F, F, F, F, F, U, U, U]),
+    ("confirmProgramOffers", "POST /api/v1/staff/programs/{NEW_PROGRAM}/offers", r#"{"offer_ids": ["no-such-offer"]}"#, [U, U, U, Y, F, F, F, F, F, F, U, U, U]),
     ("createApplication", "POST /api/v1/applications", r#"{"program_id": "{PROGRAM}", "answers": {}, "attachment_ids": [], "submit": false}"#, WORKERS),
     ("listMyApplications", "GET /api/v1/applications", "", WORKERS),
     ("getMyApplication", "GET /api/v1/applications/{APPLICATION}", "", WORKER_A_ONLY),

@@ -51,6 +51,7 @@ const EXAMPLES: &[(&str, &str, Caller)] = &[
     ("oauthToken", "/api/v1/oauth/token", Anonymous),
     ("updateMyProfile", "/api/v1/me/profile", Worker),
     ("saveMyPayeeAccount", "/api/v1/me/payee-account", Worker),
+    ("giveMyRecommendationConsent", "/api/v1/me/recommendation-consent", Worker),
     ("recordPaymentAnswer", "/api/v1/staff/payment-batches/{SECOND_APPLICATION}/lines/1/answer", Staff),
     ("verifyMyIdentity", "/api/v1/me/identity-check", Worker),
     ("bindMyPhone", "/api/v1/me/phone", Worker),
@@ -71,6 +72,7 @@ const EXAMPLES: &[(&str, &str, Caller)] = &[
     ("updateProgram", "/api/v1/staff/programs/{NEW_PROGRAM}", Staff),
     ("openProgram", "/api/v1/staff/programs/{OTHER_NEW_PROGRAM}/open", Staff),
     ("closeProgram", "/api/v1/staff/programs/{SEEDED_OPEN_PROGRAM}/close", Staff),
+    ("confirmProgramOffers", "/api/v1/staff/programs/{AUTO_PROGRAM}/offers", Staff),
     ("createApplication", "/api/v1/applications", Newcomer),
     ("updateMyApplication", "/api/v1/applications/{DRAFT}", Newcomer),
     ("listApplicationsForReview", "/api/v1/staff/applications", Staff),
@@ -296,6 +298,17 @@ async fn setting(app: &TestApp) -> Setting {
     let program = authorization::PROGRAM_BODY;
     let created = send(app, Some(&staff), Method::POST, "/api/v1/staff/programs", program).await;
     values.insert("OTHER_NEW_PROGRAM".into(), id_of(&created.json().await.unwrap()));
+    let mut auto: Value = serde_json::from_str(program).unwrap();
+    auto["auto_offer"] = Value::Bool(true);
+    let created = send(
+        app,
+        Some(&staff),
+        Method::POST,
+        "/api/v1/staff/programs",
+        &auto.to_string(),
+    )
+    .await;
+    values.insert("AUTO_PROGRAM".into(), id_of(&created.json().await.unwrap()));
     values.insert("SEEDED_OPEN_PROGRAM".into(), SEEDED_OPEN_PROGRAM.into());
 
     let report = authorization::WAGE_REPORT;

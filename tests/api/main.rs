@@ -30,6 +30,7 @@ mod protection;
 mod rate_limits;
 mod redis_cluster;
 mod ratings;
+mod recommendations;
 mod regions;
 mod relatives;
 mod retention;

@@ -18,6 +18,7 @@ use super::{
     policies::{PolicyUpdate, PolicyWrite, VersionCheck},
     programs::{ProgramUpdate, ProgramWrite},
     ratings::RatingWrite,
+    recommendations::{ConsentWrite, OfferBatch},
     transfers::{MaterialsAnswer, StepUpdate, TransferRequest},
     wage_reports::{InspectorActionBody, Supplement, WageReportCreate},
 };
@@ -317,4 +318,12 @@ crate::body_example!(ComplaintCreate, {
 
 crate::body_example!(ComplaintReply, {
     "reply": "经核查情况属实，已要求窗口严格按公示时间办理，并对相关人员进行了批评教育。感谢您的监督。"
+});
+
+crate::body_example!(ConsentWrite, {
+    "consent_version": "recommend-2026-12"
+});
+
+crate::body_example!(OfferBatch, {
+    "offer_ids": ["0b9a7f5e-3c1d-4e8a-9f2b-6d4c8e1a2b3c"]
 });

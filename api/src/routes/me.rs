@@ -13,7 +13,7 @@ use crate::{
         problem::{ApiResult, status},
     },
     services::{
-        accounts,
+        accounts, recommendations,
         workers::{self, CONSENT_VERSION, Profile, ProfileChange},
     },
     state::AppState,
@@ -229,7 +229,9 @@ impl MeApi {
             consent_version: update.consent_version.map(BoundedText::into_inner),
         };
         Ok(Json(
-            workers::update_profile(&state, &context, &auth.0, change).await?.into(),
+            recommendations::update_profile(&state, &context, &auth.0, change)
+                .await?
+                .into(),
         ))
     }
 

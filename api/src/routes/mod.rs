@@ -18,6 +18,7 @@ pub mod personal_data;
 pub mod policies;
 pub mod programs;
 pub mod ratings;
+pub mod recommendations;
 pub mod regions;
 pub mod relatives;
 pub mod stats;
@@ -90,7 +91,7 @@ pub type Apis = (
     identity::IdentityAdminApi,
     integrations::IntegrationsApi,
     policies::PolicyApi,
-    programs::ProgramApi,
+    (programs::ProgramApi, recommendations::RecommendationApi),
     (applications::ApplicationApi, payments::PaymentApi),
     uploads::UploadApi,
     transfers::TransferApi,
@@ -118,7 +119,7 @@ pub fn apis() -> Apis {
         identity::IdentityAdminApi,
         integrations::IntegrationsApi,
         policies::PolicyApi,
-        programs::ProgramApi,
+        (programs::ProgramApi, recommendations::RecommendationApi),
         (applications::ApplicationApi, payments::PaymentApi),
         uploads::UploadApi,
         transfers::TransferApi,

@@ -84,6 +84,10 @@ pub struct ProgramView {
     pub amount_rule: serde_json::Value,
     /// True for seeded programs: the amounts are examples each region confirms.
     pub amounts_are_examples: bool,
+    /// 免申即享: workers who meet every criterion are offered the subsidy
+    /// without applying; a reviewer confirms the offers and the worker
+    /// accepts with one tap.
+    pub auto_offer: bool,
     pub criteria: Vec<CriterionView>,
     pub required_documents: Vec<DocumentView>,
     pub form_fields: Vec<FormFieldView>,
@@ -145,6 +149,7 @@ pub fn program_view(program: Program) -> ProgramView {
         description: program.terms.description,
         policy_id: program.terms.policy_id,
         amounts_are_examples: program.amounts_are_examples,
+        auto_offer: program.terms.auto_offer,
         opens_on: program.terms.opens_on,
         closes_on: program.terms.closes_on,
         period: program.terms.period,
@@ -242,6 +247,16 @@ pub struct ProgramWrite {
     #[serde(default, deserialize_with = "present")]
     #[oai(validator(minimum(value = "1")))]
     pub quota: Option<i32>,
+    /// 免申即享 (default false): workers who meet every criterion get an
+    /// offer a reviewer confirms and they accept with one tap. Only for a
+    /// program the profile decides alone: a `fixed` amount, criteria
+    /// `age_between`, `hukou_type` or `lives_or_works_in_region`, no
+    /// required document, and required form fields only those the profile
+    /// answers (`real_name`, `hukou_type`, `hukou_region_code`,
+    /// `residence_region_code`, `work_region_code`, kind `text`); else 422
+    /// `PROGRAM_RULES_CONFLICT`.
+    #[serde(default, deserialize_with = "present")]
+    pub auto_offer: Option<bool>,
 }
 
 fn rule<T: serde::de::DeserializeOwned>(field: &str, value: serde_json::Value) -> Result<T, AppError> {
@@ -273,6 +288,7 @@ impl ProgramWrite {
             period: self.period.into_inner(),
             budget_fen: self.budget_fen,
             quota: self.quota,
+            auto_offer: self.auto_offer.unwrap_or(false),
         })
     }
 }

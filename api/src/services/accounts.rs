@@ -28,7 +28,7 @@ use crate::{
     infra::crypto::{DataProtector, Field},
     services::{
         audit::{self, Actor, Event, Outcome},
-        calendar, relatives, retention, wage_reports,
+        calendar, recommendations, relatives, retention, wage_reports,
     },
     state::AppState,
 };
@@ -438,6 +438,7 @@ pub async fn close(state: &AppState, request: &RequestContext, principal: &Princ
         .filter(notification::Column::WorkerId.eq(&id))
         .exec(&transaction)
         .await?;
+    recommendations::forget(&transaction, &id).await?;
     idempotency_record::Entity::delete_many()
         .filter(idempotency_record::Column::Principal.eq(format!("{}:{id}", Audience::Worker.as_str())))
         .exec(&transaction)

@@ -21,6 +21,7 @@ pub mod payees;
 pub mod policies;
 pub mod programs;
 pub mod ratings;
+pub mod recommendations;
 pub mod rekey;
 pub mod relatives;
 pub mod retention;

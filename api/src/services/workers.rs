@@ -208,19 +208,26 @@ async fn load(db: &impl sea_orm::ConnectionTrait, worker_id: &str) -> AppResult<
 /// What the eligibility rules know of a worker from the profile.
 pub async fn facts(state: &AppState, worker_id: &str) -> AppResult<Facts<'static>> {
     let row = load(&state.db, worker_id).await?;
+    Ok(facts_of(&state.protector, &row))
+}
+
+/// What the eligibility rules know of a stored worker: the birth date from
+/// the ID number (decrypted here and nowhere kept), hukou type and regions.
+/// Matching reads many rows at once and asks this of each.
+pub fn facts_of(protector: &DataProtector, row: &worker::Model) -> Facts<'static> {
     let birth_date = row
         .id_number_cipher
         .as_deref()
-        .and_then(|cipher| state.protector.decrypt(Field::WorkerIdNumber, &row.id, cipher).ok())
+        .and_then(|cipher| protector.decrypt(Field::WorkerIdNumber, &row.id, cipher).ok())
         .and_then(|plain| IdNumber::parse(&plain).ok())
         .map(|id| id.birth_date());
-    Ok(Facts {
+    Facts {
         birth_date,
         hukou_type: row.hukou_type.as_deref().and_then(HukouType::parse),
         residence: stored_region(&row.residence_region_code),
         work: stored_region(&row.work_region_code),
         answers: None,
-    })
+    }
 }
 
 pub async fn profile(state: &AppState, worker_id: &str) -> AppResult<Profile> {

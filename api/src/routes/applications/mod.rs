@@ -23,7 +23,7 @@ use crate::{
     state::AppState,
 };
 
-mod views;
+pub mod views;
 
 pub use self::views::{
     ApplicantView, ApplicationCreate, ApplicationCreated, ApplicationDetail, ApplicationUpdate, ApplicationView,

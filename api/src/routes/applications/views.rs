@@ -60,7 +60,7 @@ pub struct ApplicationView {
     pub updated_at: DateTime<Utc>,
 }
 
-pub(super) fn application_view(application: Application) -> ApplicationView {
+pub fn application_view(application: Application) -> ApplicationView {
     ApplicationView {
         id: application.id,
         application_no: application.application_no,

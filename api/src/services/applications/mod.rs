@@ -17,14 +17,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 pub use self::read::{Applicant, ApplicantInClear, Application, Attachment, Case, TimelineEntry};
-use self::{
-    admission::{admissible, invalid_answers, routing_region},
-    read::Listing,
-    status::{Action, ApplicationStatus},
-};
 pub use self::{
+    admission::routing_region,
     notice::events,
     payment::{Payment, disburse, reveal_payee},
+};
+use self::{
+    admission::{admissible, invalid_answers},
+    read::Listing,
+    status::{Action, ApplicationStatus},
 };
 use crate::{
     access,
@@ -187,6 +188,29 @@ pub async fn create(
         })
     })
     .await
+}
+
+/// A confirmed 免申即享 offer made an application, in the caller's transaction:
+/// `create`'s steps, with the profile's answers and no document (none is asked).
+pub async fn create_from_offer(
+    state: &AppState,
+    transaction: &DatabaseTransaction,
+    request: &RequestContext,
+    worker: &Principal,
+    program: &Program,
+    answers: Map<String, Value>,
+) -> AppResult<Created> {
+    let facts = workers::facts(state, &worker.subject).await?;
+    let region = routing_region(state, program, &facts);
+    let case = insert_draft(transaction, request, worker, program, region, &answers).await?;
+    let amount = admissible(state, program, &worker.subject, &answers, &[]).await?;
+    let step = Step::by_worker(worker, Action::Submit);
+    take(transaction, request, &case, step, submission(amount)).await?;
+    Ok(Created {
+        id: case.id,
+        application_no: case.application_no,
+        status: ApplicationStatus::Submitted,
+    })
 }
 
 /// A new draft, in its history as created by the worker.

@@ -6,7 +6,7 @@ pub mod staff;
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
-use entity::program;
+use entity::{matching_job, program};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, ExprTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
@@ -86,6 +86,7 @@ pub fn decode(row: program::Model) -> AppResult<Program> {
             period: row.period,
             budget_fen: row.budget_fen,
             quota: row.quota,
+            auto_offer: row.auto_offer,
         },
         status: ProgramStatus::parse(&row.status).ok_or_else(|| corrupt("status"))?,
         id: row.id,
@@ -200,6 +201,9 @@ pub struct ProgramTerms {
     pub period: String,
     pub budget_fen: Option<i64>,
     pub quota: Option<i32>,
+    /// 免申即享: workers who meet every criterion are offered the subsidy,
+    /// confirmed by a reviewer and accepted with one tap.
+    pub auto_offer: bool,
 }
 
 fn check_terms(state: &AppState, draft: &ProgramTerms) -> AppResult<()> {
@@ -234,7 +238,15 @@ fn check_terms(state: &AppState, draft: &ProgramTerms) -> AppResult<()> {
             Localized::fixed("申请表里有重复的项目。", "Two form fields share a key."),
         ));
     }
-    let found = rules::conflicts(&draft.amount_rule, &draft.criteria, &draft.form_fields);
+    let mut found = rules::conflicts(&draft.amount_rule, &draft.criteria, &draft.form_fields);
+    if draft.auto_offer {
+        found.extend(rules::auto_offer_conflicts(
+            &draft.amount_rule,
+            &draft.criteria,
+            &draft.required_documents,
+            &draft.form_fields,
+        ));
+    }
     if let Some(first) = found.first() {
         let fields: Vec<serde_json::Value> = found
             .iter()
@@ -269,6 +281,7 @@ fn apply(active: &mut program::ActiveModel, draft: ProgramTerms) {
     active.period = Set(draft.period);
     active.budget_fen = Set(draft.budget_fen);
     active.quota = Set(draft.quota);
+    active.auto_offer = Set(draft.auto_offer);
 }
 
 async fn audit_change(
@@ -351,8 +364,28 @@ async fn change(
     versioned::update::<program::Entity>(&transaction, edit.id, current.version, active).await?;
     let program = load(&transaction, edit.id).await?;
     audit_change(&transaction, request, admin, edit.action, &program).await?;
+    if program.status == ProgramStatus::Open {
+        // Opened, or its rules changed while open: its people are found
+        // again by the background matcher, not while the administrator waits.
+        record_matching_job(&transaction, &program.id).await?;
+    }
     transaction.commit().await?;
     Ok(program)
+}
+
+/// A durable job to match every consenting worker of the program's regions
+/// against it (`services::recommendations` runs it), in the caller's
+/// transaction: committed with the change that calls for it, or not at all.
+async fn record_matching_job(db: &impl ConnectionTrait, program_id: &str) -> AppResult<()> {
+    matching_job::ActiveModel {
+        program_id: Set(program_id.to_owned()),
+        created_at: Set(Utc::now()),
+        attempts: Set(0),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
 }
 
 pub async fn update(

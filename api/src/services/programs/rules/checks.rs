@@ -33,12 +33,16 @@ impl Judge<'_> {
             criterion: self.criterion.key(),
             passed,
             pending: false,
+            missing: false,
             detail,
         }
     }
 
     fn missing(&self, what: &str) -> Check {
-        self.verdict(false, format!("还不知道您的{what}，请先在“我的资料”里填写。"))
+        Check {
+            missing: true,
+            ..self.verdict(false, format!("还不知道您的{what}，请先在“我的资料”里填写。"))
+        }
     }
 
     fn asked(&self, question: &str) -> Option<Check> {
@@ -46,6 +50,7 @@ impl Judge<'_> {
             criterion: self.criterion.key(),
             passed: false,
             pending: true,
+            missing: false,
             detail: format!("申请时需要填写：{question}。"),
         })
     }

@@ -12,9 +12,11 @@ use crate::domain::{HukouType, RegionCode, fen_from_yuan};
 
 mod checks;
 mod coherence;
+mod prefill;
 
 pub use checks::evaluate;
 pub use coherence::{Conflict, conflicts};
+pub use prefill::{PROFILE_ANSWERS, ProfileAnswers, auto_offer_conflicts, prefill};
 
 /// Answers of the form that criteria and amount rules read.
 pub mod answer {
@@ -149,6 +151,9 @@ pub struct Check {
     pub passed: bool,
     /// The fact is asked in the application form and not known yet.
     pub pending: bool,
+    /// The fact is the profile's and the worker has not given it yet: not
+    /// passed, but not failed either (政策找人 lists it as still unknown).
+    pub missing: bool,
     /// In Chinese, for the worker.
     pub detail: String,
 }
