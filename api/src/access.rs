@@ -194,6 +194,36 @@ pub fn require_applicant_reader(staff: &Principal) -> AppResult<()> {
     require_role(staff, Role::Reviewer)
 }
 
+/// Who files applications at a service window for workers present in person.
+pub fn require_window_clerk(staff: &Principal) -> AppResult<()> {
+    require_role(staff, Role::ServiceWindow)
+}
+
+/// Where a case a service window files is reviewed: where the person lives
+/// or works when the window's region covers it, else the window's own
+/// region when the program is open there. A window outside the program's
+/// region (another province's) is 403 `OUT_OF_REGION_SCOPE`.
+pub fn window_filing_region(
+    regions: &RegionDirectory,
+    clerk: &Principal,
+    program_region: RegionCode,
+    routed: RegionCode,
+) -> AppResult<RegionCode> {
+    let scope = clerk.region.ok_or_else(|| AppError::new(ErrorCode::OutOfRegionScope))?;
+    if regions.covers(scope, routed) {
+        Ok(routed)
+    } else if regions.covers(program_region, scope) {
+        Ok(scope)
+    } else {
+        Err(AppError::new(ErrorCode::OutOfRegionScope)
+            .with_message(Localized::fixed(
+                "这项补贴不在您所在窗口的受理范围内，请申请人到补贴所在地的窗口办理。",
+                "This program is outside the window's region.",
+            ))
+            .with_details(json!({ "region_code": program_region })))
+    }
+}
+
 // ---- wage reports ----------------------------------------------------------------
 
 /// Whether an inspector reaches a wage report: it is in the queue of their

@@ -36,6 +36,8 @@ mod m20261130_000036_one_open_transfer;
 mod m20261130_000038_transfer_outcomes;
 mod m20261130_000039_seed_holidays_2026;
 mod m20261130_000040_review_queue_order;
+mod m20261201_000049_window_filing;
+mod m20261201_000050_certificates;
 mod seeds;
 
 pub struct Migrator;
@@ -76,6 +78,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000038_transfer_outcomes::Migration),
             Box::new(m20261130_000039_seed_holidays_2026::Migration),
             Box::new(m20261130_000040_review_queue_order::Migration),
+            Box::new(m20261201_000049_window_filing::Migration),
+            Box::new(m20261201_000050_certificates::Migration),
         ]
     }
 }

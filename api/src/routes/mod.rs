@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod applications;
 pub mod auth;
+pub mod certificates;
 mod examples;
 pub mod exports;
 pub mod health;
@@ -20,6 +21,7 @@ pub mod stats;
 pub mod transfers;
 pub mod uploads;
 pub mod wage_reports;
+pub mod window;
 
 use poem_openapi::{
     Object, Tags,
@@ -64,6 +66,8 @@ pub enum ApiTags {
     WageReports,
     /// Figures for the programme office.
     Statistics,
+    /// Filing at a service window (窗口代办) for workers present in person.
+    ServiceWindow,
 }
 
 /// The API as one tuple of resource groups.
@@ -71,13 +75,18 @@ pub type Apis = (
     health::HealthApi,
     regions::RegionApi,
     auth::AuthApi,
-    (me::MeApi, notifications::NotificationApi, payees::PayeeApi),
+    (
+        me::MeApi,
+        notifications::NotificationApi,
+        payees::PayeeApi,
+        certificates::CertificateApi,
+    ),
     admin::AdminApi,
     identity::IdentityAdminApi,
     integrations::IntegrationsApi,
     policies::PolicyApi,
     programs::ProgramApi,
-    (applications::ApplicationApi, payments::PaymentApi),
+    (applications::ApplicationApi, payments::PaymentApi, window::WindowApi),
     uploads::UploadApi,
     transfers::TransferApi,
     transfers::TransferIntegrationApi,
@@ -91,13 +100,18 @@ pub fn apis() -> Apis {
         health::HealthApi,
         regions::RegionApi,
         auth::AuthApi,
-        (me::MeApi, notifications::NotificationApi, payees::PayeeApi),
+        (
+        me::MeApi,
+        notifications::NotificationApi,
+        payees::PayeeApi,
+        certificates::CertificateApi,
+    ),
         admin::AdminApi,
         identity::IdentityAdminApi,
         integrations::IntegrationsApi,
         policies::PolicyApi,
         programs::ProgramApi,
-        (applications::ApplicationApi, payments::PaymentApi),
+        (applications::ApplicationApi, payments::PaymentApi, window::WindowApi),
         uploads::UploadApi,
         transfers::TransferApi,
         transfers::TransferIntegrationApi,

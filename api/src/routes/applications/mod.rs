@@ -17,7 +17,7 @@ use crate::{
         problem::{ApiResult, status},
     },
     services::applications::{
-        self, NewApplication, Payment, QueueFilter, Review,
+        self, ApplicationEdit, NewApplication, Payment, QueueFilter, Review,
         status::{Action, ApplicationStatus},
     },
     state::AppState,
@@ -30,7 +30,8 @@ pub use self::views::{
     AttachmentView, CreatedResponse, DecisionName, DisburseBody, QueueItem, Revealed, ReviewBody,
     StaffApplicationDetail, StartReviewBody, TimelineView,
 };
-use self::views::{answers, application_view, queue_item, timeline_view};
+pub(crate) use self::views::application_view;
+use self::views::{answers, queue_item, timeline_view};
 
 pub struct ApplicationApi;
 
@@ -60,6 +61,7 @@ impl ApplicationApi {
             program_id: body.program_id.into_inner(),
             answers: answers(body.answers),
             attachment_ids: BoundedText::into_strings(body.attachment_ids),
+            certificate_id: body.certificate_id.map(RecordId::into_inner),
             submit: body.submit,
         };
         let created = applications::create(&state, &context, &auth.0, &once.key, once.hash, new).await?;
@@ -123,16 +125,13 @@ impl ApplicationApi {
     ) -> ApiResult<Json<ApplicationView>, { status::BODY | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN }>
     {
         let body = body.0;
-        let application = applications::edit(
-            &state,
-            &context,
-            &auth.0,
-            &id.0,
-            body.expected_version.get(),
-            answers(body.answers),
-            BoundedText::into_strings(body.attachment_ids),
-        )
-        .await?;
+        let edit = ApplicationEdit {
+            expected_version: body.expected_version.get(),
+            answers: answers(body.answers),
+            attachment_ids: BoundedText::into_strings(body.attachment_ids),
+            certificate_id: body.certificate_id.map(RecordId::into_inner),
+        };
+        let application = applications::edit(&state, &context, &auth.0, &id.0, edit).await?;
         Ok(Json(application_view(application)))
     }
 

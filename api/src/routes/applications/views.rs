@@ -39,6 +39,8 @@ pub struct ApplicationView {
     pub region_code: RegionCode,
     pub answers: BTreeMap<String, Value>,
     pub attachments: Vec<AttachmentView>,
+    /// The electronic certificate (电子证照) the application carries.
+    pub certificate_id: Option<String>,
     /// For integrators; the worker reads `requested_amount_yuan`.
     pub requested_amount_fen: Option<i64>,
     pub approved_amount_fen: Option<i64>,
@@ -60,7 +62,7 @@ pub struct ApplicationView {
     pub updated_at: DateTime<Utc>,
 }
 
-pub(super) fn application_view(application: Application) -> ApplicationView {
+pub(crate) fn application_view(application: Application) -> ApplicationView {
     ApplicationView {
         id: application.id,
         application_no: application.application_no,
@@ -79,6 +81,7 @@ pub(super) fn application_view(application: Application) -> ApplicationView {
                 size: a.size,
             })
             .collect(),
+        certificate_id: application.certificate_id,
         requested_amount_fen: application.requested_amount_fen,
         approved_amount_fen: application.approved_amount_fen,
         disbursed_amount_fen: application.disbursed_amount_fen,
@@ -144,6 +147,12 @@ pub struct ApplicationCreate {
     #[serde(default)]
     #[oai(default, validator(max_items = 20))]
     pub attachment_ids: Vec<BoundedText<1, 36>>,
+    /// An electronic certificate of yours (`POST /api/v1/me/certificates`):
+    /// the rules read its level instead of `answers.certificate_level`,
+    /// which may be left out; a typed level it contradicts is 400
+    /// `CERTIFICATE_LEVEL_MISMATCH`.
+    #[serde(default, deserialize_with = "present")]
+    pub certificate_id: Option<RecordId>,
     /// Submit at once (checked in full) instead of saving a draft.
     #[serde(default)]
     #[oai(default)]
@@ -174,6 +183,10 @@ pub struct ApplicationUpdate {
     #[serde(default)]
     #[oai(default, validator(max_items = 20))]
     pub attachment_ids: Vec<BoundedText<1, 36>>,
+    /// The electronic certificate the application carries; left out, it
+    /// carries none.
+    #[serde(default, deserialize_with = "present")]
+    pub certificate_id: Option<RecordId>,
 }
 
 /// A case in the review queue.

@@ -1,151 +1,29 @@
-//! Linking an agency-opened case to a worker's account.
-//!
-//! The ID number in a profile is typed, and anyone can type anyone's, so it
-//! never links a case by itself. A case the agency opened joins an account
-//! only on evidence that came from the agency or from a real check, always
-//! together with the same ID number in the profile:
-//!
-//! - the one-time claim code the agency handed the person (its keyed hash is
-//!   kept, it expires, it works once, and a worker has a bounded number of
-//!   wrong tries a day);
-//! - the phone the agency recorded, equal to the phone WeChat verified for
-//!   the worker (`POST /me/phone`);
-//! - an ID number already proven: an identity check (人脸核身 / 实名核验), or
-//!   an earlier case linked with the agency's evidence.
-//!
-//! Each link is an explicit request of the worker and an audit row naming
-//! the evidence. No answer tells whether a number has cases: a wrong code,
-//! a used one, an expired one and a stranger's all answer the same.
-
-use std::time::Duration;
+//! Linking an agency-opened case to a worker's account, under the rules of
+//! `services::evidence` (a claim code, the recorded phone, a proven number),
+//! which applications filed at a service window share.
 
 use chrono::Utc;
 use entity::{si_transfer, worker};
-use rand::Rng;
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
     sea_query::{Expr, ExprTrait},
 };
 use serde_json::json;
 
 use super::{Transfer, read};
+pub use crate::services::evidence::{CLAIM_CODE_LIFETIME, claim_code_hash, new_claim_code};
 use crate::{
     auth::Principal,
     context::RequestContext,
     domain::{RegionCode, TextType},
     error::{AppError, AppResult, ErrorCode},
-    infra::crypto::{DataProtector, Field, Purpose},
-    services::audit::{self, Actor, Event, Outcome},
+    services::{
+        audit::{self, Actor, Event, Outcome},
+        evidence::{self, Evidence, Standing},
+    },
     state::AppState,
 };
-
-/// How long a claim code works after the agency opened the case.
-pub const CLAIM_CODE_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::days(30);
-/// Wrong claim codes a worker may enter in `WRONG_CLAIMS_WINDOW`.
-pub const MAX_CLAIM_TRIES: i64 = 5;
-const CLAIM_TRIES_WINDOW: Duration = Duration::from_secs(24 * 3600);
-/// 32 symbols without 0/O and 1/I, which people confuse on paper.
-const CODE_ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
-/// 12 symbols: 60 random bits, printed as three groups of four.
-const CODE_LENGTH: usize = 12;
-
-/// What proved that a case is the worker's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Evidence {
-    ClaimCode,
-    Phone,
-    VerifiedIdentity,
-}
-
-impl Evidence {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Evidence::ClaimCode => "claim_code",
-            Evidence::Phone => "phone",
-            Evidence::VerifiedIdentity => "verified_identity",
-        }
-    }
-}
-
-/// A fresh claim code, e.g. `K7M2-Q9XP-4HTD`.
-pub fn new_claim_code() -> String {
-    let mut rng = rand::rng();
-    let symbols: Vec<char> = (0..CODE_LENGTH)
-        .map(|_| char::from(CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())]))
-        .collect();
-    symbols
-        .chunks(4)
-        .map(|group| group.iter().collect::<String>())
-        .collect::<Vec<_>>()
-        .join("-")
-}
-
-/// The code as typed, without spaces or dashes and in capitals; `None`
-/// when it cannot be a claim code at all.
-pub fn normalise_claim_code(typed: &str) -> Option<String> {
-    let code: String = typed
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    (code.len() == CODE_LENGTH && code.bytes().all(|b| CODE_ALPHABET.contains(&b))).then_some(code)
-}
-
-/// The keyed hash a claim code is stored as.
-pub fn claim_code_hash(protector: &DataProtector, code: &str) -> Option<String> {
-    normalise_claim_code(code).map(|code| protector.lookup_hash(Purpose::ClaimCode, &code))
-}
-
-/// Every hash a stored claim code may hold, under each listed lookup key.
-fn claim_code_hashes(protector: &DataProtector, code: &str) -> Option<Vec<String>> {
-    normalise_claim_code(code).map(|code| protector.lookup_hashes(Purpose::ClaimCode, &code))
-}
-
-fn tries_key(worker_id: &str) -> String {
-    format!("claim_tries:{worker_id}")
-}
-
-/// Every keyed hash the stored rows may hold for one value: under each
-/// lookup key still listed, so a rotation in progress misses no case.
-fn hashes_of(
-    protector: &DataProtector,
-    (field, purpose): (Field, Purpose),
-    row_id: &str,
-    cipher: Option<&str>,
-    stored: &str,
-) -> Vec<String> {
-    cipher
-        .and_then(|sealed| protector.decrypt(field, row_id, sealed).ok())
-        .map_or_else(
-            || vec![stored.to_owned()],
-            |plain| protector.lookup_hashes(purpose, &plain),
-        )
-}
-
-/// The worker with the hashes of their ID number.
-async fn profile_with_id_number(
-    db: &impl ConnectionTrait,
-    protector: &DataProtector,
-    worker_id: &str,
-) -> AppResult<(worker::Model, Vec<String>)> {
-    let person = worker::Entity::find_by_id(worker_id.to_owned())
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::new(ErrorCode::SessionEnded))?;
-    let stored = person
-        .id_number_hash
-        .as_deref()
-        .ok_or_else(|| AppError::new(ErrorCode::ProfileIncomplete).with_details(json!({ "missing": ["id_number"] })))?;
-    let hashes = hashes_of(
-        protector,
-        (Field::WorkerIdNumber, Purpose::IdNumber),
-        &person.id,
-        person.id_number_cipher.as_deref(),
-        stored,
-    );
-    Ok((person, hashes))
-}
 
 /// A case no worker has yet, as a link names it.
 pub(super) struct Unclaimed<'a> {
@@ -213,16 +91,6 @@ async fn link_case(
     )
     .await?;
     Ok(true)
-}
-
-async fn mark_proven(transaction: &sea_orm::DatabaseTransaction, person: &worker::Model) -> AppResult<()> {
-    if person.id_verified_at.is_none() {
-        let mut active = person.clone().into_active_model();
-        active.id_verified_at = Set(Some(Utc::now()));
-        active.updated_at = Set(Utc::now());
-        sea_orm::ActiveModelTrait::update(active, transaction).await?;
-    }
-    Ok(())
 }
 
 /// At an agency's opening: the case joins the holder of the number at once
@@ -307,15 +175,12 @@ async fn views(transaction: &sea_orm::DatabaseTransaction, cases: Vec<si_transfe
 /// A worker claims the case an agency opened for them with the code it
 /// handed them. The profile must hold the case's ID number.
 pub async fn claim(state: &AppState, request: &RequestContext, worker: &Principal, code: &str) -> AppResult<Transfer> {
-    let (person, id_hashes) = profile_with_id_number(&state.db, &state.protector, &worker.subject).await?;
-    // Counted before the code is looked at, so a burst cannot try more.
-    let key = tries_key(&person.id);
-    if state.store.increment(&key, CLAIM_TRIES_WINDOW).await? > MAX_CLAIM_TRIES {
-        return Err(AppError::new(ErrorCode::ClaimTriesExhausted).with_retry_after(CLAIM_TRIES_WINDOW));
-    }
+    let evidence::Claimant { person, id_hashes } =
+        evidence::claimant(&state.db, &state.protector, &worker.subject).await?;
+    evidence::spend_claim_try(state, &person.id).await?;
     let now = Utc::now();
     let transaction = crate::infra::db::begin_write(&state.db).await?;
-    let case = match claim_code_hashes(&state.protector, code) {
+    let case = match evidence::claim_code_hashes(&state.protector, code) {
         Some(hashes) => {
             si_transfer::Entity::find()
                 .filter(si_transfer::Column::ClaimCodeHash.is_in(hashes))
@@ -358,10 +223,10 @@ pub async fn claim(state: &AppState, request: &RequestContext, worker: &Principa
         .await?;
         return Err(AppError::new(ErrorCode::ClaimCodeInvalid));
     };
-    mark_proven(&transaction, &person).await?;
+    evidence::mark_proven(&transaction, &person).await?;
     let mut transfer = views(&transaction, vec![case]).await?;
     transaction.commit().await?;
-    state.store.decrement(&key).await?;
+    evidence::give_back_claim_try(state, &person.id).await?;
     transfer
         .pop()
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("a claimed case vanished")))
@@ -372,26 +237,16 @@ pub async fn claim(state: &AppState, request: &RequestContext, worker: &Principa
 /// those whose recorded phone is the worker's WeChat-verified phone. None
 /// found is an empty list, whether or not the number has other cases.
 pub async fn link(state: &AppState, request: &RequestContext, worker: &Principal) -> AppResult<Vec<Transfer>> {
-    let (person, id_hashes) = profile_with_id_number(&state.db, &state.protector, &worker.subject).await?;
+    let evidence::Claimant { person, id_hashes } =
+        evidence::claimant(&state.db, &state.protector, &worker.subject).await?;
+    let standing = evidence::required_standing(&state.protector, &person)?;
     let mut query = si_transfer::Entity::find()
         .filter(si_transfer::Column::WorkerId.is_null())
         .filter(si_transfer::Column::IdNumberHash.is_in(id_hashes))
         .order_by_asc(si_transfer::Column::CreatedAt);
-    let evidence = if person.id_verified_at.is_some() {
-        Evidence::VerifiedIdentity
-    } else if let Some(phone) = &person.phone_hash {
-        let phones = hashes_of(
-            &state.protector,
-            (Field::WorkerPhone, Purpose::Phone),
-            &person.id,
-            person.phone_cipher.as_deref(),
-            phone,
-        );
-        query = query.filter(si_transfer::Column::PhoneHash.is_in(phones));
-        Evidence::Phone
-    } else {
-        return Err(AppError::new(ErrorCode::IdentityNotProven));
-    };
+    if let Standing::Phone(phones) = &standing {
+        query = query.filter(si_transfer::Column::PhoneHash.is_in(phones.clone()));
+    }
     let transaction = crate::infra::db::begin_write(&state.db).await?;
     let mut linked = Vec::new();
     for case in query.all(&transaction).await? {
@@ -401,7 +256,7 @@ pub async fn link(state: &AppState, request: &RequestContext, worker: &Principal
             Actor::Principal(worker),
             &person,
             (&case).into(),
-            evidence,
+            standing.evidence(),
         )
         .await?
         {
@@ -409,32 +264,9 @@ pub async fn link(state: &AppState, request: &RequestContext, worker: &Principal
         }
     }
     if !linked.is_empty() {
-        mark_proven(&transaction, &person).await?;
+        evidence::mark_proven(&transaction, &person).await?;
     }
     let transfers = views(&transaction, linked).await?;
     transaction.commit().await?;
     Ok(transfers)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_new_code_reads_back_as_itself() {
-        let code = new_claim_code();
-        assert_eq!(code.len(), CODE_LENGTH + 2, "{code}");
-        assert_eq!(normalise_claim_code(&code), Some(code.replace('-', "")));
-    }
-
-    #[test]
-    fn typing_slips_are_forgiven_but_not_confusable_symbols() {
-        assert_eq!(
-            normalise_claim_code(" k7m2 q9xp-4htd "),
-            Some("K7M2Q9XP4HTD".to_owned())
-        );
-        assert_eq!(normalise_claim_code("K7M2-Q9XP-4HT0"), None, "0 is not in the alphabet");
-        assert_eq!(normalise_claim_code("K7M2-Q9XP"), None);
-        assert_eq!(normalise_claim_code(""), None);
-    }
 }
