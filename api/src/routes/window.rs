@@ -28,7 +28,7 @@ use crate::{
     },
     services::applications::{
         status::ApplicationStatus,
-        window::{self, IdentityCheck, Person, WindowFiling},
+        window::{self, IdentityCheckMethod, Person, WindowFiling},
     },
     state::AppState,
 };
@@ -71,7 +71,7 @@ pub struct WindowFilingCreate {
     /// The window, as the receipt and the worker's timeline name it.
     pub window_name: BoundedText<2, 64>,
     pub applicant: WindowApplicant,
-    pub identity_check: IdentityCheck,
+    pub identity_check: IdentityCheckMethod,
     pub consent: WindowConsent,
     pub program_id: RecordId,
     /// Answers to the program's form, by field key.

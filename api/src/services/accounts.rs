@@ -442,6 +442,8 @@ pub async fn close(state: &AppState, request: &RequestContext, principal: &Princ
         .filter(idempotency_record::Column::Principal.eq(format!("{}:{id}", Audience::Worker.as_str())))
         .exec(&transaction)
         .await?;
+    // References to certificates: fetched again from the licence service if needed.
+    crate::services::certificates::forget_all_of(&transaction, &id).await?;
     let loose_keys: Vec<String> = upload::Entity::find()
         .filter(upload::Column::WorkerId.eq(&id))
         .filter(upload::Column::ApplicationId.is_null())

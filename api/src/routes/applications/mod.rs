@@ -6,7 +6,7 @@ use poem_openapi::{
     payload::Json,
 };
 
-use super::{ApiTags, Page, idempotent, personal_data::RevealBody, programs::EligibilityCheck};
+use super::{ApiTags, Page, idempotent, personal_data::RevealBody};
 use crate::http::params::{IdempotencyKey, PageNumber, PageSize, Paging, RecordId};
 use crate::{
     auth::schemes::{StaffAuth, WorkerAuth},
@@ -238,17 +238,7 @@ impl ApplicationApi {
         Json<StaffApplicationDetail>,
         { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN },
     > {
-        let case = applications::get_for_staff(&state, &auth.0, &id.0).await?;
-        Ok(Json(StaffApplicationDetail {
-            application: application_view(case.application),
-            applicant: ApplicantView {
-                name: case.applicant.name_masked,
-                id_number: case.applicant.id_number_masked,
-                phone: case.applicant.phone_masked,
-            },
-            timeline: timeline_view(case.timeline),
-            eligibility: case.eligibility.into_iter().map(EligibilityCheck::from).collect(),
-        }))
+        Ok(Json(applications::get_for_staff(&state, &auth.0, &id.0).await?.into()))
     }
 
     /// Reveal the applicant's personal data

@@ -146,14 +146,9 @@ pub async fn send_code(
 
 /// Uses the code sent for `phone` by this staff member: it works once. A
 /// wrong, used, expired or another staff member's code is 400
-/// `CONSENT_CODE_INVALID`; after five wrong tries the code is gone.
-pub async fn use_code(
-    state: &AppState,
-    request: &RequestContext,
-    staff: &Principal,
-    phone: &PhoneNumber,
-    code: &str,
-) -> AppResult<()> {
+/// `CONSENT_CODE_INVALID` (audit it with `refused`, once the filing's
+/// transaction is given up); after five wrong tries the code is gone.
+pub async fn use_code(state: &AppState, staff: &Principal, phone: &PhoneNumber, code: &str) -> AppResult<()> {
     let key = code_key(state, phone);
     let tries = state.store.increment(&tries_key(state, phone), CODE_LIFETIME).await?;
     let expected = Pending {
@@ -173,17 +168,24 @@ pub async fn use_code(
         if tries >= MAX_WRONG_CODES {
             state.store.delete(&key).await?;
         }
-        let refused = Event {
-            actor: Actor::Principal(staff),
-            action: "window.consent_code.use",
-            target: None,
-            region: staff.region,
-            outcome: Outcome::Denied,
-            details: Some(json!({ "tries": tries })),
-        };
-        audit::record(&state.db, Some(request), refused).await?;
-        return Err(AppError::new(ErrorCode::ConsentCodeInvalid));
+        return Err(AppError::new(ErrorCode::ConsentCodeInvalid).with_details(json!({ "tries": tries })));
     }
     state.store.delete(&tries_key(state, phone)).await?;
     Ok(())
+}
+
+/// Audits a code `use_code` refused.
+pub async fn refused(state: &AppState, request: &RequestContext, staff: &Principal, error: AppError) -> AppError {
+    let refused = Event {
+        actor: Actor::Principal(staff),
+        action: "window.consent_code.use",
+        target: None,
+        region: staff.region,
+        outcome: Outcome::Denied,
+        details: error.details.clone(),
+    };
+    match audit::record(&state.db, Some(request), refused).await {
+        Ok(()) => error,
+        Err(failed) => failed,
+    }
 }

@@ -51,7 +51,7 @@ use crate::{
 crate::text_enum! {
     /// How the staff member checked that the person present is the one
     /// the ID number belongs to.
-    IdentityCheck {
+    IdentityCheckMethod {
         /// The ID card read by a card reader (二代证读卡器).
         IdCardReader => "id_card_reader",
         /// The ID card looked at, its photo compared with the person.
@@ -66,7 +66,7 @@ crate::text_enum! {
 pub struct WindowFiling {
     pub window_name: String,
     pub person: Person,
-    pub identity_check: IdentityCheck,
+    pub identity_check: IdentityCheckMethod,
     pub consent: Consent,
     pub program_id: String,
     pub answers: Map<String, Value>,
@@ -89,7 +89,7 @@ pub struct Filed {
 #[derive(Debug, Clone)]
 pub struct Filing {
     pub window_name: String,
-    pub identity_check: IdentityCheck,
+    pub identity_check: IdentityCheckMethod,
     /// `signed_form` or `phone_code`.
     pub consent_kind: String,
     /// The scan of the signed form, among the case's documents.
@@ -107,7 +107,7 @@ pub async fn filing(db: &impl ConnectionTrait, application_id: &str) -> AppResul
         .await?
         .map(|row| Filing {
             window_name: row.window_name,
-            identity_check: IdentityCheck::parse(&row.identity_check).unwrap_or(IdentityCheck::IdCardVisual),
+            identity_check: IdentityCheckMethod::parse(&row.identity_check).unwrap_or(IdentityCheckMethod::IdCardVisual),
             consent_kind: row.consent_kind,
             consent_upload_id: row.consent_upload_id,
             filed_at: row.created_at,
@@ -320,8 +320,11 @@ pub async fn file(
     refuse_duplicate(&transaction, &program, &id_hashes).await?;
     let (case, claim_code) = record(state, &transaction, request, staff, &program, &filed).await?;
     // The code is spent last: a filing refused for anything else keeps it.
-    if let Consent::PhoneCode { code } = &filed.consent {
-        consent::use_code(state, request, staff, &filed.person.phone, code).await?;
+    if let Consent::PhoneCode { code } = &filed.consent
+        && let Err(error) = consent::use_code(state, staff, &filed.person.phone, code).await
+    {
+        drop(transaction);
+        return Err(consent::refused(state, request, staff, error).await);
     }
     let linked = link::join_proven_holder(&transaction, request, staff, &case.id, &id_hashes).await?;
     transaction.commit().await?;
