@@ -23,8 +23,8 @@ use crate::{
         route_table::RouteTable,
     },
     infra::{
-        certificates::SandboxCertificates, crypto::DataProtector, db, files::LocalDirectory, identity::SandboxVerifier, memory_store::MemoryStore,
-        redis_store::RedisStore, store::KeyValueStore, wechat::WechatClient,
+        certificates::SandboxCertificates, crypto::DataProtector, db, files::LocalDirectory, identity::SandboxVerifier,
+        memory_store::MemoryStore, redis_store::RedisStore, store::KeyValueStore, wechat::WechatClient,
     },
     regions::RegionDirectory,
     routes::{self, Apis},

@@ -6,7 +6,8 @@ use crate::{
     auth::{password::PasswordPool, sessions::Sessions},
     config::Config,
     infra::{
-        certificates::CertificateProvider, crypto::DataProtector, files::FileStore, identity::IdentityVerifier, store::KeyValueStore, wechat::WechatClient,
+        certificates::CertificateProvider, crypto::DataProtector, files::FileStore, identity::IdentityVerifier,
+        store::KeyValueStore, wechat::WechatClient,
     },
     regions::RegionDirectory,
     services::{

@@ -104,11 +104,7 @@ impl MigrationTrait for Migration {
                             .timestamp_with_time_zone()
                             .null(),
                     )
-                    .col(
-                        ColumnDef::new(WindowFiling::LinkedAt)
-                            .timestamp_with_time_zone()
-                            .null(),
-                    )
+                    .col(ColumnDef::new(WindowFiling::LinkedAt).timestamp_with_time_zone().null())
                     .col(optional(WindowFiling::LinkEvidence, 32))
                     .col(
                         ColumnDef::new(WindowFiling::CreatedAt)
@@ -137,7 +133,8 @@ impl MigrationTrait for Migration {
             .await?;
         drop_columns(manager, Upload::Table, vec![Upload::StaffId.into_iden()]).await?;
         let db = manager.get_connection();
-        db.execute_unprepared("DELETE FROM upload WHERE worker_id IS NULL").await?;
+        db.execute_unprepared("DELETE FROM upload WHERE worker_id IS NULL")
+            .await?;
         db.execute_unprepared("DELETE FROM application WHERE worker_id IS NULL")
             .await?;
         set_not_null(manager, "upload", "worker_id").await?;

@@ -25,8 +25,18 @@ async fn fetch(app: &TestApp, worker: &Session, body: Value) -> reqwest::Respons
 }
 
 async fn fetched(app: &TestApp, worker: &Session) -> Value {
-    let response = fetch(app, worker, json!({"kind": "vocational", "authorization_version": AUTHORIZED})).await;
-    assert_eq!(response.status(), StatusCode::CREATED, "{}", response.text().await.unwrap());
+    let response = fetch(
+        app,
+        worker,
+        json!({"kind": "vocational", "authorization_version": AUTHORIZED}),
+    )
+    .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::CREATED,
+        "{}",
+        response.text().await.unwrap()
+    );
     response.json().await.unwrap()
 }
 
@@ -69,8 +79,16 @@ async fn a_level_read_from_the_certificate_passes_and_pays_by_it() {
     let answers = json!({"training_institution": "南宁市第一职业技能培训学校"});
     let body = training(&app, &worker, &certificate, answers).await;
     let response = apply(&app, &worker, "cert-1", &body).await;
-    assert_eq!(response.status(), StatusCode::CREATED, "{}", response.text().await.unwrap());
-    let id = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        response.status(),
+        StatusCode::CREATED,
+        "{}",
+        response.text().await.unwrap()
+    );
+    let id = response.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let own = app
         .get_json_with(&format!("/api/v1/applications/{id}"), &worker.access_token)
         .await;
@@ -95,7 +113,10 @@ async fn a_level_read_from_the_certificate_passes_and_pays_by_it() {
         .find(|c| c["criterion"] == "certificate_at_least_level")
         .unwrap();
     assert_eq!(level_check["passed"], true);
-    assert!(level_check["detail"].as_str().unwrap().contains("电子证照"), "{level_check}");
+    assert!(
+        level_check["detail"].as_str().unwrap().contains("电子证照"),
+        "{level_check}"
+    );
     let fetches = app
         .get_json_with("/api/v1/admin/audit-logs?action=certificate.fetch", &admin.access_token)
         .await;
@@ -117,7 +138,10 @@ async fn a_typed_level_the_certificate_contradicts_is_refused() {
     )
     .await;
     let message = refused["message"].as_str().unwrap();
-    assert!(message.contains("三级（高级工）") && message.contains("四级（中级工）"), "{message}");
+    assert!(
+        message.contains("三级（高级工）") && message.contains("四级（中级工）"),
+        "{message}"
+    );
     assert!(message.contains("电子证照"), "{message}");
     assert_eq!(refused["details"]["field"], "answers.certificate_level");
 
@@ -125,7 +149,12 @@ async fn a_typed_level_the_certificate_contradicts_is_refused() {
     let agreeing = json!({"certificate_level": 4, "training_institution": "南宁市第一职业技能培训学校"});
     let body = training(&app, &worker, &certificate, agreeing).await;
     let response = apply(&app, &worker, "cert-typed-2", &body).await;
-    assert_eq!(response.status(), StatusCode::CREATED, "{}", response.text().await.unwrap());
+    assert_eq!(
+        response.status(),
+        StatusCode::CREATED,
+        "{}",
+        response.text().await.unwrap()
+    );
     app.stop().await;
 }
 
@@ -148,29 +177,59 @@ async fn another_workers_certificate_and_unknown_ones_are_refused() {
     assert!(refused["message"].as_str().unwrap().contains("电子证照"), "{refused}");
     // …or by its number at the licence service.
     let by_number = json!({"kind": "vocational", "number": theirs["number"], "authorization_version": AUTHORIZED});
-    let refused = assert_problem(fetch(&app, &worker, by_number).await, StatusCode::BAD_REQUEST, "CERTIFICATE_NOT_HOLDER").await;
+    let refused = assert_problem(
+        fetch(&app, &worker, by_number).await,
+        StatusCode::BAD_REQUEST,
+        "CERTIFICATE_NOT_HOLDER",
+    )
+    .await;
     assert!(refused["message"].as_str().unwrap().contains("不是您本人"));
 
     // A number the service never issued, and a person it holds none for.
-    let forged = json!({"kind": "vocational", "number": format!("SBX-ZY-{SKILLED_ID}-1"), "authorization_version": AUTHORIZED});
-    assert_problem(fetch(&app, &worker, forged).await, StatusCode::NOT_FOUND, "CERTIFICATE_NOT_FOUND").await;
+    let forged =
+        json!({"kind": "vocational", "number": format!("SBX-ZY-{SKILLED_ID}-1"), "authorization_version": AUTHORIZED});
+    assert_problem(
+        fetch(&app, &worker, forged).await,
+        StatusCode::NOT_FOUND,
+        "CERTIFICATE_NOT_FOUND",
+    )
+    .await;
     let uncertified = guangxi_worker(&app, "cert-none", UNCERTIFIED_ID).await;
     let asked = json!({"kind": "vocational", "authorization_version": AUTHORIZED});
-    let refused = assert_problem(fetch(&app, &uncertified, asked).await, StatusCode::NOT_FOUND, "CERTIFICATE_NOT_FOUND").await;
+    let refused = assert_problem(
+        fetch(&app, &uncertified, asked).await,
+        StatusCode::NOT_FOUND,
+        "CERTIFICATE_NOT_FOUND",
+    )
+    .await;
     assert!(refused["message"].as_str().unwrap().contains("电子证照"));
     // The ID card's licence is always there; a business licence too for this number.
     for kind in ["id_card", "business_licence"] {
         let asked = json!({"kind": kind, "authorization_version": AUTHORIZED});
-        assert_eq!(fetch(&app, &worker, asked).await.status(), StatusCode::CREATED, "{kind}");
+        assert_eq!(
+            fetch(&app, &worker, asked).await.status(),
+            StatusCode::CREATED,
+            "{kind}"
+        );
     }
 
     // Without the worker's authorisation, or without an ID number, nothing is asked.
     let unauthorised = json!({"kind": "vocational", "authorization_version": "2020-01"});
-    let refused = assert_problem(fetch(&app, &worker, unauthorised).await, StatusCode::BAD_REQUEST, "VALIDATION_FAILED").await;
+    let refused = assert_problem(
+        fetch(&app, &worker, unauthorised).await,
+        StatusCode::BAD_REQUEST,
+        "VALIDATION_FAILED",
+    )
+    .await;
     assert!(refused["message"].as_str().unwrap().contains("授权"));
     let newcomer = app.login_worker("cert-newcomer").await;
     let asked = json!({"kind": "vocational", "authorization_version": AUTHORIZED});
-    assert_problem(fetch(&app, &newcomer, asked).await, StatusCode::BAD_REQUEST, "PROFILE_INCOMPLETE").await;
+    assert_problem(
+        fetch(&app, &newcomer, asked).await,
+        StatusCode::BAD_REQUEST,
+        "PROFILE_INCOMPLETE",
+    )
+    .await;
 
     let admin = app.admin("000000").await;
     let fetches = app

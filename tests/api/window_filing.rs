@@ -30,7 +30,9 @@ struct Office {
 
 async fn office(app: &TestApp) -> Office {
     let admin = app.admin("000000").await;
-    let clerk = app.staff(&admin, "xingning.window", &["service_window"], "450102").await;
+    let clerk = app
+        .staff(&admin, "xingning.window", &["service_window"], "450102")
+        .await;
     let reviewer = app.staff(&admin, "xingning.reviewer", &["reviewer"], "450102").await;
     Office { admin, clerk, reviewer }
 }
@@ -62,7 +64,10 @@ async fn scan(app: &TestApp, staff: &Session, purpose: &str) -> reqwest::Respons
 async fn scanned(app: &TestApp, staff: &Session, purpose: &str) -> String {
     let response = scan(app, staff, purpose).await;
     assert_eq!(response.status(), StatusCode::CREATED);
-    response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
+    response.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// A filing for `id_number` with `consent`, the ID card and certificate scanned.
@@ -88,7 +93,12 @@ async fn file(app: &TestApp, staff: &Session, body: &Value) -> reqwest::Response
 
 async fn filed(app: &TestApp, staff: &Session, body: &Value) -> Value {
     let response = file(app, staff, body).await;
-    assert_eq!(response.status(), StatusCode::CREATED, "{}", response.text().await.unwrap());
+    assert_eq!(
+        response.status(),
+        StatusCode::CREATED,
+        "{}",
+        response.text().await.unwrap()
+    );
     response.json().await.unwrap()
 }
 
@@ -109,8 +119,11 @@ async fn bind_phone(app: &TestApp, worker: &Session, phone: &str) {
 }
 
 async fn audited(app: &TestApp, admin: &Session, action: &str) -> Value {
-    app.get_json_with(&format!("/api/v1/admin/audit-logs?action={action}"), &admin.access_token)
-        .await
+    app.get_json_with(
+        &format!("/api/v1/admin/audit-logs?action={action}"),
+        &admin.access_token,
+    )
+    .await
 }
 
 #[tokio::test]
@@ -126,7 +139,10 @@ async fn a_window_filing_reaches_review_and_then_the_workers_own_list() {
 
     // The reviewer of the region sees it, the person masked, and how it was filed.
     let case = app
-        .get_json_with(&format!("/api/v1/staff/applications/{id}"), &office.reviewer.access_token)
+        .get_json_with(
+            &format!("/api/v1/staff/applications/{id}"),
+            &office.reviewer.access_token,
+        )
         .await;
     assert_eq!(case["applicant"]["name"], "黄**");
     assert_eq!(case["applicant"]["id_number"], "4501**********0539");
@@ -134,8 +150,19 @@ async fn a_window_filing_reaches_review_and_then_the_workers_own_list() {
     assert_eq!(case["window_filing"]["identity_check"], "id_card_reader");
     assert_eq!(case["window_filing"]["consent"], "signed_form");
     assert_eq!(case["requested_amount_fen"], 150_000);
-    assert!(case["eligibility"].as_array().unwrap().iter().all(|c| c["passed"] == true), "{case}");
-    assert_eq!(case["attachments"].as_array().unwrap().len(), 3, "the scans and the signed form");
+    assert!(
+        case["eligibility"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["passed"] == true),
+        "{case}"
+    );
+    assert_eq!(
+        case["attachments"].as_array().unwrap().len(),
+        3,
+        "the scans and the signed form"
+    );
     let filed_entry = &case["timeline"][0];
     assert_eq!(
         (&filed_entry["action"], &filed_entry["by"], &filed_entry["comment"]),
@@ -199,7 +226,11 @@ async fn a_window_filing_reaches_review_and_then_the_workers_own_list() {
 /// The code the worker's inbox shows.
 async fn code_in_inbox(app: &TestApp, worker: &Session) -> String {
     let inbox = inbox_until(app, &worker.access_token, |inbox| {
-        inbox["items"].as_array().unwrap().iter().any(|m| m["title"] == "窗口代办确认码")
+        inbox["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["title"] == "窗口代办确认码")
     })
     .await;
     let body = inbox["items"]
@@ -241,18 +272,35 @@ async fn a_code_sent_to_the_bound_phone_consents_once_and_the_phone_joins_the_ca
 
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let body = filing(&app, &office.clerk, PERSON_ID, json!({"code": wrong})).await;
-    let refused = assert_problem(file(&app, &office.clerk, &body).await, StatusCode::BAD_REQUEST, "CONSENT_CODE_INVALID").await;
+    let refused = assert_problem(
+        file(&app, &office.clerk, &body).await,
+        StatusCode::BAD_REQUEST,
+        "CONSENT_CODE_INVALID",
+    )
+    .await;
     assert!(refused["message"].as_str().unwrap().contains("确认码"));
     // Another clerk cannot use a code this clerk sent.
-    let other_clerk = app.staff(&office.admin, "xingning.window2", &["service_window"], "450102").await;
+    let other_clerk = app
+        .staff(&office.admin, "xingning.window2", &["service_window"], "450102")
+        .await;
     let body = filing(&app, &other_clerk, PERSON_ID, json!({"code": code})).await;
-    assert_problem(file(&app, &other_clerk, &body).await, StatusCode::BAD_REQUEST, "CONSENT_CODE_INVALID").await;
+    assert_problem(
+        file(&app, &other_clerk, &body).await,
+        StatusCode::BAD_REQUEST,
+        "CONSENT_CODE_INVALID",
+    )
+    .await;
 
     let body = filing(&app, &office.clerk, PERSON_ID, json!({"code": code})).await;
     let receipt = filed(&app, &office.clerk, &body).await;
     // Used once: another filing with it is refused.
     let body = filing(&app, &office.clerk, SECOND_ID, json!({"code": code})).await;
-    assert_problem(file(&app, &office.clerk, &body).await, StatusCode::BAD_REQUEST, "CONSENT_CODE_INVALID").await;
+    assert_problem(
+        file(&app, &office.clerk, &body).await,
+        StatusCode::BAD_REQUEST,
+        "CONSENT_CODE_INVALID",
+    )
+    .await;
 
     // The recorded phone is the one WeChat verified: the next sign-in joins the case.
     assert_eq!(my_applications(&app, &person).await["total"], 0);
@@ -276,15 +324,28 @@ async fn five_wrong_codes_spend_the_code() {
     let office = office(&app).await;
     let person = guangxi_worker(&app, "window-tries", PERSON_ID).await;
     bind_phone(&app, &person, PERSON_PHONE).await;
-    assert_eq!(send_code(&app, &office.clerk, PERSON_PHONE).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        send_code(&app, &office.clerk, PERSON_PHONE).await.status(),
+        StatusCode::CREATED
+    );
     let code = code_in_inbox(&app, &person).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let body = filing(&app, &office.clerk, PERSON_ID, json!({"code": wrong})).await;
     for _ in 0..5 {
-        assert_problem(file(&app, &office.clerk, &body).await, StatusCode::BAD_REQUEST, "CONSENT_CODE_INVALID").await;
+        assert_problem(
+            file(&app, &office.clerk, &body).await,
+            StatusCode::BAD_REQUEST,
+            "CONSENT_CODE_INVALID",
+        )
+        .await;
     }
     let body = filing(&app, &office.clerk, PERSON_ID, json!({"code": code})).await;
-    assert_problem(file(&app, &office.clerk, &body).await, StatusCode::BAD_REQUEST, "CONSENT_CODE_INVALID").await;
+    assert_problem(
+        file(&app, &office.clerk, &body).await,
+        StatusCode::BAD_REQUEST,
+        "CONSENT_CODE_INVALID",
+    )
+    .await;
     app.stop().await;
 }
 
@@ -303,32 +364,59 @@ async fn a_window_needs_the_role_its_region_and_the_workers_consent() {
     assert_problem(refused, StatusCode::FORBIDDEN, "ROLE_REQUIRED").await;
 
     // Another province's window does not take a Guangxi program.
-    let jiangning = app.staff(&office.admin, "jiangning.window", &["service_window"], "320115").await;
+    let jiangning = app
+        .staff(&office.admin, "jiangning.window", &["service_window"], "320115")
+        .await;
     let theirs = filing(&app, &jiangning, PERSON_ID, signed_form(&app, &jiangning).await).await;
-    let refused = assert_problem(file(&app, &jiangning, &theirs).await, StatusCode::FORBIDDEN, "OUT_OF_REGION_SCOPE").await;
+    let refused = assert_problem(
+        file(&app, &jiangning, &theirs).await,
+        StatusCode::FORBIDDEN,
+        "OUT_OF_REGION_SCOPE",
+    )
+    .await;
     assert!(refused["message"].as_str().unwrap().contains("窗口"));
 
     // Without consent, or with another clerk's scan as the signed form.
     let mut without = body.clone();
     without["consent"] = json!({});
-    let refused = assert_problem(file(&app, &office.clerk, &without).await, StatusCode::BAD_REQUEST, "WINDOW_CONSENT_MISSING").await;
+    let refused = assert_problem(
+        file(&app, &office.clerk, &without).await,
+        StatusCode::BAD_REQUEST,
+        "WINDOW_CONSENT_MISSING",
+    )
+    .await;
     assert!(refused["message"].as_str().unwrap().contains("同意"));
     let mut borrowed = body.clone();
     borrowed["consent"] = json!({"signed_form_upload_id": scanned(&app, &jiangning, "consent_form").await});
-    assert_problem(file(&app, &office.clerk, &borrowed).await, StatusCode::BAD_REQUEST, "VALIDATION_FAILED").await;
+    assert_problem(
+        file(&app, &office.clerk, &borrowed).await,
+        StatusCode::BAD_REQUEST,
+        "VALIDATION_FAILED",
+    )
+    .await;
     // A phone no account bound gets no code.
     let refused = send_code(&app, &office.clerk, OTHER_PHONE).await;
     assert_problem(refused, StatusCode::CONFLICT, "CONSENT_PHONE_NOT_BOUND").await;
     // A mistyped ID number is refused before anything is stored.
     let mut mistyped = body.clone();
     mistyped["applicant"]["id_number"] = json!("450102199203150538");
-    assert_problem(file(&app, &office.clerk, &mistyped).await, StatusCode::BAD_REQUEST, "VALIDATION_FAILED").await;
+    assert_problem(
+        file(&app, &office.clerk, &mistyped).await,
+        StatusCode::BAD_REQUEST,
+        "VALIDATION_FAILED",
+    )
+    .await;
 
     // Filed once; the same person again is a duplicate, and so is their own application.
     filed(&app, &office.clerk, &body).await;
     let mut twice = body.clone();
     twice["consent"] = signed_form(&app, &office.clerk).await;
-    assert_problem(file(&app, &office.clerk, &twice).await, StatusCode::CONFLICT, "DUPLICATE_APPLICATION").await;
+    assert_problem(
+        file(&app, &office.clerk, &twice).await,
+        StatusCode::CONFLICT,
+        "DUPLICATE_APPLICATION",
+    )
+    .await;
     let person = guangxi_worker(&app, "window-own", PERSON_ID).await;
     let own = json!({
         "program_id": training_program(&app).await,

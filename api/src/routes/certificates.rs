@@ -116,7 +116,11 @@ impl CertificateApi {
     ///
     /// The references the worker fetched, newest first.
     #[oai(path = "/me/certificates", method = "get", operation_id = "listMyCertificates")]
-    async fn list(&self, state: Data<&AppState>, auth: WorkerAuth) -> ApiResult<Json<CertificateList>, { status::SIGNED_IN }> {
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: WorkerAuth,
+    ) -> ApiResult<Json<CertificateList>, { status::SIGNED_IN }> {
         let items = certificates::list_own(&state, &auth.0).await?;
         Ok(Json(CertificateList {
             items: items.into_iter().map(CertificateView::from).collect(),

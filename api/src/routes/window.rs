@@ -175,7 +175,11 @@ impl WindowApi {
     /// the ID card, a certificate, as `multipart/form-data` with `file` and
     /// `purpose` (as `POST /api/v1/uploads`). It belongs to the staff member
     /// until a filing takes it.
-    #[oai(path = "/staff/window/uploads", method = "post", operation_id = "uploadWindowDocument")]
+    #[oai(
+        path = "/staff/window/uploads",
+        method = "post",
+        operation_id = "uploadWindowDocument"
+    )]
     async fn upload(
         &self,
         state: Data<&AppState>,
@@ -183,7 +187,13 @@ impl WindowApi {
         form: UploadForm,
     ) -> ApiResult<
         ScanStored,
-        { status::BAD_REQUEST | status::FORBIDDEN | status::PAYLOAD_TOO_LARGE | status::UNSUPPORTED_MEDIA_TYPE | status::SIGNED_IN },
+        {
+            status::BAD_REQUEST
+                | status::FORBIDDEN
+                | status::PAYLOAD_TOO_LARGE
+                | status::UNSUPPORTED_MEDIA_TYPE
+                | status::SIGNED_IN
+        },
     > {
         let (purpose, bytes) = form.into_parts().await?;
         let stored = window::store_scan(&state, &auth.0, &purpose, bytes).await?;
@@ -196,7 +206,11 @@ impl WindowApi {
     /// minutes, goes to the in-app inbox of every account that bound this
     /// phone through WeChat (there is no SMS gateway); the worker reads it
     /// out. A phone no account bound is 409 `CONSENT_PHONE_NOT_BOUND`.
-    #[oai(path = "/staff/window/consent-codes", method = "post", operation_id = "sendWindowConsentCode")]
+    #[oai(
+        path = "/staff/window/consent-codes",
+        method = "post",
+        operation_id = "sendWindowConsentCode"
+    )]
     async fn consent_code(
         &self,
         state: Data<&AppState>,

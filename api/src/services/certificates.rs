@@ -70,10 +70,12 @@ impl Certificate {
 
     /// The level the rules read, for a vocational certificate.
     pub fn certified_level(&self) -> Option<CertifiedLevel> {
-        self.level.filter(|_| self.kind == CertificateKind::Vocational).map(|level| CertifiedLevel {
-            level,
-            issuer: self.issuer.clone(),
-        })
+        self.level
+            .filter(|_| self.kind == CertificateKind::Vocational)
+            .map(|level| CertifiedLevel {
+                level,
+                issuer: self.issuer.clone(),
+            })
     }
 }
 

@@ -403,11 +403,25 @@ async fn rekey_window_filings(
             use window_filing::Column as C;
             let id = &row.application_id;
             let unreadable = &mut summary.unreadable;
-            if let Some(number) = rewrite.cipher(protector, C::IdNumberCipher, Field::WindowIdNumber, id, &row.id_number_cipher, unreadable) {
+            if let Some(number) = rewrite.cipher(
+                protector,
+                C::IdNumberCipher,
+                Field::WindowIdNumber,
+                id,
+                &row.id_number_cipher,
+                unreadable,
+            ) {
                 let stored = Some(row.id_number_hash.clone());
                 rewrite.hash(protector, C::IdNumberHash, Purpose::IdNumber, &number, &stored);
             }
-            if let Some(phone) = rewrite.cipher(protector, C::PhoneCipher, Field::WindowPhone, id, &row.phone_cipher, unreadable) {
+            if let Some(phone) = rewrite.cipher(
+                protector,
+                C::PhoneCipher,
+                Field::WindowPhone,
+                id,
+                &row.phone_cipher,
+                unreadable,
+            ) {
                 rewrite.hash(protector, C::PhoneHash, Purpose::Phone, &phone, &row.phone_hash);
             }
             Ok(())

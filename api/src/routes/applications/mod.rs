@@ -25,12 +25,12 @@ use crate::{
 
 mod views;
 
+pub(crate) use self::views::application_view;
 pub use self::views::{
     ApplicantView, ApplicationCreate, ApplicationCreated, ApplicationDetail, ApplicationUpdate, ApplicationView,
     AttachmentView, CreatedResponse, DecisionName, DisburseBody, QueueItem, Revealed, ReviewBody,
     StaffApplicationDetail, StartReviewBody, TimelineView,
 };
-pub(crate) use self::views::application_view;
 use self::views::{answers, queue_item, timeline_view};
 
 pub struct ApplicationApi;
@@ -57,13 +57,7 @@ impl ApplicationApi {
     ) -> ApiResult<CreatedResponse, { status::BODY | status::CONFLICT | status::UNPROCESSABLE | status::SIGNED_IN }>
     {
         let (once, body) = idempotent("createApplication", idempotency_key, body);
-        let new = NewApplication {
-            program_id: body.program_id.into_inner(),
-            answers: answers(body.answers),
-            attachment_ids: BoundedText::into_strings(body.attachment_ids),
-            certificate_id: body.certificate_id.map(RecordId::into_inner),
-            submit: body.submit,
-        };
+        let new = NewApplication::from(body);
         let created = applications::create(&state, &context, &auth.0, &once.key, once.hash, new).await?;
         Ok(CreatedResponse::Created(Json(ApplicationCreated {
             id: created.id,

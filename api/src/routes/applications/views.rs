@@ -14,7 +14,7 @@ use crate::{
     http::json_body::present,
     routes::{certificates::CertificateView, programs::EligibilityCheck},
     services::applications::{
-        Application, Decision, Review, StaffCase, TimelineEntry,
+        Application, Decision, NewApplication, Review, StaffCase, TimelineEntry,
         status::ApplicationStatus,
         window::{Filing, IdentityCheckMethod},
     },
@@ -161,6 +161,18 @@ pub struct ApplicationCreate {
     #[serde(default)]
     #[oai(default)]
     pub submit: bool,
+}
+
+impl From<ApplicationCreate> for NewApplication {
+    fn from(body: ApplicationCreate) -> Self {
+        NewApplication {
+            program_id: body.program_id.into_inner(),
+            answers: answers(body.answers),
+            attachment_ids: BoundedText::into_strings(body.attachment_ids),
+            certificate_id: body.certificate_id.map(RecordId::into_inner),
+            submit: body.submit,
+        }
+    }
 }
 
 #[derive(Debug, Object, Serialize, Deserialize)]

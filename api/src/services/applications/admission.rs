@@ -44,16 +44,16 @@ pub fn read_answers(
 ) -> AppResult<Map<String, Value>> {
     match certificate {
         None => Ok(answers.clone()),
-        Some(certified) => rules::with_certified_level(&program.terms.form_fields, answers, certified).map_err(
-            |reason| {
+        Some(certified) => {
+            rules::with_certified_level(&program.terms.form_fields, answers, certified).map_err(|reason| {
                 AppError::new(ErrorCode::CertificateLevelMismatch)
                     .with_message(Localized::new(
                         format!("{reason}请改正证书等级，或不填由电子证照带出。"),
                         "The certificate_level answer contradicts the electronic certificate.",
                     ))
                     .with_details(json!({ "field": format!("answers.{}", rules::answer::CERTIFICATE_LEVEL) }))
-            },
-        ),
+            })
+        }
     }
 }
 

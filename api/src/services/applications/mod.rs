@@ -199,7 +199,8 @@ pub async fn create(
         };
         let case = insert_draft(transaction, request, draft).await?;
         let owner = Uploader::Worker(&worker.subject);
-        let attached = uploads::attach(transaction, owner, CaseFile::Application(&case.id), &new.attachment_ids).await?;
+        let attached =
+            uploads::attach(transaction, owner, CaseFile::Application(&case.id), &new.attachment_ids).await?;
         let mut status = case.status;
         if new.submit {
             let amount = admissible(state, &program, &facts, &answers, &attached)?;
@@ -258,7 +259,11 @@ struct Draft<'a> {
 }
 
 /// A new draft, in its history as created by whoever made it.
-async fn insert_draft(transaction: &DatabaseTransaction, request: &RequestContext, draft: Draft<'_>) -> AppResult<Case> {
+async fn insert_draft(
+    transaction: &DatabaseTransaction,
+    request: &RequestContext,
+    draft: Draft<'_>,
+) -> AppResult<Case> {
     let now = Utc::now();
     let id = uuid::Uuid::new_v4().to_string();
     let (program, region) = (draft.program, draft.region);

@@ -39,7 +39,10 @@ pub async fn disburse(
 ) -> AppResult<Application> {
     staff_step(state, finance, id, Action::Disburse, async |transaction, case| {
         status::check_disbursement(case.approved_amount_fen, payment.amount_fen)?;
-        let applicant = case.worker_id.as_deref().ok_or_else(|| AppError::new(ErrorCode::PayeeAccountMissing))?;
+        let applicant = case
+            .worker_id
+            .as_deref()
+            .ok_or_else(|| AppError::new(ErrorCode::PayeeAccountMissing))?;
         let payee = payees::for_disbursement(transaction, applicant).await?;
         let step =
             Step::by_staff(finance, Action::Disburse, payment.expected_version, None).settling(payment.amount_fen);
@@ -66,7 +69,10 @@ pub async fn reveal_payee(
 ) -> AppResult<PayeeInClear> {
     access::require_payee_reader(finance)?;
     let case = case_in_scope(&state.db, state, finance, id).await?;
-    let applicant = case.worker_id.as_deref().ok_or_else(|| AppError::new(ErrorCode::PayeeAccountMissing))?;
+    let applicant = case
+        .worker_id
+        .as_deref()
+        .ok_or_else(|| AppError::new(ErrorCode::PayeeAccountMissing))?;
     let account = payees::in_clear(state, applicant).await?;
     let details = json!({ "worker_id": case.worker_id, "revealed": "payee_account" });
     let reveal = Event::reveal(finance, ("application", &case.id), case.region, details, reason);

@@ -6,7 +6,7 @@ use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 use super::{
-    Application, ApplicantInClear, Case, TimelineEntry, admission, not_found,
+    ApplicantInClear, Application, Case, TimelineEntry, admission, not_found,
     read::{self, Applicant, Listing},
     status::ApplicationStatus,
     window,

@@ -114,7 +114,10 @@ pub async fn send_code(
         staff_id: staff.subject.clone(),
     };
     let pending = serde_json::to_string(&pending).map_err(AppError::internal)?;
-    state.store.set(&code_key(state, phone), &pending, CODE_LIFETIME).await?;
+    state
+        .store
+        .set(&code_key(state, phone), &pending, CODE_LIFETIME)
+        .await?;
     state.store.delete(&tries_key(state, phone)).await?;
     let message = Message {
         title: "窗口代办确认码".to_owned(),

@@ -69,7 +69,10 @@ async fn join(
     let joined = application::Entity::update_many()
         .col_expr(application::Column::WorkerId, Expr::value(person.id.clone()))
         .col_expr(application::Column::UpdatedAt, Expr::value(Utc::now()))
-        .col_expr(application::Column::Version, Expr::col(application::Column::Version).add(1))
+        .col_expr(
+            application::Column::Version,
+            Expr::col(application::Column::Version).add(1),
+        )
         .filter(application::Column::Id.eq(application_id))
         .filter(application::Column::WorkerId.is_null())
         .exec(transaction)
@@ -141,7 +144,12 @@ pub(super) async fn join_proven_holder(
 /// receipt. The profile must hold the case's ID number; a wrong, used,
 /// expired or another person's code is 404 `CLAIM_CODE_INVALID`, and the
 /// wrong tries of a day are shared with agency claim codes.
-pub async fn claim(state: &AppState, request: &RequestContext, worker: &Principal, code: &str) -> AppResult<Application> {
+pub async fn claim(
+    state: &AppState,
+    request: &RequestContext,
+    worker: &Principal,
+    code: &str,
+) -> AppResult<Application> {
     let evidence::Claimant { person, id_hashes } =
         evidence::claimant(&state.db, &state.protector, &worker.subject).await?;
     evidence::spend_claim_try(state, &person.id).await?;
@@ -161,7 +169,15 @@ pub async fn claim(state: &AppState, request: &RequestContext, worker: &Principa
     let joined = match &waiting {
         Some(row) => {
             let by = By::Worker(worker);
-            join(&transaction, request, by, &person, &row.application_id, Evidence::ClaimCode).await?
+            join(
+                &transaction,
+                request,
+                by,
+                &person,
+                &row.application_id,
+                Evidence::ClaimCode,
+            )
+            .await?
         }
         None => false,
     };
@@ -211,7 +227,16 @@ async fn join_covered(
     let mut joined = Vec::new();
     for row in waiting {
         let by = By::Worker(worker);
-        if join(&transaction, request, by, &person, &row.application_id, standing.evidence()).await? {
+        if join(
+            &transaction,
+            request,
+            by,
+            &person,
+            &row.application_id,
+            standing.evidence(),
+        )
+        .await?
+        {
             joined.push(read::application(&transaction, &row.application_id).await?);
         }
     }

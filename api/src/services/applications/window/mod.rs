@@ -107,7 +107,8 @@ pub async fn filing(db: &impl ConnectionTrait, application_id: &str) -> AppResul
         .await?
         .map(|row| Filing {
             window_name: row.window_name,
-            identity_check: IdentityCheckMethod::parse(&row.identity_check).unwrap_or(IdentityCheckMethod::IdCardVisual),
+            identity_check: IdentityCheckMethod::parse(&row.identity_check)
+                .unwrap_or(IdentityCheckMethod::IdCardVisual),
             consent_kind: row.consent_kind,
             consent_upload_id: row.consent_upload_id,
             filed_at: row.created_at,
@@ -166,10 +167,12 @@ async fn refuse_duplicate(db: &impl ConnectionTrait, program: &Program, id_hashe
         .count(db)
         .await?;
     if live > 0 {
-        return Err(AppError::new(ErrorCode::DuplicateApplication).with_message(Localized::fixed(
-            "这位申请人已经申请过这项补贴了（在小程序里或在窗口），请查询原申请的进度。",
-            "This person already has an application to this program for this period.",
-        )));
+        return Err(
+            AppError::new(ErrorCode::DuplicateApplication).with_message(Localized::fixed(
+                "这位申请人已经申请过这项补贴了（在小程序里或在窗口），请查询原申请的进度。",
+                "This person already has an application to this program for this period.",
+            )),
+        );
     }
     Ok(())
 }
@@ -177,7 +180,11 @@ async fn refuse_duplicate(db: &impl ConnectionTrait, program: &Program, id_hashe
 /// For a worker's own application: 409 `DUPLICATE_APPLICATION` when a
 /// window filed one for their number to the same program and period that
 /// still waits for their account to join it.
-pub async fn refuse_waiting_filing(db: &impl ConnectionTrait, program: &Program, id_hashes: &[String]) -> AppResult<()> {
+pub async fn refuse_waiting_filing(
+    db: &impl ConnectionTrait,
+    program: &Program,
+    id_hashes: &[String],
+) -> AppResult<()> {
     if id_hashes.is_empty() {
         return Ok(());
     }
@@ -197,10 +204,12 @@ pub async fn refuse_waiting_filing(db: &impl ConnectionTrait, program: &Program,
         .count(db)
         .await?;
     if waiting > 0 {
-        return Err(AppError::new(ErrorCode::DuplicateApplication).with_message(Localized::fixed(
-            "服务窗口已经为您代办了这项补贴的申请。请用窗口回执上的认领码，或绑定手机号后在“我的申请”里找回它。",
-            "A service window already filed this application for you; claim it with the receipt's code.",
-        )));
+        return Err(
+            AppError::new(ErrorCode::DuplicateApplication).with_message(Localized::fixed(
+                "服务窗口已经为您代办了这项补贴的申请。请用窗口回执上的认领码，或绑定手机号后在“我的申请”里找回它。",
+                "A service window already filed this application for you; claim it with the receipt's code.",
+            )),
+        );
     }
     Ok(())
 }
@@ -228,9 +237,17 @@ fn filing_row(
             Consent::PhoneCode { .. } => None,
         }),
         applicant_name: Set(Some(person.name.clone())),
-        id_number_cipher: Set(Some(protector.encrypt(Field::WindowIdNumber, case_id, person.id_number.as_str()))),
+        id_number_cipher: Set(Some(protector.encrypt(
+            Field::WindowIdNumber,
+            case_id,
+            person.id_number.as_str(),
+        ))),
         id_number_hash: Set(protector.lookup_hash(Purpose::IdNumber, person.id_number.as_str())),
-        phone_cipher: Set(Some(protector.encrypt(Field::WindowPhone, case_id, person.phone.as_str()))),
+        phone_cipher: Set(Some(protector.encrypt(
+            Field::WindowPhone,
+            case_id,
+            person.phone.as_str(),
+        ))),
         phone_hash: Set(Some(protector.lookup_hash(Purpose::Phone, person.phone.as_str()))),
         hukou_type: Set(person.hukou_type.map(|h| h.as_str().to_owned())),
         residence_region_code: Set(person.residence.map(|r| r.as_str().to_owned())),

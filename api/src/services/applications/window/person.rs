@@ -46,7 +46,11 @@ async fn recorded(db: &impl ConnectionTrait, application_id: &str) -> AppResult<
     window_filing::Entity::find_by_id(application_id.to_owned())
         .one(db)
         .await?
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("application {application_id} has no worker and no filing")))
+        .ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "application {application_id} has no worker and no filing"
+            ))
+        })
 }
 
 /// The facts of a case no account has joined yet.
@@ -59,7 +63,11 @@ pub async fn facts(
     let birth_date = row
         .id_number_cipher
         .as_deref()
-        .and_then(|sealed| protector.decrypt(Field::WindowIdNumber, &row.application_id, sealed).ok())
+        .and_then(|sealed| {
+            protector
+                .decrypt(Field::WindowIdNumber, &row.application_id, sealed)
+                .ok()
+        })
         .and_then(|plain| IdNumber::parse(&plain).ok())
         .map(|id| id.birth_date());
     Ok(Facts {
