@@ -130,6 +130,9 @@ export interface paths {
          *     worker on first sign-in, and returns the session's tokens. WeChat's
          *     refusals map to 400 `WECHAT_CODE_INVALID` (40029), 429 (45011),
          *     403 `WECHAT_RISKY_USER` (40226) and 503 `WECHAT_UNAVAILABLE`.
+         *     Applications a service window filed for the worker join the account
+         *     here when the worker's evidence covers them (a proven ID number, or
+         *     the phone the window recorded bound through WeChat).
          */
         post: operations["wechatLogin"];
         delete?: never;
@@ -477,6 +480,35 @@ export interface paths {
          *     `PAYEE_ACCOUNT_MISSING` while the applicant has given none.
          */
         post: operations["revealApplicantPayee"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/certificates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My electronic certificates
+         * @description The references the worker fetched, newest first.
+         */
+        get: operations["listMyCertificates"];
+        put?: never;
+        /**
+         * Fetch one of my electronic certificates
+         * @description Asks the licence service, with the worker's authorisation
+         *     (`authorization_version`), for a vocational certificate, a business
+         *     licence or the ID card's electronic licence of the ID number in the
+         *     profile, and keeps a reference. 404 `CERTIFICATE_NOT_FOUND` when the
+         *     service has none; 400 `CERTIFICATE_NOT_HOLDER` for a number of
+         *     someone else's; 503 when no licence service is configured.
+         */
+        post: operations["fetchMyCertificate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1395,6 +1427,122 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/staff/window/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Scan a document at the window
+         * @description For staff with the `service_window` role: the signed consent form,
+         *     the ID card, a certificate, as `multipart/form-data` with `file` and
+         *     `purpose` (as `POST /api/v1/uploads`). It belongs to the staff member
+         *     until a filing takes it.
+         */
+        post: operations["uploadWindowDocument"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/window/consent-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a consent code to the worker's account
+         * @description For staff with the `service_window` role. A six-digit code, valid 10
+         *     minutes, goes to the in-app inbox of every account that bound this
+         *     phone through WeChat (there is no SMS gateway); the worker reads it
+         *     out. A phone no account bound is 409 `CONSENT_PHONE_NOT_BOUND`.
+         */
+        post: operations["sendWindowConsentCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/window/applications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * File an application at the window
+         * @description For staff with the `service_window` role, in their region, for a
+         *     worker present in person: how identity was checked, the worker's
+         *     consent (a signed form's scan or the code), and the application,
+         *     checked as the worker's own submission. The receipt's claim code
+         *     joins it to the worker's account. Audited; on the timeline as
+         *     `window_filed` with the window's name.
+         */
+        post: operations["fileAtWindow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/applications/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Claim an application filed for me at a window
+         * @description With the code on the window's receipt and the case's ID number in the
+         *     profile. A wrong, used, expired or another person's code is 404
+         *     `CLAIM_CODE_INVALID`; five wrong codes a day, then 429.
+         */
+        post: operations["claimApplication"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/applications/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Link the applications windows filed for me
+         * @description Every case filed for the profile's ID number that the worker's
+         *     evidence covers: all once the number is proven, else those whose
+         *     recorded phone is the one bound through WeChat (409
+         *     `IDENTITY_NOT_PROVEN` with neither). Sign-in does the same.
+         */
+        post: operations["linkMyApplications"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/uploads": {
         parameters: {
             query?: never;
@@ -2299,6 +2447,16 @@ export interface components {
             id_number?: string;
             phone?: string;
         };
+        /**
+         * ApplicationClaim
+         * @example {
+         *       "code": "K7M2-Q9XP-4HTD"
+         *     }
+         */
+        ApplicationClaim: {
+            /** @description The code printed on the window's receipt, e.g. `K7M2-Q9XP-4HTD`. */
+            code: string;
+        };
         /** ApplicationCount */
         ApplicationCount: {
             program_id: string;
@@ -2342,6 +2500,13 @@ export interface components {
              */
             attachment_ids: string[];
             /**
+             * @description An electronic certificate of yours (`POST /api/v1/me/certificates`):
+             *     the rules read its level instead of `answers.certificate_level`,
+             *     which may be left out; a typed level it contradicts is 400
+             *     `CERTIFICATE_LEVEL_MISMATCH`.
+             */
+            certificate_id?: string;
+            /**
              * @description Submit at once (checked in full) instead of saving a draft.
              * @default false
              */
@@ -2370,6 +2535,8 @@ export interface components {
                 [key: string]: unknown;
             };
             attachments: components["schemas"]["AttachmentView"][];
+            /** @description The electronic certificate (电子证照) the application carries. */
+            certificate_id?: string;
             /**
              * Format: int64
              * @description For integrators; the worker reads `requested_amount_yuan`.
@@ -2455,6 +2622,11 @@ export interface components {
             };
             /** @default [] */
             attachment_ids: string[];
+            /**
+             * @description The electronic certificate the application carries; left out, it
+             *     carries none.
+             */
+            certificate_id?: string;
         };
         /**
          * ApplicationView
@@ -2476,6 +2648,8 @@ export interface components {
                 [key: string]: unknown;
             };
             attachments: components["schemas"]["AttachmentView"][];
+            /** @description The electronic certificate (电子证照) the application carries. */
+            certificate_id?: string;
             /**
              * Format: int64
              * @description For integrators; the worker reads `requested_amount_yuan`.
@@ -2597,6 +2771,61 @@ export interface components {
             kind: components["schemas"]["DayKind"];
             /** @description e.g. 国庆节 or 国庆调休. */
             name: string;
+        };
+        /**
+         * CertificateFetch
+         * @description What the worker asks the licence service for.
+         * @example {
+         *       "authorization_version": "certificate-2026-12",
+         *       "kind": "vocational"
+         *     }
+         */
+        CertificateFetch: {
+            kind: components["schemas"]["CertificateKind"];
+            /**
+             * @description The certificate's number, to fetch one of several; without it, the
+             *     service answers the certificate of this kind held by the ID number
+             *     in the profile.
+             */
+            number?: string;
+            /**
+             * @description The version of 《电子证照授权查询说明》 the worker accepted just now:
+             *     `certificate-2026-12`.
+             */
+            authorization_version: string;
+        };
+        /**
+         * @description Which certificate.
+         * @enum {string}
+         */
+        CertificateKind: "vocational" | "business_licence" | "id_card";
+        /** CertificateList */
+        CertificateList: {
+            items: components["schemas"]["CertificateView"][];
+        };
+        /**
+         * CertificateView
+         * @description A certificate referenced from the licence service.
+         */
+        CertificateView: {
+            id: string;
+            kind: components["schemas"]["CertificateKind"];
+            number: string;
+            title: string;
+            /**
+             * Format: uint8
+             * @description A vocational certificate's level: 1 (高级技师) to 5 (初级工).
+             */
+            level?: number;
+            issuer: string;
+            /** Format: date */
+            issued_on?: string;
+            /** @description Always `电子证照`: read from the licence service, not typed. */
+            verified_by: string;
+            /** @description The licence service that answered (`sandbox` in development). */
+            provider: string;
+            /** Format: date-time */
+            fetched_at: string;
         };
         /** ChangePage */
         ChangePage: {
@@ -2752,6 +2981,31 @@ export interface components {
          * @enum {string}
          */
         CloseReason: "unfounded" | "withdrawn" | "sent_to_arbitration";
+        /**
+         * ConsentCodeRequest
+         * @example {
+         *       "phone": "13877001234"
+         *     }
+         */
+        ConsentCodeRequest: {
+            /**
+             * @description The phone the worker bound in the mini-program.
+             * @example 13812345678
+             */
+            phone: string;
+        };
+        /** ConsentCodeSent */
+        ConsentCodeSent: {
+            /** @description Masked, e.g. `138****5678`. */
+            phone: string;
+            /**
+             * Format: uint32
+             * @description The accounts that bound it; each got the code in its inbox.
+             */
+            accounts: number;
+            /** Format: date-time */
+            expires_at: string;
+        };
         /**
          * ConsentRecord
          * @description A version of the personal-data notice the worker accepted.
@@ -2925,6 +3179,12 @@ export interface components {
             result_token: string;
         };
         /**
+         * @description How the staff member checked that the person present is the one
+         *     the ID number belongs to.
+         * @enum {string}
+         */
+        IdentityCheckMethod: "id_card_reader" | "id_card_visual" | "face_check";
+        /**
          * @description What an inspector does with a report.
          * @enum {string}
          */
@@ -3093,6 +3353,11 @@ export interface components {
              * @description Workers of the region (work or residence) who signed in during the period.
              */
             active_workers: number;
+            /**
+             * @description Applications filed at a service window (窗口代办) in the period, by
+             *     the region that reviews them; included in `applications`.
+             */
+            filed_at_window: components["schemas"]["RegionCount"][];
             /**
              * @description Years of the period, or whose deadlines are counted now, with no
              *     official holiday schedule entered: deadlines across them count every
@@ -4053,6 +4318,8 @@ export interface components {
                 [key: string]: unknown;
             };
             attachments: components["schemas"]["AttachmentView"][];
+            /** @description The electronic certificate (电子证照) the application carries. */
+            certificate_id?: string;
             /**
              * Format: int64
              * @description For integrators; the worker reads `requested_amount_yuan`.
@@ -4197,6 +4464,15 @@ export interface components {
             subdivisions: components["schemas"]["SubdivisionFigures"][];
         };
         /**
+         * RegionCount
+         * @description A count in one region.
+         */
+        RegionCount: {
+            region_code: string;
+            /** Format: int64 */
+            count: number;
+        };
+        /**
          * RegionDetail
          * @description A region with the chain of regions above it.
          */
@@ -4339,7 +4615,7 @@ export interface components {
          * @description What a staff member may do; a staff member may hold several roles.
          * @enum {string}
          */
-        Role: "admin" | "reviewer" | "inspector" | "policy_editor" | "finance" | "personal_data";
+        Role: "admin" | "reviewer" | "inspector" | "policy_editor" | "finance" | "personal_data" | "service_window";
         /**
          * @description What an integrator client may do.
          * @enum {string}
@@ -4376,6 +4652,8 @@ export interface components {
                 [key: string]: unknown;
             };
             attachments: components["schemas"]["AttachmentView"][];
+            /** @description The electronic certificate (电子证照) the application carries. */
+            certificate_id?: string;
             /**
              * Format: int64
              * @description For integrators; the worker reads `requested_amount_yuan`.
@@ -4414,6 +4692,13 @@ export interface components {
              *     and answers, as a submission is checked: what the reviewer confirms.
              */
             eligibility: components["schemas"]["EligibilityCheck"][];
+            /**
+             * @description The electronic certificate the application carries, as the licence
+             *     service answered it (`verified_by: 电子证照`, and its issuer).
+             */
+            certificate?: components["schemas"]["CertificateView"];
+            /** @description How the case was filed at a service window, when it was. */
+            window_filing?: components["schemas"]["WindowFilingView"];
         };
         /**
          * StaffCreate
@@ -5287,6 +5572,133 @@ export interface components {
         WechatLogin: {
             /** @description The code `wx.login` returned; single use, valid for five minutes. */
             code: string;
+        };
+        /**
+         * WindowApplicant
+         * @description The person present, as read from their ID card and asked.
+         */
+        WindowApplicant: {
+            name: string;
+            /**
+             * @description Validated (check digit, birth date); stored encrypted.
+             * @example 11010519491231002X
+             */
+            id_number: string;
+            /**
+             * @description The person's phone; stored encrypted. The consent code goes to the
+             *     account that bound it, and the account it is bound to joins the case.
+             * @example 13812345678
+             */
+            phone: string;
+            hukou_type?: components["schemas"]["HukouType"];
+            /**
+             * @description GB/T 2260 six-digit region code; 000000 means national
+             * @example 320115
+             */
+            residence_region_code?: string;
+            /**
+             * @description GB/T 2260 six-digit region code; 000000 means national
+             * @example 320115
+             */
+            work_region_code?: string;
+        };
+        /**
+         * WindowConsent
+         * @description The worker's consent: exactly one of the two.
+         */
+        WindowConsent: {
+            /** @description The scan of the signed 《代办授权同意书》 (`POST /api/v1/staff/window/uploads`). */
+            signed_form_upload_id?: string;
+            /** @description The code sent to the worker's account (`POST /api/v1/staff/window/consent-codes`). */
+            code?: string;
+        };
+        /**
+         * WindowFilingCreate
+         * @example {
+         *       "answers": {
+         *         "certificate_level": 4,
+         *         "training_institution": "南宁市第一职业技能培训学校"
+         *       },
+         *       "applicant": {
+         *         "hukou_type": "agricultural",
+         *         "id_number": "450102199001010132",
+         *         "name": "韦小宝",
+         *         "phone": "13877001234",
+         *         "residence_region_code": "450102",
+         *         "work_region_code": "450102"
+         *       },
+         *       "attachment_ids": [],
+         *       "consent": {
+         *         "code": "407215"
+         *       },
+         *       "identity_check": "id_card_reader",
+         *       "program_id": "e47b366e-0322-577a-9549-9ebdba1ea165",
+         *       "window_name": "兴宁区政务服务中心人社窗口"
+         *     }
+         */
+        WindowFilingCreate: {
+            /** @description The window, as the receipt and the worker's timeline name it. */
+            window_name: string;
+            applicant: components["schemas"]["WindowApplicant"];
+            identity_check: components["schemas"]["IdentityCheckMethod"];
+            consent: components["schemas"]["WindowConsent"];
+            program_id: string;
+            /**
+             * @description Answers to the program's form, by field key.
+             * @default {}
+             */
+            answers: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description The staff member's scans (`POST /api/v1/staff/window/uploads`).
+             * @default []
+             */
+            attachment_ids: string[];
+        };
+        /**
+         * WindowFilingView
+         * @description How a case was filed at a service window (窗口代办).
+         */
+        WindowFilingView: {
+            window_name: string;
+            /** @description How the staff member checked the person's identity. */
+            identity_check: components["schemas"]["IdentityCheckMethod"];
+            /**
+             * @description `signed_form` (its scan is `consent_upload_id`, among the documents)
+             *     or `phone_code` (read out from the worker's own account).
+             */
+            consent: string;
+            consent_upload_id?: string;
+            /** Format: date-time */
+            filed_at: string;
+            /**
+             * Format: date-time
+             * @description When the worker's account joined the case; until then the applicant
+             *     is the person the window recorded.
+             */
+            linked_at?: string;
+            /** @description `claim_code`, `phone` or `verified_identity`. */
+            link_evidence?: string;
+        };
+        /**
+         * WindowReceipt
+         * @description The window's receipt.
+         */
+        WindowReceipt: {
+            id: string;
+            application_no: string;
+            status: components["schemas"]["ApplicationStatus"];
+            /**
+             * @description Print it on the receipt: the worker enters it in the mini-program
+             *     (`POST /api/v1/applications/claim`). Shown once; absent when the case
+             *     joined the worker's account at once.
+             */
+            claim_code?: string;
+            /** Format: date-time */
+            claim_expires_at?: string;
+            /** @description The holder of the ID number had proven it: the case is in their list already. */
+            linked: boolean;
         };
         /**
          * WorkerProfile
@@ -7021,6 +7433,171 @@ export interface operations {
             };
             /** @description The resource is in a state that does not allow this, or changed meanwhile. */
             409: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has an unsupported content type. */
+            415: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMyCertificates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CertificateList"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    fetchMyCertificate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["CertificateFetch"];
+            };
+        };
+        responses: {
+            /** @description Fetched and referenced (again, when the worker had it already). */
+            201: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CertificateView"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for another person's resource). */
+            404: {
                 headers: {
                     /** @description The id of this request, for support and the logs. */
                     "X-REQUEST-ID": string;
@@ -11931,6 +12508,543 @@ export interface operations {
             };
             /** @description The request body has an unsupported content type. */
             415: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    uploadWindowDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description A photo (JPEG, PNG) or a PDF, at most 10 MB; its type is judged from its content.
+                     */
+                    file: string;
+                    /** @description The document kind, as a program's `required_documents` names it (e.g. `id_card`). */
+                    purpose: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Stored; file it with an application within 24 hours. */
+            201: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["UploadView"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed to do this. */
+            403: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has an unsupported content type. */
+            415: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sendWindowConsentCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["ConsentCodeRequest"];
+            };
+        };
+        responses: {
+            /** @description Sent to the worker's in-app inbox. */
+            201: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ConsentCodeSent"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed to do this. */
+            403: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is in a state that does not allow this, or changed meanwhile. */
+            409: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has an unsupported content type. */
+            415: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    fileAtWindow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["WindowFilingCreate"];
+            };
+        };
+        responses: {
+            /** @description Filed and submitted for review. */
+            201: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["WindowReceipt"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed to do this. */
+            403: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is in a state that does not allow this, or changed meanwhile. */
+            409: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has an unsupported content type. */
+            415: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    claimApplication: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["ApplicationClaim"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ApplicationView"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for another person's resource). */
+            404: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has an unsupported content type. */
+            415: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    linkMyApplications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ApplicationView"][];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is in a state that does not allow this, or changed meanwhile. */
+            409: {
                 headers: {
                     /** @description The id of this request, for support and the logs. */
                     "X-REQUEST-ID": string;
