@@ -151,6 +151,8 @@ pub struct PersonalData {
     pub wage_reports: Vec<WageReportData>,
     pub notifications: Vec<NotificationData>,
     pub sign_ins: Vec<SignInData>,
+    /// References to electronic certificates (电子证照).
+    pub certificates: Vec<crate::services::certificates::Certificate>,
 }
 
 fn clear(protector: &DataProtector, field: Field, row_id: &str, cipher: Option<&str>) -> Option<String> {
@@ -189,6 +191,7 @@ pub async fn export(state: &AppState, request: &RequestContext, principal: &Prin
         wage_reports: wage_reports_of(db, protector, &id).await?,
         notifications: notifications_of(db, &id).await?,
         sign_ins: sign_ins_of(db, &id).await?,
+        certificates: crate::services::certificates::of_worker(db, &id).await?,
     };
     audit::record(
         db,

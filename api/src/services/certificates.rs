@@ -209,10 +209,15 @@ async fn keep(
 
 /// The worker's certificates, newest fetch first.
 pub async fn list_own(state: &AppState, worker: &Principal) -> AppResult<Vec<Certificate>> {
+    of_worker(&state.db, &worker.subject).await
+}
+
+/// The certificates of `worker_id`, newest fetch first (also for their copy of their data).
+pub async fn of_worker(db: &impl ConnectionTrait, worker_id: &str) -> AppResult<Vec<Certificate>> {
     Ok(certificate::Entity::find()
-        .filter(certificate::Column::WorkerId.eq(&worker.subject))
+        .filter(certificate::Column::WorkerId.eq(worker_id))
         .order_by_desc(certificate::Column::FetchedAt)
-        .all(&state.db)
+        .all(db)
         .await?
         .into_iter()
         .map(Certificate::of)

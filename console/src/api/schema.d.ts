@@ -3274,6 +3274,8 @@ export interface components {
             wage_reports: components["schemas"]["WageReportRecord"][];
             notifications: components["schemas"]["NotificationRecord"][];
             sign_ins: components["schemas"]["SignInRecord"][];
+            /** @description References to electronic certificates fetched with the worker's authorisation. */
+            certificates: components["schemas"]["CertificateView"][];
         };
         /** NotificationRecord */
         NotificationRecord: {
