@@ -468,3 +468,25 @@ async fn a_worker_who_never_proves_the_number_does_not_get_the_case() {
     assert_eq!(denied["items"][0]["outcome"], "denied");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_holder_who_proved_the_number_gets_the_filing_at_once() {
+    let app = TestApp::spawn().await;
+    let office = office(&app).await;
+    let person = guangxi_worker(&app, "window-proven", PERSON_ID).await;
+    let check = json!({"result_token": "sandbox-pass"});
+    let proven = app
+        .post_json("/api/v1/me/identity-check", &check, Some(&person.access_token))
+        .await;
+    assert_eq!(proven.status(), StatusCode::OK);
+    let body = filing(&app, &office.clerk, PERSON_ID, signed_form(&app, &office.clerk).await).await;
+    let receipt = filed(&app, &office.clerk, &body).await;
+    assert_eq!(receipt["linked"], true);
+    assert!(receipt.get("claim_code").is_none(), "{receipt}");
+    let mine = my_applications(&app, &person).await;
+    assert_eq!(mine["items"][0]["id"], receipt["id"]);
+    let linked = audited(&app, &office.admin, "application.link").await;
+    assert_eq!(linked["items"][0]["details"]["evidence"], "verified_identity");
+    assert_eq!(linked["items"][0]["actor_type"], "staff");
+    app.stop().await;
+}
