@@ -40,7 +40,7 @@ post() { # path body [token]
 echo 'fuzz-admin-password' | "$binary" create-admin --username fuzz.admin 2>>"$work/server.log"
 admin=$(post /api/v1/staff/auth/login '{"username": "fuzz.admin", "password": "fuzz-admin-password"}' | jq -r .access_token)
 post /api/v1/admin/staff '{"username": "fuzz.staff", "display_name": "fuzz", "password": "fuzz-staff-password",
-  "roles": ["admin", "reviewer", "inspector", "policy_editor", "finance", "personal_data"], "region_code": "000000"}' "$admin" >/dev/null
+  "roles": ["admin", "reviewer", "inspector", "policy_editor", "finance", "personal_data", "service_window"], "region_code": "000000"}' "$admin" >/dev/null
 client=$(post /api/v1/admin/clients '{"name": "fuzz", "scopes": ["si_transfer:read", "si_transfer:write"]}' "$admin")
 export SHIMINHUA_FUZZ_STAFF_TOKEN SHIMINHUA_FUZZ_WORKER_TOKEN SHIMINHUA_FUZZ_INTEGRATOR_TOKEN
 SHIMINHUA_FUZZ_STAFF_TOKEN=$(post /api/v1/staff/auth/login '{"username": "fuzz.staff", "password": "fuzz-staff-password"}' | jq -r .access_token)

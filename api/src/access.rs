@@ -198,27 +198,6 @@ pub fn require_applicant_reader(staff: &Principal) -> AppResult<()> {
     require_role(staff, Role::Reviewer)
 }
 
-/// Who confirms 免申即享 offers for the workers: reviewers.
-pub fn require_offer_reviewer(staff: &Principal) -> AppResult<()> {
-    require_role(staff, Role::Reviewer)
-}
-
-/// A reviewer works a 免申即享 program's offers when their region covers
-/// the program's (every offer of it), or lies inside it (the offers of
-/// their own region); another region's program is refused, 403.
-pub fn require_offer_region(regions: &RegionDirectory, reviewer: &Principal, program: RegionCode) -> AppResult<()> {
-    let inside = reviewer.region.is_some_and(|own| regions.covers(program, own));
-    if covers(regions, reviewer, program) || inside {
-        return Ok(());
-    }
-    Err(AppError::new(ErrorCode::OutOfRegionScope)
-        .with_message(Localized::fixed(
-            "这项补贴不在您的辖区内，不能查看或确认它的免申即享名单。",
-            "This program is outside your region: its offers are not yours to confirm.",
-        ))
-        .with_details(json!({ "region_code": program })))
-}
-
 // ---- wage reports ----------------------------------------------------------------
 
 /// Whether an inspector reaches a wage report: it is in the queue of their
@@ -269,8 +248,10 @@ pub fn client_sees_person(regions: &RegionDirectory, client: &Principal, from: R
 // ---- follow-ups and complaints -----------------------------------------------------
 
 mod feedback;
+mod filing;
 
 pub use feedback::{follow_up_kinds, follow_up_role, reaches_complaint, reaches_follow_up, require_complaint_handler};
+pub use filing::{require_offer_region, require_offer_reviewer, require_window_clerk, window_filing_region};
 
 // ---- figures and policies ----------------------------------------------------------
 

@@ -15,7 +15,7 @@ use tokio::{sync::oneshot, task::JoinHandle};
 
 use crate::{
     auth::{guard::Guard, password::PasswordPool, sessions::Sessions, tokens::TokenIssuer},
-    config::{Config, IdentityVerifierMode},
+    config::{CertificateProviderMode, Config, IdentityVerifierMode},
     http::{
         body_limit::{BodyLimit, MAX_BODY_BYTES},
         console, document,
@@ -23,8 +23,8 @@ use crate::{
         route_table::RouteTable,
     },
     infra::{
-        crypto::DataProtector, db, files, identity::SandboxVerifier, memory_store::MemoryStore,
-        redis_store::RedisStore, store::KeyValueStore, wechat::WechatClient,
+        certificates::SandboxCertificates, crypto::DataProtector, db, files, identity::SandboxVerifier,
+        memory_store::MemoryStore, redis_store::RedisStore, store::KeyValueStore, wechat::WechatClient,
     },
     regions::RegionDirectory,
     routes::{self, Apis},
@@ -125,6 +125,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         "state ready"
     );
     let config_identity = config.identity_verifier;
+    let config_certificates = config.certificate_provider;
     let passwords = Arc::new(PasswordPool::new(config.password_hashing_concurrency));
     Ok(AppState {
         config: Arc::new(config),
@@ -137,6 +138,10 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         identity: match config_identity {
             IdentityVerifierMode::Off => None,
             IdentityVerifierMode::Sandbox => Some(Arc::new(SandboxVerifier)),
+        },
+        certificates: match config_certificates {
+            CertificateProviderMode::Off => None,
+            CertificateProviderMode::Sandbox => Some(Arc::new(SandboxCertificates)),
         },
         policies: Arc::new(PolicyIndex::new()),
         policy_answers: Arc::new(SearchAnswers::default()),
@@ -161,11 +166,19 @@ pub fn build_app(state: AppState) -> BoxEndpoint<'static> {
         .nest("/", api)
         .data(state.clone())
         .with(Guard::new(state.clone(), route_table.clone()))
-        .with(BodyLimit::new(MAX_BODY_BYTES).route(
-            "/api/v1/uploads",
-            routes::uploads::MAX_UPLOAD_REQUEST_BYTES,
-            uploads::too_large,
-        ))
+        .with(
+            BodyLimit::new(MAX_BODY_BYTES)
+                .route(
+                    "/api/v1/uploads",
+                    routes::uploads::MAX_UPLOAD_REQUEST_BYTES,
+                    uploads::too_large,
+                )
+                .route(
+                    "/api/v1/staff/window/uploads",
+                    routes::window::MAX_SCAN_REQUEST_BYTES,
+                    uploads::too_large,
+                ),
+        )
         .with(Gateway::new(route_table, &state.config.trusted_proxies))
         .boxed()
 }

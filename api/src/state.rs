@@ -6,7 +6,8 @@ use crate::{
     auth::{password::PasswordPool, sessions::Sessions},
     config::Config,
     infra::{
-        crypto::DataProtector, files::FileStore, identity::IdentityVerifier, store::KeyValueStore, wechat::WechatClient,
+        certificates::CertificateProvider, crypto::DataProtector, files::FileStore, identity::IdentityVerifier,
+        store::KeyValueStore, wechat::WechatClient,
     },
     regions::RegionDirectory,
     services::{
@@ -27,6 +28,8 @@ pub struct AppState {
     pub wechat: Arc<WechatClient>,
     /// None when identity checks are off.
     pub identity: Option<Arc<dyn IdentityVerifier>>,
+    /// None when electronic certificates are off.
+    pub certificates: Option<Arc<dyn CertificateProvider>>,
     pub policies: Arc<PolicyIndex>,
     pub policy_answers: Arc<SearchAnswers>,
     pub files: Arc<dyn FileStore>,

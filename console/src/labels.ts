@@ -9,6 +9,7 @@ export const roleNames: Record<Schemas['Role'], string> = {
   policy_editor: '政策编辑',
   finance: '资金发放',
   personal_data: '个人信息查阅',
+  service_window: '窗口代办',
 }
 
 export const applicationStatusNames: Record<Schemas['ApplicationStatus'], string> = {
@@ -228,6 +229,11 @@ export const auditActionNames: Record<string, string> = {
   'application.create': '创建补贴申请',
   'application.edit': '修改补贴申请',
   'application.transition': '补贴申请状态变更',
+  'application.link': '代办申请关联到本人账号',
+  'application.claim': '认领窗口代办申请',
+  'window.consent_code.send': '发送代办确认码',
+  'window.consent_code.use': '代办确认码不正确',
+  'certificate.fetch': '查询电子证照',
   'application.approve': '批准补贴申请',
   'application.reject': '驳回补贴申请',
   'payment_batch.create': '生成发放批次',

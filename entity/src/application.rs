@@ -10,7 +10,8 @@ pub struct Model {
     #[sea_orm(unique)]
     pub application_no: String,
     pub program_id: String,
-    pub worker_id: String,
+    /// Empty while a case filed at a service window waits for its worker.
+    pub worker_id: Option<String>,
     pub period: String,
     /// Where the case is reviewed.
     pub region_code: String,
@@ -31,6 +32,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// When its personal data was removed under the retention policy.
     pub anonymised_at: Option<DateTimeUtc>,
+    /// The electronic certificate (电子证照) the application carries.
+    pub certificate_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,7 +7,8 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
-    pub worker_id: String,
+    /// The worker who uploaded it; empty for a staff member's upload.
+    pub worker_id: Option<String>,
     /// The document kind it stands for, e.g. `id_card`, `business_license`.
     pub purpose: String,
     /// image/jpeg | image/png | application/pdf, judged from the content.
@@ -18,6 +19,8 @@ pub struct Model {
     pub application_id: Option<String>,
     pub created_at: DateTimeUtc,
     pub wage_report_id: Option<String>,
+    /// The staff member who uploaded it at a service window.
+    pub staff_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -40,6 +40,8 @@ mod m20261201_000041_recommendations;
 mod m20261201_000042_program_offers;
 mod m20261201_000045_relative_grants;
 mod m20261201_000046_acted_by_relative;
+mod m20261201_000049_window_filing;
+mod m20261201_000050_certificates;
 mod m20261201_000053_create_case_rating;
 mod m20261201_000054_create_follow_up;
 mod m20261201_000055_create_complaint;
@@ -87,6 +89,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000042_program_offers::Migration),
             Box::new(m20261201_000045_relative_grants::Migration),
             Box::new(m20261201_000046_acted_by_relative::Migration),
+            Box::new(m20261201_000049_window_filing::Migration),
+            Box::new(m20261201_000050_certificates::Migration),
             Box::new(m20261201_000053_create_case_rating::Migration),
             Box::new(m20261201_000054_create_follow_up::Migration),
             Box::new(m20261201_000055_create_complaint::Migration),

@@ -191,6 +191,15 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 13])] = &[
     // Worker A holds the case's ID number and claims it; worker B has no ID number (400).
     ("claimTransfer", "POST /api/v1/si-transfers/claim", r#"{"code": "{CLAIM_CODE}"}"#, WORKERS),
     ("linkMyTransfers", "POST /api/v1/si-transfers/link", "", WORKERS),
+    // Nobody in the matrix files at a service window: every staff role is refused.
+    ("uploadWindowDocument", "POST /api/v1/staff/window/uploads", "upload", NO_STAFF_ROLE),
+    ("sendWindowConsentCode", "POST /api/v1/staff/window/consent-codes", r#"{"phone": "13877009999"}"#, NO_STAFF_ROLE),
+    ("fileAtWindow", "POST /api/v1/staff/window/applications", WINDOW_FILING, NO_STAFF_ROLE),
+    // Worker A holds an ID number and the code is nobody's (404); worker B has no ID number (400).
+    ("claimApplication", "POST /api/v1/applications/claim", r#"{"code": "K7M2-Q9XP-4HTD"}"#, [U, H, Y, U, U, U, U, U, U, U, U, U, U]),
+    ("linkMyApplications", "POST /api/v1/applications/link", "", WORKERS),
+    ("fetchMyCertificate", "POST /api/v1/me/certificates", r#"{"kind": "vocational", "authorization_version": "certificate-2026-12"}"#, WORKERS),
+    ("listMyCertificates", "GET /api/v1/me/certificates", "", WORKERS),
     // After the claim worker A's number is proven: administrators over 450102 get 409.
     ("releaseIdNumber", "POST /api/v1/admin/id-number-releases", r#"{"id_number": "450102198801011235", "reason": "矩阵"}"#, ADMINS_OVER_A),
     ("listTransfersForStaff", "GET /api/v1/staff/si-transfers", "", STAFF_BUT_EDITORS_AND_FINANCE),
@@ -256,6 +265,7 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 13])] = &[
 
 pub(crate) const PROGRAM_BODY: &str = r#"{"name": "矩阵测试补助", "kind": "employment_subsidy", "region_code": "450102", "description": "示例", "period": "2026", "amount_rule": {"type": "fixed", "amount_fen": 80000}, "criteria": [], "required_documents": [], "form_fields": []}"#;
 const PROGRAM_UPDATE: &str = r#"{"name": "矩阵测试补助", "kind": "employment_subsidy", "region_code": "450102", "description": "改过", "period": "2026", "amount_rule": {"type": "fixed", "amount_fen": 80000}, "criteria": [], "required_documents": [], "form_fields": [], "expected_version": 1}"#;
+const WINDOW_FILING: &str = r#"{"window_name": "兴宁区窗口", "applicant": {"name": "黄秀英", "id_number": "450102199203150539", "phone": "13877009999"}, "identity_check": "id_card_visual", "consent": {"code": "123456"}, "program_id": "{PROGRAM}", "answers": {}}"#;
 pub(crate) const WAGE_REPORT: &str = r#"{"employer_name": "兴宁某劳务公司", "work_region_code": "450102", "sector": "construction", "amount_owed_fen": 500000, "owed_from": "2026-06-01", "owed_to": "2026-09-30", "workers_affected": 2, "description": "两个月工资没发。"}"#;
 
 /// `/a/{x}/b` and `/a/450102/b` alike become `/a/*/b`; a literal segment

@@ -163,7 +163,7 @@ async fn rekey_brings_personal_data_and_files_under_new_keys_so_old_ones_can_go(
     let both_lookup = format!("{NEW_LOOKUP_KEY},{LOOKUP_KEY}");
     let due = json!({
         "applied": false, "workers": 1, "wage_reports": 0, "integrator_clients": 0,
-        "si_transfers": 0, "uploads": 2, "transfer_hashes_kept": 0, "unreadable": 0
+        "si_transfers": 0, "window_filings": 0, "uploads": 2, "transfer_hashes_kept": 0, "unreadable": 0
     });
     assert_eq!(rekey(&app, &both_data, &both_lookup, "--dry-run"), due);
     assert_eq!(stored_id_number(&app).await, (old_cipher.clone(), old_hash.clone()));
@@ -172,7 +172,7 @@ async fn rekey_brings_personal_data_and_files_under_new_keys_so_old_ones_can_go(
     assert_eq!(rekey(&app, &both_data, &both_lookup, "--apply"), done);
     let nothing_left = json!({
         "applied": false, "workers": 0, "wage_reports": 0, "integrator_clients": 0,
-        "si_transfers": 0, "uploads": 0, "transfer_hashes_kept": 0, "unreadable": 0
+        "si_transfers": 0, "window_filings": 0, "uploads": 0, "transfer_hashes_kept": 0, "unreadable": 0
     });
     assert_eq!(rekey(&app, &both_data, &both_lookup, "--dry-run"), nothing_left);
 

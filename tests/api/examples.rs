@@ -71,6 +71,10 @@ const EXAMPLES: &[(&str, &str, Caller)] = &[
     ("createProgram", "/api/v1/staff/programs", Staff),
     ("updateProgram", "/api/v1/staff/programs/{NEW_PROGRAM}", Staff),
     ("openProgram", "/api/v1/staff/programs/{OTHER_NEW_PROGRAM}/open", Staff),
+    ("fileAtWindow", "/api/v1/staff/window/applications", Staff),
+    ("sendWindowConsentCode", "/api/v1/staff/window/consent-codes", Staff),
+    ("claimApplication", "/api/v1/applications/claim", Worker),
+    ("fetchMyCertificate", "/api/v1/me/certificates", Worker),
     ("closeProgram", "/api/v1/staff/programs/{SEEDED_OPEN_PROGRAM}/close", Staff),
     ("confirmProgramOffers", "/api/v1/staff/programs/{AUTO_PROGRAM}/offers", Staff),
     ("createApplication", "/api/v1/applications", Newcomer),
@@ -137,6 +141,21 @@ const ISSUED_ELSEWHERE: &[(&str, u16, &str)] = &[
         "acceptRelativeInvitation",
         404,
         "an invitation code is issued to the worker who invites",
+    ),
+    (
+        "fileAtWindow",
+        400,
+        "a consent code is sent to the worker's account, fresh each time, and the scans are the clerk's own",
+    ),
+    (
+        "sendWindowConsentCode",
+        409,
+        "a code goes to a phone a worker bound in the mini-program",
+    ),
+    (
+        "claimApplication",
+        404,
+        "a claim code is printed on the receipt of the window that filed the case",
     ),
     (
         "setWebhook",
@@ -270,7 +289,7 @@ async fn setting(app: &TestApp) -> Setting {
         .collect();
     let admin = matrix.tokens[5].as_deref();
     let everyone = r#"{"username": "examples.all", "display_name": "示例", "password": "staff-password-0001",
-        "roles": ["admin", "reviewer", "inspector", "policy_editor", "finance"], "region_code": "000000"}"#;
+        "roles": ["admin", "reviewer", "inspector", "policy_editor", "finance", "service_window"], "region_code": "000000"}"#;
     let created = send(app, admin, Method::POST, "/api/v1/admin/staff", everyone).await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let staff = app

@@ -55,6 +55,9 @@ crate::text_enum! {
         Finance => "finance",
         /// May export personal data in clear; each such export is audited.
         PersonalData => "personal_data",
+        /// Files applications at a service window (窗口代办) for workers
+        /// present in person, in the staff member's region.
+        ServiceWindow => "service_window",
     }
 }
 

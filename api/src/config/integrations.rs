@@ -1,8 +1,9 @@
-//! Outside services: webhook targets and the identity verifier.
+//! Outside services: webhook targets, the identity verifier and the
+//! electronic-licence service.
 
 use crate::infra::outbound::AddressPolicy;
 
-use super::IdentityVerifierMode;
+use super::{CertificateProviderMode, IdentityVerifierMode};
 
 pub(super) fn identity_verifier(
     var: &dyn Fn(&str) -> Option<String>,
@@ -24,6 +25,30 @@ pub(super) fn identity_verifier(
         problems.push("SHIMINHUA_IDENTITY_VERIFIER is sandbox: production needs off or a real provider".to_owned());
     }
     identity_verifier
+}
+
+pub(super) fn certificate_provider(
+    var: &dyn Fn(&str) -> Option<String>,
+    production: bool,
+    problems: &mut Vec<String>,
+) -> CertificateProviderMode {
+    let provider = match var("SHIMINHUA_CERTIFICATE_PROVIDER").as_deref() {
+        None if production => CertificateProviderMode::Off,
+        None | Some("sandbox") => CertificateProviderMode::Sandbox,
+        Some("off") => CertificateProviderMode::Off,
+        Some(other) => {
+            problems.push(format!(
+                "SHIMINHUA_CERTIFICATE_PROVIDER must be off or sandbox, not {other:?}"
+            ));
+            CertificateProviderMode::Off
+        }
+    };
+    if production && provider == CertificateProviderMode::Sandbox {
+        problems.push(
+            "SHIMINHUA_CERTIFICATE_PROVIDER is sandbox: production needs off or a real licence service".to_owned(),
+        );
+    }
+    provider
 }
 
 pub(super) fn webhook_addresses(

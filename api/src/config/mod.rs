@@ -44,6 +44,15 @@ pub enum IdentityVerifierMode {
     Sandbox,
 }
 
+/// Who answers electronic certificates (电子证照).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertificateProviderMode {
+    /// None: workers photograph their certificates (503 on a fetch).
+    Off,
+    /// Deterministic certificates from the ID number (development only).
+    Sandbox,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WechatMode {
     /// Any login code is accepted and mapped to a stable fake openid (development only).
@@ -106,6 +115,7 @@ pub struct Config {
     pub lookup_keys: Vec<DataKey>,
     pub wechat: WechatConfig,
     pub identity_verifier: IdentityVerifierMode,
+    pub certificate_provider: CertificateProviderMode,
     pub files: FileStoreConfig,
     pub log_format: LogFormat,
     pub rate_limits: RateLimits,
@@ -195,6 +205,7 @@ impl Config {
         let secrets = secrets::secrets(&var, production, &mut problems, &mut warnings);
         let wechat_mode = wechat::mode(&var, production, &mut problems);
         let identity_verifier = integrations::identity_verifier(&var, production, &mut problems);
+        let certificate_provider = integrations::certificate_provider(&var, production, &mut problems);
         let wechat = wechat::wechat(&var, wechat_mode, &mut problems);
         let limits = limits::limits(&var, &mut problems);
         let retention_days = storage::retention_days(&var, &mut problems);
@@ -219,6 +230,7 @@ impl Config {
                 lookup_keys: secrets.lookup_keys,
                 wechat,
                 identity_verifier,
+                certificate_provider,
                 files: storage.files,
                 log_format,
                 rate_limits: limits.rate_limits,

@@ -54,6 +54,20 @@ fn production_refuses_the_sandbox_identity_verifier() {
 }
 
 #[test]
+fn production_refuses_the_sandbox_certificate_provider() {
+    let problems = load(&[
+        ("SHIMINHUA_ENV", "production"),
+        ("SHIMINHUA_CERTIFICATE_PROVIDER", "sandbox"),
+    ])
+    .unwrap_err()
+    .0;
+    assert!(
+        problems.iter().any(|p| p.contains("SHIMINHUA_CERTIFICATE_PROVIDER")),
+        "{problems:?}"
+    );
+}
+
+#[test]
 fn short_secrets_are_refused() {
     let problems = load(&[
         ("SHIMINHUA_JWT_SECRET", "short"),

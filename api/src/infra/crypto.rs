@@ -53,6 +53,8 @@ pub enum Purpose {
     RelativeInvitation,
     /// A username typed at sign-in, counted whether or not the account exists.
     SignInName,
+    /// A code sent to a worker's account to consent to a window filing.
+    ConsentCode,
 }
 
 impl Purpose {
@@ -64,6 +66,7 @@ impl Purpose {
             Purpose::ClaimCode => b"claim_code",
             Purpose::RelativeInvitation => b"relative_invitation",
             Purpose::SignInName => b"sign_in_name",
+            Purpose::ConsentCode => b"consent_code",
         }
     }
 }
@@ -82,6 +85,10 @@ pub enum Field {
     UploadFile,
     /// The account subsidies are paid to, on the worker.
     WorkerPayeeAccount,
+    /// The ID number a service window recorded for a case it filed.
+    WindowIdNumber,
+    /// The phone a service window recorded for a case it filed.
+    WindowPhone,
 }
 
 impl Field {
@@ -94,6 +101,8 @@ impl Field {
             Field::IntegratorWebhookSecret => ("integrator_client", "webhook_secret"),
             Field::UploadFile => ("upload", "file"),
             Field::WorkerPayeeAccount => ("worker", "payee_account_cipher"),
+            Field::WindowIdNumber => ("window_filing", "id_number_cipher"),
+            Field::WindowPhone => ("window_filing", "phone_cipher"),
         }
     }
 
@@ -103,7 +112,11 @@ impl Field {
             Field::WorkerIdNumber => Some(Purpose::IdNumber),
             Field::WorkerPhone | Field::WageReportContactPhone => Some(Purpose::Phone),
             Field::IntegratorWebhookSecret => Some(Purpose::WebhookSecret),
-            Field::TransferAgencyPhone | Field::UploadFile | Field::WorkerPayeeAccount => None,
+            Field::TransferAgencyPhone
+            | Field::UploadFile
+            | Field::WorkerPayeeAccount
+            | Field::WindowIdNumber
+            | Field::WindowPhone => None,
         }
     }
 

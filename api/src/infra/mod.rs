@@ -1,5 +1,6 @@
 //! Adapters to what lives outside the process: database, key-value store.
 
+pub mod certificates;
 pub mod crypto;
 pub mod db;
 pub mod files;

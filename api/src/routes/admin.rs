@@ -35,7 +35,7 @@ pub struct StaffCreate {
     pub display_name: BoundedText<1, 64>,
     /// At least 10 characters, and not the username.
     pub password: BoundedText<10, 128>,
-    #[oai(validator(min_items = 1, max_items = 6, unique_items))]
+    #[oai(validator(min_items = 1, max_items = 7, unique_items))]
     pub roles: Vec<Role>,
     /// Inside the administrator's own region.
     pub region_code: RegionCode,
@@ -139,7 +139,7 @@ pub struct StaffPatch {
     #[serde(default, deserialize_with = "present")]
     pub display_name: Option<BoundedText<1, 64>>,
     #[serde(default, deserialize_with = "present")]
-    #[oai(validator(min_items = 1, max_items = 6, unique_items))]
+    #[oai(validator(min_items = 1, max_items = 7, unique_items))]
     pub roles: Option<Vec<Role>>,
     #[serde(default, deserialize_with = "present")]
     pub region_code: Option<RegionCode>,

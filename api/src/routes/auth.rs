@@ -13,6 +13,7 @@ use crate::{
         problem::{ApiResult, status},
     },
     services::{
+        applications,
         clients::{self, TokenRefusal, TokenRequest},
         sessions, staff, workers,
     },
@@ -264,6 +265,9 @@ impl AuthApi {
     /// worker on first sign-in, and returns the session's tokens. WeChat's
     /// refusals map to 400 `WECHAT_CODE_INVALID` (40029), 429 (45011),
     /// 403 `WECHAT_RISKY_USER` (40226) and 503 `WECHAT_UNAVAILABLE`.
+    /// Applications a service window filed for the worker join the account
+    /// here when the worker's evidence covers them (a proven ID number, or
+    /// the phone the window recorded bound through WeChat).
     #[oai(path = "/auth/wechat/login", method = "post", operation_id = "wechatLogin")]
     async fn wechat_login(
         &self,
@@ -271,7 +275,9 @@ impl AuthApi {
         context: Data<&RequestContext>,
         body: JsonBody<WechatLogin>,
     ) -> ApiResult<Json<WorkerSignedIn>, { status::BODY | status::FORBIDDEN | status::ANY }> {
-        let (issued, profile) = workers::login(&state, &context, body.0.code.as_str()).await?;
+        let (issued, profile, worker) = workers::login(&state, &context, body.0.code.as_str()).await?;
+        // Cases a service window filed for the worker join now, on their evidence.
+        applications::window::link_at_sign_in(&state, &context, &worker).await?;
         Ok(Json(WorkerSignedIn {
             tokens: issued.into(),
             user: profile.into(),

@@ -8,6 +8,7 @@ use super::{
     admin::{CalendarDayWrite, StaffCreate, StaffPatch},
     applications::{ApplicationCreate, ApplicationUpdate, DisburseBody, ReviewBody, StartReviewBody},
     auth::{ClientCredentialsForm, RefreshRequest, StaffLogin, WechatLogin},
+    certificates::CertificateFetch,
     complaints::{ComplaintCreate, ComplaintReply},
     follow_ups::FollowUpClose,
     integrations::WebhookEndpoint,
@@ -21,6 +22,7 @@ use super::{
     recommendations::{ConsentWrite, OfferBatch},
     transfers::{MaterialsAnswer, StepUpdate, TransferRequest},
     wage_reports::{InspectorActionBody, Supplement, WageReportCreate},
+    window::{ApplicationClaim, ConsentCodeRequest, WindowFilingCreate},
 };
 
 crate::body_example!(WechatLogin, {
@@ -326,4 +328,37 @@ crate::body_example!(ConsentWrite, {
 
 crate::body_example!(OfferBatch, {
     "offer_ids": ["0b9a7f5e-3c1d-4e8a-9f2b-6d4c8e1a2b3c"]
+});
+
+crate::body_example!(ConsentCodeRequest, {
+    "phone": "13877001234"
+});
+
+crate::body_example!(WindowFilingCreate, {
+    "window_name": "兴宁区政务服务中心人社窗口",
+    "applicant": {
+        "name": "韦小宝",
+        "id_number": "450102199001010132",
+        "phone": "13877001234",
+        "hukou_type": "agricultural",
+        "residence_region_code": "450102",
+        "work_region_code": "450102"
+    },
+    "identity_check": "id_card_reader",
+    "consent": {"code": "407215"},
+    "program_id": "e47b366e-0322-577a-9549-9ebdba1ea165",
+    "answers": {
+        "certificate_level": 4,
+        "training_institution": "南宁市第一职业技能培训学校"
+    },
+    "attachment_ids": []
+});
+
+crate::body_example!(ApplicationClaim, {
+    "code": "K7M2-Q9XP-4HTD"
+});
+
+crate::body_example!(CertificateFetch, {
+    "kind": "vocational",
+    "authorization_version": "certificate-2026-12"
 });

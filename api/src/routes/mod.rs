@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod applications;
 pub mod auth;
+pub mod certificates;
 pub mod complaints;
 mod examples;
 pub mod exports;
@@ -25,6 +26,7 @@ pub mod stats;
 pub mod transfers;
 pub mod uploads;
 pub mod wage_reports;
+pub mod window;
 
 use poem_openapi::{
     Object, Tags,
@@ -74,6 +76,8 @@ pub enum ApiTags {
     Feedback,
     /// Figures for the programme office.
     Statistics,
+    /// Filing at a service window (窗口代办) for workers present in person.
+    ServiceWindow,
 }
 
 /// The API as one tuple of resource groups.
@@ -86,13 +90,14 @@ pub type Apis = (
         notifications::NotificationApi,
         payees::PayeeApi,
         relatives::RelativeApi,
+        certificates::CertificateApi,
     ),
     admin::AdminApi,
     identity::IdentityAdminApi,
     integrations::IntegrationsApi,
     policies::PolicyApi,
     (programs::ProgramApi, recommendations::RecommendationApi),
-    (applications::ApplicationApi, payments::PaymentApi),
+    (applications::ApplicationApi, payments::PaymentApi, window::WindowApi),
     uploads::UploadApi,
     transfers::TransferApi,
     transfers::TransferIntegrationApi,
@@ -114,13 +119,14 @@ pub fn apis() -> Apis {
             notifications::NotificationApi,
             payees::PayeeApi,
             relatives::RelativeApi,
+            certificates::CertificateApi,
         ),
         admin::AdminApi,
         identity::IdentityAdminApi,
         integrations::IntegrationsApi,
         policies::PolicyApi,
         (programs::ProgramApi, recommendations::RecommendationApi),
-        (applications::ApplicationApi, payments::PaymentApi),
+        (applications::ApplicationApi, payments::PaymentApi, window::WindowApi),
         uploads::UploadApi,
         transfers::TransferApi,
         transfers::TransferIntegrationApi,

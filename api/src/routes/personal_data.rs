@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use poem_openapi::Object;
 use serde::Deserialize;
 
+use super::certificates::CertificateView;
 use crate::domain::BoundedText;
 
 /// Why a staff member must see the person's data in clear (PIPL Art. 6: a
@@ -167,6 +168,8 @@ pub struct MyData {
     pub wage_reports: Vec<WageReportRecord>,
     pub notifications: Vec<NotificationRecord>,
     pub sign_ins: Vec<SignInRecord>,
+    /// References to electronic certificates fetched with the worker's authorisation.
+    pub certificates: Vec<CertificateView>,
 }
 
 impl From<PersonalData> for MyData {
@@ -181,6 +184,7 @@ impl From<PersonalData> for MyData {
             wage_reports: data.wage_reports.into_iter().map(WageReportRecord::from).collect(),
             notifications: data.notifications.into_iter().map(NotificationRecord::from).collect(),
             sign_ins: data.sign_ins.into_iter().map(SignInRecord::from).collect(),
+            certificates: data.certificates.into_iter().map(CertificateView::from).collect(),
         }
     }
 }

@@ -67,11 +67,21 @@ pub struct Overview {
     pub wage_reports: WageFigures,
     /// Workers of the region (work or residence) who signed in during the period.
     pub active_workers: i64,
+    /// Applications filed at a service window (窗口代办) in the period, by
+    /// the region that reviews them; included in `applications`.
+    pub filed_at_window: Vec<RegionCount>,
     /// Years of the period, or whose deadlines are counted now, with no
     /// official holiday schedule entered: deadlines across them count every
     /// weekday as working until a national administrator enters it, so
     /// on-time and overdue figures there may be off. Empty when none.
     pub calendar_missing_years: Vec<i32>,
+}
+
+/// A count in one region.
+#[derive(Debug, Object)]
+pub struct RegionCount {
+    pub region_code: String,
+    pub count: i64,
 }
 
 /// What waits in one subdivision. `applications` counts those filed in the
@@ -199,6 +209,11 @@ impl From<stats::Overview> for Overview {
                 overdue: figures.wage_reports_overdue,
             },
             active_workers: figures.active_workers,
+            filed_at_window: figures
+                .filed_at_window
+                .into_iter()
+                .map(|(region_code, count)| RegionCount { region_code, count })
+                .collect(),
             calendar_missing_years: figures.calendar_missing_years,
         }
     }

@@ -16,7 +16,7 @@ use crate::{
     http::problem::{ApiResult, status},
     services::{
         documents,
-        uploads::{self, MAX_UPLOAD_BYTES},
+        uploads::{self, MAX_UPLOAD_BYTES, Uploader},
     },
     state::AppState,
 };
@@ -32,6 +32,17 @@ pub struct UploadForm {
     pub purpose: BoundedText<1, 32>,
 }
 
+impl UploadForm {
+    /// The purpose and the file's bytes; 413 above `MAX_UPLOAD_BYTES`.
+    pub async fn into_parts(self) -> Result<(String, Vec<u8>), AppError> {
+        if self.file.size() > MAX_UPLOAD_BYTES {
+            return Err(uploads::too_large());
+        }
+        let bytes = self.file.into_vec().await.map_err(AppError::internal)?;
+        Ok((self.purpose.into_inner(), bytes))
+    }
+}
+
 #[derive(Debug, Object)]
 pub struct UploadView {
     pub id: String,
@@ -39,6 +50,18 @@ pub struct UploadView {
     pub sha256: String,
     pub size: u64,
     pub content_type: String,
+}
+
+impl From<uploads::Stored> for UploadView {
+    fn from(stored: uploads::Stored) -> Self {
+        UploadView {
+            id: stored.id,
+            purpose: stored.purpose,
+            sha256: stored.sha256,
+            size: stored.size,
+            content_type: stored.content_type.to_owned(),
+        }
+    }
 }
 
 /// A document, sent so that no cache keeps it and no browser renders it in place.
@@ -91,18 +114,9 @@ impl UploadApi {
         Uploaded,
         { status::BAD_REQUEST | status::PAYLOAD_TOO_LARGE | status::UNSUPPORTED_MEDIA_TYPE | status::SIGNED_IN },
     > {
-        if form.file.size() > MAX_UPLOAD_BYTES {
-            return Err(uploads::too_large().into());
-        }
-        let bytes = form.file.into_vec().await.map_err(AppError::internal)?;
-        let stored = uploads::store(&state, &auth.0, form.purpose.as_str(), bytes).await?;
-        Ok(Uploaded::Created(Json(UploadView {
-            id: stored.id,
-            purpose: stored.purpose,
-            sha256: stored.sha256,
-            size: stored.size,
-            content_type: stored.content_type.to_owned(),
-        })))
+        let (purpose, bytes) = form.into_parts().await?;
+        let stored = uploads::store(&state, Uploader::of(&auth.0), &purpose, bytes).await?;
+        Ok(Uploaded::Created(Json(UploadView::from(stored))))
     }
 
     /// Download a document

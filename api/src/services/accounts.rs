@@ -151,6 +151,8 @@ pub struct PersonalData {
     pub wage_reports: Vec<WageReportData>,
     pub notifications: Vec<NotificationData>,
     pub sign_ins: Vec<SignInData>,
+    /// References to electronic certificates (电子证照).
+    pub certificates: Vec<crate::services::certificates::Certificate>,
 }
 
 fn clear(protector: &DataProtector, field: Field, row_id: &str, cipher: Option<&str>) -> Option<String> {
@@ -189,6 +191,7 @@ pub async fn export(state: &AppState, request: &RequestContext, principal: &Prin
         wage_reports: wage_reports_of(db, protector, &id).await?,
         notifications: notifications_of(db, &id).await?,
         sign_ins: sign_ins_of(db, &id).await?,
+        certificates: crate::services::certificates::of_worker(db, &id).await?,
     };
     audit::record(
         db,
@@ -445,6 +448,8 @@ pub async fn close(state: &AppState, request: &RequestContext, principal: &Princ
         .await?;
     // 亲情代办: nobody acts for a closed account, nor does it act for anyone.
     relatives::end_all_of(&transaction, &id).await?;
+    // References to certificates: fetched again from the licence service if needed.
+    crate::services::certificates::forget_all_of(&transaction, &id).await?;
     let loose_keys: Vec<String> = upload::Entity::find()
         .filter(upload::Column::WorkerId.eq(&id))
         .filter(upload::Column::ApplicationId.is_null())

@@ -60,7 +60,12 @@ pub async fn fetch(state: &AppState, request: &RequestContext, principal: &Princ
         .await?
         .ok_or_else(not_found)?;
     match principal.audience {
-        Audience::Worker if row.worker_id == principal.subject => {}
+        Audience::Worker if row.worker_id.as_deref() == Some(principal.subject.as_str()) => {}
+        // A staff member's own scan, not yet on a case.
+        Audience::Staff
+            if row.staff_id.as_deref() == Some(principal.subject.as_str())
+                && row.application_id.is_none()
+                && row.wage_report_id.is_none() => {}
         Audience::Staff => {
             let region = match (&row.application_id, &row.wage_report_id) {
                 (Some(application_id), _) => {

@@ -407,7 +407,7 @@ impl ApplicationRows {
         let Some((rows, next)) = self.pages.next(&self.state.db, position).await? else {
             return Ok(None);
         };
-        let worker_ids: Vec<String> = rows.iter().map(|row| row.worker_id.clone()).collect();
+        let worker_ids: Vec<String> = rows.iter().filter_map(|row| row.worker_id.clone()).collect();
         let people: HashMap<String, Applicant> = worker::Entity::find()
             .select_only()
             .column(worker::Column::Id)
@@ -424,7 +424,12 @@ impl ApplicationRows {
         let cells = rows
             .into_iter()
             .map(|row| {
-                let person = people.get(&row.worker_id).cloned().unwrap_or_default();
+                let person = row
+                    .worker_id
+                    .as_ref()
+                    .and_then(|worker_id| people.get(worker_id))
+                    .cloned()
+                    .unwrap_or_default();
                 let region = self.state.regions.full_name(&row.region_code);
                 let status = ApplicationStatus::parse(&row.status).map_or(row.status.clone(), |s| s.label().to_owned());
                 vec![

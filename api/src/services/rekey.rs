@@ -13,7 +13,7 @@
 //! with (the number itself is not stored with it): it stays findable while its
 //! lookup key is listed, and is counted in `transfer_hashes_kept`.
 
-use entity::{integrator_client, si_transfer, upload, wage_report, worker};
+use entity::{integrator_client, si_transfer, upload, wage_report, window_filing, worker};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -44,6 +44,9 @@ pub struct Summary {
     pub integrator_clients: u64,
     /// Claimed transfer cases whose ID-number hash was not current.
     pub si_transfers: u64,
+    /// Cases filed at a service window whose recorded ID number or phone,
+    /// or their hashes, were not current.
+    pub window_filings: u64,
     /// Files stored in clear or under an older key.
     pub uploads: u64,
     /// Unclaimed agency cases, whose hash is kept as it is (see above).
@@ -195,6 +198,7 @@ pub async fn rekey(
     rekey_clients(db, protector, apply, &mut summary).await?;
     // After the workers, whose ID numbers are now readable under the active key.
     rekey_transfers(db, protector, apply, &mut summary).await?;
+    rekey_window_filings(db, protector, apply, &mut summary).await?;
     rekey_uploads(db, protector, files, apply, &mut summary).await?;
     if apply {
         audit::record_system_run(db, "crypto.rekey", json!(summary)).await?;
@@ -373,6 +377,52 @@ async fn rekey_transfers(
                     &phone,
                     &row.phone_hash,
                 );
+            }
+            Ok(())
+        },
+    )
+    .await
+}
+
+/// The person a service window recorded, until their account joins the
+/// case (then only the ID number's hash is left, kept as it is, like an
+/// unclaimed agency case's).
+async fn rekey_window_filings(
+    db: &DatabaseConnection,
+    protector: &DataProtector,
+    apply: bool,
+    summary: &mut Summary,
+) -> AppResult<()> {
+    rewrite_each::<window_filing::Entity>(
+        db,
+        apply,
+        window_filing::Column::ApplicationId,
+        |f| &f.application_id,
+        &mut summary.window_filings,
+        async |_, row, rewrite| {
+            use window_filing::Column as C;
+            let id = &row.application_id;
+            let unreadable = &mut summary.unreadable;
+            if let Some(number) = rewrite.cipher(
+                protector,
+                C::IdNumberCipher,
+                Field::WindowIdNumber,
+                id,
+                &row.id_number_cipher,
+                unreadable,
+            ) {
+                let stored = Some(row.id_number_hash.clone());
+                rewrite.hash(protector, C::IdNumberHash, Purpose::IdNumber, &number, &stored);
+            }
+            if let Some(phone) = rewrite.cipher(
+                protector,
+                C::PhoneCipher,
+                Field::WindowPhone,
+                id,
+                &row.phone_cipher,
+                unreadable,
+            ) {
+                rewrite.hash(protector, C::PhoneHash, Purpose::Phone, &phone, &row.phone_hash);
             }
             Ok(())
         },

@@ -256,6 +256,8 @@ async fn anonymise_application(
         .exec(&transaction)
         .await?;
     let keys = detach_uploads(&transaction, upload::Column::ApplicationId, id).await?;
+    // The person a service window recorded, if the case was filed there.
+    crate::services::applications::window::forget(&transaction, id).await?;
     transaction.commit().await?;
     Ok(Some(keys))
 }

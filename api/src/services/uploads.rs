@@ -57,7 +57,31 @@ pub fn too_large() -> AppError {
     ))
 }
 
-pub async fn store(state: &AppState, worker: &Principal, purpose: &str, bytes: Vec<u8>) -> AppResult<Stored> {
+/// Who uploaded a document: a worker for their own case, or a staff member
+/// at a service window for the case they file.
+#[derive(Debug, Clone, Copy)]
+pub enum Uploader<'a> {
+    Worker(&'a str),
+    Staff(&'a str),
+}
+
+impl<'a> Uploader<'a> {
+    pub fn of(principal: &'a Principal) -> Self {
+        match principal.audience {
+            crate::auth::Audience::Staff => Uploader::Staff(&principal.subject),
+            _ => Uploader::Worker(&principal.subject),
+        }
+    }
+
+    fn made(self, upload: &upload::Model) -> bool {
+        match self {
+            Uploader::Worker(id) => upload.worker_id.as_deref() == Some(id),
+            Uploader::Staff(id) => upload.staff_id.as_deref() == Some(id),
+        }
+    }
+}
+
+pub async fn store(state: &AppState, uploader: Uploader<'_>, purpose: &str, bytes: Vec<u8>) -> AppResult<Stored> {
     if bytes.len() > MAX_UPLOAD_BYTES {
         return Err(too_large());
     }
@@ -91,7 +115,14 @@ pub async fn store(state: &AppState, worker: &Principal, purpose: &str, bytes: V
         .map_err(AppError::internal)?;
     upload::ActiveModel {
         id: Set(id.clone()),
-        worker_id: Set(worker.subject.clone()),
+        worker_id: Set(match uploader {
+            Uploader::Worker(id) => Some(id.to_owned()),
+            Uploader::Staff(_) => None,
+        }),
+        staff_id: Set(match uploader {
+            Uploader::Staff(id) => Some(id.to_owned()),
+            Uploader::Worker(_) => None,
+        }),
         purpose: Set(purpose.to_owned()),
         content_type: Set(content_type.to_owned()),
         size_bytes: Set(bytes.len() as i64),
@@ -133,22 +164,22 @@ impl CaseFile<'_> {
         }
     }
 
-    /// The upload is the worker's and on no other case.
-    fn may_take(self, upload: &upload::Model, worker_id: &str) -> bool {
+    /// The upload is the uploader's and on no other case.
+    fn may_take(self, upload: &upload::Model, owner: Uploader<'_>) -> bool {
         let (here, elsewhere, id) = match self {
             CaseFile::Application(id) => (&upload.application_id, &upload.wage_report_id, id),
             CaseFile::WageReport(id) => (&upload.wage_report_id, &upload.application_id, id),
         };
-        upload.worker_id == worker_id && elsewhere.is_none() && here.as_deref().is_none_or(|h| h == id)
+        owner.made(upload) && elsewhere.is_none() && here.as_deref().is_none_or(|h| h == id)
     }
 }
 
-/// Attaches the worker's uploads `ids` to `case` and returns the purposes of
-/// every document the case now has. An upload of someone else, or one on
+/// Attaches the uploads `ids` of `owner` to `case` and returns the purposes
+/// of every document the case now has. An upload of someone else, or one on
 /// another case, is refused as unknown.
 pub async fn attach(
     db: &impl ConnectionTrait,
-    worker_id: &str,
+    owner: Uploader<'_>,
     case: CaseFile<'_>,
     ids: &[String],
 ) -> AppResult<Vec<String>> {
@@ -156,7 +187,7 @@ pub async fn attach(
         let usable = upload::Entity::find_by_id(id.clone())
             .one(db)
             .await?
-            .is_some_and(|u| case.may_take(&u, worker_id));
+            .is_some_and(|u| case.may_take(&u, owner));
         if !usable {
             return Err(AppError::invalid_field(
                 "attachment_ids",

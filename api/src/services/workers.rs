@@ -151,7 +151,8 @@ async fn find_or_create(db: &DatabaseConnection, openid: &str, unionid: Option<S
     Ok(active.update(db).await?)
 }
 
-pub async fn login(state: &AppState, request: &RequestContext, code: &str) -> AppResult<(Issued, Profile)> {
+/// Signs a worker in; answers the tokens, the profile and who signed in.
+pub async fn login(state: &AppState, request: &RequestContext, code: &str) -> AppResult<(Issued, Profile, Principal)> {
     let session = match state.wechat.code_to_session(code).await {
         Ok(session) => session,
         Err(error) => {
@@ -195,7 +196,7 @@ pub async fn login(state: &AppState, request: &RequestContext, code: &str) -> Ap
         .await?;
     let login = Event::success(&principal, "worker.login", ("worker", &row.id), None, None);
     audit::record(&state.db, Some(request), login).await?;
-    Ok((issued, profile_of(&state.protector, &row)))
+    Ok((issued, profile_of(&state.protector, &row), principal))
 }
 
 async fn load(db: &impl sea_orm::ConnectionTrait, worker_id: &str) -> AppResult<worker::Model> {
@@ -226,7 +227,7 @@ pub fn facts_of(protector: &DataProtector, row: &worker::Model) -> Facts<'static
         hukou_type: row.hukou_type.as_deref().and_then(HukouType::parse),
         residence: stored_region(&row.residence_region_code),
         work: stored_region(&row.work_region_code),
-        answers: None,
+        ..Facts::default()
     }
 }
 

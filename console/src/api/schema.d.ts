@@ -130,6 +130,9 @@ export interface paths {
          *     worker on first sign-in, and returns the session's tokens. WeChat's
          *     refusals map to 400 `WECHAT_CODE_INVALID` (40029), 429 (45011),
          *     403 `WECHAT_RISKY_USER` (40226) and 503 `WECHAT_UNAVAILABLE`.
+         *     Applications a service window filed for the worker join the account
+         *     here when the worker's evidence covers them (a proven ID number, or
+         *     the phone the window recorded bound through WeChat).
          */
         post: operations["wechatLogin"];
         delete?: never;
@@ -646,6 +649,35 @@ export interface paths {
          * @description Gives up a grant I hold, at once.
          */
         delete: operations["stopActingFor"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/certificates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My electronic certificates
+         * @description The references the worker fetched, newest first.
+         */
+        get: operations["listMyCertificates"];
+        put?: never;
+        /**
+         * Fetch one of my electronic certificates
+         * @description Asks the licence service, with the worker's authorisation
+         *     (`authorization_version`), for a vocational certificate, a business
+         *     licence or the ID card's electronic licence of the ID number in the
+         *     profile, and keeps a reference. 404 `CERTIFICATE_NOT_FOUND` when the
+         *     service has none; 400 `CERTIFICATE_NOT_HOLDER` for a number of
+         *     someone else's; 503 when no licence service is configured.
+         */
+        post: operations["fetchMyCertificate"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1216,6 +1248,143 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/recommendation-consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My 政策找人 consent
+         * @description Whether matching runs for me, and the current version of its text.
+         */
+        get: operations["getMyRecommendationConsent"];
+        /**
+         * Turn on 政策找人
+         * @description With my consent to the current text (`consent_version`
+         *     `recommend-2026-12`, else 400 `CONSENT_REQUIRED`), my profile is
+         *     matched against the open programs of my regions now and whenever a
+         *     program opens or my profile changes; I am told of a new match at
+         *     most once a week. Audited.
+         */
+        put: operations["giveMyRecommendationConsent"];
+        post?: never;
+        /**
+         * Turn off 政策找人
+         * @description Matching and its notices stop; my matches are forgotten and the
+         *     免申即享 offers I have not taken are withdrawn. Applications I made
+         *     stay. Audited; again, nothing more happens.
+         */
+        delete: operations["revokeMyRecommendationConsent"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/recommendations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Programs I may qualify for (政策找人)
+         * @description The open programs of my residence and work regions that no criterion
+         *     rules me out of, worked out from my profile now, each with the
+         *     criteria met, those still unknown (asked in the form, or missing from
+         *     my profile) and what to do next, and its 免申即享 offer if any.
+         *     Programs I already applied to are left out. 409
+         *     `RECOMMENDATION_CONSENT_REQUIRED` until I turn 政策找人 on.
+         */
+        get: operations["listMyRecommendations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/offers/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept a 免申即享 offer
+         * @description One tap: the application is filed and submitted with the answers my
+         *     profile gives, and the offer is accepted. Again: the same
+         *     application. 409 `OFFER_NOT_CONFIRMED` while a reviewer has still to
+         *     confirm it, `OFFER_CLOSED` once withdrawn or declined; another
+         *     worker's offer is 404.
+         */
+        post: operations["acceptMyOffer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/offers/{id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline a 免申即享 offer
+         * @description A confirmed offer I do not want (again: the same answer). 409
+         *     `OFFER_CLOSED` once accepted or withdrawn, `OFFER_NOT_CONFIRMED`
+         *     before it is confirmed; another worker's offer is 404.
+         */
+        post: operations["declineMyOffer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/programs/{id}/offers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a 免申即享 program's offers
+         * @description For reviewers (403 `ROLE_REQUIRED` otherwise) whose region covers the
+         *     program's (every offer) or lies inside it (the offers of their
+         *     region); another region's program is 403 `OUT_OF_REGION_SCOPE`, a
+         *     program that is not 免申即享 409 `INVALID_STATE`. Oldest first, of
+         *     `status` or all, the workers masked.
+         */
+        get: operations["listProgramOffers"];
+        put?: never;
+        /**
+         * Confirm a batch of 免申即享 offers
+         * @description Confirms the program's proposed offers among `offer_ids` in the
+         *     reviewer's region, and tells each worker they can accept it; each
+         *     confirmation is audited. Answers how many were confirmed and, for
+         *     each other id, why not. Same rules of role and region as the list;
+         *     a closed program is 409 `PROGRAM_CLOSED`.
+         */
+        post: operations["confirmProgramOffers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/applications": {
         parameters: {
             query?: never;
@@ -1571,6 +1740,122 @@ export interface paths {
          *     takes it once they did. Each line is answered once (409 after).
          */
         post: operations["recordPaymentAnswer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/window/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Scan a document at the window
+         * @description For staff with the `service_window` role: the signed consent form,
+         *     the ID card, a certificate, as `multipart/form-data` with `file` and
+         *     `purpose` (as `POST /api/v1/uploads`). It belongs to the staff member
+         *     until a filing takes it.
+         */
+        post: operations["uploadWindowDocument"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/window/consent-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a consent code to the worker's account
+         * @description For staff with the `service_window` role. A six-digit code, valid 10
+         *     minutes, goes to the in-app inbox of every account that bound this
+         *     phone through WeChat (there is no SMS gateway); the worker reads it
+         *     out. A phone no account bound is 409 `CONSENT_PHONE_NOT_BOUND`.
+         */
+        post: operations["sendWindowConsentCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/window/applications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * File an application at the window
+         * @description For staff with the `service_window` role, in their region, for a
+         *     worker present in person: how identity was checked, the worker's
+         *     consent (a signed form's scan or the code), and the application,
+         *     checked as the worker's own submission. The receipt's claim code
+         *     joins it to the worker's account. Audited; on the timeline as
+         *     `window_filed` with the window's name.
+         */
+        post: operations["fileAtWindow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/applications/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Claim an application filed for me at a window
+         * @description With the code on the window's receipt and the case's ID number in the
+         *     profile. A wrong, used, expired or another person's code is 404
+         *     `CLAIM_CODE_INVALID`; five wrong codes a day, then 429.
+         */
+        post: operations["claimApplication"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/applications/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Link the applications windows filed for me
+         * @description Every case filed for the profile's ID number that the worker's
+         *     evidence covers: all once the number is proven, else those whose
+         *     recorded phone is the one bound through WeChat (409
+         *     `IDENTITY_NOT_PROVEN` with neither). Sign-in does the same.
+         */
+        post: operations["linkMyApplications"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2539,6 +2824,14 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * AcceptedOffer
+         * @description An accepted offer and the application it became.
+         */
+        AcceptedOffer: {
+            offer: components["schemas"]["OfferView"];
+            application: components["schemas"]["ApplicationView"];
+        };
+        /**
          * AccountClosed
          * @description What closing the account kept and removed.
          */
@@ -2742,6 +3035,16 @@ export interface components {
             id_number?: string;
             phone?: string;
         };
+        /**
+         * ApplicationClaim
+         * @example {
+         *       "code": "K7M2-Q9XP-4HTD"
+         *     }
+         */
+        ApplicationClaim: {
+            /** @description The code printed on the window's receipt, e.g. `K7M2-Q9XP-4HTD`. */
+            code: string;
+        };
         /** ApplicationCount */
         ApplicationCount: {
             program_id: string;
@@ -2785,6 +3088,13 @@ export interface components {
              */
             attachment_ids: string[];
             /**
+             * @description An electronic certificate of yours (`POST /api/v1/me/certificates`):
+             *     the rules read its level instead of `answers.certificate_level`,
+             *     which may be left out; a typed level it contradicts is 400
+             *     `CERTIFICATE_LEVEL_MISMATCH`.
+             */
+            certificate_id?: string;
+            /**
              * @description Submit at once (checked in full) instead of saving a draft.
              * @default false
              */
@@ -2813,6 +3123,8 @@ export interface components {
                 [key: string]: unknown;
             };
             attachments: components["schemas"]["AttachmentView"][];
+            /** @description The electronic certificate (电子证照) the application carries. */
+            certificate_id?: string;
             /**
              * Format: int64
              * @description For integrators; the worker reads `requested_amount_yuan`.
@@ -2898,6 +3210,11 @@ export interface components {
             };
             /** @default [] */
             attachment_ids: string[];
+            /**
+             * @description The electronic certificate the application carries; left out, it
+             *     carries none.
+             */
+            certificate_id?: string;
         };
         /**
          * ApplicationView
@@ -2919,6 +3236,8 @@ export interface components {
                 [key: string]: unknown;
             };
             attachments: components["schemas"]["AttachmentView"][];
+            /** @description The electronic certificate (电子证照) the application carries. */
+            certificate_id?: string;
             /**
              * Format: int64
              * @description For integrators; the worker reads `requested_amount_yuan`.
@@ -3096,6 +3415,61 @@ export interface components {
          * @enum {string}
          */
         CaseType: "application" | "wage_report" | "transfer";
+        /**
+         * CertificateFetch
+         * @description What the worker asks the licence service for.
+         * @example {
+         *       "authorization_version": "certificate-2026-12",
+         *       "kind": "vocational"
+         *     }
+         */
+        CertificateFetch: {
+            kind: components["schemas"]["CertificateKind"];
+            /**
+             * @description The certificate's number, to fetch one of several; without it, the
+             *     service answers the certificate of this kind held by the ID number
+             *     in the profile.
+             */
+            number?: string;
+            /**
+             * @description The version of 《电子证照授权查询说明》 the worker accepted just now:
+             *     `certificate-2026-12`.
+             */
+            authorization_version: string;
+        };
+        /**
+         * @description Which certificate.
+         * @enum {string}
+         */
+        CertificateKind: "vocational" | "business_licence" | "id_card";
+        /** CertificateList */
+        CertificateList: {
+            items: components["schemas"]["CertificateView"][];
+        };
+        /**
+         * CertificateView
+         * @description A certificate referenced from the licence service.
+         */
+        CertificateView: {
+            id: string;
+            kind: components["schemas"]["CertificateKind"];
+            number: string;
+            title: string;
+            /**
+             * Format: uint8
+             * @description A vocational certificate's level: 1 (高级技师) to 5 (初级工).
+             */
+            level?: number;
+            issuer: string;
+            /** Format: date */
+            issued_on?: string;
+            /** @description Always `电子证照`: read from the licence service, not typed. */
+            verified_by: string;
+            /** @description The licence service that answered (`sandbox` in development). */
+            provider: string;
+            /** Format: date-time */
+            fetched_at: string;
+        };
         /** ChangePage */
         ChangePage: {
             items: components["schemas"]["ChangeView"][];
@@ -3355,6 +3729,41 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
+        /** ConfirmedOffers */
+        ConfirmedOffers: {
+            /**
+             * Format: uint64
+             * @description How many were confirmed now.
+             */
+            confirmed: number;
+            confirmed_ids: string[];
+            skipped: components["schemas"]["SkippedOffer"][];
+        };
+        /**
+         * ConsentCodeRequest
+         * @example {
+         *       "phone": "13877001234"
+         *     }
+         */
+        ConsentCodeRequest: {
+            /**
+             * @description The phone the worker bound in the mini-program.
+             * @example 13812345678
+             */
+            phone: string;
+        };
+        /** ConsentCodeSent */
+        ConsentCodeSent: {
+            /** @description Masked, e.g. `138****5678`. */
+            phone: string;
+            /**
+             * Format: uint32
+             * @description The accounts that bound it; each got the code in its inbox.
+             */
+            accounts: number;
+            /** Format: date-time */
+            expires_at: string;
+        };
         /**
          * ConsentRecord
          * @description A version of the personal-data notice the worker accepted.
@@ -3363,6 +3772,33 @@ export interface components {
             version: string;
             /** Format: date-time */
             accepted_at?: string;
+        };
+        /**
+         * ConsentView
+         * @description Where the worker stands with 政策找人.
+         */
+        ConsentView: {
+            /** @description Matching runs for the worker: they agreed to the current text. */
+            given: boolean;
+            /** @description The version agreed to; absent before agreeing and after revoking. */
+            consent_version?: string;
+            /** Format: date-time */
+            consented_at?: string;
+            /** Format: date-time */
+            revoked_at?: string;
+            /** @description The text's current version: ask the worker to agree to it when it differs. */
+            current_version: string;
+        };
+        /**
+         * ConsentWrite
+         * @description The worker agrees to 政策找人.
+         * @example {
+         *       "consent_version": "recommend-2026-12"
+         *     }
+         */
+        ConsentWrite: {
+            /** @description The version of the text the worker has just agreed to: `recommend-2026-12`. */
+            consent_version: string;
         };
         /**
          * CriterionView
@@ -3604,6 +4040,12 @@ export interface components {
             result_token: string;
         };
         /**
+         * @description How the staff member checked that the person present is the one
+         *     the ID number belongs to.
+         * @enum {string}
+         */
+        IdentityCheckMethod: "id_card_reader" | "id_card_visual" | "face_check";
+        /**
          * @description What an inspector does with a report.
          * @enum {string}
          */
@@ -3754,6 +4196,8 @@ export interface components {
             wage_reports: components["schemas"]["WageReportRecord"][];
             notifications: components["schemas"]["NotificationRecord"][];
             sign_ins: components["schemas"]["SignInRecord"][];
+            /** @description References to electronic certificates fetched with the worker's authorisation. */
+            certificates: components["schemas"]["CertificateView"][];
         };
         /** NotificationRecord */
         NotificationRecord: {
@@ -3807,6 +4251,49 @@ export interface components {
             request_id: string;
         };
         /**
+         * OfferBatch
+         * @description The offers to confirm.
+         * @example {
+         *       "offer_ids": [
+         *         "0b9a7f5e-3c1d-4e8a-9f2b-6d4c8e1a2b3c"
+         *       ]
+         *     }
+         */
+        OfferBatch: {
+            /** @description Ids of the program's proposed offers, 1 to 500. */
+            offer_ids: string[];
+        };
+        /**
+         * @description Where a 免申即享 offer stands.
+         * @enum {string}
+         */
+        OfferStatus: "proposed" | "confirmed" | "accepted" | "declined" | "withdrawn";
+        /**
+         * OfferView
+         * @description A 免申即享 offer.
+         */
+        OfferView: {
+            id: string;
+            program_id: string;
+            status: components["schemas"]["OfferStatus"];
+            /**
+             * @description Where it is confirmed: the worker's region inside the program's.
+             * @example 320115
+             */
+            region_code: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            confirmed_at?: string;
+            /**
+             * Format: date-time
+             * @description When the worker accepted or declined it.
+             */
+            decided_at?: string;
+            /** @description The application it became, once accepted. */
+            application_id?: string;
+        };
+        /**
          * @description Which office acts on a step.
          * @enum {string}
          */
@@ -3833,6 +4320,11 @@ export interface components {
              * @description Workers of the region (work or residence) who signed in during the period.
              */
             active_workers: number;
+            /**
+             * @description Applications filed at a service window (窗口代办) in the period, by
+             *     the region that reviews them; included in `applications`.
+             */
+            filed_at_window: components["schemas"]["RegionCount"][];
             /**
              * @description Years of the period, or whose deadlines are counted now, with no
              *     official holiday schedule entered: deadlines across them count every
@@ -4087,6 +4579,22 @@ export interface components {
          */
         Page_Region: {
             items: components["schemas"]["Region"][];
+            /**
+             * Format: uint64
+             * @description How many items match, over all pages.
+             */
+            total: number;
+            /** Format: uint32 */
+            page: number;
+            /** Format: uint32 */
+            page_size: number;
+        };
+        /**
+         * Page_StaffOfferView
+         * @description One page of a list.
+         */
+        Page_StaffOfferView: {
+            items: components["schemas"]["StaffOfferView"][];
             /**
              * Format: uint64
              * @description How many items match, over all pages.
@@ -4706,6 +5214,17 @@ export interface components {
             budget_fen?: number;
             /** Format: int32 */
             quota?: number;
+            /**
+             * @description 免申即享 (default false): workers who meet every criterion get an
+             *     offer a reviewer confirms and they accept with one tap. Only for a
+             *     program the profile decides alone: a `fixed` amount, criteria
+             *     `age_between`, `hukou_type` or `lives_or_works_in_region`, no
+             *     required document, and required form fields only those the profile
+             *     answers (`real_name`, `hukou_type`, `hukou_region_code`,
+             *     `residence_region_code`, `work_region_code`, kind `text`); else 422
+             *     `PROGRAM_RULES_CONFLICT`.
+             */
+            auto_offer?: boolean;
         };
         /**
          * ProgramView
@@ -4736,6 +5255,12 @@ export interface components {
             amount_rule: unknown;
             /** @description True for seeded programs: the amounts are examples each region confirms. */
             amounts_are_examples: boolean;
+            /**
+             * @description 免申即享: workers who meet every criterion are offered the subsidy
+             *     without applying; a reviewer confirms the offers and the worker
+             *     accepts with one tap.
+             */
+            auto_offer: boolean;
             criteria: components["schemas"]["CriterionView"][];
             required_documents: components["schemas"]["DocumentView"][];
             form_fields: components["schemas"]["FormFieldView"][];
@@ -4820,6 +5345,17 @@ export interface components {
             budget_fen?: number;
             /** Format: int32 */
             quota?: number;
+            /**
+             * @description 免申即享 (default false): workers who meet every criterion get an
+             *     offer a reviewer confirms and they accept with one tap. Only for a
+             *     program the profile decides alone: a `fixed` amount, criteria
+             *     `age_between`, `hukou_type` or `lives_or_works_in_region`, no
+             *     required document, and required form fields only those the profile
+             *     answers (`real_name`, `hukou_type`, `hukou_region_code`,
+             *     `residence_region_code`, `work_region_code`, kind `text`); else 422
+             *     `PROGRAM_RULES_CONFLICT`.
+             */
+            auto_offer?: boolean;
         };
         /**
          * QueueItem
@@ -4841,6 +5377,8 @@ export interface components {
                 [key: string]: unknown;
             };
             attachments: components["schemas"]["AttachmentView"][];
+            /** @description The electronic certificate (电子证照) the application carries. */
+            certificate_id?: string;
             /**
              * Format: int64
              * @description For integrators; the worker reads `requested_amount_yuan`.
@@ -4987,6 +5525,28 @@ export interface components {
             message: string;
         };
         /**
+         * RecommendationView
+         * @description A program the worker may qualify for.
+         */
+        RecommendationView: {
+            program: components["schemas"]["ProgramView"];
+            /** @description The criteria the profile meets, each with why. */
+            met: components["schemas"]["EligibilityCheck"][];
+            /**
+             * @description Those not known yet: asked in the application form (`pending`), or
+             *     missing from the profile.
+             */
+            unknown: components["schemas"]["EligibilityCheck"][];
+            /** @description What to do next, in Chinese. */
+            next_step: string;
+            /** @description The 免申即享 offer: `confirmed` is accepted with `acceptMyOffer`. */
+            offer?: components["schemas"]["OfferView"];
+        };
+        /** Recommendations */
+        Recommendations: {
+            items: components["schemas"]["RecommendationView"][];
+        };
+        /**
          * RefreshRequest
          * @example {
          *       "refresh_token": "rt_9fQ2mX7wLk3vB8nT5cY1zR4hJ6dP0sA"
@@ -5046,6 +5606,15 @@ export interface components {
              *     the region itself, not of one below it, under its own code.
              */
             subdivisions: components["schemas"]["SubdivisionFigures"][];
+        };
+        /**
+         * RegionCount
+         * @description A count in one region.
+         */
+        RegionCount: {
+            region_code: string;
+            /** Format: int64 */
+            count: number;
         };
         /**
          * RegionDetail
@@ -5222,7 +5791,7 @@ export interface components {
          * @description What a staff member may do; a staff member may hold several roles.
          * @enum {string}
          */
-        Role: "admin" | "reviewer" | "inspector" | "policy_editor" | "finance" | "personal_data";
+        Role: "admin" | "reviewer" | "inspector" | "policy_editor" | "finance" | "personal_data" | "service_window";
         /**
          * Satisfaction
          * @description Ratings, follow-ups and complaints of a region and period, and of each
@@ -5290,6 +5859,17 @@ export interface components {
             /** @description The address the sign-in came from. */
             ip?: string;
         };
+        /** SkippedOffer */
+        SkippedOffer: {
+            offer_id: string;
+            /**
+             * @description `not_found`, `out_of_region`, `confirmed`, `accepted`, `declined`,
+             *     `withdrawn` or `changed` (someone else acted on it meanwhile).
+             */
+            reason_code: string;
+            /** @description Why, in Chinese. */
+            reason: string;
+        };
         /** StaffApplicationDetail */
         StaffApplicationDetail: {
             id: string;
@@ -5307,6 +5887,8 @@ export interface components {
                 [key: string]: unknown;
             };
             attachments: components["schemas"]["AttachmentView"][];
+            /** @description The electronic certificate (电子证照) the application carries. */
+            certificate_id?: string;
             /**
              * Format: int64
              * @description For integrators; the worker reads `requested_amount_yuan`.
@@ -5345,6 +5927,13 @@ export interface components {
              *     and answers, as a submission is checked: what the reviewer confirms.
              */
             eligibility: components["schemas"]["EligibilityCheck"][];
+            /**
+             * @description The electronic certificate the application carries, as the licence
+             *     service answered it (`verified_by: 电子证照`, and its issuer).
+             */
+            certificate?: components["schemas"]["CertificateView"];
+            /** @description How the case was filed at a service window, when it was. */
+            window_filing?: components["schemas"]["WindowFilingView"];
         };
         /**
          * StaffCreate
@@ -5385,6 +5974,32 @@ export interface components {
         StaffLogin: {
             username: string;
             password: string;
+        };
+        /**
+         * StaffOfferView
+         * @description An offer as a reviewer confirms it: the worker masked.
+         */
+        StaffOfferView: {
+            id: string;
+            program_id: string;
+            status: components["schemas"]["OfferStatus"];
+            /**
+             * @description Where it is confirmed: the worker's region inside the program's.
+             * @example 320115
+             */
+            region_code: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            confirmed_at?: string;
+            /**
+             * Format: date-time
+             * @description When the worker accepted or declined it.
+             */
+            decided_at?: string;
+            /** @description The application it became, once accepted. */
+            application_id?: string;
+            applicant: components["schemas"]["ApplicantView"];
         };
         /**
          * StaffPatch
@@ -5440,6 +6055,12 @@ export interface components {
             amount_rule: unknown;
             /** @description True for seeded programs: the amounts are examples each region confirms. */
             amounts_are_examples: boolean;
+            /**
+             * @description 免申即享: workers who meet every criterion are offered the subsidy
+             *     without applying; a reviewer confirms the offers and the worker
+             *     accepts with one tap.
+             */
+            auto_offer: boolean;
             criteria: components["schemas"]["CriterionView"][];
             required_documents: components["schemas"]["DocumentView"][];
             form_fields: components["schemas"]["FormFieldView"][];
@@ -6224,6 +6845,133 @@ export interface components {
         WechatLogin: {
             /** @description The code `wx.login` returned; single use, valid for five minutes. */
             code: string;
+        };
+        /**
+         * WindowApplicant
+         * @description The person present, as read from their ID card and asked.
+         */
+        WindowApplicant: {
+            name: string;
+            /**
+             * @description Validated (check digit, birth date); stored encrypted.
+             * @example 11010519491231002X
+             */
+            id_number: string;
+            /**
+             * @description The person's phone; stored encrypted. The consent code goes to the
+             *     account that bound it, and the account it is bound to joins the case.
+             * @example 13812345678
+             */
+            phone: string;
+            hukou_type?: components["schemas"]["HukouType"];
+            /**
+             * @description GB/T 2260 six-digit region code; 000000 means national
+             * @example 320115
+             */
+            residence_region_code?: string;
+            /**
+             * @description GB/T 2260 six-digit region code; 000000 means national
+             * @example 320115
+             */
+            work_region_code?: string;
+        };
+        /**
+         * WindowConsent
+         * @description The worker's consent: exactly one of the two.
+         */
+        WindowConsent: {
+            /** @description The scan of the signed 《代办授权同意书》 (`POST /api/v1/staff/window/uploads`). */
+            signed_form_upload_id?: string;
+            /** @description The code sent to the worker's account (`POST /api/v1/staff/window/consent-codes`). */
+            code?: string;
+        };
+        /**
+         * WindowFilingCreate
+         * @example {
+         *       "answers": {
+         *         "certificate_level": 4,
+         *         "training_institution": "南宁市第一职业技能培训学校"
+         *       },
+         *       "applicant": {
+         *         "hukou_type": "agricultural",
+         *         "id_number": "450102199001010132",
+         *         "name": "韦小宝",
+         *         "phone": "13877001234",
+         *         "residence_region_code": "450102",
+         *         "work_region_code": "450102"
+         *       },
+         *       "attachment_ids": [],
+         *       "consent": {
+         *         "code": "407215"
+         *       },
+         *       "identity_check": "id_card_reader",
+         *       "program_id": "e47b366e-0322-577a-9549-9ebdba1ea165",
+         *       "window_name": "兴宁区政务服务中心人社窗口"
+         *     }
+         */
+        WindowFilingCreate: {
+            /** @description The window, as the receipt and the worker's timeline name it. */
+            window_name: string;
+            applicant: components["schemas"]["WindowApplicant"];
+            identity_check: components["schemas"]["IdentityCheckMethod"];
+            consent: components["schemas"]["WindowConsent"];
+            program_id: string;
+            /**
+             * @description Answers to the program's form, by field key.
+             * @default {}
+             */
+            answers: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description The staff member's scans (`POST /api/v1/staff/window/uploads`).
+             * @default []
+             */
+            attachment_ids: string[];
+        };
+        /**
+         * WindowFilingView
+         * @description How a case was filed at a service window (窗口代办).
+         */
+        WindowFilingView: {
+            window_name: string;
+            /** @description How the staff member checked the person's identity. */
+            identity_check: components["schemas"]["IdentityCheckMethod"];
+            /**
+             * @description `signed_form` (its scan is `consent_upload_id`, among the documents)
+             *     or `phone_code` (read out from the worker's own account).
+             */
+            consent: string;
+            consent_upload_id?: string;
+            /** Format: date-time */
+            filed_at: string;
+            /**
+             * Format: date-time
+             * @description When the worker's account joined the case; until then the applicant
+             *     is the person the window recorded.
+             */
+            linked_at?: string;
+            /** @description `claim_code`, `phone` or `verified_identity`. */
+            link_evidence?: string;
+        };
+        /**
+         * WindowReceipt
+         * @description The window's receipt.
+         */
+        WindowReceipt: {
+            id: string;
+            application_no: string;
+            status: components["schemas"]["ApplicationStatus"];
+            /**
+             * @description Print it on the receipt: the worker enters it in the mini-program
+             *     (`POST /api/v1/applications/claim`). Shown once; absent when the case
+             *     joined the worker's account at once.
+             */
+            claim_code?: string;
+            /** Format: date-time */
+            claim_expires_at?: string;
+            /** @description The holder of the ID number had proven it: the case is in their list already. */
+            linked: boolean;
         };
         /**
          * WorkerProfile
@@ -8639,6 +9387,171 @@ export interface operations {
             };
             /** @description Not found (also for another person's resource). */
             404: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMyCertificates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CertificateList"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    fetchMyCertificate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["CertificateFetch"];
+            };
+        };
+        responses: {
+            /** @description Fetched and referenced (again, when the worker had it already). */
+            201: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CertificateView"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for another person's resource). */
+            404: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has an unsupported content type. */
+            415: {
                 headers: {
                     /** @description The id of this request, for support and the logs. */
                     "X-REQUEST-ID": string;
@@ -11729,6 +12642,710 @@ export interface operations {
             };
         };
     };
+    getMyRecommendationConsent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ConsentView"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    giveMyRecommendationConsent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["ConsentWrite"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ConsentView"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has an unsupported content type. */
+            415: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeMyRecommendationConsent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ConsentView"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMyRecommendations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Recommendations"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is in a state that does not allow this, or changed meanwhile. */
+            409: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    acceptMyOffer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["AcceptedOffer"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for another person's resource). */
+            404: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is in a state that does not allow this, or changed meanwhile. */
+            409: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    declineMyOffer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["OfferView"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for another person's resource). */
+            404: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is in a state that does not allow this, or changed meanwhile. */
+            409: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listProgramOffers: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["OfferStatus"];
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Page_StaffOfferView"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed to do this. */
+            403: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for another person's resource). */
+            404: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is in a state that does not allow this, or changed meanwhile. */
+            409: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    confirmProgramOffers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["OfferBatch"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ConfirmedOffers"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed to do this. */
+            403: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for another person's resource). */
+            404: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is in a state that does not allow this, or changed meanwhile. */
+            409: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has an unsupported content type. */
+            415: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listMyApplications: {
         parameters: {
             query?: {
@@ -13604,6 +15221,543 @@ export interface operations {
             };
             /** @description The request body has an unsupported content type. */
             415: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    uploadWindowDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description A photo (JPEG, PNG) or a PDF, at most 10 MB; its type is judged from its content.
+                     */
+                    file: string;
+                    /** @description The document kind, as a program's `required_documents` names it (e.g. `id_card`). */
+                    purpose: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Stored; file it with an application within 24 hours. */
+            201: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["UploadView"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed to do this. */
+            403: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has an unsupported content type. */
+            415: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sendWindowConsentCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["ConsentCodeRequest"];
+            };
+        };
+        responses: {
+            /** @description Sent to the worker's in-app inbox. */
+            201: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ConsentCodeSent"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed to do this. */
+            403: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is in a state that does not allow this, or changed meanwhile. */
+            409: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has an unsupported content type. */
+            415: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    fileAtWindow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["WindowFilingCreate"];
+            };
+        };
+        responses: {
+            /** @description Filed and submitted for review. */
+            201: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["WindowReceipt"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed to do this. */
+            403: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is in a state that does not allow this, or changed meanwhile. */
+            409: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has an unsupported content type. */
+            415: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    claimApplication: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["ApplicationClaim"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ApplicationView"];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for another person's resource). */
+            404: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has an unsupported content type. */
+            415: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see the Retry-After header. */
+            429: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, WeChat) is down; try again later. */
+            503: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    /** @description Seconds until a request may be sent again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    linkMyApplications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ApplicationView"][];
+                };
+            };
+            /** @description The input is invalid; `details.fields` names each field. */
+            400: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired, revoked or for another audience. */
+            401: {
+                headers: {
+                    /** @description The id of this request, for support and the logs. */
+                    "X-REQUEST-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is in a state that does not allow this, or changed meanwhile. */
+            409: {
                 headers: {
                     /** @description The id of this request, for support and the logs. */
                     "X-REQUEST-ID": string;

@@ -6,7 +6,7 @@ use poem_openapi::{
     payload::Json,
 };
 
-use super::{ApiTags, Page, idempotent, personal_data::RevealBody, programs::EligibilityCheck};
+use super::{ApiTags, Page, idempotent, personal_data::RevealBody};
 use crate::http::params::{IdempotencyKey, PageNumber, PageSize, Paging, RecordId};
 use crate::{
     auth::schemes::{StaffAuth, WorkerAuth},
@@ -17,7 +17,7 @@ use crate::{
         problem::{ApiResult, status},
     },
     services::applications::{
-        self, NewApplication, Payment, QueueFilter, Review,
+        self, ApplicationEdit, NewApplication, Payment, QueueFilter, Review,
         status::{Action, ApplicationStatus},
     },
     state::AppState,
@@ -25,12 +25,13 @@ use crate::{
 
 pub mod views;
 
+pub(crate) use self::views::application_view;
 pub use self::views::{
     ApplicantView, ApplicationCreate, ApplicationCreated, ApplicationDetail, ApplicationUpdate, ApplicationView,
     AttachmentView, CreatedResponse, DecisionName, DisburseBody, QueueItem, Revealed, ReviewBody,
     StaffApplicationDetail, StartReviewBody, TimelineView,
 };
-use self::views::{answers, application_view, queue_item, timeline_view};
+use self::views::{answers, queue_item, timeline_view};
 
 pub struct ApplicationApi;
 
@@ -56,12 +57,7 @@ impl ApplicationApi {
     ) -> ApiResult<CreatedResponse, { status::BODY | status::CONFLICT | status::UNPROCESSABLE | status::SIGNED_IN }>
     {
         let (once, body) = idempotent("createApplication", idempotency_key, body);
-        let new = NewApplication {
-            program_id: body.program_id.into_inner(),
-            answers: answers(body.answers),
-            attachment_ids: BoundedText::into_strings(body.attachment_ids),
-            submit: body.submit,
-        };
+        let new = NewApplication::from(body);
         let created = applications::create(&state, &context, &auth.0, &once.key, once.hash, new).await?;
         Ok(CreatedResponse::Created(Json(ApplicationCreated {
             id: created.id,
@@ -123,16 +119,13 @@ impl ApplicationApi {
     ) -> ApiResult<Json<ApplicationView>, { status::BODY | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN }>
     {
         let body = body.0;
-        let application = applications::edit(
-            &state,
-            &context,
-            &auth.0,
-            &id.0,
-            body.expected_version.get(),
-            answers(body.answers),
-            BoundedText::into_strings(body.attachment_ids),
-        )
-        .await?;
+        let edit = ApplicationEdit {
+            expected_version: body.expected_version.get(),
+            answers: answers(body.answers),
+            attachment_ids: BoundedText::into_strings(body.attachment_ids),
+            certificate_id: body.certificate_id.map(RecordId::into_inner),
+        };
+        let application = applications::edit(&state, &context, &auth.0, &id.0, edit).await?;
         Ok(Json(application_view(application)))
     }
 
@@ -239,17 +232,7 @@ impl ApplicationApi {
         Json<StaffApplicationDetail>,
         { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::SIGNED_IN },
     > {
-        let case = applications::get_for_staff(&state, &auth.0, &id.0).await?;
-        Ok(Json(StaffApplicationDetail {
-            application: application_view(case.application),
-            applicant: ApplicantView {
-                name: case.applicant.name_masked,
-                id_number: case.applicant.id_number_masked,
-                phone: case.applicant.phone_masked,
-            },
-            timeline: timeline_view(case.timeline),
-            eligibility: case.eligibility.into_iter().map(EligibilityCheck::from).collect(),
-        }))
+        Ok(Json(applications::get_for_staff(&state, &auth.0, &id.0).await?.into()))
     }
 
     /// Reveal the applicant's personal data

@@ -12,8 +12,12 @@ use crate::http::params::{RecordId, Version};
 use crate::{
     domain::{BoundedText, RegionCode, yuan_text},
     http::json_body::present,
-    routes::programs::EligibilityCheck,
-    services::applications::{Application, Decision, Review, TimelineEntry, status::ApplicationStatus},
+    routes::{certificates::CertificateView, programs::EligibilityCheck},
+    services::applications::{
+        Application, Decision, NewApplication, Review, StaffCase, TimelineEntry,
+        status::ApplicationStatus,
+        window::{Filing, IdentityCheckMethod},
+    },
 };
 
 #[derive(Debug, Object)]
@@ -39,6 +43,8 @@ pub struct ApplicationView {
     pub region_code: RegionCode,
     pub answers: BTreeMap<String, Value>,
     pub attachments: Vec<AttachmentView>,
+    /// The electronic certificate (电子证照) the application carries.
+    pub certificate_id: Option<String>,
     /// For integrators; the worker reads `requested_amount_yuan`.
     pub requested_amount_fen: Option<i64>,
     pub approved_amount_fen: Option<i64>,
@@ -79,6 +85,7 @@ pub fn application_view(application: Application) -> ApplicationView {
                 size: a.size,
             })
             .collect(),
+        certificate_id: application.certificate_id,
         requested_amount_fen: application.requested_amount_fen,
         approved_amount_fen: application.approved_amount_fen,
         disbursed_amount_fen: application.disbursed_amount_fen,
@@ -111,7 +118,7 @@ pub struct TimelineView {
     pub comment: Option<String>,
 }
 
-pub(super) fn timeline_view(entries: Vec<TimelineEntry>) -> Vec<TimelineView> {
+pub(crate) fn timeline_view(entries: Vec<TimelineEntry>) -> Vec<TimelineView> {
     entries
         .into_iter()
         .map(|e| TimelineView {
@@ -145,10 +152,28 @@ pub struct ApplicationCreate {
     #[serde(default)]
     #[oai(default, validator(max_items = 20))]
     pub attachment_ids: Vec<BoundedText<1, 36>>,
+    /// An electronic certificate of yours (`POST /api/v1/me/certificates`):
+    /// the rules read its level instead of `answers.certificate_level`,
+    /// which may be left out; a typed level it contradicts is 400
+    /// `CERTIFICATE_LEVEL_MISMATCH`.
+    #[serde(default, deserialize_with = "present")]
+    pub certificate_id: Option<RecordId>,
     /// Submit at once (checked in full) instead of saving a draft.
     #[serde(default)]
     #[oai(default)]
     pub submit: bool,
+}
+
+impl From<ApplicationCreate> for NewApplication {
+    fn from(body: ApplicationCreate) -> Self {
+        NewApplication {
+            program_id: body.program_id.into_inner(),
+            answers: answers(body.answers),
+            attachment_ids: BoundedText::into_strings(body.attachment_ids),
+            certificate_id: body.certificate_id.map(RecordId::into_inner),
+            submit: body.submit,
+        }
+    }
 }
 
 #[derive(Debug, Object, Serialize, Deserialize)]
@@ -175,6 +200,10 @@ pub struct ApplicationUpdate {
     #[serde(default)]
     #[oai(default, validator(max_items = 20))]
     pub attachment_ids: Vec<BoundedText<1, 36>>,
+    /// The electronic certificate the application carries; left out, it
+    /// carries none.
+    #[serde(default, deserialize_with = "present")]
+    pub certificate_id: Option<RecordId>,
 }
 
 /// A case in the review queue.
@@ -196,6 +225,7 @@ pub struct ApplicantView {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct StaffApplicationDetail {
     #[oai(flatten)]
     pub application: ApplicationView,
@@ -204,6 +234,61 @@ pub struct StaffApplicationDetail {
     /// The program's criteria checked now against the applicant's profile
     /// and answers, as a submission is checked: what the reviewer confirms.
     pub eligibility: Vec<EligibilityCheck>,
+    /// The electronic certificate the application carries, as the licence
+    /// service answered it (`verified_by: 电子证照`, and its issuer).
+    pub certificate: Option<CertificateView>,
+    /// How the case was filed at a service window, when it was.
+    pub window_filing: Option<WindowFilingView>,
+}
+
+impl From<StaffCase> for StaffApplicationDetail {
+    fn from(case: StaffCase) -> Self {
+        StaffApplicationDetail {
+            application: application_view(case.application),
+            applicant: ApplicantView {
+                name: case.applicant.name_masked,
+                id_number: case.applicant.id_number_masked,
+                phone: case.applicant.phone_masked,
+            },
+            timeline: timeline_view(case.timeline),
+            eligibility: case.eligibility.into_iter().map(EligibilityCheck::from).collect(),
+            certificate: case.certificate.map(Into::into),
+            window_filing: case.window.map(Into::into),
+        }
+    }
+}
+
+/// How a case was filed at a service window (窗口代办).
+#[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct WindowFilingView {
+    pub window_name: String,
+    /// How the staff member checked the person's identity.
+    pub identity_check: IdentityCheckMethod,
+    /// `signed_form` (its scan is `consent_upload_id`, among the documents)
+    /// or `phone_code` (read out from the worker's own account).
+    pub consent: String,
+    pub consent_upload_id: Option<String>,
+    pub filed_at: DateTime<Utc>,
+    /// When the worker's account joined the case; until then the applicant
+    /// is the person the window recorded.
+    pub linked_at: Option<DateTime<Utc>>,
+    /// `claim_code`, `phone` or `verified_identity`.
+    pub link_evidence: Option<String>,
+}
+
+impl From<Filing> for WindowFilingView {
+    fn from(filing: Filing) -> Self {
+        WindowFilingView {
+            window_name: filing.window_name,
+            identity_check: filing.identity_check,
+            consent: filing.consent_kind,
+            consent_upload_id: filing.consent_upload_id,
+            filed_at: filing.filed_at,
+            linked_at: filing.linked_at,
+            link_evidence: filing.link_evidence,
+        }
+    }
 }
 
 /// The applicant's personal data in clear. Each reveal is audited.

@@ -7,34 +7,59 @@ use serde_json::{Map, Value, json};
 use crate::{
     domain::RegionCode,
     error::{AppError, AppResult, ErrorCode, Localized},
-    services::{
-        programs::{self, Program, rules},
-        workers,
-    },
+    services::programs::{self, Program, rules},
     state::AppState,
 };
 
-/// The program's criteria checked today against the worker's profile and
-/// these answers: what a submission must pass, and what a reviewer sees.
-pub async fn criteria_checks(
+/// The program's criteria checked today against what is known of the
+/// applicant (their profile, or what a service window recorded, and the
+/// certificate the application carries) and these answers: what a
+/// submission must pass, and what a reviewer sees.
+pub fn criteria_checks(
     state: &AppState,
     program: &Program,
-    worker_id: &str,
+    facts: &rules::Facts<'_>,
     answers: &Map<String, Value>,
-) -> AppResult<Vec<rules::Check>> {
-    let facts = workers::facts(state, worker_id).await?;
+) -> Vec<rules::Check> {
     let facts = rules::Facts {
         answers: Some(answers),
-        ..facts
+        ..facts.clone()
     };
-    Ok(rules::evaluate(
+    rules::evaluate(
         &program.terms.criteria,
         program.terms.region_code,
         &facts,
         &state.regions,
         crate::domain::china_time::today(),
-    ))
+    )
 }
+
+/// The answers as the rules read them: with an electronic certificate, its
+/// level in place of the typed one; a typed level it contradicts is 400
+/// `CERTIFICATE_LEVEL_MISMATCH`, naming both.
+pub fn read_answers(
+    program: &Program,
+    answers: &Map<String, Value>,
+    certificate: Option<&rules::CertifiedLevel>,
+) -> AppResult<Map<String, Value>> {
+    match certificate {
+        None => Ok(answers.clone()),
+        Some(certified) => {
+            rules::with_certified_level(&program.terms.form_fields, answers, certified).map_err(|reason| {
+                AppError::new(ErrorCode::CertificateLevelMismatch)
+                    .with_message(Localized::new(
+                        format!("{reason}请改正证书等级，或不填由电子证照带出。"),
+                        "The certificate_level answer contradicts the electronic certificate.",
+                    ))
+                    .with_details(json!({ "field": format!("answers.{}", rules::answer::CERTIFICATE_LEVEL) }))
+            })
+        }
+    }
+}
+
+/// The document kind of a certificate's photograph, which an electronic
+/// certificate replaces.
+const CERTIFICATE_DOCUMENT: &str = "certificate";
 
 pub fn invalid_answers((field, reason): (String, String)) -> AppError {
     AppError::invalid_field(
@@ -55,10 +80,10 @@ pub fn routing_region(state: &AppState, program: &Program, facts: &rules::Facts<
 
 /// The checks a submission must pass: program open, form complete, every
 /// criterion met, every required document attached. Returns the amount asked.
-pub async fn admissible(
+pub fn admissible(
     state: &AppState,
     program: &Program,
-    worker_id: &str,
+    facts: &rules::Facts<'_>,
     answers: &Map<String, Value>,
     attached: &[String],
 ) -> AppResult<i64> {
@@ -67,7 +92,7 @@ pub async fn admissible(
         return Err(AppError::new(ErrorCode::ProgramClosed));
     }
     rules::validate_answers(&program.terms.form_fields, answers, true).map_err(invalid_answers)?;
-    let checks = criteria_checks(state, program, worker_id, answers).await?;
+    let checks = criteria_checks(state, program, facts, answers);
     if checks.iter().any(|c| !c.passed) {
         let details: Vec<Value> = checks
             .iter()
@@ -75,11 +100,13 @@ pub async fn admissible(
             .collect();
         return Err(AppError::new(ErrorCode::NotEligible).with_details(json!({ "checks": details })));
     }
+    // An electronic certificate stands for the certificate's photograph.
+    let referenced = |kind: &str| kind == CERTIFICATE_DOCUMENT && facts.certificate.is_some();
     let missing: Vec<&str> = program
         .terms
         .required_documents
         .iter()
-        .filter(|doc| !attached.contains(&doc.kind))
+        .filter(|doc| !attached.contains(&doc.kind) && !referenced(&doc.kind))
         .map(|doc| doc.label.as_str())
         .collect();
     if !missing.is_empty() {

@@ -155,7 +155,8 @@ async fn payable(
         let latest = last_return.entry(line.application_id).or_insert(at);
         *latest = (*latest).max(at);
     }
-    let worker_ids: HashSet<&str> = cases.iter().map(|case| case.worker_id.as_str()).collect();
+    // A case a service window filed has no payee until its worker joins it.
+    let worker_ids: HashSet<&str> = cases.iter().filter_map(|case| case.worker_id.as_deref()).collect();
     let accounts: HashMap<String, PayeeAccount> = worker::Entity::find()
         .filter(worker::Column::Id.is_in(worker_ids))
         .all(db)
@@ -166,7 +167,7 @@ async fn payable(
     Ok(cases
         .into_iter()
         .filter_map(|case| {
-            let account = accounts.get(&case.worker_id)?.clone();
+            let account = accounts.get(case.worker_id.as_deref()?)?.clone();
             let renewed = last_return
                 .get(&case.id)
                 .is_none_or(|returned| account.updated_at > *returned);
@@ -262,7 +263,8 @@ async fn insert_lines(
             batch_id: Set(batch_id.to_owned()),
             line_no: Set(line_no),
             application_id: Set(case.id),
-            worker_id: Set(case.worker_id),
+            // Only a case with a worker has a payee account to be here.
+            worker_id: Set(case.worker_id.unwrap_or_default()),
             amount_fen: Set(case.approved_amount_fen.unwrap_or(0)),
             account_masked: Set(account.account_masked),
             bank_name: Set(account.bank_name),

@@ -8,11 +8,13 @@ pub mod batches;
 mod notice;
 mod payment;
 pub mod read;
+mod review;
 pub mod status;
+pub mod window;
 
 use chrono::Utc;
 use entity::application;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseTransaction, SqlErr};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseTransaction, SqlErr};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -21,10 +23,12 @@ pub use self::{
     admission::routing_region,
     notice::events,
     payment::{Payment, disburse, reveal_payee},
+    review::{QueueFilter, StaffCase, case_for_personal_data, get_for_staff, queue, reveal},
 };
 use self::{
     admission::{admissible, invalid_answers},
     read::Listing,
+    review::{applicant_facts, case_in_scope},
     status::{Action, ApplicationStatus},
 };
 use crate::{
@@ -34,11 +38,10 @@ use crate::{
     domain::RegionCode,
     error::{AppError, AppResult, ErrorCode},
     services::{
-        audit::{self, Event},
         case_log::{self, By, Change},
-        counters, idempotency,
+        certificates, counters, evidence, idempotency,
         programs::{self, Program, rules},
-        uploads::{self, CaseFile},
+        uploads::{self, CaseFile, Uploader},
         versioned, workers,
     },
     state::AppState,
@@ -57,11 +60,19 @@ pub struct NewApplication {
     pub program_id: String,
     pub answers: Map<String, Value>,
     pub attachment_ids: Vec<String>,
+    /// An electronic certificate of the worker's (`POST /me/certificates`):
+    /// its level is read in place of a typed `certificate_level`.
+    pub certificate_id: Option<String>,
     pub submit: bool,
 }
 
 fn not_found() -> AppError {
     AppError::new(ErrorCode::NotFound)
+}
+
+/// The case as its history and the audit log name it.
+fn case_log_ref(case: &Case) -> case_log::CaseRef<'_> {
+    case.reference()
 }
 
 /// One step through the state machine, as someone asked for it.
@@ -163,20 +174,37 @@ pub async fn create(
     new: NewApplication,
 ) -> AppResult<Created> {
     let program = admission::program_to_apply_for(state, &new.program_id, &new.answers).await?;
-    let facts = workers::facts(state, &worker.subject).await?;
+    let certified = certified_level(state, &worker.subject, new.certificate_id.as_deref()).await?;
+    let answers = admission::read_answers(&program, &new.answers, certified.as_ref())?;
+    let facts = rules::Facts {
+        certificate: certified,
+        ..workers::facts(state, &worker.subject).await?
+    };
     let region = routing_region(state, &program, &facts);
+    let id_hashes = match evidence::claimant(&state.db, &state.protector, &worker.subject).await {
+        Ok(claimant) => claimant.id_hashes,
+        Err(err) if err.code == ErrorCode::ProfileIncomplete => Vec::new(),
+        Err(err) => return Err(err),
+    };
     idempotency::once(&state.db, worker, idempotency_key, request_hash, async |transaction| {
-        let case = insert_draft(transaction, request, worker, &program, region, &new.answers).await?;
-        let attached = uploads::attach(
-            transaction,
-            &worker.subject,
-            CaseFile::Application(&case.id),
-            &new.attachment_ids,
-        )
-        .await?;
+        window::refuse_waiting_filing(transaction, &program, &id_hashes).await?;
+        let draft = Draft {
+            by: By::Worker(worker),
+            worker_id: Some(&worker.subject),
+            program: &program,
+            region,
+            answers: &answers,
+            certificate_id: new.certificate_id.as_deref(),
+            action: "create",
+            comment: None,
+        };
+        let case = insert_draft(transaction, request, draft).await?;
+        let owner = Uploader::Worker(&worker.subject);
+        let attached =
+            uploads::attach(transaction, owner, CaseFile::Application(&case.id), &new.attachment_ids).await?;
         let mut status = case.status;
         if new.submit {
-            let amount = admissible(state, &program, &worker.subject, &new.answers, &attached).await?;
+            let amount = admissible(state, &program, &facts, &answers, &attached)?;
             let step = Step::by_worker(worker, Action::Submit);
             take(transaction, request, &case, step, submission(amount)).await?;
             status = ApplicationStatus::Submitted;
@@ -202,8 +230,18 @@ pub async fn create_from_offer(
 ) -> AppResult<Created> {
     let facts = workers::facts(state, &worker.subject).await?;
     let region = routing_region(state, program, &facts);
-    let case = insert_draft(transaction, request, worker, program, region, &answers).await?;
-    let amount = admissible(state, program, &worker.subject, &answers, &[]).await?;
+    let draft = Draft {
+        by: By::Worker(worker),
+        worker_id: Some(&worker.subject),
+        program,
+        region,
+        answers: &answers,
+        certificate_id: None,
+        action: "create",
+        comment: None,
+    };
+    let case = insert_draft(transaction, request, draft).await?;
+    let amount = admissible(state, program, &facts, &answers, &[])?;
     let step = Step::by_worker(worker, Action::Submit);
     take(transaction, request, &case, step, submission(amount)).await?;
     Ok(Created {
@@ -213,27 +251,66 @@ pub async fn create_from_offer(
     })
 }
 
-/// A new draft, in its history as created by the worker.
+/// The level of the worker's electronic certificate `certificate_id`, if
+/// the application carries one (and it is a vocational certificate).
+async fn certified_level(
+    state: &AppState,
+    worker_id: &str,
+    certificate_id: Option<&str>,
+) -> AppResult<Option<rules::CertifiedLevel>> {
+    Ok(match certificate_id {
+        Some(id) => certificates::for_application(&state.db, &state.protector, worker_id, id)
+            .await?
+            .certified_level(),
+        None => None,
+    })
+}
+
+/// What the rules know of a worker's case now, with its certificate.
+async fn case_facts(state: &AppState, case: &Case) -> AppResult<rules::Facts<'static>> {
+    let certificate = match (&case.worker_id, &case.certificate_id) {
+        (Some(worker_id), Some(_)) => certified_level(state, worker_id, case.certificate_id.as_deref()).await?,
+        _ => None,
+    };
+    Ok(rules::Facts {
+        certificate,
+        ..applicant_facts(state, case).await?
+    })
+}
+
+/// A new draft: by whom, for whom, and how its history names its creation.
+struct Draft<'a> {
+    by: By<'a>,
+    /// None for a case a service window filed, until the worker joins it.
+    worker_id: Option<&'a str>,
+    program: &'a Program,
+    region: RegionCode,
+    answers: &'a Map<String, Value>,
+    certificate_id: Option<&'a str>,
+    /// `create`, or `window_filed`.
+    action: &'static str,
+    comment: Option<&'a str>,
+}
+
+/// A new draft, in its history as created by whoever made it.
 async fn insert_draft(
     transaction: &DatabaseTransaction,
     request: &RequestContext,
-    worker: &Principal,
-    program: &Program,
-    region: RegionCode,
-    answers: &Map<String, Value>,
+    draft: Draft<'_>,
 ) -> AppResult<Case> {
     let now = Utc::now();
     let id = uuid::Uuid::new_v4().to_string();
+    let (program, region) = (draft.program, draft.region);
     let application_no = counters::readable_number(transaction, NUMBER_PREFIX, region.as_str()).await?;
     application::ActiveModel {
         id: Set(id.clone()),
         application_no: Set(application_no.clone()),
         program_id: Set(program.id.clone()),
-        worker_id: Set(worker.subject.clone()),
+        worker_id: Set(draft.worker_id.map(str::to_owned)),
         period: Set(program.terms.period.clone()),
         region_code: Set(region.as_str().to_owned()),
         status: Set(ApplicationStatus::Draft.as_str().to_owned()),
-        answers: Set(Value::Object(answers.clone()).to_string()),
+        answers: Set(Value::Object(draft.answers.clone()).to_string()),
         requested_amount_fen: Set(None),
         approved_amount_fen: Set(None),
         disbursed_amount_fen: Set(None),
@@ -246,6 +323,7 @@ async fn insert_draft(
         created_at: Set(now),
         updated_at: Set(now),
         anonymised_at: Set(None),
+        certificate_id: Set(draft.certificate_id.map(str::to_owned)),
     }
     .insert(transaction)
     .await
@@ -256,26 +334,27 @@ async fn insert_draft(
     let case = Case {
         id,
         application_no,
-        worker_id: worker.subject.clone(),
+        worker_id: draft.worker_id.map(str::to_owned),
         program_id: program.id.clone(),
         region,
         status: ApplicationStatus::Draft,
         version: 1,
-        answers: answers.clone(),
+        answers: draft.answers.clone(),
         requested_amount_fen: None,
         approved_amount_fen: None,
+        certificate_id: draft.certificate_id.map(str::to_owned),
     };
     let change = Change {
-        action: "create",
+        action: draft.action,
         step: None,
         from: None,
         to: ApplicationStatus::Draft.as_str(),
-        comment: None,
+        comment: draft.comment,
         notice: None,
         audit_action: "application.create",
-        audit_details: json!({ "application_no": case.application_no, "program_id": program.id }),
+        audit_details: json!({ "application_no": case.application_no, "program_id": program.id, "by": draft.action }),
     };
-    case_log::record(transaction, request, case.reference(), By::Worker(worker), change).await?;
+    case_log::record(transaction, request, case.reference(), draft.by, change).await?;
     Ok(case)
 }
 
@@ -329,34 +408,40 @@ async fn worker_step(
     .await
 }
 
+/// What a worker changes of a draft or returned application: the answers,
+/// the documents added, and the certificate it carries (none removes it).
+pub struct ApplicationEdit {
+    pub expected_version: i32,
+    pub answers: Map<String, Value>,
+    pub attachment_ids: Vec<String>,
+    pub certificate_id: Option<String>,
+}
+
 /// Changes answers and documents while the application is a draft or returned.
 pub async fn edit(
     state: &AppState,
     request: &RequestContext,
     worker: &Principal,
     id: &str,
-    expected_version: i32,
-    answers: Map<String, Value>,
-    attachment_ids: Vec<String>,
+    edit: ApplicationEdit,
 ) -> AppResult<Application> {
+    let certified = certified_level(state, &worker.subject, edit.certificate_id.as_deref()).await?;
+    let attachment_ids = edit.attachment_ids;
     worker_step(state, worker, id, async |transaction, case| {
         case.status.require_editable()?;
-        versioned::check(Some(expected_version), case.version)?;
+        versioned::check(Some(edit.expected_version), case.version)?;
         let program = programs::load(transaction, &case.program_id).await?;
-        rules::validate_answers(&program.terms.form_fields, &answers, false).map_err(invalid_answers)?;
+        rules::validate_answers(&program.terms.form_fields, &edit.answers, false).map_err(invalid_answers)?;
+        let answers = admission::read_answers(&program, &edit.answers, certified.as_ref())?;
         let changes = application::ActiveModel {
             answers: Set(Value::Object(answers).to_string()),
+            certificate_id: Set(edit.certificate_id.clone()),
             updated_at: Set(Utc::now()),
             ..Default::default()
         };
         versioned::update::<application::Entity>(transaction, &case.id, case.version, changes).await?;
-        uploads::attach(
-            transaction,
-            &worker.subject,
-            CaseFile::Application(&case.id),
-            &attachment_ids,
-        )
-        .await?;
+        let owner = Uploader::Worker(&worker.subject);
+        uploads::attach(transaction, owner, CaseFile::Application(&case.id), &attachment_ids).await?;
         let change = Change {
             action: "edit",
             step: None,
@@ -386,108 +471,17 @@ pub async fn worker_action(
         let changes = if action == Action::Submit {
             case.status.decide(action)?;
             let program = programs::load(transaction, &case.program_id).await?;
-            let attached = uploads::attach(transaction, &worker.subject, CaseFile::Application(&case.id), &[]).await?;
-            submission(admissible(state, &program, &worker.subject, &case.answers, &attached).await?)
+            let owner = Uploader::Worker(&worker.subject);
+            let attached = uploads::attach(transaction, owner, CaseFile::Application(&case.id), &[]).await?;
+            let facts = case_facts(state, &case).await?;
+            let answers = admission::read_answers(&program, &case.answers, facts.certificate.as_ref())?;
+            submission(admissible(state, &program, &facts, &answers, &attached)?)
         } else {
             Default::default()
         };
         take(transaction, request, &case, Step::by_worker(worker, action), changes).await
     })
     .await
-}
-
-/// Filters of the review queue.
-#[derive(Debug, Default)]
-pub struct QueueFilter {
-    pub status: Option<ApplicationStatus>,
-    pub program_id: Option<String>,
-    pub region: Option<RegionCode>,
-    /// Only cases waiting at least this many whole days since submission.
-    pub min_age_days: Option<u32>,
-}
-
-/// Cases in the reviewer's region, oldest submission first.
-pub async fn queue(
-    state: &AppState,
-    staff: &Principal,
-    filter: QueueFilter,
-    page: u32,
-    page_size: u32,
-) -> AppResult<(Vec<Application>, u64)> {
-    access::require_case_worker(staff)?;
-    let listing = Listing {
-        submitted_only: true,
-        regions: access::staff_scope(&state.regions, staff, filter.region)?,
-        status: filter.status,
-        program_id: filter.program_id,
-        submitted_before: filter
-            .min_age_days
-            .map(|days| Utc::now() - chrono::Duration::days(i64::from(days))),
-        ..Default::default()
-    };
-    read::page(&state.db, listing, page, page_size).await
-}
-
-/// A case a reviewer or finance works: in their region, past its draft.
-/// Any other is "not found".
-async fn case_in_scope(db: &impl ConnectionTrait, state: &AppState, staff: &Principal, id: &str) -> AppResult<Case> {
-    access::require_case_worker(staff)?;
-    read::case(db, id)
-        .await?
-        .filter(|case| access::reaches_application(&state.regions, staff, case.region, !case.status.visible_to_staff()))
-        .ok_or_else(not_found)
-}
-
-/// A case as staff read it.
-#[derive(Debug)]
-pub struct StaffCase {
-    pub application: Application,
-    /// Masked.
-    pub applicant: Applicant,
-    pub timeline: Vec<TimelineEntry>,
-    /// The program's criteria checked now against the applicant's profile
-    /// and answers, as a submission is checked.
-    pub eligibility: Vec<rules::Check>,
-}
-
-/// A case for staff, the applicant masked. Reading a case never changes it:
-/// a reviewer takes it up with `start_review`.
-pub async fn get_for_staff(state: &AppState, staff: &Principal, id: &str) -> AppResult<StaffCase> {
-    let case = case_in_scope(&state.db, state, staff, id).await?;
-    let applicant = read::applicant_in_clear(&state.db, &state.protector, &case.worker_id).await?;
-    let program = programs::load(&state.db, &case.program_id).await?;
-    let eligibility = admission::criteria_checks(state, &program, &case.worker_id, &case.answers).await?;
-    Ok(StaffCase {
-        application: read::application(&state.db, &case.id).await?,
-        applicant: applicant.masked(),
-        timeline: read::timeline(&state.db, &case.id).await?,
-        eligibility,
-    })
-}
-
-/// The case whose applicant a staff member may see in clear: a reviewer's,
-/// in their region, past its draft. The one rule for revealing the applicant
-/// and for fetching the documents they attached (the ID-card image).
-pub async fn case_for_personal_data(state: &AppState, staff: &Principal, id: &str) -> AppResult<Case> {
-    access::require_applicant_reader(staff)?;
-    case_in_scope(&state.db, state, staff, id).await
-}
-
-/// The applicant's personal data in clear, for a reviewer who must check it;
-/// every reveal is audited.
-pub async fn reveal(
-    state: &AppState,
-    request: &RequestContext,
-    staff: &Principal,
-    id: &str,
-    reason: &str,
-) -> AppResult<ApplicantInClear> {
-    let case = case_for_personal_data(state, staff, id).await?;
-    let applicant = read::applicant_in_clear(&state.db, &state.protector, &case.worker_id).await?;
-    let details = json!({ "worker_id": case.worker_id });
-    let reveal = Event::reveal(staff, ("application", &case.id), case.region, details, reason);
-    audit::record(&state.db, Some(request), reveal).await?;
-    Ok(applicant)
 }
 
 /// A command of a reviewer or finance on a case of their region.

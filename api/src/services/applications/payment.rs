@@ -6,12 +6,12 @@ use entity::application;
 use sea_orm::ActiveValue::Set;
 use serde_json::json;
 
-use super::{Application, Step, case_in_scope, staff_step, status, status::Action, take};
+use super::{Application, Step, review::case_in_scope, staff_step, status, status::Action, take};
 use crate::{
     access,
     auth::Principal,
     context::RequestContext,
-    error::AppResult,
+    error::{AppError, AppResult, ErrorCode},
     services::{
         audit::{self, Event},
         payees::{self, PayeeInClear},
@@ -39,7 +39,11 @@ pub async fn disburse(
 ) -> AppResult<Application> {
     staff_step(state, finance, id, Action::Disburse, async |transaction, case| {
         status::check_disbursement(case.approved_amount_fen, payment.amount_fen)?;
-        let payee = payees::for_disbursement(transaction, &case.worker_id).await?;
+        let applicant = case
+            .worker_id
+            .as_deref()
+            .ok_or_else(|| AppError::new(ErrorCode::PayeeAccountMissing))?;
+        let payee = payees::for_disbursement(transaction, applicant).await?;
         let step =
             Step::by_staff(finance, Action::Disburse, payment.expected_version, None).settling(payment.amount_fen);
         let paid = application::ActiveModel {
@@ -65,7 +69,11 @@ pub async fn reveal_payee(
 ) -> AppResult<PayeeInClear> {
     access::require_payee_reader(finance)?;
     let case = case_in_scope(&state.db, state, finance, id).await?;
-    let account = payees::in_clear(state, &case.worker_id).await?;
+    let applicant = case
+        .worker_id
+        .as_deref()
+        .ok_or_else(|| AppError::new(ErrorCode::PayeeAccountMissing))?;
+    let account = payees::in_clear(state, applicant).await?;
     let details = json!({ "worker_id": case.worker_id, "revealed": "payee_account" });
     let reveal = Event::reveal(finance, ("application", &case.id), case.region, details, reason);
     audit::record(&state.db, Some(request), reveal).await?;

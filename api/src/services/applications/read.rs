@@ -39,11 +39,14 @@ pub struct Application {
     pub application_no: String,
     pub program_id: String,
     pub program_name: String,
-    pub worker_id: String,
+    /// Empty while a case filed at a service window waits for its worker.
+    pub worker_id: Option<String>,
     pub region_code: RegionCode,
     pub status: ApplicationStatus,
     pub answers: Map<String, Value>,
     pub attachments: Vec<Attachment>,
+    /// The electronic certificate the application carries.
+    pub certificate_id: Option<String>,
     pub requested_amount_fen: Option<i64>,
     pub approved_amount_fen: Option<i64>,
     pub disbursed_amount_fen: Option<i64>,
@@ -98,7 +101,8 @@ pub struct ApplicantInClear {
 pub struct Case {
     pub id: String,
     pub application_no: String,
-    pub worker_id: String,
+    /// Empty while a case filed at a service window waits for its worker.
+    pub worker_id: Option<String>,
     pub program_id: String,
     pub region: RegionCode,
     pub status: ApplicationStatus,
@@ -107,6 +111,8 @@ pub struct Case {
     /// What the amount rule gave the answers at submission.
     pub requested_amount_fen: Option<i64>,
     pub approved_amount_fen: Option<i64>,
+    /// The electronic certificate the application carries.
+    pub certificate_id: Option<String>,
 }
 
 impl Case {
@@ -123,6 +129,7 @@ impl Case {
             version: row.version,
             requested_amount_fen: row.requested_amount_fen,
             approved_amount_fen: row.approved_amount_fen,
+            certificate_id: row.certificate_id,
         })
     }
 
@@ -132,7 +139,7 @@ impl Case {
             kind: CaseKind::Application,
             id: &self.id,
             number: &self.application_no,
-            worker_id: Some(&self.worker_id),
+            worker_id: self.worker_id.as_deref(),
             region: Some(self.region),
         }
     }
@@ -160,7 +167,7 @@ pub async fn case(db: &impl ConnectionTrait, id: &str) -> AppResult<Option<Case>
 pub async fn own_case(db: &impl ConnectionTrait, worker_id: &str, id: &str) -> AppResult<Case> {
     case(db, id)
         .await?
-        .filter(|case| case.worker_id == worker_id)
+        .filter(|case| case.worker_id.as_deref() == Some(worker_id))
         .ok_or_else(not_found)
 }
 
@@ -298,7 +305,7 @@ pub async fn own_with_timeline(
         .one(db)
         .await?;
     let WithDetail { found, events } = found
-        .filter(|f| f.found.application.worker_id == worker_id)
+        .filter(|f| f.found.application.worker_id.as_deref() == Some(worker_id))
         .ok_or_else(not_found)?;
     let events: Vec<EventFacts> = serde_json::from_str(&events).map_err(|_| malformed(id, "timeline"))?;
     let relatives = labels::of_history(db, events.iter().map(|e| e.relative_grant_id.as_ref())).await?;
@@ -365,6 +372,7 @@ fn application_of(
         application_no: row.application_no,
         program_id: row.program_id,
         worker_id: row.worker_id,
+        certificate_id: row.certificate_id,
         requested_amount_fen: row.requested_amount_fen,
         approved_amount_fen: row.approved_amount_fen,
         disbursed_amount_fen: row.disbursed_amount_fen,
@@ -402,6 +410,8 @@ struct EventFacts {
 fn timeline_entry(event: EventFacts, relatives: &HashMap<String, String>) -> TimelineEntry {
     let description = match event.action.as_str() {
         "create" => "创建了申请".to_owned(),
+        "window_filed" => "工作人员在服务窗口代为填写了申请".to_owned(),
+        "link" => "申请已关联到您的账号".to_owned(),
         "edit" => "修改了申请内容".to_owned(),
         other => Action::parse(other).map_or_else(|| other.to_owned(), |action| action.describe().to_owned()),
     };

@@ -9,9 +9,10 @@ pub use breakdown::{Breakdown, breakdown};
 pub use satisfaction::{Figures as SatisfactionFigures, RatingFigures, Satisfaction, satisfaction};
 
 use chrono::{Datelike, NaiveDate};
-use entity::{application, si_transfer, worker};
+use entity::{application, si_transfer, window_filing, worker};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
     sea_query::{Expr, Func},
 };
 
@@ -51,6 +52,8 @@ pub struct Overview {
     pub wage_reports_accepted_late: i64,
     pub wage_reports_overdue: i64,
     pub active_workers: i64,
+    /// Applications filed at a service window in the period, by region.
+    pub filed_at_window: Vec<(String, i64)>,
     /// Years of the period, or whose deadlines are counted now, with no
     /// official holiday schedule entered: deadlines in them were counted
     /// with every weekday as working.
@@ -108,6 +111,7 @@ pub async fn overview(
     let wage_reports = wage_reports::read::figures(db, span, codes.as_deref(), &cutoffs).await?;
 
     let active_workers = active_workers(db, span, codes.as_deref()).await?;
+    let filed_at_window = filed_at_window(db, span, codes.as_deref()).await?;
     let calendar_missing_years = calendar::missing_years(db, &years_counted(from, to, today)).await?;
 
     Ok(Overview {
@@ -122,6 +126,7 @@ pub async fn overview(
         wage_reports_accepted_late: wage_reports.accepted_late,
         wage_reports_overdue: wage_reports.overdue,
         active_workers,
+        filed_at_window,
         calendar_missing_years,
     })
 }
@@ -172,6 +177,30 @@ async fn application_figures(
             },
         )
         .collect())
+}
+
+/// Applications filed at a service window in the period, by the region
+/// that reviews them.
+async fn filed_at_window(
+    db: &DatabaseConnection,
+    span: DaySpan,
+    codes: Option<&[String]>,
+) -> AppResult<Vec<(String, i64)>> {
+    let filed = window_filing::Entity::find()
+        .select_only()
+        .column(window_filing::Column::ApplicationId);
+    let mut query = application::Entity::find()
+        .select_only()
+        .column(application::Column::RegionCode)
+        .column_as(count(), "count")
+        .filter(application::Column::Id.in_subquery(filed.into_query()))
+        .filter(span.condition(application::Column::CreatedAt))
+        .group_by(application::Column::RegionCode)
+        .order_by_asc(application::Column::RegionCode);
+    if let Some(codes) = codes {
+        query = query.filter(application::Column::RegionCode.is_in(codes.iter().map(String::as_str)));
+    }
+    Ok(query.into_tuple().all(db).await?)
 }
 
 /// Workers who signed in during the period, working or living in the region.

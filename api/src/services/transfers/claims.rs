@@ -1,125 +1,29 @@
-//! Linking an agency-opened case to a worker's account.
-//!
-//! The ID number in a profile is typed, and anyone can type anyone's, so it
-//! never links a case by itself. A case the agency opened joins an account
-//! only on evidence that came from the agency or from a real check, always
-//! together with the same ID number in the profile:
-//!
-//! - the one-time claim code the agency handed the person (its keyed hash is
-//!   kept, it expires, it works once, and a worker has a bounded number of
-//!   wrong tries a day);
-//! - the phone the agency recorded, equal to the phone WeChat verified for
-//!   the worker (`POST /me/phone`);
-//! - an ID number already proven: an identity check (人脸核身 / 实名核验), or
-//!   an earlier case linked with the agency's evidence.
-//!
-//! Each link is an explicit request of the worker and an audit row naming
-//! the evidence. No answer tells whether a number has cases: a wrong code,
-//! a used one, an expired one and a stranger's all answer the same.
-
-use std::time::Duration;
+//! Linking an agency-opened case to a worker's account, under the rules of
+//! `services::evidence` (a claim code, the recorded phone, a proven number),
+//! which applications filed at a service window share.
 
 use chrono::Utc;
 use entity::{si_transfer, worker};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
     sea_query::{Expr, ExprTrait},
 };
 use serde_json::json;
 
 use super::{Transfer, read};
+pub use crate::services::evidence::{CLAIM_CODE_LIFETIME, claim_code_hash, new_claim_code};
 use crate::{
     auth::Principal,
     context::RequestContext,
     domain::{RegionCode, TextType},
     error::{AppError, AppResult, ErrorCode},
-    infra::crypto::{DataProtector, Field, Purpose},
     services::{
         audit::{self, Actor, Event, Outcome},
-        one_time_codes,
+        evidence::{self, Evidence, Standing},
     },
     state::AppState,
 };
-
-/// How long a claim code works after the agency opened the case.
-pub const CLAIM_CODE_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::days(30);
-/// Wrong claim codes a worker may enter in a day.
-pub const MAX_CLAIM_TRIES: i64 = 5;
-const CLAIM_TRIES: one_time_codes::Tries = one_time_codes::Tries {
-    name: "claim_tries",
-    max: MAX_CLAIM_TRIES,
-    window: Duration::from_secs(24 * 3600),
-};
-
-/// What proved that a case is the worker's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Evidence {
-    ClaimCode,
-    Phone,
-    VerifiedIdentity,
-}
-
-impl Evidence {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Evidence::ClaimCode => "claim_code",
-            Evidence::Phone => "phone",
-            Evidence::VerifiedIdentity => "verified_identity",
-        }
-    }
-}
-
-/// A fresh claim code, e.g. `K7M2-Q9XP-4HTD` (see `one_time_codes`).
-pub fn new_claim_code() -> String {
-    one_time_codes::new_code()
-}
-
-/// The keyed hash a claim code is stored as.
-pub fn claim_code_hash(protector: &DataProtector, code: &str) -> Option<String> {
-    one_time_codes::hash(protector, Purpose::ClaimCode, code)
-}
-
-/// Every keyed hash the stored rows may hold for one value: under each
-/// lookup key still listed, so a rotation in progress misses no case.
-fn hashes_of(
-    protector: &DataProtector,
-    (field, purpose): (Field, Purpose),
-    row_id: &str,
-    cipher: Option<&str>,
-    stored: &str,
-) -> Vec<String> {
-    cipher
-        .and_then(|sealed| protector.decrypt(field, row_id, sealed).ok())
-        .map_or_else(
-            || vec![stored.to_owned()],
-            |plain| protector.lookup_hashes(purpose, &plain),
-        )
-}
-
-/// The worker with the hashes of their ID number.
-async fn profile_with_id_number(
-    db: &impl ConnectionTrait,
-    protector: &DataProtector,
-    worker_id: &str,
-) -> AppResult<(worker::Model, Vec<String>)> {
-    let person = worker::Entity::find_by_id(worker_id.to_owned())
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::new(ErrorCode::SessionEnded))?;
-    let stored = person
-        .id_number_hash
-        .as_deref()
-        .ok_or_else(|| AppError::new(ErrorCode::ProfileIncomplete).with_details(json!({ "missing": ["id_number"] })))?;
-    let hashes = hashes_of(
-        protector,
-        (Field::WorkerIdNumber, Purpose::IdNumber),
-        &person.id,
-        person.id_number_cipher.as_deref(),
-        stored,
-    );
-    Ok((person, hashes))
-}
 
 /// A case no worker has yet, as a link names it.
 pub(super) struct Unclaimed<'a> {
@@ -187,16 +91,6 @@ async fn link_case(
     )
     .await?;
     Ok(true)
-}
-
-async fn mark_proven(transaction: &sea_orm::DatabaseTransaction, person: &worker::Model) -> AppResult<()> {
-    if person.id_verified_at.is_none() {
-        let mut active = person.clone().into_active_model();
-        active.id_verified_at = Set(Some(Utc::now()));
-        active.updated_at = Set(Utc::now());
-        sea_orm::ActiveModelTrait::update(active, transaction).await?;
-    }
-    Ok(())
 }
 
 /// At an agency's opening: the case joins the holder of the number at once
@@ -281,14 +175,12 @@ async fn views(transaction: &sea_orm::DatabaseTransaction, cases: Vec<si_transfe
 /// A worker claims the case an agency opened for them with the code it
 /// handed them. The profile must hold the case's ID number.
 pub async fn claim(state: &AppState, request: &RequestContext, worker: &Principal, code: &str) -> AppResult<Transfer> {
-    let (person, id_hashes) = profile_with_id_number(&state.db, &state.protector, &worker.subject).await?;
-    // Counted before the code is looked at, so a burst cannot try more.
-    if !CLAIM_TRIES.spend(state, &person.id).await? {
-        return Err(AppError::new(ErrorCode::ClaimTriesExhausted).with_retry_after(CLAIM_TRIES.window));
-    }
+    let evidence::Claimant { person, id_hashes } =
+        evidence::claimant(&state.db, &state.protector, &worker.subject).await?;
+    evidence::spend_claim_try(state, &person.id).await?;
     let now = Utc::now();
     let transaction = crate::infra::db::begin_write(&state.db).await?;
-    let case = match one_time_codes::hashes(&state.protector, Purpose::ClaimCode, code) {
+    let case = match evidence::claim_code_hashes(&state.protector, code) {
         Some(hashes) => {
             si_transfer::Entity::find()
                 .filter(si_transfer::Column::ClaimCodeHash.is_in(hashes))
@@ -331,10 +223,10 @@ pub async fn claim(state: &AppState, request: &RequestContext, worker: &Principa
         .await?;
         return Err(AppError::new(ErrorCode::ClaimCodeInvalid));
     };
-    mark_proven(&transaction, &person).await?;
+    evidence::mark_proven(&transaction, &person).await?;
     let mut transfer = views(&transaction, vec![case]).await?;
     transaction.commit().await?;
-    CLAIM_TRIES.give_back(state, &person.id).await?;
+    evidence::give_back_claim_try(state, &person.id).await?;
     transfer
         .pop()
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("a claimed case vanished")))
@@ -345,26 +237,16 @@ pub async fn claim(state: &AppState, request: &RequestContext, worker: &Principa
 /// those whose recorded phone is the worker's WeChat-verified phone. None
 /// found is an empty list, whether or not the number has other cases.
 pub async fn link(state: &AppState, request: &RequestContext, worker: &Principal) -> AppResult<Vec<Transfer>> {
-    let (person, id_hashes) = profile_with_id_number(&state.db, &state.protector, &worker.subject).await?;
+    let evidence::Claimant { person, id_hashes } =
+        evidence::claimant(&state.db, &state.protector, &worker.subject).await?;
+    let standing = evidence::required_standing(&state.protector, &person)?;
     let mut query = si_transfer::Entity::find()
         .filter(si_transfer::Column::WorkerId.is_null())
         .filter(si_transfer::Column::IdNumberHash.is_in(id_hashes))
         .order_by_asc(si_transfer::Column::CreatedAt);
-    let evidence = if person.id_verified_at.is_some() {
-        Evidence::VerifiedIdentity
-    } else if let Some(phone) = &person.phone_hash {
-        let phones = hashes_of(
-            &state.protector,
-            (Field::WorkerPhone, Purpose::Phone),
-            &person.id,
-            person.phone_cipher.as_deref(),
-            phone,
-        );
-        query = query.filter(si_transfer::Column::PhoneHash.is_in(phones));
-        Evidence::Phone
-    } else {
-        return Err(AppError::new(ErrorCode::IdentityNotProven));
-    };
+    if let Standing::Phone(phones) = &standing {
+        query = query.filter(si_transfer::Column::PhoneHash.is_in(phones.clone()));
+    }
     let transaction = crate::infra::db::begin_write(&state.db).await?;
     let mut linked = Vec::new();
     for case in query.all(&transaction).await? {
@@ -374,7 +256,7 @@ pub async fn link(state: &AppState, request: &RequestContext, worker: &Principal
             Actor::Principal(worker),
             &person,
             (&case).into(),
-            evidence,
+            standing.evidence(),
         )
         .await?
         {
@@ -382,7 +264,7 @@ pub async fn link(state: &AppState, request: &RequestContext, worker: &Principal
         }
     }
     if !linked.is_empty() {
-        mark_proven(&transaction, &person).await?;
+        evidence::mark_proven(&transaction, &person).await?;
     }
     let transfers = views(&transaction, linked).await?;
     transaction.commit().await?;

@@ -241,7 +241,7 @@ async fn file(
     let report = read::decode(&calendars, row.insert(transaction).await?)?;
     uploads::attach(
         transaction,
-        &worker.subject,
+        uploads::Uploader::Worker(&worker.subject),
         CaseFile::WageReport(&id),
         &new.attachment_ids,
     )
@@ -370,7 +370,8 @@ pub async fn supplement(
     let report = own(&transaction, &calendars, worker, id).await?;
     let to = status::decide(report.status, Action::Supplement, report.facts())?;
     let supplemented = move_to(&transaction, &calendars, &report, to, Default::default()).await?;
-    uploads::attach(&transaction, &worker.subject, CaseFile::WageReport(id), attachment_ids).await?;
+    let owner = uploads::Uploader::Worker(&worker.subject);
+    uploads::attach(&transaction, owner, CaseFile::WageReport(id), attachment_ids).await?;
     let step = Step {
         action: Action::Supplement,
         from: Some(report.status),

@@ -3,7 +3,9 @@
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
-use super::{Check, Criterion, Facts, age_on, answer, date, hukou_names, integer, level_name, months_between};
+use super::{
+    CertifiedLevel, Check, Criterion, Facts, age_on, answer, date, hukou_names, integer, level_name, months_between,
+};
 use crate::{domain::RegionCode, regions::RegionDirectory};
 
 /// Applies every criterion; a program is open to the worker when none fails.
@@ -75,7 +77,12 @@ fn check(
         Criterion::AgeBetween { .. } | Criterion::HukouType { .. } | Criterion::LivesOrWorksInRegion => {
             check_profile(&judge, program_region, facts, regions, today)
         }
-        _ => check_answers(&judge, facts.answers.cloned().unwrap_or_default(), today),
+        _ => check_answers(
+            &judge,
+            facts.answers.cloned().unwrap_or_default(),
+            facts.certificate.as_ref(),
+            today,
+        ),
     }
 }
 
@@ -131,7 +138,12 @@ fn check_profile(
 }
 
 /// The criteria the application form answers.
-fn check_answers(judge: &Judge<'_>, answers: Map<String, Value>, today: NaiveDate) -> Check {
+fn check_answers(
+    judge: &Judge<'_>,
+    answers: Map<String, Value>,
+    certificate: Option<&CertifiedLevel>,
+    today: NaiveDate,
+) -> Check {
     match judge.criterion {
         Criterion::ReturningWorker => judge.asked("是否返乡农民工").unwrap_or_else(|| {
             match answers.get(answer::RETURNING_WORKER).and_then(Value::as_bool) {
@@ -182,21 +194,41 @@ fn check_answers(judge: &Judge<'_>, answers: Map<String, Value>, today: NaiveDat
                 None => judge.unanswered("社会保险缴费月数"),
             }
         }),
-        Criterion::CertificateAtLeastLevel { level } => {
-            judge
-                .asked("证书等级")
-                .unwrap_or_else(|| match integer(&answers, answer::CERTIFICATE_LEVEL) {
-                    Some(held @ 1..=5) => judge.verdict(
-                        held <= i64::from(*level),
-                        format!(
-                            "您的证书是{}，要求{}或以上。",
-                            level_name(held as u8),
-                            level_name(*level)
-                        ),
-                    ),
-                    _ => judge.unanswered("证书等级（1到5级）"),
-                })
-        }
+        Criterion::CertificateAtLeastLevel { level } => check_level(judge, *level, &answers, certificate),
         _ => unreachable!("only the form's criteria are checked here"),
     }
+}
+
+/// `certificate_at_least_level`: the level of the electronic certificate
+/// the application carries, else the level typed in the form.
+fn check_level(
+    judge: &Judge<'_>,
+    level: u8,
+    answers: &Map<String, Value>,
+    certificate: Option<&CertifiedLevel>,
+) -> Check {
+    if let Some(certified) = certificate {
+        return judge.verdict(
+            certified.level <= level,
+            format!(
+                "电子证照核验：您的证书是{}（发证机关：{}），要求{}或以上。",
+                certified.name(),
+                certified.issuer,
+                level_name(level)
+            ),
+        );
+    }
+    judge
+        .asked("证书等级")
+        .unwrap_or_else(|| match integer(answers, answer::CERTIFICATE_LEVEL) {
+            Some(held @ 1..=5) => judge.verdict(
+                held <= i64::from(level),
+                format!(
+                    "您的证书是{}，要求{}或以上。",
+                    level_name(held as u8),
+                    level_name(level)
+                ),
+            ),
+            _ => judge.unanswered("证书等级（1到5级）"),
+        })
 }

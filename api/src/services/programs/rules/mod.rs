@@ -143,6 +143,53 @@ pub struct Facts<'a> {
     pub work: Option<RegionCode>,
     /// `None` before the worker has filled the form (eligibility preview).
     pub answers: Option<&'a Map<String, Value>>,
+    /// The vocational certificate the application carries, fetched from
+    /// the licence service (电子证照): its level is read from it, never
+    /// from what was typed.
+    pub certificate: Option<CertifiedLevel>,
+}
+
+/// A certificate level as the licence service answered it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertifiedLevel {
+    /// 1 (高级技师) to 5 (初级工).
+    pub level: u8,
+    pub issuer: String,
+}
+
+impl CertifiedLevel {
+    /// The level's name, e.g. 四级（中级工）.
+    pub fn name(&self) -> &'static str {
+        level_name(self.level)
+    }
+}
+
+/// The answers as the rules read them: the certified level in place of a
+/// typed `certificate_level` (where the form asks one), and a typed level
+/// that contradicts the certificate refused with both named in Chinese.
+pub fn with_certified_level(
+    fields: &[FormField],
+    answers: &Map<String, Value>,
+    certified: &CertifiedLevel,
+) -> Result<Map<String, Value>, String> {
+    let mut read = answers.clone();
+    if let Some(typed) = answers.get(answer::CERTIFICATE_LEVEL)
+        && typed.as_i64() != Some(i64::from(certified.level))
+    {
+        let typed = typed
+            .as_i64()
+            .filter(|level| (1..=5).contains(level))
+            .map_or_else(|| typed.to_string(), |level| level_name(level as u8).to_owned());
+        return Err(format!(
+            "填写的证书等级是{typed}，电子证照上是{}（{}），以电子证照为准。",
+            certified.name(),
+            certified.issuer
+        ));
+    }
+    if fields.iter().any(|f| f.key == answer::CERTIFICATE_LEVEL) {
+        read.insert(answer::CERTIFICATE_LEVEL.to_owned(), Value::from(certified.level));
+    }
+    Ok(read)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

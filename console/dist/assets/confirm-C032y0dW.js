@@ -1,1 +1,0 @@
-import"./rolldown-runtime-XKyaHtl9.js";import{t as e}from"./css-DtXOAWGI.js";async function t(t,n,r){try{return await e.confirm(n,t,{confirmButtonText:r,cancelButtonText:`取消`,type:`warning`}),!0}catch{return!1}}export{t};

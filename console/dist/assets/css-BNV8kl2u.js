@@ -1,0 +1,1 @@
+import"./session-CXTR51Em.js";import"./labels-DrnYC77H.js";

@@ -1,1 +1,0 @@
-import"./session-CXTR51Em.js";import"./labels-13hWmqPs.js";

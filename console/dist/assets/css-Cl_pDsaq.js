@@ -1,0 +1,1 @@
+import"./session-CXTR51Em.js";import"./css-9NJHKzu0.js";
