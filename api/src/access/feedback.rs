@@ -91,6 +91,7 @@ mod tests {
             roles: roles.to_vec(),
             region: Some(code(region)),
             scopes: Vec::new(),
+            acting: None,
         }
     }
 
