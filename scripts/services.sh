@@ -5,7 +5,7 @@
 # Redis Cluster of its own beside them. Sourced by test.sh; exports
 # SHIMINHUA_TEST_POSTGRES_URL, SHIMINHUA_TEST_REDIS_URL and
 # SHIMINHUA_TEST_REDIS_CLUSTER_URL; `ensure_object_store` starts a local
-# S3-compatible store and sets local_s3_endpoint (the object-store pass only).
+# S3-compatible store and exports SHIMINHUA_TEST_S3_SERVER.
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/apt_install.sh"
@@ -105,7 +105,7 @@ ensure_object_store() { # venv
     nohup "$venv/bin/moto_server" -H 127.0.0.1 -p "$s3_port" >"$services_dir/moto.log" 2>&1 &
     wait_until 60 s3_answers || die "the local S3-compatible store did not answer on port $s3_port ($services_dir/moto.log)"
   fi
-  local_s3_endpoint="http://127.0.0.1:$s3_port"
+  export SHIMINHUA_TEST_S3_SERVER="http://127.0.0.1:$s3_port"
 }
 
 ensure_postgres

@@ -18,10 +18,16 @@ pub enum FileStore {
 }
 
 /// The local object store of the suite's object-store pass, if this is it.
-pub fn s3_endpoint() -> Option<String> {
+fn s3_endpoint() -> Option<String> {
     std::env::var("SHIMINHUA_TEST_S3_ENDPOINT")
         .ok()
         .filter(|url| !url.is_empty())
+}
+
+/// The local S3-compatible server `scripts/services.sh` starts, which the
+/// tests that need an object store use in every pass.
+pub fn s3_server() -> String {
+    std::env::var("SHIMINHUA_TEST_S3_SERVER").unwrap_or_else(|_| "http://127.0.0.1:9100".to_owned())
 }
 
 /// The access key pair the tests sign with.
@@ -34,21 +40,28 @@ impl FileStore {
     pub async fn create(dir: &Path) -> FileStore {
         match s3_endpoint() {
             None => FileStore::Directory(dir.to_owned()),
-            Some(endpoint) => {
-                api::infra::outbound::install_tls_provider();
-                let bucket = format!("shiminhua-test-{}", uuid::Uuid::new_v4().simple());
-                // Created unsigned: moto takes a presigned URL's query for a
-                // bucket sub-resource, and it checks no signature anyway.
-                let created = reqwest::Client::new()
-                    .put(format!("{endpoint}/{bucket}"))
-                    .header(reqwest::header::CONTENT_LENGTH, "0")
-                    .send()
-                    .await
-                    .unwrap_or_else(|err| panic!("the local object store at {endpoint} did not answer: {err}"));
-                assert!(created.status().is_success(), "creating a bucket: {}", created.status());
-                FileStore::Bucket { endpoint, bucket }
-            }
+            Some(endpoint) => FileStore::bucket(endpoint).await,
         }
+    }
+
+    /// A fresh bucket of its own on the object store at `endpoint`.
+    pub async fn bucket(endpoint: String) -> FileStore {
+        api::infra::outbound::install_tls_provider();
+        let bucket = format!("shiminhua-test-{}", uuid::Uuid::new_v4().simple());
+        // Created unsigned: moto takes a presigned URL's query for a bucket
+        // sub-resource, and it checks no signature anyway.
+        let created = reqwest::Client::new()
+            .put(format!("{endpoint}/{bucket}"))
+            .header(reqwest::header::CONTENT_LENGTH, "0")
+            .send()
+            .await
+            .unwrap_or_else(|err| {
+                panic!(
+                    "the local object store at {endpoint} did not answer ({err}): scripts/test.sh starts one, or set SHIMINHUA_TEST_S3_SERVER"
+                )
+            });
+        assert!(created.status().is_success(), "creating a bucket: {}", created.status());
+        FileStore::Bucket { endpoint, bucket }
     }
 
     /// The server's environment for this store.
