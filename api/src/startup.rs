@@ -108,6 +108,10 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     check_templates(&config)?;
     let db = db::connect(config.database_url.expose_secret()).await?;
     db::migrate(&db).await?;
+    let replica = match &config.database_replica_url {
+        Some(url) => db::connect(url.expose_secret()).await.context("DATABASE_REPLICA_URL")?,
+        None => db.clone(),
+    };
     let store: Arc<dyn KeyValueStore> = match &config.redis_url {
         Some(url) => Arc::new(RedisStore::connect(url.expose_secret(), &config.redis_key_prefix).context("REDIS_URL")?),
         None => Arc::new(MemoryStore::default()),
@@ -130,6 +134,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     Ok(AppState {
         config: Arc::new(config),
         db,
+        replica,
         store,
         regions: Arc::new(regions),
         sessions: Arc::new(sessions),

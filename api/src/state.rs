@@ -21,6 +21,9 @@ use crate::{
 pub struct AppState {
     pub config: Arc<Config>,
     pub db: DatabaseConnection,
+    /// Where reads that tolerate a replica's lag go: statistics and
+    /// exports. The primary itself when no replica is configured.
+    pub replica: DatabaseConnection,
     pub store: Arc<dyn KeyValueStore>,
     pub regions: Arc<RegionDirectory>,
     pub sessions: Arc<Sessions>,

@@ -307,3 +307,50 @@ async fn the_breakdown_splits_a_region_by_subdivision_and_month_inside_the_calle
     assert!(problem.to_string().contains("24 个月"), "{problem}");
     app.stop().await;
 }
+
+fn owed_fen(figures: &Value) -> i64 {
+    figures["wage_reports"]["by_status"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["owed_fen"].as_i64().unwrap())
+        .sum()
+}
+
+/// With `DATABASE_REPLICA_URL` set, the figures are read from the replica
+/// while the cases are written to, and read back from, the primary. The
+/// "replica" here is another server's database, so that what each side
+/// holds tells where a read went.
+#[tokio::test]
+async fn figures_are_read_from_the_replica_and_cases_from_the_primary() {
+    let replica = TestApp::spawn().await;
+    let app = TestApp::spawn_with(|vars| {
+        vars.insert("DATABASE_REPLICA_URL", replica.database_url.clone());
+    })
+    .await;
+    let admin = app.admin("320000").await;
+    let body = json!({
+        "employer_name": "某某公司", "work_region_code": "320115", "sector": "construction",
+        "amount_owed_fen": 120_000, "owed_from": "2026-01-01", "owed_to": "2026-02-01",
+        "workers_affected": 1, "description": "工资没有发。"
+    });
+    let worker = app.login_worker("replica-primary").await;
+    let filed: Value = file(&app, &worker, "k", &body).await.json().await.unwrap();
+    let mine = app
+        .get_json_with(&format!("/api/v1/wage-reports/{}", filed["id"].as_str().unwrap()), &worker.access_token)
+        .await;
+    assert_eq!(mine["amount_owed_fen"], 120_000, "the case is read from the primary");
+
+    let overview = format!("/api/v1/staff/stats/overview?{}", period());
+    let figures = app.get_json_with(&overview, &admin.access_token).await;
+    assert_eq!(owed_fen(&figures), 0, "the primary's report is not on the replica yet");
+
+    let replicated = replica.login_worker("replica-copy").await;
+    let mut copy = body.clone();
+    copy["amount_owed_fen"] = json!(340_000);
+    assert_eq!(file(&replica, &replicated, "k", &copy).await.status(), StatusCode::CREATED);
+    let figures = app.get_json_with(&overview, &admin.access_token).await;
+    assert_eq!(owed_fen(&figures), 340_000, "the figures are the replica's");
+    app.stop().await;
+    replica.stop().await;
+}

@@ -103,6 +103,9 @@ pub struct Config {
     pub bind: SocketAddr,
     pub environment: Environment,
     pub database_url: SecretString,
+    /// A read replica for the reads that tolerate its lag (statistics,
+    /// exports); unset, they go to the primary.
+    pub database_replica_url: Option<SecretString>,
     pub redis_url: Option<SecretString>,
     /// Prepended to every key this process writes to Redis, so deployments and
     /// test runs sharing one Redis never see each other's keys.
@@ -223,6 +226,7 @@ impl Config {
                 bind,
                 environment,
                 database_url: storage.database_url.into(),
+                database_replica_url: storage.database_replica_url.map(Into::into),
                 redis_url: storage.redis_url.map(Into::into),
                 redis_key_prefix: storage.redis_key_prefix,
                 jwt_secret: secrets.jwt_secret.into(),

@@ -10,6 +10,7 @@ const DEFAULT_DATABASE_URL: &str = "sqlite://data/shiminhua.db?mode=rwc";
 
 pub(super) struct Storage {
     pub database_url: String,
+    pub database_replica_url: Option<String>,
     pub redis_url: Option<String>,
     pub redis_key_prefix: String,
     pub files: FileStoreConfig,
@@ -86,6 +87,13 @@ pub(super) fn storage(var: &dyn Fn(&str) -> Option<String>, production: bool, pr
         problems.push("DATABASE_URL is SQLite: production needs PostgreSQL (postgres://…)".to_owned());
     }
 
+    let database_replica_url = var("DATABASE_REPLICA_URL");
+    if let Some(replica) = &database_replica_url
+        && database_url.starts_with("sqlite:") != replica.starts_with("sqlite:")
+    {
+        problems.push("DATABASE_REPLICA_URL must be the same kind of database as DATABASE_URL".to_owned());
+    }
+
     let redis_url = var("REDIS_URL");
     match &redis_url {
         None if production => {
@@ -107,6 +115,7 @@ pub(super) fn storage(var: &dyn Fn(&str) -> Option<String>, production: bool, pr
 
     Storage {
         database_url,
+        database_replica_url,
         redis_url,
         redis_key_prefix: var("SHIMINHUA_REDIS_PREFIX").unwrap_or_else(|| "shiminhua:".to_owned()),
         files: file_store(var, problems),

@@ -180,11 +180,26 @@ fn debug_output_never_shows_secrets() {
     let loaded = load(&[
         ("SHIMINHUA_JWT_SECRET", "super-secret-value-0123456789abcdef"),
         ("DATABASE_URL", "postgres://user:hunter2@db/shiminhua"),
+        ("DATABASE_REPLICA_URL", "postgres://user:hunter3@replica/shiminhua"),
     ])
     .unwrap();
     let debug = format!("{:?}", loaded.config);
     assert!(!debug.contains("super-secret-value"));
     assert!(!debug.contains("hunter2"));
+    assert!(!debug.contains("hunter3"));
+}
+
+#[test]
+fn a_replica_must_be_the_same_kind_of_database_as_the_primary() {
+    let problems = load(&[
+        ("DATABASE_URL", "postgres://user@db/shiminhua"),
+        ("DATABASE_REPLICA_URL", "sqlite://replica.db"),
+    ])
+    .unwrap_err()
+    .0;
+    assert!(problems.iter().any(|p| p.contains("DATABASE_REPLICA_URL")), "{problems:?}");
+    let loaded = load(&[("DATABASE_URL", "postgres://user@db/shiminhua")]).unwrap().config;
+    assert!(loaded.database_replica_url.is_none());
 }
 
 #[test]

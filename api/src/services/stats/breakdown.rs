@@ -73,7 +73,7 @@ pub async fn breakdown(
         Some(root) => root,
         None => return Err(AppError::new(ErrorCode::OutOfRegionScope)),
     };
-    let db = &state.db;
+    let db = &state.replica;
     let mut by_month = Vec::with_capacity(months.len());
     for (month, span) in months {
         let by_status = applications_by(db, span, codes.as_deref(), application::Column::Status).await?;

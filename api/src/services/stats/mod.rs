@@ -78,7 +78,7 @@ pub async fn overview(
         Some(region) => region,
         None => staff.region.ok_or_else(|| AppError::new(ErrorCode::OutOfRegionScope))?,
     };
-    let db = &state.db;
+    let db = &state.replica;
 
     let applications = application_figures(db, span, codes.as_deref()).await?;
 

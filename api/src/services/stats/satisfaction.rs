@@ -107,7 +107,7 @@ pub async fn satisfaction(
     let root = region
         .or(staff.region)
         .ok_or_else(|| AppError::new(ErrorCode::OutOfRegionScope))?;
-    let db = &state.db;
+    let db = &state.replica;
     let cutoffs = calendar::load(db)
         .await?
         .overdue_cutoffs(crate::domain::china_time::today());
