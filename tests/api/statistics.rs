@@ -337,7 +337,10 @@ async fn figures_are_read_from_the_replica_and_cases_from_the_primary() {
     let worker = app.login_worker("replica-primary").await;
     let filed: Value = file(&app, &worker, "k", &body).await.json().await.unwrap();
     let mine = app
-        .get_json_with(&format!("/api/v1/wage-reports/{}", filed["id"].as_str().unwrap()), &worker.access_token)
+        .get_json_with(
+            &format!("/api/v1/wage-reports/{}", filed["id"].as_str().unwrap()),
+            &worker.access_token,
+        )
         .await;
     assert_eq!(mine["amount_owed_fen"], 120_000, "the case is read from the primary");
 
@@ -348,7 +351,10 @@ async fn figures_are_read_from_the_replica_and_cases_from_the_primary() {
     let replicated = replica.login_worker("replica-copy").await;
     let mut copy = body.clone();
     copy["amount_owed_fen"] = json!(340_000);
-    assert_eq!(file(&replica, &replicated, "k", &copy).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        file(&replica, &replicated, "k", &copy).await.status(),
+        StatusCode::CREATED
+    );
     let figures = app.get_json_with(&overview, &admin.access_token).await;
     assert_eq!(owed_fen(&figures), 340_000, "the figures are the replica's");
     app.stop().await;

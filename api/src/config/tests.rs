@@ -197,8 +197,13 @@ fn a_replica_must_be_the_same_kind_of_database_as_the_primary() {
     ])
     .unwrap_err()
     .0;
-    assert!(problems.iter().any(|p| p.contains("DATABASE_REPLICA_URL")), "{problems:?}");
-    let loaded = load(&[("DATABASE_URL", "postgres://user@db/shiminhua")]).unwrap().config;
+    assert!(
+        problems.iter().any(|p| p.contains("DATABASE_REPLICA_URL")),
+        "{problems:?}"
+    );
+    let loaded = load(&[("DATABASE_URL", "postgres://user@db/shiminhua")])
+        .unwrap()
+        .config;
     assert!(loaded.database_replica_url.is_none());
 }
 
