@@ -37,6 +37,13 @@
 #   through each scenario and writes SCENARIO.txt there: how many samples,
 #   the share of each binary and library, and the functions that took most
 #   of the server's CPU (installs perf where missing)
+#   BENCH_BIN (unset): a server binary to run instead of building the
+#   release one (e.g. an older commit's, to compare)
+#   BENCH_STATEMENTS (unset): a directory; when set, pg_stat_statements (which
+#   must be preloaded: scripts/bench/write_cost.sh checks it) counts what each
+#   scenario costs PostgreSQL in the bench database alone, and
+#   SCENARIO.statements.txt there has statements and execution time per
+#   request (and per new report for wage_report) and the top statements
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,9 +73,12 @@ if [ -n "$profile" ]; then
   profile=$(cd "$profile" && pwd)
 fi
 
-say "release build"
-cargo build --release --locked --bin shiminhua
-bin="${CARGO_TARGET_DIR:-target}/release/shiminhua"
+bin=${BENCH_BIN:-}
+if [ -z "$bin" ]; then
+  say "release build"
+  cargo build --release --locked --bin shiminhua
+  bin="${CARGO_TARGET_DIR:-target}/release/shiminhua"
+fi
 
 run="bench$(date +%s)$$"
 work=$(mktemp -d)
@@ -148,6 +158,14 @@ export SHIMINHUA_RATE_STAFF=1000000000
 export SHIMINHUA_RATE_INTEGRATOR=1000000000
 export SHIMINHUA_WAGE_REPORTS_PER_DAY=100000000
 
+statements=${BENCH_STATEMENTS:-}
+if [ -n "$statements" ]; then
+  mkdir -p "$statements"
+  statements=$(cd "$statements" && pwd)
+  psql "$database_url" -q -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" ||
+    die "pg_stat_statements is not available: see scripts/bench/write_cost.sh"
+fi
+
 say "migrate"
 "$bin" migrate 2>"$work/migrate.log"
 
@@ -193,6 +211,57 @@ owed_to=$(date -u -d '-10 days' +%F)
 export BENCH_LUA_DIR=$PWD/scripts/bench BENCH_THREADS=$threads BENCH_RUN=$run BENCH_WORKERS=$workers
 results=$work/results.jsonl
 
+# statement_costs NAME REQUESTS: what the scenario cost PostgreSQL in this
+# database (the server's statements and the notification deliverer's), per
+# request and, for wage reports, per report the run created (retries create
+# none), with the statements that cost most. Waits for the outbox to drain
+# first, so that every report's delivery is counted.
+# backend_ticks: "pid ticks" of every PostgreSQL backend serving this
+# database (user and system CPU so far, in clock ticks): what it cost
+# PostgreSQL in CPU, parsing, planning and committing included, lock waits
+# not.
+backend_ticks() {
+  local pid
+  for pid in $(psql "$database_url" -At -c \
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"); do
+    [ -r "/proc/$pid/stat" ] && awk -v pid="$pid" '{print pid, $14 + $15}' "/proc/$pid/stat"
+  done
+  return 0
+}
+outbox_drained() { [ "$(psql "$database_url" -At -c 'SELECT count(*) FROM outbox WHERE done_at IS NULL')" = 0 ]; }
+statement_costs() {
+  local name=$1 requests=$2 created=$2 ticks
+  wait_until 30 outbox_drained || true
+  # Backends that ended during the run are not counted: the pool keeps its
+  # connections, so they are few.
+  ticks=$(backend_ticks | awk -v before="$work/ticks" \
+    'BEGIN { while ((getline line < before) > 0) { split(line, f, " "); start[f[1]] = f[2] } }
+     { total += $2 - start[$1] } END { print total + 0 }')
+  if [ "$name" = wage_report ]; then
+    created=$(psql "$database_url" -At -c "SELECT count(*) FROM wage_report WHERE report_no NOT LIKE '%-B%'")
+  fi
+  psql "$database_url" -q -v requests="$requests" -v created="$created" -v ticks="$ticks" \
+    -v hz="$(getconf CLK_TCK)" -f - >"$statements/$name.statements.txt" <<'SQL'
+\pset footer off
+SELECT round(:ticks * 1000.0 / :hz / :created, 4) AS backend_cpu_ms_per_created,
+  round(:ticks * 1000.0 / :hz / :requests, 4) AS backend_cpu_ms_per_request;
+CREATE TEMP VIEW cost AS SELECT s.* FROM pg_stat_statements s
+  JOIN pg_database d ON d.oid = s.dbid AND d.datname = current_database()
+  WHERE s.query NOT LIKE '%pg_stat_statements%';
+SELECT :requests AS requests, :created AS created,
+  round(sum(calls)::numeric / :requests, 2) AS statements_per_request,
+  round(sum(calls)::numeric / :created, 2) AS statements_per_created,
+  round((sum(total_exec_time) / :requests)::numeric, 4) AS exec_ms_per_request,
+  round((sum(total_exec_time) / :created)::numeric, 4) AS exec_ms_per_created
+FROM cost;
+SELECT round(calls::numeric / :created, 2) AS per_created,
+  round((total_exec_time / :created)::numeric, 4) AS ms_per_created,
+  round(mean_exec_time::numeric, 4) AS mean_ms, left(regexp_replace(query, '\s+', ' ', 'g'), 150) AS query
+FROM cost ORDER BY total_exec_time DESC LIMIT 15;
+SQL
+  sed -n 1,8p "$statements/$name.statements.txt" >&2
+}
+
 # scenario NAME LUA PATH: runs wrk on the load core and appends its result
 # line, with the server's peak RSS so far (VmHWM), to the results.
 scenario() {
@@ -207,6 +276,11 @@ scenario() {
     taskset -c "$load_core" perf record -q -F 499 -p "$server_pid" -o "$work/$name.perf" 2>/dev/null &
     perf_pid=$!
   fi
+  if [ -n "$statements" ]; then
+    psql "$database_url" -qAt -c \
+      "SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0)" >/dev/null
+    backend_ticks >"$work/ticks"
+  fi
   out=$(taskset -c "$load_core" wrk -t"$threads" -c"$connections" -d"$duration" --latency --timeout 10s \
     -s "scripts/bench/$lua" "$base$path")
   if [ -n "$perf_pid" ]; then
@@ -217,6 +291,7 @@ scenario() {
     } | sed 's/  */ /g' >"$profile/$name.txt" || true
   fi
   printf '%s\n' "$out" | grep -v '^BENCH ' >&2
+  [ -z "$statements" ] || statement_costs "$name" "$(printf '%s\n' "$out" | sed -n 's/^BENCH {"requests":\([0-9]*\).*/\1/p')"
   local hwm rss
   hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$server_pid/status")
   rss=$(awk '/^VmRSS/ {print $2}' "/proc/$server_pid/status")

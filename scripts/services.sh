@@ -65,6 +65,8 @@ cluster_answers() {
 }
 
 ensure_redis_cluster() {
+  # Its own loop variable: bench.sh has a `port` of its own.
+  local port
   if ! cluster_answers; then
     say "starting a Redis Cluster of three masters on ports ${cluster_ports[*]}"
     for port in "${cluster_ports[@]}"; do

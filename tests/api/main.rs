@@ -11,6 +11,7 @@ mod applications;
 mod authorization;
 mod body_limits;
 mod calendar;
+mod case_writes;
 mod certificates;
 mod cli;
 mod console;

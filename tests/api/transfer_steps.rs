@@ -31,12 +31,12 @@ use crate::{
 };
 
 const MEDICAL: &str = r#"{"insurance_type": "medical", "from_region_code": "450102", "to_region_code": "320115"}"#;
-const ACCEPTED: &str = "application_accepted";
-const OUT: &str = "transfer_out_completed";
+pub const ACCEPTED: &str = "application_accepted";
+pub const OUT: &str = "transfer_out_completed";
 
 /// A worker of 兴宁区 with their own ID number opens a medical transfer to
 /// 江宁区; the case as the worker reads it.
-async fn opened(app: &TestApp, code: &str, n: u32) -> (Session, Value) {
+pub async fn opened(app: &TestApp, code: &str, n: u32) -> (Session, Value) {
     let worker = guangxi_worker(app, code, &id_number(n)).await;
     let request: Value = serde_json::from_str(MEDICAL).unwrap();
     let created = app
@@ -59,7 +59,7 @@ async fn opened(app: &TestApp, code: &str, n: u32) -> (Session, Value) {
     (worker, case)
 }
 
-async fn outcome(
+pub async fn outcome(
     app: &TestApp,
     token: &str,
     case: &Value,

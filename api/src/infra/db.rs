@@ -5,9 +5,9 @@ use std::{path::Path, time::Duration};
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
-    Statement, TransactionOptions, TransactionTrait,
-    sea_query::{Alias, Expr, Func, IntoColumnRef},
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    sea_query::{Alias, CommonTableExpression, Expr, Func, IntoColumnRef, SubQueryStatement, WithClause},
     sqlx::sqlite::SqliteJournalMode,
 };
 
@@ -97,4 +97,69 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
 pub fn sum_i64(column: impl IntoColumnRef) -> Expr {
     let sum: Expr = Func::sum(Expr::col(column)).into();
     Func::cast_as(Func::coalesce([sum, Expr::val(0)]), Alias::new("BIGINT")).into()
+}
+
+/// Writes of one transaction that need nothing read back, sent together. On
+/// PostgreSQL they go as one statement, each but the last a data-modifying
+/// `WITH` of it: one round trip, parse and plan instead of one per row, and
+/// foreign keys are checked at the end of the statement, so a case and its
+/// first history entry may go together. SQLite has no data-modifying `WITH`:
+/// there they run one after another, in the order pushed. Either way they
+/// share the caller's transaction, so they land together or not at all.
+///
+/// On PostgreSQL the parts run on one snapshot and cannot see each other's
+/// rows: no two may touch the same row, none may depend on another's effect
+/// beyond a foreign key, and two inserts into one table get their serial ids
+/// in no set order (rows whose ids order them go in one multi-row insert).
+#[derive(Debug, Default)]
+pub struct Writes(Vec<SubQueryStatement>);
+
+impl Writes {
+    pub fn push(&mut self, statement: impl Into<SubQueryStatement>) -> &mut Self {
+        self.0.push(statement.into());
+        self
+    }
+
+    pub fn append(&mut self, mut other: Writes) -> &mut Self {
+        self.0.append(&mut other.0);
+        self
+    }
+
+    pub async fn send(self, db: &impl ConnectionTrait) -> Result<(), DbErr> {
+        let mut statements = self.0;
+        if db.get_database_backend() != DbBackend::Postgres {
+            for statement in &statements {
+                execute(db, statement).await?;
+            }
+            return Ok(());
+        }
+        let Some(last) = statements.pop() else {
+            return Ok(());
+        };
+        if statements.is_empty() {
+            return execute(db, &last).await;
+        }
+        let mut with = WithClause::new();
+        for (n, statement) in statements.into_iter().enumerate() {
+            with.cte(
+                CommonTableExpression::new()
+                    .query(statement)
+                    .table_name(Alias::new(format!("w{n}")))
+                    .to_owned(),
+            );
+        }
+        db.execute(&with.query(last)).await?;
+        Ok(())
+    }
+}
+
+async fn execute(db: &impl ConnectionTrait, statement: &SubQueryStatement) -> Result<(), DbErr> {
+    match statement {
+        SubQueryStatement::SelectStatement(s) => db.execute(s).await?,
+        SubQueryStatement::InsertStatement(s) => db.execute(s).await?,
+        SubQueryStatement::UpdateStatement(s) => db.execute(s).await?,
+        SubQueryStatement::DeleteStatement(s) => db.execute(s).await?,
+        SubQueryStatement::WithStatement(s) => db.execute(s).await?,
+    };
+    Ok(())
 }

@@ -2,7 +2,7 @@
 //! Only ever inserted; the database refuses updates.
 
 use entity::{audit_log, staff_account};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, QueryTrait, sea_query::InsertStatement};
 use serde_json::Value;
 
 use crate::{
@@ -107,6 +107,12 @@ fn acted_for(principal: &Principal, details: Option<Value>) -> Option<Value> {
 }
 
 pub async fn record(db: &impl ConnectionTrait, request: Option<&RequestContext>, event: Event<'_>) -> AppResult<()> {
+    db.execute(&insert(request, event)).await?;
+    Ok(())
+}
+
+/// The insert of `event`'s row, for a caller that sends it with other writes.
+pub fn insert(request: Option<&RequestContext>, event: Event<'_>) -> InsertStatement {
     let (actor_type, actor_id) = match event.actor {
         Actor::Principal(p) => match &p.acting {
             Some(acting) => ("relative", Some(acting.relative_id.clone())),
@@ -133,8 +139,7 @@ pub async fn record(db: &impl ConnectionTrait, request: Option<&RequestContext>,
         details: Set(details.map(|d| d.to_string())),
         ..Default::default()
     };
-    audit_log::Entity::insert(row).exec_without_returning(db).await?;
-    Ok(())
+    audit_log::Entity::insert(row).into_query()
 }
 
 /// What a maintenance run of the system itself did (`retention`, `rekey`):

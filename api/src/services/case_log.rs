@@ -6,7 +6,7 @@
 
 use chrono::Utc;
 use entity::{application_event, si_transfer_change, wage_report_event};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseTransaction};
+use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait, QueryTrait, sea_query::InsertStatement};
 use serde_json::Value;
 
 use crate::{
@@ -14,6 +14,7 @@ use crate::{
     context::RequestContext,
     domain::RegionCode,
     error::AppResult,
+    infra::db::Writes,
     services::{
         audit::{self, Event},
         counters, notifications,
@@ -109,7 +110,7 @@ pub struct Change<'a> {
 }
 
 /// Writes the history entry, the worker's message and the audit row of one
-/// change, inside `transaction`.
+/// change, inside `transaction`, in one statement on PostgreSQL.
 pub async fn record(
     transaction: &DatabaseTransaction,
     request: &RequestContext,
@@ -117,9 +118,28 @@ pub async fn record(
     by: By<'_>,
     change: Change<'_>,
 ) -> AppResult<()> {
-    write_history(transaction, case, by, &change).await?;
+    Ok(writes(transaction, request, case, by, change)
+        .await?
+        .send(transaction)
+        .await?)
+}
+
+/// The writes of `record`, for a caller that sends them with its own (the
+/// case's row, the idempotency key's answer): the transfer feed's sequence is
+/// drawn in `transaction` now, the rows are written when sent.
+pub async fn writes(
+    transaction: &DatabaseTransaction,
+    request: &RequestContext,
+    case: CaseRef<'_>,
+    by: By<'_>,
+    change: Change<'_>,
+) -> AppResult<Writes> {
+    let mut writes = Writes::default();
+    if let Some(history) = history(transaction, case, by, &change).await? {
+        writes.push(history);
+    }
     if let (Some(worker_id), Some(notice)) = (case.worker_id, &change.notice) {
-        notifications::enqueue(transaction, worker_id, &notice.topic, &notice.message).await?;
+        writes.push(notifications::outbox_insert(worker_id, &notice.topic, &notice.message));
     }
     let target = (case.kind.audit_target(), case.id);
     let event = Event::success(
@@ -129,15 +149,17 @@ pub async fn record(
         case.region,
         Some(change.audit_details),
     );
-    audit::record(transaction, Some(request), event).await
+    writes.push(audit::insert(Some(request), event));
+    Ok(writes)
 }
 
-async fn write_history(
+/// The insert of the case's history entry, if its kind keeps a history.
+async fn history(
     transaction: &DatabaseTransaction,
     case: CaseRef<'_>,
     by: By<'_>,
     change: &Change<'_>,
-) -> AppResult<()> {
+) -> AppResult<Option<InsertStatement>> {
     let at = Utc::now();
     let actor_type = Set(by.history_name().to_owned());
     let actor_id = Set(Some(by.principal().subject.clone()));
@@ -147,52 +169,46 @@ async fn write_history(
     let comment = Set(change.comment.map(str::to_owned));
     // A relative acting for the worker (亲情代办) is named through the grant.
     let relative_grant_id = Set(by.principal().acting.as_ref().map(|acting| acting.grant_id.clone()));
-    match case.kind {
-        CaseKind::Application => {
-            application_event::ActiveModel {
-                application_id: Set(case.id.to_owned()),
-                at: Set(at),
-                actor_type,
-                actor_id,
-                action,
-                from_status,
-                to_status,
-                comment,
-                relative_grant_id,
-                ..Default::default()
-            }
-            .insert(transaction)
-            .await?;
-        }
-        CaseKind::WageReport => {
-            wage_report_event::ActiveModel {
-                report_id: Set(case.id.to_owned()),
-                at: Set(at),
-                actor_type,
-                actor_id,
-                action,
-                from_status,
-                to_status,
-                comment,
-                relative_grant_id,
-                ..Default::default()
-            }
-            .insert(transaction)
-            .await?;
-        }
+    let insert = match case.kind {
+        CaseKind::Application => application_event::Entity::insert(application_event::ActiveModel {
+            application_id: Set(case.id.to_owned()),
+            at: Set(at),
+            actor_type,
+            actor_id,
+            action,
+            from_status,
+            to_status,
+            comment,
+            relative_grant_id,
+            ..Default::default()
+        })
+        .into_query(),
+        CaseKind::WageReport => wage_report_event::Entity::insert(wage_report_event::ActiveModel {
+            report_id: Set(case.id.to_owned()),
+            at: Set(at),
+            actor_type,
+            actor_id,
+            action,
+            from_status,
+            to_status,
+            comment,
+            relative_grant_id,
+            ..Default::default()
+        })
+        .into_query(),
         // A follow-up and a complaint have two statuses and one move, and
         // their row keeps who made it, when, and what they wrote (the
         // opening, `closed_by`/`closed_at`/`what_was_done`, or
         // `replied_by`/`replied_at`/`reply`): a history table would repeat
         // the row. The audit row and the worker's message are written as
         // for every case.
-        CaseKind::FollowUp | CaseKind::Complaint => {}
+        CaseKind::FollowUp | CaseKind::Complaint => return Ok(None),
         CaseKind::Transfer => {
             // The sequence comes from a counter whose row stays locked until
             // the transaction commits, so entries become visible in sequence
             // order: a reader never sees 11 before 10.
             let seq = counters::next(transaction, TRANSFER_FEED).await?;
-            si_transfer_change::ActiveModel {
+            si_transfer_change::Entity::insert(si_transfer_change::ActiveModel {
                 seq: Set(seq),
                 transfer_id: Set(case.id.to_owned()),
                 transfer_no: Set(case.number.to_owned()),
@@ -202,10 +218,9 @@ async fn write_history(
                 actor_type: Set(Some(by.history_name().to_owned())),
                 note: comment,
                 relative_grant_id,
-            }
-            .insert(transaction)
-            .await?;
+            })
+            .into_query()
         }
-    }
-    Ok(())
+    };
+    Ok(Some(insert))
 }

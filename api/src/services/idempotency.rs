@@ -8,8 +8,8 @@
 use chrono::{DateTime, SubsecRound, Utc};
 use entity::idempotency_record;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    PaginatorTrait, QueryFilter, SqlErr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryTrait,
 };
 use serde::{Serialize, de::DeserializeOwned};
 use sha2::{Digest, Sha256};
@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::{
     auth::Principal,
     error::{AppError, AppResult, ErrorCode},
+    infra::db::Writes,
 };
 
 /// An in-flight record older than this belongs to a request that died; a
@@ -74,6 +75,32 @@ where
     K: AsyncFnOnce() -> AppResult<()>,
     F: AsyncFnOnce(&DatabaseTransaction) -> AppResult<T>,
 {
+    once_writing(
+        db,
+        principal,
+        key,
+        hash,
+        check,
+        async |transaction: &DatabaseTransaction| Ok((create(transaction).await?, Writes::default())),
+    )
+    .await
+}
+
+/// As `once_checked`, where `create` also hands back writes it has not sent:
+/// they go with the key's answer, in one statement on PostgreSQL.
+pub async fn once_writing<T, K, F>(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    key: &str,
+    hash: String,
+    check: K,
+    create: F,
+) -> AppResult<T>
+where
+    T: Serialize + DeserializeOwned,
+    K: AsyncFnOnce() -> AppResult<()>,
+    F: AsyncFnOnce(&DatabaseTransaction) -> AppResult<(T, Writes)>,
+{
     let owner = owner(principal);
     // Whole microseconds, as both databases keep them: the claim is told
     // apart from a later one for the same key by this instant.
@@ -87,36 +114,32 @@ where
         response_body: Set(None),
         created_at: Set(claimed_at),
     };
-    if let Err(err) = claim.insert(db).await {
-        if !matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
+    // A key already claimed is no error but no row inserted: the database
+    // neither aborts the statement nor logs it, as it would a violation.
+    let claim = idempotency_record::Entity::insert(claim)
+        .on_conflict_do_nothing()
+        .into_query();
+    let inserted = match db.execute(&claim).await {
+        Ok(done) => done.rows_affected() == 1,
+        Err(err) => {
             // The insert may have landed with only its answer lost.
             release(db, owner, key.to_owned(), claimed_at).await;
             return Err(err.into());
         }
-        let existing = idempotency_record::Entity::find_by_id((owner.clone(), key.to_owned()))
-            .one(db)
-            .await?
-            .ok_or_else(in_flight_error)?;
-        if existing.request_hash != hash {
-            return Err(AppError::new(ErrorCode::IdempotencyKeyReused));
+    };
+    if !inserted {
+        match claimed_before(db, &owner, key, &hash).await? {
+            Claimed::Answered(body) => return serde_json::from_str(&body).map_err(AppError::internal),
+            Claimed::TakenOver(at) => claimed_at = at,
         }
-        if existing.state == DONE {
-            let body = existing.response_body.unwrap_or_default();
-            return serde_json::from_str(&body).map_err(AppError::internal);
-        }
-        if Utc::now() - existing.created_at < ABANDONED_AFTER {
-            return Err(in_flight_error());
-        }
-        // The first request died mid-way; this one takes its place.
-        claimed_at = take_over(db, &owner, key, existing.created_at).await?;
     }
 
     let outcome = async {
         check().await?;
         let transaction = crate::infra::db::begin_write(db).await?;
-        let response = create(&transaction).await?;
+        let (response, mut writes) = create(&transaction).await?;
         let body = serde_json::to_string(&response).map_err(AppError::internal)?;
-        idempotency_record::Entity::update_many()
+        let answer = idempotency_record::Entity::update_many()
             .set(idempotency_record::ActiveModel {
                 state: Set(DONE.to_owned()),
                 response_status: Set(Some(201)),
@@ -124,9 +147,9 @@ where
                 ..Default::default()
             })
             .filter(idempotency_record::Column::Principal.eq(&owner))
-            .filter(idempotency_record::Column::IdempotencyKey.eq(key))
-            .exec(&transaction)
-            .await?;
+            .filter(idempotency_record::Column::IdempotencyKey.eq(key));
+        writes.push(answer.into_query());
+        writes.send(&transaction).await?;
         transaction.commit().await?;
         Ok(response)
     }
@@ -135,6 +158,35 @@ where
         release(db, owner, key.to_owned(), claimed_at).await;
     }
     outcome
+}
+
+/// What became of a key someone claimed before.
+enum Claimed {
+    /// Its request finished: the stored answer, to replay.
+    Answered(String),
+    /// Its request died mid-way; this one took its place, claimed then.
+    TakenOver(DateTime<Utc>),
+}
+
+/// A key already claimed: 422 under another body, the stored answer once
+/// done, 409 while its request may still be running, else taken over.
+async fn claimed_before(db: &DatabaseConnection, owner: &str, key: &str, hash: &str) -> AppResult<Claimed> {
+    let existing = idempotency_record::Entity::find_by_id((owner.to_owned(), key.to_owned()))
+        .one(db)
+        .await?
+        .ok_or_else(in_flight_error)?;
+    if existing.request_hash != hash {
+        return Err(AppError::new(ErrorCode::IdempotencyKeyReused));
+    }
+    if existing.state == DONE {
+        return Ok(Claimed::Answered(existing.response_body.unwrap_or_default()));
+    }
+    if Utc::now() - existing.created_at < ABANDONED_AFTER {
+        return Err(in_flight_error());
+    }
+    Ok(Claimed::TakenOver(
+        take_over(db, owner, key, existing.created_at).await?,
+    ))
 }
 
 /// Claims anew an in-flight key whose claim (made at `abandoned_at`) was

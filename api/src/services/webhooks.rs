@@ -14,8 +14,8 @@ use chrono::{DateTime, Utc};
 use entity::{integrator_client, webhook_delivery};
 use hmac::{Hmac, Mac};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, sea_query::InsertStatement,
 };
 use serde_json::Value;
 use sha2::Sha256;
@@ -144,6 +144,22 @@ pub async fn enqueue(
     concerns: &[crate::domain::RegionCode],
     payload: &Value,
 ) -> AppResult<()> {
+    if let Some(insert) = deliveries(db, regions, scope, event, concerns, payload).await? {
+        db.execute(&insert).await?;
+    }
+    Ok(())
+}
+
+/// The insert of `enqueue`'s deliveries, one statement for all the clients,
+/// for a caller that sends it with other writes; none when no client hears.
+pub async fn deliveries(
+    db: &impl ConnectionTrait,
+    regions: &crate::regions::RegionDirectory,
+    scope: Scope,
+    event: &str,
+    concerns: &[crate::domain::RegionCode],
+    payload: &Value,
+) -> AppResult<Option<InsertStatement>> {
     let clients = integrator_client::Entity::find()
         .filter(integrator_client::Column::WebhookUrl.is_not_null())
         .filter(integrator_client::Column::RevokedAt.is_null())
@@ -151,11 +167,10 @@ pub async fn enqueue(
         .all(db)
         .await?;
     let now = Utc::now();
-    for client in clients
+    let rows: Vec<_> = clients
         .into_iter()
         .filter(|c| c.scopes.split(' ').any(|s| s == scope.as_str()))
-    {
-        webhook_delivery::ActiveModel {
+        .map(|client| webhook_delivery::ActiveModel {
             client_id: Set(client.client_id),
             event: Set(event.to_owned()),
             payload: Set(payload.to_string()),
@@ -167,11 +182,12 @@ pub async fn enqueue(
             last_status: Set(None),
             last_outcome: Set(None),
             ..Default::default()
-        }
-        .insert(db)
-        .await?;
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(None);
     }
-    Ok(())
+    Ok(Some(webhook_delivery::Entity::insert_many(rows).into_query()))
 }
 
 /// One attempt at `row`: its outcome, with the endpoint's status when it

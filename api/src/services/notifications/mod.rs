@@ -13,8 +13,9 @@ use std::{
 use chrono::{DateTime, Utc};
 use entity::{notification, outbox, worker};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, sea_query::OnConflict,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    sea_query::{InsertStatement, OnConflict},
 };
 
 pub use self::{
@@ -37,8 +38,15 @@ const MAX_ATTEMPTS: i32 = 8;
 
 /// Puts a message for a worker in the outbox, inside the caller's transaction.
 pub async fn enqueue(db: &impl ConnectionTrait, worker_id: &str, topic: &str, message: &Message) -> AppResult<()> {
+    db.execute(&outbox_insert(worker_id, topic, message)).await?;
+    Ok(())
+}
+
+/// The insert of one message into the outbox, for a caller that sends it
+/// with other writes.
+pub fn outbox_insert(worker_id: &str, topic: &str, message: &Message) -> InsertStatement {
     let now = Utc::now();
-    outbox::ActiveModel {
+    let row = outbox::ActiveModel {
         topic: Set(topic.to_owned()),
         worker_id: Set(worker_id.to_owned()),
         payload: Set(serde_json::to_string(message).expect("a message serializes")),
@@ -49,10 +57,8 @@ pub async fn enqueue(db: &impl ConnectionTrait, worker_id: &str, topic: &str, me
         done_at: Set(None),
         last_error: Set(None),
         ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(())
+    };
+    outbox::Entity::insert(row).into_query()
 }
 
 /// Puts many messages in the outbox at once, inside the caller's

@@ -20,7 +20,10 @@ use crate::{
     context::RequestContext,
     domain::{IdNumber, PhoneNumber, RegionCode},
     error::{AppError, AppResult, ErrorCode, Localized},
-    infra::crypto::{DataProtector, Field, Purpose},
+    infra::{
+        crypto::{DataProtector, Field, Purpose},
+        db::Writes,
+    },
     services::{
         allowances::DailyAllowance,
         calendar,
@@ -175,7 +178,7 @@ async fn insert_steps(
 ) -> AppResult<()> {
     let process = process::current(opening.insurance_type);
     let calendars = calendar::load(transaction).await?;
-    for (position, spec) in process.iter().enumerate() {
+    let rows = process.iter().enumerate().map(|(position, spec)| {
         let office_region = match spec.office {
             Office::From => opening.from,
             Office::To => opening.to,
@@ -196,9 +199,11 @@ async fn insert_steps(
             updated_at: Set(now),
             ..Default::default()
         }
-        .insert(transaction)
+    });
+    // One statement for all the steps.
+    si_transfer_step::Entity::insert_many(rows)
+        .exec_without_returning(transaction)
         .await?;
-    }
     Ok(())
 }
 
@@ -241,7 +246,7 @@ pub async fn open_for_worker(
             )
             .await
     };
-    let opened = idempotency::once_checked(
+    let opened = idempotency::once_writing(
         &state.db,
         worker,
         idempotency_key,
@@ -264,7 +269,8 @@ pub async fn open_for_worker(
 }
 
 /// The worker's case: opened, announced to the agencies' webhooks, and
-/// recorded.
+/// recorded; the announcement and the record handed back unsent, to go with
+/// the key's answer.
 async fn open_and_announce(
     transaction: &DatabaseTransaction,
     state: &AppState,
@@ -272,12 +278,12 @@ async fn open_and_announce(
     worker: &Principal,
     opening: &Opening,
     id_hash: String,
-) -> AppResult<Created> {
+) -> AppResult<(Created, Writes)> {
     let opener = Opener::Worker {
         worker_id: worker.subject.clone(),
     };
     let case = open_case(transaction, &state.protector, opening, id_hash, opener).await?;
-    webhooks::enqueue(
+    let deliveries = webhooks::deliveries(
         transaction,
         &state.regions,
         Scope::SiTransferRead,
@@ -299,12 +305,16 @@ async fn open_and_announce(
         &process::current(opening.insurance_type)[0],
     );
     let change = opened_change(Some(notice), json!({ "transfer_no": case.transfer_no }));
-    case_log::record(transaction, request, case.case_ref(), By::Worker(worker), change).await?;
-    Ok(Created {
+    let mut writes = case_log::writes(transaction, request, case.case_ref(), By::Worker(worker), change).await?;
+    if let Some(insert) = deliveries {
+        writes.push(insert);
+    }
+    let created = Created {
         id: case.id,
         transfer_no: case.transfer_no,
         status: TransferStatus::InProgress,
-    })
+    };
+    Ok((created, writes))
 }
 
 /// What an agency gives when it opens a case.

@@ -4,9 +4,12 @@
 //! written only if nobody moved the case since it was loaded, recorded
 //! (`case_log`) and announced to the agencies' webhooks.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::{si_transfer, si_transfer_step};
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryTrait,
+    sea_query::UpdateStatement,
+};
 use serde_json::json;
 
 use super::status::{Advance, Decision, Report, StepOutcome, StepStatus, TransferStatus};
@@ -16,6 +19,7 @@ use crate::{
     auth::{Principal, Scope},
     context::RequestContext,
     error::{AppError, AppResult, ErrorCode},
+    infra::db::Writes,
     services::{
         calendar,
         case_log::{self, By},
@@ -111,7 +115,7 @@ async fn apply_report(
     let Decision::Advance(advance) = decision else {
         return Ok(());
     };
-    advance_case(transaction, case, advance, by, report).await?;
+    let mut writes = advance_case(transaction, case, advance, by, report).await?;
     let spec = &case.process[advance.position];
     let (kind, notice) = match advance.outcome {
         StepOutcome::Done => (
@@ -133,7 +137,7 @@ async fn apply_report(
             ),
         ),
     };
-    announce(transaction, state, case, kind, spec.key, advance.to).await?;
+    writes.append(announce(transaction, state, case, kind, spec.key, advance.to).await?);
     let change = case_log::Change {
         action: kind,
         step: Some(spec.key),
@@ -148,12 +152,14 @@ async fn apply_report(
             "occurred_at": report.occurred_at.to_rfc3339(),
         }),
     };
-    case_log::record(transaction, request, case_ref(case), by, change).await
+    writes.append(case_log::writes(transaction, request, case_ref(case), by, change).await?);
+    Ok(writes.send(transaction).await?)
 }
 
 /// Queues the change for the webhooks of every agency reaching the case:
 /// what happened to which step, never who the person is or any free text
-/// (the agency reads those from the case, each read audited).
+/// (the agency reads those from the case, each read audited). Returns the
+/// insert, to be sent with the case's other writes.
 async fn announce(
     transaction: &DatabaseTransaction,
     state: &AppState,
@@ -161,10 +167,10 @@ async fn announce(
     kind: &str,
     step: &str,
     status: TransferStatus,
-) -> AppResult<()> {
+) -> AppResult<Writes> {
     let transfer = &case.transfer;
     let event = format!("si_transfer.{kind}");
-    webhooks::enqueue(
+    let deliveries = webhooks::deliveries(
         transaction,
         &state.regions,
         Scope::SiTransferRead,
@@ -178,7 +184,12 @@ async fn announce(
             "at": Utc::now().to_rfc3339(),
         }),
     )
-    .await
+    .await?;
+    let mut writes = Writes::default();
+    if let Some(insert) = deliveries {
+        writes.push(insert);
+    }
+    Ok(writes)
 }
 
 /// Moves the case, only if nobody moved it since it was loaded (so of two
@@ -199,15 +210,16 @@ async fn bump_case(
 }
 
 /// Writes a step's outcome: the case first (see `bump_case`), then the
-/// step. Done starts the next step's clock; a request for materials stops
-/// the step's own until the person answers.
+/// step. Done starts the next step's clock (the write handed back, to go
+/// with the record of the change); a request for materials stops the step's
+/// own until the person answers.
 async fn advance_case(
     transaction: &DatabaseTransaction,
     case: &Case,
     advance: Advance,
     by: By<'_>,
     report: &StepReport,
-) -> AppResult<()> {
+) -> AppResult<Writes> {
     let now = Utc::now();
     let id = &case.transfer.id;
     bump_case(transaction, case, advance.to, now).await?;
@@ -235,33 +247,43 @@ async fn advance_case(
         return Err(versioned::stale(case.version));
     }
     let next = advance.position + 1;
+    let mut writes = Writes::default();
     if advance.outcome == StepOutcome::Done && next < case.transfer.steps.len() {
-        start_clock(transaction, case, next, report.occurred_at).await?;
+        writes.push(start_clock(transaction, case, next, report.occurred_at).await?);
     }
-    Ok(())
+    Ok(writes)
 }
 
-/// The step at `position` is due within its limit from `started`.
+/// The step at `position` is due within its limit from `started`: the
+/// update, to be sent with the case's other writes.
 async fn start_clock(
     transaction: &DatabaseTransaction,
     case: &Case,
     position: usize,
     started: DateTime<Utc>,
-) -> AppResult<()> {
-    // Counted in the days of the province whose office acts on the step.
-    let calendars = calendar::load(transaction).await?;
-    let calendar = calendars.of(case.transfer.steps[position].office_region);
-    si_transfer_step::Entity::update_many()
+) -> AppResult<UpdateStatement> {
+    Ok(si_transfer_step::Entity::update_many()
         .set(si_transfer_step::ActiveModel {
-            due_on: Set(status::due_on(case.process, position, started, calendar)),
+            due_on: Set(due_on(transaction, case, position, started).await?),
             updated_at: Set(Utc::now()),
             ..Default::default()
         })
         .filter(si_transfer_step::Column::TransferId.eq(&case.transfer.id))
         .filter(si_transfer_step::Column::Position.eq(position as i32))
-        .exec(transaction)
-        .await?;
-    Ok(())
+        .into_query())
+}
+
+/// When the step at `position`, started at `started`, is due: counted in the
+/// days of the province whose office acts on it.
+async fn due_on(
+    transaction: &DatabaseTransaction,
+    case: &Case,
+    position: usize,
+    started: DateTime<Utc>,
+) -> AppResult<Option<NaiveDate>> {
+    let calendars = calendar::load(transaction).await?;
+    let calendar = calendars.of(case.transfer.steps[position].office_region);
+    Ok(status::due_on(case.process, position, started, calendar))
 }
 
 /// The worker answers an office's request for materials on `step` of their
@@ -284,22 +306,26 @@ pub async fn answer_materials(
     let position = status::answer_materials(case.process, case.transfer.status, &progress, step)?;
     let now = Utc::now();
     bump_case(&transaction, &case, case.transfer.status, now).await?;
-    si_transfer_step::Entity::update_many()
-        .set(si_transfer_step::ActiveModel {
-            status: Set(StepStatus::Pending.as_str().to_owned()),
-            answer: Set(Some(answer.to_owned())),
-            answered_at: Set(Some(now)),
-            updated_at: Set(now),
-            ..Default::default()
-        })
-        .filter(si_transfer_step::Column::TransferId.eq(id))
-        .filter(si_transfer_step::Column::Position.eq(position as i32))
-        .exec(&transaction)
-        .await?;
-    start_clock(&transaction, &case, position, now).await?;
+    // The answer and the new clock are one update of the step's row.
+    let mut answered = si_transfer_step::ActiveModel {
+        status: Set(StepStatus::Pending.as_str().to_owned()),
+        answer: Set(Some(answer.to_owned())),
+        answered_at: Set(Some(now)),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    answered.due_on = Set(due_on(&transaction, &case, position, now).await?);
+    let mut writes = Writes::default();
+    writes.push(
+        si_transfer_step::Entity::update_many()
+            .set(answered)
+            .filter(si_transfer_step::Column::TransferId.eq(id))
+            .filter(si_transfer_step::Column::Position.eq(position as i32))
+            .into_query(),
+    );
     let key = case.process[position].key;
     let status_now = case.transfer.status;
-    announce(&transaction, state, &case, "materials_answered", key, status_now).await?;
+    writes.append(announce(&transaction, state, &case, "materials_answered", key, status_now).await?);
     let change = case_log::Change {
         action: "materials_answered",
         step: Some(key),
@@ -310,6 +336,7 @@ pub async fn answer_materials(
         audit_action: "si_transfer.materials_answered",
         audit_details: json!({ "step": key }),
     };
-    case_log::record(&transaction, request, case_ref(&case), By::Worker(worker), change).await?;
+    writes.append(case_log::writes(&transaction, request, case_ref(&case), By::Worker(worker), change).await?);
+    writes.send(&transaction).await?;
     finish(transaction, &case).await
 }

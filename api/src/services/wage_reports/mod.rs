@@ -16,7 +16,7 @@ pub mod status;
 
 use chrono::{NaiveDate, Utc};
 use entity::{wage_report, worker};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseTransaction, EntityTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryTrait, TryIntoModel};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -34,7 +34,7 @@ use crate::{
     context::RequestContext,
     domain::{CreditCode, PhoneNumber, RegionCode},
     error::{AppError, AppResult, ErrorCode, Localized},
-    infra::crypto::Field,
+    infra::{crypto::Field, db::Writes},
     regions::RegionLevel,
     services::{
         allowances::DailyAllowance,
@@ -130,6 +130,20 @@ async fn record(
     by: By<'_>,
     step: Step<'_>,
 ) -> AppResult<()> {
+    Ok(writes(transaction, request, report, by, step)
+        .await?
+        .send(transaction)
+        .await?)
+}
+
+/// The writes of `record`, not yet sent.
+async fn writes(
+    transaction: &DatabaseTransaction,
+    request: &RequestContext,
+    report: &Report,
+    by: By<'_>,
+    step: Step<'_>,
+) -> AppResult<Writes> {
     let moved = || json!({ "action": step.action.as_str(), "from": step.from.map(ReportStatus::as_str), "to": step.to.as_str() });
     let (audit_action, audit_details) = match step.action {
         Action::Submit => ("wage_report.submit", json!({ "report_no": report.report_no })),
@@ -153,7 +167,7 @@ async fn record(
         audit_action,
         audit_details,
     };
-    case_log::record(transaction, request, case, by, change).await
+    case_log::writes(transaction, request, case, by, change).await
 }
 
 /// Moves `report` to `to` with `changes`, unless someone changed it since it
@@ -216,7 +230,8 @@ fn new_row(
 }
 
 /// Files the report in `transaction`: its row, its attachments, its first
-/// history entry. `contact` is the phone to seal to it.
+/// history entry. `contact` is the phone to seal to it. The row and the
+/// history are handed back unsent, to go with the key's answer.
 async fn file(
     transaction: &DatabaseTransaction,
     state: &AppState,
@@ -224,12 +239,14 @@ async fn file(
     worker: &Principal,
     contact: Option<&str>,
     new: &NewReport,
-) -> AppResult<Created> {
+) -> AppResult<(Created, Writes)> {
     let calendars = calendar::load(transaction).await?;
     let id = uuid::Uuid::new_v4().to_string();
-    let report_no = counters::readable_number(transaction, NUMBER_PREFIX, new.work_region.as_str()).await?;
     let today = crate::domain::china_time::today();
     let sealed = contact.map(|phone| state.protector.encrypt(Field::WageReportContactPhone, &id, phone));
+    // The counter's row stays locked until the commit: drawn last, so that
+    // reports of one county and day wait on each other as little as can be.
+    let report_no = counters::readable_number(transaction, NUMBER_PREFIX, new.work_region.as_str()).await?;
     let row = new_row(
         &id,
         report_no,
@@ -238,27 +255,29 @@ async fn file(
         status::accept_deadline(calendars.of(new.work_region), today),
         sealed,
     );
-    let report = read::decode(&calendars, row.insert(transaction).await?)?;
-    uploads::attach(
-        transaction,
-        uploads::Uploader::Worker(&worker.subject),
-        CaseFile::WageReport(&id),
-        &new.attachment_ids,
-    )
-    .await?;
+    let report = read::decode(&calendars, row.clone().try_into_model()?)?;
+    let mut writes = Writes::default();
+    writes.push(wage_report::Entity::insert(row).into_query());
+    if !new.attachment_ids.is_empty() {
+        // The uploads point at the report: its row goes first.
+        std::mem::take(&mut writes).send(transaction).await?;
+        let owner = uploads::Uploader::Worker(&worker.subject);
+        uploads::attach(transaction, owner, CaseFile::WageReport(&id), &new.attachment_ids).await?;
+    }
     let step = Step {
         action: Action::Submit,
         from: None,
         to: report.status,
         comment: None,
     };
-    record(transaction, request, &report, By::Worker(worker), step).await?;
-    Ok(Created {
+    writes.append(self::writes(transaction, request, &report, By::Worker(worker), step).await?);
+    let created = Created {
         id: report.id,
         report_no: report.report_no,
         status: report.status,
         accept_deadline: report.accept_deadline,
-    })
+    };
+    Ok((created, writes))
 }
 
 /// Takes one of the worker's reports a day and passes the description
@@ -312,7 +331,7 @@ pub async fn submit(
             .and_then(|cipher| state.protector.decrypt(Field::WorkerPhone, &person.id, cipher).ok()),
     };
     let allowance = DailyAllowance::new(state.store.as_ref(), "wage_reports", &person.id);
-    let filed = idempotency::once_checked(
+    let filed = idempotency::once_writing(
         &state.db,
         worker_principal,
         idempotency_key,
