@@ -2,7 +2,7 @@
 //!
 //!     cargo run --release -p api --example policy_search_bench
 //!
-//! Builds the index from the seeded library plus synthetic policies made by
+//! Builds the index (in a temporary directory) from the seeded library plus synthetic policies made by
 //! recombining its sentences, then times a mix of real queries (with and
 //! without a region filter) and prints the distribution.
 
@@ -69,7 +69,11 @@ fn main() {
         PolicyCategory::PublicService,
     ];
     let mut rng = StdRng::seed_from_u64(2023);
-    let index = PolicyIndex::new();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let index = runtime
+        .block_on(PolicyIndex::open(dir.path()))
+        .expect("the index opens");
     let started = Instant::now();
     for i in 0..POLICIES {
         let seed = &seeds[i % seeds.len()];
@@ -81,7 +85,7 @@ fn main() {
         } else {
             PROVINCES.choose(&mut rng).unwrap()
         };
-        index.upsert(IndexedPolicy {
+        let policy = IndexedPolicy {
             id: format!("p{i}"),
             version: 1,
             title: format!("{}（第{}号）", seed.title, i),
@@ -97,8 +101,11 @@ fn main() {
             tags: seed.tags.clone(),
             audience_tags: vec![],
             locality: 1,
-        });
+        };
+        index.stage_upsert(&policy).expect("the policy is staged");
     }
+    index.commit(None).expect("the index commits");
+    runtime.block_on(index.settle()).expect("the merges finish");
     println!(
         "indexed {} policies in {:.1} s",
         index.len(),

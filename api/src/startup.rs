@@ -131,6 +131,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let config_identity = config.identity_verifier;
     let config_certificates = config.certificate_provider;
     let passwords = Arc::new(PasswordPool::new(config.password_hashing_concurrency));
+    let policies = PolicyIndex::open(&config.search_index_dir).await?;
     Ok(AppState {
         config: Arc::new(config),
         db,
@@ -148,7 +149,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
             CertificateProviderMode::Off => None,
             CertificateProviderMode::Sandbox => Some(Arc::new(SandboxCertificates)),
         },
-        policies: Arc::new(PolicyIndex::new()),
+        policies: Arc::new(policies),
         policy_answers: Arc::new(SearchAnswers::default()),
         files,
         exports: ExportSlots::new(exports_at_once),

@@ -1,6 +1,7 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 use crate::support::{TestApp, assert_problem};
@@ -419,4 +420,62 @@ async fn a_policys_versions_say_who_created_published_and_archived_it() {
     )
     .await;
     app.stop().await;
+}
+
+/// A restarted server opens the index it left in its directory and reads
+/// only what changed since its last commit: a publication made through
+/// another instance while it was down is found at once, and a row changed
+/// behind the follower's back (its `updated_at` set long before) still
+/// shows what was indexed, which a rebuild from the database would have
+/// replaced.
+#[tokio::test]
+async fn a_restarted_server_opens_its_index_from_disk_and_catches_up() {
+    let mut first = TestApp::spawn().await;
+    let admin = first.admin("320000").await;
+    let editor = first
+        .staff(&admin, "restart.editor", &["policy_editor"], "320000")
+        .await;
+    let kept = create_draft(&first, &editor.access_token, "320000", "江苏省夜校技能提升计划").await;
+    let kept = kept["id"].as_str().unwrap().to_owned();
+    let published = lifecycle(&first, &editor.access_token, &kept, "publish", 1).await;
+    assert_eq!(published.status(), StatusCode::OK);
+    let index_dir = first.search_index_dir();
+    first.halt().await;
+
+    let second = TestApp::spawn_beside(&first).await;
+    let editor = second.login_staff("restart.editor", "staff-password-0001").await;
+    let added = create_draft(&second, &editor.access_token, "320000", "江苏省零工驿站登记办法").await;
+    let added = added["id"].as_str().unwrap().to_owned();
+    let published = lifecycle(&second, &editor.access_token, &added, "publish", 1).await;
+    assert_eq!(published.status(), StatusCode::OK);
+    let db = second.db().await;
+    let behind = format!(
+        "UPDATE policy SET title = '江苏省改名后的标题', updated_at = '2020-01-01T00:00:00+00:00' WHERE id = '{kept}'"
+    );
+    db.execute_raw(Statement::from_string(db.get_database_backend(), behind))
+        .await
+        .unwrap();
+
+    let restarted = TestApp::spawn_beside_with(&second, |vars| {
+        vars.insert("SHIMINHUA_SEARCH_INDEX_DIR", index_dir.clone());
+    })
+    .await;
+    let page = search(&restarted, "q=零工驿站登记办法").await;
+    assert!(
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["id"] == added.as_str()),
+        "published while it was down, not found after the restart: {page}"
+    );
+    let page = search(&restarted, "q=夜校技能提升").await;
+    assert_eq!(
+        titles(&page),
+        ["江苏省夜校技能提升计划"],
+        "the index was rebuilt, not opened: {page}"
+    );
+    restarted.stop().await;
+    second.stop().await;
+    first.stop().await;
 }

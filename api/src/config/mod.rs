@@ -120,6 +120,9 @@ pub struct Config {
     pub identity_verifier: IdentityVerifierMode,
     pub certificate_provider: CertificateProviderMode,
     pub files: FileStoreConfig,
+    /// This instance's own directory for the policy search index (never
+    /// shared between instances: each follows the database by itself).
+    pub search_index_dir: std::path::PathBuf,
     pub log_format: LogFormat,
     pub rate_limits: RateLimits,
     /// How often the outbox is looked at for notifications to deliver.
@@ -236,6 +239,7 @@ impl Config {
                 identity_verifier,
                 certificate_provider,
                 files: storage.files,
+                search_index_dir: storage.search_index_dir,
                 log_format,
                 rate_limits: limits.rate_limits,
                 outbox_interval: limits.outbox_interval,

@@ -1,4 +1,5 @@
-//! Where data lives: the database, Redis, uploads, and how long personal data is kept.
+//! Where data lives: the database, Redis, uploads, the search index, and how
+//! long personal data is kept.
 
 use std::path::PathBuf;
 
@@ -14,6 +15,7 @@ pub(super) struct Storage {
     pub redis_url: Option<String>,
     pub redis_key_prefix: String,
     pub files: FileStoreConfig,
+    pub search_index_dir: PathBuf,
 }
 
 /// Where uploaded documents are kept.
@@ -119,6 +121,9 @@ pub(super) fn storage(var: &dyn Fn(&str) -> Option<String>, production: bool, pr
         redis_url,
         redis_key_prefix: var("SHIMINHUA_REDIS_PREFIX").unwrap_or_else(|| "shiminhua:".to_owned()),
         files: file_store(var, problems),
+        search_index_dir: var("SHIMINHUA_SEARCH_INDEX_DIR")
+            .unwrap_or_else(|| "data/search-index".to_owned())
+            .into(),
     }
 }
 

@@ -147,6 +147,8 @@ pub struct TestApp {
     /// Where its uploads are kept: `_uploads`, or a bucket in the object-store pass.
     pub files: FileStore,
     _uploads: tempfile::TempDir,
+    /// Its own policy search index, as every instance has.
+    search_index: tempfile::TempDir,
     vars: Vars,
 }
 
@@ -218,6 +220,7 @@ impl TestApp {
     async fn start(database: Option<TestDatabase>, database_url: String, customize: impl FnOnce(&mut Vars)) -> TestApp {
         let backend = Backend::from_env();
         let uploads = tempfile::tempdir().expect("a temporary directory");
+        let search_index = tempfile::tempdir().expect("a temporary directory");
         let files = FileStore::create(uploads.path()).await;
         let wechat = FakeWechat::start().await;
         let mut vars: Vars = HashMap::from([
@@ -241,6 +244,7 @@ impl TestApp {
             // The tests' webhook receivers listen on loopback.
             ("SHIMINHUA_WEBHOOK_ALLOW_LOOPBACK", "1".to_owned()),
             ("SHIMINHUA_METRICS_TOKEN", METRICS_TOKEN.to_owned()),
+            ("SHIMINHUA_SEARCH_INDEX_DIR", search_index.path().display().to_string()),
         ]);
         if backend == Backend::External {
             vars.insert("REDIS_URL", redis_url());
@@ -263,8 +267,15 @@ impl TestApp {
             _database: database,
             files,
             _uploads: uploads,
+            search_index,
             vars,
         }
+    }
+
+    /// Where this server keeps its policy search index: a server started
+    /// with it as `SHIMINHUA_SEARCH_INDEX_DIR` opens what this one left.
+    pub fn search_index_dir(&self) -> String {
+        self.search_index.path().display().to_string()
     }
 
     pub fn url(&self, path: &str) -> String {

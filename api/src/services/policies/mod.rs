@@ -1,4 +1,4 @@
-//! The policy library: search (from the in-memory index) and editing (by
+//! The policy library: search (from this instance's tantivy index) and editing (by
 //! policy editors inside their region, with optimistic versions).
 
 pub mod answers;
@@ -301,10 +301,15 @@ async fn audit_change(
 /// Makes the change visible to this instance's searches at once; the other
 /// instances follow within a second or two (see `sync`).
 fn reindex(state: &AppState, policy: &Policy) {
-    if policy.status == PolicyStatus::Published {
-        state.policies.upsert(indexed(policy, &state.regions));
+    let done = if policy.status == PolicyStatus::Published {
+        state.policies.upsert(&indexed(policy, &state.regions))
     } else {
-        state.policies.remove(&policy.id);
+        state.policies.remove(&policy.id)
+    };
+    if let Err(err) = done {
+        // The change is in the database: the follower applies it at its
+        // next poll.
+        tracing::warn!(error = %err, policy = %policy.id, "policy index: change not applied at once");
     }
 }
 

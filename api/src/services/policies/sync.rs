@@ -2,7 +2,9 @@
 //! second the follower reads the policies changed since it last looked (an
 //! indexed query on `updated_at`, never per request) and applies them, so an
 //! edit, publication or archive made through any instance reaches every
-//! instance's searches within about two seconds.
+//! instance's searches within about two seconds. A poll that changed
+//! something commits, with the time it started as the watermark; at start
+//! an index already on disk only reads what changed since its watermark.
 
 use std::time::Duration;
 
@@ -18,14 +20,16 @@ const POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// committed after the last poll carries an older `updated_at`, and another
 /// instance's clock may lag this one's.
 const OVERLAP: chrono::Duration = chrono::Duration::seconds(30);
-/// Rows are read this many at a time, so that loading a large library never
-/// holds all of it twice (rows and index) at once.
+/// Rows are read this many at a time, so that building from a large
+/// library never holds all of it in memory at once.
 const PAGE: u64 = 500;
 
 /// Applies the rows changed after `since` (every published one when `None`)
-/// to the index, page by page in id order.
-async fn apply_changes(state: &AppState, since: Option<DateTime<Utc>>) -> anyhow::Result<()> {
+/// to the index, page by page in id order; returns how many it staged.
+/// The caller commits.
+async fn apply_changes(state: &AppState, since: Option<DateTime<Utc>>) -> anyhow::Result<usize> {
     let mut after: Option<String> = None;
+    let mut staged = 0;
     loop {
         let mut query = policy::Entity::find().order_by_asc(policy::Column::Id).limit(PAGE);
         query = match since {
@@ -40,27 +44,51 @@ async fn apply_changes(state: &AppState, since: Option<DateTime<Utc>>) -> anyhow
         after = rows.last().map(|row| row.id.clone());
         for row in rows {
             let policy = decode(row).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let indexed_version = state.policies.version_of(&policy.id);
+            // A build starts from an empty index: nothing to look up.
+            let indexed_version = since.and_then(|_| state.policies.version_of(&policy.id));
             if policy.status == PolicyStatus::Published {
                 if indexed_version.is_none_or(|v| v < policy.version) {
-                    state.policies.upsert(indexed(&policy, &state.regions));
+                    state.policies.stage_upsert(&indexed(&policy, &state.regions))?;
+                    staged += 1;
                 }
             } else if indexed_version.is_some_and(|v| v <= policy.version) {
-                state.policies.remove(&policy.id);
+                state.policies.stage_remove(&policy.id)?;
+                staged += 1;
             }
         }
         if !full_page {
-            return Ok(());
+            return Ok(staged);
         }
     }
 }
 
-/// Fills the index with every published policy; done before serving.
-/// Returns when it started: the follower looks for changes from there on.
+/// Commits off the async threads: a commit waits for the disk.
+async fn commit(state: &AppState, watermark: DateTime<Utc>) -> anyhow::Result<()> {
+    let index = state.policies.clone();
+    tokio::task::spawn_blocking(move || index.commit(Some(watermark))).await?
+}
+
+/// Brings the index up to date before serving: from its watermark (less
+/// the overlap) when the directory holds one, otherwise by building it
+/// from every published policy. Returns when it started: the follower
+/// looks for changes from there on.
 pub async fn load(state: &AppState) -> anyhow::Result<DateTime<Utc>> {
     let started = Utc::now();
-    apply_changes(state, None).await?;
-    state.policies.compact();
+    match state.policies.watermark() {
+        Some(watermark) => {
+            let staged = apply_changes(state, Some(watermark - OVERLAP)).await?;
+            tracing::info!(staged, %watermark, "policy index: opened from disk, caught up");
+            if staged > 0 {
+                commit(state, started).await?;
+            }
+        }
+        None => {
+            let staged = apply_changes(state, None).await?;
+            commit(state, started).await?;
+            state.policies.settle().await?;
+            tracing::info!(staged, "policy index: built from the database");
+        }
+    }
     Ok(started)
 }
 
@@ -75,9 +103,14 @@ pub fn spawn_follower(state: AppState, loaded_at: DateTime<Utc>) -> tokio::task:
         loop {
             ticker.tick().await;
             let started = Utc::now();
-            match apply_changes(&state, Some(last_poll - OVERLAP)).await {
+            let applied = match apply_changes(&state, Some(last_poll - OVERLAP)).await {
+                Ok(0) => Ok(()),
+                Ok(_) => commit(&state, started).await,
+                Err(err) => Err(err),
+            };
+            match applied {
                 Ok(()) => last_poll = started,
-                Err(err) => tracing::warn!(error = %err, "policy index: changes could not be read; retrying"),
+                Err(err) => tracing::warn!(error = %err, "policy index: changes could not be applied; retrying"),
             }
         }
     })

@@ -1,31 +1,45 @@
-//! The in-memory search index of published policies: Chinese word
-//! segmentation (jieba, search mode), BM25F ranking with the title above tags
-//! above the text, synonyms for the words workers really type, and snippets
-//! with the matched words highlighted. Every instance keeps its own index and
-//! follows changes in the database (see `sync`), so a search never touches
-//! the database.
+//! The search index of published policies, on tantivy: Chinese word
+//! segmentation (jieba, search mode, as a tantivy tokenizer), BM25 per field
+//! with the title above tags above the text, synonyms for the words workers
+//! really type, and snippets with the matched words highlighted.
+//!
+//! Every instance keeps its own index in its own directory
+//! (`SHIMINHUA_SEARCH_INDEX_DIR`), memory-mapped, so postings and stored
+//! policies live in the page cache rather than on the heap, and follows
+//! changes in the database (see `sync`), so a search never touches the
+//! database. Each commit records the follower's watermark: a restart opens
+//! the directory and reads only what changed since, instead of rebuilding
+//! the index from the database.
 
+mod schema;
 mod search;
 mod snippet;
+mod tokenizer;
 mod words;
 
 use std::{
-    collections::HashMap,
+    path::Path,
     sync::{
-        Arc, RwLock,
+        Arc, Mutex, MutexGuard,
         atomic::{AtomicU64, Ordering},
     },
+    time::Duration,
 };
 
-use chrono::NaiveDate;
-use jieba_rs::Jieba;
+use anyhow::Context;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use tantivy::{
+    DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TERMINATED, TantivyDocument, TantivyError, Term,
+    directory::error::LockError, schema::IndexRecordOption,
+};
 
-use self::words::{EXTRA_WORDS, SYNONYMS};
+use self::{schema::Fields, tokenizer::JiebaTokenizer, words::Words};
 use super::PolicyCategory;
 use crate::domain::RegionCode;
 
 /// What the index holds of one published policy.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IndexedPolicy {
     pub id: String,
     pub version: i32,
@@ -34,6 +48,7 @@ pub struct IndexedPolicy {
     /// Summary and body as plain text, for snippets.
     pub text: String,
     pub category: PolicyCategory,
+    #[serde(with = "schema::region_text")]
     pub region: RegionCode,
     pub issuer: String,
     pub doc_number: Option<String>,
@@ -74,92 +89,82 @@ pub struct Results {
     pub hits: Vec<Hit>,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
-struct Posting {
-    slot: u32,
-    title: u16,
-    tags: u16,
-    text: u16,
-}
-
-struct Entry {
-    policy: Arc<IndexedPolicy>,
-    /// The vocabulary ids of the words it is indexed under.
-    terms: Vec<u32>,
-}
-
-/// What the filters test and the order compares, kept dense per slot so
-/// that filtering and ranking thousands of matches stays in cache.
-#[derive(Clone, Copy)]
-struct Facts {
-    region: RegionCode,
-    category: PolicyCategory,
-    effective_from: Option<NaiveDate>,
-    effective_until: Option<NaiveDate>,
-    locality: u8,
-    issued_on: Option<NaiveDate>,
-    /// The id's first eight bytes: ties are broken by id, and this settles
-    /// almost all of them without reaching for the policy.
-    id_prefix: u64,
-}
-
-fn id_prefix(id: &str) -> u64 {
-    let mut prefix = [0u8; 8];
-    for (to, from) in prefix.iter_mut().zip(id.bytes()) {
-        *to = from;
-    }
-    u64::from_be_bytes(prefix)
-}
-
-#[derive(Default)]
-struct Inner {
-    slots: Vec<Option<Entry>>,
-    /// Per slot: the title's and the text's length in words, for BM25.
-    lengths: Vec<(f32, f32)>,
-    facts: Vec<Option<Facts>>,
-    free: Vec<u32>,
-    by_id: HashMap<String, u32>,
-    /// Each distinct word once, with its id: a policy's words and the
-    /// posting lists refer to it by id, so that a word shared by thousands
-    /// of policies is stored once, not once per policy.
-    vocabulary: HashMap<String, u32>,
-    /// Per word id: the slots it occurs in.
-    postings: Vec<Vec<Posting>>,
-    title_len_sum: f32,
-    text_len_sum: f32,
-}
+/// The indexing arena of the one indexing thread: bulk loading flushes a
+/// segment whenever it is full, so it bounds what loading holds on the heap.
+const WRITER_MEMORY: usize = 40_000_000;
+/// Decompressed blocks of stored policies kept per segment: a page of hits
+/// reads a few; the rest stays in the page cache, not on the heap.
+const DOC_STORE_CACHE_BLOCKS: usize = 16;
+/// How long opening waits for the directory's writer lock: a server stopped
+/// in the same process (the tests' restarts) lets go of it a moment later.
+const LOCK_PATIENCE: Duration = Duration::from_secs(15);
 
 pub struct PolicyIndex {
-    jieba: Jieba,
-    synonyms: HashMap<&'static str, &'static [&'static str]>,
-    inner: RwLock<Inner>,
-    /// Counts the changes: an answer computed at one generation is stale at
+    words: Arc<Words>,
+    index: Index,
+    fields: Fields,
+    reader: IndexReader,
+    writer: Mutex<Option<IndexWriter>>,
+    /// The follower's watermark in the last commit: changes before it
+    /// (less the follower's overlap) are in the index.
+    watermark: Mutex<Option<DateTime<Utc>>>,
+    /// Counts the commits: an answer computed at one generation is stale at
     /// the next.
     generation: AtomicU64,
 }
 
-impl Default for PolicyIndex {
-    fn default() -> Self {
-        Self::new()
-    }
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every change under these locks is a whole tantivy operation, so a
+    // panic elsewhere cannot leave them half-done.
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl PolicyIndex {
-    pub fn new() -> Self {
-        let mut jieba = Jieba::new();
-        for word in EXTRA_WORDS.iter().chain(SYNONYMS.iter().flat_map(|g| g.iter())) {
-            jieba.add_word(word, None, None);
-        }
-        let synonyms = SYNONYMS
-            .iter()
-            .flat_map(|group| group.iter().map(move |w| (*w, *group)))
-            .collect();
-        Self {
-            jieba,
-            synonyms,
-            inner: RwLock::new(Inner::default()),
+    /// Opens the index in `dir`, creating the directory where missing. An
+    /// index of another schema version, or one whose build never finished
+    /// (no watermark), is emptied: `watermark()` is then `None` and the
+    /// caller builds it.
+    pub async fn open(dir: &Path) -> anyhow::Result<Self> {
+        let words = Arc::new(Words::new());
+        let (index, watermark) =
+            schema::open_or_create(dir).with_context(|| format!("opening the search index in {}", dir.display()))?;
+        index
+            .tokenizers()
+            .register(tokenizer::JIEBA, JiebaTokenizer::new(words.clone()));
+        let fields = Fields::of(&index.schema())?;
+        let writer = Self::writer(&index).await?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .doc_store_cache_num_blocks(DOC_STORE_CACHE_BLOCKS)
+            .try_into()?;
+        Ok(Self {
+            words,
+            index,
+            fields,
+            reader,
+            writer: Mutex::new(Some(writer)),
+            watermark: Mutex::new(watermark),
             generation: AtomicU64::new(0),
+        })
+    }
+
+    async fn writer(index: &Index) -> anyhow::Result<IndexWriter> {
+        let started = tokio::time::Instant::now();
+        loop {
+            match index.writer_with_num_threads(1, WRITER_MEMORY) {
+                Err(TantivyError::LockFailure(LockError::LockBusy, _)) if started.elapsed() < LOCK_PATIENCE => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                other => return other.context("taking the search index's writer lock (is another server using it?)"),
+            }
         }
+    }
+
+    /// The follower's watermark in the last commit; `None` when the index
+    /// has to be built from the database.
+    pub fn watermark(&self) -> Option<DateTime<Utc>> {
+        *lock(&self.watermark)
     }
 
     /// Read it before searching: an answer is then never filed under a
@@ -169,245 +174,119 @@ impl PolicyIndex {
     }
 
     pub fn len(&self) -> usize {
-        self.read().by_id.len()
+        self.reader.searcher().num_docs() as usize
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// Where the live document of a policy is, if it is indexed.
+    fn find(&self, searcher: &tantivy::Searcher, id: &str) -> Option<DocAddress> {
+        let term = Term::from_field_text(self.fields.id, id);
+        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            let inverted = segment.inverted_index(self.fields.id).ok()?;
+            let Ok(Some(mut postings)) = inverted.read_postings(&term, IndexRecordOption::Basic) else {
+                continue;
+            };
+            let mut doc = tantivy::DocSet::doc(&postings);
+            while doc != TERMINATED {
+                if segment.alive_bitset().is_none_or(|alive| alive.is_alive(doc)) {
+                    return Some(DocAddress::new(ord as u32, doc));
+                }
+                doc = tantivy::DocSet::advance(&mut postings);
+            }
+        }
+        None
+    }
+
     /// The indexed version of a policy, if it is indexed.
     pub fn version_of(&self, id: &str) -> Option<i32> {
-        let inner = self.read();
-        let slot = *inner.by_id.get(id)?;
-        inner.slots[slot as usize].as_ref().map(|e| e.policy.version)
+        let searcher = self.reader.searcher();
+        let address = self.find(&searcher, id)?;
+        let segment = searcher.segment_reader(address.segment_ord);
+        let versions = segment.fast_fields().u64(schema::VERSION).ok()?;
+        versions.first(address.doc_id).map(|v| v as i32)
     }
 
     pub fn get(&self, id: &str) -> Option<Arc<IndexedPolicy>> {
-        let inner = self.read();
-        let slot = *inner.by_id.get(id)?;
-        inner.slots[slot as usize].as_ref().map(|e| e.policy.clone())
+        let searcher = self.reader.searcher();
+        let address = self.find(&searcher, id)?;
+        self.load(&searcher, address)
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
-        // Index writes are whole operations under the lock, so a panic
-        // elsewhere cannot leave it half-updated.
-        self.inner.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn load(&self, searcher: &tantivy::Searcher, address: DocAddress) -> Option<Arc<IndexedPolicy>> {
+        let document: TantivyDocument = searcher.doc(address).ok()?;
+        self.fields.policy_of(&document).map(Arc::new)
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
-        self.inner.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn with_writer<T>(&self, work: impl FnOnce(&mut IndexWriter) -> tantivy::Result<T>) -> anyhow::Result<T> {
+        let mut writer = lock(&self.writer);
+        let writer = writer.as_mut().context("the search index's writer is gone")?;
+        Ok(work(writer)?)
     }
 
-    /// Adds or replaces a policy. Segmentation happens before the lock is taken.
-    pub fn upsert(&self, policy: IndexedPolicy) {
-        let title = self.terms(&policy.title);
-        let tags = self.terms(&policy.tags.join(" "));
-        let text = self.terms(&policy.text);
-        let mut counts: HashMap<&str, Posting> = HashMap::new();
-        for word in &title {
-            counts.entry(word).or_default().title += 1;
-        }
-        for word in &tags {
-            counts.entry(word).or_default().tags += 1;
-        }
-        for word in &text {
-            counts.entry(word).or_default().text += 1;
-        }
-        let (title_len, text_len) = (title.len() as f32, text.len() as f32);
+    /// Adds or replaces a policy, visible to searches at the next commit.
+    /// Segmentation happens here, on the caller's thread.
+    pub fn stage_upsert(&self, policy: &IndexedPolicy) -> anyhow::Result<()> {
+        let document = self.fields.document(policy);
+        let id = Term::from_field_text(self.fields.id, &policy.id);
+        self.with_writer(|writer| {
+            writer.delete_term(id);
+            writer.add_document(document).map(|_| ())
+        })
+    }
 
-        let mut inner = self.write();
-        inner.remove(&policy.id);
-        let slot = match inner.free.pop() {
-            Some(slot) => slot,
-            None => {
-                inner.slots.push(None);
-                inner.lengths.push((0.0, 0.0));
-                inner.facts.push(None);
-                (inner.slots.len() - 1) as u32
-            }
-        };
-        inner.lengths[slot as usize] = (title_len, text_len);
-        inner.facts[slot as usize] = Some(Facts {
-            region: policy.region,
-            category: policy.category,
-            effective_from: policy.effective_from,
-            effective_until: policy.effective_until,
-            locality: policy.locality,
-            issued_on: policy.issued_on,
-            id_prefix: id_prefix(&policy.id),
-        });
-        let mut terms = Vec::with_capacity(counts.len());
-        for (word, mut posting) in counts {
-            posting.slot = slot;
-            let term = inner.term_id(word);
-            inner.postings[term as usize].push(posting);
-            terms.push(term);
+    /// Removes a policy at the next commit.
+    pub fn stage_remove(&self, id: &str) -> anyhow::Result<()> {
+        let id = Term::from_field_text(self.fields.id, id);
+        self.with_writer(|writer| {
+            writer.delete_term(id);
+            Ok(())
+        })
+    }
+
+    /// Makes what was staged durable and visible to searches, recording
+    /// `watermark` (or keeping the last one when `None`).
+    pub fn commit(&self, watermark: Option<DateTime<Utc>>) -> anyhow::Result<()> {
+        let mut writer = lock(&self.writer);
+        let writer = writer.as_mut().context("the search index's writer is gone")?;
+        let mut kept = lock(&self.watermark);
+        if watermark.is_some() {
+            *kept = watermark;
         }
-        inner.title_len_sum += title_len;
-        inner.text_len_sum += text_len;
-        inner.by_id.insert(policy.id.clone(), slot);
-        inner.slots[slot as usize] = Some(Entry {
-            policy: Arc::new(policy),
-            terms,
-        });
+        let mut prepared = writer.prepare_commit()?;
+        prepared.set_payload(&schema::payload(*kept));
+        prepared.commit()?;
+        self.reader.reload()?;
         self.generation.fetch_add(1, Ordering::AcqRel);
+        Ok(())
     }
 
-    pub fn remove(&self, id: &str) {
-        let mut inner = self.write();
-        inner.remove(id);
-        self.generation.fetch_add(1, Ordering::AcqRel);
+    /// Waits for the merges a bulk load started, so that serving begins on
+    /// a few large segments rather than many small ones.
+    pub async fn settle(&self) -> anyhow::Result<()> {
+        let writer = lock(&self.writer).take().context("the search index's writer is gone")?;
+        writer.wait_merging_threads()?;
+        let writer = Self::writer(&self.index).await?;
+        *lock(&self.writer) = Some(writer);
+        self.reader.reload()?;
+        Ok(())
     }
 
-    /// Gives back what bulk loading over-allocated (posting lists grow by
-    /// doubling); called once the library is loaded.
-    pub fn compact(&self) {
-        let mut inner = self.write();
-        for list in &mut inner.postings {
-            list.shrink_to_fit();
-        }
-        inner.postings.shrink_to_fit();
-        inner.vocabulary.shrink_to_fit();
-        inner.by_id.shrink_to_fit();
-    }
-}
-
-impl Inner {
-    fn term_id(&mut self, word: &str) -> u32 {
-        if let Some(id) = self.vocabulary.get(word) {
-            return *id;
-        }
-        let id = self.postings.len() as u32;
-        self.vocabulary.insert(word.to_owned(), id);
-        self.postings.push(Vec::new());
-        id
+    /// Adds or replaces a policy and commits: searches on this instance see
+    /// it at once.
+    pub fn upsert(&self, policy: &IndexedPolicy) -> anyhow::Result<()> {
+        self.stage_upsert(policy)?;
+        self.commit(None)
     }
 
-    fn remove(&mut self, id: &str) {
-        let Some(slot) = self.by_id.remove(id) else {
-            return;
-        };
-        let Some(entry) = self.slots[slot as usize].take() else {
-            return;
-        };
-        for term in entry.terms {
-            self.postings[term as usize].retain(|p| p.slot != slot);
-        }
-        let (title_len, text_len) = std::mem::take(&mut self.lengths[slot as usize]);
-        self.facts[slot as usize] = None;
-        self.title_len_sum -= title_len;
-        self.text_len_sum -= text_len;
-        self.free.push(slot);
+    /// Removes a policy and commits.
+    pub fn remove(&self, id: &str) -> anyhow::Result<()> {
+        self.stage_remove(id)?;
+        self.commit(None)
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::TextType;
-
-    fn policy(id: &str, title: &str, text: &str, region: &str) -> IndexedPolicy {
-        IndexedPolicy {
-            id: id.to_owned(),
-            version: 1,
-            title: title.to_owned(),
-            summary: text.to_owned(),
-            text: text.to_owned(),
-            category: PolicyCategory::WageRights,
-            region: RegionCode::parse(region).unwrap(),
-            issuer: "测试".to_owned(),
-            doc_number: None,
-            issued_on: None,
-            effective_from: None,
-            effective_until: None,
-            tags: vec![],
-            audience_tags: vec![],
-            locality: 1,
-        }
-    }
-
-    fn ids(index: &PolicyIndex, text: &str) -> Vec<String> {
-        let query = Query {
-            text: Some(text),
-            limit: 10,
-            ..Default::default()
-        };
-        index
-            .search(&query)
-            .hits
-            .into_iter()
-            .map(|h| h.policy.id.clone())
-            .collect()
-    }
-
-    #[test]
-    fn synonyms_find_what_workers_mean() {
-        let index = PolicyIndex::new();
-        index.upsert(policy(
-            "wage",
-            "根治拖欠农民工工资",
-            "建立工资专用账户，治理拖欠工资问题。",
-            "320000",
-        ));
-        index.upsert(policy(
-            "si",
-            "参加社会保险",
-            "推动农民工参加养老保险和医疗保险。",
-            "320000",
-        ));
-        index.upsert(policy("house", "住房保障", "筹集保障性租赁住房。", "450000"));
-        assert_eq!(ids(&index, "欠薪"), ["wage"]);
-        assert_eq!(ids(&index, "讨薪"), ["wage"]);
-        assert_eq!(ids(&index, "社保"), ["si"]);
-        assert_eq!(ids(&index, "租房"), ["house"]);
-        assert!(ids(&index, "火星移民").is_empty());
-    }
-
-    #[test]
-    fn a_title_match_ranks_above_a_text_match() {
-        let index = PolicyIndex::new();
-        index.upsert(policy(
-            "text",
-            "稳定就业",
-            "也会提供一些创业服务和就业指导，帮助农民工稳定就业。",
-            "320000",
-        ));
-        index.upsert(policy("title", "支持返乡创业", "提供政策咨询。", "320000"));
-        assert_eq!(ids(&index, "创业"), ["title", "text"]);
-    }
-
-    #[test]
-    fn replacing_and_removing_keep_the_index_consistent() {
-        let index = PolicyIndex::new();
-        index.upsert(policy("p", "随迁子女入学", "随迁子女可以在打工地上学。", "320000"));
-        assert_eq!(ids(&index, "随迁子女"), ["p"]);
-        let mut changed = policy("p", "住房保障", "租房补贴。", "320000");
-        changed.version = 2;
-        index.upsert(changed);
-        assert!(ids(&index, "随迁子女").is_empty());
-        assert_eq!(index.version_of("p"), Some(2));
-        index.remove("p");
-        assert!(ids(&index, "租房").is_empty());
-        assert!(index.is_empty());
-    }
-
-    #[test]
-    fn filters_apply_to_regions_and_dates() {
-        let index = PolicyIndex::new();
-        index.upsert(policy("js", "江苏欠薪治理", "欠薪", "320000"));
-        index.upsert(policy("gx", "广西欠薪治理", "欠薪", "450000"));
-        let mut expired = policy("old", "过期欠薪政策", "欠薪", "320000");
-        expired.effective_until = NaiveDate::from_ymd_opt(2020, 1, 1);
-        index.upsert(expired);
-        let query = Query {
-            text: Some("欠薪"),
-            regions: Some(vec![RegionCode::parse("320000").unwrap(), RegionCode::NATIONAL]),
-            in_force_on: NaiveDate::from_ymd_opt(2026, 11, 22),
-            limit: 10,
-            ..Default::default()
-        };
-        let found: Vec<_> = index.search(&query).hits.iter().map(|h| h.policy.id.clone()).collect();
-        assert_eq!(found, ["js"]);
-    }
-}
+mod tests;

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::PolicyIndex;
+use jieba_rs::Jieba;
 
 /// A synonym counts a little less than the word the worker typed.
 const SYNONYM_WEIGHT: f32 = 0.8;
@@ -42,26 +42,56 @@ const STOPWORDS: &[&str] = &[
     "的", "了", "和", "与", "及", "或", "在", "是", "等", "对", "为", "把", "被", "将", "其", "之",
 ];
 
-impl PolicyIndex {
+/// The segmenter with the programme's own words, and the synonym groups.
+/// Shared by the index's tokenizer and the query side, so that both cut a
+/// text the same way.
+pub struct Words {
+    jieba: Jieba,
+    synonyms: HashMap<&'static str, &'static [&'static str]>,
+}
+
+impl Default for Words {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Words {
+    pub fn new() -> Self {
+        let mut jieba = Jieba::new();
+        for word in EXTRA_WORDS.iter().chain(SYNONYMS.iter().flat_map(|g| g.iter())) {
+            jieba.add_word(word, None, None);
+        }
+        let synonyms = SYNONYMS
+            .iter()
+            .flat_map(|group| group.iter().map(move |w| (*w, *group)))
+            .collect();
+        Self { jieba, synonyms }
+    }
+
     /// What a policy is indexed under: search-mode segments (a long word and
-    /// the words inside it), lower-cased, without punctuation and stopwords.
-    pub(super) fn terms(&self, text: &str) -> Vec<String> {
-        clean(
-            self.jieba
-                .cut_for_search(text, true)
-                .into_iter()
-                .map(|token| token.word),
-        )
+    /// the words inside it), lower-cased, without punctuation and stopwords,
+    /// each with its byte range in `text`.
+    pub fn terms(&self, text: &str) -> Vec<(String, std::ops::Range<usize>)> {
+        self.jieba
+            .cut_for_search(text, true)
+            .into_iter()
+            .filter_map(|token| clean_one(token.word).map(|word| (word, token.byte_start..token.byte_end)))
+            .collect()
     }
 
     /// What a query looks for: precise-mode segments, so that a long word a
     /// worker types (保障性租赁住房) is looked for whole, not as its parts.
     fn query_words(&self, text: &str) -> Vec<String> {
-        clean(self.jieba.cut(text, true).into_iter().map(|token| token.word))
+        self.jieba
+            .cut(text, true)
+            .into_iter()
+            .filter_map(|token| clean_one(token.word))
+            .collect()
     }
 
     /// The query's words with their weights: each word typed, and its synonyms.
-    pub(super) fn query_terms(&self, text: &str) -> Vec<(String, f32)> {
+    pub fn query_terms(&self, text: &str) -> Vec<(String, f32)> {
         let mut weighted: HashMap<String, f32> = HashMap::new();
         let mut add = |word: String, weight: f32| {
             let entry = weighted.entry(word).or_insert(0.0);
@@ -75,13 +105,16 @@ impl PolicyIndex {
             }
             add(word, 1.0);
         }
-        weighted.into_iter().collect()
+        let mut terms: Vec<(String, f32)> = weighted.into_iter().collect();
+        // One order whatever the hash map's: the same query builds the same
+        // tantivy query, and sums its scores in the same order.
+        terms.sort_by(|a, b| a.0.cmp(&b.0));
+        terms
     }
 }
 
-fn clean<'a>(words: impl Iterator<Item = &'a str>) -> Vec<String> {
-    words
-        .map(|word| word.trim().to_lowercase())
-        .filter(|word| word.chars().any(char::is_alphanumeric) && !STOPWORDS.contains(&word.as_str()))
-        .collect()
+/// A segment as it is indexed: lower-cased; `None` for punctuation and stopwords.
+fn clean_one(word: &str) -> Option<String> {
+    let word = word.trim().to_lowercase();
+    (word.chars().any(char::is_alphanumeric) && !STOPWORDS.contains(&word.as_str())).then_some(word)
 }
