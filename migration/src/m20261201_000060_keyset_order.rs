@@ -3,7 +3,7 @@
 //! ties. These indexes hold each queue in that order, with and without its
 //! usual status filter, so the page is a range of an index whatever its
 //! depth, on SQLite and PostgreSQL alike. The review queue's indexes of
-//! migration 000040 gain the id; the others are new. Region-scoped queues
+//! migration 000040 are replaced by ones with the id; the others are new. Region-scoped queues
 //! also read the (region_code, …) indexes of their tables.
 
 use sea_orm_migration::prelude::*;
@@ -29,22 +29,23 @@ const INDEXES: [(&str, &str, &str); 12] = [
     ("idx_payment_batch_order", "payment_batch", "created_at, batch_no"),
     ("idx_audit_log_region_order", "audit_log", "region_code, id"),
     (
-        "idx_application_review_by_status",
+        "idx_application_review_keyset_by_status",
         "application",
         "status, submitted_at, created_at, id",
     ),
 ];
 
 /// The review queue past drafts, now with the id.
-const REVIEW: &str =
-    "CREATE INDEX idx_application_review ON application (submitted_at, created_at, id) WHERE status <> 'draft'";
+const REVIEW: &str = "CREATE INDEX idx_application_review_keyset ON application (submitted_at, created_at, id) \
+                      WHERE status <> 'draft'";
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
-        db.execute_unprepared("DROP INDEX idx_application_review").await?;
-        db.execute_unprepared("DROP INDEX idx_application_review_by_status")
+        db.execute_unprepared("DROP INDEX IF EXISTS idx_application_review")
+            .await?;
+        db.execute_unprepared("DROP INDEX IF EXISTS idx_application_review_by_status")
             .await?;
         db.execute_unprepared(REVIEW).await?;
         for (name, table, columns) in INDEXES {
@@ -59,7 +60,8 @@ impl MigrationTrait for Migration {
         for (name, _, _) in INDEXES {
             db.execute_unprepared(&format!("DROP INDEX {name}")).await?;
         }
-        db.execute_unprepared("DROP INDEX idx_application_review").await?;
+        db.execute_unprepared("DROP INDEX idx_application_review_keyset")
+            .await?;
         db.execute_unprepared(
             "CREATE INDEX idx_application_review_by_status ON application (status, submitted_at, created_at)",
         )
