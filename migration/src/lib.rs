@@ -45,6 +45,7 @@ mod m20261201_000050_certificates;
 mod m20261201_000053_create_case_rating;
 mod m20261201_000054_create_follow_up;
 mod m20261201_000055_create_complaint;
+mod m20261201_000060_keyset_order;
 mod seeds;
 
 pub struct Migrator;
@@ -94,6 +95,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000053_create_case_rating::Migration),
             Box::new(m20261201_000054_create_follow_up::Migration),
             Box::new(m20261201_000055_create_complaint::Migration),
+            Box::new(m20261201_000060_keyset_order::Migration),
         ]
     }
 }

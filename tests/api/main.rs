@@ -23,6 +23,7 @@ mod health;
 mod inspection;
 mod integrators;
 mod integrators_guide;
+mod keyset;
 mod notifications;
 mod openapi;
 mod outages;

@@ -94,6 +94,16 @@ bounded_string!(
     255
 );
 
+bounded_string!(
+    /// Where a long queue goes on: the `next_cursor` of the page before,
+    /// opaque. With it, `page` is ignored, and the page costs what the first
+    /// costs however deep it is (keyset paging). Good only for the queue,
+    /// filters and caller it came from: otherwise, or edited, 400
+    /// `CURSOR_INVALID`.
+    PageCursor,
+    1024
+);
+
 /// An integer parameter or field with a range, and for query parameters a
 /// default that applies when it is left out.
 macro_rules! bounded_integer {

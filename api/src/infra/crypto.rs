@@ -55,6 +55,9 @@ pub enum Purpose {
     SignInName,
     /// A code sent to a worker's account to consent to a window filing.
     ConsentCode,
+    /// The MAC of a page cursor (keyset paging), so that a client can
+    /// neither forge nor edit one.
+    PageCursor,
 }
 
 impl Purpose {
@@ -67,6 +70,7 @@ impl Purpose {
             Purpose::RelativeInvitation => b"relative_invitation",
             Purpose::SignInName => b"sign_in_name",
             Purpose::ConsentCode => b"consent_code",
+            Purpose::PageCursor => b"page_cursor",
         }
     }
 }

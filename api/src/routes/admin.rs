@@ -7,8 +7,8 @@ use poem_openapi::{
 };
 use serde::Deserialize;
 
-use super::{ApiTags, Page, auth::StaffView};
-use crate::http::params::{PageNumber, PageSize, Paging, RecordId};
+use super::{ApiTags, Page, QueuePage, auth::StaffView, queue_window};
+use crate::http::params::{PageCursor, PageNumber, PageSize, Paging, RecordId};
 use crate::{
     auth::{Role, Scope, schemes::StaffAuth},
     context::RequestContext,
@@ -390,6 +390,10 @@ impl AdminApi {
     /// Query the audit log
     ///
     /// Newest first; filter by actor id, action and time (`from` inclusive, `to` exclusive).
+    ///
+    /// Pages by number, or by `cursor`: the `next_cursor` of the page
+    /// before, at any depth for the cost of the first (`page` is then
+    /// ignored).
     #[oai(path = "/admin/audit-logs", method = "get", operation_id = "listAuditLogs")]
     #[allow(clippy::too_many_arguments)]
     async fn audit_logs(
@@ -402,17 +406,18 @@ impl AdminApi {
         to: Query<Option<chrono::DateTime<chrono::Utc>>>,
         page: Query<PageNumber>,
         page_size: Query<PageSize>,
-    ) -> ApiResult<Json<Page<AuditRecord>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
-        let paging = Paging::new(page.0, page_size.0)?;
+        /// The `next_cursor` of the page before (opaque); `page` is then ignored.
+        cursor: Query<Option<PageCursor>>,
+    ) -> ApiResult<Json<QueuePage<AuditRecord>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
+        let window = queue_window(page.0, page_size.0, cursor.0)?;
         let filter = audit::Filter {
             actor: actor.0,
             action: action.0,
             from: from.0,
             to: to.0,
         };
-        let (rows, total) = audit::query(&state, &auth.0, filter, paging.page, paging.page_size).await?;
-        let items = rows.into_iter().map(AuditRecord::from).collect();
-        Ok(Json(Page::new(items, total, paging)))
+        let cut = audit::query(&state, &auth.0, filter, window).await?;
+        Ok(Json(QueuePage::of(cut, AuditRecord::from)))
     }
 
     /// The working-day calendar

@@ -7,14 +7,14 @@ use poem_openapi::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{ApiTags, Page, idempotent};
+use super::{ApiTags, Page, QueuePage, idempotent, queue_window};
 use crate::{
     auth::schemes::{StaffAuth, WorkerAuth},
     context::RequestContext,
     domain::{BoundedText, CaseType, RegionCode},
     http::{
         json_body::{JsonBody, present},
-        params::{IdempotencyKey, PageNumber, PageSize, Paging, RecordId},
+        params::{IdempotencyKey, PageCursor, PageNumber, PageSize, Paging, RecordId},
         problem::{ApiResult, status},
     },
     services::complaints::{self, Complaint, ComplaintKind, ComplaintStatus, NewComplaint, QueueQuery},
@@ -186,6 +186,10 @@ impl ComplaintApi {
     /// Complaints and suggestions addressed to the administrator's region and
     /// below, oldest first (403 `ROLE_REQUIRED` for other roles); `overdue`
     /// keeps those unanswered past their deadline.
+    ///
+    /// Pages by number, or by `cursor`: the `next_cursor` of the page
+    /// before, at any depth for the cost of the first (`page` is then
+    /// ignored).
     #[oai(path = "/staff/complaints", method = "get", operation_id = "listComplaints")]
     #[allow(clippy::too_many_arguments)]
     async fn queue(
@@ -198,16 +202,19 @@ impl ComplaintApi {
         #[oai(default)] overdue: Query<bool>,
         page: Query<PageNumber>,
         page_size: Query<PageSize>,
-    ) -> ApiResult<Json<Page<ComplaintView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
-        let paging = Paging::new(page.0, page_size.0)?;
+        /// The `next_cursor` of the page before (opaque); `page` is then ignored.
+        cursor: Query<Option<PageCursor>>,
+    ) -> ApiResult<Json<QueuePage<ComplaintView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }>
+    {
+        let window = queue_window(page.0, page_size.0, cursor.0)?;
         let query = QueueQuery {
             kind: kind.0,
             status: status.0,
             region: region_code.0,
             overdue_only: overdue.0,
         };
-        let (items, total) = complaints::queue(&state, &auth.0, query, paging.page, paging.page_size).await?;
-        Ok(Json(Page::of(items, total, paging, ComplaintView::from)))
+        let cut = complaints::queue(&state, &auth.0, query, window).await?;
+        Ok(Json(QueuePage::of(cut, ComplaintView::from)))
     }
 
     /// Answer a complaint or suggestion

@@ -7,14 +7,14 @@ use poem_openapi::{
 };
 use serde::Deserialize;
 
-use super::{ApiTags, Page};
+use super::{ApiTags, QueuePage, queue_window};
 use crate::{
     auth::schemes::StaffAuth,
     context::RequestContext,
     domain::{BoundedText, CaseType, RegionCode},
     http::{
         json_body::JsonBody,
-        params::{PageNumber, PageSize, Paging, RecordId},
+        params::{PageCursor, PageNumber, PageSize, RecordId},
         problem::{ApiResult, status},
     },
     services::{
@@ -94,7 +94,8 @@ impl FollowUpApi {
     /// oldest first, of the kinds of case the caller works: reviewers see
     /// applications', inspectors wage reports', administrators transfers'
     /// (403 `ROLE_REQUIRED` for other roles). `overdue` keeps those open past
-    /// their deadline.
+    /// their deadline. Pages by number, or by `cursor` (the `next_cursor` of
+    /// the page before; `page` is then ignored) at any depth.
     #[oai(path = "/staff/follow-ups", method = "get", operation_id = "listFollowUps")]
     #[allow(clippy::too_many_arguments)]
     async fn queue(
@@ -106,15 +107,17 @@ impl FollowUpApi {
         #[oai(default)] overdue: Query<bool>,
         page: Query<PageNumber>,
         page_size: Query<PageSize>,
-    ) -> ApiResult<Json<Page<FollowUpView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
-        let paging = Paging::new(page.0, page_size.0)?;
+        /// The `next_cursor` of the page before (opaque); `page` is then ignored.
+        cursor: Query<Option<PageCursor>>,
+    ) -> ApiResult<Json<QueuePage<FollowUpView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
+        let window = queue_window(page.0, page_size.0, cursor.0)?;
         let query = QueueQuery {
             status: status.0,
             region: region_code.0,
             overdue_only: overdue.0,
         };
-        let (items, total) = follow_ups::queue(&state, &auth.0, query, paging.page, paging.page_size).await?;
-        Ok(Json(Page::of(items, total, paging, FollowUpView::from)))
+        let cut = follow_ups::queue(&state, &auth.0, query, window).await?;
+        Ok(Json(QueuePage::of(cut, FollowUpView::from)))
     }
 
     /// Close a follow-up with what was done

@@ -36,11 +36,15 @@ use poem_openapi::{
 use serde::Serialize;
 
 use crate::{
+    error::AppResult,
     http::{
         json_body::JsonBody,
-        params::{IdempotencyKey, Paging},
+        params::{IdempotencyKey, PageCursor, PageNumber, PageSize, Paging},
     },
-    services::idempotency,
+    services::{
+        idempotency,
+        keyset::{Cut, Window},
+    },
 };
 
 #[derive(Tags)]
@@ -189,5 +193,48 @@ impl<T: Type + ParseFromJSON + ToJSON> Page<T> {
             .map(map)
             .collect();
         Page::new(items, all.len() as u64, paging)
+    }
+}
+
+/// The page a queue's `page`, `page_size` and `cursor` ask for. With a
+/// cursor, `page` is ignored and no depth is too deep; without one, a page
+/// past the first `MAX_PAGED_ROWS` rows is 400 `PAGE_TOO_DEEP`.
+pub fn queue_window(page: PageNumber, page_size: PageSize, cursor: Option<PageCursor>) -> AppResult<Window> {
+    let page = match cursor {
+        Some(_) => 1,
+        None => Paging::new(page, page_size)?.page,
+    };
+    Ok(Window {
+        page,
+        page_size: page_size.get(),
+        cursor: cursor.map(PageCursor::into_inner),
+    })
+}
+
+/// One page of a long staff queue, asked for by number or by cursor.
+#[derive(Debug, Object)]
+pub struct QueuePage<T: Type + ParseFromJSON + ToJSON> {
+    pub items: Vec<T>,
+    /// How many items match, over all pages.
+    pub total: u64,
+    /// The page's number: as asked, or after a cursor, counted from the rows
+    /// before it.
+    pub page: u32,
+    pub page_size: u32,
+    /// Pass as `cursor` to read the next page (keyset paging: any page costs
+    /// what the first costs); null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T: Type + ParseFromJSON + ToJSON> QueuePage<T> {
+    /// The page a service cut, its items mapped for the wire.
+    pub fn of<S>(cut: Cut<S>, map: impl FnMut(S) -> T) -> Self {
+        QueuePage {
+            items: cut.items.into_iter().map(map).collect(),
+            total: cut.total,
+            page: cut.page,
+            page_size: cut.page_size,
+            next_cursor: cut.next_cursor,
+        }
     }
 }

@@ -7,7 +7,7 @@ use poem_openapi::{
 };
 use serde::Deserialize;
 
-use super::{ApiTags, Page};
+use super::{ApiTags, Page, QueuePage, queue_window};
 use crate::{
     auth::schemes::StaffAuth,
     context::RequestContext,
@@ -15,7 +15,7 @@ use crate::{
     http::{
         download::{Csv, Download},
         json_body::{JsonBody, present},
-        params::{PageNumber, PageSize, Paging, RecordId},
+        params::{PageCursor, PageNumber, PageSize, Paging, RecordId},
         problem::{ApiResult, status},
     },
     services::{
@@ -224,6 +224,10 @@ impl PaymentApi {
     /// For finance: the batches of my region and below, newest first, each
     /// with how many of its lines the bank paid, returned or has not
     /// answered yet.
+    ///
+    /// Pages by number, or by `cursor`: the `next_cursor` of the page
+    /// before, at any depth for the cost of the first (`page` is then
+    /// ignored).
     #[oai(path = "/staff/payment-batches", method = "get", operation_id = "listPaymentBatches")]
     async fn list(
         &self,
@@ -231,11 +235,13 @@ impl PaymentApi {
         auth: StaffAuth,
         page: Query<PageNumber>,
         page_size: Query<PageSize>,
-    ) -> ApiResult<Json<Page<PaymentBatchSummary>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }>
+        /// The `next_cursor` of the page before (opaque); `page` is then ignored.
+        cursor: Query<Option<PageCursor>>,
+    ) -> ApiResult<Json<QueuePage<PaymentBatchSummary>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }>
     {
-        let paging = Paging::new(page.0, page_size.0)?;
-        let (items, total) = batches::batches(&state, &auth.0, paging.page, paging.page_size).await?;
-        Ok(Json(Page::of(items, total, paging, PaymentBatchSummary::from)))
+        let window = queue_window(page.0, page_size.0, cursor.0)?;
+        let cut = batches::batches(&state, &auth.0, window).await?;
+        Ok(Json(QueuePage::of(cut, PaymentBatchSummary::from)))
     }
 
     /// Gather approved cases into a payment batch

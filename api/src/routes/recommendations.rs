@@ -11,9 +11,10 @@ use poem_openapi::{
 use serde::Deserialize;
 
 use super::{
-    ApiTags, Page,
+    ApiTags, QueuePage,
     applications::views::{ApplicantView, ApplicationView, application_view},
     programs::{EligibilityCheck, ProgramView, program_view},
+    queue_window,
 };
 use crate::{
     auth::schemes::{StaffAuth, WorkerAuth},
@@ -21,7 +22,7 @@ use crate::{
     domain::{BoundedText, RegionCode},
     http::{
         json_body::JsonBody,
-        params::{PageNumber, PageSize, Paging, RecordId},
+        params::{PageCursor, PageNumber, PageSize, RecordId},
         problem::{ApiResult, status},
     },
     services::recommendations::{
@@ -355,7 +356,11 @@ impl RecommendationApi {
     /// program's (every offer) or lies inside it (the offers of their
     /// region); another region's program is 403 `OUT_OF_REGION_SCOPE`, a
     /// program that is not 免申即享 409 `INVALID_STATE`. Oldest first, of
-    /// `status` or all, the workers masked.
+    /// `status` or all, the workers masked; the id breaks ties.
+    ///
+    /// Pages by number, or by `cursor`: the `next_cursor` of the page
+    /// before, at any depth for the cost of the first (`page` is then
+    /// ignored).
     #[oai(
         path = "/staff/programs/:id/offers",
         method = "get",
@@ -369,14 +374,15 @@ impl RecommendationApi {
         status: Query<Option<OfferStatus>>,
         page: Query<PageNumber>,
         page_size: Query<PageSize>,
+        /// The `next_cursor` of the page before (opaque); `page` is then ignored.
+        cursor: Query<Option<PageCursor>>,
     ) -> ApiResult<
-        Json<Page<StaffOfferView>>,
+        Json<QueuePage<StaffOfferView>>,
         { status::BAD_REQUEST | status::FORBIDDEN | status::NOT_FOUND | status::CONFLICT | status::SIGNED_IN },
     > {
-        let paging = Paging::new(page.0, page_size.0)?;
-        let (listed, total) =
-            offers::list_for_reviewer(&state, &auth.0, &id.0, status.0, paging.page, paging.page_size).await?;
-        Ok(Json(Page::of(listed, total, paging, staff_offer_view)))
+        let window = queue_window(page.0, page_size.0, cursor.0)?;
+        let cut = offers::list_for_reviewer(&state, &auth.0, &id.0, status.0, window).await?;
+        Ok(Json(QueuePage::of(cut, staff_offer_view)))
     }
 
     /// Confirm a batch of 免申即享 offers

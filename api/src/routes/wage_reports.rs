@@ -7,8 +7,8 @@ use poem_openapi::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{ApiTags, Page, idempotent, personal_data::RevealBody};
-use crate::http::params::{IdempotencyKey, PageNumber, PageSize, Paging, RecordId, Version};
+use super::{ApiTags, Page, QueuePage, idempotent, personal_data::RevealBody, queue_window};
+use crate::http::params::{IdempotencyKey, PageCursor, PageNumber, PageSize, Paging, RecordId, Version};
 use crate::{
     auth::schemes::{StaffAuth, WorkerAuth},
     context::RequestContext,
@@ -429,7 +429,12 @@ impl WageReportApi {
     /// The inspectors' queue
     ///
     /// Reports in the inspector's region and below, oldest first; `overdue`
-    /// keeps only those past their deadline.
+    /// keeps only those past their deadline. Oldest first, the id breaking
+    /// ties.
+    ///
+    /// Pages by number, or by `cursor`: the `next_cursor` of the page
+    /// before, at any depth for the cost of the first (`page` is then
+    /// ignored).
     #[oai(
         path = "/staff/wage-reports",
         method = "get",
@@ -445,20 +450,14 @@ impl WageReportApi {
         #[oai(default)] overdue: Query<bool>,
         page: Query<PageNumber>,
         page_size: Query<PageSize>,
-    ) -> ApiResult<Json<Page<WageReportView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
-        let paging = Paging::new(page.0, page_size.0)?;
-        let (reports, total) = wage_reports::queue(
-            &state,
-            &auth.0,
-            status.0,
-            region_code.0,
-            overdue.0,
-            paging.page,
-            paging.page_size,
-        )
-        .await?;
-        let items = reports.into_iter().map(report_view).collect();
-        Ok(Json(Page::new(items, total, paging)))
+        /// The `next_cursor` of the page before (opaque); `page` is then ignored.
+        cursor: Query<Option<PageCursor>>,
+    ) -> ApiResult<Json<QueuePage<WageReportView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }>
+    {
+        let window = queue_window(page.0, page_size.0, cursor.0)?;
+        let filter = (status.0, region_code.0, overdue.0);
+        let cut = wage_reports::queue(&state, &auth.0, filter, window).await?;
+        Ok(Json(QueuePage::of(cut, report_view)))
     }
 
     /// A report, for inspectors

@@ -11,6 +11,7 @@ use crate::{
     context::RequestContext,
     domain::{RegionCode, TextType},
     error::AppResult,
+    services::keyset::{Cut, Keyset, Window},
     state::AppState,
 };
 
@@ -208,18 +209,15 @@ impl From<audit_log::Model> for AuditEntry {
     }
 }
 
-/// The audit log, newest first, for administrators.
-pub async fn query(
-    state: &AppState,
-    admin: &Principal,
-    filter: Filter,
-    page: u32,
-    page_size: u32,
-) -> AppResult<(Vec<AuditEntry>, u64)> {
-    use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder};
+/// The audit log, newest first (by id), for administrators.
+pub async fn query(state: &AppState, admin: &Principal, filter: Filter, window: Window) -> AppResult<Cut<AuditEntry>> {
+    use sea_orm::{ColumnTrait, QueryFilter};
     access::require_role(admin, crate::auth::Role::Admin)?;
-    let mut select = audit_log::Entity::find().order_by_desc(audit_log::Column::Id);
-    if let Some(codes) = access::staff_scope(&state.regions, admin, None)? {
+    let scope = access::staff_scope(&state.regions, admin, None)?;
+    let order = (vec![audit_log::Column::Id], true);
+    let keyset = Keyset::open(&state.protector, "audit_log", &(&filter, &scope), order, window)?;
+    let mut select = audit_log::Entity::find();
+    if let Some(codes) = scope {
         select = select.filter(audit_log::Column::RegionCode.is_in(codes));
     }
     if let Some(actor) = filter.actor {
@@ -234,12 +232,13 @@ pub async fn query(
     if let Some(to) = filter.to {
         select = select.filter(audit_log::Column::At.lt(to));
     }
-    let paginator = select.paginate(&state.db, u64::from(page_size));
-    let total = paginator.num_items().await?;
-    let rows = paginator.fetch_page(u64::from(page.saturating_sub(1))).await?;
+    let (rows, cut) = keyset
+        .read(&state.db, select, |row| vec![row.id.into()])
+        .await?
+        .take_items();
     let mut entries: Vec<AuditEntry> = rows.into_iter().map(AuditEntry::from).collect();
     name_staff_actors(state, &mut entries).await?;
-    Ok((entries, total))
+    Ok(cut.with_items(entries))
 }
 
 /// Names the staff who acted, so that a reader need not look each id up;

@@ -13,7 +13,6 @@ use futures_util::StreamExt;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Select,
-    sea_query::{Expr, ExprTrait},
 };
 use serde_json::json;
 use tokio::sync::mpsc;
@@ -37,7 +36,7 @@ use crate::{
         audit::{self, Event, Outcome},
         calendar,
         export_slots::ExportSlot,
-        programs,
+        keyset, programs,
         wage_reports::{self, CloseReason, ReportStatus},
     },
     state::AppState,
@@ -315,12 +314,12 @@ where
                 None if position.region > 0 => return Ok(None),
                 None => {}
             }
-            if let Some((at, last_id)) = position.after.clone() {
-                // A row-value comparison, which both databases answer from the index.
-                query = query.filter(
-                    Expr::tuple([Expr::col(created_at.as_column_ref()), Expr::col(id.as_column_ref())])
-                        .gt(Expr::tuple([Expr::val(at), Expr::val(last_id)])),
-                );
+            if let Some((at, last_id)) = &position.after {
+                query = query.filter(keyset::after(
+                    &[created_at, id],
+                    &[(*at).into(), last_id.as_str().into()],
+                    false,
+                ));
             }
             let rows = query
                 .order_by_asc(created_at)

@@ -17,6 +17,7 @@ pub mod exports;
 pub mod follow_ups;
 pub mod health;
 pub mod idempotency;
+pub mod keyset;
 pub mod notifications;
 pub mod one_time_codes;
 pub mod payees;

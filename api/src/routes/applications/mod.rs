@@ -6,8 +6,8 @@ use poem_openapi::{
     payload::Json,
 };
 
-use super::{ApiTags, Page, idempotent, personal_data::RevealBody};
-use crate::http::params::{IdempotencyKey, PageNumber, PageSize, Paging, RecordId};
+use super::{ApiTags, Page, QueuePage, idempotent, personal_data::RevealBody, queue_window};
+use crate::http::params::{IdempotencyKey, PageCursor, PageNumber, PageSize, Paging, RecordId};
 use crate::{
     auth::schemes::{StaffAuth, WorkerAuth},
     context::RequestContext,
@@ -181,7 +181,10 @@ impl ApplicationApi {
     ///
     /// Submitted cases of the reviewer's region and below, oldest first,
     /// with their age (whole days since submission); `min_age_days` keeps
-    /// those waiting at least so many days.
+    /// those waiting at least so many days. Oldest submission first, the
+    /// id breaking ties. Pages by number (`page`, within the first 10,000
+    /// cases), or by `cursor`: pass the `next_cursor` of a page to get the
+    /// next, at any depth for the cost of the first; `page` is then ignored.
     #[oai(
         path = "/staff/applications",
         method = "get",
@@ -198,18 +201,19 @@ impl ApplicationApi {
         #[oai(validator(maximum(value = "3650")))] min_age_days: Query<Option<u32>>,
         page: Query<PageNumber>,
         page_size: Query<PageSize>,
-    ) -> ApiResult<Json<Page<QueueItem>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
-        let paging = Paging::new(page.0, page_size.0)?;
+        /// The `next_cursor` of the page before (opaque); `page` is then ignored.
+        cursor: Query<Option<PageCursor>>,
+    ) -> ApiResult<Json<QueuePage<QueueItem>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
+        let window = queue_window(page.0, page_size.0, cursor.0)?;
         let filter = QueueFilter {
             status: status.0,
             program_id: program_id.0.map(RecordId::into_inner),
             region: region_code.0,
             min_age_days: min_age_days.0,
         };
-        let (items, total) = applications::queue(&state, &auth.0, filter, paging.page, paging.page_size).await?;
+        let cut = applications::queue(&state, &auth.0, filter, window).await?;
         let now = Utc::now();
-        let items = items.into_iter().map(|a| queue_item(a, now)).collect();
-        Ok(Json(Page::new(items, total, paging)))
+        Ok(Json(QueuePage::of(cut, |a| queue_item(a, now))))
     }
 
     /// A case, for staff

@@ -5,8 +5,8 @@ use poem_openapi::{
     payload::Json,
 };
 
-use super::{ApiTags, Page, idempotent};
-use crate::http::params::{IdempotencyKey, PageNumber, PageSize, Paging, RecordId};
+use super::{ApiTags, Page, QueuePage, idempotent, queue_window};
+use crate::http::params::{IdempotencyKey, PageCursor, PageNumber, PageSize, Paging, RecordId};
 use crate::{
     auth::schemes::{StaffAuth, WorkerAuth},
     context::RequestContext,
@@ -148,6 +148,10 @@ impl TransferApi {
     /// region, oldest first, a page at a time; filter by `status`
     /// (`in_progress`, `completed`, `refused`, `cancelled`), `overdue` and
     /// `region_code`.
+    ///
+    /// Pages by number, or by `cursor`: the `next_cursor` of the page
+    /// before, at any depth for the cost of the first (`page` is then
+    /// ignored).
     #[oai(path = "/staff/si-transfers", method = "get", operation_id = "listTransfersForStaff")]
     #[allow(clippy::too_many_arguments)]
     async fn staff_list(
@@ -161,16 +165,17 @@ impl TransferApi {
         region_code: Query<Option<RegionCode>>,
         page: Query<PageNumber>,
         page_size: Query<PageSize>,
-    ) -> ApiResult<Json<Page<TransferView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
-        let paging = Paging::new(page.0, page_size.0)?;
+        /// The `next_cursor` of the page before (opaque); `page` is then ignored.
+        cursor: Query<Option<PageCursor>>,
+    ) -> ApiResult<Json<QueuePage<TransferView>>, { status::BAD_REQUEST | status::FORBIDDEN | status::SIGNED_IN }> {
+        let window = queue_window(page.0, page_size.0, cursor.0)?;
         let filter = StaffFilter {
             region: region_code.0,
             status: status.0,
             overdue_only: overdue.0,
         };
-        let (transfers, total) =
-            transfers::list_for_staff(&state, &auth.0, filter, paging.page, paging.page_size).await?;
-        Ok(Json(Page::of(transfers, total, paging, transfer_view)))
+        let cut = transfers::list_for_staff(&state, &auth.0, filter, window).await?;
+        Ok(Json(QueuePage::of(cut, transfer_view)))
     }
 
     /// Answer an office's request for materials

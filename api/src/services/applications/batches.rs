@@ -10,8 +10,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use entity::{application, payment_batch, payment_line, worker};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, SqlErr, sea_query::Query,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, SqlErr, sea_query::Query,
 };
 use serde_json::json;
 
@@ -26,6 +26,7 @@ use crate::{
     services::{
         audit::{self, Event},
         counters,
+        keyset::{Cut, Keyset, Window},
         payees::{self, LineOutcome, PayeeAccount},
     },
     state::AppState,
@@ -324,26 +325,30 @@ pub struct BatchSummary {
     pub returned_lines: u64,
 }
 
-/// The batches of the officer's region and below, newest first, a page at
-/// a time, and how many there are in all.
-pub async fn batches(
-    state: &AppState,
-    finance: &Principal,
-    page: u32,
-    page_size: u32,
-) -> AppResult<(Vec<BatchSummary>, u64)> {
+/// The batches of the officer's region and below, newest first (the
+/// unique batch number breaking ties), a page at a time, and how many there
+/// are in all.
+pub async fn batches(state: &AppState, finance: &Principal, window: Window) -> AppResult<Cut<BatchSummary>> {
+    use payment_batch::Column::{BatchNo, CreatedAt};
     access::require_paymaster(finance)?;
-    let mut query = payment_batch::Entity::find()
-        .order_by_desc(payment_batch::Column::CreatedAt)
-        .order_by_desc(payment_batch::Column::BatchNo);
-    if let Some(codes) = access::staff_scope(&state.regions, finance, None)? {
+    let scope = access::staff_scope(&state.regions, finance, None)?;
+    let keyset = Keyset::open(
+        &state.protector,
+        "payment_batches",
+        &scope,
+        (vec![CreatedAt, BatchNo], true),
+        window,
+    )?;
+    let mut query = payment_batch::Entity::find();
+    if let Some(codes) = scope {
         query = query.filter(payment_batch::Column::RegionCode.is_in(codes));
     }
-    let total = query.clone().count(&state.db).await?;
-    let rows = query
-        .paginate(&state.db, u64::from(page_size))
-        .fetch_page(u64::from(page.saturating_sub(1)))
-        .await?;
+    let (rows, cut) = keyset
+        .read(&state.db, query, |row| {
+            vec![row.created_at.into(), row.batch_no.as_str().into()]
+        })
+        .await?
+        .take_items();
     let counted: Vec<(String, String, i64)> = payment_line::Entity::find()
         .select_only()
         .column(payment_line::Column::BatchId)
@@ -376,7 +381,7 @@ pub async fn batches(
             line_count: row.line_count,
         })
         .collect();
-    Ok((summaries, total))
+    Ok(cut.with_items(summaries))
 }
 
 /// The batch row, for finance whose region covers it; 404 for any other.

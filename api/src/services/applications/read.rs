@@ -20,6 +20,7 @@ use crate::{
     infra::crypto::{DataProtector, Field},
     services::{
         case_log::{CaseKind, CaseRef},
+        keyset::{Cut, Keyset, Window},
         relatives::labels,
     },
 };
@@ -190,8 +191,8 @@ pub async fn application(db: &impl ConnectionTrait, id: &str) -> AppResult<Appli
 pub struct Listing {
     /// Only this worker's.
     pub worker_id: Option<String>,
-    /// Only those past their draft (the staff queue), oldest submission first;
-    /// otherwise newest first.
+    /// Only those past their draft (the staff queue, read with
+    /// [`queue_page`] in its own order); otherwise newest first.
     pub submitted_only: bool,
     /// Only cases reviewed in one of these regions.
     pub regions: Option<Vec<String>>,
@@ -205,10 +206,7 @@ impl Listing {
     fn select(self) -> Select<application::Entity> {
         let mut query = application::Entity::find();
         query = if self.submitted_only {
-            query
-                .filter(application::Column::Status.ne(ApplicationStatus::Draft.as_str()))
-                .order_by_asc(application::Column::SubmittedAt)
-                .order_by_asc(application::Column::CreatedAt)
+            query.filter(application::Column::Status.ne(ApplicationStatus::Draft.as_str()))
         } else {
             query.order_by_desc(application::Column::CreatedAt)
         };
@@ -250,6 +248,41 @@ pub async fn page(
         .map(WithDocuments::into_application)
         .collect::<AppResult<_>>()?;
     Ok((applications, total))
+}
+
+/// A page of the review queue (`listing` past drafts), oldest submission
+/// first and the id breaking ties, which the queue indexes of migration
+/// 000060 hold in order; and how many match in all. `scope` is what selects
+/// the cases, for the cursor to be good under the same only.
+pub async fn queue_page(
+    db: &impl ConnectionTrait,
+    protector: &DataProtector,
+    listing: Listing,
+    scope: &impl std::fmt::Debug,
+    window: Window,
+) -> AppResult<Cut<Application>> {
+    use application::Column::{CreatedAt, Id, SubmittedAt};
+    let keyset = Keyset::open(
+        protector,
+        "applications.review",
+        scope,
+        (vec![SubmittedAt, CreatedAt, Id], false),
+        window,
+    )?;
+    let select = listing.select();
+    let total = select.clone().count(db).await?;
+    let rows = with_program_and_documents(keyset.cut(select), db.get_database_backend())
+        .into_model::<WithDocuments>()
+        .all(db)
+        .await?;
+    keyset
+        .page(rows, total, |row| {
+            let case = &row.application;
+            // Past its draft, a case has its submission time.
+            let submitted = case.submitted_at.unwrap_or(case.created_at);
+            vec![submitted.into(), case.created_at.into(), case.id.as_str().into()]
+        })
+        .try_map(WithDocuments::into_application)
 }
 
 pub async fn timeline(db: &impl ConnectionTrait, application_id: &str) -> AppResult<Vec<TimelineEntry>> {

@@ -20,6 +20,7 @@ use crate::{
     services::{
         audit::{self, Event},
         certificates::{self, Certificate},
+        keyset::{Cut, Window},
         programs::{self, rules},
         workers,
     },
@@ -41,13 +42,15 @@ pub async fn queue(
     state: &AppState,
     staff: &Principal,
     filter: QueueFilter,
-    page: u32,
-    page_size: u32,
-) -> AppResult<(Vec<Application>, u64)> {
+    window: Window,
+) -> AppResult<Cut<Application>> {
     access::require_case_worker(staff)?;
+    let regions = access::staff_scope(&state.regions, staff, filter.region)?;
+    let scope = (&filter, &regions);
+    let scope = format!("{scope:?}");
     let listing = Listing {
         submitted_only: true,
-        regions: access::staff_scope(&state.regions, staff, filter.region)?,
+        regions,
         status: filter.status,
         program_id: filter.program_id,
         submitted_before: filter
@@ -55,7 +58,7 @@ pub async fn queue(
             .map(|days| Utc::now() - chrono::Duration::days(i64::from(days))),
         ..Default::default()
     };
-    read::page(&state.db, listing, page, page_size).await
+    read::queue_page(&state.db, &state.protector, listing, &scope, window).await
 }
 
 /// A case a reviewer or finance works: in their region, past its draft.

@@ -31,6 +31,7 @@ use crate::{
         calendar::{self, Calendars},
         case_log::{self, By, CaseKind, CaseRef, Change, Notice},
         counters, idempotency,
+        keyset::{Cut, Window},
         notifications::{CaseNews, Event, Message},
         ratings::cases,
         versioned,
@@ -231,9 +232,8 @@ pub async fn queue(
     state: &AppState,
     staff: &Principal,
     query: QueueQuery,
-    page: u32,
-    page_size: u32,
-) -> AppResult<(Vec<Complaint>, u64)> {
+    window: Window,
+) -> AppResult<Cut<Complaint>> {
     access::require_complaint_handler(staff)?;
     let filter = read::QueueFilter {
         regions: access::staff_scope(&state.regions, staff, query.region)?,
@@ -242,7 +242,7 @@ pub async fn queue(
         overdue_only: query.overdue_only,
     };
     let calendars = calendar::load(&state.db).await?;
-    read::queue(&state.db, &calendars, filter, page, page_size).await
+    read::queue(&state.db, &state.protector, &calendars, filter, window).await
 }
 
 /// A complaint the administrator reaches; one they do not is not found.

@@ -14,7 +14,11 @@ use super::status::{self, ComplaintKind, ComplaintStatus};
 use crate::{
     domain::{CaseType, RegionCode, TextType, china_time::DaySpan},
     error::{AppError, AppResult, ErrorCode},
-    services::calendar::{Calendars, OverdueCutoffs},
+    infra::crypto::DataProtector,
+    services::{
+        calendar::{Calendars, OverdueCutoffs},
+        keyset::{Cut, Keyset, Window},
+    },
 };
 
 /// The worker's case a complaint concerns.
@@ -151,17 +155,18 @@ pub struct QueueFilter {
     pub overdue_only: bool,
 }
 
-/// One page of a queue, oldest first, and how many complaints it holds.
+/// One page of a queue, oldest first (the id breaking ties), and how many
+/// complaints it holds.
 pub async fn queue(
     db: &impl ConnectionTrait,
+    protector: &DataProtector,
     calendars: &Calendars,
     filter: QueueFilter,
-    page: u32,
-    page_size: u32,
-) -> AppResult<(Vec<Complaint>, u64)> {
-    let mut query = in_regions(complaint::Entity::find(), filter.regions.as_deref())
-        .order_by_asc(complaint::Column::CreatedAt)
-        .order_by_asc(complaint::Column::Id);
+    window: Window,
+) -> AppResult<Cut<Complaint>> {
+    use complaint::Column::{CreatedAt, Id};
+    let keyset = Keyset::open(protector, "complaints", &filter, (vec![CreatedAt, Id], false), window)?;
+    let mut query = in_regions(complaint::Entity::find(), filter.regions.as_deref());
     if let Some(kind) = filter.kind {
         query = query.filter(complaint::Column::Kind.eq(kind.as_str()));
     }
@@ -171,7 +176,10 @@ pub async fn queue(
     if filter.overdue_only {
         query = query.filter(overdue(&calendars.overdue_cutoffs(crate::domain::china_time::today())));
     }
-    one_page(db, calendars, query, page, page_size).await
+    keyset
+        .read(db, query, |row| vec![row.created_at.into(), row.id.as_str().into()])
+        .await?
+        .try_map(|row| decode(calendars, row))
 }
 
 /// The complaints and suggestions filed in a period in one region code.

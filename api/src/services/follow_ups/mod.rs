@@ -30,6 +30,7 @@ use crate::{
         calendar::{self, Calendars},
         case_log::{self, By, CaseKind, CaseRef, Change, Notice},
         counters,
+        keyset::{Cut, Window},
         notifications::{CaseNews, Event, Message},
         ratings::rules::{self, RatingTag},
         versioned,
@@ -188,13 +189,7 @@ pub struct QueueQuery {
 
 /// The staff's queue: follow-ups of the kinds they work, in their region
 /// and below, oldest first.
-pub async fn queue(
-    state: &AppState,
-    staff: &Principal,
-    query: QueueQuery,
-    page: u32,
-    page_size: u32,
-) -> AppResult<(Vec<FollowUp>, u64)> {
+pub async fn queue(state: &AppState, staff: &Principal, query: QueueQuery, window: Window) -> AppResult<Cut<FollowUp>> {
     let filter = QueueFilter {
         kinds: access::follow_up_kinds(staff)?,
         regions: access::staff_scope(&state.regions, staff, query.region)?,
@@ -202,7 +197,7 @@ pub async fn queue(
         overdue_only: query.overdue_only,
     };
     let calendars = calendar::load(&state.db).await?;
-    read::queue(&state.db, &calendars, filter, page, page_size).await
+    read::queue(&state.db, &state.protector, &calendars, filter, window).await
 }
 
 /// A follow-up the staff member reaches; one they do not is not found.

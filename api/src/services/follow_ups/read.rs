@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::follow_up;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select,
     sea_query::{Expr, Func},
 };
 
@@ -14,8 +14,10 @@ use super::status::{self, FollowUpStatus};
 use crate::{
     domain::{CaseType, RegionCode, TextType, china_time::DaySpan},
     error::{AppError, AppResult, ErrorCode},
+    infra::crypto::DataProtector,
     services::{
         calendar::{Calendars, OverdueCutoffs},
+        keyset::{Cut, Keyset, Window},
         ratings::rules::{self, RatingTag},
     },
 };
@@ -115,33 +117,30 @@ fn overdue(cutoffs: &OverdueCutoffs) -> Condition {
         .add(cutoffs.condition(in_province, due_before))
 }
 
-/// One page of a queue, oldest first, and how many follow-ups it holds.
+/// One page of a queue, oldest first (the id breaking ties), and how many
+/// follow-ups it holds.
 pub async fn queue(
     db: &impl ConnectionTrait,
+    protector: &DataProtector,
     calendars: &Calendars,
     filter: QueueFilter,
-    page: u32,
-    page_size: u32,
-) -> AppResult<(Vec<FollowUp>, u64)> {
+    window: Window,
+) -> AppResult<Cut<FollowUp>> {
+    use follow_up::Column::{CreatedAt, Id};
+    let keyset = Keyset::open(protector, "follow_ups", &filter, (vec![CreatedAt, Id], false), window)?;
     let kinds = filter.kinds.iter().map(|kind| kind.as_str());
     let mut query = in_regions(follow_up::Entity::find(), filter.regions.as_deref())
-        .filter(follow_up::Column::CaseKind.is_in(kinds))
-        .order_by_asc(follow_up::Column::CreatedAt)
-        .order_by_asc(follow_up::Column::Id);
+        .filter(follow_up::Column::CaseKind.is_in(kinds));
     if let Some(status) = filter.status {
         query = query.filter(follow_up::Column::Status.eq(status.as_str()));
     }
     if filter.overdue_only {
         query = query.filter(overdue(&calendars.overdue_cutoffs(crate::domain::china_time::today())));
     }
-    let paginator = query.paginate(db, u64::from(page_size));
-    let total = paginator.num_items().await?;
-    let rows = paginator.fetch_page(u64::from(page.saturating_sub(1))).await?;
-    let items = rows
-        .into_iter()
-        .map(|row| decode(calendars, row))
-        .collect::<AppResult<_>>()?;
-    Ok((items, total))
+    keyset
+        .read(db, query, |row| vec![row.created_at.into(), row.id.as_str().into()])
+        .await?
+        .try_map(|row| decode(calendars, row))
 }
 
 /// The follow-ups opened in a period in one region code.

@@ -10,8 +10,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use entity::{program_offer, worker};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, sea_query::OnConflict,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    sea_query::OnConflict,
 };
 use serde_json::json;
 
@@ -25,6 +25,7 @@ use crate::{
     services::{
         applications::{self, Applicant, ApplicantInClear, Application},
         audit::{self, Event},
+        keyset::{Cut, Keyset, Window},
         notifications,
         programs::{self, Program, ProgramStatus, rules},
     },
@@ -250,23 +251,26 @@ pub async fn list_for_reviewer(
     reviewer: &Principal,
     program_id: &str,
     status: Option<OfferStatus>,
-    page: u32,
-    page_size: u32,
-) -> AppResult<(Vec<StaffOffer>, u64)> {
+    window: Window,
+) -> AppResult<Cut<StaffOffer>> {
+    use program_offer::Column::{CreatedAt, Id};
     let (program, scope) = program_for_reviewer(state, reviewer, program_id).await?;
-    let mut query = program_offer::Entity::find()
-        .filter(program_offer::Column::ProgramId.eq(&program.id))
-        .order_by_asc(program_offer::Column::CreatedAt)
-        .order_by_asc(program_offer::Column::Id);
+    let filter = (&program.id, &scope, status);
+    let order = (vec![CreatedAt, Id], false);
+    let keyset = Keyset::open(&state.protector, "program_offers", &filter, order, window)?;
+    let mut query = program_offer::Entity::find().filter(program_offer::Column::ProgramId.eq(&program.id));
     if let Some(codes) = scope {
         query = query.filter(program_offer::Column::RegionCode.is_in(codes));
     }
     if let Some(status) = status {
         query = query.filter(program_offer::Column::Status.eq(status.as_str()));
     }
-    let paginator = query.paginate(&state.db, u64::from(page_size));
-    let total = paginator.num_items().await?;
-    let rows = paginator.fetch_page(u64::from(page.saturating_sub(1))).await?;
+    let (rows, cut) = keyset
+        .read(&state.db, query, |row| {
+            vec![row.created_at.into(), row.id.as_str().into()]
+        })
+        .await?
+        .take_items();
     let offers = rows.into_iter().map(offer_of).collect::<AppResult<Vec<_>>>()?;
     let people: HashMap<String, worker::Model> = worker::Entity::find()
         .filter(worker::Column::Id.is_in(offers.iter().map(|o| o.worker_id.clone())))
@@ -289,7 +293,7 @@ pub async fn list_for_reviewer(
             }
         })
         .collect();
-    Ok((listed, total))
+    Ok(cut.with_items(listed))
 }
 
 fn masked(state: &AppState, row: &worker::Model) -> Applicant {

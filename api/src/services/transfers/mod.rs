@@ -30,7 +30,10 @@ use crate::{
     auth::{Principal, Scope},
     domain::RegionCode,
     error::{AppError, AppResult, ErrorCode},
-    services::case_log::{CaseKind, CaseRef},
+    services::{
+        case_log::{CaseKind, CaseRef},
+        keyset::{Cut, Window},
+    },
     state::AppState,
 };
 
@@ -121,16 +124,13 @@ pub async fn list_for_staff(
     state: &AppState,
     staff: &Principal,
     filter: StaffFilter,
-    page: u32,
-    page_size: u32,
-) -> AppResult<(Vec<Transfer>, u64)> {
+    window: Window,
+) -> AppResult<Cut<Transfer>> {
     access::require_transfer_follower(staff)?;
     let query = StaffQuery {
         codes: access::staff_scope(&state.regions, staff, filter.region)?,
         status: filter.status,
         overdue_only: filter.overdue_only,
-        page,
-        page_size,
     };
-    read::staff_page(&state.db, query).await
+    read::staff_page(&state.db, &state.protector, query, window).await
 }

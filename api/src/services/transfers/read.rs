@@ -19,8 +19,10 @@ use super::{
 use crate::{
     domain::{RegionCode, TextType, china_time},
     error::{AppError, AppResult, ErrorCode},
+    infra::crypto::DataProtector,
     services::{
         calendar::{self, Calendars, OverdueCutoffs},
+        keyset::{Cut, Keyset, Window},
         relatives::labels,
     },
 };
@@ -384,22 +386,26 @@ pub async fn in_progress_by_ends(
 }
 
 /// Which cases a staff list shows, as the query sees them.
+#[derive(Debug)]
 pub(super) struct StaffQuery {
     /// Cases with an end in these regions; all when none.
     pub codes: Option<Vec<String>>,
     pub status: Option<TransferStatus>,
     pub overdue_only: bool,
-    pub page: u32,
-    pub page_size: u32,
 }
 
-/// One page of a staff list, oldest first, with how many match. Every
-/// filter is part of the query.
-pub(super) async fn staff_page(db: &impl ConnectionTrait, filter: StaffQuery) -> AppResult<(Vec<Transfer>, u64)> {
+/// One page of a staff list, oldest first (the id breaking ties), with how
+/// many match. Every filter is part of the query.
+pub(super) async fn staff_page(
+    db: &impl ConnectionTrait,
+    protector: &DataProtector,
+    filter: StaffQuery,
+    window: Window,
+) -> AppResult<Cut<Transfer>> {
+    use si_transfer::Column::{CreatedAt, Id};
+    let keyset = Keyset::open(protector, "si_transfers", &filter, (vec![CreatedAt, Id], false), window)?;
     let calendars = calendar::load(db).await?;
-    let mut query = si_transfer::Entity::find()
-        .order_by_asc(si_transfer::Column::CreatedAt)
-        .order_by_asc(si_transfer::Column::Id);
+    let mut query = si_transfer::Entity::find();
     if let Some(codes) = filter.codes {
         query = query.filter(with_an_end_in(codes));
     }
@@ -409,7 +415,11 @@ pub(super) async fn staff_page(db: &impl ConnectionTrait, filter: StaffQuery) ->
     if filter.overdue_only {
         query = query.filter(overdue_cases(&calendars.overdue_cutoffs(china_time::today())));
     }
-    page_of(db, &calendars, query, filter.page, filter.page_size).await
+    let cut = keyset
+        .read(db, query, |row| vec![row.created_at.into(), row.id.as_str().into()])
+        .await?;
+    let (rows, cut) = cut.take_items();
+    Ok(cut.with_items(with_steps(db, &calendars, rows).await?))
 }
 
 /// One page of `query` with how many rows it matches in all. The page's
@@ -424,6 +434,15 @@ async fn page_of(
     let paginator = query.paginate(db, u64::from(page_size));
     let total = paginator.num_items().await?;
     let rows = paginator.fetch_page(u64::from(page.saturating_sub(1))).await?;
+    Ok((with_steps(db, calendars, rows).await?, total))
+}
+
+/// The transfers of `rows` with their steps, read in one query.
+async fn with_steps(
+    db: &impl ConnectionTrait,
+    calendars: &Calendars,
+    rows: Vec<si_transfer::Model>,
+) -> AppResult<Vec<Transfer>> {
     let mut steps: HashMap<String, Vec<si_transfer_step::Model>> = HashMap::new();
     if !rows.is_empty() {
         for step in si_transfer_step::Entity::find()
@@ -442,5 +461,4 @@ async fn page_of(
             assemble(calendars, row, stored).map(|case| case.transfer)
         })
         .collect::<AppResult<Vec<_>>>()
-        .map(|transfers| (transfers, total))
 }

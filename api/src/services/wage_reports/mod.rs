@@ -41,6 +41,7 @@ use crate::{
         calendar::{self, Calendars},
         case_log::{self, By, CaseKind, CaseRef, Change},
         counters, idempotency,
+        keyset::{Cut, Window},
         uploads::{self, Attached, CaseFile},
         versioned,
     },
@@ -402,16 +403,14 @@ pub async fn supplement(
     Ok(supplemented)
 }
 
-/// The inspectors' queue: reports in their region and below, oldest first.
+/// The inspectors' queue: reports in their region and below, oldest first;
+/// by status, region and whether only those overdue.
 pub async fn queue(
     state: &AppState,
     inspector: &Principal,
-    status: Option<ReportStatus>,
-    region: Option<RegionCode>,
-    overdue_only: bool,
-    page: u32,
-    page_size: u32,
-) -> AppResult<(Vec<Report>, u64)> {
+    (status, region, overdue_only): (Option<ReportStatus>, Option<RegionCode>, bool),
+    window: Window,
+) -> AppResult<Cut<Report>> {
     access::require_role(inspector, Role::Inspector)?;
     let filter = read::QueueFilter {
         regions: access::staff_scope(&state.regions, inspector, region)?,
@@ -419,7 +418,7 @@ pub async fn queue(
         overdue_only,
     };
     let calendars = calendar::load(&state.db).await?;
-    read::queue(&state.db, &calendars, filter, page, page_size).await
+    read::queue(&state.db, &state.protector, &calendars, filter, window).await
 }
 
 /// A report in the inspector's region; one outside it is not found.

@@ -15,9 +15,10 @@ use crate::{
     config::WageAlertThresholds,
     domain::{RegionCode, TextType, china_time::DaySpan},
     error::{AppError, AppResult, ErrorCode},
-    infra::db::sum_i64,
+    infra::{crypto::DataProtector, db::sum_i64},
     services::{
         calendar::{Calendars, OverdueCutoffs},
+        keyset::{Cut, Keyset, Window},
         relatives::labels,
     },
 };
@@ -278,23 +279,28 @@ pub struct QueueFilter {
     pub overdue_only: bool,
 }
 
-/// One page of a queue, oldest first, and how many reports it holds.
+/// One page of a queue, oldest first (the id breaking ties), and how many
+/// reports it holds.
 pub async fn queue(
     db: &impl ConnectionTrait,
+    protector: &DataProtector,
     calendars: &Calendars,
     filter: QueueFilter,
-    page: u32,
-    page_size: u32,
-) -> AppResult<(Vec<Report>, u64)> {
-    let mut query =
-        in_regions(wage_report::Entity::find(), filter.regions.as_deref()).order_by_asc(wage_report::Column::CreatedAt);
+    window: Window,
+) -> AppResult<Cut<Report>> {
+    use wage_report::Column::{CreatedAt, Id};
+    let keyset = Keyset::open(protector, "wage_reports", &filter, (vec![CreatedAt, Id], false), window)?;
+    let mut query = in_regions(wage_report::Entity::find(), filter.regions.as_deref());
     if let Some(status) = filter.status {
         query = query.filter(wage_report::Column::Status.eq(status.as_str()));
     }
     if filter.overdue_only {
         query = query.filter(overdue(&calendars.overdue_cutoffs(crate::domain::china_time::today())));
     }
-    one_page(db, calendars, query, page, page_size).await
+    keyset
+        .read(db, query, |row| vec![row.created_at.into(), row.id.as_str().into()])
+        .await?
+        .try_map(|row| decode(calendars, row))
 }
 
 /// What an employer's reports add up to, as the early warnings weigh them.
