@@ -317,12 +317,13 @@ fn owed_fen(figures: &Value) -> i64 {
         .sum()
 }
 
-/// With `DATABASE_REPLICA_URL` set, the figures are read from the replica
-/// while the cases are written to, and read back from, the primary. The
+/// With `DATABASE_REPLICA_URL` set, the figures and the exports are read
+/// from the replica while the cases are written to, and read back from, the
+/// primary. The
 /// "replica" here is another server's database, so that what each side
 /// holds tells where a read went.
 #[tokio::test]
-async fn figures_are_read_from_the_replica_and_cases_from_the_primary() {
+async fn figures_and_exports_are_read_from_the_replica_and_cases_from_the_primary() {
     let replica = TestApp::spawn().await;
     let app = TestApp::spawn_with(|vars| {
         vars.insert("DATABASE_REPLICA_URL", replica.database_url.clone());
@@ -351,12 +352,23 @@ async fn figures_are_read_from_the_replica_and_cases_from_the_primary() {
     let replicated = replica.login_worker("replica-copy").await;
     let mut copy = body.clone();
     copy["amount_owed_fen"] = json!(340_000);
+    copy["employer_name"] = json!("副本劳务公司");
     assert_eq!(
         file(&replica, &replicated, "k", &copy).await.status(),
         StatusCode::CREATED
     );
     let figures = app.get_json_with(&overview, &admin.access_token).await;
     assert_eq!(owed_fen(&figures), 340_000, "the figures are the replica's");
+    let inspector = app.staff(&admin, "replica.inspector", &["inspector"], "320115").await;
+    let export = app
+        .get_with("/api/v1/staff/exports/wage-reports.csv", &inspector.access_token)
+        .await;
+    assert_eq!(export.status(), StatusCode::OK);
+    let csv = String::from_utf8(export.bytes().await.unwrap().to_vec()).unwrap();
+    assert!(
+        csv.contains("副本劳务公司") && !csv.contains("某某公司"),
+        "the export is the replica's: {csv}"
+    );
     app.stop().await;
     replica.stop().await;
 }

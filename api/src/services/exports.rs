@@ -144,7 +144,7 @@ pub async fn applications(
     let rows = check_size(state, &pages).await?;
     record(state, request, staff, "export.applications", format, &filter, rows).await?;
 
-    let programs = programs::names(&state.db).await?;
+    let programs = programs::names(&state.replica).await?;
     let source = ApplicationRows {
         state: state.clone(),
         pages,
@@ -192,7 +192,7 @@ pub async fn wage_reports(
     let source = WageReportRows {
         state: state.clone(),
         pages,
-        calendars: calendar::load(&state.db).await?,
+        calendars: calendar::load(&state.replica).await?,
         reveal: filter.reveal,
     };
     let batches = spawn_batches(move |after| {
@@ -226,7 +226,7 @@ where
     if let Some(regions) = &pages.regions {
         query = query.filter(pages.columns[0].is_in(regions.clone()));
     }
-    let rows = query.count(&state.db).await?;
+    let rows = query.count(&state.replica).await?;
     if rows > MAX_ROWS {
         return Err(
             AppError::new(ErrorCode::ExportTooLarge).with_details(json!({ "rows": rows, "max_rows": MAX_ROWS }))
@@ -403,7 +403,7 @@ struct ApplicationRows {
 
 impl ApplicationRows {
     async fn batch(&self, position: Position) -> AppResult<Batch> {
-        let Some((rows, next)) = self.pages.next(&self.state.db, position).await? else {
+        let Some((rows, next)) = self.pages.next(&self.state.replica, position).await? else {
             return Ok(None);
         };
         let worker_ids: Vec<String> = rows.iter().filter_map(|row| row.worker_id.clone()).collect();
@@ -415,7 +415,7 @@ impl ApplicationRows {
             .column(worker::Column::PhoneCipher)
             .filter(worker::Column::Id.is_in(worker_ids))
             .into_model::<Applicant>()
-            .all(&self.state.db)
+            .all(&self.state.replica)
             .await?
             .into_iter()
             .map(|person| (person.id.clone(), person))
@@ -491,7 +491,7 @@ fn outcome_label(outcome: &str) -> Option<&'static str> {
 
 impl WageReportRows {
     async fn batch(&self, position: Position) -> AppResult<Batch> {
-        let Some((rows, next)) = self.pages.next(&self.state.db, position).await? else {
+        let Some((rows, next)) = self.pages.next(&self.state.replica, position).await? else {
             return Ok(None);
         };
         let cells = rows

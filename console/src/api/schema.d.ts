@@ -808,6 +808,10 @@ export interface paths {
         /**
          * Query the audit log
          * @description Newest first; filter by actor id, action and time (`from` inclusive, `to` exclusive).
+         *
+         *     Pages by number, or by `cursor`: the `next_cursor` of the page
+         *     before, at any depth for the cost of the first (`page` is then
+         *     ignored).
          */
         get: operations["listAuditLogs"];
         put?: never;
@@ -1366,7 +1370,11 @@ export interface paths {
          *     program's (every offer) or lies inside it (the offers of their
          *     region); another region's program is 403 `OUT_OF_REGION_SCOPE`, a
          *     program that is not 免申即享 409 `INVALID_STATE`. Oldest first, of
-         *     `status` or all, the workers masked.
+         *     `status` or all, the workers masked; the id breaks ties.
+         *
+         *     Pages by number, or by `cursor`: the `next_cursor` of the page
+         *     before, at any depth for the cost of the first (`page` is then
+         *     ignored).
          */
         get: operations["listProgramOffers"];
         put?: never;
@@ -1504,7 +1512,10 @@ export interface paths {
          * The review queue
          * @description Submitted cases of the reviewer's region and below, oldest first,
          *     with their age (whole days since submission); `min_age_days` keeps
-         *     those waiting at least so many days.
+         *     those waiting at least so many days. Oldest submission first, the
+         *     id breaking ties. Pages by number (`page`, within the first 10,000
+         *     cases), or by `cursor`: pass the `next_cursor` of a page to get the
+         *     next, at any depth for the cost of the first; `page` is then ignored.
          */
         get: operations["listApplicationsForReview"];
         put?: never;
@@ -1662,6 +1673,10 @@ export interface paths {
          * @description For finance: the batches of my region and below, newest first, each
          *     with how many of its lines the bank paid, returned or has not
          *     answered yet.
+         *
+         *     Pages by number, or by `cursor`: the `next_cursor` of the page
+         *     before, at any depth for the cost of the first (`page` is then
+         *     ignored).
          */
         get: operations["listPaymentBatches"];
         put?: never;
@@ -2039,6 +2054,10 @@ export interface paths {
          *     region, oldest first, a page at a time; filter by `status`
          *     (`in_progress`, `completed`, `refused`, `cancelled`), `overdue` and
          *     `region_code`.
+         *
+         *     Pages by number, or by `cursor`: the `next_cursor` of the page
+         *     before, at any depth for the cost of the first (`page` is then
+         *     ignored).
          */
         get: operations["listTransfersForStaff"];
         put?: never;
@@ -2369,7 +2388,12 @@ export interface paths {
         /**
          * The inspectors' queue
          * @description Reports in the inspector's region and below, oldest first; `overdue`
-         *     keeps only those past their deadline.
+         *     keeps only those past their deadline. Oldest first, the id breaking
+         *     ties.
+         *
+         *     Pages by number, or by `cursor`: the `next_cursor` of the page
+         *     before, at any depth for the cost of the first (`page` is then
+         *     ignored).
          */
         get: operations["listWageReportsForInspection"];
         put?: never;
@@ -2516,7 +2540,8 @@ export interface paths {
          *     oldest first, of the kinds of case the caller works: reviewers see
          *     applications', inspectors wage reports', administrators transfers'
          *     (403 `ROLE_REQUIRED` for other roles). `overdue` keeps those open past
-         *     their deadline.
+         *     their deadline. Pages by number, or by `cursor` (the `next_cursor` of
+         *     the page before; `page` is then ignored) at any depth.
          */
         get: operations["listFollowUps"];
         put?: never;
@@ -2607,6 +2632,10 @@ export interface paths {
          * @description Complaints and suggestions addressed to the administrator's region and
          *     below, oldest first (403 `ROLE_REQUIRED` for other roles); `overdue`
          *     keeps those unanswered past their deadline.
+         *
+         *     Pages by number, or by `cursor`: the `next_cursor` of the page
+         *     before, at any depth for the cost of the first (`page` is then
+         *     ignored).
          */
         get: operations["listComplaints"];
         put?: never;
@@ -4366,22 +4395,6 @@ export interface components {
             page_size: number;
         };
         /**
-         * Page_AuditRecord
-         * @description One page of a list.
-         */
-        Page_AuditRecord: {
-            items: components["schemas"]["AuditRecord"][];
-            /**
-             * Format: uint64
-             * @description How many items match, over all pages.
-             */
-            total: number;
-            /** Format: uint32 */
-            page: number;
-            /** Format: uint32 */
-            page_size: number;
-        };
-        /**
          * Page_CalendarDayView
          * @description One page of a list.
          */
@@ -4446,22 +4459,6 @@ export interface components {
             page_size: number;
         };
         /**
-         * Page_FollowUpView
-         * @description One page of a list.
-         */
-        Page_FollowUpView: {
-            items: components["schemas"]["FollowUpView"][];
-            /**
-             * Format: uint64
-             * @description How many items match, over all pages.
-             */
-            total: number;
-            /** Format: uint32 */
-            page: number;
-            /** Format: uint32 */
-            page_size: number;
-        };
-        /**
          * Page_NotificationView
          * @description One page of a list.
          */
@@ -4483,22 +4480,6 @@ export interface components {
          */
         Page_PayableApplicationView: {
             items: components["schemas"]["PayableApplicationView"][];
-            /**
-             * Format: uint64
-             * @description How many items match, over all pages.
-             */
-            total: number;
-            /** Format: uint32 */
-            page: number;
-            /** Format: uint32 */
-            page_size: number;
-        };
-        /**
-         * Page_PaymentBatchSummary
-         * @description One page of a list.
-         */
-        Page_PaymentBatchSummary: {
-            items: components["schemas"]["PaymentBatchSummary"][];
             /**
              * Format: uint64
              * @description How many items match, over all pages.
@@ -4558,43 +4539,11 @@ export interface components {
             page_size: number;
         };
         /**
-         * Page_QueueItem
-         * @description One page of a list.
-         */
-        Page_QueueItem: {
-            items: components["schemas"]["QueueItem"][];
-            /**
-             * Format: uint64
-             * @description How many items match, over all pages.
-             */
-            total: number;
-            /** Format: uint32 */
-            page: number;
-            /** Format: uint32 */
-            page_size: number;
-        };
-        /**
          * Page_Region
          * @description One page of a list.
          */
         Page_Region: {
             items: components["schemas"]["Region"][];
-            /**
-             * Format: uint64
-             * @description How many items match, over all pages.
-             */
-            total: number;
-            /** Format: uint32 */
-            page: number;
-            /** Format: uint32 */
-            page_size: number;
-        };
-        /**
-         * Page_StaffOfferView
-         * @description One page of a list.
-         */
-        Page_StaffOfferView: {
-            items: components["schemas"]["StaffOfferView"][];
             /**
              * Format: uint64
              * @description How many items match, over all pages.
@@ -5415,6 +5364,206 @@ export interface components {
              * @description Whole days since it was submitted.
              */
             age_days: number;
+        };
+        /**
+         * QueuePage_AuditRecord
+         * @description One page of a long staff queue, asked for by number or by cursor.
+         */
+        QueuePage_AuditRecord: {
+            items: components["schemas"]["AuditRecord"][];
+            /**
+             * Format: uint64
+             * @description How many items match, over all pages.
+             */
+            total: number;
+            /**
+             * Format: uint32
+             * @description The page's number: as asked, or after a cursor, counted from the rows
+             *     before it.
+             */
+            page: number;
+            /** Format: uint32 */
+            page_size: number;
+            /**
+             * @description Pass as `cursor` to read the next page (keyset paging: any page costs
+             *     what the first costs); null on the last page.
+             */
+            next_cursor?: string;
+        };
+        /**
+         * QueuePage_ComplaintView
+         * @description One page of a long staff queue, asked for by number or by cursor.
+         */
+        QueuePage_ComplaintView: {
+            items: components["schemas"]["ComplaintView"][];
+            /**
+             * Format: uint64
+             * @description How many items match, over all pages.
+             */
+            total: number;
+            /**
+             * Format: uint32
+             * @description The page's number: as asked, or after a cursor, counted from the rows
+             *     before it.
+             */
+            page: number;
+            /** Format: uint32 */
+            page_size: number;
+            /**
+             * @description Pass as `cursor` to read the next page (keyset paging: any page costs
+             *     what the first costs); null on the last page.
+             */
+            next_cursor?: string;
+        };
+        /**
+         * QueuePage_FollowUpView
+         * @description One page of a long staff queue, asked for by number or by cursor.
+         */
+        QueuePage_FollowUpView: {
+            items: components["schemas"]["FollowUpView"][];
+            /**
+             * Format: uint64
+             * @description How many items match, over all pages.
+             */
+            total: number;
+            /**
+             * Format: uint32
+             * @description The page's number: as asked, or after a cursor, counted from the rows
+             *     before it.
+             */
+            page: number;
+            /** Format: uint32 */
+            page_size: number;
+            /**
+             * @description Pass as `cursor` to read the next page (keyset paging: any page costs
+             *     what the first costs); null on the last page.
+             */
+            next_cursor?: string;
+        };
+        /**
+         * QueuePage_PaymentBatchSummary
+         * @description One page of a long staff queue, asked for by number or by cursor.
+         */
+        QueuePage_PaymentBatchSummary: {
+            items: components["schemas"]["PaymentBatchSummary"][];
+            /**
+             * Format: uint64
+             * @description How many items match, over all pages.
+             */
+            total: number;
+            /**
+             * Format: uint32
+             * @description The page's number: as asked, or after a cursor, counted from the rows
+             *     before it.
+             */
+            page: number;
+            /** Format: uint32 */
+            page_size: number;
+            /**
+             * @description Pass as `cursor` to read the next page (keyset paging: any page costs
+             *     what the first costs); null on the last page.
+             */
+            next_cursor?: string;
+        };
+        /**
+         * QueuePage_QueueItem
+         * @description One page of a long staff queue, asked for by number or by cursor.
+         */
+        QueuePage_QueueItem: {
+            items: components["schemas"]["QueueItem"][];
+            /**
+             * Format: uint64
+             * @description How many items match, over all pages.
+             */
+            total: number;
+            /**
+             * Format: uint32
+             * @description The page's number: as asked, or after a cursor, counted from the rows
+             *     before it.
+             */
+            page: number;
+            /** Format: uint32 */
+            page_size: number;
+            /**
+             * @description Pass as `cursor` to read the next page (keyset paging: any page costs
+             *     what the first costs); null on the last page.
+             */
+            next_cursor?: string;
+        };
+        /**
+         * QueuePage_StaffOfferView
+         * @description One page of a long staff queue, asked for by number or by cursor.
+         */
+        QueuePage_StaffOfferView: {
+            items: components["schemas"]["StaffOfferView"][];
+            /**
+             * Format: uint64
+             * @description How many items match, over all pages.
+             */
+            total: number;
+            /**
+             * Format: uint32
+             * @description The page's number: as asked, or after a cursor, counted from the rows
+             *     before it.
+             */
+            page: number;
+            /** Format: uint32 */
+            page_size: number;
+            /**
+             * @description Pass as `cursor` to read the next page (keyset paging: any page costs
+             *     what the first costs); null on the last page.
+             */
+            next_cursor?: string;
+        };
+        /**
+         * QueuePage_TransferView
+         * @description One page of a long staff queue, asked for by number or by cursor.
+         */
+        QueuePage_TransferView: {
+            items: components["schemas"]["TransferView"][];
+            /**
+             * Format: uint64
+             * @description How many items match, over all pages.
+             */
+            total: number;
+            /**
+             * Format: uint32
+             * @description The page's number: as asked, or after a cursor, counted from the rows
+             *     before it.
+             */
+            page: number;
+            /** Format: uint32 */
+            page_size: number;
+            /**
+             * @description Pass as `cursor` to read the next page (keyset paging: any page costs
+             *     what the first costs); null on the last page.
+             */
+            next_cursor?: string;
+        };
+        /**
+         * QueuePage_WageReportView
+         * @description One page of a long staff queue, asked for by number or by cursor.
+         */
+        QueuePage_WageReportView: {
+            items: components["schemas"]["WageReportView"][];
+            /**
+             * Format: uint64
+             * @description How many items match, over all pages.
+             */
+            total: number;
+            /**
+             * Format: uint32
+             * @description The page's number: as asked, or after a cursor, counted from the rows
+             *     before it.
+             */
+            page: number;
+            /** Format: uint32 */
+            page_size: number;
+            /**
+             * @description Pass as `cursor` to read the next page (keyset paging: any page costs
+             *     what the first costs); null on the last page.
+             */
+            next_cursor?: string;
         };
         /**
          * RatingFollowUp
@@ -10326,6 +10475,8 @@ export interface operations {
                 to?: string;
                 page?: number;
                 page_size?: number;
+                /** @description The `next_cursor` of the page before (opaque); `page` is then ignored. */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -10340,7 +10491,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Page_AuditRecord"];
+                    "application/json; charset=utf-8": components["schemas"]["QueuePage_AuditRecord"];
                 };
             };
             /** @description The input is invalid; `details.fields` names each field. */
@@ -13114,6 +13265,8 @@ export interface operations {
                 status?: components["schemas"]["OfferStatus"];
                 page?: number;
                 page_size?: number;
+                /** @description The `next_cursor` of the page before (opaque); `page` is then ignored. */
+                cursor?: string;
             };
             header?: never;
             path: {
@@ -13130,7 +13283,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Page_StaffOfferView"];
+                    "application/json; charset=utf-8": components["schemas"]["QueuePage_StaffOfferView"];
                 };
             };
             /** @description The input is invalid; `details.fields` names each field. */
@@ -14001,6 +14154,8 @@ export interface operations {
                 min_age_days?: number;
                 page?: number;
                 page_size?: number;
+                /** @description The `next_cursor` of the page before (opaque); `page` is then ignored. */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -14015,7 +14170,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Page_QueueItem"];
+                    "application/json; charset=utf-8": components["schemas"]["QueuePage_QueueItem"];
                 };
             };
             /** @description The input is invalid; `details.fields` names each field. */
@@ -14769,6 +14924,8 @@ export interface operations {
             query?: {
                 page?: number;
                 page_size?: number;
+                /** @description The `next_cursor` of the page before (opaque); `page` is then ignored. */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -14783,7 +14940,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Page_PaymentBatchSummary"];
+                    "application/json; charset=utf-8": components["schemas"]["QueuePage_PaymentBatchSummary"];
                 };
             };
             /** @description The input is invalid; `details.fields` names each field. */
@@ -16538,6 +16695,8 @@ export interface operations {
                 region_code?: string;
                 page?: number;
                 page_size?: number;
+                /** @description The `next_cursor` of the page before (opaque); `page` is then ignored. */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -16552,7 +16711,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Page_TransferView"];
+                    "application/json; charset=utf-8": components["schemas"]["QueuePage_TransferView"];
                 };
             };
             /** @description The input is invalid; `details.fields` names each field. */
@@ -18023,6 +18182,8 @@ export interface operations {
                 overdue?: boolean;
                 page?: number;
                 page_size?: number;
+                /** @description The `next_cursor` of the page before (opaque); `page` is then ignored. */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -18037,7 +18198,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Page_WageReportView"];
+                    "application/json; charset=utf-8": components["schemas"]["QueuePage_WageReportView"];
                 };
             };
             /** @description The input is invalid; `details.fields` names each field. */
@@ -18749,6 +18910,8 @@ export interface operations {
                 overdue?: boolean;
                 page?: number;
                 page_size?: number;
+                /** @description The `next_cursor` of the page before (opaque); `page` is then ignored. */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -18763,7 +18926,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Page_FollowUpView"];
+                    "application/json; charset=utf-8": components["schemas"]["QueuePage_FollowUpView"];
                 };
             };
             /** @description The input is invalid; `details.fields` names each field. */
@@ -19252,6 +19415,8 @@ export interface operations {
                 overdue?: boolean;
                 page?: number;
                 page_size?: number;
+                /** @description The `next_cursor` of the page before (opaque); `page` is then ignored. */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -19266,7 +19431,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Page_ComplaintView"];
+                    "application/json; charset=utf-8": components["schemas"]["QueuePage_ComplaintView"];
                 };
             };
             /** @description The input is invalid; `details.fields` names each field. */
