@@ -64,7 +64,7 @@ cleanup() {
   local status=$?
   trap - EXIT
   stop_server
-  [ "$status" = 0 ] || tail -n 30 "$work/server.log" >&2 2>/dev/null || true
+  [ "$status" = 0 ] || tail -n 30 "$work/migrate.log" "$work/server.log" >&2 2>/dev/null || true
   for db in "${databases[@]}"; do
     psql "$admin_url" -q -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true
   done
@@ -87,6 +87,10 @@ export SHIMINHUA_JWT_SECRET SHIMINHUA_DATA_KEY SHIMINHUA_LOOKUP_KEY
 export SHIMINHUA_BIND=127.0.0.1:$port
 export SHIMINHUA_UPLOAD_DIR=$work/uploads
 export SHIMINHUA_RATE_PUBLIC_READ=1000000000
+# Production refuses the sandbox WeChat; search never calls WeChat, so the
+# live settings only have to be well formed.
+export SHIMINHUA_WECHAT_MODE=live SHIMINHUA_WECHAT_APPID=wx0123456789abcdef
+export SHIMINHUA_WECHAT_SECRET=bench-secret-not-a-real-one SHIMINHUA_WECHAT_API_BASE=http://127.0.0.1:9
 base="http://127.0.0.1:$port"
 
 # start_server: starts the server on its core (server_pid) and sets ready_s

@@ -366,6 +366,7 @@ impl RecommendationApi {
         method = "get",
         operation_id = "listProgramOffers"
     )]
+    #[allow(clippy::too_many_arguments)]
     async fn list_offers(
         &self,
         state: Data<&AppState>,
