@@ -213,6 +213,7 @@ pub fn queue_window(page: PageNumber, page_size: PageSize, cursor: Option<PageCu
 
 /// One page of a long staff queue, asked for by number or by cursor.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct QueuePage<T: Type + ParseFromJSON + ToJSON> {
     pub items: Vec<T>,
     /// How many items match, over all pages.
@@ -222,7 +223,7 @@ pub struct QueuePage<T: Type + ParseFromJSON + ToJSON> {
     pub page: u32,
     pub page_size: u32,
     /// Pass as `cursor` to read the next page (keyset paging: any page costs
-    /// what the first costs); null on the last page.
+    /// what the first costs); absent on the last page.
     pub next_cursor: Option<String>,
 }
 

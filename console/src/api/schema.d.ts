@@ -5386,7 +5386,7 @@ export interface components {
             page_size: number;
             /**
              * @description Pass as `cursor` to read the next page (keyset paging: any page costs
-             *     what the first costs); null on the last page.
+             *     what the first costs); absent on the last page.
              */
             next_cursor?: string;
         };
@@ -5411,7 +5411,7 @@ export interface components {
             page_size: number;
             /**
              * @description Pass as `cursor` to read the next page (keyset paging: any page costs
-             *     what the first costs); null on the last page.
+             *     what the first costs); absent on the last page.
              */
             next_cursor?: string;
         };
@@ -5436,7 +5436,7 @@ export interface components {
             page_size: number;
             /**
              * @description Pass as `cursor` to read the next page (keyset paging: any page costs
-             *     what the first costs); null on the last page.
+             *     what the first costs); absent on the last page.
              */
             next_cursor?: string;
         };
@@ -5461,7 +5461,7 @@ export interface components {
             page_size: number;
             /**
              * @description Pass as `cursor` to read the next page (keyset paging: any page costs
-             *     what the first costs); null on the last page.
+             *     what the first costs); absent on the last page.
              */
             next_cursor?: string;
         };
@@ -5486,7 +5486,7 @@ export interface components {
             page_size: number;
             /**
              * @description Pass as `cursor` to read the next page (keyset paging: any page costs
-             *     what the first costs); null on the last page.
+             *     what the first costs); absent on the last page.
              */
             next_cursor?: string;
         };
@@ -5511,7 +5511,7 @@ export interface components {
             page_size: number;
             /**
              * @description Pass as `cursor` to read the next page (keyset paging: any page costs
-             *     what the first costs); null on the last page.
+             *     what the first costs); absent on the last page.
              */
             next_cursor?: string;
         };
@@ -5536,7 +5536,7 @@ export interface components {
             page_size: number;
             /**
              * @description Pass as `cursor` to read the next page (keyset paging: any page costs
-             *     what the first costs); null on the last page.
+             *     what the first costs); absent on the last page.
              */
             next_cursor?: string;
         };
@@ -5561,7 +5561,7 @@ export interface components {
             page_size: number;
             /**
              * @description Pass as `cursor` to read the next page (keyset paging: any page costs
-             *     what the first costs); null on the last page.
+             *     what the first costs); absent on the last page.
              */
             next_cursor?: string;
         };
