@@ -23,6 +23,12 @@ const OVERLAP: chrono::Duration = chrono::Duration::seconds(30);
 /// Rows are read this many at a time, so that building from a large
 /// library never holds all of it in memory at once.
 const PAGE: u64 = 500;
+/// A build commits after this many policies: tantivy queues staged
+/// documents for its indexing thread, and reading rows is faster than
+/// segmenting them, so without a commit to wait on the queue would hold
+/// thousands of policies' text at once (about 300 MB at 100,000 policies).
+/// The commits carry no watermark: an interrupted build starts over.
+const BUILD_COMMIT_EVERY: usize = 2_000;
 
 /// Applies the rows changed after `since` (every published one when `None`)
 /// to the index, page by page in id order; returns how many it staged.
@@ -55,6 +61,9 @@ async fn apply_changes(state: &AppState, since: Option<DateTime<Utc>>) -> anyhow
                 state.policies.stage_remove(&policy.id)?;
                 staged += 1;
             }
+            if since.is_none() && staged > 0 && staged % BUILD_COMMIT_EVERY == 0 {
+                commit(state, None).await?;
+            }
         }
         if !full_page {
             return Ok(staged);
@@ -63,9 +72,9 @@ async fn apply_changes(state: &AppState, since: Option<DateTime<Utc>>) -> anyhow
 }
 
 /// Commits off the async threads: a commit waits for the disk.
-async fn commit(state: &AppState, watermark: DateTime<Utc>) -> anyhow::Result<()> {
+async fn commit(state: &AppState, watermark: Option<DateTime<Utc>>) -> anyhow::Result<()> {
     let index = state.policies.clone();
-    tokio::task::spawn_blocking(move || index.commit(Some(watermark))).await?
+    tokio::task::spawn_blocking(move || index.commit(watermark)).await?
 }
 
 /// Brings the index up to date before serving: from its watermark (less
@@ -79,12 +88,12 @@ pub async fn load(state: &AppState) -> anyhow::Result<DateTime<Utc>> {
             let staged = apply_changes(state, Some(watermark - OVERLAP)).await?;
             tracing::info!(staged, %watermark, "policy index: opened from disk, caught up");
             if staged > 0 {
-                commit(state, started).await?;
+                commit(state, Some(started)).await?;
             }
         }
         None => {
             let staged = apply_changes(state, None).await?;
-            commit(state, started).await?;
+            commit(state, Some(started)).await?;
             state.policies.settle().await?;
             tracing::info!(staged, "policy index: built from the database");
         }
@@ -105,7 +114,7 @@ pub fn spawn_follower(state: AppState, loaded_at: DateTime<Utc>) -> tokio::task:
             let started = Utc::now();
             let applied = match apply_changes(&state, Some(last_poll - OVERLAP)).await {
                 Ok(0) => Ok(()),
-                Ok(_) => commit(&state, started).await,
+                Ok(_) => commit(&state, Some(started)).await,
                 Err(err) => Err(err),
             };
             match applied {

@@ -11,6 +11,7 @@
 //! the directory and reads only what changed since, instead of rebuilding
 //! the index from the database.
 
+mod caches;
 mod schema;
 mod search;
 mod snippet;
@@ -34,7 +35,7 @@ use tantivy::{
     directory::error::LockError, schema::IndexRecordOption,
 };
 
-use self::{schema::Fields, tokenizer::JiebaTokenizer, words::Words};
+use self::{caches::SearchCaches, schema::Fields, tokenizer::JiebaTokenizer, words::Words};
 use super::PolicyCategory;
 use crate::domain::RegionCode;
 
@@ -111,6 +112,7 @@ pub struct PolicyIndex {
     /// Counts the commits: an answer computed at one generation is stale at
     /// the next.
     generation: AtomicU64,
+    caches: SearchCaches,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -146,6 +148,7 @@ impl PolicyIndex {
             writer: Mutex::new(Some(writer)),
             watermark: Mutex::new(watermark),
             generation: AtomicU64::new(0),
+            caches: SearchCaches::default(),
         })
     }
 
@@ -216,8 +219,11 @@ impl PolicyIndex {
     }
 
     fn load(&self, searcher: &tantivy::Searcher, address: DocAddress) -> Option<Arc<IndexedPolicy>> {
-        let document: TantivyDocument = searcher.doc(address).ok()?;
-        self.fields.policy_of(&document).map(Arc::new)
+        let segment = searcher.segment_reader(address.segment_ord);
+        self.caches.policy(segment, address.doc_id, || {
+            let document: TantivyDocument = searcher.doc(address).ok()?;
+            self.fields.policy_of(&document)
+        })
     }
 
     fn with_writer<T>(&self, work: impl FnOnce(&mut IndexWriter) -> tantivy::Result<T>) -> anyhow::Result<T> {
@@ -263,12 +269,19 @@ impl PolicyIndex {
         Ok(())
     }
 
-    /// Waits for the merges a bulk load started, so that serving begins on
-    /// a few large segments rather than many small ones.
+    /// Waits for the merges a bulk load started, then merges what is left
+    /// into one segment: a search pays for each segment (its words looked
+    /// up, its filter computed, its postings opened), and a build commits
+    /// every few thousand policies, leaving several.
     pub async fn settle(&self) -> anyhow::Result<()> {
         let writer = lock(&self.writer).take().context("the search index's writer is gone")?;
         writer.wait_merging_threads()?;
-        let writer = Self::writer(&self.index).await?;
+        let mut writer = Self::writer(&self.index).await?;
+        let segments = self.index.searchable_segment_ids()?;
+        if segments.len() > 1 {
+            let merged = writer.merge(&segments);
+            tokio::task::spawn_blocking(move || merged.wait()).await??;
+        }
         *lock(&self.writer) = Some(writer);
         self.reader.reload()?;
         Ok(())

@@ -8,7 +8,7 @@ use anyhow::Context;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use tantivy::{
-    Index, IndexSettings, TantivyDocument,
+    Index, IndexSettings, IndexSortByField, Order, TantivyDocument,
     directory::MmapDirectory,
     schema::{FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value},
 };
@@ -17,7 +17,7 @@ use super::{IndexedPolicy, tokenizer::JIEBA};
 
 /// Raised whenever the fields or what goes into them change: an index on
 /// disk of another version is rebuilt from the database.
-const SCHEMA_VERSION: u32 = 1;
+const SCHEMA_VERSION: u32 = 2;
 
 const ID: &str = "id";
 const TITLE: &str = "title";
@@ -34,8 +34,9 @@ pub(super) const CATEGORY: &str = "category";
 /// extremes of i64, so that the filter needs no special case.
 pub(super) const FROM_DAY: &str = "from_day";
 pub(super) const UNTIL_DAY: &str = "until_day";
-pub(super) const ISSUED_DAY: &str = "issued_day";
-pub(super) const LOCALITY: &str = "locality";
+/// The order of policies of equal score (`tiebreak`), which is also the
+/// order of each segment's documents.
+pub(super) const TIEBREAK: &str = "tiebreak";
 /// The id's first and next eight bytes: ties are broken by id.
 pub(super) const ID_HIGH: &str = "id_high";
 pub(super) const ID_LOW: &str = "id_low";
@@ -50,12 +51,11 @@ pub(super) struct Fields {
     version: Field,
     region: Field,
     category: Field,
-    locality: Field,
+    tiebreak: Field,
     id_high: Field,
     id_low: Field,
     from_day: Field,
     until_day: Field,
-    issued_day: Field,
 }
 
 fn build() -> Schema {
@@ -72,10 +72,10 @@ fn build() -> Schema {
     builder.add_text_field(TEXT, words);
     builder.add_text_field(TAG, STRING);
     builder.add_bytes_field(POLICY, STORED);
-    for name in [VERSION, REGION, CATEGORY, LOCALITY, ID_HIGH, ID_LOW] {
+    for name in [VERSION, REGION, CATEGORY, TIEBREAK, ID_HIGH, ID_LOW] {
         builder.add_u64_field(name, FAST);
     }
-    for name in [FROM_DAY, UNTIL_DAY, ISSUED_DAY] {
+    for name in [FROM_DAY, UNTIL_DAY] {
         builder.add_i64_field(name, FAST);
     }
     builder.build()
@@ -117,12 +117,73 @@ pub(super) fn open_or_create(dir: &Path) -> anyhow::Result<(Index, Option<DateTi
         std::fs::remove_dir_all(dir).with_context(|| format!("emptying {}", dir.display()))?;
     }
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let index = Index::create(MmapDirectory::open(dir)?, schema, IndexSettings::default())?;
+    let settings = IndexSettings {
+        sort_by_field: Some(IndexSortByField {
+            field: TIEBREAK.to_owned(),
+            order: Order::Asc,
+        }),
+        ..IndexSettings::default()
+    };
+    let index = Index::create(MmapDirectory::open(dir)?, schema, settings)?;
     Ok((index, None))
 }
 
 fn day(date: Option<NaiveDate>, open: i64) -> i64 {
     date.map_or(open, |d| i64::from(d.num_days_from_ce()))
+}
+
+/// Region codes in the tie-break key: six decimal digits fit in 20 bits.
+const TIEBREAK_REGION_BITS: u32 = 20;
+/// Days since 1900-01-01 in the tie-break key: 17 bits, up to 2258.
+const TIEBREAK_DAY_BITS: u32 = 17;
+/// Hex digits of the id in the tie-break key: 24 bits.
+const TIEBREAK_ID_DIGITS: u32 = 6;
+const TIEBREAK_ID_BITS: u32 = 4 * TIEBREAK_ID_DIGITS;
+const TIEBREAK_REGION_SHIFT: u32 = TIEBREAK_DAY_BITS + TIEBREAK_ID_BITS;
+const TIEBREAK_REMOTENESS_SHIFT: u32 = TIEBREAK_REGION_SHIFT + TIEBREAK_REGION_BITS;
+
+/// The order of policies of equal score as one number, smallest first: the
+/// more local, then by region, then the newer (issue date), then the smaller
+/// id (its first six hex digits; the whole id decides between two that
+/// share them). Each segment keeps its documents in this order, which
+/// serves two ends:
+/// - among documents of equal score, the first one a search meets is the
+///   one that ranks first, so once a page is full a search skips the rest
+///   of a tie unread instead of comparing every one of them;
+/// - a region's policies are one run of documents (`region_run`), so a
+///   search filtered to a county and the regions above it reads only those
+///   runs. Within one such search every policy of a locality has the same
+///   region, so its order is the more local, then the newer, then the id.
+pub(super) fn tiebreak(policy: &IndexedPolicy) -> u64 {
+    let remoteness = 3 - u64::from(policy.locality.min(3));
+    let newest = (1u64 << TIEBREAK_DAY_BITS) - 1;
+    let base = NaiveDate::from_ymd_opt(1900, 1, 1).expect("a valid date");
+    let days = policy
+        .issued_on
+        .map_or(0, |d| (d - base).num_days().clamp(0, newest as i64) as u64);
+    let digits: Vec<u64> = policy
+        .id
+        .chars()
+        .filter(|c| *c != '-')
+        .take(TIEBREAK_ID_DIGITS as usize)
+        .map(|c| u64::from(c.to_digit(16).unwrap_or(15)))
+        .collect();
+    let id =
+        digits.iter().fold(0u64, |acc, digit| acc << 4 | digit) << (4 * (TIEBREAK_ID_DIGITS as usize - digits.len()));
+    remoteness << TIEBREAK_REMOTENESS_SHIFT
+        | region_number(&policy.region) << TIEBREAK_REGION_SHIFT
+        | (newest - days) << TIEBREAK_ID_BITS
+        | id
+}
+
+/// The tie-break keys of a region's policies, at each of the four
+/// localities (a region has one, but the key's order does not depend on
+/// knowing which).
+pub(super) fn region_keys(region: u64) -> impl Iterator<Item = std::ops::RangeInclusive<u64>> {
+    (0..4u64).map(move |remoteness| {
+        let first = remoteness << TIEBREAK_REMOTENESS_SHIFT | region << TIEBREAK_REGION_SHIFT;
+        first..=first | ((1u64 << TIEBREAK_REGION_SHIFT) - 1)
+    })
 }
 
 /// A region code's six digits as a number (the filter compares numbers).
@@ -161,12 +222,11 @@ impl Fields {
             version: schema.get_field(VERSION)?,
             region: schema.get_field(REGION)?,
             category: schema.get_field(CATEGORY)?,
-            locality: schema.get_field(LOCALITY)?,
+            tiebreak: schema.get_field(TIEBREAK)?,
             id_high: schema.get_field(ID_HIGH)?,
             id_low: schema.get_field(ID_LOW)?,
             from_day: schema.get_field(FROM_DAY)?,
             until_day: schema.get_field(UNTIL_DAY)?,
-            issued_day: schema.get_field(ISSUED_DAY)?,
         })
     }
 
@@ -184,12 +244,11 @@ impl Fields {
         document.add_u64(self.version, u64::try_from(policy.version).unwrap_or(0));
         document.add_u64(self.region, region_number(&policy.region));
         document.add_u64(self.category, category_number(policy.category));
-        document.add_u64(self.locality, u64::from(policy.locality));
+        document.add_u64(self.tiebreak, tiebreak(policy));
         document.add_u64(self.id_high, high);
         document.add_u64(self.id_low, low);
         document.add_i64(self.from_day, day(policy.effective_from, i64::MIN));
         document.add_i64(self.until_day, day(policy.effective_until, i64::MAX));
-        document.add_i64(self.issued_day, day(policy.issued_on, i64::MIN));
         document
     }
 
