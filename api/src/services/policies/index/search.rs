@@ -9,7 +9,7 @@
 use std::{cmp::Ordering, collections::BinaryHeap, ops::Range, sync::Arc};
 
 use tantivy::{
-    BitSet, DocAddress, DocId, DocSet, Score, SegmentOrdinal, SegmentReader, TERMINATED, Term,
+    BitSet, DocAddress, DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED, Term,
     columnar::ColumnValues,
     fastfield::AliveBitSet,
     query::{AllQuery, BitSetDocSet, BooleanQuery, BoostQuery, EnableScoring, Occur, TermQuery, Weight},
@@ -296,6 +296,50 @@ thread_local! {
     static SUMS: std::cell::RefCell<Vec<Score>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// The query's filters as the index holds them.
+fn filter_of(query: &Query<'_>) -> FilterKey {
+    FilterKey {
+        regions: query.regions.as_ref().map(|regions| {
+            let mut numbers: Vec<u64> = regions.iter().map(schema::region_number).collect();
+            numbers.sort_unstable();
+            numbers.dedup();
+            numbers
+        }),
+        category: query.category.map(schema::category_number),
+        tag: query.tag.map(str::to_owned),
+        day: query
+            .in_force_on
+            .map(|day| i64::from(chrono::Datelike::num_days_from_ce(&day))),
+    }
+}
+
+/// The union of the words' weighted term queries; every policy without words.
+fn union_of(clauses: &[(TermQuery, Score)]) -> Box<dyn tantivy::query::Query> {
+    if clauses.is_empty() {
+        return Box::new(AllQuery);
+    }
+    Box::new(BooleanQuery::new(
+        clauses
+            .iter()
+            .map(|(term, boost)| {
+                let clause: Box<dyn tantivy::query::Query> = Box::new(BoostQuery::new(Box::new(term.clone()), *boost));
+                (Occur::Should, clause)
+            })
+            .collect(),
+    ))
+}
+
+/// Each word's own weight, for scoring its postings one at a time.
+fn weights_of(searcher: &Searcher, clauses: &[(TermQuery, Score)]) -> tantivy::Result<Vec<(Box<dyn Weight>, Score)>> {
+    clauses
+        .iter()
+        .map(|(term, boost)| {
+            let weight = tantivy::query::Query::weight(term, EnableScoring::enabled_from_searcher(searcher))?;
+            Ok((weight, *boost))
+        })
+        .collect()
+}
+
 /// How many documents of the segment carry any of `terms` and pass: whole
 /// blocks of postings are read into a bit set, instead of merging the
 /// words' postings document by document, and with no deletions the passing
@@ -426,37 +470,12 @@ impl PolicyIndex {
 
     fn try_search(&self, query: &Query<'_>) -> tantivy::Result<Results> {
         let words = query.text.map(|t| self.words.query_terms(t)).filter(|w| !w.is_empty());
-        let filter = FilterKey {
-            regions: query.regions.as_ref().map(|regions| {
-                let mut numbers: Vec<u64> = regions.iter().map(schema::region_number).collect();
-                numbers.sort_unstable();
-                numbers.dedup();
-                numbers
-            }),
-            category: query.category.map(schema::category_number),
-            tag: query.tag.map(str::to_owned),
-            day: query
-                .in_force_on
-                .map(|day| i64::from(chrono::Datelike::num_days_from_ce(&day))),
-        };
+        let filter = filter_of(query);
         let clauses = words
             .as_deref()
             .map(|words| self.text_clauses(words))
             .unwrap_or_default();
-        let matching: Box<dyn tantivy::query::Query> = if clauses.is_empty() {
-            Box::new(AllQuery)
-        } else {
-            Box::new(BooleanQuery::new(
-                clauses
-                    .iter()
-                    .map(|(term, boost)| {
-                        let clause: Box<dyn tantivy::query::Query> =
-                            Box::new(BoostQuery::new(Box::new(term.clone()), *boost));
-                        (Occur::Should, clause)
-                    })
-                    .collect(),
-            ))
-        };
+        let matching = union_of(&clauses);
         let searcher = self.reader.searcher();
         let scored = matching.weight(EnableScoring::enabled_from_searcher(&searcher))?;
         let unscored = matching.weight(EnableScoring::disabled_from_searcher(&searcher))?;
@@ -476,21 +495,10 @@ impl PolicyIndex {
             let selective =
                 !clauses.is_empty() && u64::from(passing.count(reader)) * SELECTIVE <= u64::from(reader.max_doc());
             let (found, best) = if selective {
-                if word_weights.is_none() {
-                    word_weights = Some(
-                        clauses
-                            .iter()
-                            .map(|(term, boost)| {
-                                let weight = tantivy::query::Query::weight(
-                                    term,
-                                    EnableScoring::enabled_from_searcher(&searcher),
-                                )?;
-                                Ok((weight, *boost))
-                            })
-                            .collect::<tantivy::Result<_>>()?,
-                    );
-                }
-                let words = word_weights.as_deref().unwrap_or_default();
+                let words = match &word_weights {
+                    Some(words) => words,
+                    None => word_weights.insert(weights_of(&searcher, &clauses)?),
+                };
                 search_segment(&Strategy::Passing { words }, &passing, top, reader)?
             } else {
                 search_segment(&pruning, &passing, top, reader)?
