@@ -416,9 +416,14 @@ fn search_segment(
             if sums.len() < reader.max_doc() as usize {
                 sums.resize(reader.max_doc() as usize, 0.0);
             }
+            // Opened before any sum is touched: an error must not leave
+            // sums behind for the thread's next search.
+            let mut all_postings = words
+                .iter()
+                .map(|(word, boost)| word.scorer(reader, *boost))
+                .collect::<tantivy::Result<Vec<_>>>()?;
             let mut touched: Vec<DocId> = Vec::new();
-            for (word, boost) in words.iter() {
-                let mut postings = word.scorer(reader, *boost)?;
+            for postings in &mut all_postings {
                 for run in runs {
                     let mut doc = postings.doc();
                     if doc < run.start {
