@@ -26,6 +26,7 @@ export class Server {
       SHIMINHUA_LOG_FORMAT: 'pretty',
       DATABASE_URL: `sqlite://${dir}/console.db?mode=rwc`,
       SHIMINHUA_UPLOAD_DIR: join(dir, 'uploads'),
+      SHIMINHUA_SEARCH_INDEX_DIR: join(dir, 'search-index'),
       SHIMINHUA_WECHAT_MODE: 'sandbox',
       // The tests sign in many times from one address.
       SHIMINHUA_RATE_PUBLIC_WRITE: '1000',
