@@ -89,36 +89,27 @@ impl Default for SearchCaches {
 
 impl SearchCaches {
     /// The policy stored as `doc` of `segment`, decoded by `decode` the
-    /// first time.
+    /// first time (once, however many searches ask at the same moment).
     pub fn policy(
         &self,
         segment: &SegmentReader,
         doc: DocId,
         decode: impl FnOnce() -> Option<IndexedPolicy>,
     ) -> Option<Arc<IndexedPolicy>> {
-        let key = (segment.segment_id(), doc);
-        if let Some(policy) = self.policies.get(&key) {
-            return Some(policy);
-        }
-        let policy = Arc::new(decode()?);
-        self.policies.insert(key, policy.clone());
-        Some(policy)
+        self.policies
+            .get_or_insert_with(&(segment.segment_id(), doc), || decode().map(Arc::new).ok_or(()))
+            .ok()
     }
 
     /// The documents of `segment` that pass `filter`, computed by `compute`
-    /// the first time.
+    /// the first time (once, however many searches ask at the same moment).
     pub fn passing(
         &self,
         segment: &SegmentReader,
         filter: &FilterKey,
         compute: impl FnOnce() -> tantivy::Result<PassingSet>,
     ) -> tantivy::Result<Arc<PassingSet>> {
-        let key = (segment.segment_id(), filter.clone());
-        if let Some(passing) = self.filters.get(&key) {
-            return Ok(passing);
-        }
-        let passing = Arc::new(compute()?);
-        self.filters.insert(key, passing.clone());
-        Ok(passing)
+        self.filters
+            .get_or_insert_with(&(segment.segment_id(), filter.clone()), || compute().map(Arc::new))
     }
 }

@@ -1,7 +1,7 @@
 //! Searching, segment by segment. Where the filter passes most policies,
 //! the page's top hits come from tantivy's block-max WAND over the query's
 //! words (postings whose best possible score cannot reach the page are
-//! skipped unread), and the total from an unscored pass. Where it passes
+//! skipped unread), and the total from the words' postings. Where it passes
 //! few (a county and the regions above it), only what passes is scored, in
 //! one pass that also counts. Either way the filter is a cached bit set and
 //! ties follow the tie-break order the segment is sorted in.
@@ -79,19 +79,9 @@ fn passing_set(
     let (from_day, until_day) = (i(schema::FROM_DAY)?, i(schema::UNTIL_DAY)?);
     let tagged = match &filter.tag {
         Some(tag) => {
-            let mut set = BitSet::with_max_value(segment.max_doc());
-            let term = Term::from_field_text(tag_field, tag);
-            let postings = segment
-                .inverted_index(tag_field)?
-                .read_postings(&term, IndexRecordOption::Basic)?;
-            if let Some(mut postings) = postings {
-                let mut doc = postings.doc();
-                while doc != TERMINATED {
-                    set.insert(doc);
-                    doc = postings.advance();
-                }
-            }
-            Some(set)
+            let mut tagged = BitSet::with_max_value(segment.max_doc());
+            insert_postings(segment, &Term::from_field_text(tag_field, tag), &mut tagged)?;
+            Some(tagged)
         }
         None => None,
     };
@@ -182,10 +172,10 @@ struct Candidate {
 }
 
 /// `Less` when `a` comes first: the higher score, then the tie-break key
-/// (the more local policy, then the newer, then the smaller id), then the
-/// whole id. Ids are unique, so the order
-/// is the same on every instance: a page boundary never depends on which
-/// one answers, nor on how its segments happen to be laid out.
+/// (the more local policy, its region, the newer, the smaller id), then the
+/// whole id. Ids are unique, so the order is the same on every instance: a
+/// page boundary never depends on which one answers, nor on how its
+/// segments happen to be laid out.
 fn rank(a: &Candidate, b: &Candidate) -> Ordering {
     b.score
         .total_cmp(&a.score)
@@ -270,14 +260,9 @@ impl SegmentTop {
 /// How one segment is searched.
 enum Strategy<'a> {
     /// The filter passes most documents: block-max WAND over the union of
-    /// words finds the top hits, skipping what cannot reach them, and the
-    /// words' postings, read block by block into a bit set, count the total
-    /// (every document when there are no words).
-    Pruning {
-        scored: &'a dyn Weight,
-        unscored: &'a dyn Weight,
-        terms: &'a [Term],
-    },
+    /// words finds the top hits, skipping what cannot reach them, and
+    /// `count_matching` counts the total.
+    Pruning { scored: &'a dyn Weight, terms: &'a [Term] },
     /// The filter passes few documents (a county's policies and those of
     /// the regions above it): WAND would score and then reject mostly
     /// documents that do not pass, so each word's postings are read once,
@@ -340,26 +325,37 @@ fn weights_of(searcher: &Searcher, clauses: &[(TermQuery, Score)]) -> tantivy::R
         .collect()
 }
 
-/// How many documents of the segment carry any of `terms` and pass: whole
-/// blocks of postings are read into a bit set, instead of merging the
-/// words' postings document by document, and with no deletions the passing
-/// ones are counted 64 documents at a time.
-fn count_matching(reader: &SegmentReader, terms: &[Term], passing: &Passing) -> tantivy::Result<usize> {
-    let mut matching = BitSet::with_max_value(reader.max_doc());
-    for term in terms {
-        let postings = reader
-            .inverted_index(term.field())?
-            .read_block_postings(term, IndexRecordOption::Basic)?;
-        let Some(mut postings) = postings else {
-            continue;
-        };
+/// Adds the documents carrying `term` to `docs`, a whole block of postings
+/// at a time.
+fn insert_postings(reader: &SegmentReader, term: &Term, docs: &mut BitSet) -> tantivy::Result<()> {
+    let postings = reader
+        .inverted_index(term.field())?
+        .read_block_postings(term, IndexRecordOption::Basic)?;
+    if let Some(mut postings) = postings {
         while !postings.docs().is_empty() {
             for doc in postings.docs() {
-                matching.insert(*doc);
+                docs.insert(*doc);
             }
             postings.advance();
         }
     }
+    Ok(())
+}
+
+/// How many documents of the segment carry any of `terms` (every document
+/// when there are none) and pass: the words' postings are read into a bit
+/// set instead of being merged document by document, and with no deletions
+/// the passing ones are counted 64 documents at a time.
+fn count_matching(reader: &SegmentReader, terms: &[Term], passing: &Passing) -> tantivy::Result<usize> {
+    let matching = if terms.is_empty() {
+        BitSet::with_max_value_and_full(reader.max_doc())
+    } else {
+        let mut matching = BitSet::with_max_value(reader.max_doc());
+        for term in terms {
+            insert_postings(reader, term, &mut matching)?;
+        }
+        matching
+    };
     if passing.alive.is_some() {
         let mut matches = BitSetDocSet::from(matching);
         let mut total = 0;
@@ -388,20 +384,8 @@ fn search_segment(
 ) -> tantivy::Result<(usize, Vec<Candidate>)> {
     let mut total = 0;
     match strategy {
-        Strategy::Pruning {
-            scored,
-            unscored,
-            terms,
-        } => {
-            total = if terms.is_empty() {
-                let mut all = 0;
-                unscored.for_each_no_score(reader, &mut |docs| {
-                    all += docs.iter().filter(|doc| passing.passes(**doc)).count();
-                })?;
-                all
-            } else {
-                count_matching(reader, terms, passing)?
-            };
+        Strategy::Pruning { scored, terms } => {
+            total = count_matching(reader, terms, passing)?;
             scored.for_each_pruning(Score::MIN, reader, &mut |doc, score| {
                 if score > top.threshold() && passing.passes(doc) {
                     top.offer(doc, score);
@@ -483,11 +467,9 @@ impl PolicyIndex {
         let matching = union_of(&clauses);
         let searcher = self.reader.searcher();
         let scored = matching.weight(EnableScoring::enabled_from_searcher(&searcher))?;
-        let unscored = matching.weight(EnableScoring::disabled_from_searcher(&searcher))?;
         let terms: Vec<Term> = clauses.iter().map(|(query, _)| query.term().clone()).collect();
         let pruning = Strategy::Pruning {
             scored: scored.as_ref(),
-            unscored: unscored.as_ref(),
             terms: &terms,
         };
         let mut word_weights: Option<Vec<(Box<dyn Weight>, Score)>> = None;

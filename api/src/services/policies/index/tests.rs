@@ -114,6 +114,11 @@ fn replacing_and_removing_keep_the_index_consistent() {
     };
     let results = index.search(&query);
     assert_eq!((results.total, results.hits.len()), (1, 1));
+    let everything = index.search(&Query {
+        limit: 10,
+        ..Default::default()
+    });
+    assert_eq!((everything.total, everything.hits.len()), (1, 1));
     assert_eq!(index.version_of("p"), Some(3));
     index.remove("p").unwrap();
     assert!(ids(&index, "租房").is_empty());
@@ -137,6 +142,19 @@ fn filters_apply_to_regions_and_dates() {
     };
     let found: Vec<_> = index.search(&query).hits.iter().map(|h| h.policy.id.clone()).collect();
     assert_eq!(found, ["js"]);
+    // Without words every policy matches: the filters alone decide.
+    let browsing = Query {
+        text: None,
+        ..query
+    };
+    let results = index.search(&browsing);
+    assert_eq!(results.total, 1);
+    assert_eq!(results.hits[0].policy.id, "js");
+    let everything = index.search(&Query {
+        limit: 10,
+        ..Default::default()
+    });
+    assert_eq!((everything.total, everything.hits.len()), (3, 3));
 }
 
 /// Equal scores are ordered by locality, then region, then issue date, then
