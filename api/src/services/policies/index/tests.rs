@@ -143,10 +143,7 @@ fn filters_apply_to_regions_and_dates() {
     let found: Vec<_> = index.search(&query).hits.iter().map(|h| h.policy.id.clone()).collect();
     assert_eq!(found, ["js"]);
     // Without words every policy matches: the filters alone decide.
-    let browsing = Query {
-        text: None,
-        ..query
-    };
+    let browsing = Query { text: None, ..query };
     let results = index.search(&browsing);
     assert_eq!(results.total, 1);
     assert_eq!(results.hits[0].policy.id, "js");
