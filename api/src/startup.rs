@@ -154,6 +154,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         files,
         exports: ExportSlots::new(exports_at_once),
         passwords,
+        calendars: Arc::default(),
     })
 }
 

@@ -11,6 +11,7 @@ use crate::{
     },
     regions::RegionDirectory,
     services::{
+        calendar::CalendarCache,
         export_slots::ExportSlots,
         policies::{answers::SearchAnswers, index::PolicyIndex},
     },
@@ -39,4 +40,5 @@ pub struct AppState {
     pub exports: ExportSlots,
     /// Every argon2 hash and verification runs here.
     pub passwords: Arc<PasswordPool>,
+    pub calendars: Arc<CalendarCache>,
 }

@@ -46,6 +46,7 @@ mod m20261201_000053_create_case_rating;
 mod m20261201_000054_create_follow_up;
 mod m20261201_000055_create_complaint;
 mod m20261201_000060_keyset_order;
+mod m20261201_000061_fewer_write_indexes;
 mod seeds;
 
 pub struct Migrator;
@@ -96,6 +97,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000054_create_follow_up::Migration),
             Box::new(m20261201_000055_create_complaint::Migration),
             Box::new(m20261201_000060_keyset_order::Migration),
+            Box::new(m20261201_000061_fewer_write_indexes::Migration),
         ]
     }
 }

@@ -453,6 +453,48 @@ async fn a_wage_report_counts_the_working_days_of_its_province() {
     app.stop().await;
 }
 
+/// The server keeps the calendars it read for a moment (they change a few
+/// times a year, deadlines are counted on every filing): an edit through it
+/// shows in the very next report, both ways.
+#[tokio::test]
+async fn a_calendar_edit_moves_the_next_reports_deadline_at_once() {
+    let app = TestApp::spawn().await;
+    let national = WorkingDays::of(&app, "450000").await;
+    let today = china_today();
+    let tomorrow = national.next(today);
+    let worker = app.login_worker("before-and-after").await;
+    let mut body = report(300_000);
+    body["work_region_code"] = json!("450103");
+    let deadline = |key: &'static str| {
+        let (app, worker, body) = (&app, &worker, body.clone());
+        async move {
+            let filed: Value = file(app, worker, key, &body).await.json().await.unwrap();
+            filed["accept_deadline"].as_str().unwrap().to_owned()
+        }
+    };
+    assert_eq!(deadline("before").await, national.after(today, 5).to_string());
+
+    let guangxi = app.admin("450000").await;
+    let recorded = set_day(&app, &guangxi.access_token, tomorrow, Some("450000"), "holiday").await;
+    assert_eq!(recorded.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        deadline("holiday").await,
+        national.after(today, 6).to_string(),
+        "the new holiday is skipped"
+    );
+
+    let cleared = app
+        .client
+        .delete(app.url(&format!("/api/v1/admin/calendar/{tomorrow}?region_code=450000")))
+        .bearer_auth(&guangxi.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cleared.status(), StatusCode::NO_CONTENT);
+    assert_eq!(deadline("after").await, national.after(today, 5).to_string());
+    app.stop().await;
+}
+
 /// A pension transfer a Guangxi worker opens from `from` to `to`; its number.
 async fn pension_transfer(app: &TestApp, code: &str, id_number: &str, from: &str, to: &str) -> String {
     let worker = guangxi_worker(app, code, id_number).await;

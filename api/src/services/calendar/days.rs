@@ -154,6 +154,7 @@ pub async fn set_day(
     let details = json!({ "region_code": calendar, "kind": kind.as_str(), "name": name });
     record(&transaction, request, admin, "calendar.set", (calendar, day), details).await?;
     transaction.commit().await?;
+    state.calendars.forget();
     Ok(())
 }
 
@@ -180,6 +181,7 @@ pub async fn clear_day(
         record(&transaction, request, admin, "calendar.clear", (calendar, day), details).await?;
     }
     transaction.commit().await?;
+    state.calendars.forget();
     Ok(removed)
 }
 

@@ -8,7 +8,14 @@
 
 mod days;
 
-use std::collections::{HashMap, HashSet};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{
+        Arc, RwLock,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
 use chrono::{Datelike, NaiveDate, Weekday};
 use entity::calendar_day;
@@ -179,6 +186,49 @@ pub async fn load(db: &impl ConnectionTrait) -> AppResult<Calendars> {
         let region = RegionCode::parse(&row.region_code).ok()?;
         DayKind::parse(&row.kind).map(|kind| (region, row.day, kind))
     })))
+}
+
+/// How long calendars read by one instance are used before they are read
+/// again: an edit made through another instance shows within this.
+const KEPT_FOR: Duration = Duration::from_secs(1);
+
+/// The calendars as this instance last read them. Filing a case, moving it
+/// and reading a queue all count deadlines; reading every recorded day for
+/// each would cost a statement a request for a table that changes a few
+/// times a year. An edit through this instance is seen by the next request.
+#[derive(Default)]
+pub struct CalendarCache {
+    held: RwLock<Option<(Instant, Arc<Calendars>)>>,
+    /// Edits through this instance so far: days read while one was made are
+    /// used for that request, never kept.
+    edits: AtomicU64,
+}
+
+impl CalendarCache {
+    /// The calendars, read through `db` when what is held is older than
+    /// [`KEPT_FOR`] or was forgotten.
+    pub async fn current(&self, db: &impl ConnectionTrait) -> AppResult<Arc<Calendars>> {
+        if let Some((read_at, calendars)) = self.held.read().expect("calendar cache lock").as_ref()
+            && read_at.elapsed() < KEPT_FOR
+        {
+            return Ok(calendars.clone());
+        }
+        let edits = self.edits.load(Ordering::Acquire);
+        let read_at = Instant::now();
+        let calendars = Arc::new(load(db).await?);
+        let mut held = self.held.write().expect("calendar cache lock");
+        if self.edits.load(Ordering::Acquire) == edits {
+            *held = Some((read_at, calendars.clone()));
+        }
+        Ok(calendars)
+    }
+
+    /// Drops what is held, after an edit: the next request reads the days again.
+    pub fn forget(&self) {
+        let mut held = self.held.write().expect("calendar cache lock");
+        self.edits.fetch_add(1, Ordering::AcqRel);
+        *held = None;
+    }
 }
 
 /// How far ahead legal deadlines reach: the longest limit, 60 working days

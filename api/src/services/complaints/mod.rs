@@ -154,7 +154,7 @@ pub async fn file(
         insert(transaction, request, worker, &new, mention.as_ref()).await
     })
     .await?;
-    let calendars = calendar::load(&state.db).await?;
+    let calendars = state.calendars.current(&state.db).await?;
     read::load(&state.db, &calendars, &filed.id).await
 }
 
@@ -202,14 +202,14 @@ pub async fn list_own(
     page_size: u32,
 ) -> AppResult<(Vec<Complaint>, u64)> {
     access::require_taker(worker, Action::File.taker())?;
-    let calendars = calendar::load(&state.db).await?;
+    let calendars = state.calendars.current(&state.db).await?;
     read::page_of_worker(&state.db, &calendars, &worker.subject, page, page_size).await
 }
 
 /// The worker's own complaint with its answer; anyone else's is not found.
 pub async fn get_own(state: &AppState, worker: &Principal, id: &str) -> AppResult<Complaint> {
     access::require_taker(worker, Action::File.taker())?;
-    let calendars = calendar::load(&state.db).await?;
+    let calendars = state.calendars.current(&state.db).await?;
     let complaint = read::load(&state.db, &calendars, id).await?;
     if complaint.worker_id != worker.subject {
         return Err(AppError::new(ErrorCode::NotFound));
@@ -241,7 +241,7 @@ pub async fn queue(
         status: query.status,
         overdue_only: query.overdue_only,
     };
-    let calendars = calendar::load(&state.db).await?;
+    let calendars = state.calendars.current(&state.db).await?;
     read::queue(&state.db, &state.protector, &calendars, filter, window).await
 }
 
@@ -271,7 +271,7 @@ pub async fn reply(
     access::require_taker(staff, Action::Reply.taker())?;
     status::require_text("reply", text)?;
     let transaction = crate::infra::db::begin_write(&state.db).await?;
-    let calendars = calendar::load(&transaction).await?;
+    let calendars = state.calendars.current(&transaction).await?;
     let complaint = reached(&transaction, &calendars, state, staff, id).await?;
     let to = status::decide(Some(complaint.status), Action::Reply)?;
     let today = crate::domain::china_time::today();

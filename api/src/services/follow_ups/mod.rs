@@ -196,7 +196,7 @@ pub async fn queue(state: &AppState, staff: &Principal, query: QueueQuery, windo
         status: query.status,
         overdue_only: query.overdue_only,
     };
-    let calendars = calendar::load(&state.db).await?;
+    let calendars = state.calendars.current(&state.db).await?;
     read::queue(&state.db, &state.protector, &calendars, filter, window).await
 }
 
@@ -226,7 +226,7 @@ pub async fn close(
     access::follow_up_kinds(staff)?;
     status::require_what_was_done(what_was_done)?;
     let transaction = crate::infra::db::begin_write(&state.db).await?;
-    let calendars = calendar::load(&transaction).await?;
+    let calendars = state.calendars.current(&transaction).await?;
     let follow_up = reached(&transaction, &calendars, state, staff, id).await?;
     access::require_taker(staff, Action::Close.taker(follow_up.case_kind))?;
     let to = status::decide(Some(follow_up.status), Action::Close)?;

@@ -281,26 +281,22 @@ async fn deliver_batch(state: &AppState) -> AppResult<usize> {
     let now = Utc::now();
     // Rows another instance holds are passed over, so that it and this one
     // work off a backlog side by side.
-    let due: Vec<i64> = outbox::Entity::find()
+    let due = outbox::Entity::find()
         .select_only()
         .column(outbox::Column::Id)
         .filter(claimable(now))
         .filter(outbox::Column::NextAttemptAt.lte(now))
         .order_by_asc(outbox::Column::Id)
         .limit(BATCH)
-        .into_tuple()
-        .all(&state.db)
-        .await?;
-    if due.is_empty() {
-        return Ok(0);
-    }
-    // Claim them: of several instances, one delivers each row.
+        .into_query();
+    // Found and claimed in one statement: of several instances, one delivers
+    // each row, as the claim is checked again on the row it updates.
     let claimed = outbox::Entity::update_many()
         .set(outbox::ActiveModel {
             claimed_until: Set(Some(now + CLAIM_FOR)),
             ..Default::default()
         })
-        .filter(outbox::Column::Id.is_in(due))
+        .filter(outbox::Column::Id.in_subquery(due))
         .filter(claimable(now))
         .exec_with_returning(&state.db)
         .await?;

@@ -13,7 +13,6 @@ use crate::{
     config::WageAlertThresholds,
     domain::CreditCode,
     error::AppResult,
-    services::calendar,
     state::AppState,
 };
 
@@ -82,7 +81,7 @@ pub async fn alerts(
     let since = Utc::now() - chrono::Duration::days(30);
     let (flagged, total) = read::flagged_employers(&state.db, regions, since, thresholds, page, page_size).await?;
     let keys: Vec<String> = flagged.iter().map(|f| f.employer_key.clone()).collect();
-    let calendars = calendar::load(&state.db).await?;
+    let calendars = state.calendars.current(&state.db).await?;
     let mut reports: HashMap<String, Vec<Report>> = HashMap::new();
     for report in read::of_employers(&state.db, &calendars, regions, &keys, since).await? {
         reports.entry(report.employer_key.clone()).or_default().push(report);

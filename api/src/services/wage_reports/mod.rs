@@ -38,7 +38,7 @@ use crate::{
     regions::RegionLevel,
     services::{
         allowances::DailyAllowance,
-        calendar::{self, Calendars},
+        calendar::Calendars,
         case_log::{self, By, CaseKind, CaseRef, Change},
         counters, idempotency,
         keyset::{Cut, Window},
@@ -241,7 +241,7 @@ async fn file(
     contact: Option<&str>,
     new: &NewReport,
 ) -> AppResult<(Created, Writes)> {
-    let calendars = calendar::load(transaction).await?;
+    let calendars = state.calendars.current(transaction).await?;
     let id = uuid::Uuid::new_v4().to_string();
     let today = crate::domain::china_time::today();
     let sealed = contact.map(|phone| state.protector.encrypt(Field::WageReportContactPhone, &id, phone));
@@ -364,12 +364,12 @@ pub async fn list_own(
     page: u32,
     page_size: u32,
 ) -> AppResult<(Vec<Report>, u64)> {
-    let calendars = calendar::load(&state.db).await?;
+    let calendars = state.calendars.current(&state.db).await?;
     read::page_of_worker(&state.db, &calendars, &worker.subject, page, page_size).await
 }
 
 pub async fn get_own(state: &AppState, worker: &Principal, id: &str) -> AppResult<(Report, Vec<TimelineEntry>)> {
-    let calendars = calendar::load(&state.db).await?;
+    let calendars = state.calendars.current(&state.db).await?;
     let report = own(&state.db, &calendars, worker, id).await?;
     let events = read::timeline(&state.db, &report.id).await?;
     Ok((report, events))
@@ -386,7 +386,7 @@ pub async fn supplement(
 ) -> AppResult<Report> {
     access::require_taker(worker, Action::Supplement.taker())?;
     let transaction = crate::infra::db::begin_write(&state.db).await?;
-    let calendars = calendar::load(&transaction).await?;
+    let calendars = state.calendars.current(&transaction).await?;
     let report = own(&transaction, &calendars, worker, id).await?;
     let to = status::decide(report.status, Action::Supplement, report.facts())?;
     let supplemented = move_to(&transaction, &calendars, &report, to, Default::default()).await?;
@@ -417,7 +417,7 @@ pub async fn queue(
         status,
         overdue_only,
     };
-    let calendars = calendar::load(&state.db).await?;
+    let calendars = state.calendars.current(&state.db).await?;
     read::queue(&state.db, &state.protector, &calendars, filter, window).await
 }
 
@@ -451,7 +451,7 @@ pub struct Inspection {
 /// and the reporter masked.
 pub async fn get_for_inspector(state: &AppState, inspector: &Principal, id: &str) -> AppResult<Inspection> {
     access::require_role(inspector, Role::Inspector)?;
-    let calendars = calendar::load(&state.db).await?;
+    let calendars = state.calendars.current(&state.db).await?;
     let report = in_region(&state.db, &calendars, state, inspector, id).await?;
     let timeline = read::timeline(&state.db, &report.id).await?;
     let documents = uploads::attached(&state.db, CaseFile::WageReport(&report.id)).await?;
@@ -558,7 +558,7 @@ pub async fn act(
     access::require_taker(inspector, action.taker())?;
     action.requires(&decision.given())?;
     let transaction = crate::infra::db::begin_write(&state.db).await?;
-    let calendars = calendar::load(&transaction).await?;
+    let calendars = state.calendars.current(&transaction).await?;
     let report = in_region(&transaction, &calendars, state, inspector, id).await?;
     versioned::check(Some(decision.expected_version), report.version)?;
     let to = status::decide(report.status, action, report.facts())?;

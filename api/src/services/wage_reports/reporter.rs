@@ -16,10 +16,7 @@ use crate::{
     domain::{PhoneNumber, TextType, masked_name},
     error::AppResult,
     infra::crypto::{DataProtector, Field},
-    services::{
-        audit::{self, Event},
-        calendar,
-    },
+    services::audit::{self, Event},
     state::AppState,
 };
 
@@ -87,7 +84,7 @@ pub async fn in_clear(
 /// (403 to staff without the role).
 pub async fn report_for_personal_data(state: &AppState, staff: &Principal, id: &str) -> AppResult<Report> {
     access::require_reporter_reader(staff)?;
-    let calendars = calendar::load(&state.db).await?;
+    let calendars = state.calendars.current(&state.db).await?;
     in_region(&state.db, &calendars, state, staff, id).await
 }
 
