@@ -222,30 +222,42 @@ results=$work/results.jsonl
 # PostgreSQL in CPU, parsing, planning and committing included, lock waits
 # not.
 backend_ticks() {
+  pid_ticks $(psql "$database_url" -At -c \
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+}
+# postgres_ticks: the same of every PostgreSQL process, the WAL writer,
+# checkpointer and autovacuum included (this machine's PostgreSQL serves
+# nothing else while a scenario runs).
+postgres_ticks() { pid_ticks $(pgrep -x postgres); }
+pid_ticks() { # pid...
   local pid
-  for pid in $(psql "$database_url" -At -c \
-    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"); do
+  for pid in "$@"; do
     [ -r "/proc/$pid/stat" ] && awk -v pid="$pid" '{print pid, $14 + $15}' "/proc/$pid/stat"
   done
   return 0
 }
+# ticks_since FILE: clock ticks spent since FILE's "pid ticks" (read from
+# stdin): a process that started since counts whole, one that ended not at
+# all (the pool keeps its connections, so they are few).
+ticks_since() {
+  awk -v before="$1" 'BEGIN { while ((getline line < before) > 0) { split(line, f, " "); start[f[1]] = f[2] } }
+     { total += $2 - start[$1] } END { print total + 0 }'
+}
 outbox_drained() { [ "$(psql "$database_url" -At -c 'SELECT count(*) FROM outbox WHERE done_at IS NULL')" = 0 ]; }
 statement_costs() {
-  local name=$1 requests=$2 created=$2 ticks
+  local name=$1 requests=$2 created=$2 ticks all_ticks
   wait_until 30 outbox_drained || true
-  # Backends that ended during the run are not counted: the pool keeps its
-  # connections, so they are few.
-  ticks=$(backend_ticks | awk -v before="$work/ticks" \
-    'BEGIN { while ((getline line < before) > 0) { split(line, f, " "); start[f[1]] = f[2] } }
-     { total += $2 - start[$1] } END { print total + 0 }')
+  ticks=$(backend_ticks | ticks_since "$work/ticks")
+  all_ticks=$(postgres_ticks | ticks_since "$work/postgres_ticks")
   if [ "$name" = wage_report ]; then
     created=$(psql "$database_url" -At -c "SELECT count(*) FROM wage_report WHERE report_no NOT LIKE '%-B%'")
   fi
   psql "$database_url" -q -v requests="$requests" -v created="$created" -v ticks="$ticks" \
-    -v hz="$(getconf CLK_TCK)" -f - >"$statements/$name.statements.txt" <<'SQL'
+    -v all_ticks="$all_ticks" -v hz="$(getconf CLK_TCK)" -f - >"$statements/$name.statements.txt" <<'SQL'
 \pset footer off
 SELECT round(:ticks * 1000.0 / :hz / :created, 4) AS backend_cpu_ms_per_created,
-  round(:ticks * 1000.0 / :hz / :requests, 4) AS backend_cpu_ms_per_request;
+  round(:ticks * 1000.0 / :hz / :requests, 4) AS backend_cpu_ms_per_request,
+  round(:all_ticks * 1000.0 / :hz / :created, 4) AS postgres_cpu_ms_per_created;
 CREATE TEMP VIEW cost AS SELECT s.* FROM pg_stat_statements s
   JOIN pg_database d ON d.oid = s.dbid AND d.datname = current_database()
   WHERE s.query NOT LIKE '%pg_stat_statements%';
@@ -281,6 +293,7 @@ scenario() {
     psql "$database_url" -qAt -c \
       "SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0)" >/dev/null
     backend_ticks >"$work/ticks"
+    postgres_ticks >"$work/postgres_ticks"
   fi
   out=$(taskset -c "$load_core" wrk -t"$threads" -c"$connections" -d"$duration" --latency --timeout 10s \
     -s "scripts/bench/$lua" "$base$path")
