@@ -28,7 +28,7 @@ use crate::{
     domain::{CaseType, RegionCode},
     error::{AppError, AppResult, ErrorCode},
     services::{
-        calendar::{self, Calendars},
+        calendar::{CalendarCache, Calendars},
         case_log::{self, By, CaseKind, CaseRef, Change, Notice},
         counters, idempotency,
         keyset::{Cut, Window},
@@ -151,7 +151,7 @@ pub async fn file(
         number: case.number,
     });
     let filed: Filed = idempotency::once(&state.db, worker, idempotency_key, request_hash, async |transaction| {
-        insert(transaction, request, worker, &new, mention.as_ref()).await
+        insert(transaction, &state.calendars, (request, worker), &new, mention.as_ref()).await
     })
     .await?;
     let calendars = state.calendars.current(&state.db).await?;
@@ -160,13 +160,13 @@ pub async fn file(
 
 async fn insert(
     transaction: &DatabaseTransaction,
-    request: &RequestContext,
-    worker: &Principal,
+    calendars: &CalendarCache,
+    (request, worker): (&RequestContext, &Principal),
     new: &NewComplaint,
     case: Option<&CaseMention>,
 ) -> AppResult<Filed> {
     let to = status::decide(None, Action::File)?;
-    let calendars = calendar::load(transaction).await?;
+    let calendars = calendars.current(transaction).await?;
     let today = crate::domain::china_time::today();
     let now = Utc::now();
     let row = complaint::ActiveModel {

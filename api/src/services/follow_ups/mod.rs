@@ -27,7 +27,7 @@ use crate::{
     domain::{CaseType, RegionCode},
     error::{AppError, AppResult, ErrorCode},
     services::{
-        calendar::{self, Calendars},
+        calendar::{self, CalendarCache, Calendars},
         case_log::{self, By, CaseKind, CaseRef, Change, Notice},
         counters,
         keyset::{Cut, Window},
@@ -133,13 +133,13 @@ pub struct Opening<'a> {
 /// `transaction`: due 3 working days after today in the office's province.
 pub async fn open(
     transaction: &DatabaseTransaction,
-    request: &RequestContext,
-    worker: &Principal,
+    calendars: &CalendarCache,
+    (request, worker): (&RequestContext, &Principal),
     opening: Opening<'_>,
 ) -> AppResult<FollowUp> {
     access::require_taker(worker, Action::Open.taker(opening.case_kind))?;
     let to = status::decide(None, Action::Open)?;
-    let calendars = calendar::load(transaction).await?;
+    let calendars = calendars.current(transaction).await?;
     let today = crate::domain::china_time::today();
     let now = Utc::now();
     let row = follow_up::ActiveModel {

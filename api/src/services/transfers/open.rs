@@ -26,7 +26,7 @@ use crate::{
     },
     services::{
         allowances::DailyAllowance,
-        calendar,
+        calendar::CalendarCache,
         case_log::{self, By, CaseKind, CaseRef, Notice},
         counters, idempotency, webhooks,
     },
@@ -107,7 +107,7 @@ fn opened_change(notice: Option<Notice>, audit_details: Value) -> case_log::Chan
 /// Inserts the case, under the current process, and its pending steps.
 async fn open_case(
     transaction: &DatabaseTransaction,
-    protector: &DataProtector,
+    (protector, calendars): (&DataProtector, &CalendarCache),
     opening: &Opening,
     id_number_hash: String,
     opener: Opener,
@@ -157,7 +157,7 @@ async fn open_case(
         Some(SqlErr::UniqueConstraintViolation(_)) => AppError::new(ErrorCode::TransferAlreadyOpen),
         _ => err.into(),
     })?;
-    insert_steps(transaction, &id, opening, now).await?;
+    insert_steps(transaction, calendars, &id, opening, now).await?;
     Ok(NewCase {
         id,
         transfer_no,
@@ -172,12 +172,13 @@ async fn open_case(
 /// province whose office accepts it.
 async fn insert_steps(
     transaction: &DatabaseTransaction,
+    calendars: &CalendarCache,
     id: &str,
     opening: &Opening,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let process = process::current(opening.insurance_type);
-    let calendars = calendar::load(transaction).await?;
+    let calendars = calendars.current(transaction).await?;
     let rows = process.iter().enumerate().map(|(position, spec)| {
         let office_region = match spec.office {
             Office::From => opening.from,
@@ -282,7 +283,8 @@ async fn open_and_announce(
     let opener = Opener::Worker {
         worker_id: worker.subject.clone(),
     };
-    let case = open_case(transaction, &state.protector, opening, id_hash, opener).await?;
+    let services = (state.protector.as_ref(), state.calendars.as_ref());
+    let case = open_case(transaction, services, opening, id_hash, opener).await?;
     let deliveries = webhooks::deliveries(
         transaction,
         &state.regions,
@@ -434,7 +436,8 @@ async fn open_agency_case(
             claim_code_hash: claims::claim_code_hash(protector, &claim_code),
         },
     };
-    let opened = open_case(transaction, protector, &agency.opening, id_hash, opener).await?;
+    let services = (protector.as_ref(), state.calendars.as_ref());
+    let opened = open_case(transaction, services, &agency.opening, id_hash, opener).await?;
     let details = json!({ "transfer_no": opened.transfer_no, "phone_recorded": agency.phone.is_some() });
     case_log::record(
         transaction,

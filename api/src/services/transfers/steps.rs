@@ -21,7 +21,7 @@ use crate::{
     error::{AppError, AppResult, ErrorCode},
     infra::db::Writes,
     services::{
-        calendar,
+        calendar::CalendarCache,
         case_log::{self, By},
         versioned, webhooks,
     },
@@ -115,7 +115,7 @@ async fn apply_report(
     let Decision::Advance(advance) = decision else {
         return Ok(());
     };
-    let mut writes = advance_case(transaction, case, advance, by, report).await?;
+    let mut writes = advance_case(transaction, &state.calendars, case, advance, by, report).await?;
     let spec = &case.process[advance.position];
     let (kind, notice) = match advance.outcome {
         StepOutcome::Done => (
@@ -215,6 +215,7 @@ async fn bump_case(
 /// own until the person answers.
 async fn advance_case(
     transaction: &DatabaseTransaction,
+    calendars: &CalendarCache,
     case: &Case,
     advance: Advance,
     by: By<'_>,
@@ -249,7 +250,7 @@ async fn advance_case(
     let next = advance.position + 1;
     let mut writes = Writes::default();
     if advance.outcome == StepOutcome::Done && next < case.transfer.steps.len() {
-        writes.push(start_clock(transaction, case, next, report.occurred_at).await?);
+        writes.push(start_clock(transaction, calendars, case, next, report.occurred_at).await?);
     }
     Ok(writes)
 }
@@ -258,13 +259,14 @@ async fn advance_case(
 /// update, to be sent with the case's other writes.
 async fn start_clock(
     transaction: &DatabaseTransaction,
+    calendars: &CalendarCache,
     case: &Case,
     position: usize,
     started: DateTime<Utc>,
 ) -> AppResult<UpdateStatement> {
     Ok(si_transfer_step::Entity::update_many()
         .set(si_transfer_step::ActiveModel {
-            due_on: Set(due_on(transaction, case, position, started).await?),
+            due_on: Set(due_on(transaction, calendars, case, position, started).await?),
             updated_at: Set(Utc::now()),
             ..Default::default()
         })
@@ -277,11 +279,12 @@ async fn start_clock(
 /// days of the province whose office acts on it.
 async fn due_on(
     transaction: &DatabaseTransaction,
+    calendars: &CalendarCache,
     case: &Case,
     position: usize,
     started: DateTime<Utc>,
 ) -> AppResult<Option<NaiveDate>> {
-    let calendars = calendar::load(transaction).await?;
+    let calendars = calendars.current(transaction).await?;
     let calendar = calendars.of(case.transfer.steps[position].office_region);
     Ok(status::due_on(case.process, position, started, calendar))
 }
@@ -314,7 +317,7 @@ pub async fn answer_materials(
         updated_at: Set(now),
         ..Default::default()
     };
-    answered.due_on = Set(due_on(&transaction, &case, position, now).await?);
+    answered.due_on = Set(due_on(&transaction, &state.calendars, &case, position, now).await?);
     let mut writes = Writes::default();
     writes.push(
         si_transfer_step::Entity::update_many()
