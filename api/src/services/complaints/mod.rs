@@ -151,7 +151,7 @@ pub async fn file(
         number: case.number,
     });
     let filed: Filed = idempotency::once(&state.db, worker, idempotency_key, request_hash, async |transaction| {
-        insert(transaction, &state.calendars, (request, worker), &new, mention.as_ref()).await
+        insert(transaction, &state.calendars, request, worker, &new, mention.as_ref()).await
     })
     .await?;
     let calendars = state.calendars.current(&state.db).await?;
@@ -161,7 +161,8 @@ pub async fn file(
 async fn insert(
     transaction: &DatabaseTransaction,
     calendars: &CalendarCache,
-    (request, worker): (&RequestContext, &Principal),
+    request: &RequestContext,
+    worker: &Principal,
     new: &NewComplaint,
     case: Option<&CaseMention>,
 ) -> AppResult<Filed> {

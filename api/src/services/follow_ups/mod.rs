@@ -134,7 +134,8 @@ pub struct Opening<'a> {
 pub async fn open(
     transaction: &DatabaseTransaction,
     calendars: &CalendarCache,
-    (request, worker): (&RequestContext, &Principal),
+    request: &RequestContext,
+    worker: &Principal,
     opening: Opening<'_>,
 ) -> AppResult<FollowUp> {
     access::require_taker(worker, Action::Open.taker(opening.case_kind))?;

@@ -105,7 +105,7 @@ pub async fn rate(
     };
     let mut rating = read::load(&transaction, &rating_id).await?;
     if rules::opens_follow_up(rating.given.score, rating.follow_up_id.is_some()) {
-        rating = follow_up(&transaction, &state.calendars, (request, worker), rating).await?;
+        rating = follow_up(&transaction, &state.calendars, request, worker, rating).await?;
     }
     let action = if decision == Decision::Create {
         "rating.create"
@@ -181,7 +181,8 @@ async fn change(transaction: &DatabaseTransaction, rating: &Rating, given: &Give
 async fn follow_up(
     transaction: &DatabaseTransaction,
     calendars: &CalendarCache,
-    (request, worker): (&RequestContext, &Principal),
+    request: &RequestContext,
+    worker: &Principal,
     rating: Rating,
 ) -> AppResult<Rating> {
     let opening = Opening {
@@ -194,7 +195,7 @@ async fn follow_up(
         tags: &rating.given.tags,
         comment: rating.given.comment.as_deref(),
     };
-    let opened = follow_ups::open(transaction, calendars, (request, worker), opening).await?;
+    let opened = follow_ups::open(transaction, calendars, request, worker, opening).await?;
     let link = case_rating::ActiveModel {
         follow_up_id: Set(Some(opened.id)),
         ..Default::default()

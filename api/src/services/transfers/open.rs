@@ -107,7 +107,8 @@ fn opened_change(notice: Option<Notice>, audit_details: Value) -> case_log::Chan
 /// Inserts the case, under the current process, and its pending steps.
 async fn open_case(
     transaction: &DatabaseTransaction,
-    (protector, calendars): (&DataProtector, &CalendarCache),
+    protector: &DataProtector,
+    calendars: &CalendarCache,
     opening: &Opening,
     id_number_hash: String,
     opener: Opener,
@@ -283,8 +284,15 @@ async fn open_and_announce(
     let opener = Opener::Worker {
         worker_id: worker.subject.clone(),
     };
-    let services = (state.protector.as_ref(), state.calendars.as_ref());
-    let case = open_case(transaction, services, opening, id_hash, opener).await?;
+    let case = open_case(
+        transaction,
+        &state.protector,
+        &state.calendars,
+        opening,
+        id_hash,
+        opener,
+    )
+    .await?;
     let deliveries = webhooks::deliveries(
         transaction,
         &state.regions,
@@ -436,8 +444,15 @@ async fn open_agency_case(
             claim_code_hash: claims::claim_code_hash(protector, &claim_code),
         },
     };
-    let services = (protector.as_ref(), state.calendars.as_ref());
-    let opened = open_case(transaction, services, &agency.opening, id_hash, opener).await?;
+    let opened = open_case(
+        transaction,
+        protector,
+        &state.calendars,
+        &agency.opening,
+        id_hash,
+        opener,
+    )
+    .await?;
     let details = json!({ "transfer_no": opened.transfer_no, "phone_recorded": agency.phone.is_some() });
     case_log::record(
         transaction,
